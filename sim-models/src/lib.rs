@@ -1,1 +1,53 @@
-pub fn x() {}
+//! # sim-models: what Faultline simulates
+//!
+//! Clients (open-loop sources with rate schedules, closed-loop users), services (workers in front
+//! of a FIFO queue, optionally bounded) and routing between them (tandem and probabilistic, as in
+//! Jackson networks), described by a [`Scenario`] — plain data, usually read from a RON file with
+//! [`load_scenario`] — and simulated by [`World`], a [`sim_core::Model`].
+//!
+//! ```
+//! use sim_models::{load_scenario_str, run};
+//! let text = r#"Scenario(
+//!     duration: "20000s",
+//!     warmup: "1000s",
+//!     clients: { "arrivals": Open(rate: "54/min", target: "server") },
+//!     services: { "server": (workers: 1, service_time: Exponential(mean: "1s")) },
+//! )"#;
+//! let scenario = load_scenario_str("mm1.ron", text, &[]).unwrap().scenario;
+//! let report = run(&scenario, 42).unwrap().report;
+//! let server = &report.services["server"];
+//! // M/M/1 at ρ = 0.9: utilisation 0.9.
+//! assert!((server.utilization - 0.9).abs() < 0.05);
+//! // Little's law holds on every run: L = λW.
+//! let little = server.throughput * server.latency.mean;
+//! assert!((server.mean_in_system - little).abs() / little < 0.05);
+//! ```
+#![warn(missing_docs, unreachable_pub)]
+
+mod check;
+mod client;
+mod load;
+mod rate;
+mod rate_schedule;
+mod report;
+mod request;
+mod ron_paths;
+mod run;
+mod scenario;
+mod service;
+mod world;
+
+pub use check::{Problem, Severity, MAX_BUCKETS};
+pub use client::{Client, ClientKind, ClientSeries, ClientStats};
+pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
+pub use rate::Rate;
+pub use rate_schedule::ArrivalSchedule;
+pub use report::{ClientReport, LatencyReport, Report, ServiceReport, StopSummary, WaitReport};
+pub use request::{Request, RequestId, Requests};
+pub use run::{run, run_limits, simulation, verify, RunResult};
+pub use scenario::{
+    ArrivalProcess, ClientSpec, LimitsSpec, RateChange, Route, Scenario, ServiceSpec,
+    TimeSeriesSpec,
+};
+pub use service::{Admission, Service, ServiceSeries, ServiceStats};
+pub use world::{Event, World};

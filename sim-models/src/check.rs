@@ -1,0 +1,273 @@
+//! Checks that a scenario can be simulated, naming the field path of every problem.
+//!
+//! The loader turns paths into `file:line:column`; code that builds a [`Scenario`] in Rust gets the
+//! paths alone. Everything that runs a scenario checks it first, so no model code has to cope
+//! with zero workers or a route to nowhere.
+
+use crate::ron_paths::closest;
+use crate::scenario::{ClientSpec, RateChange, Scenario};
+use sim_core::SimDuration;
+use std::fmt;
+
+/// How serious a [`Problem`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// The scenario cannot run.
+    Error,
+    /// Legal but probably not what was meant.
+    Warning,
+}
+
+/// One thing wrong with a scenario, at a field path such as `services.db.workers`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Dotted path of the field.
+    pub path: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Most time-series buckets a run may keep per metric: past this the series would cost more memory
+/// than the simulation.
+pub const MAX_BUCKETS: u64 = 1_000_000;
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            severity: Severity::Error,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+    fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            severity: Severity::Warning,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+impl Scenario {
+    /// Every problem found, errors and warnings, in the order of the fields.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut c = Checker {
+            problems: Vec::new(),
+        };
+        if self.duration == SimDuration::ZERO {
+            c.error("duration", "must be longer than zero, e.g. \"60s\"");
+        }
+        if self.warmup >= self.duration && self.duration > SimDuration::ZERO {
+            c.error(
+                "warmup",
+                format!(
+                    "must be shorter than the duration ({}), got {}",
+                    self.duration, self.warmup
+                ),
+            );
+        }
+        let bucket = self.time_series.bucket.as_nanos();
+        if bucket == 0 {
+            c.error("time_series.bucket", "must be longer than zero");
+        } else if self.duration.as_nanos() / bucket > MAX_BUCKETS {
+            let suggest = SimDuration::from_nanos(self.duration.as_nanos().div_ceil(MAX_BUCKETS));
+            c.error(
+                "time_series.bucket",
+                format!(
+                    "{} over {} makes more than {MAX_BUCKETS} buckets; use a bucket of at least {}",
+                    self.time_series.bucket,
+                    self.duration,
+                    round_up_nice(suggest)
+                ),
+            );
+        }
+        if self.limits.max_in_flight == 0 {
+            c.error("limits.max_in_flight", "must be at least 1");
+        }
+        if self.clients.is_empty() {
+            c.error(
+                "clients",
+                "a scenario needs at least one client to send requests",
+            );
+        }
+        if self.services.is_empty() {
+            c.error("services", "a scenario needs at least one service");
+        }
+        for (name, client) in &self.clients {
+            self.check_client(&mut c, name, client);
+        }
+        for (name, s) in &self.services {
+            let path = format!("services.{name}");
+            if s.workers == 0 {
+                c.error(
+                    format!("{path}.workers"),
+                    "must be at least 1 (a service needs a worker to serve anything)",
+                );
+            }
+            if let Err(e) = s.service_time.sampler() {
+                c.error(format!("{path}.service_time.{}", e.field), e.message);
+            }
+            if let Some(k) = s.capacity {
+                if k < s.workers as u64 {
+                    c.error(
+                        format!("{path}.capacity"),
+                        format!("counts requests in service and queued together, so it must be at least workers ({}), got {k}", s.workers),
+                    );
+                }
+            }
+            let mut total = 0.0;
+            for (i, r) in s.routes.iter().enumerate() {
+                let rp = format!("{path}.routes.{i}");
+                self.check_target(&mut c, &format!("{rp}.to"), &r.to);
+                if !(0.0..=1.0).contains(&r.probability) {
+                    c.error(
+                        format!("{rp}.probability"),
+                        format!("must be between 0 and 1, got {}", r.probability),
+                    );
+                }
+                total += r.probability;
+            }
+            if total > 1.0 + 1e-9 {
+                c.error(
+                    format!("{path}.routes"),
+                    format!("probabilities add up to {total}, more than 1"),
+                );
+            }
+        }
+        self.check_requests_can_leave(&mut c);
+        c.problems
+    }
+
+    fn check_client(&self, c: &mut Checker, name: &str, client: &ClientSpec) {
+        let path = format!("clients.{name}");
+        match client {
+            ClientSpec::Open {
+                schedule, target, ..
+            } => {
+                self.check_target(c, &format!("{path}.target"), target);
+                let mut last_end = SimDuration::ZERO;
+                for (i, change) in schedule.iter().enumerate() {
+                    let cp = format!("{path}.schedule.{i}");
+                    let (start, end) = match change {
+                        RateChange::Step { at, .. } => (*at, *at),
+                        RateChange::Ramp { start, end, .. } => {
+                            if end < start {
+                                c.error(
+                                    format!("{cp}.end"),
+                                    format!("must not be before start ({start}), got {end}"),
+                                );
+                            }
+                            (*start, *end)
+                        }
+                        RateChange::Spike {
+                            start, duration, ..
+                        } => (*start, *start + *duration),
+                    };
+                    if start < last_end {
+                        c.error(
+                            cp.clone(),
+                            format!("starts at {start}, before the previous change ends ({last_end}): list changes in time order without overlap"),
+                        );
+                    }
+                    if start >= self.duration {
+                        c.warn(
+                            cp,
+                            format!(
+                                "starts at {start}, after the run ends ({}): it has no effect",
+                                self.duration
+                            ),
+                        );
+                    }
+                    last_end = last_end.max(end);
+                }
+            }
+            ClientSpec::Closed {
+                users,
+                think_time,
+                target,
+            } => {
+                self.check_target(c, &format!("{path}.target"), target);
+                if *users == 0 {
+                    c.error(format!("{path}.users"), "must be at least 1");
+                }
+                if let Err(e) = think_time.sampler() {
+                    c.error(format!("{path}.think_time.{}", e.field), e.message);
+                }
+            }
+        }
+    }
+
+    fn check_target(&self, c: &mut Checker, path: &str, target: &str) {
+        if !self.services.contains_key(target) {
+            let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
+            let hint = closest(target, known.iter().copied());
+            let mut msg = format!("unknown service {target:?}");
+            if let Some(h) = hint.first() {
+                msg += &format!("; did you mean {h:?}?");
+            }
+            msg += &format!(" (services: {})", known.join(", "));
+            c.error(path, msg);
+        }
+    }
+
+    /// A request routed into a set of services with no way out would circulate forever.
+    fn check_requests_can_leave(&self, c: &mut Checker) {
+        let names: Vec<&String> = self.services.keys().collect();
+        let idx = |n: &str| names.iter().position(|x| x.as_str() == n);
+        // can_exit[i]: from service i, some path of positive probability leaves the system.
+        let mut can_exit: Vec<bool> = self
+            .services
+            .values()
+            .map(|s| s.routes.iter().map(|r| r.probability).sum::<f64>() < 1.0 - 1e-12)
+            .collect();
+        loop {
+            let mut changed = false;
+            for (i, s) in self.services.values().enumerate() {
+                if !can_exit[i]
+                    && s.routes
+                        .iter()
+                        .any(|r| r.probability > 0.0 && idx(&r.to).is_some_and(|j| can_exit[j]))
+                {
+                    can_exit[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (i, name) in names.iter().enumerate() {
+            if !can_exit[i] {
+                c.error(
+                    format!("services.{name}.routes"),
+                    "requests that reach this service can never leave: every route leads back into a cycle with probability 1; give some route a probability below 1",
+                );
+            }
+        }
+    }
+}
+
+/// Rounds a duration up to 1, 2 or 5 × a power of ten seconds, for friendlier suggestions.
+fn round_up_nice(d: SimDuration) -> SimDuration {
+    let mut unit = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            if unit * m >= d.as_nanos() {
+                return SimDuration::from_nanos(unit * m);
+            }
+        }
+        unit *= 10;
+    }
+}

@@ -1,0 +1,102 @@
+//! Clients: where requests come from.
+//!
+//! An open-loop client sends at a rate whatever happens to earlier requests (users on the
+//! internet); a closed-loop client has a fixed number of users who each wait for an answer and
+//! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
+
+use crate::rate_schedule::ArrivalSchedule;
+use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng};
+
+/// How a client generates requests.
+#[derive(Clone, Debug)]
+pub enum ClientKind {
+    /// Sends at a (possibly scheduled) rate.
+    Open {
+        /// The arrival process.
+        schedule: ArrivalSchedule,
+        /// Stream for arrival gaps.
+        rng: SimRng,
+    },
+    /// `users` users, each waiting for an answer and then thinking.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Think time between an answer and the next request.
+        think_time: Sampler,
+        /// Stream for think times.
+        rng: SimRng,
+    },
+}
+
+/// End-to-end statistics of a client since the warm-up.
+#[derive(Clone, Debug, Default)]
+pub struct ClientStats {
+    /// Requests sent.
+    pub sent: u64,
+    /// Requests answered successfully.
+    pub completed: u64,
+    /// Requests refused somewhere on their path.
+    pub rejected: u64,
+    /// Time from sending to the answer (nanoseconds), successful requests only.
+    pub latency: Histogram,
+}
+
+/// Per-bucket series of a client.
+#[derive(Clone, Debug)]
+pub struct ClientSeries {
+    /// Requests sent per bucket.
+    pub sent: CountSeries,
+    /// Successful answers per bucket.
+    pub completed: CountSeries,
+    /// Refusals per bucket.
+    pub rejected: CountSeries,
+    /// Sum of end-to-end latencies of the answers in each bucket (ns).
+    pub latency_sum: CountSeries,
+}
+
+/// One client during a run.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Open or closed loop.
+    pub kind: ClientKind,
+    /// Index of the service it sends to.
+    pub target: u32,
+    /// Summary statistics since the warm-up.
+    pub stats: ClientStats,
+    /// Time series over the whole run.
+    pub series: ClientSeries,
+}
+
+impl Client {
+    pub(crate) fn new(name: String, kind: ClientKind, target: u32, bucket: SimDuration) -> Self {
+        Client {
+            name,
+            kind,
+            target,
+            stats: ClientStats::default(),
+            series: ClientSeries {
+                sent: CountSeries::new(bucket),
+                completed: CountSeries::new(bucket),
+                rejected: CountSeries::new(bucket),
+                latency_sum: CountSeries::new(bucket),
+            },
+        }
+    }
+
+    /// "open" or "closed", for reports.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ClientKind::Open { .. } => "open",
+            ClientKind::Closed { .. } => "closed",
+        }
+    }
+
+    pub(crate) fn reset_stats(&mut self) {
+        self.stats.sent = 0;
+        self.stats.completed = 0;
+        self.stats.rejected = 0;
+        self.stats.latency.clear();
+    }
+}

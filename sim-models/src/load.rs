@@ -1,0 +1,199 @@
+//! Loading a scenario file: parse, apply `--set` overrides, check, and report every problem at
+//! `file:line:column` with its field path.
+
+use crate::check::Severity;
+use crate::ron_paths::{line_col, offset_of, origin, splice, Origin, RonIndex, Splice};
+use crate::scenario::Scenario;
+use ron::extensions::Extensions;
+use std::fmt;
+use std::path::Path;
+
+/// A problem in a scenario, located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioError {
+    /// The file (or the name given to [`load_scenario_str`]).
+    pub file: String,
+    /// 1-based line; 0 when the problem is in a `--set` argument.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Dotted field path, e.g. `services.db.workers` (empty for syntax errors at the top).
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// The `--set` argument the problem lies in, if it lies in one.
+    pub set_arg: Option<String>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.set_arg {
+            Some(arg) => write!(f, "{} (--set {arg})", self.file)?,
+            None => write!(f, "{}:{}:{}", self.file, self.line, self.column)?,
+        }
+        if !self.path.is_empty() {
+            write!(f, ": {}", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the scenario: {message}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The operating system's reason.
+        message: String,
+    },
+    /// A `--set` argument is malformed or names no field.
+    #[error("--set {arg}: {message}")]
+    Set {
+        /// The argument as given.
+        arg: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The scenario has errors (all of them are listed).
+    #[error("{}", list(.0))]
+    Invalid(Vec<ScenarioError>),
+}
+
+fn list(errors: &[ScenarioError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("error: {e}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A checked scenario and the warnings it raised.
+#[derive(Clone, Debug)]
+pub struct LoadedScenario {
+    /// The scenario, overrides applied.
+    pub scenario: Scenario,
+    /// Legal but suspicious settings, located.
+    pub warnings: Vec<ScenarioError>,
+}
+
+/// Reads, overrides and checks a scenario file.
+///
+/// `sets` are `PATH=VALUE` overrides such as `services.db.workers=8`; a value that is not valid
+/// RON is taken as a string, so `duration=100s` works without quotes.
+pub fn load_scenario(path: impl AsRef<Path>, sets: &[String]) -> Result<LoadedScenario, LoadError> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let mut loaded = load_scenario_str(&file, &text, sets)?;
+    if loaded.scenario.name.is_empty() {
+        loaded.scenario.name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
+    Ok(loaded)
+}
+
+/// [`load_scenario`] for text already in memory; `file` names it in messages.
+pub fn load_scenario_str(
+    file: &str,
+    original: &str,
+    sets: &[String],
+) -> Result<LoadedScenario, LoadError> {
+    let mut text = original.to_string();
+    let mut splices: Vec<Splice> = Vec::new();
+    for arg in sets {
+        let (path, value) = arg.split_once('=').ok_or_else(|| LoadError::Set {
+            arg: arg.clone(),
+            message: "expected PATH=VALUE, e.g. services.db.workers=8".into(),
+        })?;
+        let value = value.trim();
+        let value = if ron::from_str::<ron::Value>(value).is_ok() {
+            value.to_string()
+        } else {
+            format!("{value:?}")
+        };
+        let s = splice(&mut text, path.trim(), &value).map_err(|message| LoadError::Set {
+            arg: arg.clone(),
+            message,
+        })?;
+        splices.push(s);
+    }
+    let locate = |offset: usize, path: String, message: String| match origin(&splices, offset) {
+        Origin::Set(k) => ScenarioError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            path,
+            message,
+            set_arg: Some(sets[k].clone()),
+        },
+        Origin::Original(off) => {
+            let (line, column) = line_col(original, off);
+            ScenarioError {
+                file: file.to_string(),
+                line,
+                column,
+                path,
+                message,
+                set_arg: None,
+            }
+        }
+    };
+
+    let scenario = parse(&text).map_err(|(line, col, path, message)| {
+        LoadError::Invalid(vec![locate(offset_of(&text, line, col), path, message)])
+    })?;
+
+    let index = RonIndex::new(&text);
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for p in scenario.check() {
+        let at = index.locate(&p.path).unwrap_or(0);
+        let e = locate(at, p.path, p.message);
+        match p.severity {
+            Severity::Error => errors.push(e),
+            Severity::Warning => warnings.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadError::Invalid(errors));
+    }
+    Ok(LoadedScenario { scenario, warnings })
+}
+
+/// Deserialises, returning `(line, column, field path, message)` on failure.
+fn parse(text: &str) -> Result<Scenario, (usize, usize, String, String)> {
+    let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
+    let located = |e: ron::error::SpannedError, path: String| {
+        (e.span.start.line, e.span.start.col, path, explain(&e.code))
+    };
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
+        .map_err(|e| located(e, String::new()))?;
+    let scenario: Scenario = match serde_path_to_error::deserialize(&mut de) {
+        Ok(s) => s,
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let spanned = de.span_error(e.into_inner());
+            return Err(located(spanned, path));
+        }
+    };
+    de.end()
+        .map_err(|e| located(de.span_error(e), String::new()))?;
+    Ok(scenario)
+}
+
+/// ron's message, with the cases newcomers hit most often said plainly.
+fn explain(code: &ron::Error) -> String {
+    match code {
+        ron::Error::Eof => "the file ends too early: a bracket or parenthesis is not closed".into(),
+        ron::Error::TrailingCharacters => "unexpected text after the end of the scenario".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,267 @@
+//! What a run reports: the summary (JSON, tables) and the time series (CSV).
+//!
+//! All times are in seconds. The summary is a pure function of the scenario and the seed: no
+//! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
+
+use crate::world::World;
+use serde::{Deserialize, Serialize};
+use sim_core::{Histogram, SimTime, StopReason, NANOS_PER_SEC};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The summary of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// The seed the run used.
+    pub seed: u64,
+    /// Simulated time at the end of the run.
+    pub sim_time_s: f64,
+    /// Length of the warm-up excluded from the statistics.
+    pub warmup_s: f64,
+    /// Length of the measurement window (end − warm-up).
+    pub measured_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Why the run ended.
+    pub stop: StopSummary,
+    /// Requests still in flight at the end (neither answered nor rejected).
+    pub in_flight_at_end: u64,
+    /// Per client, by name.
+    pub clients: BTreeMap<String, ClientReport>,
+    /// Per service, by name.
+    pub services: BTreeMap<String, ServiceReport>,
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StopSummary {
+    /// `end_time`, `no_more_events`, `max_events`, `max_in_flight` or `wall_clock`.
+    pub reason: String,
+    /// Whether the run reached its planned end.
+    pub complete: bool,
+    /// The reason in words.
+    pub message: String,
+}
+
+/// Latency percentiles, in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencyReport {
+    /// Exact mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Exact maximum.
+    pub max: f64,
+}
+
+/// Queueing delay before service, in seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaitReport {
+    /// Exact mean.
+    pub mean: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// One service's figures over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    /// Number of workers.
+    pub workers: u32,
+    /// Requests that arrived, rejected ones included.
+    pub arrivals: u64,
+    /// Requests served to completion.
+    pub completed: u64,
+    /// Requests refused because the service was full.
+    pub rejected: u64,
+    /// Completions per second.
+    pub throughput: f64,
+    /// Mean fraction of workers busy.
+    pub utilization: f64,
+    /// Time-average number of requests waiting (Lq).
+    pub mean_queue_length: f64,
+    /// Time-average number of requests present, waiting or in service (L).
+    pub mean_in_system: f64,
+    /// Longest queue seen.
+    pub max_queue_length: u64,
+    /// Arrival to completion.
+    pub latency: LatencyReport,
+    /// Arrival to start of service.
+    pub wait: WaitReport,
+}
+
+/// One client's end-to-end figures over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientReport {
+    /// `open` or `closed`.
+    pub kind: String,
+    /// Requests sent.
+    pub sent: u64,
+    /// Requests answered.
+    pub completed: u64,
+    /// Requests refused somewhere on their path.
+    pub rejected: u64,
+    /// Answers per second.
+    pub throughput: f64,
+    /// Sending to answer, answered requests only.
+    pub latency: LatencyReport,
+}
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / NANOS_PER_SEC as f64
+}
+
+impl LatencyReport {
+    /// Percentiles of a histogram of nanoseconds.
+    pub fn from_histogram(h: &Histogram) -> Self {
+        LatencyReport {
+            mean: h.mean() / NANOS_PER_SEC as f64,
+            p50: secs(h.quantile(0.5)),
+            p90: secs(h.quantile(0.9)),
+            p99: secs(h.quantile(0.99)),
+            p999: secs(h.quantile(0.999)),
+            max: secs(h.max()),
+        }
+    }
+}
+
+impl World {
+    /// The summary at `end`, after `events` events, stopped for `stop`.
+    pub fn report(
+        &self,
+        scenario: &str,
+        seed: u64,
+        end: SimTime,
+        events: u64,
+        stop: &StopReason,
+    ) -> Report {
+        let measured = end.since(self.measured_from).as_secs_f64();
+        let per_sec = |n: u64| {
+            if measured > 0.0 {
+                n as f64 / measured
+            } else {
+                0.0
+            }
+        };
+        let services = self
+            .services
+            .iter()
+            .map(|s| {
+                let st = &s.stats;
+                let busy = st.busy.mean(end);
+                let queued = st.queued.mean(end);
+                let r = ServiceReport {
+                    workers: s.workers,
+                    arrivals: st.arrivals,
+                    completed: st.completed,
+                    rejected: st.rejected,
+                    throughput: per_sec(st.completed),
+                    utilization: busy / s.workers as f64,
+                    mean_queue_length: queued,
+                    mean_in_system: queued + busy,
+                    max_queue_length: st.queued.peak(),
+                    latency: LatencyReport::from_histogram(&st.latency),
+                    wait: WaitReport {
+                        mean: st.wait.mean() / NANOS_PER_SEC as f64,
+                        p99: secs(st.wait.quantile(0.99)),
+                    },
+                };
+                (s.name.clone(), r)
+            })
+            .collect();
+        let clients = self
+            .clients
+            .iter()
+            .map(|c| {
+                let st = &c.stats;
+                let r = ClientReport {
+                    kind: c.kind_name().to_string(),
+                    sent: st.sent,
+                    completed: st.completed,
+                    rejected: st.rejected,
+                    throughput: per_sec(st.completed),
+                    latency: LatencyReport::from_histogram(&st.latency),
+                };
+                (c.name.clone(), r)
+            })
+            .collect();
+        Report {
+            scenario: scenario.to_string(),
+            seed,
+            sim_time_s: end.as_secs_f64(),
+            warmup_s: self.measured_from.as_secs_f64(),
+            measured_s: measured,
+            events,
+            stop: StopSummary {
+                reason: stop.name().to_string(),
+                complete: stop.is_complete(),
+                message: stop.to_string(),
+            },
+            in_flight_at_end: self.in_flight() as u64,
+            clients,
+            services,
+        }
+    }
+
+    /// The time series as CSV, one row per bucket per component, up to `end`.
+    ///
+    /// Columns: `time_s` (bucket start), `component`, `kind` (`service` or `client`), `arrivals`
+    /// (sent, for clients), `completed`, `rejected`, `throughput` (completed per second),
+    /// `latency_mean_s` (of requests completed in the bucket; empty if none), `queue_length` and
+    /// `busy_workers` (time averages; empty for clients).
+    pub fn timeseries_csv(&self, end: SimTime, bucket_ns: u64) -> String {
+        let mut out = String::from("time_s,component,kind,arrivals,completed,rejected,throughput,latency_mean_s,queue_length,busy_workers\n");
+        let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
+        let width_s = bucket_ns as f64 / NANOS_PER_SEC as f64;
+        let lat = |sum: u64, n: u64| {
+            if n == 0 {
+                String::new()
+            } else {
+                format!("{}", sum as f64 / n as f64 / NANOS_PER_SEC as f64)
+            }
+        };
+        for i in 0..buckets {
+            let t = i as f64 * width_s;
+            // The last bucket may be partial: rates use the part of it that was simulated.
+            let span = ((i as u64 + 1) * bucket_ns).min(end.0) - i as u64 * bucket_ns;
+            let span_s = span as f64 / NANOS_PER_SEC as f64;
+            for s in &self.services {
+                let se = &s.series;
+                let done = se.completed.get(i);
+                let _ = writeln!(
+                    out,
+                    "{t},{},service,{},{done},{},{},{},{},{}",
+                    s.name,
+                    se.arrivals.get(i),
+                    se.rejected.get(i),
+                    done as f64 / span_s,
+                    lat(se.latency_sum.get(i), done),
+                    se.queued.mean(i, end),
+                    se.busy.mean(i, end),
+                );
+            }
+            for c in &self.clients {
+                let se = &c.series;
+                let done = se.completed.get(i);
+                let _ = writeln!(
+                    out,
+                    "{t},{},client,{},{done},{},{},{},,",
+                    c.name,
+                    se.sent.get(i),
+                    se.rejected.get(i),
+                    done as f64 / span_s,
+                    lat(se.latency_sum.get(i), done),
+                );
+            }
+        }
+        out
+    }
+}

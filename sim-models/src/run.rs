@@ -1,0 +1,90 @@
+//! Running a scenario: the library entry points the CLI, sweeps, the GUI and tests all use.
+
+use crate::check::Problem;
+use crate::report::Report;
+use crate::scenario::Scenario;
+use crate::world::World;
+use sim_core::{verify_determinism, DeterminismReport, Divergence, RunLimits, SimTime, Simulation};
+
+/// The engine limits a scenario asks for.
+pub fn run_limits(scenario: &Scenario) -> RunLimits {
+    RunLimits {
+        end_time: SimTime(scenario.duration.as_nanos()),
+        max_events: scenario.limits.max_events.unwrap_or(u64::MAX),
+        wall_clock: scenario
+            .limits
+            .wall_clock
+            .map(|d| std::time::Duration::from_nanos(d.as_nanos())),
+    }
+}
+
+/// A ready-to-step simulation of `scenario` with `seed`: for viewers that advance a run
+/// piece by piece. [`run`] is the one-call form.
+pub fn simulation(scenario: &Scenario, seed: u64) -> Result<Simulation<World>, Vec<Problem>> {
+    Ok(Simulation::new(
+        World::new(scenario, seed)?,
+        run_limits(scenario),
+    ))
+}
+
+/// The outcome of a run: its summary and the final state of the system (for time series).
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The summary.
+    pub report: Report,
+    /// The system at the end of the run.
+    pub world: World,
+    /// Simulated time at the end.
+    pub end: SimTime,
+    /// Width of a time-series bucket, in nanoseconds.
+    pub bucket_ns: u64,
+}
+
+impl RunResult {
+    /// The time series as CSV (see [`World::timeseries_csv`]).
+    pub fn timeseries_csv(&self) -> String {
+        self.world.timeseries_csv(self.end, self.bucket_ns)
+    }
+}
+
+/// Runs `scenario` with `seed` to its end (or a limit) and reports.
+///
+/// ```
+/// use sim_models::{run, load_scenario_str};
+/// let text = r#"(
+///     duration: "1000s",
+///     clients: { "users": Open(rate: 0.5, target: "server") },
+///     services: { "server": (workers: 1, service_time: Exponential(mean: "1s")) },
+/// )"#;
+/// let scenario = load_scenario_str("example.ron", text, &[]).unwrap().scenario;
+/// let result = run(&scenario, 7).unwrap();
+/// let server = &result.report.services["server"];
+/// assert!((server.utilization - 0.5).abs() < 0.1);
+/// ```
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunResult, Vec<Problem>> {
+    let mut sim = simulation(scenario, seed)?;
+    let stop = sim.run();
+    let end = sim.now();
+    let events = sim.events();
+    let (mut world, _) = sim.into_parts();
+    world.finish(end);
+    let report = world.report(&scenario.name, seed, end, events, &stop);
+    Ok(RunResult {
+        report,
+        world,
+        end,
+        bucket_ns: scenario.time_series.bucket.as_nanos(),
+    })
+}
+
+/// Runs `scenario` twice with `seed` and checks that both runs process the same events; on
+/// divergence, names the first event that differs.
+pub fn verify(
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<Result<DeterminismReport, Divergence>, Vec<Problem>> {
+    World::new(scenario, seed)?; // surface scenario errors before running
+    Ok(verify_determinism(|| {
+        simulation(scenario, seed).expect("checked above")
+    }))
+}

@@ -1,0 +1,194 @@
+//! The scenario: plain data, exactly as a RON file holds it.
+//!
+//! Every field is documented in `docs/scenario-format.md`. Build a [`Scenario`] in Rust or load one
+//! with [`crate::load_scenario`]; either way [`Scenario::check`] (called by everything that runs a
+//! scenario) rejects what cannot be simulated, naming the field path.
+
+use crate::rate::Rate;
+use serde::{Deserialize, Serialize};
+use sim_core::{Distribution, SimDuration};
+use std::collections::BTreeMap;
+
+/// A complete scenario: what runs, for how long, and what is measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A name for reports; defaults to the file name.
+    #[serde(default)]
+    pub name: String,
+    /// The seed used when none is given on the command line.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time the run lasts.
+    pub duration: SimDuration,
+    /// Initial stretch excluded from the summary statistics (time series still show it).
+    #[serde(default)]
+    pub warmup: SimDuration,
+    /// Time-series settings.
+    #[serde(default)]
+    pub time_series: TimeSeriesSpec,
+    /// Safety limits that stop a run cleanly, keeping its results.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// Where requests come from, by name.
+    pub clients: BTreeMap<String, ClientSpec>,
+    /// The services that handle them, by name.
+    pub services: BTreeMap<String, ServiceSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Time-series settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSeriesSpec {
+    /// Width of one bucket of simulated time (default 1 s).
+    #[serde(default = "default_bucket")]
+    pub bucket: SimDuration,
+}
+
+fn default_bucket() -> SimDuration {
+    SimDuration::from_secs(1)
+}
+
+impl Default for TimeSeriesSpec {
+    fn default() -> Self {
+        TimeSeriesSpec {
+            bucket: default_bucket(),
+        }
+    }
+}
+
+/// Limits that end a run early but cleanly: the report says which limit and keeps the results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Most events to process (default: no limit).
+    #[serde(default)]
+    pub max_events: Option<u64>,
+    /// Most requests in flight at once before the run stops (default 1,000,000): a runaway
+    /// overload ends with a report instead of exhausting memory.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u64,
+    /// Real time the run may take (default: no limit). A run stopped by it is not reproducible.
+    #[serde(default)]
+    pub wall_clock: Option<SimDuration>,
+}
+
+fn default_max_in_flight() -> u64 {
+    1_000_000
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            max_events: None,
+            max_in_flight: default_max_in_flight(),
+            wall_clock: None,
+        }
+    }
+}
+
+/// A source of requests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ClientSpec {
+    /// Open loop: requests arrive at a rate, whether or not earlier ones were answered.
+    Open {
+        /// Mean arrival rate (per second, or with a unit: `"300/min"`).
+        rate: Rate,
+        /// How arrivals are spaced: `Poisson` (default) or `Constant`.
+        #[serde(default)]
+        process: ArrivalProcess,
+        /// Changes of the rate over time: steps, ramps and spikes, in time order.
+        #[serde(default)]
+        schedule: Vec<RateChange>,
+        /// The service that receives the requests.
+        target: String,
+    },
+    /// Closed loop: `users` each send a request, wait for its answer, think, and repeat.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Time a user waits between an answer and its next request.
+        think_time: Distribution,
+        /// The service that receives the requests.
+        target: String,
+    },
+}
+
+/// How an open-loop client spaces its arrivals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArrivalProcess {
+    /// Exponential gaps (a Poisson process); with a schedule, a non-homogeneous Poisson process.
+    #[default]
+    Poisson,
+    /// Evenly spaced arrivals, `1/rate` apart.
+    Constant,
+}
+
+/// A change in an open-loop client's rate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RateChange {
+    /// From `at` on, the rate is `rate`.
+    Step {
+        /// When the step happens.
+        at: SimDuration,
+        /// The new rate.
+        rate: Rate,
+    },
+    /// The rate moves linearly from its current value to `to` between `start` and `end`.
+    Ramp {
+        /// When the ramp begins.
+        start: SimDuration,
+        /// When it reaches `to`.
+        end: SimDuration,
+        /// The rate at the end of the ramp, kept afterwards.
+        to: Rate,
+    },
+    /// The rate is `rate` for `duration` from `start`, then returns to what it was.
+    Spike {
+        /// When the spike begins.
+        start: SimDuration,
+        /// How long it lasts.
+        duration: SimDuration,
+        /// The rate during the spike.
+        rate: Rate,
+    },
+}
+
+/// A service: `workers` identical servers in front of one FIFO queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Requests served at once (the `c` of M/M/c). At least 1.
+    pub workers: u32,
+    /// Time a worker spends on one request.
+    pub service_time: Distribution,
+    /// Most requests in the service at once, in service and queued together (the `K` of
+    /// M/M/c/K); arrivals beyond it are rejected. Default: unbounded.
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    /// Where a request goes when served here: to `to` with `probability`; with the remaining
+    /// probability it leaves the system, answered (Jackson-network routing).
+    #[serde(default)]
+    pub routes: Vec<Route>,
+}
+
+/// One outgoing route of a service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The next service.
+    pub to: String,
+    /// The probability of going there, in [0, 1] (default 1).
+    #[serde(default = "one")]
+    pub probability: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
