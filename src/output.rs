@@ -1,0 +1,159 @@
+//! Turning a report into what people and programs read: tables, JSON, files.
+
+use sim_models::{LatencyReport, Report, RunResult};
+use std::fmt::Write;
+use std::path::Path;
+
+/// The summary as pretty JSON (stable field order; identical inputs give identical bytes).
+pub(crate) fn json(report: &Report) -> Result<String, String> {
+    serde_json::to_string_pretty(report)
+        .map_err(|e| format!("internal error: cannot encode the summary: {e}"))
+}
+
+/// A duration in seconds with a readable unit.
+fn dur(s: f64) -> String {
+    if s == 0.0 {
+        "0".into()
+    } else if s >= 1.0 {
+        format!("{s:.3}s")
+    } else if s >= 1e-3 {
+        format!("{:.3}ms", s * 1e3)
+    } else {
+        format!("{:.3}µs", s * 1e6)
+    }
+}
+
+fn latency_cells(l: &LatencyReport) -> [String; 4] {
+    [dur(l.mean), dur(l.p50), dur(l.p99), dur(l.p999)]
+}
+
+/// Lays out rows under a header with columns padded to their widest cell.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>, out: &mut String| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&width)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|s| s.to_string()).collect(), &mut out);
+    for r in rows {
+        line(r.clone(), &mut out);
+    }
+    out
+}
+
+/// The summary as tables, one row per service and per client.
+pub(crate) fn tables(r: &Report) -> String {
+    let mut out = format!(
+        "scenario {} · seed {} · {:.0}s simulated ({:.0}s warm-up excluded) · {} events · {}\n\n",
+        r.scenario, r.seed, r.sim_time_s, r.warmup_s, r.events, r.stop.message
+    );
+    let rows: Vec<Vec<String>> = r
+        .services
+        .iter()
+        .map(|(name, s)| {
+            let mut row = vec![
+                name.clone(),
+                s.workers.to_string(),
+                s.arrivals.to_string(),
+                s.completed.to_string(),
+                s.rejected.to_string(),
+                format!("{:.4}", s.throughput),
+                format!("{:.1}%", s.utilization * 100.0),
+                format!("{:.3}", s.mean_queue_length),
+            ];
+            row.extend(latency_cells(&s.latency));
+            row.push(dur(s.wait.mean));
+            row
+        })
+        .collect();
+    out += &table(
+        &[
+            "service",
+            "workers",
+            "arrivals",
+            "completed",
+            "rejected",
+            "throughput/s",
+            "util",
+            "mean queue",
+            "latency mean",
+            "p50",
+            "p99",
+            "p99.9",
+            "wait mean",
+        ],
+        &rows,
+    );
+    out.push('\n');
+    let rows: Vec<Vec<String>> = r
+        .clients
+        .iter()
+        .map(|(name, c)| {
+            let mut row = vec![
+                name.clone(),
+                c.kind.clone(),
+                c.sent.to_string(),
+                c.completed.to_string(),
+                c.rejected.to_string(),
+                format!("{:.4}", c.throughput),
+            ];
+            row.extend(latency_cells(&c.latency));
+            row
+        })
+        .collect();
+    out += &table(
+        &[
+            "client",
+            "kind",
+            "sent",
+            "completed",
+            "rejected",
+            "throughput/s",
+            "latency mean",
+            "p50",
+            "p99",
+            "p99.9",
+        ],
+        &rows,
+    );
+    if r.in_flight_at_end > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} requests were still in flight at the end.",
+            r.in_flight_at_end
+        );
+    }
+    out
+}
+
+/// Writes `summary.json` and `timeseries.csv` into `dir`, each through a temporary file and a
+/// rename, so a reader never sees half a file.
+pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let write = |name: &str, content: &str| -> Result<(), String> {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let path = dir.join(name);
+        std::fs::write(&tmp, content)
+            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    write("summary.json", &(json(&result.report)? + "\n"))?;
+    write("timeseries.csv", &result.timeseries_csv())
+}
