@@ -134,11 +134,13 @@ pub(crate) fn tables(r: &Report) -> String {
         &rows,
     );
     if r.in_flight_at_end > 0 {
-        let _ = writeln!(
-            out,
-            "\n{} requests were still in flight at the end.",
-            r.in_flight_at_end
-        );
+        let n = r.in_flight_at_end;
+        let verb = if n == 1 {
+            "request was"
+        } else {
+            "requests were"
+        };
+        let _ = writeln!(out, "\n{n} {verb} still in flight at the end.");
     }
     out
 }

@@ -147,14 +147,26 @@ pub fn load_scenario_str(
         }
     };
 
-    let scenario = parse(&text).map_err(|(line, col, path, message)| {
-        LoadError::Invalid(vec![locate(offset_of(&text, line, col), path, message)])
+    let scenario = parse(&text).map_err(|(line, col, path, mut message)| {
+        let at = offset_of(&text, line, col);
+        if at >= text.trim_end().len() && !message.starts_with("the file ends") {
+            message = format!(
+                "the file ends too early ({message}): a bracket or parenthesis is not closed"
+            );
+        }
+        LoadError::Invalid(vec![locate(at, path, message)])
     })?;
 
     let index = RonIndex::new(&text);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for p in scenario.check() {
-        let at = index.locate(&p.path).unwrap_or(0);
+        // Point at the field's name, unless its value came from a --set: then blame the --set.
+        let (key, value) = index.locate(&p.path).unwrap_or((0, 0));
+        let at = if matches!(origin(&splices, value), Origin::Set(_)) {
+            value
+        } else {
+            key
+        };
         let e = locate(at, p.path, p.message);
         match p.severity {
             Severity::Error => errors.push(e),
@@ -178,8 +190,7 @@ fn parse(text: &str) -> Result<Scenario, (usize, usize, String, String)> {
     let scenario: Scenario = match serde_path_to_error::deserialize(&mut de) {
         Ok(s) => s,
         Err(e) => {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
+            let path = field_path(e.path());
             let spanned = de.span_error(e.into_inner());
             return Err(located(spanned, path));
         }
@@ -187,6 +198,22 @@ fn parse(text: &str) -> Result<Scenario, (usize, usize, String, String)> {
     de.end()
         .map_err(|e| located(de.span_error(e), String::new()))?;
     Ok(scenario)
+}
+
+/// The path in our own notation: enum variants add no segment (`clients.a.rate`, not
+/// `clients.a.Open.rate`), so parse errors and check errors name fields the same way and `--set`
+/// accepts what they print.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let segments: Vec<String> = path
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect();
+    segments.join(".")
 }
 
 /// ron's message, with the cases newcomers hit most often said plainly.

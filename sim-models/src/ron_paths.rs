@@ -352,16 +352,17 @@ impl RonIndex {
         self.nodes.iter().find(|n| n.path == path)
     }
 
-    /// The byte offset to point at for `path`: the field itself, or its nearest existing ancestor.
-    pub(crate) fn locate(&self, path: &str) -> Option<usize> {
+    /// Where `path` is written — the offsets of its field name and of its value — or, if the
+    /// document leaves it out, of its nearest existing ancestor.
+    pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize)> {
         let mut p = path;
         loop {
             if let Some(n) = self.get(p) {
-                return Some(n.key);
+                return Some((n.key, n.start));
             }
             match p.rfind('.') {
                 Some(i) => p = &p[..i],
-                None => return self.get("").map(|n| n.key),
+                None => return self.get("").map(|n| (n.key, n.start)),
             }
         }
     }
