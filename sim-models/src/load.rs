@@ -2,7 +2,9 @@
 //! `file:line:column` with its field path.
 
 use crate::check::Severity;
-use crate::ron_paths::{line_col, offset_of, origin, splice, Origin, RonIndex, Splice};
+use crate::ron_paths::{
+    line_col, offset_of, origin, splice, unclosed_bracket, Origin, RonIndex, Splice,
+};
 use crate::scenario::Scenario;
 use ron::extensions::Extensions;
 use std::fmt;
@@ -147,14 +149,22 @@ pub fn load_scenario_str(
         }
     };
 
-    let scenario = parse(&text).map_err(|(line, col, path, mut message)| {
-        let at = offset_of(&text, line, col);
-        if at >= text.trim_end().len() && !message.starts_with("the file ends") {
-            message = format!(
-                "the file ends too early ({message}): a bracket or parenthesis is not closed"
-            );
+    let scenario = parse(&text).map_err(|f| {
+        let mut message = f.message;
+        if let Some(open) = unclosed_bracket(&text) {
+            let (l, c) = line_col(&text, open);
+            let bracket = &text[open..open + 1];
+            message = format!("the file ends too early: `{bracket}` opened at line {l}, column {c} is never closed ({message})");
         }
-        LoadError::Invalid(vec![locate(at, path, message)])
+        // ron's span may start in the whitespace before a bad --set value: blame the --set if
+        // either end of the span lies in one.
+        let start = offset_of(&text, f.start.0, f.start.1);
+        let end = offset_of(&text, f.end.0, f.end.1);
+        let at = match (origin(&splices, start), origin(&splices, end)) {
+            (Origin::Original(_), Origin::Set(_)) => end,
+            _ => start,
+        };
+        LoadError::Invalid(vec![locate(at, f.path, message)])
     })?;
 
     let index = RonIndex::new(&text);
@@ -179,11 +189,15 @@ pub fn load_scenario_str(
     Ok(LoadedScenario { scenario, warnings })
 }
 
-/// Deserialises, returning `(line, column, field path, message)` on failure.
-fn parse(text: &str) -> Result<Scenario, (usize, usize, String, String)> {
+/// Deserialises; on failure returns the error's span as `(start, end)` 1-based line/column pairs,
+/// the field path and the message.
+fn parse(text: &str) -> Result<Scenario, ParseFailure> {
     let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME);
-    let located = |e: ron::error::SpannedError, path: String| {
-        (e.span.start.line, e.span.start.col, path, explain(&e.code))
+    let located = |e: ron::error::SpannedError, path: String| ParseFailure {
+        start: (e.span.start.line, e.span.start.col),
+        end: (e.span.end.line, e.span.end.col),
+        path,
+        message: explain(&e.code),
     };
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| located(e, String::new()))?;
@@ -216,10 +230,17 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
     segments.join(".")
 }
 
+struct ParseFailure {
+    start: (usize, usize),
+    end: (usize, usize),
+    path: String,
+    message: String,
+}
+
 /// ron's message, with the cases newcomers hit most often said plainly.
 fn explain(code: &ron::Error) -> String {
     match code {
-        ron::Error::Eof => "the file ends too early: a bracket or parenthesis is not closed".into(),
+        ron::Error::Eof => "the file ends too early".into(),
         ron::Error::TrailingCharacters => "unexpected text after the end of the scenario".into(),
         other => other.to_string(),
     }

@@ -376,6 +376,35 @@ impl RonIndex {
     }
 }
 
+/// The offset of the innermost bracket still open at the end of `text`, if any: where a
+/// truncated file lost its way. Strings and comments are skipped.
+pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+        nodes: Vec::new(),
+    };
+    let mut open = Vec::new();
+    loop {
+        r.skip_ws();
+        match r.peek() {
+            None => return open.last().copied(),
+            Some(b'(' | b'[' | b'{') => {
+                open.push(r.pos);
+                r.pos += 1;
+            }
+            Some(b')' | b']' | b'}') => {
+                open.pop();
+                r.pos += 1;
+            }
+            Some(b'"' | b'\'') => {
+                r.quoted();
+            }
+            Some(_) => r.pos += 1,
+        }
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -454,7 +483,8 @@ pub(crate) enum Origin {
 /// Maps an offset in text produced by applying `splices` in order back to its origin.
 pub(crate) fn origin(splices: &[Splice], mut offset: usize) -> Origin {
     for (k, s) in splices.iter().enumerate().rev() {
-        if offset >= s.start && offset < s.start + s.new_len {
+        // Inclusive end: ron reports some errors (a wrong type) just after the offending token.
+        if offset >= s.start && offset <= s.start + s.new_len && s.new_len > 0 {
             return Origin::Set(k);
         }
         if offset >= s.start + s.new_len {

@@ -1,0 +1,206 @@
+//! Every bad input gets exit code 2 and a message that says where (file:line:column and field path)
+//! and why — never a panic, a hang or a silent default.
+
+use std::process::Command;
+
+struct Case {
+    name: &'static str,
+    text: &'static str,
+    /// Text the message must contain: location and field path, and the reason.
+    expect: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "truncated",
+        text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
+        expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],
+    },
+    Case {
+        name: "wrong_type",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: \"two\", service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["wrong_type.ron:4:", "services.s.workers", "integer"],
+    },
+    Case {
+        name: "negative_rate",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: -3, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["negative_rate.ron:3:", "clients.a.rate", "negative"],
+    },
+    Case {
+        name: "zero_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: {\n    \"s\": (workers: 0, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["zero_workers.ron:5:11", "services.s.workers", "at least 1"],
+    },
+    Case {
+        name: "unknown_field",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (wrkers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["unknown_field.ron:4:", "services.s.wrkers", "`workers`"],
+    },
+    Case {
+        name: "unknown_service",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"db\") },\n  services: { \"dbx\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["unknown_service.ron:3:", "clients.a.target", "unknown service \"db\"", "did you mean \"dbx\""],
+    },
+    Case {
+        name: "unknown_route_target",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"), routes: [(to: \"t\")]) },\n)",
+        expect: &["unknown_route_target.ron:4:", "services.s.routes.0.to", "unknown service"],
+    },
+    Case {
+        name: "bad_duration",
+        text: "(\n  duration: \"100 parsecs\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["bad_duration.ron:2:", "duration", "unknown unit"],
+    },
+    Case {
+        name: "capacity_below_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 4, capacity: 2, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["capacity_below_workers.ron:4:", "services.s.capacity", "at least workers"],
+    },
+    Case {
+        name: "routes_over_one",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: {\n    \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"), routes: [(to: \"t\", probability: 0.7), (to: \"t\", probability: 0.7)]),\n    \"t\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["routes_over_one.ron:5:", "services.s.routes", "more than 1"],
+    },
+    Case {
+        name: "routing_cycle_without_exit",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: {\n    \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"), routes: [(to: \"t\")]),\n    \"t\": (workers: 1, service_time: Exponential(mean: \"1s\"), routes: [(to: \"s\")]),\n  },\n)",
+        expect: &["routing_cycle_without_exit.ron:5:", "services.s.routes", "never leave"],
+    },
+    Case {
+        name: "bad_distribution",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Uniform(min: \"2s\", max: \"1s\")) },\n)",
+        expect: &["bad_distribution.ron:4:", "services.s.service_time.max", "at least min"],
+    },
+    Case {
+        name: "warmup_too_long",
+        text: "(\n  duration: \"100s\",\n  warmup: \"200s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["warmup_too_long.ron:3:", "warmup", "shorter than the duration"],
+    },
+    Case {
+        name: "too_many_buckets",
+        text: "(\n  duration: \"100000000s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["too_many_buckets.ron:1:", "time_series.bucket", "at least"],
+    },
+    Case {
+        name: "empty",
+        text: "",
+        expect: &["empty.ron:1:1"],
+    },
+    Case {
+        name: "garbage",
+        text: "\u{1}\u{2}not ron at all {{{",
+        expect: &["garbage.ron:1:"],
+    },
+];
+
+fn check(path: &std::path::Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("check")
+        .arg(path)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn each_malformed_scenario_exits_2_with_a_located_message() {
+    let dir = std::env::temp_dir().join(format!("faultline-bad-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    for case in CASES {
+        let path = dir.join(format!("{}.ron", case.name));
+        std::fs::write(&path, case.text).unwrap();
+        for command in ["check", "run"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+                .arg(command)
+                .arg(&path)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2)
+                || stderr.contains("panicked")
+                || stderr.contains("internal error")
+            {
+                failures.push(format!(
+                    "{} ({command}): exit {:?}\n{stderr}",
+                    case.name,
+                    out.status.code()
+                ));
+                continue;
+            }
+            for want in case.expect {
+                if !stderr.contains(want) {
+                    failures.push(format!(
+                        "{} ({command}): message lacks {want:?}:\n{stderr}",
+                        case.name
+                    ));
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn bad_set_arguments_exit_2_and_say_which_set() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing/mm1.ron");
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "services.servr.workers=2",
+            &[
+                "--set services.servr.workers=2",
+                "did you mean `services.server.workers`",
+            ],
+        ),
+        (
+            "services.server.workers=0",
+            &[
+                "(--set services.server.workers=0)",
+                "services.server.workers",
+                "at least 1",
+            ],
+        ),
+        (
+            "services.server.workers=many",
+            &["(--set services.server.workers=many)", "integer"],
+        ),
+        ("duration", &["--set duration", "PATH=VALUE"]),
+        (
+            "clients.arrivals.rate=-1",
+            &["(--set clients.arrivals.rate=-1)", "negative"],
+        ),
+    ];
+    for (set, wants) in cases {
+        let (code, stderr) = check(&mm1, &["--set", set]);
+        assert_eq!(code, Some(2), "--set {set}: {stderr}");
+        for want in *wants {
+            assert!(
+                stderr.contains(want),
+                "--set {set}: message lacks {want:?}:\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_file_exits_2_naming_it() {
+    let (code, stderr) = check(std::path::Path::new("no/such/scenario.ron"), &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("no/such/scenario.ron"), "{stderr}");
+}
+
+#[test]
+fn every_bundled_scenario_checks_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let (code, stderr) = check(&path, &[]);
+        assert_eq!(code, Some(0), "{}: {stderr}", path.display());
+        assert!(!stderr.contains("warning"), "{}: {stderr}", path.display());
+    }
+}
