@@ -1,0 +1,150 @@
+//! What `faultline run` prints and writes: the documented JSON schema, the tables, and the files
+//! of `--out`.
+
+use std::process::Command;
+
+fn faultline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn json_summary_has_the_documented_fields_in_seconds() {
+    let out = faultline(&[
+        "run",
+        "scenarios/queueing/tandem.ron",
+        "--json",
+        "--set",
+        "duration=20000s",
+        "--seed",
+        "5",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["seed"], 5);
+    assert_eq!(j["sim_time_s"], 20000.0);
+    assert!(j["events"].as_u64().unwrap() > 50_000);
+    for name in ["first", "second"] {
+        let s = &j["services"][name];
+        for key in [
+            "arrivals",
+            "completed",
+            "rejected",
+            "throughput",
+            "utilization",
+            "mean_queue_length",
+        ] {
+            assert!(s[key].is_number(), "services.{name}.{key} missing: {s}");
+        }
+        for key in ["mean", "p50", "p90", "p99", "p999", "max"] {
+            assert!(
+                s["latency"][key].is_number(),
+                "services.{name}.latency.{key} missing"
+            );
+        }
+        for key in ["mean", "p99"] {
+            assert!(
+                s["wait"][key].is_number(),
+                "services.{name}.wait.{key} missing"
+            );
+        }
+    }
+    // Seconds, not nanoseconds: the first station's mean latency is about 1 s.
+    let w1 = j["services"]["first"]["latency"]["mean"].as_f64().unwrap();
+    assert!((0.8..1.2).contains(&w1), "{w1}");
+}
+
+#[test]
+fn tables_show_every_service_and_client() {
+    let out = faultline(&[
+        "run",
+        "scenarios/queueing/tandem.ron",
+        "--set",
+        "duration=5000s",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "service",
+        "first",
+        "second",
+        "client",
+        "arrivals",
+        "latency mean",
+        "p99.9",
+        "util",
+    ] {
+        assert!(text.contains(word), "table lacks {word:?}:\n{text}");
+    }
+}
+
+#[test]
+fn out_dir_gets_a_summary_and_a_time_series_per_bucket() {
+    let dir = std::env::temp_dir().join(format!("faultline-out-{}", std::process::id()));
+    let out = faultline(&[
+        "run",
+        "scenarios/queueing/mmck.ron",
+        "--set",
+        "duration=50s",
+        "--set",
+        "warmup=0s",
+        "--set",
+        "time_series.bucket=10s",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "time_s,component,kind,arrivals,completed,rejected,throughput,latency_mean_s,queue_length,busy_workers"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // 5 buckets × (1 service + 1 client)
+    assert_eq!(rows.len(), 10);
+    let service_rows: Vec<&Vec<&str>> = rows.iter().filter(|r| r[2] == "service").collect();
+    assert_eq!(
+        service_rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        ["0", "10", "20", "30", "40"]
+    );
+    // Per-bucket counts add up to the summary (no warm-up, so the windows agree).
+    let arrivals: u64 = service_rows
+        .iter()
+        .map(|r| r[3].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        arrivals,
+        summary["services"]["server"]["arrivals"].as_u64().unwrap()
+    );
+    let busy: f64 = service_rows
+        .iter()
+        .map(|r| r[9].parse::<f64>().unwrap())
+        .sum::<f64>()
+        / 5.0;
+    let util = summary["services"]["server"]["utilization"]
+        .as_f64()
+        .unwrap();
+    assert!((busy - util).abs() < 1e-9, "{busy} vs {util}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn check_reports_ok_for_a_valid_scenario() {
+    let out = faultline(&["check", "scenarios/queueing/mm1.ron"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
