@@ -1,1 +1,231 @@
-fn main() {}
+//! Speed and memory of the engine, measured (never asserted in tests: these machines are shared).
+//!
+//! `cargo bench --bench engine` prints, in one run:
+//! 1. M/M/1 at λ = 0.9, μ = 1 with 10M customers through the real engine (scenario → report,
+//!    statistics on) and through a minimal hand-written loop (BinaryHeap, integer time, ChaCha8):
+//!    customers per second for both and the ratio. Target: the engine keeps ≥ 50% of the floor.
+//! 2. Bytes per request in flight with 1M requests queued (counting allocator). Target ≤ 256.
+//! 3. The future-event set: std's BinaryHeap against the `priority-queue` crate on a hold model,
+//!    the measured reason the engine does not use the card's default crate.
+//!
+//! Set `FAULTLINE_BENCH_CUSTOMERS` to change the 10M. Timings are best-of-three, alternating
+//! engine and floor, because these machines are shared and noisy.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes, to measure memory per request.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size(), Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        unsafe { System.realloc(p, l, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn exp_ns(rng: &mut ChaCha8Rng, mean_ns: f64) -> u64 {
+    let u: f64 = rng.random();
+    (-(1.0 - u).ln() * mean_ns) as u64
+}
+
+/// The floor: the least work any M/M/1 simulation must do.
+fn floor_mm1(customers: u64) -> u64 {
+    #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+    enum Kind {
+        Arrival,
+        Departure,
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut heap = BinaryHeap::new();
+    let mut seq = 0u64;
+    let (ia, sv) = (1e9 / 0.9, 1e9);
+    heap.push(Reverse((exp_ns(&mut rng, ia), seq, Kind::Arrival)));
+    let (mut queue, mut busy, mut served, mut arrived) = (0u64, false, 0u64, 0u64);
+    while let Some(Reverse((t, _, kind))) = heap.pop() {
+        seq += 1;
+        match kind {
+            Kind::Arrival => {
+                arrived += 1;
+                if arrived < customers {
+                    heap.push(Reverse((t + exp_ns(&mut rng, ia), seq, Kind::Arrival)));
+                }
+                if busy {
+                    queue += 1;
+                } else {
+                    busy = true;
+                    heap.push(Reverse((t + exp_ns(&mut rng, sv), seq, Kind::Departure)));
+                }
+            }
+            Kind::Departure => {
+                served += 1;
+                if queue > 0 {
+                    queue -= 1;
+                    heap.push(Reverse((t + exp_ns(&mut rng, sv), seq, Kind::Departure)));
+                } else {
+                    busy = false;
+                }
+            }
+        }
+    }
+    served
+}
+
+fn engine_mm1(customers: u64) -> u64 {
+    let duration = (customers as f64 / 0.9).ceil() as u64;
+    let text = format!(
+        r#"(
+            duration: "{duration}s", warmup: "1000s", time_series: (bucket: "1000s"),
+            clients: {{ "arrivals": Open(rate: 0.9, target: "server") }},
+            services: {{ "server": (workers: 1, service_time: Exponential(mean: "1s")) }},
+        )"#
+    );
+    let scenario = sim_models::load_scenario_str("bench.ron", &text, &[])
+        .unwrap()
+        .scenario;
+    let r = sim_models::run(&scenario, 1).unwrap();
+    let w = r.report.services["server"].wait.mean;
+    assert!(
+        (w - 9.0).abs() < 0.5,
+        "the benchmark must simulate the right thing: Wq = {w}"
+    );
+    r.world.services[0].stats.completed + r.world.clients[0].stats.rejected
+}
+
+fn memory_per_request(n: u64) -> (f64, u64) {
+    // One worker busy for a very long time; a constant source sends n requests within one second,
+    // all of which queue.
+    let text = format!(
+        r#"(
+            duration: "1s", limits: (max_in_flight: {}),
+            clients: {{ "burst": Open(rate: {n}, process: Constant, target: "stuck") }},
+            services: {{ "stuck": (workers: 1, service_time: Deterministic(value: "1000000s")) }},
+        )"#,
+        n + 10
+    );
+    let scenario = sim_models::load_scenario_str("mem.ron", &text, &[])
+        .unwrap()
+        .scenario;
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut sim = sim_models::simulation(&scenario, 1).unwrap();
+    sim.run();
+    let in_flight = sim.model().in_flight() as u64;
+    let after = LIVE.load(Ordering::Relaxed);
+    black_box(&sim);
+    // Everything the run holds (histograms and series included) is charged to the requests.
+    ((after - before) as f64 / in_flight as f64, in_flight)
+}
+
+fn hold_binary_heap(pending: usize, ops: usize) -> u64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut heap = BinaryHeap::with_capacity(pending);
+    for seq in 0..pending as u64 {
+        heap.push(Reverse((exp_ns(&mut rng, 1e9), seq)));
+    }
+    let mut seq = pending as u64;
+    let mut last = 0;
+    for _ in 0..ops {
+        let Reverse((t, _)) = heap.pop().unwrap();
+        last = t;
+        seq += 1;
+        heap.push(Reverse((t + exp_ns(&mut rng, 1e9), seq)));
+    }
+    last
+}
+
+fn hold_priority_queue(pending: usize, ops: usize) -> u64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut pq = priority_queue::PriorityQueue::with_capacity(pending);
+    for seq in 0..pending as u64 {
+        pq.push(seq, Reverse((exp_ns(&mut rng, 1e9), seq)));
+    }
+    let mut seq = pending as u64;
+    let mut last = 0;
+    for _ in 0..ops {
+        let (_, Reverse((t, _))) = pq.pop().unwrap();
+        last = t;
+        seq += 1;
+        pq.push(seq, Reverse((t + exp_ns(&mut rng, 1e9), seq)));
+    }
+    last
+}
+
+/// Rounds of each M/M/1 measurement; the fastest counts, as the one least disturbed by other
+/// work on a shared machine.
+const ROUNDS: usize = 3;
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = Instant::now();
+    let out = f();
+    (out, t.elapsed().as_secs_f64())
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: run only for bench.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let customers: u64 = std::env::var("FAULTLINE_BENCH_CUSTOMERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+
+    println!(
+        "== M/M/1, λ = 0.9, μ = 1, {customers} customers (best of {ROUNDS} alternating rounds)"
+    );
+    let (mut floor_s, mut engine_s) = (f64::INFINITY, f64::INFINITY);
+    let (mut floor_served, mut engine_served) = (0, 0);
+    for _ in 0..ROUNDS {
+        let (served, s) = timed(|| floor_mm1(black_box(customers)));
+        (floor_served, floor_s) = (served, floor_s.min(s));
+        let (served, s) = timed(|| engine_mm1(black_box(customers)));
+        (engine_served, engine_s) = (served, engine_s.min(s));
+    }
+    let floor_rate = floor_served as f64 / floor_s;
+    let engine_rate = engine_served as f64 / engine_s;
+    println!(
+        "floor  (hand-written loop): {:>8.2} M customers/s  ({floor_s:.2} s)",
+        floor_rate / 1e6
+    );
+    println!(
+        "engine (scenario → report): {:>8.2} M customers/s  ({engine_s:.2} s)",
+        engine_rate / 1e6
+    );
+    println!(
+        "engine / floor = {:.0}%   (target ≥ 50%)",
+        100.0 * engine_rate / floor_rate
+    );
+
+    println!("\n== memory per request in flight");
+    let (bytes, n) = memory_per_request(1_000_000);
+    println!("{bytes:.1} bytes per request with {n} requests queued   (target ≤ 256)");
+
+    println!("\n== future-event set, hold model: 10,000 pending, 5M pop+push");
+    let (_, heap_s) = timed(|| black_box(hold_binary_heap(10_000, 5_000_000)));
+    let (_, pq_s) = timed(|| black_box(hold_priority_queue(10_000, 5_000_000)));
+    println!("std BinaryHeap:          {:>7.2} M ops/s", 5.0 / heap_s);
+    println!(
+        "priority-queue crate:    {:>7.2} M ops/s   (BinaryHeap is {:.1}× faster)",
+        5.0 / pq_s,
+        pq_s / heap_s
+    );
+}

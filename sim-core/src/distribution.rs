@@ -7,6 +7,7 @@
 
 use crate::rng::{open01, SimRng};
 use crate::time::SimDuration;
+use crate::ziggurat::standard_exponential;
 use serde::{Deserialize, Serialize};
 
 /// A distribution of non-negative durations, as written in a scenario.
@@ -400,7 +401,7 @@ impl Sampler {
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
         SimDuration::from_nanos_f64(match self {
-            Sampler::Exponential { mean } => -mean * libm::log(open01(rng)),
+            Sampler::Exponential { mean } => mean * standard_exponential(rng),
             Sampler::Deterministic { value } => return SimDuration(*value),
             Sampler::Uniform { min, width } => min + width * open01(rng),
             Sampler::Normal { mean, sd } => loop {

@@ -67,6 +67,7 @@ mod rng;
 mod simulation;
 mod time;
 mod time_series;
+mod ziggurat;
 
 pub use confidence::{student_t_interval, Interval};
 pub use digest::{
@@ -81,3 +82,4 @@ pub use rng::{open01, stable_hash, RngFactory, SimRng};
 pub use simulation::{Context, Model, RunLimits, Simulation, StopReason};
 pub use time::{ParseDurationError, SimDuration, SimTime, NANOS_PER_SEC};
 pub use time_series::{CountSeries, LevelSeries};
+pub use ziggurat::standard_exponential;

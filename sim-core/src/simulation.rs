@@ -221,26 +221,24 @@ impl<M: Model> Simulation<M> {
         if self.stopped.is_some() {
             return self.stopped.as_ref();
         }
-        let next = match self.queue.peek_time() {
-            None => return self.stop_with(StopReason::NoMoreEvents),
-            Some(t) => t,
-        };
-        if next > self.limits.end_time {
-            self.now = self.limits.end_time;
-            return self.stop_with(StopReason::EndTime);
-        }
         if self.events >= self.limits.max_events {
             return self.stop_with(StopReason::MaxEvents(self.limits.max_events));
         }
         if let Some(budget) = self.limits.wall_clock {
             if self.events % WALL_CLOCK_CHECK_EVERY == 0 {
-                let started = self.started.expect("set above");
+                let started = self.started.expect("set by start()");
                 if started.elapsed() >= budget {
                     return self.stop_with(StopReason::WallClock(budget));
                 }
             }
         }
-        let ev = self.queue.pop().expect("peeked a live event");
+        let Some(ev) = self.queue.pop_until(self.limits.end_time) else {
+            if self.queue.is_empty() {
+                return self.stop_with(StopReason::NoMoreEvents);
+            }
+            self.now = self.limits.end_time;
+            return self.stop_with(StopReason::EndTime);
+        };
         self.now = ev.time;
         self.events += 1;
         if let Some(d) = &mut self.digest {

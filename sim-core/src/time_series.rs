@@ -11,6 +11,10 @@ use crate::time::{SimDuration, SimTime};
 pub struct CountSeries {
     width: u64,
     counts: Vec<u64>,
+    /// The bucket written last and its time range: time mostly moves forward within a bucket,
+    /// so the common case is two comparisons instead of a division.
+    current: usize,
+    current_range: (u64, u64),
 }
 
 impl CountSeries {
@@ -19,17 +23,30 @@ impl CountSeries {
         CountSeries {
             width: width.as_nanos().max(1),
             counts: Vec::new(),
+            current: 0,
+            current_range: (0, 0),
         }
     }
 
     /// Adds `n` in the bucket holding `now`.
     #[inline]
     pub fn add(&mut self, now: SimTime, n: u64) {
-        let i = (now.0 / self.width) as usize;
+        let (start, end) = self.current_range;
+        if now.0 < start || now.0 >= end {
+            self.seek(now.0);
+        }
+        self.counts[self.current] += n;
+    }
+
+    #[cold]
+    fn seek(&mut self, t: u64) {
+        let i = (t / self.width) as usize;
         if i >= self.counts.len() {
             self.counts.resize(i + 1, 0);
         }
-        self.counts[i] += n;
+        self.current = i;
+        let start = i as u64 * self.width;
+        self.current_range = (start, start.saturating_add(self.width));
     }
 
     /// Count in bucket `i` (0 past the end).
@@ -54,6 +71,9 @@ pub struct LevelSeries {
     width: u64,
     level: u64,
     since: u64,
+    /// The bucket holding `since` and its end, for the fast path.
+    since_bucket: usize,
+    since_bucket_end: u64,
     /// level × ns accumulated per bucket.
     area: Vec<u128>,
 }
@@ -65,16 +85,36 @@ impl LevelSeries {
             width: width.as_nanos().max(1),
             level: 0,
             since: 0,
+            since_bucket: 0,
+            since_bucket_end: 0,
             area: Vec::new(),
         }
     }
 
     /// Spreads the current level's area over the buckets from `since` to `now`.
+    #[inline]
     fn accumulate(&mut self, now: u64) {
-        if self.level == 0 || now <= self.since {
-            self.since = now.max(self.since);
+        if now <= self.since {
             return;
         }
+        if self.level == 0 {
+            self.since = now;
+            return;
+        }
+        // Fast path: still inside the bucket written last.
+        if now < self.since_bucket_end
+            && self.since >= self.since_bucket_end.saturating_sub(self.width)
+        {
+            let i = self.since_bucket;
+            self.area[i] += self.level as u128 * (now - self.since) as u128;
+            self.since = now;
+            return;
+        }
+        self.accumulate_across(now);
+    }
+
+    #[cold]
+    fn accumulate_across(&mut self, now: u64) {
         let last = (now / self.width) as usize;
         if last >= self.area.len() {
             self.area.resize(last + 1, 0);
@@ -87,6 +127,11 @@ impl LevelSeries {
             t = end;
         }
         self.since = now;
+        self.since_bucket = (now / self.width) as usize;
+        self.since_bucket_end = (self.since_bucket as u64 + 1).saturating_mul(self.width);
+        if self.since_bucket >= self.area.len() {
+            self.area.resize(self.since_bucket + 1, 0);
+        }
     }
 
     /// Sets the level at `now`.
