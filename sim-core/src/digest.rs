@@ -106,7 +106,7 @@ impl EventDigest {
         h.write_u64(time.0);
         event.hash(&mut h);
         self.hash = h.finish();
-        if (index + 1) % CHECKPOINT_EVERY == 0 {
+        if (index + 1).is_multiple_of(CHECKPOINT_EVERY) {
             self.checkpoints.push(self.hash);
         }
         if let Some((from, to)) = self.window {

@@ -225,7 +225,7 @@ impl<M: Model> Simulation<M> {
             return self.stop_with(StopReason::MaxEvents(self.limits.max_events));
         }
         if let Some(budget) = self.limits.wall_clock {
-            if self.events % WALL_CLOCK_CHECK_EVERY == 0 {
+            if self.events.is_multiple_of(WALL_CLOCK_CHECK_EVERY) {
                 let started = self.started.expect("set by start()");
                 if started.elapsed() >= budget {
                     return self.stop_with(StopReason::WallClock(budget));

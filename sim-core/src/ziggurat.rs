@@ -104,7 +104,7 @@ mod tests {
         // P(X > t) = e^{−t}, checked across the body, the wedges and the tail beyond R.
         for t in [0.1, 0.5, 1.0, 2.0, 4.0, 7.0, 8.0, 10.0] {
             let p = xs.iter().filter(|&&x| x > t).count() as f64 / n as f64;
-            let want = (-t as f64).exp();
+            let want = (-t).exp();
             let sd = (want * (1.0 - want) / n as f64).sqrt();
             assert!(
                 (p - want).abs() < 5.0 * sd + 1e-7,

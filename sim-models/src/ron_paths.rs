@@ -601,7 +601,10 @@ Scenario(
         let mut t = DOC.to_string();
         let s = splice(&mut t, "seed", "7").unwrap();
         assert!(t.contains("Scenario(seed: 7, "));
-        assert_eq!(origin(&[s.clone()], s.start + 2), Origin::Set(0));
+        assert_eq!(
+            origin(std::slice::from_ref(&s), s.start + 2),
+            Origin::Set(0)
+        );
         let after = t.find("name").unwrap();
         assert_eq!(
             origin(&[s], after),
