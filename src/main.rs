@@ -49,7 +49,7 @@ enum Command {
 }
 
 /// A failure, with the exit code it maps to.
-enum Failure {
+pub(crate) enum Failure {
     /// Bad input: exit 2.
     Input(String),
     /// Our fault or the machine's: exit 1.
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
         Err(Failure::Internal(format!(
-            "internal error (please report): {what}"
+            "error: internal error (please report): {what}"
         )))
     });
     match outcome {
@@ -83,8 +83,11 @@ fn main() -> ExitCode {
 }
 
 fn load(file: &PathBuf, sets: &[String]) -> Result<sim_models::Scenario, Failure> {
-    let loaded =
-        sim_models::load_scenario(file, sets).map_err(|e| Failure::Input(e.to_string()))?;
+    let loaded = sim_models::load_scenario(file, sets).map_err(|e| match e {
+        // Already one "error: …" line per problem.
+        sim_models::LoadError::Invalid(_) => Failure::Input(e.to_string()),
+        _ => Failure::Input(format!("error: {e}")),
+    })?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
@@ -114,14 +117,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => {
             let scenario = load(&file, &sets)?;
             let seed = seed.unwrap_or(scenario.seed);
-            let bad = |p: Vec<sim_models::Problem>| {
-                Failure::Input(
-                    p.iter()
-                        .map(|p| format!("error: {p}"))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                )
-            };
+            let bad = |p: sim_models::Problems| Failure::Input(p.to_string());
             if verify_determinism {
                 let started = std::time::Instant::now();
                 match sim_models::verify(&scenario, seed).map_err(bad)? {
@@ -131,7 +127,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                         r.hash,
                         started.elapsed()
                     ),
-                    Err(d) => return Err(Failure::Internal(format!("determinism check FAILED: {d}"))),
+                    Err(d) => return Err(Failure::Internal(format!("error: determinism check FAILED: {d}"))),
                 }
             }
             let started = std::time::Instant::now();
@@ -144,11 +140,11 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 print!("{}", output::tables(report));
             }
             if let Some(dir) = out {
-                output::write_dir(&dir, &result).map_err(Failure::Internal)?;
+                output::write_dir(&dir, &result)?;
                 eprintln!(
-                    "wrote {}/summary.json and {}/timeseries.csv",
-                    dir.display(),
-                    dir.display()
+                    "wrote {} and {}",
+                    dir.join("summary.json").display(),
+                    dir.join("timeseries.csv").display()
                 );
             }
             eprintln!(

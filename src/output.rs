@@ -1,5 +1,6 @@
 //! Turning a report into what people and programs read: tables, JSON, files.
 
+use crate::Failure;
 use sim_models::{LatencyReport, Report, RunResult};
 use std::fmt::Write;
 use std::path::Path;
@@ -7,13 +8,13 @@ use std::path::Path;
 /// The summary as pretty JSON (stable field order; identical inputs give identical bytes).
 pub(crate) fn json(report: &Report) -> Result<String, String> {
     serde_json::to_string_pretty(report)
-        .map_err(|e| format!("internal error: cannot encode the summary: {e}"))
+        .map_err(|e| format!("error: internal error: cannot encode the summary: {e}"))
 }
 
 /// A duration in seconds with a readable unit.
 fn dur(s: f64) -> String {
     if s == 0.0 {
-        "0".into()
+        "0s".into()
     } else if s >= 1.0 {
         format!("{s:.3}s")
     } else if s >= 1e-3 {
@@ -146,16 +147,27 @@ pub(crate) fn tables(r: &Report) -> String {
 }
 
 /// Writes `summary.json` and `timeseries.csv` into `dir`, each through a temporary file and a
-/// rename, so a reader never sees half a file.
-pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let write = |name: &str, content: &str| -> Result<(), String> {
+/// rename, so a reader never sees half a file. A directory that cannot be created is the user's
+/// input (exit 2); a write that fails after that is the machine's (exit 1).
+pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::Input(format!(
+            "error: --out {}: cannot create the directory: {e}",
+            dir.display()
+        ))
+    })?;
+    let write = |name: &str, content: &str| -> Result<(), Failure> {
         let tmp = dir.join(format!(".{name}.tmp"));
         let path = dir.join(name);
-        std::fs::write(&tmp, content)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        let fail = |e: std::io::Error| {
+            Failure::Internal(format!("error: cannot write {}: {e}", path.display()))
+        };
+        std::fs::write(&tmp, content).map_err(fail)?;
+        std::fs::rename(&tmp, &path).map_err(fail)
     };
-    write("summary.json", &(json(&result.report)? + "\n"))?;
+    write(
+        "summary.json",
+        &(json(&result.report).map_err(Failure::Internal)? + "\n"),
+    )?;
     write("timeseries.csv", &result.timeseries_csv())
 }

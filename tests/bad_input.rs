@@ -82,6 +82,16 @@ const CASES: &[Case] = &[
         expect: &["too_many_buckets.ron:1:", "time_series.bucket", "at least"],
     },
     Case {
+        name: "unquoted_units",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Deterministic(value: 30ms)) },\n)",
+        expect: &["unquoted_units.ron:4:", "services.s.service_time", "write \"30ms\""],
+    },
+    Case {
+        name: "overlapping_schedule",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"s\", schedule: [Spike(start: \"10s\", duration: \"20s\", rate: 5), Step(at: \"15s\", rate: 2)]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["overlapping_schedule.ron:3:", "clients.a.schedule.1", "time order"],
+    },
+    Case {
         name: "empty",
         text: "",
         expect: &["empty.ron:1:1"],
@@ -174,6 +184,20 @@ fn bad_set_arguments_exit_2_and_say_which_set() {
             "clients.arrivals.rate=-1",
             &["(--set clients.arrivals.rate=-1)", "negative"],
         ),
+        // The check fails on a field of the file, but the cause is the override: say so.
+        (
+            "duration=1h",
+            &["mm1.ron:10:5", "warmup", "(with --set duration=1h)"],
+        ),
+        // A --set inside a list item is blamed for a problem reported on the whole item.
+        (
+            "clients.arrivals.schedule=[Step(at: \"9s\", rate: 1), Step(at: \"5s\", rate: 2)]",
+            &[
+                "(--set clients.arrivals.schedule=",
+                "clients.arrivals.schedule.1",
+                "time order",
+            ],
+        ),
     ];
     for (set, wants) in cases {
         let (code, stderr) = check(&mm1, &["--set", set]);
@@ -203,4 +227,26 @@ fn every_bundled_scenario_checks_clean() {
         assert_eq!(code, Some(0), "{}: {stderr}", path.display());
         assert!(!stderr.contains("warning"), "{}: {stderr}", path.display());
     }
+}
+
+#[test]
+fn an_out_directory_that_cannot_be_created_exits_2() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing/mm1.ron");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("run")
+        .arg(&mm1)
+        .args([
+            "--set",
+            "duration=100s",
+            "--set",
+            "warmup=0s",
+            "--out",
+            "/proc/faultline/cannot/exist",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: --out /proc/faultline/cannot/exist")
+    );
 }

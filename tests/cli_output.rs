@@ -148,3 +148,43 @@ fn check_reports_ok_for_a_valid_scenario() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
+
+#[test]
+fn time_series_buckets_tile_the_run_exactly_as_the_summary_counts_it() {
+    // Constant arrivals every 0.5 s: one would fall exactly at the end time, which is outside the
+    // run [0, 10 s), in the summary and in the buckets alike.
+    let dir = std::env::temp_dir().join(format!("faultline-tiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("constant.ron");
+    std::fs::write(
+        &file,
+        r#"(duration: "10s", clients: { "tick": Open(rate: 2, process: Constant, target: "s") },
+            services: { "s": (workers: 1, service_time: Deterministic(value: "100ms")) })"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/summary.json")).unwrap()).unwrap();
+    let csv = std::fs::read_to_string(dir.join("out/timeseries.csv")).unwrap();
+    let bucket_arrivals: u64 = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",service,"))
+        .map(|l| l.split(',').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    // Arrivals at 0.5 s, 1.0 s, …, 9.5 s.
+    assert_eq!(summary["services"]["s"]["arrivals"], 19);
+    assert_eq!(bucket_arrivals, 19);
+    std::fs::remove_dir_all(&dir).ok();
+}

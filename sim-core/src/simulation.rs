@@ -98,7 +98,8 @@ impl<E> Context<'_, E> {
 /// When a run must stop, whatever the model does.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunLimits {
-    /// Simulated time at which the run ends. Events at exactly this time still run.
+    /// Simulated time at which the run ends: events strictly before it run, so a run covers
+    /// `[0, end_time)` and its buckets of time tile that interval exactly.
     pub end_time: SimTime,
     /// Most events to process.
     pub max_events: u64,
@@ -232,7 +233,8 @@ impl<M: Model> Simulation<M> {
                 }
             }
         }
-        let Some(ev) = self.queue.pop_until(self.limits.end_time) else {
+        let last = SimTime(self.limits.end_time.0.saturating_sub(1));
+        let Some(ev) = self.queue.pop_until(last) else {
             if self.queue.is_empty() {
                 return self.stop_with(StopReason::NoMoreEvents);
             }

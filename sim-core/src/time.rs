@@ -139,7 +139,7 @@ impl fmt::Display for SimTime {
 
 /// Why a duration string could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("invalid duration {text:?}: {why} (expected a number and a unit such as \"250ms\", \"1.5s\", \"2m\"; units: ns, us, ms, s, m, h)")]
+#[error("invalid duration {text:?}: {why} (expected a number and a unit such as \"250ms\", \"1.5s\", \"2m\"; units: ns, us, ms, s, m (or min), h)")]
 pub struct ParseDurationError {
     text: String,
     why: &'static str,
@@ -154,9 +154,13 @@ impl FromStr for SimDuration {
             why,
         };
         let t = s.trim();
+        // The unit is the trailing run of letters, so "1e3s" is 1000 seconds.
         let split = t
-            .find(|c: char| c.is_ascii_alphabetic() || c == 'µ')
-            .unwrap_or(t.len());
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphabetic() || *c == 'µ')
+            .last()
+            .map_or(t.len(), |(i, _)| i);
         let (num, unit) = t.split_at(split);
         let num = num.trim();
         if num.is_empty() {
@@ -173,9 +177,9 @@ impl FromStr for SimDuration {
             "ns" => 1.0,
             "us" | "µs" => 1e3,
             "ms" => 1e6,
-            "" | "s" => 1e9,
+            "" | "s" | "sec" => 1e9,
             "m" | "min" => 60e9,
-            "h" => 3600e9,
+            "h" | "hr" => 3600e9,
             _ => return Err(err("unknown unit")),
         };
         let ns = value * scale;
@@ -238,6 +242,8 @@ mod tests {
             ("2m", 120_000_000_000),
             ("1h", 3_600_000_000_000),
             ("0.5", 500_000_000),
+            ("1e3s", 1_000 * NANOS_PER_SEC),
+            ("2 min", 120_000_000_000),
         ];
         for (text, ns) in cases {
             assert_eq!(

@@ -35,6 +35,21 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The errors that keep a scenario from running, as returned by [`crate::run`] and
+/// [`crate::World::new`] for a scenario built or changed in code. Files get located errors from
+/// [`crate::load_scenario`] before this point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(|p| format!("error: {p}")).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for Problems {}
+
 /// Most time-series buckets a run may keep per metric: past this the series would cost more memory
 /// than the simulation.
 pub const MAX_BUCKETS: u64 = 1_000_000;

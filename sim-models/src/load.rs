@@ -3,7 +3,8 @@
 
 use crate::check::Severity;
 use crate::ron_paths::{
-    line_col, offset_of, origin, splice, unclosed_bracket, Origin, RonIndex, Splice,
+    line_col, offset_of, origin, splice, unclosed_bracket, unquoted_unit_near, Origin, RonIndex,
+    Splice,
 };
 use crate::scenario::Scenario;
 use ron::extensions::Extensions;
@@ -110,6 +111,7 @@ pub fn load_scenario_str(
 ) -> Result<LoadedScenario, LoadError> {
     let mut text = original.to_string();
     let mut splices: Vec<Splice> = Vec::new();
+    let mut regions: Vec<(usize, usize)> = Vec::new();
     for arg in sets {
         let (path, value) = arg.split_once('=').ok_or_else(|| LoadError::Set {
             arg: arg.clone(),
@@ -125,8 +127,22 @@ pub fn load_scenario_str(
             arg: arg.clone(),
             message,
         })?;
+        // Keep every earlier splice's region in the coordinates of the current text.
+        for earlier in &mut regions {
+            let (a, _) = *earlier;
+            if a >= s.start + s.old_len {
+                *earlier = (a + s.new_len - s.old_len, earlier.1 + s.new_len - s.old_len);
+            }
+        }
+        regions.push((s.start, s.start + s.new_len));
         splices.push(s);
     }
+    // Which --set (if any) wrote text inside the span `start..end` of the final text.
+    let set_within = |start: usize, end: usize| {
+        regions
+            .iter()
+            .rposition(|&(a, b)| a < end.max(start + 1) && b > start)
+    };
     let locate = |offset: usize, path: String, message: String| match origin(&splices, offset) {
         Origin::Set(k) => ScenarioError {
             file: file.to_string(),
@@ -138,6 +154,13 @@ pub fn load_scenario_str(
         },
         Origin::Original(off) => {
             let (line, column) = line_col(original, off);
+            // A problem in the file may still be caused by an override (a warm-up longer than a
+            // duration set on the command line): say which overrides were applied.
+            let message = if sets.is_empty() {
+                message
+            } else {
+                format!("{message} (with --set {})", sets.join(", --set "))
+            };
             ScenarioError {
                 file: file.to_string(),
                 line,
@@ -151,6 +174,9 @@ pub fn load_scenario_str(
 
     let scenario = parse(&text).map_err(|f| {
         let mut message = f.message;
+        if let Some(token) = unquoted_unit_near(&text, offset_of(&text, f.start.0, f.start.1)) {
+            message = format!("{message}: durations and rates with a unit are strings, write \"{token}\"");
+        }
         if let Some(open) = unclosed_bracket(&text) {
             let (l, c) = line_col(&text, open);
             let bracket = &text[open..open + 1];
@@ -170,14 +196,19 @@ pub fn load_scenario_str(
     let index = RonIndex::new(&text);
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for p in scenario.check() {
-        // Point at the field's name, unless its value came from a --set: then blame the --set.
-        let (key, value) = index.locate(&p.path).unwrap_or((0, 0));
-        let at = if matches!(origin(&splices, value), Origin::Set(_)) {
-            value
-        } else {
-            key
+        // Point at the field's name, unless a --set wrote inside it: then blame that --set.
+        let (key, start, end) = index.locate(&p.path).unwrap_or((0, 0, 0));
+        let e = match set_within(start, end) {
+            Some(k) => ScenarioError {
+                file: file.to_string(),
+                line: 0,
+                column: 0,
+                path: p.path,
+                message: p.message,
+                set_arg: Some(sets[k].clone()),
+            },
+            None => locate(key, p.path, p.message),
         };
-        let e = locate(at, p.path, p.message);
         match p.severity {
             Severity::Error => errors.push(e),
             Severity::Warning => warnings.push(e),

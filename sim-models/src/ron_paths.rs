@@ -352,17 +352,17 @@ impl RonIndex {
         self.nodes.iter().find(|n| n.path == path)
     }
 
-    /// Where `path` is written — the offsets of its field name and of its value — or, if the
-    /// document leaves it out, of its nearest existing ancestor.
-    pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize)> {
+    /// Where `path` is written — the offsets of its field name, and the start and end of its
+    /// value — or, if the document leaves it out, of its nearest existing ancestor.
+    pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize, usize)> {
         let mut p = path;
         loop {
             if let Some(n) = self.get(p) {
-                return Some((n.key, n.start));
+                return Some((n.key, n.start, n.end));
             }
             match p.rfind('.') {
                 Some(i) => p = &p[..i],
-                None => return self.get("").map(|n| (n.key, n.start)),
+                None => return self.get("").map(|n| (n.key, n.start, n.end)),
             }
         }
     }
@@ -403,6 +403,26 @@ pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
             Some(_) => r.pos += 1,
         }
     }
+}
+
+/// A number with a unit written without quotes (`30ms`, `10/s`) at or next to `offset`: the most
+/// common mistake in a hand-written scenario, which RON reports only as "expected comma".
+pub(crate) fn unquoted_unit_near(text: &str, offset: usize) -> Option<&str> {
+    let b = text.as_bytes();
+    let part = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'/';
+    let mut start = offset.min(b.len());
+    while start > 0 && part(b[start - 1]) {
+        start -= 1;
+    }
+    let mut end = offset.min(b.len());
+    while end < b.len() && part(b[end]) {
+        end += 1;
+    }
+    let token = &text[start..end];
+    let quoted = start > 0 && b[start - 1] == b'"';
+    let starts_with_digit = token.bytes().next().is_some_and(|c| c.is_ascii_digit());
+    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic());
+    (!quoted && starts_with_digit && has_unit).then_some(token)
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -583,7 +603,7 @@ Scenario(
         let db = idx.get("services.db").unwrap();
         assert_eq!(
             idx.locate("services.db.routes.0.to"),
-            Some((db.key, db.start))
+            Some((db.key, db.start, db.end))
         );
     }
 

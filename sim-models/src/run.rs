@@ -1,6 +1,6 @@
 //! Running a scenario: the library entry points the CLI, sweeps, the GUI and tests all use.
 
-use crate::check::Problem;
+use crate::check::Problems;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -20,7 +20,7 @@ pub fn run_limits(scenario: &Scenario) -> RunLimits {
 
 /// A ready-to-step simulation of `scenario` with `seed`: for viewers that advance a run
 /// piece by piece. [`run`] is the one-call form.
-pub fn simulation(scenario: &Scenario, seed: u64) -> Result<Simulation<World>, Vec<Problem>> {
+pub fn simulation(scenario: &Scenario, seed: u64) -> Result<Simulation<World>, Problems> {
     Ok(Simulation::new(
         World::new(scenario, seed)?,
         run_limits(scenario),
@@ -61,7 +61,7 @@ impl RunResult {
 /// let server = &result.report.services["server"];
 /// assert!((server.utilization - 0.5).abs() < 0.1);
 /// ```
-pub fn run(scenario: &Scenario, seed: u64) -> Result<RunResult, Vec<Problem>> {
+pub fn run(scenario: &Scenario, seed: u64) -> Result<RunResult, Problems> {
     let mut sim = simulation(scenario, seed)?;
     let stop = sim.run();
     let end = sim.now();
@@ -82,7 +82,7 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<RunResult, Vec<Problem>> {
 pub fn verify(
     scenario: &Scenario,
     seed: u64,
-) -> Result<Result<DeterminismReport, Divergence>, Vec<Problem>> {
+) -> Result<Result<DeterminismReport, Divergence>, Problems> {
     World::new(scenario, seed)?; // surface scenario errors before running
     Ok(verify_determinism(|| {
         simulation(scenario, seed).expect("checked above")

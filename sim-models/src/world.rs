@@ -6,7 +6,7 @@
 //! (it arrives there) or out of the system, answered. Its client then records the end-to-end
 //! latency; a closed-loop user thinks and sends again.
 
-use crate::check::{Problem, Severity};
+use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::request::{Request, RequestId, Requests};
@@ -62,14 +62,14 @@ pub struct World {
 impl World {
     /// Builds the system of `scenario` with random streams derived from `seed`. Fails with the
     /// scenario's errors if [`Scenario::check`] finds any.
-    pub fn new(scenario: &Scenario, seed: u64) -> Result<World, Vec<Problem>> {
-        let errors: Vec<Problem> = scenario
+    pub fn new(scenario: &Scenario, seed: u64) -> Result<World, Problems> {
+        let errors: Vec<_> = scenario
             .check()
             .into_iter()
             .filter(|p| p.severity == Severity::Error)
             .collect();
         if !errors.is_empty() {
-            return Err(errors);
+            return Err(Problems(errors));
         }
         let rngs = RngFactory::new(seed);
         let bucket = scenario.time_series.bucket;
