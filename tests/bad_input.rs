@@ -92,6 +92,21 @@ const CASES: &[Case] = &[
         expect: &["overlapping_schedule.ron:3:", "clients.a.schedule.1", "time order"],
     },
     Case {
+        name: "duplicate_names",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"s\") },\n  services: {\n    \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n    \"s\": (workers: 3, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["duplicate_names.ron:6:", "services", "\"s\" is given twice"],
+    },
+    Case {
+        name: "rate_faster_than_the_clock",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1e300, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Deterministic(value: \"0s\")) },\n)",
+        expect: &["rate_faster_than_the_clock.ron:3:", "clients.a.rate", "one request per nanosecond"],
+    },
+    Case {
+        name: "more_users_than_may_be_in_flight",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Closed(users: 4000000000, think_time: Exponential(mean: \"1s\"), target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["more_users_than_may_be_in_flight.ron:3:", "clients.a.users", "limits.max_in_flight"],
+    },
+    Case {
         name: "empty",
         text: "",
         expect: &["empty.ron:1:1"],
@@ -249,4 +264,56 @@ fn an_out_directory_that_cannot_be_created_exits_2() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("error: --out /proc/faultline/cannot/exist")
     );
+}
+
+#[test]
+fn a_non_utf8_file_exits_2_naming_where_the_text_breaks() {
+    let dir = std::env::temp_dir().join(format!("faultline-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.ron");
+    std::fs::write(&path, b"(\n  duration: \"10s\", \xff\xfe)").unwrap();
+    let (code, stderr) = check(&path, &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("latin1.ron:2:20") && stderr.contains("not UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn deep_nesting_with_a_set_exits_2_instead_of_overflowing_the_stack() {
+    let dir = std::env::temp_dir().join(format!("faultline-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("deep.ron");
+    std::fs::write(&path, format!("({}", "[".repeat(200_000))).unwrap();
+    let (without, _) = check(&path, &[]);
+    let (with, stderr) = check(&path, &["--set", "duration=1s"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!((without, with), (Some(2), Some(2)), "{stderr}");
+}
+
+#[test]
+fn set_reaches_fields_whose_parents_the_file_leaves_out() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing/mm1.ron");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("run")
+        .arg(&mm1)
+        .args([
+            "--json",
+            "--set",
+            "limits.max_events=1000",
+            "--set",
+            "time_series.bucket=1000s",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["stop"]["reason"], "max_events");
+    assert_eq!(j["events"], 1000);
 }

@@ -109,6 +109,8 @@ fn changing_one_service_leaves_another_services_draws_unchanged() {
     .scenario;
     let r0 = run(&base, 9).unwrap().report;
     let r1 = run(&changed, 9).unwrap().report;
+    common::assert_littles_law(&r0);
+    common::assert_littles_law(&r1);
     assert_ne!(
         r0.services["a"], r1.services["a"],
         "the change must matter to a"
@@ -127,6 +129,8 @@ fn adding_a_component_leaves_the_others_draws_unchanged() {
         .replace(r#""b": (workers"#, r#""c": (workers: 1, service_time: Deterministic(value: "1s")), "b": (workers"#);
     let r0 = run(&scenario(TWO_PAIRS), 4).unwrap().report;
     let r1 = run(&scenario(&with_c), 4).unwrap().report;
+    common::assert_littles_law(&r0);
+    common::assert_littles_law(&r1);
     assert!(r1.services.contains_key("c"));
     assert_eq!(r0.services["a"], r1.services["a"]);
     assert_eq!(r0.services["b"], r1.services["b"]);
@@ -166,4 +170,38 @@ fn verify_determinism_flag_reports_success_on_stderr() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("determinism verified"), "{err}");
+}
+
+/// The JSON of one short run, pinned. It changes only when the engine's semantics or random draws
+/// change on purpose — or when a platform, compiler or dependency changes the numbers, which is
+/// exactly what this test is for. After an intended change, regenerate it with
+/// `FAULTLINE_BLESS=1 cargo test --release --test determinism` and say why in the commit.
+#[test]
+fn output_matches_the_pinned_golden_file_byte_for_byte() {
+    let golden =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tandem_seed7.json");
+    let out = faultline(&[
+        "run",
+        "scenarios/queueing/tandem.ron",
+        "--json",
+        "--seed",
+        "7",
+        "--set",
+        "duration=2000s",
+        "--set",
+        "warmup=100s",
+    ]);
+    assert!(out.status.success());
+    if std::env::var_os("FAULTLINE_BLESS").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, &out.stdout).unwrap();
+    }
+    let want = std::fs::read(&golden)
+        .expect("tests/golden/tandem_seed7.json (FAULTLINE_BLESS=1 makes it)");
+    assert!(
+        out.stdout == want,
+        "the output differs from {}:\n{}",
+        golden.display(),
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

@@ -110,6 +110,10 @@ pub enum Sampler {
     Empirical { values: Vec<u64> },
 }
 
+/// Up to this many phases an Erlang draw sums its phases; beyond, it draws the equivalent Gamma,
+/// so a huge `k` costs no more than a small one.
+const ERLANG_PHASES_SUMMED: u32 = 32;
+
 /// z such that P(Z < z) = 0.99 for a standard normal.
 const Z99: f64 = 2.326_347_874_040_841;
 
@@ -205,9 +209,17 @@ impl Distribution {
                 if mean.as_nanos() == 0 {
                     return Err(bad("mean", "must be greater than zero"));
                 }
-                Sampler::Erlang {
-                    k: *k,
-                    phase_mean: ns(mean) / *k as f64,
+                if *k > ERLANG_PHASES_SUMMED {
+                    // Erlang-k is Gamma(k): one draw instead of k, however large k is.
+                    Sampler::Gamma {
+                        shape: *k as f64,
+                        scale: ns(mean) / *k as f64,
+                    }
+                } else {
+                    Sampler::Erlang {
+                        k: *k,
+                        phase_mean: ns(mean) / *k as f64,
+                    }
                 }
             }
             Distribution::HyperExponential { probs, means } => {
@@ -512,6 +524,15 @@ mod tests {
                 1.0,
                 0.5,
             ),
+            // Beyond 32 phases the sampler draws the equivalent Gamma: variance mean²/k.
+            (
+                Distribution::Erlang {
+                    k: 400,
+                    mean: secs(1.0),
+                },
+                1.0,
+                1.0 / 400.0,
+            ),
             (
                 Distribution::HyperExponential {
                     probs: vec![0.9, 0.1],
@@ -553,6 +574,19 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_huge_erlang_k_costs_one_draw_not_k() {
+        let s = Distribution::Erlang {
+            k: u32::MAX,
+            mean: secs(1.0),
+        }
+        .sampler()
+        .unwrap();
+        let mut rng = RngFactory::new(1).stream("k");
+        let x = s.sample(&mut rng).as_secs_f64();
+        assert!((x - 1.0).abs() < 1e-3, "{x}");
     }
 
     #[test]

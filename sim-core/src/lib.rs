@@ -79,7 +79,9 @@ pub use event_queue::{EventId, EventQueue, Scheduled};
 pub use gauge::Gauge;
 pub use histogram::Histogram;
 pub use rng::{open01, stable_hash, RngFactory, SimRng};
-pub use simulation::{Context, Model, RunLimits, Simulation, StopReason};
+pub use simulation::{
+    Context, Model, RunLimits, Simulation, StopReason, DEFAULT_MAX_EVENTS_AT_ONE_INSTANT,
+};
 pub use time::{ParseDurationError, SimDuration, SimTime, NANOS_PER_SEC};
-pub use time_series::{CountSeries, LevelSeries};
+pub use time_series::{BucketSeries, CountSeries, LevelSeries, SumSeries};
 pub use ziggurat::standard_exponential;

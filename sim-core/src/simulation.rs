@@ -106,7 +106,15 @@ pub struct RunLimits {
     /// Real time the run may take; `None` for no limit. The only input that is not
     /// deterministic, so a run stopped by it says so.
     pub wall_clock: Option<Duration>,
+    /// Most events in a row at one instant before the run is declared stuck: a loop of
+    /// zero-delay events (zero think time and zero service time, say) never advances the clock
+    /// and would otherwise never end.
+    pub max_events_at_one_instant: u64,
 }
+
+/// Default for [`RunLimits::max_events_at_one_instant`]: far more simultaneous events than any
+/// real system produces, and about a second of work for the engine.
+pub const DEFAULT_MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
 
 impl Default for RunLimits {
     fn default() -> Self {
@@ -114,6 +122,7 @@ impl Default for RunLimits {
             end_time: SimTime::MAX,
             max_events: u64::MAX,
             wall_clock: None,
+            max_events_at_one_instant: DEFAULT_MAX_EVENTS_AT_ONE_INSTANT,
         }
     }
 }
@@ -129,6 +138,13 @@ pub enum StopReason {
     MaxEvents(u64),
     /// Used up the wall-clock budget.
     WallClock(Duration),
+    /// This many events in a row happened at one instant: time stopped advancing.
+    NoProgress {
+        /// The instant the run was stuck at.
+        at: SimTime,
+        /// Events processed there.
+        events: u64,
+    },
     /// The model stopped itself, e.g. too many requests in flight.
     Model {
         /// A short machine-readable name, e.g. `max_in_flight`.
@@ -146,6 +162,7 @@ impl StopReason {
             StopReason::NoMoreEvents => "no_more_events",
             StopReason::MaxEvents(_) => "max_events",
             StopReason::WallClock(_) => "wall_clock",
+            StopReason::NoProgress { .. } => "no_progress",
             StopReason::Model { limit, .. } => limit,
         }
     }
@@ -169,6 +186,10 @@ impl fmt::Display for StopReason {
                 f,
                 "stopped after the wall-clock budget of {d:?} (raise limits.wall_clock)"
             ),
+            StopReason::NoProgress { at, events } => write!(
+                f,
+                "stopped at {at}: {events} events in a row happened at the same instant, so simulated time stopped advancing (a loop of zero-delay events, e.g. zero think time and zero service time)"
+            ),
             StopReason::Model { detail, .. } => write!(f, "{detail}"),
         }
     }
@@ -185,6 +206,8 @@ pub struct Simulation<M: Model> {
     now: SimTime,
     limits: RunLimits,
     events: u64,
+    /// Events processed at the current instant, for the no-progress guard.
+    events_at_now: u64,
     stopped: Option<StopReason>,
     started: Option<Instant>,
     digest: Option<EventDigest>,
@@ -200,6 +223,7 @@ impl<M: Model> Simulation<M> {
             now: SimTime::ZERO,
             limits,
             events: 0,
+            events_at_now: 0,
             stopped: None,
             started: None,
             digest: None,
@@ -235,12 +259,29 @@ impl<M: Model> Simulation<M> {
         }
         let last = SimTime(self.limits.end_time.0.saturating_sub(1));
         let Some(ev) = self.queue.pop_until(last) else {
-            if self.queue.is_empty() {
-                return self.stop_with(StopReason::NoMoreEvents);
+            // Either way the run lasted until its end time: statistics are over the whole run.
+            if self.limits.end_time < SimTime::MAX {
+                self.now = self.limits.end_time;
             }
-            self.now = self.limits.end_time;
-            return self.stop_with(StopReason::EndTime);
+            let reason = if self.queue.is_empty() {
+                StopReason::NoMoreEvents
+            } else {
+                StopReason::EndTime
+            };
+            return self.stop_with(reason);
         };
+        if ev.time == self.now {
+            self.events_at_now += 1;
+            if self.events_at_now >= self.limits.max_events_at_one_instant {
+                self.queue.schedule(ev.time, ev.event); // put it back: the results stay consistent
+                return self.stop_with(StopReason::NoProgress {
+                    at: self.now,
+                    events: self.events_at_now,
+                });
+            }
+        } else {
+            self.events_at_now = 0;
+        }
         self.now = ev.time;
         self.events += 1;
         if let Some(d) = &mut self.digest {
@@ -441,9 +482,38 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_delay_loop_is_stopped_as_no_progress() {
+        let limits = RunLimits {
+            max_events_at_one_instant: 1000,
+            ..RunLimits::default()
+        };
+        let mut sim = Simulation::new(Forever, limits);
+        assert_eq!(
+            sim.run(),
+            StopReason::NoProgress {
+                at: SimTime(0),
+                events: 1000
+            }
+        );
+        assert_eq!(sim.events(), 999);
+    }
+
+    #[test]
+    fn running_out_of_events_still_ends_at_the_end_time() {
+        let limits = RunLimits {
+            end_time: SimTime(1_000),
+            ..RunLimits::default()
+        };
+        let mut sim = Simulation::new(Pinger::default(), limits);
+        assert_eq!(sim.run(), StopReason::NoMoreEvents);
+        assert_eq!(sim.now(), SimTime(1_000));
+    }
+
+    #[test]
     fn a_zero_delay_loop_is_stopped_by_the_wall_clock_budget() {
         let limits = RunLimits {
             wall_clock: Some(Duration::from_millis(20)),
+            max_events_at_one_instant: u64::MAX,
             ..RunLimits::default()
         };
         let mut sim = Simulation::new(Forever, limits);

@@ -7,20 +7,27 @@
 use crate::time::{SimDuration, SimTime};
 
 /// Counts per time bucket (arrivals, completions, rejections, …).
+pub type CountSeries = BucketSeries<u64>;
+
+/// Sums of nanoseconds per time bucket (e.g. latencies, to divide by a count): 128 bits, since a
+/// bucket may hold many long latencies.
+pub type SumSeries = BucketSeries<u128>;
+
+/// A value per time bucket that events add to.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CountSeries {
+pub struct BucketSeries<T> {
     width: u64,
-    counts: Vec<u64>,
+    counts: Vec<T>,
     /// The bucket written last and its time range: time mostly moves forward within a bucket,
     /// so the common case is two comparisons instead of a division.
     current: usize,
     current_range: (u64, u64),
 }
 
-impl CountSeries {
+impl<T: Copy + Default + std::ops::AddAssign> BucketSeries<T> {
     /// An empty series with buckets `width` wide (at least 1 ns).
     pub fn new(width: SimDuration) -> Self {
-        CountSeries {
+        BucketSeries {
             width: width.as_nanos().max(1),
             counts: Vec::new(),
             current: 0,
@@ -30,7 +37,7 @@ impl CountSeries {
 
     /// Adds `n` in the bucket holding `now`.
     #[inline]
-    pub fn add(&mut self, now: SimTime, n: u64) {
+    pub fn add(&mut self, now: SimTime, n: T) {
         let (start, end) = self.current_range;
         if now.0 < start || now.0 >= end {
             self.seek(now.0);
@@ -42,16 +49,16 @@ impl CountSeries {
     fn seek(&mut self, t: u64) {
         let i = (t / self.width) as usize;
         if i >= self.counts.len() {
-            self.counts.resize(i + 1, 0);
+            self.counts.resize(i + 1, T::default());
         }
         self.current = i;
-        let start = i as u64 * self.width;
+        let start = (i as u64).saturating_mul(self.width);
         self.current_range = (start, start.saturating_add(self.width));
     }
 
-    /// Count in bucket `i` (0 past the end).
-    pub fn get(&self, i: usize) -> u64 {
-        self.counts.get(i).copied().unwrap_or(0)
+    /// Value in bucket `i` (zero past the end).
+    pub fn get(&self, i: usize) -> T {
+        self.counts.get(i).copied().unwrap_or_default()
     }
 
     /// Number of buckets touched so far.
@@ -122,7 +129,7 @@ impl LevelSeries {
         let mut t = self.since;
         while t < now {
             let i = (t / self.width) as usize;
-            let end = ((i as u64 + 1) * self.width).min(now);
+            let end = (i as u64 + 1).saturating_mul(self.width).min(now);
             self.area[i] += self.level as u128 * (end - t) as u128;
             t = end;
         }
@@ -148,8 +155,9 @@ impl LevelSeries {
 
     /// Mean level in bucket `i`, over the part of it that lies before `end`.
     pub fn mean(&self, i: usize, end: SimTime) -> f64 {
-        let start = i as u64 * self.width;
-        let span = ((i as u64 + 1) * self.width)
+        let start = (i as u64).saturating_mul(self.width);
+        let span = (i as u64 + 1)
+            .saturating_mul(self.width)
             .min(end.0)
             .saturating_sub(start);
         if span == 0 {

@@ -50,24 +50,38 @@ fn tables() -> &'static Tables {
 /// let mean = (0..n).map(|_| sim_core::standard_exponential(&mut rng)).sum::<f64>() / n as f64;
 /// assert!((mean - 1.0).abs() < 0.01);
 /// ```
-#[inline]
+#[inline(always)]
 pub fn standard_exponential(rng: &mut SimRng) -> f64 {
     let t = tables();
+    let bits = rng.next_u64();
+    let i = (bits & 0xff) as usize;
+    // The top 53 bits give a uniform in [0, 1), independent of the layer index below them.
+    let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+    let x = u * t.x[i];
+    if x < t.x[i + 1] {
+        return x; // inside the layer's rectangle: ~99% of draws end here
+    }
+    rare_exponential(t, rng, i, x)
+}
+
+/// The ~1% of draws outside a layer's rectangle: the tail, or a wedge under the curve.
+#[cold]
+#[inline(never)]
+fn rare_exponential(t: &Tables, rng: &mut SimRng, mut i: usize, mut x: f64) -> f64 {
     loop {
-        let bits = rng.next_u64();
-        let i = (bits & 0xff) as usize;
-        // The top 53 bits give a uniform in [0, 1), independent of the layer index below them.
-        let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        let x = u * t.x[i];
-        if x < t.x[i + 1] {
-            return x; // inside the layer's rectangle: ~99% of draws end here
-        }
         if i == 0 {
             return R - libm::log(open01(rng)); // the tail beyond R, by memorylessness
         }
         // In the wedge between the rectangle and the curve: accept under the density.
         let y = t.f[i + 1] + (t.f[i] - t.f[i + 1]) * open01(rng);
         if y < libm::exp(-x) {
+            return x;
+        }
+        // Rejected: draw afresh, as the fast path would.
+        let bits = rng.next_u64();
+        i = (bits & 0xff) as usize;
+        x = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64) * t.x[i];
+        if x < t.x[i + 1] {
             return x;
         }
     }

@@ -4,6 +4,7 @@
 //! paths alone. Everything that runs a scenario checks it first, so no model code has to cope
 //! with zero workers or a route to nowhere.
 
+use crate::rate::Rate;
 use crate::ron_paths::closest;
 use crate::scenario::{ClientSpec, RateChange, Scenario};
 use sim_core::SimDuration;
@@ -162,6 +163,7 @@ impl Scenario {
             }
         }
         self.check_requests_can_leave(&mut c);
+        self.warn_if_huge(&mut c);
         c.problems
     }
 
@@ -169,15 +171,31 @@ impl Scenario {
         let path = format!("clients.{name}");
         match client {
             ClientSpec::Open {
-                schedule, target, ..
+                rate,
+                schedule,
+                target,
+                ..
             } => {
                 self.check_target(c, &format!("{path}.target"), target);
+                check_rate(c, &format!("{path}.rate"), *rate);
                 let mut last_end = SimDuration::ZERO;
                 for (i, change) in schedule.iter().enumerate() {
                     let cp = format!("{path}.schedule.{i}");
                     let (start, end) = match change {
-                        RateChange::Step { at, .. } => (*at, *at),
-                        RateChange::Ramp { start, end, .. } => {
+                        RateChange::Step { at, rate } => {
+                            check_rate(c, &format!("{cp}.rate"), *rate);
+                            (*at, *at)
+                        }
+                        RateChange::Spike {
+                            start,
+                            duration,
+                            rate,
+                        } => {
+                            check_rate(c, &format!("{cp}.rate"), *rate);
+                            (*start, *start + *duration)
+                        }
+                        RateChange::Ramp { start, end, to } => {
+                            check_rate(c, &format!("{cp}.to"), *to);
                             if end < start {
                                 c.error(
                                     format!("{cp}.end"),
@@ -186,9 +204,6 @@ impl Scenario {
                             }
                             (*start, *end)
                         }
-                        RateChange::Spike {
-                            start, duration, ..
-                        } => (*start, *start + *duration),
                     };
                     if start < last_end {
                         c.error(
@@ -217,6 +232,15 @@ impl Scenario {
                 if *users == 0 {
                     c.error(format!("{path}.users"), "must be at least 1");
                 }
+                if *users as u64 > self.limits.max_in_flight {
+                    c.error(
+                        format!("{path}.users"),
+                        format!(
+                            "{users} users can have {users} requests in flight, more than limits.max_in_flight ({}); raise the limit if you mean it",
+                            self.limits.max_in_flight
+                        ),
+                    );
+                }
                 if let Err(e) = think_time.sampler() {
                     c.error(format!("{path}.think_time.{}", e.field), e.message);
                 }
@@ -234,6 +258,34 @@ impl Scenario {
             }
             msg += &format!(" (services: {})", known.join(", "));
             c.error(path, msg);
+        }
+    }
+
+    /// A run whose open-loop arrivals alone exceed about 10^10 is legal but would take hours;
+    /// say so before it starts rather than leave the user wondering whether it hangs.
+    fn warn_if_huge(&self, c: &mut Checker) {
+        let peak: f64 = self
+            .clients
+            .values()
+            .map(|client| match client {
+                ClientSpec::Open { rate, schedule, .. } => schedule
+                    .iter()
+                    .map(|ch| match ch {
+                        RateChange::Step { rate, .. } | RateChange::Spike { rate, .. } => {
+                            rate.per_second()
+                        }
+                        RateChange::Ramp { to, .. } => to.per_second(),
+                    })
+                    .fold(rate.per_second(), f64::max),
+                ClientSpec::Closed { .. } => 0.0,
+            })
+            .sum();
+        let arrivals = peak * self.duration.as_secs_f64();
+        if arrivals > 1e10 && self.limits.max_events.is_none() {
+            c.warn(
+                "duration",
+                format!("up to {arrivals:.1e} requests will arrive: at ~5M requests/s that is hours of real time; set limits.max_events or limits.wall_clock to bound it"),
+            );
         }
     }
 
@@ -271,6 +323,20 @@ impl Scenario {
                 );
             }
         }
+    }
+}
+
+/// The fastest rate a client may have: one request per nanosecond, the clock's resolution.
+pub const MAX_RATE_PER_SECOND: f64 = 1e9;
+
+fn check_rate(c: &mut Checker, path: &str, rate: Rate) {
+    if rate.per_second() > MAX_RATE_PER_SECOND {
+        c.error(
+            path,
+            format!(
+                "{rate} is faster than one request per nanosecond, the simulator's time resolution (at most {MAX_RATE_PER_SECOND}/s)"
+            ),
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 //! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
 
 use crate::rate_schedule::ArrivalSchedule;
-use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng};
+use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
 
 /// How a client generates requests.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ pub struct ClientSeries {
     /// Refusals per bucket.
     pub rejected: CountSeries,
     /// Sum of end-to-end latencies of the answers in each bucket (ns).
-    pub latency_sum: CountSeries,
+    pub latency_sum: SumSeries,
 }
 
 /// One client during a run.
@@ -80,7 +80,7 @@ impl Client {
                 sent: CountSeries::new(bucket),
                 completed: CountSeries::new(bucket),
                 rejected: CountSeries::new(bucket),
-                latency_sum: CountSeries::new(bucket),
+                latency_sum: SumSeries::new(bucket),
             },
         }
     }

@@ -37,7 +37,7 @@ mod scenario;
 mod service;
 mod world;
 
-pub use check::{Problem, Problems, Severity, MAX_BUCKETS};
+pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
 pub use rate::Rate;

@@ -89,9 +89,22 @@ pub struct LoadedScenario {
 pub fn load_scenario(path: impl AsRef<Path>, sets: &[String]) -> Result<LoadedScenario, LoadError> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io {
         file: file.clone(),
         message: e.to_string(),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).expect("valid up to here");
+        let (line, column) = line_col(valid, valid.len());
+        LoadError::Invalid(vec![ScenarioError {
+            file: file.clone(),
+            line,
+            column,
+            path: String::new(),
+            message: "the file is not UTF-8 text (a scenario is a RON text file)".into(),
+            set_arg: None,
+        }])
     })?;
     let mut loaded = load_scenario_str(&file, &text, sets)?;
     if loaded.scenario.name.is_empty() {

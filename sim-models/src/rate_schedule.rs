@@ -131,8 +131,13 @@ impl ArrivalSchedule {
                 ArrivalProcess::Poisson => standard_exponential(rng) * seg.mean_gap,
                 ArrivalProcess::Constant => 1.0 / seg.rate_at(t).max(peak * 1e-9),
             };
-            let candidate = (SimTime(t) + SimDuration::from_nanos_f64(gap)).0.max(t + 1);
+            let candidate = (SimTime(t) + SimDuration::from_nanos_f64(gap))
+                .0
+                .max(t.saturating_add(1));
             if candidate >= seg.end {
+                if seg.end == u64::MAX {
+                    return None; // so slow that the next arrival is beyond the end of time
+                }
                 t = seg.end; // memoryless: restart at the boundary
                 continue;
             }
@@ -231,6 +236,15 @@ mod tests {
         let a = s.next_after(SimTime::ZERO, &mut rng).unwrap();
         let b = s.next_after(a, &mut rng).unwrap();
         assert_eq!((a.0, b.0 - a.0), (250_000_000, 250_000_000));
+    }
+
+    #[test]
+    fn a_rate_too_small_to_matter_ends_the_arrivals_instead_of_overflowing() {
+        for process in [ArrivalProcess::Poisson, ArrivalProcess::Constant] {
+            let mut s = ArrivalSchedule::new(process, Rate::new(1e-300), &[]);
+            let mut rng = RngFactory::new(1).stream("tiny");
+            assert_eq!(s.next_after(SimTime::ZERO, &mut rng), None);
+        }
     }
 
     #[test]

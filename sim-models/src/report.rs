@@ -37,7 +37,7 @@ pub struct Report {
 /// Why a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StopSummary {
-    /// `end_time`, `no_more_events`, `max_events`, `max_in_flight` or `wall_clock`.
+    /// `end_time`, `no_more_events`, `max_events`, `max_in_flight`, `wall_clock` or `no_progress`.
     pub reason: String,
     /// Whether the run reached its planned end.
     pub complete: bool,
@@ -221,7 +221,7 @@ impl World {
         let mut out = String::from("time_s,component,kind,arrivals,completed,rejected,throughput,latency_mean_s,queue_length,busy_workers\n");
         let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
         let width_s = bucket_ns as f64 / NANOS_PER_SEC as f64;
-        let lat = |sum: u64, n: u64| {
+        let lat = |sum: u128, n: u64| {
             if n == 0 {
                 String::new()
             } else {
@@ -231,7 +231,8 @@ impl World {
         for i in 0..buckets {
             let t = i as f64 * width_s;
             // The last bucket may be partial: rates use the part of it that was simulated.
-            let span = ((i as u64 + 1) * bucket_ns).min(end.0) - i as u64 * bucket_ns;
+            let start = (i as u64).saturating_mul(bucket_ns);
+            let span = (i as u64 + 1).saturating_mul(bucket_ns).min(end.0) - start;
             let span_s = span as f64 / NANOS_PER_SEC as f64;
             for s in &self.services {
                 let se = &s.series;

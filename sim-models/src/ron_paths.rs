@@ -43,7 +43,12 @@ struct Reader<'a> {
     s: &'a [u8],
     pos: usize,
     nodes: Vec<Node>,
+    /// Nesting depth: the reader gives up past [`MAX_DEPTH`] instead of overflowing the stack.
+    depth: usize,
 }
+
+/// Deepest nesting the reader follows; `ron` itself refuses documents deeper than 128.
+const MAX_DEPTH: usize = 128;
 
 fn join(path: &str, seg: &str) -> String {
     if path.is_empty() {
@@ -164,6 +169,16 @@ impl<'a> Reader<'a> {
 
     /// Reads one value at `path`, whose field name (if any) starts at `key`.
     fn value(&mut self, path: &str, key: Option<usize>) -> Option<()> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let read = self.value_at_depth(path, key);
+        self.depth -= 1;
+        read
+    }
+
+    fn value_at_depth(&mut self, path: &str, key: Option<usize>) -> Option<()> {
         self.skip_ws();
         let start = self.pos;
         let key = key.unwrap_or(start);
@@ -342,6 +357,7 @@ impl RonIndex {
             s: text.as_bytes(),
             pos: 0,
             nodes: Vec::new(),
+            depth: 0,
         };
         let _ = r.value("", None);
         RonIndex { nodes: r.nodes }
@@ -383,6 +399,7 @@ pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
         s: text.as_bytes(),
         pos: 0,
         nodes: Vec::new(),
+        depth: 0,
     };
     let mut open = Vec::new();
     loop {
@@ -527,12 +544,31 @@ pub(crate) fn splice(text: &mut String, path: &str, value: &str) -> Result<Splic
         text.replace_range(n.start..n.end, value);
         return Ok(s);
     }
-    let (parent, field) = path.rsplit_once('.').unwrap_or(("", path));
-    let insert = match index.get(parent).map(|n| n.kind) {
-        Some(Kind::Struct { body }) => Some((body, format!("{field}: {value}, "))),
-        Some(Kind::Map { body }) => Some((body, format!("{field:?}: {value}, "))),
-        _ => None,
-    };
+    // The nearest ancestor the document has: insert the missing fields under it, creating any
+    // missing structs on the way (`limits.max_events=5` in a file without `limits`).
+    let segments: Vec<&str> = path.split('.').collect();
+    let nearest = (0..segments.len())
+        .rev()
+        .find_map(|k| Some((k, index.get(&segments[..k].join("."))?)));
+    let insert = nearest.and_then(|(k, parent)| {
+        let missing = &segments[k..];
+        let nested = missing[1..]
+            .iter()
+            .rev()
+            .fold(value.to_string(), |inner, field| {
+                format!("({field}: {inner})")
+            });
+        match parent.kind {
+            Kind::Struct { body } => Some((body, format!("{}: {nested}, ", missing[0]))),
+            // Under a map only a whole new entry: a longer missing path there is more likely a
+            // misspelt name, which the error below answers with suggestions.
+            Kind::Map { body } if missing.len() == 1 => {
+                Some((body, format!("{:?}: {nested}, ", missing[0])))
+            }
+            Kind::Map { .. } => None,
+            Kind::Other => None,
+        }
+    });
     match insert {
         Some((at, new)) => {
             text.insert_str(at, &new);
@@ -630,6 +666,22 @@ Scenario(
             origin(&[s], after),
             Origin::Original(DOC.find("name").unwrap())
         );
+    }
+
+    #[test]
+    fn splice_creates_missing_parent_structs() {
+        let mut t = DOC.to_string();
+        splice(&mut t, "limits.max_events", "5").unwrap();
+        assert!(t.contains("Scenario(limits: (max_events: 5), "), "{t}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_instead_of_overflowing_the_stack() {
+        let deep = format!("Scenario(x: {}", "[".repeat(200_000));
+        let idx = RonIndex::new(&deep);
+        assert!(idx.nodes.len() <= MAX_DEPTH + 1);
+        let mut t = deep.clone();
+        let _ = splice(&mut t, "x.0.0", "1"); // must return, not overflow the stack
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub fn run_limits(scenario: &Scenario) -> RunLimits {
             .limits
             .wall_clock
             .map(|d| std::time::Duration::from_nanos(d.as_nanos())),
+        ..RunLimits::default()
     }
 }
 

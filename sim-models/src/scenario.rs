@@ -31,9 +31,43 @@ pub struct Scenario {
     #[serde(default)]
     pub limits: LimitsSpec,
     /// Where requests come from, by name.
+    #[serde(deserialize_with = "unique_names")]
     pub clients: BTreeMap<String, ClientSpec>,
     /// The services that handle them, by name.
+    #[serde(deserialize_with = "unique_names")]
     pub services: BTreeMap<String, ServiceSpec>,
+}
+
+/// Reads a map of names, refusing a name given twice (serde's maps silently keep the last).
+fn unique_names<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Names<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Names<T> {
+        type Value = BTreeMap<String, T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map from names to entries, e.g. { \"db\": ( … ) }")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!(
+                        "the name {name:?} is given twice; each name may appear once"
+                    )));
+                }
+                let entry = map.next_value()?;
+                out.insert(name, entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Names(std::marker::PhantomData))
 }
 
 fn default_seed() -> u64 {

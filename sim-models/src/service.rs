@@ -5,7 +5,9 @@
 //! takes next; the [`World`](crate::World) schedules the events.
 
 use crate::request::RequestId;
-use sim_core::{CountSeries, Gauge, Histogram, LevelSeries, Sampler, SimDuration, SimRng, SimTime};
+use sim_core::{
+    CountSeries, Gauge, Histogram, LevelSeries, Sampler, SimDuration, SimRng, SimTime, SumSeries,
+};
 use std::collections::VecDeque;
 
 /// What happened to a request that arrived at a service.
@@ -48,7 +50,7 @@ pub struct ServiceSeries {
     /// Rejections per bucket.
     pub rejected: CountSeries,
     /// Sum of latencies of the requests completed in each bucket (ns).
-    pub latency_sum: CountSeries,
+    pub latency_sum: SumSeries,
     /// Queue length, time-averaged per bucket.
     pub queued: LevelSeries,
     /// Busy workers, time-averaged per bucket.
@@ -61,7 +63,7 @@ impl ServiceSeries {
             arrivals: CountSeries::new(bucket),
             completed: CountSeries::new(bucket),
             rejected: CountSeries::new(bucket),
-            latency_sum: CountSeries::new(bucket),
+            latency_sum: SumSeries::new(bucket),
             queued: LevelSeries::new(bucket),
             busy: LevelSeries::new(bucket),
         }
@@ -173,7 +175,7 @@ impl Service {
         self.stats.completed += 1;
         self.stats.latency.record(latency);
         self.series.completed.add(now, 1);
-        self.series.latency_sum.add(now, latency);
+        self.series.latency_sum.add(now, latency as u128);
         match self.queue.pop_front() {
             Some((next, queued_at)) => {
                 let q = self.queue.len() as u64;

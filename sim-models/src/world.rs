@@ -222,7 +222,7 @@ impl World {
                 c.stats.completed += 1;
                 c.stats.latency.record(latency);
                 c.series.completed.add(now, 1);
-                c.series.latency_sum.add(now, latency);
+                c.series.latency_sum.add(now, latency as u128);
             }
             Outcome::Rejected => {
                 c.stats.rejected += 1;
