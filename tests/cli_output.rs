@@ -1,15 +1,9 @@
 //! What `faultline run` prints and writes: the documented JSON schema, the tables, and the files
 //! of `--out`.
 
+mod common;
+use common::faultline;
 use std::process::Command;
-
-fn faultline(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn json_summary_has_the_documented_fields_in_seconds() {

@@ -3,17 +3,8 @@
 //! component leaves the random draws of every other component alone.
 
 mod common;
-use common::scenario;
+use common::{faultline, scenario};
 use sim_models::{run, verify};
-use std::process::Command;
-
-fn faultline(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the faultline binary runs")
-}
 
 const MM1: &str = "scenarios/queueing/mm1.ron";
 

@@ -76,3 +76,12 @@ pub fn assert_contains(
         max_rel * 100.0
     );
 }
+
+/// Runs the `faultline` binary with `args` from the repository root.
+pub fn faultline(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the faultline binary runs")
+}
