@@ -126,6 +126,9 @@ impl Scenario {
         }
         for (name, s) in &self.services {
             let path = format!("services.{name}");
+            if s.instances == 0 {
+                c.error(format!("{path}.instances"), "must be at least 1");
+            }
             if s.workers == 0 {
                 c.error(
                     format!("{path}.workers"),

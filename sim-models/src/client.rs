@@ -35,8 +35,10 @@ pub struct ClientStats {
     pub sent: u64,
     /// Requests answered successfully.
     pub completed: u64,
-    /// Requests refused somewhere on their path.
+    /// Requests refused somewhere on their path because a service was full.
     pub rejected: u64,
+    /// Requests that found no instance of a service up.
+    pub unavailable: u64,
     /// Time from sending to the answer (nanoseconds), successful requests only.
     pub latency: Histogram,
 }
@@ -97,6 +99,7 @@ impl Client {
         self.stats.sent = 0;
         self.stats.completed = 0;
         self.stats.rejected = 0;
+        self.stats.unavailable = 0;
         self.stats.latency.clear();
     }
 }

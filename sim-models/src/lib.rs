@@ -26,7 +26,9 @@
 
 mod check;
 mod client;
+mod instance;
 mod load;
+mod load_balancer;
 mod rate;
 mod rate_schedule;
 mod report;
@@ -39,10 +41,14 @@ mod world;
 
 pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
+pub use instance::{Instance, InstanceStats};
 pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
+pub use load_balancer::LoadBalancer;
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
-pub use report::{ClientReport, LatencyReport, Report, ServiceReport, StopSummary, WaitReport};
+pub use report::{
+    ClientReport, InstanceReport, LatencyReport, Report, ServiceReport, StopSummary, WaitReport,
+};
 pub use request::{Request, RequestId, Requests};
 pub use run::{run, run_limits, simulation, verify, RunResult};
 pub use scenario::{

@@ -74,14 +74,16 @@ pub struct WaitReport {
 /// One service's figures over the measurement window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceReport {
-    /// Number of workers.
+    /// Workers per instance.
     pub workers: u32,
-    /// Requests that arrived, rejected ones included.
+    /// Requests that arrived, refused ones included.
     pub arrivals: u64,
     /// Requests served to completion.
     pub completed: u64,
-    /// Requests refused because the service was full.
+    /// Requests refused because the chosen instance was full.
     pub rejected: u64,
+    /// Requests refused because no instance was up.
+    pub unavailable: u64,
     /// Completions per second.
     pub throughput: f64,
     /// Mean fraction of workers busy.
@@ -96,6 +98,19 @@ pub struct ServiceReport {
     pub latency: LatencyReport,
     /// Arrival to start of service.
     pub wait: WaitReport,
+    /// Each instance's share, in instance order.
+    pub instances: Vec<InstanceReport>,
+}
+
+/// One instance's figures over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceReport {
+    /// Requests the load balancer sent it.
+    pub arrivals: u64,
+    /// Requests it served to completion.
+    pub completed: u64,
+    /// Mean fraction of its configured workers busy.
+    pub utilization: f64,
 }
 
 /// One client's end-to-end figures over the measurement window.
@@ -109,6 +124,8 @@ pub struct ClientReport {
     pub completed: u64,
     /// Requests refused somewhere on their path.
     pub rejected: u64,
+    /// Requests that found no instance of a service up.
+    pub unavailable: u64,
     /// Answers per second.
     pub throughput: f64,
     /// Sending to answer, answered requests only.
@@ -163,8 +180,9 @@ impl World {
                     arrivals: st.arrivals,
                     completed: st.completed,
                     rejected: st.rejected,
+                    unavailable: st.unavailable,
                     throughput: per_sec(st.completed),
-                    utilization: busy / s.workers as f64,
+                    utilization: busy / s.total_workers() as f64,
                     mean_queue_length: queued,
                     mean_in_system: queued + busy,
                     max_queue_length: st.queued.peak(),
@@ -173,6 +191,15 @@ impl World {
                         mean: st.wait.mean() / NANOS_PER_SEC as f64,
                         p99: secs(st.wait.quantile(0.99)),
                     },
+                    instances: s
+                        .instances
+                        .iter()
+                        .map(|i| InstanceReport {
+                            arrivals: i.stats.arrivals,
+                            completed: i.stats.completed,
+                            utilization: i.stats.busy.mean(end) / s.workers as f64,
+                        })
+                        .collect(),
                 };
                 (s.name.clone(), r)
             })
@@ -187,6 +214,7 @@ impl World {
                     sent: st.sent,
                     completed: st.completed,
                     rejected: st.rejected,
+                    unavailable: st.unavailable,
                     throughput: per_sec(st.completed),
                     latency: LatencyReport::from_histogram(&st.latency),
                 };

@@ -11,6 +11,8 @@ pub type RequestId = u32;
 pub struct Request {
     /// The client that sent it (index).
     pub client: u32,
+    /// The instance of its current service that holds it.
+    pub instance: u32,
     /// When the client sent it.
     pub created: SimTime,
     /// When it arrived at the service it is at now.

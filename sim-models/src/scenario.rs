@@ -4,6 +4,7 @@
 //! with [`crate::load_scenario`]; either way [`Scenario::check`] (called by everything that runs a
 //! scenario) rejects what cannot be simulated, naming the field path.
 
+use crate::load_balancer::LoadBalancer;
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
@@ -194,15 +195,22 @@ pub enum RateChange {
     },
 }
 
-/// A service: `workers` identical servers in front of one FIFO queue.
+/// A service: `instances` identical instances behind a load balancer, each with `workers`
+/// servers in front of one FIFO queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
-    /// Requests served at once (the `c` of M/M/c). At least 1.
+    /// Number of instances (default 1).
+    #[serde(default = "one_instance")]
+    pub instances: u32,
+    /// How requests are spread over the instances (default round-robin).
+    #[serde(default)]
+    pub load_balancer: LoadBalancer,
+    /// Requests an instance serves at once (the `c` of M/M/c). At least 1.
     pub workers: u32,
     /// Time a worker spends on one request.
     pub service_time: Distribution,
-    /// Most requests in the service at once, in service and queued together (the `K` of
+    /// Most requests in one instance at once, in service and queued together (the `K` of
     /// M/M/c/K); arrivals beyond it are rejected. Default: unbounded.
     #[serde(default)]
     pub capacity: Option<u64>,
@@ -225,4 +233,8 @@ pub struct Route {
 
 fn one() -> f64 {
     1.0
+}
+
+fn one_instance() -> u32 {
+    1
 }

@@ -43,6 +43,7 @@ pub enum Event {
 enum Outcome {
     Completed,
     Rejected,
+    Unavailable,
 }
 
 /// The whole simulated system.
@@ -95,12 +96,15 @@ impl World {
                     .collect();
                 Service::new(ServiceParts {
                     name: name.clone(),
+                    instances: s.instances,
                     workers: s.workers,
                     capacity: s.capacity,
+                    load_balancer: s.load_balancer,
                     service_time: s.service_time.sampler().expect("checked"),
                     routes,
                     service_rng: rngs.stream(&format!("service/{name}/service_time")),
                     routing_rng: rngs.stream(&format!("service/{name}/routing")),
+                    balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
                     bucket,
                 })
             })
@@ -172,6 +176,7 @@ impl World {
         let target = c.target;
         let id = self.requests.insert(Request {
             client,
+            instance: 0,
             created: now,
             arrived: now,
         });
@@ -182,11 +187,20 @@ impl World {
     #[inline]
     fn arrive(&mut self, service: u32, request: RequestId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        self.requests.get_mut(request).arrived = now;
-        match self.services[service as usize].arrive(now, request) {
-            Admission::Started(d) => ctx.schedule_in(d, Event::ServiceDone { service, request }),
-            Admission::Queued => {}
+        let admission = self.services[service as usize].arrive(now, request);
+        let r = self.requests.get_mut(request);
+        r.arrived = now;
+        match admission {
+            Admission::Started {
+                instance,
+                service_time,
+            } => {
+                r.instance = instance;
+                ctx.schedule_in(service_time, Event::ServiceDone { service, request });
+            }
+            Admission::Queued { instance } => r.instance = instance,
             Admission::Rejected => self.end(request, Outcome::Rejected, ctx),
+            Admission::Unavailable => self.end(request, Outcome::Unavailable, ctx),
         }
     }
 
@@ -194,9 +208,9 @@ impl World {
     #[inline]
     fn service_done(&mut self, service: u32, request: RequestId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let arrived = self.requests.get_mut(request).arrived;
+        let r = *self.requests.get_mut(request);
         let svc = &mut self.services[service as usize];
-        if let Some((next, d)) = svc.finish(now, arrived) {
+        if let Some((next, d)) = svc.finish(now, r.instance, r.arrived) {
             ctx.schedule_in(
                 d,
                 Event::ServiceDone {
@@ -226,6 +240,10 @@ impl World {
             }
             Outcome::Rejected => {
                 c.stats.rejected += 1;
+                c.series.rejected.add(now, 1);
+            }
+            Outcome::Unavailable => {
+                c.stats.unavailable += 1;
                 c.series.rejected.add(now, 1);
             }
         }
