@@ -9,7 +9,7 @@
 //! 3. The future-event set: std's BinaryHeap against the `priority-queue` crate on a hold model,
 //!    the measured reason the engine does not use the card's default crate.
 //!
-//! Set `FAULTLINE_BENCH_CUSTOMERS` to change the 10M. Timings are best-of-three, alternating
+//! Set `FAULTLINE_BENCH_CUSTOMERS` to change the 10M. Timings are best-of-five, alternating
 //! engine and floor, because these machines are shared and noisy.
 
 use rand::{Rng, SeedableRng};
@@ -184,7 +184,7 @@ fn hold_priority_queue(pending: usize, ops: usize) -> u64 {
 
 /// Rounds of each M/M/1 measurement; the fastest counts, as the one least disturbed by other
 /// work on a shared machine.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let t = Instant::now();

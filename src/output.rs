@@ -24,6 +24,21 @@ fn dur(s: f64) -> String {
     }
 }
 
+/// All errors, with the kinds that occurred: `12 (crashed 7, unavailable 5)`.
+fn error_cell(errors: &std::collections::BTreeMap<String, u64>) -> String {
+    let total: u64 = errors.values().sum();
+    let kinds: Vec<String> = errors
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if kinds.is_empty() {
+        total.to_string()
+    } else {
+        format!("{total} ({})", kinds.join(", "))
+    }
+}
+
 fn latency_cells(l: &LatencyReport) -> [String; 4] {
     [dur(l.mean), dur(l.p50), dur(l.p99), dur(l.p999)]
 }
@@ -75,6 +90,7 @@ pub(crate) fn tables(r: &Report) -> String {
                 s.arrivals.to_string(),
                 s.completed.to_string(),
                 s.rejected.to_string(),
+                error_cell(&s.errors),
                 format!("{:.4}", s.throughput),
                 format!("{:.1}%", s.utilization * 100.0),
                 format!("{:.3}", s.mean_queue_length),
@@ -91,6 +107,7 @@ pub(crate) fn tables(r: &Report) -> String {
             "arrivals",
             "completed",
             "rejected",
+            "errors",
             "throughput/s",
             "util",
             "mean queue",
@@ -113,6 +130,7 @@ pub(crate) fn tables(r: &Report) -> String {
                 c.sent.to_string(),
                 c.completed.to_string(),
                 c.rejected.to_string(),
+                error_cell(&c.errors),
                 format!("{:.4}", c.throughput),
             ];
             row.extend(latency_cells(&c.latency));
@@ -126,6 +144,7 @@ pub(crate) fn tables(r: &Report) -> String {
             "sent",
             "completed",
             "rejected",
+            "errors",
             "throughput/s",
             "latency mean",
             "p50",

@@ -1,6 +1,7 @@
 //! Every bad input gets exit code 2 and a message that says where (file:line:column and field path)
 //! and why — never a panic, a hang or a silent default.
 
+mod common;
 use std::process::Command;
 
 struct Case {
@@ -105,6 +106,21 @@ const CASES: &[Case] = &[
         name: "more_users_than_may_be_in_flight",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Closed(users: 4000000000, think_time: Exponential(mean: \"1s\"), target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
         expect: &["more_users_than_may_be_in_flight.ron:3:", "clients.a.users", "limits.max_in_flight"],
+    },
+    Case {
+        name: "fault_on_unknown_service",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"db\") },\n  services: { \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n  faults: [Slowdown(service: \"dbb\", start: \"10s\", duration: \"5s\", factor: 3.0)],\n)",
+        expect: &["fault_on_unknown_service.ron:5:", "faults.0.service", "did you mean \"db\""],
+    },
+    Case {
+        name: "fault_on_missing_instance",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"db\") },\n  services: { \"db\": (instances: 2, workers: 1, service_time: Exponential(mean: \"1s\")) },\n  faults: [Crash(service: \"db\", instance: 2, at: \"10s\")],\n)",
+        expect: &["fault_on_missing_instance.ron:5:", "faults.0.instance", "no instance 2"],
+    },
+    Case {
+        name: "fault_with_bad_parameters",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"db\") },\n  services: { \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n  faults: [ErrorInjection(service: \"db\", start: \"1s\", duration: \"5s\", fraction: 1.5)],\n)",
+        expect: &["fault_with_bad_parameters.ron:5:", "faults.0.fraction", "between 0 and 1"],
     },
     Case {
         name: "empty",
@@ -235,9 +251,7 @@ fn a_missing_file_exits_2_naming_it() {
 
 #[test]
 fn every_bundled_scenario_checks_clean() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing");
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in common::bundled_scenarios() {
         let (code, stderr) = check(&path, &[]);
         assert_eq!(code, Some(0), "{}: {stderr}", path.display());
         assert!(!stderr.contains("warning"), "{}: {stderr}", path.display());
@@ -316,4 +330,26 @@ fn set_reaches_fields_whose_parents_the_file_leaves_out() {
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["stop"]["reason"], "max_events");
     assert_eq!(j["events"], 1000);
+}
+
+#[test]
+fn a_fault_scheduled_after_the_run_is_a_located_warning_not_an_error() {
+    let dir = std::env::temp_dir().join(format!("faultline-late-fault-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("late.ron");
+    std::fs::write(
+        &path,
+        "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1, target: \"db\") },\n  services: { \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n  faults: [Crash(service: \"db\", at: \"200s\")],\n)",
+    )
+    .unwrap();
+    let (code, stderr) = check(&path, &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("late.ron:5:")
+            && stderr.contains("faults.0.at")
+            && stderr.contains("never happens"),
+        "{stderr}"
+    );
 }

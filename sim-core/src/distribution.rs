@@ -410,8 +410,20 @@ fn gamma_unit_scale(shape: f64, rng: &mut SimRng) -> f64 {
 
 impl Sampler {
     /// Draws one duration.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        // The two most common forms are inlined at every call site; the rest are not.
+        match self {
+            Sampler::Exponential { mean } => {
+                SimDuration::from_nanos_f64(mean * standard_exponential(rng))
+            }
+            Sampler::Deterministic { value } => SimDuration(*value),
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut SimRng) -> SimDuration {
         SimDuration::from_nanos_f64(match self {
             Sampler::Exponential { mean } => mean * standard_exponential(rng),
             Sampler::Deterministic { value } => return SimDuration(*value),

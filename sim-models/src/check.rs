@@ -4,6 +4,7 @@
 //! paths alone. Everything that runs a scenario checks it first, so no model code has to cope
 //! with zero workers or a route to nowhere.
 
+use crate::fault::FaultSpec;
 use crate::rate::Rate;
 use crate::ron_paths::closest;
 use crate::scenario::{ClientSpec, RateChange, Scenario};
@@ -165,6 +166,9 @@ impl Scenario {
                 );
             }
         }
+        for (i, fault) in self.faults.iter().enumerate() {
+            self.check_fault(&mut c, &format!("faults.{i}"), fault);
+        }
         self.check_requests_can_leave(&mut c);
         self.warn_if_huge(&mut c);
         c.problems
@@ -261,6 +265,54 @@ impl Scenario {
             }
             msg += &format!(" (services: {})", known.join(", "));
             c.error(path, msg);
+        }
+    }
+
+    fn check_fault(&self, c: &mut Checker, path: &str, fault: &FaultSpec) {
+        self.check_target(c, &format!("{path}.service"), fault.service());
+        if let (Some(i), Some(s)) = (fault.instance(), self.services.get(fault.service())) {
+            if i >= s.instances {
+                c.error(
+                    format!("{path}.instance"),
+                    format!("service {:?} has {} instance(s), numbered from 0; there is no instance {i}", fault.service(), s.instances),
+                );
+            }
+        }
+        let (start, end) = fault.window();
+        let start_field = if matches!(fault, FaultSpec::Crash { .. }) {
+            "at"
+        } else {
+            "start"
+        };
+        if start >= self.duration {
+            c.warn(
+                format!("{path}.{start_field}"),
+                format!(
+                    "{start} is after the run ends ({}): this fault never happens",
+                    self.duration
+                ),
+            );
+        }
+        if end == Some(start) {
+            c.warn(
+                format!("{path}.duration"),
+                "is zero: this fault has no effect",
+            );
+        }
+        match fault {
+            FaultSpec::Slowdown { factor, .. } if !(factor.is_finite() && *factor > 0.0) => {
+                c.error(
+                    format!("{path}.factor"),
+                    format!("must be a positive number (above 1 slows down), got {factor}"),
+                );
+            }
+            FaultSpec::ErrorInjection { fraction, .. } if !(0.0..=1.0).contains(fraction) => {
+                c.error(
+                    format!("{path}.fraction"),
+                    format!("must be between 0 and 1, got {fraction}"),
+                );
+            }
+            _ => {}
         }
     }
 

@@ -5,6 +5,7 @@
 //! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
 
 use crate::rate_schedule::ArrivalSchedule;
+use crate::world::Outcome;
 use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
 
 /// How a client generates requests.
@@ -39,6 +40,10 @@ pub struct ClientStats {
     pub rejected: u64,
     /// Requests that found no instance of a service up.
     pub unavailable: u64,
+    /// Requests lost when an instance holding them crashed.
+    pub crashed: u64,
+    /// Requests failed by an injected error.
+    pub injected: u64,
     /// Time from sending to the answer (nanoseconds), successful requests only.
     pub latency: Histogram,
 }
@@ -71,6 +76,30 @@ pub struct Client {
     pub series: ClientSeries,
 }
 
+impl ClientStats {
+    /// Counts a request that ended with the error `outcome`.
+    pub(crate) fn count_error(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Rejected => self.rejected += 1,
+            Outcome::Unavailable => self.unavailable += 1,
+            Outcome::Crashed => self.crashed += 1,
+            Outcome::Injected => self.injected += 1,
+            Outcome::Completed => self.completed += 1,
+        }
+    }
+
+    /// Requests that ended with the error `outcome`.
+    pub fn errors(&self, outcome: Outcome) -> u64 {
+        match outcome {
+            Outcome::Rejected => self.rejected,
+            Outcome::Unavailable => self.unavailable,
+            Outcome::Crashed => self.crashed,
+            Outcome::Injected => self.injected,
+            Outcome::Completed => 0,
+        }
+    }
+}
+
 impl Client {
     pub(crate) fn new(name: String, kind: ClientKind, target: u32, bucket: SimDuration) -> Self {
         Client {
@@ -100,6 +129,8 @@ impl Client {
         self.stats.completed = 0;
         self.stats.rejected = 0;
         self.stats.unavailable = 0;
+        self.stats.crashed = 0;
+        self.stats.injected = 0;
         self.stats.latency.clear();
     }
 }

@@ -1,7 +1,7 @@
 //! One instance of a service: its own workers and its own FIFO queue.
 
 use crate::request::RequestId;
-use sim_core::{Gauge, SimTime};
+use sim_core::{Gauge, SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// Figures of one instance since the warm-up, so that load balancing can be seen.
@@ -20,6 +20,12 @@ pub struct InstanceStats {
 pub struct Instance {
     /// Workers it has now (a capacity-loss fault lowers this).
     pub workers: u32,
+    /// Workers it is configured with.
+    pub base_workers: u32,
+    /// Its pause windows `[start, end)`, in time order, from the scenario's faults.
+    pub(crate) pauses: Vec<(SimTime, SimTime)>,
+    /// The requests its workers are serving now (so a crash can end them).
+    pub(crate) in_service: Vec<RequestId>,
     /// Most requests present at once, in service and queued (`u64::MAX`: unbounded).
     pub capacity: u64,
     /// Whether it is running (a crash takes it down until it restarts).
@@ -36,6 +42,9 @@ impl Instance {
     pub(crate) fn new(workers: u32, capacity: Option<u64>) -> Self {
         Instance {
             workers,
+            base_workers: workers,
+            pauses: Vec::new(),
+            in_service: Vec::new(),
             capacity: capacity.unwrap_or(u64::MAX),
             up: true,
             queue: VecDeque::new(),
@@ -58,5 +67,58 @@ impl Instance {
     /// Requests queued now.
     pub fn queue_length(&self) -> usize {
         self.queue.len()
+    }
+
+    /// When work of length `work` that a worker takes at `now` really starts and when it is done,
+    /// with every pause of this instance skipped: frozen time does not count.
+    #[inline]
+    pub(crate) fn schedule_work(&self, now: SimTime, work: SimDuration) -> (SimTime, SimTime) {
+        if self.pauses.is_empty() {
+            return (now, now + work);
+        }
+        let mut t = now;
+        let mut start = None;
+        let mut left = work;
+        for &(p0, p1) in &self.pauses {
+            if p1 <= t {
+                continue;
+            }
+            if p0 > t {
+                start.get_or_insert(t);
+                let before = p0 - t;
+                if left <= before {
+                    break;
+                }
+                left = SimDuration(left.as_nanos() - before.as_nanos());
+            }
+            t = p1; // frozen until the pause ends
+        }
+        (start.unwrap_or(t), t + left)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+    fn secs(s: u64) -> SimDuration {
+        SimDuration::from_secs(s)
+    }
+
+    #[test]
+    fn work_skips_frozen_time() {
+        let mut i = Instance::new(1, None);
+        i.pauses = vec![(at(10), at(20)), (at(30), at(35))];
+        // No pause in the way.
+        assert_eq!(i.schedule_work(at(0), secs(5)), (at(0), at(5)));
+        // Started before a pause, 2 s left when it freezes: done 2 s after it thaws.
+        assert_eq!(i.schedule_work(at(5), secs(7)), (at(5), at(22)));
+        // Taken during a pause: starts when it thaws.
+        assert_eq!(i.schedule_work(at(12), secs(3)), (at(20), at(23)));
+        // Long work spans both pauses: 5 + 10 + 5 s of work, 15 s frozen.
+        assert_eq!(i.schedule_work(at(5), secs(20)), (at(5), at(40)));
     }
 }

@@ -26,6 +26,7 @@
 
 mod check;
 mod client;
+mod fault;
 mod instance;
 mod load;
 mod load_balancer;
@@ -41,13 +42,15 @@ mod world;
 
 pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
+pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use instance::{Instance, InstanceStats};
 pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
 pub use load_balancer::LoadBalancer;
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
 pub use report::{
-    ClientReport, InstanceReport, LatencyReport, Report, ServiceReport, StopSummary, WaitReport,
+    ClientReport, InstanceReport, LatencyReport, Report, ServiceReport, StopSummary, TotalsReport,
+    WaitReport,
 };
 pub use request::{Request, RequestId, Requests};
 pub use run::{run, run_limits, simulation, verify, RunResult};
@@ -56,4 +59,4 @@ pub use scenario::{
     TimeSeriesSpec,
 };
 pub use service::{Admission, Service, ServiceSeries, ServiceStats};
-pub use world::{Event, World};
+pub use world::{Event, Outcome, Totals, World};

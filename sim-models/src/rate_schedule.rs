@@ -113,6 +113,14 @@ impl ArrivalSchedule {
     /// The time of the next arrival after `now`, or `None` if the rate stays zero forever.
     #[inline]
     pub fn next_after(&mut self, now: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+        // The common case, a Poisson source at one constant rate: one draw, no segment walk.
+        if let [seg] = self.segments.as_slice() {
+            if self.process == ArrivalProcess::Poisson && seg.from > 0.0 {
+                let gap = SimDuration::from_nanos_f64(standard_exponential(rng) * seg.mean_gap);
+                let t = (now + gap).0.max(now.0.saturating_add(1));
+                return (t < u64::MAX).then_some(SimTime(t));
+            }
+        }
         let mut t = now.0;
         loop {
             while self.segments[self.cursor].end <= t {

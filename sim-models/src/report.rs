@@ -3,7 +3,7 @@
 //! All times are in seconds. The summary is a pure function of the scenario and the seed: no
 //! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
 
-use crate::world::World;
+use crate::world::{Outcome, World};
 use serde::{Deserialize, Serialize};
 use sim_core::{Histogram, SimTime, StopReason, NANOS_PER_SEC};
 use std::collections::BTreeMap;
@@ -28,10 +28,24 @@ pub struct Report {
     pub stop: StopSummary,
     /// Requests still in flight at the end (neither answered nor rejected).
     pub in_flight_at_end: u64,
+    /// Every request's fate over the whole run, warm-up included: `sent` equals `completed` plus
+    /// the errors plus `in_flight_at_end` (conservation).
+    pub totals: TotalsReport,
     /// Per client, by name.
     pub clients: BTreeMap<String, ClientReport>,
     /// Per service, by name.
     pub services: BTreeMap<String, ServiceReport>,
+}
+
+/// Requests by fate over the whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TotalsReport {
+    /// Requests sent by all clients.
+    pub sent: u64,
+    /// Requests answered.
+    pub completed: u64,
+    /// Requests failed, by kind.
+    pub errors: BTreeMap<String, u64>,
 }
 
 /// Why a run ended.
@@ -80,10 +94,10 @@ pub struct ServiceReport {
     pub arrivals: u64,
     /// Requests served to completion.
     pub completed: u64,
-    /// Requests refused because the chosen instance was full.
+    /// Requests refused because the chosen instance was full (also in `errors`).
     pub rejected: u64,
-    /// Requests refused because no instance was up.
-    pub unavailable: u64,
+    /// Requests that failed here, by kind: `rejected`, `unavailable`, `crashed`, `injected`.
+    pub errors: BTreeMap<String, u64>,
     /// Completions per second.
     pub throughput: f64,
     /// Mean fraction of workers busy.
@@ -122,10 +136,10 @@ pub struct ClientReport {
     pub sent: u64,
     /// Requests answered.
     pub completed: u64,
-    /// Requests refused somewhere on their path.
+    /// Requests refused somewhere on their path because a service was full (also in `errors`).
     pub rejected: u64,
-    /// Requests that found no instance of a service up.
-    pub unavailable: u64,
+    /// Requests that failed, by kind: `rejected`, `unavailable`, `crashed`, `injected`.
+    pub errors: BTreeMap<String, u64>,
     /// Answers per second.
     pub throughput: f64,
     /// Sending to answer, answered requests only.
@@ -180,7 +194,15 @@ impl World {
                     arrivals: st.arrivals,
                     completed: st.completed,
                     rejected: st.rejected,
-                    unavailable: st.unavailable,
+                    errors: [
+                        ("rejected", st.rejected),
+                        ("unavailable", st.unavailable),
+                        ("crashed", st.crashed),
+                        ("injected", st.injected),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
                     throughput: per_sec(st.completed),
                     utilization: busy / s.total_workers() as f64,
                     mean_queue_length: queued,
@@ -214,7 +236,10 @@ impl World {
                     sent: st.sent,
                     completed: st.completed,
                     rejected: st.rejected,
-                    unavailable: st.unavailable,
+                    errors: Outcome::ERRORS
+                        .iter()
+                        .map(|&o| (o.name().to_string(), st.errors(o)))
+                        .collect(),
                     throughput: per_sec(st.completed),
                     latency: LatencyReport::from_histogram(&st.latency),
                 };
@@ -234,6 +259,14 @@ impl World {
                 message: stop.to_string(),
             },
             in_flight_at_end: self.in_flight() as u64,
+            totals: TotalsReport {
+                sent: self.totals.sent,
+                completed: self.totals.ended(Outcome::Completed),
+                errors: Outcome::ERRORS
+                    .iter()
+                    .map(|&o| (o.name().to_string(), self.totals.ended(o)))
+                    .collect(),
+            },
             clients,
             services,
         }

@@ -17,6 +17,8 @@ pub struct Request {
     pub created: SimTime,
     /// When it arrived at the service it is at now.
     pub arrived: SimTime,
+    /// Whether an injected failure will fail it when its service completes.
+    pub doomed: bool,
 }
 
 /// The requests in flight.

@@ -4,6 +4,7 @@
 //! with [`crate::load_scenario`]; either way [`Scenario::check`] (called by everything that runs a
 //! scenario) rejects what cannot be simulated, naming the field path.
 
+use crate::fault::FaultSpec;
 use crate::load_balancer::LoadBalancer;
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub struct Scenario {
     /// The services that handle them, by name.
     #[serde(deserialize_with = "unique_names")]
     pub services: BTreeMap<String, ServiceSpec>,
+    /// What goes wrong, and when.
+    #[serde(default)]
+    pub faults: Vec<FaultSpec>,
 }
 
 /// Reads a map of names, refusing a name given twice (serde's maps silently keep the last).

@@ -5,6 +5,7 @@
 //! what happens to an arriving request (which instance; start, queue or reject there) and which
 //! queued request a freed worker takes next; the [`World`](crate::World) schedules the events.
 
+use crate::fault::FailureMode;
 use crate::instance::Instance;
 use crate::load_balancer::{Balancer, LoadBalancer};
 use crate::request::RequestId;
@@ -15,22 +16,28 @@ use sim_core::{
 /// What happened to a request that arrived at a service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// A worker of `instance` took it at once; it will be done after `service_time`.
+    /// A worker of `instance` took it at once; it will be done at `done_at`.
     Started {
         /// The instance serving it.
         instance: u32,
-        /// How long the work takes.
-        service_time: SimDuration,
+        /// When its work completes (pauses included).
+        done_at: SimTime,
+        /// Whether an injected failure will fail it when served.
+        doomed: bool,
     },
     /// All workers of `instance` are busy; it waits in that instance's queue.
     Queued {
         /// The instance it waits at.
         instance: u32,
+        /// Whether an injected failure will fail it when served.
+        doomed: bool,
     },
     /// The chosen instance is at capacity; the request is refused.
     Rejected,
     /// No instance is up.
     Unavailable,
+    /// An injected failure fails it at once.
+    Injected,
 }
 
 /// Summary statistics of a service (all its instances) since the end of the warm-up.
@@ -44,6 +51,10 @@ pub struct ServiceStats {
     pub rejected: u64,
     /// Requests refused because no instance was up.
     pub unavailable: u64,
+    /// Requests lost when their instance crashed.
+    pub crashed: u64,
+    /// Requests failed by an injected error.
+    pub injected: u64,
     /// Time from arrival to completion (nanoseconds).
     pub latency: Histogram,
     /// Time from arrival to the start of service (nanoseconds).
@@ -100,6 +111,13 @@ pub struct Service {
     /// leaves.
     routes: Vec<(f64, u32)>,
     routing_rng: SimRng,
+    /// Factors of the slowdowns in force.
+    slowdowns: Vec<f64>,
+    /// Failure probabilities and modes of the error injections in force.
+    injections: Vec<(f64, FailureMode)>,
+    errors_rng: SimRng,
+    /// Whether a crash fault can hit it: only then are completions cancellable.
+    pub(crate) crashable: bool,
     /// Requests queued and workers busy over all instances, kept as running totals.
     queued_total: u64,
     busy_total: u64,
@@ -122,6 +140,7 @@ pub(crate) struct ServiceParts {
     pub(crate) service_rng: SimRng,
     pub(crate) routing_rng: SimRng,
     pub(crate) balancer_rng: SimRng,
+    pub(crate) errors_rng: SimRng,
     pub(crate) bucket: SimDuration,
 }
 
@@ -138,6 +157,10 @@ impl Service {
             service_rng: p.service_rng,
             routes: p.routes,
             routing_rng: p.routing_rng,
+            slowdowns: Vec::new(),
+            injections: Vec::new(),
+            errors_rng: p.errors_rng,
+            crashable: false,
             queued_total: 0,
             busy_total: 0,
             stats: ServiceStats::default(),
@@ -165,6 +188,7 @@ impl Service {
         self.workers as u64 * self.instances.len() as u64
     }
 
+    #[inline]
     fn set_busy(&mut self, now: SimTime, instance: usize, delta: i64) {
         let inst = &mut self.instances[instance];
         inst.busy = (inst.busy as i64 + delta) as u32;
@@ -174,18 +198,28 @@ impl Service {
         self.series.busy.set(now, self.busy_total);
     }
 
+    #[inline]
     fn set_queued(&mut self, now: SimTime, delta: i64) {
         self.queued_total = (self.queued_total as i64 + delta) as u64;
         self.stats.queued.set(now, self.queued_total);
         self.series.queued.set(now, self.queued_total);
     }
 
-    /// A request arrives at `now`: the load balancer picks an instance, which starts, queues or
-    /// rejects it.
+    /// A request arrives at `now`: an injected error may fail it; otherwise the load balancer
+    /// picks an instance, which starts, queues or rejects it.
     #[inline]
     pub(crate) fn arrive(&mut self, now: SimTime, request: RequestId) -> Admission {
         self.stats.arrivals += 1;
         self.series.arrivals.add(now, 1);
+        let doomed = match self.injected_failure() {
+            Some(FailureMode::Fast) => {
+                self.stats.injected += 1;
+                self.series.rejected.add(now, 1);
+                return Admission::Injected;
+            }
+            Some(FailureMode::Slow) => true,
+            None => false,
+        };
         let Some(i) = self.balancer.pick(&self.instances) else {
             self.stats.unavailable += 1;
             self.series.rejected.add(now, 1);
@@ -200,26 +234,70 @@ impl Service {
         }
         if inst.busy < inst.workers {
             self.set_busy(now, i, 1);
-            self.stats.wait.record(0);
+            let done_at = self.start_work(now, i, request, now);
             return Admission::Started {
                 instance: i as u32,
-                service_time: self.service_time.sample(&mut self.service_rng),
+                done_at,
+                doomed,
             };
         }
         inst.queue.push_back((request, now));
         self.set_queued(now, 1);
-        Admission::Queued { instance: i as u32 }
+        Admission::Queued {
+            instance: i as u32,
+            doomed,
+        }
     }
 
-    /// A worker of `instance` finishes a request that arrived at `arrived`. Returns the queued
-    /// request the worker takes next, with its service time, if any.
+    /// Draws whether an error injection in force fails the next arrival, and how.
+    #[inline]
+    fn injected_failure(&mut self) -> Option<FailureMode> {
+        if self.injections.is_empty() {
+            return None;
+        }
+        // Several injections in force act independently: each gets its own draw.
+        for k in 0..self.injections.len() {
+            let (fraction, mode) = self.injections[k];
+            if sim_core::open01(&mut self.errors_rng) < fraction {
+                return Some(mode);
+            }
+        }
+        None
+    }
+
+    /// A worker of instance `i`, already counted busy, takes `request` (which arrived at
+    /// `arrived`) at `now`: draws its service time and returns when it will be done.
+    #[inline(always)]
+    fn start_work(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        request: RequestId,
+        arrived: SimTime,
+    ) -> SimTime {
+        let mut work = self.service_time.sample(&mut self.service_rng);
+        for f in &self.slowdowns {
+            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
+        }
+        let inst = &mut self.instances[i];
+        let (start, done_at) = inst.schedule_work(now, work);
+        if self.crashable {
+            inst.in_service.push(request); // so a crash can find it
+        }
+        self.stats.wait.record((start - arrived).as_nanos());
+        done_at
+    }
+
+    /// A worker of `instance` finishes `request`, which arrived at `arrived`. Returns the queued
+    /// request the worker takes next and when that one will be done, if any.
     #[inline]
     pub(crate) fn finish(
         &mut self,
         now: SimTime,
         instance: u32,
+        request: RequestId,
         arrived: SimTime,
-    ) -> Option<(RequestId, SimDuration)> {
+    ) -> Option<(RequestId, SimTime)> {
         let i = instance as usize;
         let latency = (now - arrived).as_nanos();
         self.stats.completed += 1;
@@ -228,16 +306,84 @@ impl Service {
         self.series.latency_sum.add(now, latency as u128);
         let inst = &mut self.instances[i];
         inst.stats.completed += 1;
+        if self.crashable {
+            if let Some(k) = inst.in_service.iter().position(|&r| r == request) {
+                inst.in_service.swap_remove(k);
+            }
+        }
         // A worker beyond the instance's current allowance (after a capacity loss) retires.
         if inst.busy <= inst.workers {
             if let Some((next, queued_at)) = inst.queue.pop_front() {
                 self.set_queued(now, -1);
-                self.stats.wait.record((now - queued_at).as_nanos());
-                return Some((next, self.service_time.sample(&mut self.service_rng)));
+                return Some((next, self.start_work(now, i, next, queued_at)));
             }
         }
         self.set_busy(now, i, -1);
         None
+    }
+
+    /// Instance `i` crashes at `now`: it goes down and every request it holds is lost. Returns
+    /// them, queued ones first.
+    pub(crate) fn crash(&mut self, now: SimTime, i: usize) -> Vec<RequestId> {
+        let inst = &mut self.instances[i];
+        inst.up = false;
+        let mut lost: Vec<RequestId> = inst.queue.drain(..).map(|(r, _)| r).collect();
+        let queued = lost.len() as i64;
+        lost.append(&mut inst.in_service);
+        let busy = inst.busy as i64;
+        self.set_queued(now, -queued);
+        self.set_busy(now, i, -busy);
+        self.stats.crashed += lost.len() as u64;
+        lost
+    }
+
+    /// Instance `i` is up again (empty, after a crash).
+    pub(crate) fn restart(&mut self, i: usize) {
+        self.instances[i].up = true;
+    }
+
+    /// Instance `i` now has `workers` workers. Returns the queued requests that newly free
+    /// workers take at once, with when each will be done.
+    pub(crate) fn set_workers(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        workers: u32,
+    ) -> Vec<(RequestId, SimTime)> {
+        self.instances[i].workers = workers;
+        let mut started = Vec::new();
+        while self.instances[i].busy < self.instances[i].workers {
+            let Some((next, queued_at)) = self.instances[i].queue.pop_front() else {
+                break;
+            };
+            self.set_queued(now, -1);
+            self.set_busy(now, i, 1);
+            started.push((next, self.start_work(now, i, next, queued_at)));
+        }
+        started
+    }
+
+    /// A slowdown by `factor` starts (`on`) or ends.
+    pub(crate) fn slowdown(&mut self, factor: f64, on: bool) {
+        if on {
+            self.slowdowns.push(factor);
+        } else if let Some(k) = self.slowdowns.iter().position(|&f| f == factor) {
+            self.slowdowns.remove(k);
+        }
+    }
+
+    /// An error injection starts (`on`) or ends.
+    pub(crate) fn inject_errors(&mut self, fraction: f64, mode: FailureMode, on: bool) {
+        if on {
+            self.injections.push((fraction, mode));
+        } else if let Some(k) = self.injections.iter().position(|&x| x == (fraction, mode)) {
+            self.injections.remove(k);
+        }
+    }
+
+    /// A request served here fails by injection instead of going on (slow mode).
+    pub(crate) fn count_injected(&mut self) {
+        self.stats.injected += 1;
     }
 
     /// Where a request served here goes next: another service's index, or `None` to leave.
@@ -260,6 +406,8 @@ impl Service {
         s.completed = 0;
         s.rejected = 0;
         s.unavailable = 0;
+        s.crashed = 0;
+        s.injected = 0;
         s.latency.clear();
         s.wait.clear();
         s.queued.reset(now);

@@ -5,14 +5,21 @@
 //! worker takes the next queued request, and the finished one is *routed*: on to another service
 //! (it arrives there) or out of the system, answered. Its client then records the end-to-end
 //! latency; a closed-loop user thinks and sends again.
+//!
+//! Faults (`fault.rs`) start and end as events: a crash ends every request its instance holds
+//! (their pending completions are cancelled), a restart brings the instance back empty, a capacity
+//! change lets queued work start or retires workers, slowdowns and error injections change what
+//! new work costs or whether it fails. Pauses need no events: instances compute completion times
+//! around them.
 
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
+use crate::fault::{Fault, FaultKind};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::request::{Request, RequestId, Requests};
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
-use sim_core::{Context, Model, RngFactory, SimTime, StopReason};
+use sim_core::{Context, EventId, Model, RngFactory, SimTime, StopReason};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,14 +43,70 @@ pub enum Event {
         /// The request.
         request: RequestId,
     },
+    /// Fault number `fault` (in the scenario's order) starts.
+    FaultStart {
+        /// Fault index.
+        fault: u32,
+    },
+    /// Fault number `fault` ends (for a crash: the instance restarts).
+    FaultEnd {
+        /// Fault index.
+        fault: u32,
+    },
 }
 
-/// How a request ended.
+/// How a request ended: answered, or the kind of error that ended it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+#[repr(u8)]
+pub enum Outcome {
+    /// Answered.
     Completed,
+    /// An instance was at capacity.
     Rejected,
+    /// No instance of a service was up.
     Unavailable,
+    /// Its instance crashed while it was there.
+    Crashed,
+    /// An injected error failed it.
+    Injected,
+}
+
+impl Outcome {
+    /// The error kinds, in the order reports list them.
+    pub const ERRORS: [Outcome; 4] = [
+        Outcome::Rejected,
+        Outcome::Unavailable,
+        Outcome::Crashed,
+        Outcome::Injected,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Rejected => "rejected",
+            Outcome::Unavailable => "unavailable",
+            Outcome::Crashed => "crashed",
+            Outcome::Injected => "injected",
+        }
+    }
+}
+
+/// Requests by how they ended, over the whole run (never reset by the warm-up): what the
+/// conservation check adds up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Requests sent by all clients.
+    pub sent: u64,
+    /// Requests ended, indexed by `Outcome as usize`.
+    pub ended: [u64; 5],
+}
+
+impl Totals {
+    /// Requests that ended with `outcome`.
+    pub fn ended(&self, outcome: Outcome) -> u64 {
+        self.ended[outcome as usize]
+    }
 }
 
 /// The whole simulated system.
@@ -53,11 +116,18 @@ pub struct World {
     pub services: Vec<Service>,
     /// Clients, in name order.
     pub clients: Vec<Client>,
+    /// Faults, in the scenario's order.
+    pub faults: Vec<Fault>,
     requests: Requests,
+    /// The pending completion of each request in service at a service that can crash, by
+    /// request id, so a crash can cancel it. Empty when no crash fault exists.
+    cancellable_done: Vec<Option<EventId>>,
     max_in_flight: u64,
     warmup: SimTime,
     /// Start of the measurement window (the end of the warm-up once it has passed).
     pub measured_from: SimTime,
+    /// Every request's fate over the whole run.
+    pub totals: Totals,
 }
 
 impl World {
@@ -81,7 +151,7 @@ impl World {
                 .position(|n| n == name)
                 .expect("checked") as u32
         };
-        let services = scenario
+        let mut services: Vec<Service> = scenario
             .services
             .iter()
             .map(|(name, s)| {
@@ -105,6 +175,7 @@ impl World {
                     service_rng: rngs.stream(&format!("service/{name}/service_time")),
                     routing_rng: rngs.stream(&format!("service/{name}/routing")),
                     balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
+                    errors_rng: rngs.stream(&format!("service/{name}/errors")),
                     bucket,
                 })
             })
@@ -142,13 +213,37 @@ impl World {
                 Client::new(name.clone(), kind, index_of(target), bucket)
             })
             .collect();
+        let faults: Vec<Fault> = scenario
+            .faults
+            .iter()
+            .map(|f| Fault::new(f, index_of(f.service())))
+            .collect();
+        for f in &faults {
+            let svc = &mut services[f.service as usize];
+            match f.kind {
+                FaultKind::Crash => svc.crashable = true,
+                FaultKind::Pause => {
+                    let end = f.end.expect("a pause has a duration");
+                    for (i, inst) in svc.instances.iter_mut().enumerate() {
+                        if f.hits(i) {
+                            inst.pauses.push((f.start, end));
+                            inst.pauses.sort_unstable();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(World {
             services,
             clients,
+            faults,
             requests: Requests::default(),
+            cancellable_done: Vec::new(),
             max_in_flight: scenario.limits.max_in_flight,
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
+            totals: Totals::default(),
         })
     }
 
@@ -170,6 +265,7 @@ impl World {
             });
             return;
         }
+        self.totals.sent += 1;
         let c = &mut self.clients[client as usize];
         c.stats.sent += 1;
         c.series.sent.add(now, 1);
@@ -179,8 +275,31 @@ impl World {
             instance: 0,
             created: now,
             arrived: now,
+            doomed: false,
         });
         self.arrive(target, id, ctx);
+    }
+
+    /// Schedules the completion of `request` at `service`, cancellably if the service can crash.
+    #[inline(always)]
+    fn schedule_done(
+        &mut self,
+        service: u32,
+        request: RequestId,
+        at: SimTime,
+        ctx: &mut Context<Event>,
+    ) {
+        let event = Event::ServiceDone { service, request };
+        if self.services[service as usize].crashable {
+            let id = ctx.schedule_cancellable_in(at - ctx.now(), event);
+            let slot = request as usize;
+            if slot >= self.cancellable_done.len() {
+                self.cancellable_done.resize(slot + 1, None);
+            }
+            self.cancellable_done[slot] = Some(id);
+        } else {
+            ctx.schedule_at(at, event);
+        }
     }
 
     /// `request` arrives at `service`.
@@ -193,14 +312,20 @@ impl World {
         match admission {
             Admission::Started {
                 instance,
-                service_time,
+                done_at,
+                doomed,
             } => {
                 r.instance = instance;
-                ctx.schedule_in(service_time, Event::ServiceDone { service, request });
+                r.doomed = doomed;
+                self.schedule_done(service, request, done_at, ctx);
             }
-            Admission::Queued { instance } => r.instance = instance,
+            Admission::Queued { instance, doomed } => {
+                r.instance = instance;
+                r.doomed = doomed;
+            }
             Admission::Rejected => self.end(request, Outcome::Rejected, ctx),
             Admission::Unavailable => self.end(request, Outcome::Unavailable, ctx),
+            Admission::Injected => self.end(request, Outcome::Injected, ctx),
         }
     }
 
@@ -210,14 +335,13 @@ impl World {
         let now = ctx.now();
         let r = *self.requests.get_mut(request);
         let svc = &mut self.services[service as usize];
-        if let Some((next, d)) = svc.finish(now, r.instance, r.arrived) {
-            ctx.schedule_in(
-                d,
-                Event::ServiceDone {
-                    service,
-                    request: next,
-                },
-            );
+        if let Some((next, done_at)) = svc.finish(now, r.instance, request, r.arrived) {
+            self.schedule_done(service, next, done_at, ctx);
+        }
+        let svc = &mut self.services[service as usize];
+        if r.doomed {
+            svc.count_injected();
+            return self.end(request, Outcome::Injected, ctx);
         }
         match svc.route() {
             Some(to) => self.arrive(to, request, ctx),
@@ -225,27 +349,21 @@ impl World {
         }
     }
 
-    /// A request leaves the system.
+    /// A request leaves the system, answered or failed.
     fn end(&mut self, request: RequestId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let r = self.requests.remove(request);
+        self.totals.ended[outcome as usize] += 1;
         let c = &mut self.clients[r.client as usize];
-        match outcome {
-            Outcome::Completed => {
-                let latency = (now - r.created).as_nanos();
-                c.stats.completed += 1;
-                c.stats.latency.record(latency);
-                c.series.completed.add(now, 1);
-                c.series.latency_sum.add(now, latency as u128);
-            }
-            Outcome::Rejected => {
-                c.stats.rejected += 1;
-                c.series.rejected.add(now, 1);
-            }
-            Outcome::Unavailable => {
-                c.stats.unavailable += 1;
-                c.series.rejected.add(now, 1);
-            }
+        if outcome == Outcome::Completed {
+            let latency = (now - r.created).as_nanos();
+            c.stats.completed += 1;
+            c.stats.latency.record(latency);
+            c.series.completed.add(now, 1);
+            c.series.latency_sum.add(now, latency as u128);
+        } else {
+            c.stats.count_error(outcome);
+            c.series.rejected.add(now, 1);
         }
         if let ClientKind::Closed {
             think_time, rng, ..
@@ -253,6 +371,52 @@ impl World {
         {
             let think = think_time.sample(rng);
             ctx.schedule_in(think, Event::UserReady { client: r.client });
+        }
+    }
+
+    /// Applies fault number `index` starting (`on`) or ending.
+    fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let f = self.faults[index as usize].clone();
+        let service = f.service;
+        let n = self.services[service as usize].instances.len();
+        match f.kind {
+            FaultKind::Crash => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    if !on {
+                        self.services[service as usize].restart(i);
+                        continue;
+                    }
+                    for lost in self.services[service as usize].crash(now, i) {
+                        if let Some(id) = self
+                            .cancellable_done
+                            .get_mut(lost as usize)
+                            .and_then(Option::take)
+                        {
+                            ctx.cancel(id);
+                        }
+                        self.end(lost, Outcome::Crashed, ctx);
+                    }
+                }
+            }
+            FaultKind::CapacityLoss(workers) => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    let svc = &mut self.services[service as usize];
+                    let w = if on {
+                        workers
+                    } else {
+                        svc.instances[i].base_workers
+                    };
+                    for (next, done_at) in svc.set_workers(now, i, w) {
+                        self.schedule_done(service, next, done_at, ctx);
+                    }
+                }
+            }
+            FaultKind::Slowdown(factor) => self.services[service as usize].slowdown(factor, on),
+            FaultKind::ErrorInjection(fraction, mode) => {
+                self.services[service as usize].inject_errors(fraction, mode, on)
+            }
+            FaultKind::Pause => {} // instances already schedule their work around it
         }
     }
 
@@ -270,6 +434,13 @@ impl Model for World {
     fn init(&mut self, ctx: &mut Context<Event>) {
         if self.warmup > SimTime::ZERO {
             ctx.schedule_at(self.warmup, Event::WarmupEnd);
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            let fault = i as u32;
+            ctx.schedule_at(f.start, Event::FaultStart { fault });
+            if let Some(end) = f.end {
+                ctx.schedule_at(end, Event::FaultEnd { fault });
+            }
         }
         for (i, c) in self.clients.iter_mut().enumerate() {
             let client = i as u32;
@@ -307,6 +478,8 @@ impl Model for World {
             }
             Event::UserReady { client } => self.send(client, ctx),
             Event::ServiceDone { service, request } => self.service_done(service, request, ctx),
+            Event::FaultStart { fault } => self.fault(fault, true, ctx),
+            Event::FaultEnd { fault } => self.fault(fault, false, ctx),
             Event::WarmupEnd => {
                 let now = ctx.now();
                 self.measured_from = now;

@@ -24,6 +24,7 @@ pub fn replicate(scenario: &Scenario, seeds: u64) -> Vec<Report> {
                 r.stop.message
             );
             assert_littles_law(&r);
+            assert_conserved(&r);
             r
         })
         .collect()
@@ -44,6 +45,22 @@ pub fn assert_littles_law(r: &Report) {
             s.latency.mean
         );
     }
+}
+
+/// Every request sent ends in exactly one state: answered, one kind of error, or still in flight.
+pub fn assert_conserved(r: &Report) {
+    let t = &r.totals;
+    let errors: u64 = t.errors.values().sum();
+    assert_eq!(
+        t.sent,
+        t.completed + errors + r.in_flight_at_end,
+        "conservation fails (seed {}): sent {} ≠ completed {} + errors {:?} + in flight {}",
+        r.seed,
+        t.sent,
+        t.completed,
+        t.errors,
+        r.in_flight_at_end
+    );
 }
 
 /// The 99% Student-t interval of `metric` over the runs.
@@ -84,4 +101,29 @@ pub fn faultline(args: &[&str]) -> std::process::Output {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the faultline binary runs")
+}
+
+/// Every scenario file bundled under `scenarios/`, recursively, in a stable order.
+pub fn bundled_scenarios() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "ron") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+        &mut out,
+    );
+    out.sort();
+    assert!(
+        out.len() >= 6,
+        "expected the bundled scenarios, found {out:?}"
+    );
+    out
 }
