@@ -178,9 +178,26 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest live event if it happens no later than `limit`.
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<Scheduled<E>> {
-        match self.peek_time() {
-            Some(t) if t <= limit => self.pop(),
-            _ => None,
+        loop {
+            // One look at the top and one tag check per event: this is the engine's hot path.
+            if self.heap.peek()?.time > limit.0 {
+                return None;
+            }
+            let e = self.heap.pop().expect("peeked");
+            if e.slot != NO_SLOT {
+                let tag = &mut self.slots[e.slot as usize];
+                if *tag != e.seq {
+                    self.cancelled_pending -= 1;
+                    continue; // cancelled
+                }
+                *tag = FREE;
+                self.free_slots.push(e.slot);
+            }
+            return Some(Scheduled {
+                time: SimTime(e.time),
+                seq: e.seq,
+                event: e.event,
+            });
         }
     }
 

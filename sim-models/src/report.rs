@@ -219,7 +219,11 @@ impl World {
                         .map(|i| InstanceReport {
                             arrivals: i.stats.arrivals,
                             completed: i.stats.completed,
-                            utilization: i.stats.busy.mean(end) / s.workers as f64,
+                            utilization: if s.instances.len() == 1 {
+                                busy
+                            } else {
+                                i.stats.busy.mean(end)
+                            } / s.workers as f64,
                         })
                         .collect(),
                 };

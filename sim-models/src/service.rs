@@ -190,9 +190,13 @@ impl Service {
 
     #[inline]
     fn set_busy(&mut self, now: SimTime, instance: usize, delta: i64) {
+        let single = self.instances.len() == 1;
         let inst = &mut self.instances[instance];
         inst.busy = (inst.busy as i64 + delta) as u32;
-        inst.stats.busy.set(now, inst.busy as u64);
+        if !single {
+            // With one instance its gauge would repeat the service's; the report uses that one.
+            inst.stats.busy.set(now, inst.busy as u64);
+        }
         self.busy_total = (self.busy_total as i64 + delta) as u64;
         self.stats.busy.set(now, self.busy_total);
         self.series.busy.set(now, self.busy_total);
