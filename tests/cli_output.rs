@@ -105,7 +105,7 @@ fn out_dir_gets_a_summary_and_a_time_series_per_bucket() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "time_s,component,kind,arrivals,completed,rejected,throughput,latency_mean_s,queue_length,busy_workers"
+        "time_s,component,kind,arrivals,completed,errors,throughput,latency_mean_s,queue_length,busy_workers"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // 5 buckets × (1 service + 1 client)

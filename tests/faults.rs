@@ -4,8 +4,8 @@
 //! exact, not statistical.
 
 mod common;
-use common::{assert_conserved, scenario};
-use sim_models::{run, Report};
+use common::{run_checked, scenario};
+use sim_models::Report;
 
 /// One arrival a second (at 1 s, 2 s, …) to one instance with one worker and 10 s of work each,
 /// plus the given faults.
@@ -18,8 +18,7 @@ fn slow_server(faults: &str, duration: &str) -> Report {
             faults: [{faults}],
         )"#
     );
-    let r = run(&scenario(&text), 1).unwrap().report;
-    assert_conserved(&r);
+    let r = run_checked(&scenario(&text), 1);
     r
 }
 
@@ -61,8 +60,7 @@ fn a_pause_delays_work_but_loses_nothing() {
                 faults: [{faults}],
             )"#
         );
-        let r = run(&scenario(&text), 1).unwrap().report;
-        assert_conserved(&r);
+        let r = run_checked(&scenario(&text), 1);
         r
     };
     let calm = fast("");
@@ -85,8 +83,7 @@ fn a_slowdown_multiplies_the_work_started_while_it_lasts() {
         services: { "db": (workers: 1, service_time: Deterministic(value: "100ms")) },
         faults: [Slowdown(service: "db", start: "10s", duration: "10s", factor: 5.0)],
     )"#;
-    let r = run(&scenario(text), 1).unwrap().report;
-    assert_conserved(&r);
+    let r = run_checked(&scenario(text), 1);
     let db = &r.services["db"];
     // 99 requests: the 10 that start in [10 s, 20 s) take 0.5 s, the rest 0.1 s.
     assert_eq!(db.completed, 99);
@@ -107,8 +104,8 @@ fn capacity_loss_holds_work_back_until_capacity_returns() {
         services: { "db": (workers: 2, service_time: Deterministic(value: "100ms")) },
         faults: [CapacityLoss(service: "db", start: "10.5s", duration: "10s", workers: 0)],
     )"#;
-    let result = run(&scenario(text), 1).unwrap();
-    assert_conserved(&result.report);
+    let result = sim_models::run(&scenario(text), 1).unwrap();
+    common::assert_conserved(&result);
     let db = &result.report.services["db"];
     assert_eq!(db.errors.values().sum::<u64>(), 0);
     // Arrivals at 11–20 s wait until 20.5 s; all 39 are answered within the run.
@@ -138,8 +135,7 @@ fn injected_errors_fail_fast_or_after_wasting_the_work() {
                 faults: [ErrorInjection(service: "db", start: "10s", duration: "20s", fraction: 1.0, mode: {mode})],
             )"#
         );
-        let r = run(&scenario(&text), 1).unwrap().report;
-        assert_conserved(&r);
+        let r = run_checked(&scenario(&text), 1);
         r
     };
     let fast = inject("Fast");
@@ -147,9 +143,11 @@ fn injected_errors_fail_fast_or_after_wasting_the_work() {
     // Arrivals at 10–29 s: 20 fail.
     assert_eq!(fast.clients["users"].errors["injected"], 20);
     assert_eq!(slow.clients["users"].errors["injected"], 20);
-    // Fast failures never reach a worker; slow ones use it first.
-    assert_eq!(fast.services["db"].completed, 99 - 20);
-    assert_eq!(slow.services["db"].completed, 99);
+    // Fast failures never reach a worker; slow ones use it first, and neither completes.
+    for r in [&fast, &slow] {
+        assert_eq!(r.services["db"].completed, 99 - 20);
+        assert_eq!(r.services["db"].errors["injected"], 20);
+    }
     assert!(slow.services["db"].utilization > fast.services["db"].utilization);
 }
 
@@ -161,8 +159,7 @@ fn a_partial_error_rate_fails_about_that_fraction() {
         services: { "db": (instances: 2, workers: 8, service_time: Exponential(mean: "100ms")) },
         faults: [ErrorInjection(service: "db", start: "0s", duration: "20000s", fraction: 0.3)],
     )"#;
-    let r = run(&scenario(text), 1).unwrap().report;
-    assert_conserved(&r);
+    let r = run_checked(&scenario(text), 1);
     let c = &r.clients["users"];
     let share = c.errors["injected"] as f64 / c.sent as f64;
     // 200,000 Bernoulli(0.3) draws: 5 standard deviations is about 0.005.
@@ -178,8 +175,7 @@ fn crashing_one_of_several_instances_sends_the_load_to_the_others() {
                             service_time: Deterministic(value: "50ms")) },
         faults: [Crash(service: "api", instance: 2, at: "10s", restart_after: "30s")],
     )"#;
-    let r = run(&scenario(text), 1).unwrap().report;
-    assert_conserved(&r);
+    let r = run_checked(&scenario(text), 1);
     let api = &r.services["api"];
     assert_eq!(api.errors["unavailable"], 0, "three instances stay up");
     let arrivals: Vec<u64> = api.instances.iter().map(|i| i.arrivals).collect();
@@ -187,4 +183,61 @@ fn crashing_one_of_several_instances_sends_the_load_to_the_others() {
         arrivals[2] < arrivals[0] && arrivals[2] < arrivals[1] && arrivals[2] < arrivals[3],
         "{arrivals:?}"
     );
+}
+
+/// Two instances, one arrival a second, 50 ms of work: each instance serves every other request.
+fn pair(faults: &str) -> Report {
+    let text = format!(
+        r#"(
+            duration: "60s",
+            clients: {{ "users": Open(rate: 1, process: Constant, target: "db") }},
+            services: {{ "db": (instances: 2, workers: 1, service_time: Deterministic(value: "50ms")) }},
+            faults: [{faults}],
+        )"#
+    );
+    run_checked(&scenario(&text), 1)
+}
+
+#[test]
+fn an_instance_stays_down_until_the_last_overlapping_crash_restarts_it() {
+    // Both instances down 10.5–20.5 s; instance 1 also crashes at 15.5 s for good. The restart
+    // at 20.5 s must bring back instance 0 only.
+    let r = pair(
+        r#"Crash(service: "db", at: "10.5s", restart_after: "10s"), Crash(service: "db", instance: 1, at: "15.5s")"#,
+    );
+    let db = &r.services["db"];
+    assert_eq!(
+        db.instances[1].arrivals, 5,
+        "instance 1 served only before 10.5 s: 2, 4, 6, 8, 10 s"
+    );
+    assert_eq!(db.errors["unavailable"], 10, "11–20 s found no instance up");
+    assert_eq!(
+        db.errors["crashed"], 0,
+        "50 ms requests are never held at a crash"
+    );
+}
+
+#[test]
+fn the_strictest_of_overlapping_capacity_losses_applies_until_it_ends() {
+    let text = r#"(
+        duration: "80s",
+        time_series: (bucket: "10s"),
+        clients: { "users": Open(rate: 1, process: Constant, target: "db") },
+        services: { "db": (workers: 2, service_time: Deterministic(value: "100ms")) },
+        faults: [
+            CapacityLoss(service: "db", start: "10.5s", duration: "50s", workers: 0),
+            CapacityLoss(service: "db", start: "20.5s", duration: "10s", workers: 1),
+        ],
+    )"#;
+    let result = sim_models::run(&scenario(text), 1).unwrap();
+    common::assert_conserved(&result);
+    let completions: Vec<u64> = result
+        .timeseries_csv()
+        .lines()
+        .filter(|l| l.contains(",service,"))
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    // No worker from 10.5 s until the zero-worker loss ends at 60.5 s, whatever the milder loss
+    // does meanwhile; then the fifty held back go at once, with 61–69 s (59 in all).
+    assert_eq!(completions, [9, 1, 0, 0, 0, 0, 59, 10]);
 }

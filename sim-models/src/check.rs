@@ -294,10 +294,26 @@ impl Scenario {
             );
         }
         if end == Some(start) {
-            c.warn(
-                format!("{path}.duration"),
-                "is zero: this fault has no effect",
-            );
+            match fault {
+                FaultSpec::Crash { .. } => c.warn(
+                    format!("{path}.restart_after"),
+                    "is zero: the instance restarts at once, but the work it held is still lost",
+                ),
+                _ => c.warn(
+                    format!("{path}.duration"),
+                    "is zero: this fault has no effect",
+                ),
+            }
+        }
+        if let (FaultSpec::CapacityLoss { workers, .. }, Some(s)) =
+            (fault, self.services.get(fault.service()))
+        {
+            if *workers > s.workers {
+                c.error(
+                    format!("{path}.workers"),
+                    format!("{workers} is more than the {} workers the service has: a capacity loss can only take workers away", s.workers),
+                );
+            }
         }
         match fault {
             FaultSpec::Slowdown { factor, .. } if !(factor.is_finite() && *factor > 0.0) => {

@@ -55,8 +55,8 @@ pub struct ClientSeries {
     pub sent: CountSeries,
     /// Successful answers per bucket.
     pub completed: CountSeries,
-    /// Refusals per bucket.
-    pub rejected: CountSeries,
+    /// Failed requests per bucket, whatever the kind.
+    pub errors: CountSeries,
     /// Sum of end-to-end latencies of the answers in each bucket (ns).
     pub latency_sum: SumSeries,
 }
@@ -110,7 +110,7 @@ impl Client {
             series: ClientSeries {
                 sent: CountSeries::new(bucket),
                 completed: CountSeries::new(bucket),
-                rejected: CountSeries::new(bucket),
+                errors: CountSeries::new(bucket),
                 latency_sum: SumSeries::new(bucket),
             },
         }

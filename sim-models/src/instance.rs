@@ -24,8 +24,12 @@ pub struct Instance {
     pub base_workers: u32,
     /// Its pause windows `[start, end)`, in time order, from the scenario's faults.
     pub(crate) pauses: Vec<(SimTime, SimTime)>,
-    /// The requests its workers are serving now (so a crash can end them).
-    pub(crate) in_service: Vec<RequestId>,
+    /// Index of the first pause that may still matter (time only moves forward).
+    pause_cursor: usize,
+    /// Crash faults in force: the instance is down while this is above zero.
+    pub(crate) crashes_in_force: u32,
+    /// Worker counts of the capacity losses in force; the smallest one applies.
+    pub(crate) capacity_losses: Vec<u32>,
     /// Most requests present at once, in service and queued (`u64::MAX`: unbounded).
     pub capacity: u64,
     /// Whether it is running (a crash takes it down until it restarts).
@@ -44,7 +48,9 @@ impl Instance {
             workers,
             base_workers: workers,
             pauses: Vec::new(),
-            in_service: Vec::new(),
+            pause_cursor: 0,
+            crashes_in_force: 0,
+            capacity_losses: Vec::new(),
             capacity: capacity.unwrap_or(u64::MAX),
             up: true,
             queue: VecDeque::new(),
@@ -69,17 +75,34 @@ impl Instance {
         self.queue.len()
     }
 
+    /// The workers it should have now: its configured ones, or the fewest any capacity loss in
+    /// force leaves it.
+    pub(crate) fn allowed_workers(&self) -> u32 {
+        self.capacity_losses
+            .iter()
+            .copied()
+            .fold(self.base_workers, u32::min)
+    }
+
     /// When work of length `work` that a worker takes at `now` really starts and when it is done,
     /// with every pause of this instance skipped: frozen time does not count.
     #[inline]
-    pub(crate) fn schedule_work(&self, now: SimTime, work: SimDuration) -> (SimTime, SimTime) {
-        if self.pauses.is_empty() {
+    pub(crate) fn schedule_work(&mut self, now: SimTime, work: SimDuration) -> (SimTime, SimTime) {
+        // Pauses that ended before now never matter again: skip them for good.
+        while self
+            .pauses
+            .get(self.pause_cursor)
+            .is_some_and(|&(_, p1)| p1 <= now)
+        {
+            self.pause_cursor += 1;
+        }
+        if self.pause_cursor == self.pauses.len() {
             return (now, now + work);
         }
         let mut t = now;
         let mut start = None;
         let mut left = work;
-        for &(p0, p1) in &self.pauses {
+        for &(p0, p1) in &self.pauses[self.pause_cursor..] {
             if p1 <= t {
                 continue;
             }
@@ -110,15 +133,22 @@ mod tests {
 
     #[test]
     fn work_skips_frozen_time() {
-        let mut i = Instance::new(1, None);
-        i.pauses = vec![(at(10), at(20)), (at(30), at(35))];
+        let fresh = || {
+            let mut i = Instance::new(1, None);
+            i.pauses = vec![(at(10), at(20)), (at(30), at(35))];
+            i
+        };
         // No pause in the way.
-        assert_eq!(i.schedule_work(at(0), secs(5)), (at(0), at(5)));
+        assert_eq!(fresh().schedule_work(at(0), secs(5)), (at(0), at(5)));
         // Started before a pause, 2 s left when it freezes: done 2 s after it thaws.
-        assert_eq!(i.schedule_work(at(5), secs(7)), (at(5), at(22)));
-        // Taken during a pause: starts when it thaws.
-        assert_eq!(i.schedule_work(at(12), secs(3)), (at(20), at(23)));
+        assert_eq!(fresh().schedule_work(at(5), secs(7)), (at(5), at(22)));
         // Long work spans both pauses: 5 + 10 + 5 s of work, 15 s frozen.
-        assert_eq!(i.schedule_work(at(5), secs(20)), (at(5), at(40)));
+        assert_eq!(fresh().schedule_work(at(5), secs(20)), (at(5), at(40)));
+        // Taken during a pause: starts when it thaws; later, past pauses are skipped for good.
+        let mut i = fresh();
+        assert_eq!(i.schedule_work(at(12), secs(3)), (at(20), at(23)));
+        assert_eq!(i.schedule_work(at(25), secs(10)), (at(25), at(40)));
+        assert_eq!(i.schedule_work(at(36), secs(1)), (at(36), at(37)));
+        assert_eq!(i.pause_cursor, 2);
     }
 }

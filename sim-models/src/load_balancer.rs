@@ -44,19 +44,23 @@ impl Balancer {
         }
     }
 
-    /// The instance for the next request, or `None` when no instance is up.
+    /// The instance for the next request among `instances`, of which `up` are up; `None` when
+    /// none is.
     #[inline]
-    pub(crate) fn pick(&mut self, instances: &[Instance]) -> Option<usize> {
+    pub(crate) fn pick(&mut self, instances: &[Instance], up: usize) -> Option<usize> {
         let n = instances.len();
-        if n == 1 {
-            return instances[0].up.then_some(0);
-        }
-        let up = instances.iter().filter(|i| i.up).count();
         if up == 0 {
             return None;
         }
-        // The k-th up instance, counting from 0.
+        if n == 1 {
+            return Some(0);
+        }
+        // The k-th up instance, counting from 0: direct when all are up (the usual case), a walk
+        // only while some are down.
         let nth_up = |k: usize| {
+            if up == n {
+                return Some(k);
+            }
             instances
                 .iter()
                 .enumerate()
@@ -124,7 +128,9 @@ mod tests {
     fn round_robin_takes_each_up_instance_in_turn() {
         let pool = instances(&[0, 0, 0, 0], &[true, false, true, true]);
         let mut b = balancer(LoadBalancer::RoundRobin);
-        let picks: Vec<usize> = (0..6).map(|_| b.pick(&pool).unwrap()).collect();
+        let picks: Vec<usize> = (0..6)
+            .map(|_| b.pick(&pool, pool.iter().filter(|i| i.up).count()).unwrap())
+            .collect();
         assert_eq!(picks, [0, 2, 3, 0, 2, 3]);
     }
 
@@ -132,8 +138,12 @@ mod tests {
     fn least_outstanding_takes_the_least_loaded_and_rotates_ties() {
         let pool = instances(&[3, 1, 1, 2], &[true; 4]);
         let mut b = balancer(LoadBalancer::LeastOutstanding);
-        assert_eq!(b.pick(&pool), Some(1));
-        assert_eq!(b.pick(&pool), Some(2), "the tie goes to the next in turn");
+        assert_eq!(b.pick(&pool, pool.iter().filter(|i| i.up).count()), Some(1));
+        assert_eq!(
+            b.pick(&pool, pool.iter().filter(|i| i.up).count()),
+            Some(2),
+            "the tie goes to the next in turn"
+        );
     }
 
     #[test]
@@ -142,7 +152,7 @@ mod tests {
         let mut b = balancer(LoadBalancer::PowerOfTwoChoices);
         let mut seen = [0; 4];
         for _ in 0..10_000 {
-            seen[b.pick(&pool).unwrap()] += 1;
+            seen[b.pick(&pool, pool.iter().filter(|i| i.up).count()).unwrap()] += 1;
         }
         assert_eq!(
             seen[2], 0,
@@ -156,7 +166,9 @@ mod tests {
     fn random_spreads_uniformly_over_up_instances() {
         let pool = instances(&[0, 0, 0], &[true, true, false]);
         let mut b = balancer(LoadBalancer::Random);
-        let zeros = (0..10_000).filter(|_| b.pick(&pool) == Some(0)).count();
+        let zeros = (0..10_000)
+            .filter(|_| b.pick(&pool, pool.iter().filter(|i| i.up).count()) == Some(0))
+            .count();
         assert!((zeros as f64 / 10_000.0 - 0.5).abs() < 0.02, "{zeros}");
     }
 
@@ -169,10 +181,10 @@ mod tests {
             LoadBalancer::PowerOfTwoChoices,
         ] {
             assert_eq!(
-                balancer(policy).pick(&instances(&[0, 0], &[false, false])),
+                balancer(policy).pick(&instances(&[0, 0], &[false, false]), 0),
                 None
             );
-            assert_eq!(balancer(policy).pick(&instances(&[0], &[false])), None);
+            assert_eq!(balancer(policy).pick(&instances(&[0], &[false]), 0), None);
         }
     }
 }

@@ -279,11 +279,11 @@ impl World {
     /// The time series as CSV, one row per bucket per component, up to `end`.
     ///
     /// Columns: `time_s` (bucket start), `component`, `kind` (`service` or `client`), `arrivals`
-    /// (sent, for clients), `completed`, `rejected`, `throughput` (completed per second),
+    /// (sent, for clients), `completed`, `errors` (failed, any kind), `throughput` (completed per second),
     /// `latency_mean_s` (of requests completed in the bucket; empty if none), `queue_length` and
     /// `busy_workers` (time averages; empty for clients).
     pub fn timeseries_csv(&self, end: SimTime, bucket_ns: u64) -> String {
-        let mut out = String::from("time_s,component,kind,arrivals,completed,rejected,throughput,latency_mean_s,queue_length,busy_workers\n");
+        let mut out = String::from("time_s,component,kind,arrivals,completed,errors,throughput,latency_mean_s,queue_length,busy_workers\n");
         let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
         let width_s = bucket_ns as f64 / NANOS_PER_SEC as f64;
         let lat = |sum: u128, n: u64| {
@@ -307,7 +307,7 @@ impl World {
                     "{t},{},service,{},{done},{},{},{},{},{}",
                     s.name,
                     se.arrivals.get(i),
-                    se.rejected.get(i),
+                    se.errors.get(i),
                     done as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                     se.queued.mean(i, end),
@@ -322,7 +322,7 @@ impl World {
                     "{t},{},client,{},{done},{},{},{},,",
                     c.name,
                     se.sent.get(i),
-                    se.rejected.get(i),
+                    se.errors.get(i),
                     done as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                 );

@@ -17,8 +17,14 @@ pub struct Request {
     pub created: SimTime,
     /// When it arrived at the service it is at now.
     pub arrived: SimTime,
+    /// The service it is at now (index).
+    pub service: u32,
     /// Whether an injected failure will fail it when its service completes.
     pub doomed: bool,
+    /// Whether a worker is serving it now (rather than it waiting in a queue).
+    pub in_service: bool,
+    /// Whether the slot holds a request in flight (false once it has ended).
+    pub live: bool,
 }
 
 /// The requests in flight.
@@ -45,10 +51,26 @@ impl Requests {
     }
 
     /// Frees a finished request's slot.
+    ///
+    /// # Panics
+    /// If the request already ended: ending a request twice is a bug that would corrupt the
+    /// accounting, so it stops the run loudly instead.
     #[inline]
     pub fn remove(&mut self, id: RequestId) -> Request {
+        let r = &mut self.slots[id as usize];
+        assert!(r.live, "request {id} ended twice");
+        r.live = false;
         self.free.push(id);
-        self.slots[id as usize]
+        *r
+    }
+
+    /// The requests in flight, with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (RequestId, &Request)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.live)
+            .map(|(i, r)| (i as RequestId, r))
     }
 
     /// The request with this id.

@@ -72,8 +72,8 @@ pub struct ServiceSeries {
     pub arrivals: CountSeries,
     /// Completions per bucket.
     pub completed: CountSeries,
-    /// Refusals (full or unavailable) per bucket.
-    pub rejected: CountSeries,
+    /// Requests that failed here per bucket, whatever the kind.
+    pub errors: CountSeries,
     /// Sum of latencies of the requests completed in each bucket (ns).
     pub latency_sum: SumSeries,
     /// Queue length over all instances, time-averaged per bucket.
@@ -87,7 +87,7 @@ impl ServiceSeries {
         ServiceSeries {
             arrivals: CountSeries::new(bucket),
             completed: CountSeries::new(bucket),
-            rejected: CountSeries::new(bucket),
+            errors: CountSeries::new(bucket),
             latency_sum: SumSeries::new(bucket),
             queued: LevelSeries::new(bucket),
             busy: LevelSeries::new(bucket),
@@ -118,6 +118,8 @@ pub struct Service {
     errors_rng: SimRng,
     /// Whether a crash fault can hit it: only then are completions cancellable.
     pub(crate) crashable: bool,
+    /// Instances up now.
+    up_count: usize,
     /// Requests queued and workers busy over all instances, kept as running totals.
     queued_total: u64,
     busy_total: u64,
@@ -161,6 +163,7 @@ impl Service {
             injections: Vec::new(),
             errors_rng: p.errors_rng,
             crashable: false,
+            up_count: p.instances as usize,
             queued_total: 0,
             busy_total: 0,
             stats: ServiceStats::default(),
@@ -218,27 +221,27 @@ impl Service {
         let doomed = match self.injected_failure() {
             Some(FailureMode::Fast) => {
                 self.stats.injected += 1;
-                self.series.rejected.add(now, 1);
+                self.series.errors.add(now, 1);
                 return Admission::Injected;
             }
             Some(FailureMode::Slow) => true,
             None => false,
         };
-        let Some(i) = self.balancer.pick(&self.instances) else {
+        let Some(i) = self.balancer.pick(&self.instances, self.up_count) else {
             self.stats.unavailable += 1;
-            self.series.rejected.add(now, 1);
+            self.series.errors.add(now, 1);
             return Admission::Unavailable;
         };
         let inst = &mut self.instances[i];
         inst.stats.arrivals += 1;
         if inst.in_system() >= inst.capacity {
             self.stats.rejected += 1;
-            self.series.rejected.add(now, 1);
+            self.series.errors.add(now, 1);
             return Admission::Rejected;
         }
         if inst.busy < inst.workers {
             self.set_busy(now, i, 1);
-            let done_at = self.start_work(now, i, request, now);
+            let done_at = self.start_work(now, i, now);
             return Admission::Started {
                 instance: i as u32,
                 done_at,
@@ -269,92 +272,104 @@ impl Service {
         None
     }
 
-    /// A worker of instance `i`, already counted busy, takes `request` (which arrived at
-    /// `arrived`) at `now`: draws its service time and returns when it will be done.
+    /// A worker of instance `i`, already counted busy, takes a request that arrived at
+    /// `arrived`, at `now`: draws its service time and returns when it will be done.
     #[inline(always)]
-    fn start_work(
-        &mut self,
-        now: SimTime,
-        i: usize,
-        request: RequestId,
-        arrived: SimTime,
-    ) -> SimTime {
+    fn start_work(&mut self, now: SimTime, i: usize, arrived: SimTime) -> SimTime {
         let mut work = self.service_time.sample(&mut self.service_rng);
         for f in &self.slowdowns {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
         }
-        let inst = &mut self.instances[i];
-        let (start, done_at) = inst.schedule_work(now, work);
-        if self.crashable {
-            inst.in_service.push(request); // so a crash can find it
-        }
+        let (start, done_at) = self.instances[i].schedule_work(now, work);
         self.stats.wait.record((start - arrived).as_nanos());
         done_at
     }
 
-    /// A worker of `instance` finishes `request`, which arrived at `arrived`. Returns the queued
-    /// request the worker takes next and when that one will be done, if any.
+    /// A worker of `instance` finishes a request that arrived at `arrived`; a `doomed` one fails
+    /// by an injected error instead of completing. Returns the queued request the worker takes
+    /// next and when that one will be done, if any.
     #[inline]
     pub(crate) fn finish(
         &mut self,
         now: SimTime,
         instance: u32,
-        request: RequestId,
         arrived: SimTime,
+        doomed: bool,
     ) -> Option<(RequestId, SimTime)> {
         let i = instance as usize;
-        let latency = (now - arrived).as_nanos();
-        self.stats.completed += 1;
-        self.stats.latency.record(latency);
-        self.series.completed.add(now, 1);
-        self.series.latency_sum.add(now, latency as u128);
-        let inst = &mut self.instances[i];
-        inst.stats.completed += 1;
-        if self.crashable {
-            if let Some(k) = inst.in_service.iter().position(|&r| r == request) {
-                inst.in_service.swap_remove(k);
-            }
+        if doomed {
+            self.stats.injected += 1;
+            self.series.errors.add(now, 1);
+        } else {
+            let latency = (now - arrived).as_nanos();
+            self.stats.completed += 1;
+            self.stats.latency.record(latency);
+            self.series.completed.add(now, 1);
+            self.series.latency_sum.add(now, latency as u128);
+            self.instances[i].stats.completed += 1;
         }
+        let inst = &mut self.instances[i];
         // A worker beyond the instance's current allowance (after a capacity loss) retires.
         if inst.busy <= inst.workers {
             if let Some((next, queued_at)) = inst.queue.pop_front() {
                 self.set_queued(now, -1);
-                return Some((next, self.start_work(now, i, next, queued_at)));
+                return Some((next, self.start_work(now, i, queued_at)));
             }
         }
         self.set_busy(now, i, -1);
         None
     }
 
-    /// Instance `i` crashes at `now`: it goes down and every request it holds is lost. Returns
-    /// them, queued ones first.
-    pub(crate) fn crash(&mut self, now: SimTime, i: usize) -> Vec<RequestId> {
+    /// A crash fault hits instance `i` at `now`, which holds `in_service` requests in service.
+    /// If it was up, it goes down: its work is lost, and the queued requests it held are
+    /// returned (the caller ends those and the in-service ones). Several crashes may overlap; the
+    /// instance stays down until the last one restarts it.
+    pub(crate) fn crash(&mut self, now: SimTime, i: usize, in_service: u64) -> Vec<RequestId> {
         let inst = &mut self.instances[i];
+        inst.crashes_in_force += 1;
+        if inst.crashes_in_force > 1 {
+            return Vec::new(); // already down: nothing left to lose
+        }
         inst.up = false;
-        let mut lost: Vec<RequestId> = inst.queue.drain(..).map(|(r, _)| r).collect();
-        let queued = lost.len() as i64;
-        lost.append(&mut inst.in_service);
+        self.up_count -= 1;
+        let lost: Vec<RequestId> = inst.queue.drain(..).map(|(r, _)| r).collect();
         let busy = inst.busy as i64;
-        self.set_queued(now, -queued);
+        self.set_queued(now, -(lost.len() as i64));
         self.set_busy(now, i, -busy);
-        self.stats.crashed += lost.len() as u64;
+        let n = lost.len() as u64 + in_service;
+        self.stats.crashed += n;
+        self.series.errors.add(now, n);
         lost
     }
 
-    /// Instance `i` is up again (empty, after a crash).
+    /// A crash fault on instance `i` ends; the instance comes back up, empty, when no other
+    /// crash holds it down.
     pub(crate) fn restart(&mut self, i: usize) {
-        self.instances[i].up = true;
+        let inst = &mut self.instances[i];
+        inst.crashes_in_force = inst.crashes_in_force.saturating_sub(1);
+        if inst.crashes_in_force == 0 && !inst.up {
+            inst.up = true;
+            self.up_count += 1;
+        }
     }
 
-    /// Instance `i` now has `workers` workers. Returns the queued requests that newly free
-    /// workers take at once, with when each will be done.
-    pub(crate) fn set_workers(
+    /// A capacity loss to `workers` starts (`on`) or ends at instance `i`; the fewest workers of
+    /// the losses in force apply. Returns the queued requests that newly free workers take at
+    /// once, with when each will be done.
+    pub(crate) fn capacity_loss(
         &mut self,
         now: SimTime,
         i: usize,
         workers: u32,
+        on: bool,
     ) -> Vec<(RequestId, SimTime)> {
-        self.instances[i].workers = workers;
+        let inst = &mut self.instances[i];
+        if on {
+            inst.capacity_losses.push(workers);
+        } else if let Some(k) = inst.capacity_losses.iter().position(|&w| w == workers) {
+            inst.capacity_losses.swap_remove(k);
+        }
+        inst.workers = inst.allowed_workers();
         let mut started = Vec::new();
         while self.instances[i].busy < self.instances[i].workers {
             let Some((next, queued_at)) = self.instances[i].queue.pop_front() else {
@@ -362,7 +377,7 @@ impl Service {
             };
             self.set_queued(now, -1);
             self.set_busy(now, i, 1);
-            started.push((next, self.start_work(now, i, next, queued_at)));
+            started.push((next, self.start_work(now, i, queued_at)));
         }
         started
     }
@@ -383,11 +398,6 @@ impl Service {
         } else if let Some(k) = self.injections.iter().position(|&x| x == (fraction, mode)) {
             self.injections.remove(k);
         }
-    }
-
-    /// A request served here fails by injection instead of going on (slow mode).
-    pub(crate) fn count_injected(&mut self) {
-        self.stats.injected += 1;
     }
 
     /// Where a request served here goes next: another service's index, or `None` to leave.

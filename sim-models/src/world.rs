@@ -275,12 +275,16 @@ impl World {
             instance: 0,
             created: now,
             arrived: now,
+            service: target,
             doomed: false,
+            in_service: false,
+            live: true,
         });
         self.arrive(target, id, ctx);
     }
 
-    /// Schedules the completion of `request` at `service`, cancellably if the service can crash.
+    /// A worker of `service` has taken `request`: schedules its completion at `at`, cancellably
+    /// if the service can crash.
     #[inline(always)]
     fn schedule_done(
         &mut self,
@@ -289,6 +293,7 @@ impl World {
         at: SimTime,
         ctx: &mut Context<Event>,
     ) {
+        self.requests.get_mut(request).in_service = true;
         let event = Event::ServiceDone { service, request };
         if self.services[service as usize].crashable {
             let id = ctx.schedule_cancellable_in(at - ctx.now(), event);
@@ -309,6 +314,8 @@ impl World {
         let admission = self.services[service as usize].arrive(now, request);
         let r = self.requests.get_mut(request);
         r.arrived = now;
+        r.service = service;
+        r.in_service = false;
         match admission {
             Admission::Started {
                 instance,
@@ -335,14 +342,13 @@ impl World {
         let now = ctx.now();
         let r = *self.requests.get_mut(request);
         let svc = &mut self.services[service as usize];
-        if let Some((next, done_at)) = svc.finish(now, r.instance, request, r.arrived) {
+        if let Some((next, done_at)) = svc.finish(now, r.instance, r.arrived, r.doomed) {
             self.schedule_done(service, next, done_at, ctx);
         }
-        let svc = &mut self.services[service as usize];
         if r.doomed {
-            svc.count_injected();
             return self.end(request, Outcome::Injected, ctx);
         }
+        let svc = &mut self.services[service as usize];
         match svc.route() {
             Some(to) => self.arrive(to, request, ctx),
             None => self.end(request, Outcome::Completed, ctx),
@@ -363,7 +369,7 @@ impl World {
             c.series.latency_sum.add(now, latency as u128);
         } else {
             c.stats.count_error(outcome);
-            c.series.rejected.add(now, 1);
+            c.series.errors.add(now, 1);
         }
         if let ClientKind::Closed {
             think_time, rng, ..
@@ -387,7 +393,23 @@ impl World {
                         self.services[service as usize].restart(i);
                         continue;
                     }
-                    for lost in self.services[service as usize].crash(now, i) {
+                    // The requests its workers hold; a crash is rare, so a scan of the requests
+                    // in flight costs nothing on the common path.
+                    let in_service: Vec<RequestId> =
+                        if self.services[service as usize].instances[i].up {
+                            self.requests
+                                .iter()
+                                .filter(|(_, r)| {
+                                    r.service == service && r.instance == i as u32 && r.in_service
+                                })
+                                .map(|(id, _)| id)
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                    let queued =
+                        self.services[service as usize].crash(now, i, in_service.len() as u64);
+                    for lost in queued.into_iter().chain(in_service) {
                         if let Some(id) = self
                             .cancellable_done
                             .get_mut(lost as usize)
@@ -401,13 +423,9 @@ impl World {
             }
             FaultKind::CapacityLoss(workers) => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
-                    let svc = &mut self.services[service as usize];
-                    let w = if on {
-                        workers
-                    } else {
-                        svc.instances[i].base_workers
-                    };
-                    for (next, done_at) in svc.set_workers(now, i, w) {
+                    for (next, done_at) in
+                        self.services[service as usize].capacity_loss(now, i, workers, on)
+                    {
                         self.schedule_done(service, next, done_at, ctx);
                     }
                 }

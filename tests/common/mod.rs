@@ -12,22 +12,30 @@ pub fn scenario(text: &str) -> Scenario {
     }
 }
 
-/// Runs `scenario` once per seed in `1..=seeds`, checks Little's law on every service of every
-/// run, and returns the reports.
+/// Runs `scenario` once per seed in `1..=seeds`, checks Little's law and conservation on every
+/// service of every run, and returns the reports.
 pub fn replicate(scenario: &Scenario, seeds: u64) -> Vec<Report> {
     (1..=seeds)
         .map(|seed| {
-            let r = run(scenario, seed).expect("valid scenario").report;
+            let result = run(scenario, seed).expect("valid scenario");
+            let r = &result.report;
             assert!(
                 r.stop.complete,
                 "seed {seed} stopped early: {}",
                 r.stop.message
             );
-            assert_littles_law(&r);
-            assert_conserved(&r);
-            r
+            assert_littles_law(r);
+            assert_conserved(&result);
+            result.report
         })
         .collect()
+}
+
+/// Runs `scenario` once with `seed`, checking conservation.
+pub fn run_checked(scenario: &Scenario, seed: u64) -> Report {
+    let result = run(scenario, seed).expect("valid scenario");
+    assert_conserved(&result);
+    result.report
 }
 
 /// L = λW on every service: the time-average number present equals throughput × mean latency.
@@ -47,8 +55,18 @@ pub fn assert_littles_law(r: &Report) {
     }
 }
 
-/// Every request sent ends in exactly one state: answered, one kind of error, or still in flight.
-pub fn assert_conserved(r: &Report) {
+/// Every request sent ends in exactly one state: answered, one kind of error, or still in flight;
+/// and every request in flight is somewhere: queued at or served by an instance. The second half
+/// counts the services' own state, not the counters the first half adds up, so a request lost or
+/// ended twice shows (ending one twice also panics in the request slab).
+pub fn assert_conserved(result: &sim_models::RunResult) {
+    let r = &result.report;
+    let held: u64 = result.world.services.iter().map(|s| s.in_system()).sum();
+    assert_eq!(
+        r.in_flight_at_end, held,
+        "{} requests in flight but instances hold {held} (seed {})",
+        r.in_flight_at_end, r.seed
+    );
     let t = &r.totals;
     let errors: u64 = t.errors.values().sum();
     assert_eq!(
