@@ -18,8 +18,7 @@ fn slow_server(faults: &str, duration: &str) -> Report {
             faults: [{faults}],
         )"#
     );
-    let r = run_checked(&scenario(&text), 1);
-    r
+    run_checked(&scenario(&text), 1)
 }
 
 #[test]
@@ -60,8 +59,7 @@ fn a_pause_delays_work_but_loses_nothing() {
                 faults: [{faults}],
             )"#
         );
-        let r = run_checked(&scenario(&text), 1);
-        r
+        run_checked(&scenario(&text), 1)
     };
     let calm = fast("");
     let paused = fast(r#"Pause(service: "db", start: "10.25s", duration: "5s")"#);
@@ -135,8 +133,7 @@ fn injected_errors_fail_fast_or_after_wasting_the_work() {
                 faults: [ErrorInjection(service: "db", start: "10s", duration: "20s", fraction: 1.0, mode: {mode})],
             )"#
         );
-        let r = run_checked(&scenario(&text), 1);
-        r
+        run_checked(&scenario(&text), 1)
     };
     let fast = inject("Fast");
     let slow = inject("Slow");
