@@ -121,7 +121,10 @@ fn engine_mm1(customers: u64) -> u64 {
         (w - 9.0).abs() < 0.5,
         "the benchmark must simulate the right thing: Wq = {w}"
     );
-    r.world.services[0].stats.completed + r.world.clients[0].stats.rejected
+    r.world.services[0].stats.completed
+        + r.world.clients[0]
+            .stats
+            .count(sim_models::Outcome::Rejected)
 }
 
 fn memory_per_request(n: u64) -> (f64, u64) {

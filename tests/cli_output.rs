@@ -105,9 +105,13 @@ fn out_dir_gets_a_summary_and_a_time_series_per_bucket() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "time_s,component,kind,arrivals,completed,errors,throughput,latency_mean_s,queue_length,busy_workers"
+        "time_s,component,kind,arrivals,completed,errors,throughput,goodput,latency_mean_s,queue_length,busy_workers,wasted,errors_rejected,errors_unavailable,errors_crashed,errors_injected,errors_timeout,errors_expired,errors_corrupted,errors_dependency"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(
+        rows.iter().all(|r| r.len() == 20),
+        "every row has every column"
+    );
     // 5 buckets × (1 service + 1 client)
     assert_eq!(rows.len(), 10);
     let service_rows: Vec<&Vec<&str>> = rows.iter().filter(|r| r[2] == "service").collect();
@@ -126,7 +130,7 @@ fn out_dir_gets_a_summary_and_a_time_series_per_bucket() {
     );
     let busy: f64 = service_rows
         .iter()
-        .map(|r| r[9].parse::<f64>().unwrap())
+        .map(|r| r[10].parse::<f64>().unwrap())
         .sum::<f64>()
         / 5.0;
     let util = summary["services"]["server"]["utilization"]

@@ -5,6 +5,7 @@
 //! with zero workers or a route to nowhere.
 
 use crate::fault::FaultSpec;
+use crate::program::{Step, Wait};
 use crate::rate::Rate;
 use crate::ron_paths::closest;
 use crate::scenario::{ClientSpec, RateChange, Scenario};
@@ -136,8 +137,32 @@ impl Scenario {
                     "must be at least 1 (a service needs a worker to serve anything)",
                 );
             }
-            if let Err(e) = s.service_time.sampler() {
-                c.error(format!("{path}.service_time.{}", e.field), e.message);
+            match (&s.service_time, s.steps.is_empty()) {
+                (Some(d), _) => {
+                    if let Err(e) = d.sampler() {
+                        c.error(format!("{path}.service_time.{}", e.field), e.message);
+                    }
+                    if !s.steps.is_empty() {
+                        c.warn(
+                            format!("{path}.service_time"),
+                            "is ignored because the service has steps; put it in a Work step",
+                        );
+                    }
+                }
+                (None, true) => c.error(
+                    format!("{path}.service_time"),
+                    "is needed when the service has no steps, e.g. service_time: Exponential(mean: \"10ms\")",
+                ),
+                (None, false) => {}
+            }
+            self.check_steps(&mut c, &format!("{path}.steps"), &s.steps);
+            for (z, zone) in s.zones.iter().enumerate() {
+                if self.services.contains_key(zone) || self.clients.contains_key(zone) {
+                    c.error(
+                        format!("{path}.zones.{z}"),
+                        format!("{zone:?} is also the name of a service or client; zone names must differ from them so that links and partitions can tell them apart"),
+                    );
+                }
             }
             if let Some(k) = s.capacity {
                 if k < s.workers as u64 {
@@ -166,16 +191,39 @@ impl Scenario {
                 );
             }
         }
+        self.check_network(&mut c);
         for (i, fault) in self.faults.iter().enumerate() {
             self.check_fault(&mut c, &format!("faults.{i}"), fault);
         }
         self.check_requests_can_leave(&mut c);
+        self.check_call_cycles(&mut c);
         self.warn_if_huge(&mut c);
         c.problems
     }
 
     fn check_client(&self, c: &mut Checker, name: &str, client: &ClientSpec) {
         let path = format!("clients.{name}");
+        if client.timeout() == Some(SimDuration::ZERO) {
+            c.error(
+                format!("{path}.timeout"),
+                "must be longer than zero (leave it out to wait forever)",
+            );
+        }
+        if let Some(z) = client.zone() {
+            if !self
+                .services
+                .values()
+                .any(|s| s.zones.iter().any(|x| x == z))
+            {
+                c.warn(
+                    format!("{path}.zone"),
+                    format!(
+                        "no service has an instance in zone {z:?}; zones: {}",
+                        self.service_zones().join(", ")
+                    ),
+                );
+            }
+        }
         match client {
             ClientSpec::Open {
                 rate,
@@ -234,6 +282,7 @@ impl Scenario {
                 users,
                 think_time,
                 target,
+                ..
             } => {
                 self.check_target(c, &format!("{path}.target"), target);
                 if *users == 0 {
@@ -269,13 +318,29 @@ impl Scenario {
     }
 
     fn check_fault(&self, c: &mut Checker, path: &str, fault: &FaultSpec) {
-        self.check_target(c, &format!("{path}.service"), fault.service());
-        if let (Some(i), Some(s)) = (fault.instance(), self.services.get(fault.service())) {
+        let service = fault.service().unwrap_or("");
+        if fault.service().is_some() {
+            self.check_target(c, &format!("{path}.service"), service);
+        }
+        if let (Some(i), Some(s)) = (fault.instance(), self.services.get(service)) {
             if i >= s.instances {
                 c.error(
                     format!("{path}.instance"),
-                    format!("service {:?} has {} instance(s), numbered from 0; there is no instance {i}", fault.service(), s.instances),
+                    format!("service {service:?} has {} instance(s), numbered from 0; there is no instance {i}", s.instances),
                 );
+            }
+        }
+        if let Some((a, b)) = fault.sides() {
+            for (side, names) in [("a", a), ("b", b)] {
+                for (k, name) in names.iter().enumerate() {
+                    self.check_place(c, &format!("{path}.{side}.{k}"), name);
+                }
+                if names.is_empty() && matches!(fault, FaultSpec::Partition { .. }) {
+                    c.error(
+                        format!("{path}.{side}"),
+                        "a partition needs places on both sides (zones, services, clients or \"service#i\")",
+                    );
+                }
             }
         }
         let (start, end) = fault.window();
@@ -306,7 +371,7 @@ impl Scenario {
             }
         }
         if let (FaultSpec::CapacityLoss { workers, .. }, Some(s)) =
-            (fault, self.services.get(fault.service()))
+            (fault, self.services.get(service))
         {
             if *workers > s.workers {
                 c.error(
@@ -322,11 +387,34 @@ impl Scenario {
                     format!("must be a positive number (above 1 slows down), got {factor}"),
                 );
             }
-            FaultSpec::ErrorInjection { fraction, .. } if !(0.0..=1.0).contains(fraction) => {
+            FaultSpec::ErrorInjection { fraction, .. }
+            | FaultSpec::CorruptResponses { fraction, .. }
+                if !(0.0..=1.0).contains(fraction) =>
+            {
                 c.error(
                     format!("{path}.fraction"),
                     format!("must be between 0 and 1, got {fraction}"),
                 );
+            }
+            FaultSpec::PacketLoss { loss, .. } if !(0.0..=1.0).contains(loss) => {
+                c.error(
+                    format!("{path}.loss"),
+                    format!("must be between 0 and 1, got {loss}"),
+                );
+            }
+            FaultSpec::FlappingLink {
+                fail_rate,
+                repair_rate,
+                ..
+            } => {
+                for (field, rate) in [("fail_rate", fail_rate), ("repair_rate", repair_rate)] {
+                    if rate.per_second() <= 0.0 {
+                        c.error(
+                            format!("{path}.{field}"),
+                            "must be above zero, e.g. \"6/min\"",
+                        );
+                    }
+                }
             }
             _ => {}
         }
@@ -357,6 +445,262 @@ impl Scenario {
                 "duration",
                 format!("up to {arrivals:.1e} requests will arrive: at ~5M requests/s that is hours of real time; set limits.max_events or limits.wall_clock to bound it"),
             );
+        }
+    }
+
+    /// Zone names, sorted, from services and clients.
+    pub(crate) fn zones(&self) -> Vec<String> {
+        let mut zones: Vec<String> = self
+            .services
+            .values()
+            .flat_map(|s| s.zones.iter().cloned())
+            .chain(
+                self.clients
+                    .values()
+                    .filter_map(|c| c.zone().map(String::from)),
+            )
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    }
+
+    fn service_zones(&self) -> Vec<String> {
+        let mut zones: Vec<String> = self
+            .services
+            .values()
+            .flat_map(|s| s.zones.iter().cloned())
+            .collect();
+        zones.sort();
+        zones.dedup();
+        if zones.is_empty() {
+            zones.push("(none defined)".into());
+        }
+        zones
+    }
+
+    /// Every name a link or network fault may use for a place.
+    fn place_names(&self) -> Vec<String> {
+        let mut names = self.zones();
+        names.extend(self.services.keys().cloned());
+        names.extend(self.clients.keys().cloned());
+        for (name, s) in &self.services {
+            if s.instances > 1 {
+                names.extend((0..s.instances).map(|i| format!("{name}#{i}")));
+            }
+        }
+        names
+    }
+
+    fn check_place(&self, c: &mut Checker, path: &str, name: &str) {
+        let zones = self.zones();
+        if crate::world::resolve_place(self, &zones, name).is_some() {
+            return;
+        }
+        let mut msg = format!("unknown place {name:?}");
+        if let Some((service, i)) = name.rsplit_once('#') {
+            if let Some(s) = self.services.get(service) {
+                msg = format!("service {service:?} has {} instance(s), numbered from 0; there is no instance {i}", s.instances);
+                return c.error(path, msg);
+            }
+        }
+        let names = self.place_names();
+        if let Some(h) = closest(name, names.iter().map(String::as_str)).first() {
+            msg += &format!("; did you mean {h:?}?");
+        }
+        msg += " (a place is a zone, a service, a client, or one instance as \"service#i\")";
+        c.error(path, msg);
+    }
+
+    fn check_steps(&self, c: &mut Checker, path: &str, steps: &[Step]) {
+        for (i, step) in steps.iter().enumerate() {
+            let p = format!("{path}.{i}");
+            let check_timeout = |c: &mut Checker, t: &Option<SimDuration>, at: String| {
+                if *t == Some(SimDuration::ZERO) {
+                    c.error(
+                        at,
+                        "must be longer than zero (leave it out to wait forever)",
+                    );
+                }
+            };
+            match step {
+                Step::Work(d) => {
+                    if let Err(e) = d.sampler() {
+                        c.error(format!("{p}.{}", e.field), e.message);
+                    }
+                }
+                Step::Call { to, timeout, .. } => {
+                    self.check_target(c, &format!("{p}.to"), to);
+                    check_timeout(c, timeout, format!("{p}.timeout"));
+                }
+                Step::FanOut { calls, wait, .. } => {
+                    if calls.is_empty() || calls.len() > 64 {
+                        c.error(
+                            format!("{p}.calls"),
+                            format!("a fan-out makes 1 to 64 calls, got {}", calls.len()),
+                        );
+                    }
+                    for (k, call) in calls.iter().enumerate() {
+                        self.check_target(c, &format!("{p}.calls.{k}.to"), &call.to);
+                        check_timeout(c, &call.timeout, format!("{p}.calls.{k}.timeout"));
+                    }
+                    if let Wait::Quorum(k) = wait {
+                        if *k == 0 || *k as usize > calls.len() {
+                            c.error(
+                                format!("{p}.wait"),
+                                format!(
+                                    "Quorum(k) needs 1 <= k <= the {} calls, got {k}",
+                                    calls.len()
+                                ),
+                            );
+                        }
+                    }
+                }
+                Step::Publish { to } => self.check_target(c, &format!("{p}.to"), to),
+                Step::Branch(paths) => {
+                    let mut total = 0.0;
+                    for (k, b) in paths.iter().enumerate() {
+                        if !(0.0..=1.0).contains(&b.probability) {
+                            c.error(
+                                format!("{p}.{k}.probability"),
+                                format!("must be between 0 and 1, got {}", b.probability),
+                            );
+                        }
+                        total += b.probability;
+                        self.check_steps(c, &format!("{p}.{k}.steps"), &b.steps);
+                    }
+                    if total > 1.0 + 1e-9 {
+                        c.error(
+                            p.clone(),
+                            format!("probabilities add up to {total}, more than 1"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_network(&self, c: &mut Checker) {
+        let n = &self.network;
+        if let Some(Err(e)) = n.latency.as_ref().map(|d| d.sampler()) {
+            c.error(format!("network.latency.{}", e.field), e.message);
+        }
+        for (field, p) in [("loss", n.loss), ("duplication", n.duplication)] {
+            if !(0.0..1.0).contains(&p) {
+                c.error(
+                    format!("network.{field}"),
+                    format!("must be at least 0 and below 1, got {p}"),
+                );
+            }
+        }
+        let zones = self.zones();
+        for (i, l) in n.links.iter().enumerate() {
+            let path = format!("network.links.{i}");
+            self.check_place(c, &format!("{path}.between.0"), &l.between.0);
+            self.check_place(c, &format!("{path}.between.1"), &l.between.1);
+            use crate::network::Place;
+            let a = crate::world::resolve_place(self, &zones, &l.between.0);
+            let b = crate::world::resolve_place(self, &zones, &l.between.1);
+            match (a, b) {
+                (Some(Place::Zone(_)), Some(Place::Zone(_)))
+                | (Some(Place::Node(_)), Some(Place::Node(_)))
+                | (None, _)
+                | (_, None) => {}
+                _ => c.error(
+                    format!("{path}.between"),
+                    "a link joins two zones or two services/clients (not one instance, not a zone and a service)",
+                ),
+            }
+            if let Some(Err(e)) = l.latency.as_ref().map(|d| d.sampler()) {
+                c.error(format!("{path}.latency.{}", e.field), e.message);
+            }
+            for (field, p) in [("loss", l.loss), ("duplication", l.duplication)] {
+                if let Some(p) = p {
+                    if !(0.0..1.0).contains(&p) {
+                        c.error(
+                            format!("{path}.{field}"),
+                            format!("must be at least 0 and below 1, got {p}"),
+                        );
+                    }
+                }
+            }
+            if let Some(bw) = l.bandwidth {
+                if !(bw.is_finite() && bw > 0.0) {
+                    c.error(
+                        format!("{path}.bandwidth"),
+                        format!("must be a positive number of bytes per second, got {bw}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A synchronous call cycle (a calls b calls a) deadlocks thread-per-request services and
+    /// never ends: refuse it, naming the cycle.
+    fn check_call_cycles(&self, c: &mut Checker) {
+        let names: Vec<&String> = self.services.keys().collect();
+        let calls: Vec<Vec<(usize, String)>> = self
+            .services
+            .iter()
+            .map(|(name, s)| {
+                let mut out = Vec::new();
+                crate::program::targets(&s.steps, &format!("services.{name}.steps"), &mut out);
+                out.into_iter()
+                    .filter(|(_, _, sync)| *sync)
+                    .filter_map(|(path, to, _)| {
+                        names
+                            .iter()
+                            .position(|n| n.as_str() == to)
+                            .map(|j| (j, path))
+                    })
+                    .collect()
+            })
+            .collect();
+        // Depth-first search; colour 1 = on the stack, 2 = done.
+        let mut colour = vec![0u8; names.len()];
+        let mut reported = false;
+        fn visit(
+            i: usize,
+            calls: &[Vec<(usize, String)>],
+            colour: &mut [u8],
+            stack: &mut Vec<(usize, String)>,
+        ) -> Option<(Vec<usize>, String)> {
+            colour[i] = 1;
+            for (j, path) in &calls[i] {
+                stack.push((*j, path.clone()));
+                if colour[*j] == 1 {
+                    let start = stack.iter().position(|(k, _)| k == j).unwrap_or(0);
+                    let mut cycle = vec![*j];
+                    cycle.extend(stack[start + 1..].iter().map(|(k, _)| *k));
+                    return Some((cycle, path.clone()));
+                }
+                if colour[*j] == 0 {
+                    if let Some(found) = visit(*j, calls, colour, stack) {
+                        return Some(found);
+                    }
+                }
+                stack.pop();
+            }
+            colour[i] = 2;
+            None
+        }
+        for i in 0..names.len() {
+            if colour[i] == 0 && !reported {
+                let mut stack = vec![(i, String::new())];
+                if let Some((cycle, path)) = visit(i, &calls, &mut colour, &mut stack) {
+                    let mut names_in: Vec<&str> =
+                        cycle.iter().map(|&k| names[k].as_str()).collect();
+                    names_in.push(names[cycle[0]].as_str());
+                    c.error(
+                        path,
+                        format!(
+                            "synchronous call cycle {}: each request would wait on itself; break it with Publish or remove a call",
+                            names_in.join(" -> ")
+                        ),
+                    );
+                    reported = true;
+                }
+            }
         }
     }
 

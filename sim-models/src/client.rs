@@ -4,8 +4,8 @@
 //! internet); a closed-loop client has a fixed number of users who each wait for an answer and
 //! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
 
+use crate::call::{Outcome, OutcomeCounts};
 use crate::rate_schedule::ArrivalSchedule;
-use crate::world::Outcome;
 use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
 
 /// How a client generates requests.
@@ -34,16 +34,8 @@ pub enum ClientKind {
 pub struct ClientStats {
     /// Requests sent.
     pub sent: u64,
-    /// Requests answered successfully.
-    pub completed: u64,
-    /// Requests refused somewhere on their path because a service was full.
-    pub rejected: u64,
-    /// Requests that found no instance of a service up.
-    pub unavailable: u64,
-    /// Requests lost when an instance holding them crashed.
-    pub crashed: u64,
-    /// Requests failed by an injected error.
-    pub injected: u64,
+    /// How its requests ended, indexed by `Outcome as usize`.
+    pub outcomes: OutcomeCounts,
     /// Time from sending to the answer (nanoseconds), successful requests only.
     pub latency: Histogram,
 }
@@ -77,26 +69,14 @@ pub struct Client {
 }
 
 impl ClientStats {
-    /// Counts a request that ended with the error `outcome`.
-    pub(crate) fn count_error(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Rejected => self.rejected += 1,
-            Outcome::Unavailable => self.unavailable += 1,
-            Outcome::Crashed => self.crashed += 1,
-            Outcome::Injected => self.injected += 1,
-            Outcome::Completed => self.completed += 1,
-        }
+    /// Requests answered successfully.
+    pub fn completed(&self) -> u64 {
+        self.outcomes[Outcome::Completed as usize]
     }
 
-    /// Requests that ended with the error `outcome`.
-    pub fn errors(&self, outcome: Outcome) -> u64 {
-        match outcome {
-            Outcome::Rejected => self.rejected,
-            Outcome::Unavailable => self.unavailable,
-            Outcome::Crashed => self.crashed,
-            Outcome::Injected => self.injected,
-            Outcome::Completed => 0,
-        }
+    /// Requests that ended with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.outcomes[outcome as usize]
     }
 }
 
@@ -126,11 +106,7 @@ impl Client {
 
     pub(crate) fn reset_stats(&mut self) {
         self.stats.sent = 0;
-        self.stats.completed = 0;
-        self.stats.rejected = 0;
-        self.stats.unavailable = 0;
-        self.stats.crashed = 0;
-        self.stats.injected = 0;
+        self.stats.outcomes = OutcomeCounts::default();
         self.stats.latency.clear();
     }
 }

@@ -12,7 +12,19 @@
 //! | `CapacityLoss` | each target instance has only `workers` workers; busy ones beyond that finish and retire |
 //! | `Pause` | the instance freezes (a GC or stop-the-world pause): nothing progresses, nothing is lost |
 //! | `ErrorInjection` | a `fraction` of arriving requests fail (`injected`): at once (`Fast`) or after being served (`Slow`) |
+//! | `BlackHole` | the instances accept requests and never answer: callers find out by their timeouts |
+//! | `CorruptResponses` | a `fraction` of the service's successful answers arrive corrupted: the caller sees `corrupted` |
+//! | `Partition` | messages between the places of side `a` and side `b` are lost (only a → b if `one_way`) |
+//! | `NetworkDelay` | messages between `a` and `b` take `extra` longer |
+//! | `PacketLoss` | messages between `a` and `b` are lost with probability `loss` |
+//! | `FlappingLink` | the link between `a` and `b` fails and is repaired at random (`fail_rate`, `repair_rate`); down, it loses everything |
+//!
+//! Places in network faults are zone names, service or client names, or one instance as
+//! `"service#2"`; an empty side means everywhere. Client load changes (steps, ramps, spikes) are
+//! part of each client's `schedule`.
 
+use crate::network::{NetEffect, Place};
+use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 
@@ -85,6 +97,92 @@ pub enum FaultSpec {
         #[serde(default)]
         mode: FailureMode,
     },
+    /// Instances accept requests and never answer (a hung process, a misrouted VIP).
+    BlackHole {
+        /// The service.
+        service: String,
+        /// The instance (default: every instance).
+        #[serde(default)]
+        instance: Option<u32>,
+        /// When it starts.
+        start: SimDuration,
+        /// How long it lasts.
+        duration: SimDuration,
+    },
+    /// A fraction of the service's successful answers arrive corrupted; the caller sees an
+    /// error (`corrupted`).
+    CorruptResponses {
+        /// The service.
+        service: String,
+        /// When it starts.
+        start: SimDuration,
+        /// How long it lasts.
+        duration: SimDuration,
+        /// Probability that an answer is corrupted, in [0, 1].
+        fraction: f64,
+    },
+    /// Messages between side `a` and side `b` are lost; with `one_way`, only those from `a` to `b`.
+    Partition {
+        /// Places on one side.
+        a: Vec<String>,
+        /// Places on the other side.
+        b: Vec<String>,
+        /// Drop only messages from `a` to `b`.
+        #[serde(default)]
+        one_way: bool,
+        /// When it starts.
+        start: SimDuration,
+        /// How long until it heals.
+        duration: SimDuration,
+    },
+    /// Messages between `a` and `b` take `extra` longer.
+    NetworkDelay {
+        /// Places on one side (default: everywhere).
+        #[serde(default)]
+        a: Vec<String>,
+        /// Places on the other side (default: everywhere).
+        #[serde(default)]
+        b: Vec<String>,
+        /// Added one-way latency.
+        extra: SimDuration,
+        /// When it starts.
+        start: SimDuration,
+        /// How long it lasts.
+        duration: SimDuration,
+    },
+    /// Messages between `a` and `b` are lost with probability `loss`.
+    PacketLoss {
+        /// Places on one side (default: everywhere).
+        #[serde(default)]
+        a: Vec<String>,
+        /// Places on the other side (default: everywhere).
+        #[serde(default)]
+        b: Vec<String>,
+        /// Loss probability, in [0, 1].
+        loss: f64,
+        /// When it starts.
+        start: SimDuration,
+        /// How long it lasts.
+        duration: SimDuration,
+    },
+    /// The link between `a` and `b` fails after exponential times of mean `1/fail_rate` and is
+    /// repaired after exponential times of mean `1/repair_rate`; while down it loses everything.
+    FlappingLink {
+        /// Places on one side (default: everywhere).
+        #[serde(default)]
+        a: Vec<String>,
+        /// Places on the other side (default: everywhere).
+        #[serde(default)]
+        b: Vec<String>,
+        /// Failures per unit of up time (e.g. `"6/min"`).
+        fail_rate: Rate,
+        /// Repairs per unit of down time.
+        repair_rate: Rate,
+        /// When it starts (the link is up then).
+        start: SimDuration,
+        /// How long it flaps; the link is up afterwards.
+        duration: SimDuration,
+    },
 }
 
 /// When an injected failure shows.
@@ -98,14 +196,17 @@ pub enum FailureMode {
 }
 
 impl FaultSpec {
-    /// The service the fault hits.
-    pub fn service(&self) -> &str {
+    /// The service the fault hits, if it hits one (network faults hit places).
+    pub fn service(&self) -> Option<&str> {
         match self {
             FaultSpec::Crash { service, .. }
             | FaultSpec::Slowdown { service, .. }
             | FaultSpec::CapacityLoss { service, .. }
             | FaultSpec::Pause { service, .. }
-            | FaultSpec::ErrorInjection { service, .. } => service,
+            | FaultSpec::ErrorInjection { service, .. }
+            | FaultSpec::BlackHole { service, .. }
+            | FaultSpec::CorruptResponses { service, .. } => Some(service),
+            _ => None,
         }
     }
 
@@ -114,8 +215,20 @@ impl FaultSpec {
         match self {
             FaultSpec::Crash { instance, .. }
             | FaultSpec::CapacityLoss { instance, .. }
-            | FaultSpec::Pause { instance, .. } => *instance,
-            FaultSpec::Slowdown { .. } | FaultSpec::ErrorInjection { .. } => None,
+            | FaultSpec::Pause { instance, .. }
+            | FaultSpec::BlackHole { instance, .. } => *instance,
+            _ => None,
+        }
+    }
+
+    /// The two sides of a network fault.
+    pub fn sides(&self) -> Option<(&[String], &[String])> {
+        match self {
+            FaultSpec::Partition { a, b, .. }
+            | FaultSpec::NetworkDelay { a, b, .. }
+            | FaultSpec::PacketLoss { a, b, .. }
+            | FaultSpec::FlappingLink { a, b, .. } => Some((a, b)),
+            _ => None,
         }
     }
 
@@ -126,6 +239,24 @@ impl FaultSpec {
                 at, restart_after, ..
             } => (*at, restart_after.map(|r| *at + r)),
             FaultSpec::Slowdown {
+                start, duration, ..
+            }
+            | FaultSpec::BlackHole {
+                start, duration, ..
+            }
+            | FaultSpec::CorruptResponses {
+                start, duration, ..
+            }
+            | FaultSpec::Partition {
+                start, duration, ..
+            }
+            | FaultSpec::NetworkDelay {
+                start, duration, ..
+            }
+            | FaultSpec::PacketLoss {
+                start, duration, ..
+            }
+            | FaultSpec::FlappingLink {
                 start, duration, ..
             }
             | FaultSpec::CapacityLoss {
@@ -154,6 +285,14 @@ pub enum FaultKind {
     Pause,
     /// Arrivals fail with this probability, fast or slow.
     ErrorInjection(f64, FailureMode),
+    /// Instances accept and never answer.
+    BlackHole,
+    /// Successful answers are corrupted with this probability.
+    Corrupt(f64),
+    /// A network fault between the fault's two sides.
+    Network(NetEffect, bool),
+    /// A flapping link: failures and repairs per second.
+    Flapping(f64, f64),
 }
 
 /// A fault ready to apply: service and instances by index, times in simulated time.
@@ -161,8 +300,10 @@ pub enum FaultKind {
 pub struct Fault {
     /// What it does.
     pub kind: FaultKind,
-    /// Index of the service.
-    pub service: u32,
+    /// Index of the service (network faults: none).
+    pub service: Option<u32>,
+    /// The two sides of a network fault.
+    pub sides: (Vec<Place>, Vec<Place>),
     /// The instances it hits (`None`: all).
     pub instance: Option<u32>,
     /// When it starts.
@@ -172,8 +313,13 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Compiles a checked spec; `service` is the index of the service it names.
-    pub(crate) fn new(spec: &FaultSpec, service: u32) -> Fault {
+    /// Compiles a checked spec; `service` is the index of the service it names, `place`
+    /// resolves the names of network places.
+    pub(crate) fn new(
+        spec: &FaultSpec,
+        service: Option<u32>,
+        place: &dyn Fn(&str) -> Place,
+    ) -> Fault {
         let kind = match spec {
             FaultSpec::Crash { .. } => FaultKind::Crash,
             FaultSpec::Slowdown { factor, .. } => FaultKind::Slowdown(*factor),
@@ -182,11 +328,32 @@ impl Fault {
             FaultSpec::ErrorInjection { fraction, mode, .. } => {
                 FaultKind::ErrorInjection(*fraction, *mode)
             }
+            FaultSpec::BlackHole { .. } => FaultKind::BlackHole,
+            FaultSpec::CorruptResponses { fraction, .. } => FaultKind::Corrupt(*fraction),
+            FaultSpec::Partition { one_way, .. } => {
+                FaultKind::Network(NetEffect::Partition, *one_way)
+            }
+            FaultSpec::NetworkDelay { extra, .. } => {
+                FaultKind::Network(NetEffect::Delay(*extra), false)
+            }
+            FaultSpec::PacketLoss { loss, .. } => FaultKind::Network(NetEffect::Loss(*loss), false),
+            FaultSpec::FlappingLink {
+                fail_rate,
+                repair_rate,
+                ..
+            } => FaultKind::Flapping(fail_rate.per_second(), repair_rate.per_second()),
         };
+        let sides = spec.sides().map_or((Vec::new(), Vec::new()), |(a, b)| {
+            (
+                a.iter().map(|n| place(n)).collect(),
+                b.iter().map(|n| place(n)).collect(),
+            )
+        });
         let (start, end) = spec.window();
         Fault {
             kind,
             service,
+            sides,
             instance: spec.instance(),
             start: SimTime(start.as_nanos()),
             end: end.map(|e| SimTime(e.as_nanos())),

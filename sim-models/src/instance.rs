@@ -1,6 +1,6 @@
 //! One instance of a service: its own workers and its own FIFO queue.
 
-use crate::request::RequestId;
+use crate::call::CallId;
 use sim_core::{Gauge, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -34,10 +34,19 @@ pub struct Instance {
     pub capacity: u64,
     /// Whether it is running (a crash takes it down until it restarts).
     pub up: bool,
-    /// Waiting requests with the time each arrived.
-    pub(crate) queue: VecDeque<(RequestId, SimTime)>,
+    /// Waiting calls with the time each joined the queue.
+    pub(crate) queue: VecDeque<(CallId, SimTime)>,
     /// Workers busy now.
     pub(crate) busy: u32,
+    /// Calls of an `Async` service waiting on calls of their own, holding no worker.
+    pub(crate) parked: u32,
+    /// Requests on their way here through the network (a load balancer counts them as
+    /// outstanding).
+    pub(crate) inbound: u32,
+    /// Black-hole faults in force: while above zero, it accepts requests and never answers.
+    pub(crate) black_holes: u32,
+    /// Its zone (index), or [`crate::network::NO_ZONE`].
+    pub zone: u16,
     /// Figures since the warm-up.
     pub stats: InstanceStats,
 }
@@ -55,14 +64,24 @@ impl Instance {
             up: true,
             queue: VecDeque::new(),
             busy: 0,
+            parked: 0,
+            inbound: 0,
+            black_holes: 0,
+            zone: crate::network::NO_ZONE,
             stats: InstanceStats::default(),
         }
     }
 
-    /// Requests here now, in service and queued.
+    /// Calls here now: in service, queued, or (async) waiting on calls of their own.
     #[inline]
     pub fn in_system(&self) -> u64 {
-        self.busy as u64 + self.queue.len() as u64
+        self.busy as u64 + self.queue.len() as u64 + self.parked as u64
+    }
+
+    /// What a load balancer counts as outstanding: the calls here and those on their way.
+    #[inline]
+    pub fn outstanding(&self) -> u64 {
+        self.in_system() + self.inbound as u64
     }
 
     /// Workers busy now.

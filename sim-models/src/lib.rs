@@ -24,39 +24,47 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+mod call;
 mod check;
 mod client;
+mod edge;
 mod fault;
 mod instance;
 mod load;
 mod load_balancer;
+mod network;
+mod program;
 mod rate;
 mod rate_schedule;
 mod report;
-mod request;
 mod ron_paths;
 mod run;
 mod scenario;
 mod service;
 mod world;
 
+pub use call::{Call, CallId, CallState, Caller, Outcome, OutcomeCounts, Request, Slab, Wait};
 pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
+pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use instance::{Instance, InstanceStats};
 pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
 pub use load_balancer::LoadBalancer;
+pub use network::{
+    Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,
+};
+pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
 pub use report::{
-    ClientReport, InstanceReport, LatencyReport, Report, ServiceReport, StopSummary, TotalsReport,
-    WaitReport,
+    ClientReport, EdgeReport, InstanceReport, LatencyReport, NetworkReport, Report, ServiceReport,
+    StopSummary, TotalsReport, WaitReport,
 };
-pub use request::{Request, RequestId, Requests};
 pub use run::{run, run_limits, simulation, verify, RunResult};
 pub use scenario::{
-    ArrivalProcess, ClientSpec, LimitsSpec, RateChange, Route, Scenario, ServiceSpec,
-    TimeSeriesSpec,
+    ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
+    ServiceSpec, TimeSeriesSpec,
 };
 pub use service::{Admission, Service, ServiceSeries, ServiceStats};
-pub use world::{Event, Outcome, Totals, World};
+pub use world::{Event, Totals, World};

@@ -81,7 +81,7 @@ impl Balancer {
                 let j = (0..n)
                     .map(|d| (start + d) % n)
                     .filter(|&j| instances[j].up)
-                    .min_by_key(|&j| instances[j].in_system())?;
+                    .min_by_key(|&j| instances[j].outstanding())?;
                 self.next = (j + 1) % n;
                 Some(j)
             }
@@ -92,7 +92,7 @@ impl Balancer {
                 let a = self.rng.random_range(0..up);
                 let b = (a + 1 + self.rng.random_range(0..up - 1)) % up; // distinct from a
                 let (a, b) = (nth_up(a)?, nth_up(b)?);
-                Some(if instances[b].in_system() < instances[a].in_system() {
+                Some(if instances[b].outstanding() < instances[a].outstanding() {
                     b
                 } else {
                     a

@@ -3,7 +3,8 @@
 //! All times are in seconds. The summary is a pure function of the scenario and the seed: no
 //! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
 
-use crate::world::{Outcome, World};
+use crate::call::Outcome;
+use crate::world::World;
 use serde::{Deserialize, Serialize};
 use sim_core::{Histogram, SimTime, StopReason, NANOS_PER_SEC};
 use std::collections::BTreeMap;
@@ -35,6 +36,45 @@ pub struct Report {
     pub clients: BTreeMap<String, ClientReport>,
     /// Per service, by name.
     pub services: BTreeMap<String, ServiceReport>,
+    /// Per call edge (caller → callee), clients' edges first.
+    pub edges: Vec<EdgeReport>,
+    /// What the network did over the whole run.
+    pub network: NetworkReport,
+}
+
+/// One caller → callee edge over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EdgeReport {
+    /// The caller: a client or a service.
+    pub from: String,
+    /// The service called.
+    pub to: String,
+    /// Original requests.
+    pub requests: u64,
+    /// Attempts sent (retries and hedges included).
+    pub attempts: u64,
+    /// Attempts per original request.
+    pub amplification: f64,
+    /// Attempts answered successfully while the caller waited.
+    pub completed: u64,
+    /// Failed attempts by kind, as the caller saw them.
+    pub errors: BTreeMap<String, u64>,
+    /// Attempts the caller stopped waiting for (a fan-out had enough, a sibling failed, the
+    /// caller crashed).
+    pub abandoned: u64,
+    /// Answers that came after the caller stopped waiting.
+    pub late: u64,
+}
+
+/// What the network did over the whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkReport {
+    /// Messages sent (requests and answers) through a non-ideal network.
+    pub messages: u64,
+    /// Messages lost.
+    pub lost: u64,
+    /// Requests delivered twice.
+    pub duplicated: u64,
 }
 
 /// Requests by fate over the whole run.
@@ -90,16 +130,25 @@ pub struct WaitReport {
 pub struct ServiceReport {
     /// Workers per instance.
     pub workers: u32,
-    /// Requests that arrived, refused ones included.
+    /// Requests that reached an instance, refused ones included.
     pub arrivals: u64,
-    /// Requests served to completion.
+    /// Requests its instances finished successfully, whether or not anyone still waited.
     pub completed: u64,
+    /// Successful answers received by callers still waiting.
+    pub succeeded: u64,
     /// Requests refused because the chosen instance was full (also in `errors`).
     pub rejected: u64,
-    /// Requests that failed here, by kind: `rejected`, `unavailable`, `crashed`, `injected`.
+    /// Calls to it that failed, by kind, as their callers saw them: `rejected`, `unavailable`,
+    /// `crashed`, `injected`, `timeout`, `expired`, `corrupted`, `dependency`.
     pub errors: BTreeMap<String, u64>,
-    /// Completions per second.
+    /// Completions per second (work done, useful or not).
     pub throughput: f64,
+    /// Successful answers per second received by callers still waiting: useful work.
+    pub goodput: f64,
+    /// Successful answers nobody used (the caller had given up, or the answer was lost).
+    pub wasted: u64,
+    /// Requests swallowed by a black hole.
+    pub black_holed: u64,
     /// Mean fraction of workers busy.
     pub utilization: f64,
     /// Time-average number of requests waiting (Lq).
@@ -136,14 +185,22 @@ pub struct ClientReport {
     pub sent: u64,
     /// Requests answered.
     pub completed: u64,
-    /// Requests refused somewhere on their path because a service was full (also in `errors`).
+    /// Requests refused because a service was full (also in `errors`).
     pub rejected: u64,
-    /// Requests that failed, by kind: `rejected`, `unavailable`, `crashed`, `injected`.
+    /// Requests that failed, by kind (see [`ServiceReport::errors`]).
     pub errors: BTreeMap<String, u64>,
     /// Answers per second.
     pub throughput: f64,
     /// Sending to answer, answered requests only.
     pub latency: LatencyReport,
+}
+
+/// Counts of each error kind, by name.
+fn by_kind(count: impl Fn(Outcome) -> u64) -> BTreeMap<String, u64> {
+    Outcome::ERRORS
+        .iter()
+        .map(|&o| (o.name().to_string(), count(o)))
+        .collect()
 }
 
 fn secs(ns: u64) -> f64 {
@@ -189,24 +246,21 @@ impl World {
                 let st = &s.stats;
                 let busy = st.busy.mean(end);
                 let queued = st.queued.mean(end);
+                let parked = st.parked.mean(end);
                 let r = ServiceReport {
                     workers: s.workers,
                     arrivals: st.arrivals,
                     completed: st.completed,
-                    rejected: st.rejected,
-                    errors: [
-                        ("rejected", st.rejected),
-                        ("unavailable", st.unavailable),
-                        ("crashed", st.crashed),
-                        ("injected", st.injected),
-                    ]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
+                    succeeded: st.outcome(Outcome::Completed),
+                    rejected: st.outcome(Outcome::Rejected),
+                    errors: by_kind(|o| st.outcome(o)),
                     throughput: per_sec(st.completed),
+                    goodput: per_sec(st.outcome(Outcome::Completed)),
+                    wasted: st.wasted,
+                    black_holed: st.black_holed,
                     utilization: busy / s.total_workers() as f64,
                     mean_queue_length: queued,
-                    mean_in_system: queued + busy,
+                    mean_in_system: queued + busy + parked,
                     max_queue_length: st.queued.peak(),
                     latency: LatencyReport::from_histogram(&st.latency),
                     wait: WaitReport {
@@ -238,13 +292,10 @@ impl World {
                 let r = ClientReport {
                     kind: c.kind_name().to_string(),
                     sent: st.sent,
-                    completed: st.completed,
-                    rejected: st.rejected,
-                    errors: Outcome::ERRORS
-                        .iter()
-                        .map(|&o| (o.name().to_string(), st.errors(o)))
-                        .collect(),
-                    throughput: per_sec(st.completed),
+                    completed: st.completed(),
+                    rejected: st.count(Outcome::Rejected),
+                    errors: by_kind(|o| st.count(o)),
+                    throughput: per_sec(st.completed()),
                     latency: LatencyReport::from_histogram(&st.latency),
                 };
                 (c.name.clone(), r)
@@ -266,24 +317,54 @@ impl World {
             totals: TotalsReport {
                 sent: self.totals.sent,
                 completed: self.totals.ended(Outcome::Completed),
-                errors: Outcome::ERRORS
-                    .iter()
-                    .map(|&o| (o.name().to_string(), self.totals.ended(o)))
-                    .collect(),
+                errors: by_kind(|o| self.totals.ended(o)),
             },
             clients,
             services,
+            edges: self
+                .edges
+                .iter()
+                .map(|e| {
+                    let st = &e.stats;
+                    EdgeReport {
+                        from: e.from.clone(),
+                        to: self.services[e.to as usize].name.clone(),
+                        requests: st.requests,
+                        attempts: st.attempts,
+                        amplification: if st.requests > 0 {
+                            st.attempts as f64 / st.requests as f64
+                        } else {
+                            0.0
+                        },
+                        completed: st.outcomes[Outcome::Completed as usize],
+                        errors: by_kind(|o| st.outcomes[o as usize]),
+                        abandoned: st.abandoned,
+                        late: st.late,
+                    }
+                })
+                .collect(),
+            network: NetworkReport {
+                messages: self.network.stats.messages,
+                lost: self.network.stats.lost,
+                duplicated: self.network.stats.duplicated,
+            },
         }
     }
 
     /// The time series as CSV, one row per bucket per component, up to `end`.
     ///
     /// Columns: `time_s` (bucket start), `component`, `kind` (`service` or `client`), `arrivals`
-    /// (sent, for clients), `completed`, `errors` (failed, any kind), `throughput` (completed per second),
+    /// (sent, for clients), `completed`, `errors` (failed, any kind), `throughput` (completed per
+    /// second), `goodput` (successful answers per second to callers still waiting),
     /// `latency_mean_s` (of requests completed in the bucket; empty if none), `queue_length` and
-    /// `busy_workers` (time averages; empty for clients).
+    /// `busy_workers` (time averages), `wasted` (successful answers nobody used), then one
+    /// `errors_<kind>` column per error kind. Service-only columns are empty for clients.
     pub fn timeseries_csv(&self, end: SimTime, bucket_ns: u64) -> String {
-        let mut out = String::from("time_s,component,kind,arrivals,completed,errors,throughput,latency_mean_s,queue_length,busy_workers\n");
+        let mut out = String::from("time_s,component,kind,arrivals,completed,errors,throughput,goodput,latency_mean_s,queue_length,busy_workers,wasted");
+        for o in Outcome::ERRORS {
+            let _ = write!(out, ",errors_{}", o.name());
+        }
+        out.push('\n');
         let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
         let width_s = bucket_ns as f64 / NANOS_PER_SEC as f64;
         let lat = |sum: u128, n: u64| {
@@ -293,6 +374,7 @@ impl World {
                 format!("{}", sum as f64 / n as f64 / NANOS_PER_SEC as f64)
             }
         };
+        let client_blanks = ",".repeat(Outcome::ERRORS.len());
         for i in 0..buckets {
             let t = i as f64 * width_s;
             // The last bucket may be partial: rates use the part of it that was simulated.
@@ -302,27 +384,34 @@ impl World {
             for s in &self.services {
                 let se = &s.series;
                 let done = se.completed.get(i);
-                let _ = writeln!(
+                let _ = write!(
                     out,
-                    "{t},{},service,{},{done},{},{},{},{},{}",
+                    "{t},{},service,{},{done},{},{},{},{},{},{},{}",
                     s.name,
                     se.arrivals.get(i),
                     se.errors.get(i),
                     done as f64 / span_s,
+                    se.goodput.get(i) as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                     se.queued.mean(i, end),
                     se.busy.mean(i, end),
+                    se.wasted.get(i),
                 );
+                for k in &se.errors_by_kind {
+                    let _ = write!(out, ",{}", k.get(i));
+                }
+                out.push('\n');
             }
             for c in &self.clients {
                 let se = &c.series;
                 let done = se.completed.get(i);
                 let _ = writeln!(
                     out,
-                    "{t},{},client,{},{done},{},{},{},,",
+                    "{t},{},client,{},{done},{},{},{},{},,,{client_blanks}",
                     c.name,
                     se.sent.get(i),
                     se.errors.get(i),
+                    done as f64 / span_s,
                     done as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                 );

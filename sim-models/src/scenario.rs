@@ -6,6 +6,8 @@
 
 use crate::fault::FaultSpec;
 use crate::load_balancer::LoadBalancer;
+use crate::network::NetworkSpec;
+use crate::program::Step;
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
@@ -38,6 +40,10 @@ pub struct Scenario {
     /// The services that handle them, by name.
     #[serde(deserialize_with = "unique_names")]
     pub services: BTreeMap<String, ServiceSpec>,
+    /// Latency, loss and duplication between zones and services (default: an ideal network,
+    /// every message delivered at once).
+    #[serde(default)]
+    pub network: NetworkSpec,
     /// What goes wrong, and when.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
@@ -146,6 +152,13 @@ pub enum ClientSpec {
         schedule: Vec<RateChange>,
         /// The service that receives the requests.
         target: String,
+        /// How long the client waits for an answer before giving up (`timeout`); also the
+        /// request's deadline. Default: it waits forever.
+        #[serde(default)]
+        timeout: Option<SimDuration>,
+        /// The zone the client sends from (default: the first zone, or none).
+        #[serde(default)]
+        zone: Option<String>,
     },
     /// Closed loop: `users` each send a request, wait for its answer, think, and repeat.
     Closed {
@@ -155,7 +168,37 @@ pub enum ClientSpec {
         think_time: Distribution,
         /// The service that receives the requests.
         target: String,
+        /// How long a user waits for an answer before giving up (`timeout`); also the request's
+        /// deadline. Default: forever.
+        #[serde(default)]
+        timeout: Option<SimDuration>,
+        /// The zone the users send from.
+        #[serde(default)]
+        zone: Option<String>,
     },
+}
+
+impl ClientSpec {
+    /// The service the client sends to.
+    pub fn target(&self) -> &str {
+        match self {
+            ClientSpec::Open { target, .. } | ClientSpec::Closed { target, .. } => target,
+        }
+    }
+
+    /// How long the client waits for an answer, if it gives up at all.
+    pub fn timeout(&self) -> Option<SimDuration> {
+        match self {
+            ClientSpec::Open { timeout, .. } | ClientSpec::Closed { timeout, .. } => *timeout,
+        }
+    }
+
+    /// The zone it sends from, if named.
+    pub fn zone(&self) -> Option<&str> {
+        match self {
+            ClientSpec::Open { zone, .. } | ClientSpec::Closed { zone, .. } => zone.as_deref(),
+        }
+    }
 }
 
 /// How an open-loop client spaces its arrivals.
@@ -212,8 +255,30 @@ pub struct ServiceSpec {
     pub load_balancer: LoadBalancer,
     /// Requests an instance serves at once (the `c` of M/M/c). At least 1.
     pub workers: u32,
-    /// Time a worker spends on one request.
-    pub service_time: Distribution,
+    /// Time a worker spends on one request when the service has no `steps` (then its handling
+    /// is that one piece of local work).
+    #[serde(default)]
+    pub service_time: Option<Distribution>,
+    /// How the service handles a request: local work, calls to other services, publishing,
+    /// branches (see `docs/scenario-format.md`). Default: `[Work(service_time)]`.
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// Whether a worker stays held while the request waits on a downstream call
+    /// (`ThreadPerRequest`, the default: what makes cascades) or is freed (`Async`).
+    #[serde(default)]
+    pub concurrency: Concurrency,
+    /// Zones its instances are placed in: instance `i` goes to `zones[i % zones.len()]`.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// Deadlines: whether calls forward the remaining budget and whether expired work is dropped.
+    #[serde(default)]
+    pub deadlines: DeadlineSpec,
+    /// Size of a request to this service, in bytes (matters only on links with a bandwidth).
+    #[serde(default)]
+    pub request_bytes: u64,
+    /// Size of a response from this service, in bytes.
+    #[serde(default)]
+    pub response_bytes: u64,
     /// Most requests in one instance at once, in service and queued together (the `K` of
     /// M/M/c/K); arrivals beyond it are rejected. Default: unbounded.
     #[serde(default)]
@@ -222,6 +287,35 @@ pub struct ServiceSpec {
     /// probability it leaves the system, answered (Jackson-network routing).
     #[serde(default)]
     pub routes: Vec<Route>,
+}
+
+/// Whether a worker is held while a request waits on a downstream call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Concurrency {
+    /// One worker (thread) per request from admission to answer, held while it waits on calls:
+    /// a slow dependency exhausts the workers, as in servlet containers and most RPC servers.
+    #[default]
+    ThreadPerRequest,
+    /// Workers are needed only for local work; a request waiting on a call holds none (event
+    /// loops, async runtimes). It still counts against `capacity`.
+    Async,
+}
+
+/// What a service does with deadlines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSpec {
+    /// Forward the remaining budget of the request (minus `margin`) as the deadline of every
+    /// call it makes, as gRPC does; the call's own timeout still applies if shorter.
+    #[serde(default)]
+    pub propagate: bool,
+    /// Budget kept back when propagating, for the work after the call returns.
+    #[serde(default)]
+    pub margin: SimDuration,
+    /// Drop a request whose deadline has already passed instead of working on it (when it
+    /// arrives and when a worker takes it from the queue); many real servers do not.
+    #[serde(default)]
+    pub drop_expired: bool,
 }
 
 /// One outgoing route of a service.

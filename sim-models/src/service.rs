@@ -5,64 +5,66 @@
 //! what happens to an arriving request (which instance; start, queue or reject there) and which
 //! queued request a freed worker takes next; the [`World`](crate::World) schedules the events.
 
+use crate::call::{CallId, Outcome, OutcomeCounts};
 use crate::fault::FailureMode;
 use crate::instance::Instance;
 use crate::load_balancer::{Balancer, LoadBalancer};
-use crate::request::RequestId;
+use crate::program::Program;
+use crate::scenario::{Concurrency, DeadlineSpec};
 use sim_core::{
-    CountSeries, Gauge, Histogram, LevelSeries, Sampler, SimDuration, SimRng, SimTime, SumSeries,
+    CountSeries, Gauge, Histogram, LevelSeries, SimDuration, SimRng, SimTime, SumSeries,
 };
 
-/// What happened to a request that arrived at a service.
+/// What happens to a request that reaches an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// A worker of `instance` took it at once; it will be done at `done_at`.
-    Started {
-        /// The instance serving it.
-        instance: u32,
-        /// When its work completes (pauses included).
-        done_at: SimTime,
-        /// Whether an injected failure will fail it when served.
+    /// It is accepted; `doomed` if an injected failure will fail it when it finishes.
+    Admitted {
+        /// Whether an injected (slow) failure fails it at the end.
         doomed: bool,
     },
-    /// All workers of `instance` are busy; it waits in that instance's queue.
-    Queued {
-        /// The instance it waits at.
-        instance: u32,
-        /// Whether an injected failure will fail it when served.
-        doomed: bool,
-    },
-    /// The chosen instance is at capacity; the request is refused.
+    /// The instance is down: the connection is refused.
+    Down,
+    /// The instance is at capacity.
     Rejected,
-    /// No instance is up.
-    Unavailable,
+    /// Its deadline has passed and the service drops expired work.
+    Expired,
     /// An injected failure fails it at once.
     Injected,
+    /// The instance swallows it and never answers.
+    BlackHoled,
 }
 
 /// Summary statistics of a service (all its instances) since the end of the warm-up.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceStats {
-    /// Requests that arrived (including refused ones).
+    /// Requests that reached an instance (refused ones included).
     pub arrivals: u64,
-    /// Requests served to completion.
+    /// Requests its instances finished successfully (whether or not anyone still waited).
     pub completed: u64,
-    /// Requests refused because the chosen instance was full.
-    pub rejected: u64,
-    /// Requests refused because no instance was up.
-    pub unavailable: u64,
-    /// Requests lost when their instance crashed.
-    pub crashed: u64,
-    /// Requests failed by an injected error.
-    pub injected: u64,
-    /// Time from arrival to completion (nanoseconds).
+    /// How calls to it ended, as their callers saw them; `Completed` is goodput.
+    pub outcomes: OutcomeCounts,
+    /// Successful answers nobody used: the caller had given up, or the answer was lost.
+    pub wasted: u64,
+    /// Requests swallowed by a black hole.
+    pub black_holed: u64,
+    /// Time from arrival to completion at the server (nanoseconds).
     pub latency: Histogram,
-    /// Time from arrival to the start of service (nanoseconds).
+    /// Time from joining a queue to getting a worker (nanoseconds).
     pub wait: Histogram,
     /// Requests waiting, over all instances.
     pub queued: Gauge,
     /// Workers busy, over all instances.
     pub busy: Gauge,
+    /// Requests of an `Async` service waiting on calls without a worker.
+    pub parked: Gauge,
+}
+
+impl ServiceStats {
+    /// Calls to it that ended with `outcome`, as their callers saw them.
+    pub fn outcome(&self, outcome: Outcome) -> u64 {
+        self.outcomes[outcome as usize]
+    }
 }
 
 /// Per-bucket time series of a service over the whole run.
@@ -70,10 +72,16 @@ pub struct ServiceStats {
 pub struct ServiceSeries {
     /// Arrivals per bucket.
     pub arrivals: CountSeries,
-    /// Completions per bucket.
+    /// Completions at the server per bucket.
     pub completed: CountSeries,
-    /// Requests that failed here per bucket, whatever the kind.
+    /// Successful answers received by callers still waiting, per bucket.
+    pub goodput: CountSeries,
+    /// Failed calls per bucket, whatever the kind.
     pub errors: CountSeries,
+    /// Failed calls per bucket by kind, indexed like [`Outcome::ERRORS`].
+    pub errors_by_kind: Vec<CountSeries>,
+    /// Successful answers nobody used, per bucket.
+    pub wasted: CountSeries,
     /// Sum of latencies of the requests completed in each bucket (ns).
     pub latency_sum: SumSeries,
     /// Queue length over all instances, time-averaged per bucket.
@@ -87,7 +95,13 @@ impl ServiceSeries {
         ServiceSeries {
             arrivals: CountSeries::new(bucket),
             completed: CountSeries::new(bucket),
+            goodput: CountSeries::new(bucket),
             errors: CountSeries::new(bucket),
+            errors_by_kind: Outcome::ERRORS
+                .iter()
+                .map(|_| CountSeries::new(bucket))
+                .collect(),
+            wasted: CountSeries::new(bucket),
             latency_sum: SumSeries::new(bucket),
             queued: LevelSeries::new(bucket),
             busy: LevelSeries::new(bucket),
@@ -104,25 +118,34 @@ pub struct Service {
     pub workers: u32,
     /// Its instances.
     pub instances: Vec<Instance>,
+    /// Its steps, compiled.
+    pub(crate) program: Program,
+    /// Whether waiting on a call holds a worker.
+    pub(crate) concurrency: Concurrency,
+    /// What it does with deadlines.
+    pub(crate) deadlines: DeadlineSpec,
+    /// Message sizes, for links with a bandwidth.
+    pub(crate) request_bytes: u64,
+    pub(crate) response_bytes: u64,
     balancer: Balancer,
-    service_time: Sampler,
     service_rng: SimRng,
-    /// Cumulative probabilities and the index of the next service; past the last, the request
-    /// leaves.
-    routes: Vec<(f64, u32)>,
+    /// Cumulative probabilities, the next service and the edge to it; past the last, the
+    /// request leaves.
+    routes: Vec<(f64, u32, u32)>,
     routing_rng: SimRng,
     /// Factors of the slowdowns in force.
     slowdowns: Vec<f64>,
     /// Failure probabilities and modes of the error injections in force.
     injections: Vec<(f64, FailureMode)>,
+    /// Corruption probabilities of the corrupted-response faults in force.
+    corruptions: Vec<f64>,
     errors_rng: SimRng,
-    /// Whether a crash fault can hit it: only then are completions cancellable.
-    pub(crate) crashable: bool,
     /// Instances up now.
     up_count: usize,
-    /// Requests queued and workers busy over all instances, kept as running totals.
+    /// Requests queued, workers busy and async requests parked, over all instances.
     queued_total: u64,
     busy_total: u64,
+    parked_total: u64,
     /// Summary statistics since the warm-up.
     pub stats: ServiceStats,
     /// Time series over the whole run.
@@ -134,11 +157,16 @@ pub struct Service {
 pub(crate) struct ServiceParts {
     pub(crate) name: String,
     pub(crate) instances: u32,
+    pub(crate) zones: Vec<u16>,
     pub(crate) workers: u32,
     pub(crate) capacity: Option<u64>,
     pub(crate) load_balancer: LoadBalancer,
-    pub(crate) service_time: Sampler,
-    pub(crate) routes: Vec<(f64, u32)>,
+    pub(crate) program: Program,
+    pub(crate) concurrency: Concurrency,
+    pub(crate) deadlines: DeadlineSpec,
+    pub(crate) request_bytes: u64,
+    pub(crate) response_bytes: u64,
+    pub(crate) routes: Vec<(f64, u32, u32)>,
     pub(crate) service_rng: SimRng,
     pub(crate) routing_rng: SimRng,
     pub(crate) balancer_rng: SimRng,
@@ -151,29 +179,40 @@ impl Service {
         Service {
             name: p.name,
             workers: p.workers,
-            instances: (0..p.instances)
-                .map(|_| Instance::new(p.workers, p.capacity))
+            instances: (0..p.instances as usize)
+                .map(|i| {
+                    let mut inst = Instance::new(p.workers, p.capacity);
+                    if !p.zones.is_empty() {
+                        inst.zone = p.zones[i % p.zones.len()];
+                    }
+                    inst
+                })
                 .collect(),
+            program: p.program,
+            concurrency: p.concurrency,
+            deadlines: p.deadlines,
+            request_bytes: p.request_bytes,
+            response_bytes: p.response_bytes,
             balancer: Balancer::new(p.load_balancer, p.balancer_rng),
-            service_time: p.service_time,
             service_rng: p.service_rng,
             routes: p.routes,
             routing_rng: p.routing_rng,
             slowdowns: Vec::new(),
             injections: Vec::new(),
+            corruptions: Vec::new(),
             errors_rng: p.errors_rng,
-            crashable: false,
             up_count: p.instances as usize,
             queued_total: 0,
             busy_total: 0,
+            parked_total: 0,
             stats: ServiceStats::default(),
             series: ServiceSeries::new(p.bucket),
         }
     }
 
-    /// Requests here now, in service and queued, over all instances.
+    /// Requests here now, in service, queued or parked, over all instances.
     pub fn in_system(&self) -> u64 {
-        self.busy_total + self.queued_total
+        self.busy_total + self.queued_total + self.parked_total
     }
 
     /// Workers busy now, over all instances.
@@ -189,6 +228,12 @@ impl Service {
     /// Workers configured over all instances: the denominator of utilisation.
     pub fn total_workers(&self) -> u64 {
         self.workers as u64 * self.instances.len() as u64
+    }
+
+    /// Whether a request waiting on a call keeps its worker.
+    #[inline]
+    pub(crate) fn holds_worker_while_waiting(&self) -> bool {
+        self.concurrency == Concurrency::ThreadPerRequest
     }
 
     #[inline]
@@ -212,48 +257,50 @@ impl Service {
         self.series.queued.set(now, self.queued_total);
     }
 
-    /// A request arrives at `now`: an injected error may fail it; otherwise the load balancer
-    /// picks an instance, which starts, queues or rejects it.
+    /// An `Async` request at instance `i` starts (`+1`) or stops (`-1`) waiting on calls
+    /// without a worker.
+    pub(crate) fn park(&mut self, now: SimTime, i: usize, delta: i64) {
+        let inst = &mut self.instances[i];
+        inst.parked = (inst.parked as i64 + delta) as u32;
+        self.parked_total = (self.parked_total as i64 + delta) as u64;
+        self.stats.parked.set(now, self.parked_total);
+    }
+
+    /// The load balancer's choice of instance for a new request, or `None` when none is up.
     #[inline]
-    pub(crate) fn arrive(&mut self, now: SimTime, request: RequestId) -> Admission {
+    pub(crate) fn pick(&mut self) -> Option<u32> {
+        self.balancer
+            .pick(&self.instances, self.up_count)
+            .map(|i| i as u32)
+    }
+
+    /// A request with `deadline` reaches instance `i` at `now`.
+    #[inline]
+    pub(crate) fn admit(&mut self, now: SimTime, i: usize, deadline: SimTime) -> Admission {
         self.stats.arrivals += 1;
         self.series.arrivals.add(now, 1);
+        let inst = &mut self.instances[i];
+        if !inst.up {
+            return Admission::Down;
+        }
+        inst.stats.arrivals += 1;
         let doomed = match self.injected_failure() {
-            Some(FailureMode::Fast) => {
-                self.stats.injected += 1;
-                self.series.errors.add(now, 1);
-                return Admission::Injected;
-            }
+            Some(FailureMode::Fast) => return Admission::Injected,
             Some(FailureMode::Slow) => true,
             None => false,
         };
-        let Some(i) = self.balancer.pick(&self.instances, self.up_count) else {
-            self.stats.unavailable += 1;
-            self.series.errors.add(now, 1);
-            return Admission::Unavailable;
-        };
-        let inst = &mut self.instances[i];
-        inst.stats.arrivals += 1;
+        let inst = &self.instances[i];
+        if inst.black_holes > 0 {
+            self.stats.black_holed += 1;
+            return Admission::BlackHoled;
+        }
         if inst.in_system() >= inst.capacity {
-            self.stats.rejected += 1;
-            self.series.errors.add(now, 1);
             return Admission::Rejected;
         }
-        if inst.busy < inst.workers {
-            self.set_busy(now, i, 1);
-            let done_at = self.start_work(now, i, now);
-            return Admission::Started {
-                instance: i as u32,
-                done_at,
-                doomed,
-            };
+        if self.deadlines.drop_expired && deadline <= now {
+            return Admission::Expired;
         }
-        inst.queue.push_back((request, now));
-        self.set_queued(now, 1);
-        Admission::Queued {
-            instance: i as u32,
-            doomed,
-        }
+        Admission::Admitted { doomed }
     }
 
     /// Draws whether an error injection in force fails the next arrival, and how.
@@ -272,74 +319,115 @@ impl Service {
         None
     }
 
-    /// A worker of instance `i`, already counted busy, takes a request that arrived at
-    /// `arrived`, at `now`: draws its service time and returns when it will be done.
-    #[inline(always)]
-    fn start_work(&mut self, now: SimTime, i: usize, arrived: SimTime) -> SimTime {
-        let mut work = self.service_time.sample(&mut self.service_rng);
-        for f in &self.slowdowns {
-            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
+    /// Draws whether a successful answer leaves corrupted.
+    #[inline]
+    pub(crate) fn corrupted(&mut self) -> bool {
+        if self.corruptions.is_empty() {
+            return false;
         }
-        let (start, done_at) = self.instances[i].schedule_work(now, work);
-        self.stats.wait.record((start - arrived).as_nanos());
-        done_at
+        for k in 0..self.corruptions.len() {
+            if sim_core::open01(&mut self.errors_rng) < self.corruptions[k] {
+                return true;
+            }
+        }
+        false
     }
 
-    /// A worker of `instance` finishes a request that arrived at `arrived`; a `doomed` one fails
-    /// by an injected error instead of completing. Returns the queued request the worker takes
-    /// next and when that one will be done, if any.
+    /// `call` at instance `i` wants a worker at `now`, having waited since `since`: takes a
+    /// free one (true) or joins the queue (false).
     #[inline]
-    pub(crate) fn finish(
-        &mut self,
-        now: SimTime,
-        instance: u32,
-        arrived: SimTime,
-        doomed: bool,
-    ) -> Option<(RequestId, SimTime)> {
-        let i = instance as usize;
-        if doomed {
-            self.stats.injected += 1;
-            self.series.errors.add(now, 1);
-        } else {
-            let latency = (now - arrived).as_nanos();
-            self.stats.completed += 1;
-            self.stats.latency.record(latency);
-            self.series.completed.add(now, 1);
-            self.series.latency_sum.add(now, latency as u128);
-            self.instances[i].stats.completed += 1;
-        }
+    pub(crate) fn acquire(&mut self, now: SimTime, i: usize, call: CallId, since: SimTime) -> bool {
         let inst = &mut self.instances[i];
-        // A worker beyond the instance's current allowance (after a capacity loss) retires.
+        if inst.busy < inst.workers {
+            self.set_busy(now, i, 1);
+            self.stats.wait.record((now - since).as_nanos());
+            return true;
+        }
+        inst.queue.push_back((call, since));
+        self.set_queued(now, 1);
+        false
+    }
+
+    /// A worker of instance `i` is freed at `now`: it takes the next queued call, returned, or
+    /// goes idle (or retires, after a capacity loss).
+    #[inline]
+    pub(crate) fn release(&mut self, now: SimTime, i: usize) -> Option<CallId> {
+        let inst = &mut self.instances[i];
         if inst.busy <= inst.workers {
-            if let Some((next, queued_at)) = inst.queue.pop_front() {
+            if let Some((next, since)) = inst.queue.pop_front() {
                 self.set_queued(now, -1);
-                return Some((next, self.start_work(now, i, queued_at)));
+                self.stats.wait.record((now - since).as_nanos());
+                return Some(next);
             }
         }
         self.set_busy(now, i, -1);
         None
     }
 
-    /// A crash fault hits instance `i` at `now`, which holds `in_service` requests in service.
-    /// If it was up, it goes down: its work is lost, and the queued requests it held are
-    /// returned (the caller ends those and the in-service ones). Several crashes may overlap; the
-    /// instance stays down until the last one restarts it.
-    pub(crate) fn crash(&mut self, now: SimTime, i: usize, in_service: u64) -> Vec<RequestId> {
+    /// A worker of instance `i` starts local work of kind `k` at `now`: draws its length
+    /// (times any slowdown in force) and returns when it is done, pauses included.
+    #[inline(always)]
+    pub(crate) fn work(&mut self, now: SimTime, i: usize, k: u16) -> SimTime {
+        let mut work = self.program.work[k as usize].sample(&mut self.service_rng);
+        for f in &self.slowdowns {
+            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
+        }
+        self.instances[i].schedule_work(now, work).1
+    }
+
+    /// Instance `i` finished a request that arrived at `arrived`, successfully.
+    #[inline]
+    pub(crate) fn complete(&mut self, now: SimTime, i: usize, arrived: SimTime) {
+        let latency = (now - arrived).as_nanos();
+        self.stats.completed += 1;
+        self.stats.latency.record(latency);
+        self.series.completed.add(now, 1);
+        self.series.latency_sum.add(now, latency as u128);
+        self.instances[i].stats.completed += 1;
+    }
+
+    /// A call to this service ended with `outcome`, as its caller saw it, at `now`.
+    #[inline]
+    pub(crate) fn count_outcome(&mut self, now: SimTime, outcome: Outcome) {
+        self.stats.outcomes[outcome as usize] += 1;
+        if outcome == Outcome::Completed {
+            self.series.goodput.add(now, 1);
+        } else {
+            self.series.errors.add(now, 1);
+            let k = Outcome::ERRORS
+                .iter()
+                .position(|&o| o == outcome)
+                .expect("an error kind");
+            self.series.errors_by_kind[k].add(now, 1);
+        }
+    }
+
+    /// A successful answer of this service went unused.
+    pub(crate) fn count_wasted(&mut self, now: SimTime) {
+        self.stats.wasted += 1;
+        self.series.wasted.add(now, 1);
+    }
+
+    /// A crash fault hits instance `i` at `now`. If it was up, it goes down, dropping its
+    /// queue and freeing its workers (the caller ends the calls it held). Several crashes may
+    /// overlap; the instance stays down until the last one restarts it. Returns whether it
+    /// went down now.
+    pub(crate) fn crash(&mut self, now: SimTime, i: usize) -> bool {
         let inst = &mut self.instances[i];
         inst.crashes_in_force += 1;
         if inst.crashes_in_force > 1 {
-            return Vec::new(); // already down: nothing left to lose
+            return false; // already down: nothing left to lose
         }
         inst.up = false;
         self.up_count -= 1;
-        let lost: Vec<RequestId> = inst.queue.drain(..).map(|(r, _)| r).collect();
+        let queued = inst.queue.len() as i64;
+        inst.queue.clear();
         let busy = inst.busy as i64;
-        self.set_queued(now, -(lost.len() as i64));
+        let parked = inst.parked as i64;
+        self.set_queued(now, -queued);
         self.set_busy(now, i, -busy);
-        let n = lost.len() as u64 + in_service;
-        self.stats.crashed += n;
-        self.series.errors.add(now, n);
-        lost
+        self.park(now, i, -parked);
+        true
     }
 
     /// A crash fault on instance `i` ends; the instance comes back up, empty, when no other
@@ -354,15 +442,14 @@ impl Service {
     }
 
     /// A capacity loss to `workers` starts (`on`) or ends at instance `i`; the fewest workers of
-    /// the losses in force apply. Returns the queued requests that newly free workers take at
-    /// once, with when each will be done.
+    /// the losses in force apply. Returns the queued calls that newly free workers take at once.
     pub(crate) fn capacity_loss(
         &mut self,
         now: SimTime,
         i: usize,
         workers: u32,
         on: bool,
-    ) -> Vec<(RequestId, SimTime)> {
+    ) -> Vec<CallId> {
         let inst = &mut self.instances[i];
         if on {
             inst.capacity_losses.push(workers);
@@ -372,45 +459,63 @@ impl Service {
         inst.workers = inst.allowed_workers();
         let mut started = Vec::new();
         while self.instances[i].busy < self.instances[i].workers {
-            let Some((next, queued_at)) = self.instances[i].queue.pop_front() else {
+            let Some((next, since)) = self.instances[i].queue.pop_front() else {
                 break;
             };
             self.set_queued(now, -1);
             self.set_busy(now, i, 1);
-            started.push((next, self.start_work(now, i, queued_at)));
+            self.stats.wait.record((now - since).as_nanos());
+            started.push(next);
         }
         started
     }
 
     /// A slowdown by `factor` starts (`on`) or ends.
     pub(crate) fn slowdown(&mut self, factor: f64, on: bool) {
-        if on {
-            self.slowdowns.push(factor);
-        } else if let Some(k) = self.slowdowns.iter().position(|&f| f == factor) {
-            self.slowdowns.remove(k);
-        }
+        toggle(&mut self.slowdowns, factor, on);
     }
 
     /// An error injection starts (`on`) or ends.
     pub(crate) fn inject_errors(&mut self, fraction: f64, mode: FailureMode, on: bool) {
+        toggle(&mut self.injections, (fraction, mode), on);
+    }
+
+    /// A corrupted-responses fault starts (`on`) or ends.
+    pub(crate) fn corrupt(&mut self, fraction: f64, on: bool) {
+        toggle(&mut self.corruptions, fraction, on);
+    }
+
+    /// A black hole starts (`on`) or ends at instance `i`.
+    pub(crate) fn black_hole(&mut self, i: usize, on: bool) {
+        let inst = &mut self.instances[i];
         if on {
-            self.injections.push((fraction, mode));
-        } else if let Some(k) = self.injections.iter().position(|&x| x == (fraction, mode)) {
-            self.injections.remove(k);
+            inst.black_holes += 1;
+        } else {
+            inst.black_holes = inst.black_holes.saturating_sub(1);
         }
     }
 
-    /// Where a request served here goes next: another service's index, or `None` to leave.
+    /// Where a request served here goes next — another service's index and the edge to it —
+    /// or `None` to answer.
     #[inline]
-    pub(crate) fn route(&mut self) -> Option<u32> {
+    pub(crate) fn route(&mut self) -> Option<(u32, u32)> {
         if self.routes.is_empty() {
             return None;
         }
         let u = sim_core::open01(&mut self.routing_rng);
         self.routes
             .iter()
-            .find(|(cum, _)| u < *cum)
-            .map(|&(_, to)| to)
+            .find(|(cum, _, _)| u < *cum)
+            .map(|&(_, to, edge)| (to, edge))
+    }
+
+    /// Picks the path of a branch: the op of the chosen path among `paths`, or `None` for
+    /// the probability left over.
+    #[inline]
+    pub(crate) fn branch(&mut self, first: u32, count: u16) -> Option<u16> {
+        let u = sim_core::open01(&mut self.routing_rng);
+        let paths = &self.program.branches[first as usize..first as usize + count as usize];
+        paths.iter().find(|(cum, _)| u < *cum).map(|&(_, pc)| pc)
     }
 
     /// Starts the measurement window at `now` (end of the warm-up).
@@ -418,14 +523,14 @@ impl Service {
         let s = &mut self.stats;
         s.arrivals = 0;
         s.completed = 0;
-        s.rejected = 0;
-        s.unavailable = 0;
-        s.crashed = 0;
-        s.injected = 0;
+        s.outcomes = OutcomeCounts::default();
+        s.wasted = 0;
+        s.black_holed = 0;
         s.latency.clear();
         s.wait.clear();
         s.queued.reset(now);
         s.busy.reset(now);
+        s.parked.reset(now);
         for inst in &mut self.instances {
             inst.stats.arrivals = 0;
             inst.stats.completed = 0;
@@ -437,5 +542,14 @@ impl Service {
     pub(crate) fn finish_series(&mut self, end: SimTime) {
         self.series.queued.finish(end);
         self.series.busy.finish(end);
+    }
+}
+
+/// Adds `x` to the faults in force (`on`) or removes one equal to it.
+fn toggle<T: PartialEq>(in_force: &mut Vec<T>, x: T, on: bool) {
+    if on {
+        in_force.push(x);
+    } else if let Some(k) = in_force.iter().position(|y| *y == x) {
+        in_force.remove(k);
     }
 }

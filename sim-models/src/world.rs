@@ -1,25 +1,38 @@
-//! The simulated system: clients, services and the requests between them, as one [`Model`].
+//! The simulated system: clients, services, the network and the calls between them, as one
+//! [`Model`].
 //!
-//! One request's life: a client creates it and it *arrives* at the client's target service; the
-//! service starts it on a free worker, queues it, or rejects it. When a worker finishes it, the
-//! worker takes the next queued request, and the finished one is *routed*: on to another service
-//! (it arrives there) or out of the system, answered. Its client then records the end-to-end
-//! latency; a closed-loop user thinks and sends again.
+//! One request's life: a client sends it; the target service's load balancer picks an
+//! instance and the network carries the message there (`Deliver`). The instance admits it (or
+//! refuses it: down, full, expired, injected failure, black hole) and runs the service's
+//! program step by step: local work holds a worker for a drawn time (`WorkDone`); a call or
+//! fan-out sends child calls the same way and waits, keeping its worker unless the service is
+//! `Async`; a timeout (`CallTimeout`) ends the wait for a child that has not answered. When the
+//! program ends the answer travels back (`Reply`) to whoever waits: the client (which records
+//! the end-to-end outcome) or the parent call (which moves on, or fails with `dependency`).
+//! An answer nobody waits for any more is *late*; a successful one is *wasted* work.
 //!
-//! Faults (`fault.rs`) start and end as events: a crash ends every request its instance holds
-//! (their pending completions are cancelled), a restart brings the instance back empty, a capacity
-//! change lets queued work start or retires workers, slowdowns and error injections change what
-//! new work costs or whether it fails. Pauses need no events: instances compute completion times
-//! around them.
+//! Work that must happen "now" but not inside another handler — a call whose wait is over, a
+//! queued call that a freed worker takes — goes on the `ready` list, drained at the end of each
+//! event, so that no chain of answers recurses deeply.
+//!
+//! Faults (`fault.rs`) start and end as events: a crash ends every call its instance holds, a
+//! restart brings the instance back empty, a capacity change lets queued work start or retires
+//! workers, slowdowns, error injections, black holes and corruption change what new work costs
+//! or how it ends; network faults change what the network does to messages. Pauses need no
+//! events: instances compute completion times around them.
 
+use crate::call::{Call, CallId, CallState, Caller, Outcome, OutcomeCounts, Request, Slab, Wait};
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
+use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
+use crate::network::{Delivery, Endpoint, Network, Place, NO_ZONE};
+use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
-use crate::request::{Request, RequestId, Requests};
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
-use sim_core::{Context, EventId, Model, RngFactory, SimTime, StopReason};
+use sim_core::{Context, Model, RngFactory, SimDuration, SimTime, StopReason};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,12 +49,44 @@ pub enum Event {
         /// Client index.
         client: u32,
     },
-    /// A worker of `service` finishes `request`.
-    ServiceDone {
-        /// Service index.
-        service: u32,
+    /// A call's request message reaches its instance.
+    Deliver {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A worker finishes a call's local work.
+    WorkDone {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call's answer reaches its caller.
+    Reply {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call stops waiting for child `slot` of its wait `token`.
+    CallTimeout {
+        /// The waiting call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+        /// The child.
+        slot: u8,
+        /// The wait.
+        token: u32,
+    },
+    /// A client stops waiting for a request.
+    RequestTimeout {
         /// The request.
-        request: RequestId,
+        request: u32,
+        /// Its generation.
+        gen: u32,
     },
     /// Fault number `fault` (in the scenario's order) starts.
     FaultStart {
@@ -53,43 +98,11 @@ pub enum Event {
         /// Fault index.
         fault: u32,
     },
-}
-
-/// How a request ended: answered, or the kind of error that ended it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Outcome {
-    /// Answered.
-    Completed,
-    /// An instance was at capacity.
-    Rejected,
-    /// No instance of a service was up.
-    Unavailable,
-    /// Its instance crashed while it was there.
-    Crashed,
-    /// An injected error failed it.
-    Injected,
-}
-
-impl Outcome {
-    /// The error kinds, in the order reports list them.
-    pub const ERRORS: [Outcome; 4] = [
-        Outcome::Rejected,
-        Outcome::Unavailable,
-        Outcome::Crashed,
-        Outcome::Injected,
-    ];
-
-    /// The name reports use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Completed => "completed",
-            Outcome::Rejected => "rejected",
-            Outcome::Unavailable => "unavailable",
-            Outcome::Crashed => "crashed",
-            Outcome::Injected => "injected",
-        }
-    }
+    /// A flapping link of fault `fault` fails or is repaired.
+    Flap {
+        /// Fault index.
+        fault: u32,
+    },
 }
 
 /// Requests by how they ended, over the whole run (never reset by the warm-up): what the
@@ -99,7 +112,7 @@ pub struct Totals {
     /// Requests sent by all clients.
     pub sent: u64,
     /// Requests ended, indexed by `Outcome as usize`.
-    pub ended: [u64; 5],
+    pub ended: OutcomeCounts,
 }
 
 impl Totals {
@@ -116,18 +129,67 @@ pub struct World {
     pub services: Vec<Service>,
     /// Clients, in name order.
     pub clients: Vec<Client>,
+    /// Call edges: clients' first, then each service's calls, publishes and routes.
+    pub edges: Vec<Edge>,
     /// Faults, in the scenario's order.
     pub faults: Vec<Fault>,
-    requests: Requests,
-    /// The pending completion of each request in service at a service that can crash, by
-    /// request id, so a crash can cancel it. Empty when no crash fault exists.
-    cancellable_done: Vec<Option<EventId>>,
+    /// The network.
+    pub network: Network,
+    /// Zone names, by index.
+    pub zones: Vec<String>,
+    requests: Slab<Request>,
+    calls: Slab<Call>,
+    /// Calls to continue before the current event ends, with their generations.
+    ready: VecDeque<(CallId, u32)>,
+    /// Each client's zone.
+    client_zones: Vec<u16>,
+    /// Each client's timeout.
+    client_timeouts: Vec<Option<SimDuration>>,
+    /// Each client's edge to its target.
+    client_edges: Vec<u32>,
     max_in_flight: u64,
     warmup: SimTime,
     /// Start of the measurement window (the end of the warm-up once it has passed).
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
+}
+
+/// Zone names of a scenario, sorted, and a lookup.
+fn zone_names(scenario: &Scenario) -> Vec<String> {
+    let mut zones: Vec<String> = scenario
+        .services
+        .values()
+        .flat_map(|s| s.zones.iter().cloned())
+        .chain(
+            scenario
+                .clients
+                .values()
+                .filter_map(|c| c.zone().map(String::from)),
+        )
+        .collect();
+    zones.sort();
+    zones.dedup();
+    zones
+}
+
+/// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.
+pub(crate) fn resolve_place(scenario: &Scenario, zones: &[String], name: &str) -> Option<Place> {
+    if let Some(z) = zones.iter().position(|z| z == name) {
+        return Some(Place::Zone(z as u16));
+    }
+    let clients = scenario.clients.len();
+    if let Some(c) = scenario.clients.keys().position(|c| c == name) {
+        return Some(Place::Node(c as u32));
+    }
+    if let Some(s) = scenario.services.keys().position(|s| s == name) {
+        return Some(Place::Node((clients + s) as u32));
+    }
+    let (service, instance) = name.rsplit_once('#')?;
+    let s = scenario.services.keys().position(|s| s == service)?;
+    let i: u32 = instance.parse().ok()?;
+    (i < scenario.services.values().nth(s)?.instances)
+        .then_some(Place::Instance((clients + s) as u32, i))
 }
 
 impl World {
@@ -144,102 +206,138 @@ impl World {
         }
         let rngs = RngFactory::new(seed);
         let bucket = scenario.time_series.bucket;
-        let index_of = |name: &str| {
-            scenario
-                .services
-                .keys()
-                .position(|n| n == name)
-                .expect("checked") as u32
-        };
-        let mut services: Vec<Service> = scenario
-            .services
-            .iter()
-            .map(|(name, s)| {
-                let mut cum = 0.0;
-                let routes = s
-                    .routes
-                    .iter()
-                    .map(|r| {
-                        cum += r.probability;
-                        (cum, index_of(&r.to))
-                    })
-                    .collect();
-                Service::new(ServiceParts {
-                    name: name.clone(),
-                    instances: s.instances,
-                    workers: s.workers,
-                    capacity: s.capacity,
-                    load_balancer: s.load_balancer,
-                    service_time: s.service_time.sampler().expect("checked"),
-                    routes,
-                    service_rng: rngs.stream(&format!("service/{name}/service_time")),
-                    routing_rng: rngs.stream(&format!("service/{name}/routing")),
-                    balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
-                    errors_rng: rngs.stream(&format!("service/{name}/errors")),
-                    bucket,
+        let names: Vec<&String> = scenario.services.keys().collect();
+        let index_of = |name: &str| names.iter().position(|n| *n == name).expect("checked") as u32;
+        let zones = zone_names(scenario);
+        let zone_of = |name: &str| zones.iter().position(|z| z == name).expect("zone") as u16;
+
+        // Edges, deduplicated per (caller, callee) in a deterministic order.
+        let mut edges: Vec<Edge> = Vec::new();
+        let mut edge_ids: BTreeMap<(bool, String, u32), u32> = BTreeMap::new();
+        let mut edge = |from: &str, from_client: bool, to: u32| -> u32 {
+            *edge_ids
+                .entry((from_client, from.to_string(), to))
+                .or_insert_with(|| {
+                    edges.push(Edge::new(from.to_string(), from_client, to));
+                    (edges.len() - 1) as u32
                 })
-            })
+        };
+        let client_edges: Vec<u32> = scenario
+            .clients
+            .iter()
+            .map(|(name, c)| edge(name, true, index_of(c.target())))
             .collect();
+        let mut services: Vec<Service> = Vec::with_capacity(scenario.services.len());
+        for (name, s) in &scenario.services {
+            let program = if s.steps.is_empty() {
+                let work = s.service_time.clone().expect("checked");
+                Program::compile(&[crate::program::Step::Work(work)], &mut |_| (0, 0))
+            } else {
+                Program::compile(&s.steps, &mut |to: &str| {
+                    let t = index_of(to);
+                    (t, edge(name, false, t))
+                })
+            };
+            let mut cum = 0.0;
+            let routes = s
+                .routes
+                .iter()
+                .map(|r| {
+                    cum += r.probability;
+                    let to = index_of(&r.to);
+                    (cum, to, edge(name, false, to))
+                })
+                .collect();
+            services.push(Service::new(ServiceParts {
+                name: name.clone(),
+                instances: s.instances,
+                zones: s.zones.iter().map(|z| zone_of(z)).collect(),
+                workers: s.workers,
+                capacity: s.capacity,
+                load_balancer: s.load_balancer,
+                program,
+                concurrency: s.concurrency,
+                deadlines: s.deadlines.clone(),
+                request_bytes: s.request_bytes,
+                response_bytes: s.response_bytes,
+                routes,
+                service_rng: rngs.stream(&format!("service/{name}/service_time")),
+                routing_rng: rngs.stream(&format!("service/{name}/routing")),
+                balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
+                errors_rng: rngs.stream(&format!("service/{name}/errors")),
+                bucket,
+            }));
+        }
+        let mut client_zones = Vec::new();
+        let mut client_timeouts = Vec::new();
         let clients = scenario
             .clients
             .iter()
             .map(|(name, c)| {
-                let (kind, target) = match c {
+                client_zones.push(c.zone().map_or(NO_ZONE, zone_of));
+                client_timeouts.push(c.timeout());
+                let kind = match c {
                     ClientSpec::Open {
                         rate,
                         process,
                         schedule,
-                        target,
-                    } => (
-                        ClientKind::Open {
-                            schedule: ArrivalSchedule::new(*process, *rate, schedule),
-                            rng: rngs.stream(&format!("client/{name}/arrivals")),
-                        },
-                        target,
-                    ),
+                        ..
+                    } => ClientKind::Open {
+                        schedule: ArrivalSchedule::new(*process, *rate, schedule),
+                        rng: rngs.stream(&format!("client/{name}/arrivals")),
+                    },
                     ClientSpec::Closed {
-                        users,
-                        think_time,
-                        target,
-                    } => (
-                        ClientKind::Closed {
-                            users: *users,
-                            think_time: think_time.sampler().expect("checked"),
-                            rng: rngs.stream(&format!("client/{name}/think_time")),
-                        },
-                        target,
-                    ),
+                        users, think_time, ..
+                    } => ClientKind::Closed {
+                        users: *users,
+                        think_time: think_time.sampler().expect("checked"),
+                        rng: rngs.stream(&format!("client/{name}/think_time")),
+                    },
                 };
-                Client::new(name.clone(), kind, index_of(target), bucket)
+                Client::new(name.clone(), kind, index_of(c.target()), bucket)
             })
             .collect();
+        let place = |name: &str| resolve_place(scenario, &zones, name).expect("checked");
         let faults: Vec<Fault> = scenario
             .faults
             .iter()
-            .map(|f| Fault::new(f, index_of(f.service())))
+            .map(|f| Fault::new(f, f.service().map(index_of), &place))
             .collect();
         for f in &faults {
-            let svc = &mut services[f.service as usize];
-            match f.kind {
-                FaultKind::Crash => svc.crashable = true,
-                FaultKind::Pause => {
-                    let end = f.end.expect("a pause has a duration");
-                    for (i, inst) in svc.instances.iter_mut().enumerate() {
-                        if f.hits(i) {
-                            inst.pauses.push((f.start, end));
-                            inst.pauses.sort_unstable();
-                        }
+            if let (FaultKind::Pause, Some(s)) = (f.kind, f.service) {
+                let end = f.end.expect("a pause has a duration");
+                for (i, inst) in services[s as usize].instances.iter_mut().enumerate() {
+                    if f.hits(i) {
+                        inst.pauses.push((f.start, end));
+                        inst.pauses.sort_unstable();
                     }
                 }
-                _ => {}
             }
         }
+        let network_faults = faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Network(..) | FaultKind::Flapping(..)));
+        let network = Network::new(
+            &scenario.network,
+            &place,
+            scenario.clients.len() + scenario.services.len(),
+            zones.len(),
+            network_faults,
+            rngs.stream("network"),
+        );
         Ok(World {
             services,
             clients,
+            edges,
             faults,
-            requests: Requests::default(),
-            cancellable_done: Vec::new(),
+            network,
+            zones,
+            requests: Slab::default(),
+            calls: Slab::default(),
+            ready: VecDeque::new(),
+            client_zones,
+            client_timeouts,
+            client_edges,
             max_in_flight: scenario.limits.max_in_flight,
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
@@ -247,20 +345,35 @@ impl World {
         })
     }
 
-    /// Requests in flight now.
+    /// Requests in flight now: sent by a client and not yet answered or given up on.
     pub fn in_flight(&self) -> usize {
         self.requests.len()
+    }
+
+    /// Calls in flight now, anywhere in the system (including work nobody waits for any more).
+    pub fn calls_in_flight(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// The endpoint of instance `instance` of service `service`.
+    #[inline]
+    fn endpoint(&self, service: u32, instance: u32) -> Endpoint {
+        Endpoint {
+            node: self.clients.len() as u32 + service,
+            instance,
+            zone: self.services[service as usize].instances[instance as usize].zone,
+        }
     }
 
     /// A client sends a new request, unless that would exceed the in-flight limit.
     fn send(&mut self, client: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        if self.requests.len() as u64 >= self.max_in_flight {
+        let load = self.requests.len().max(self.calls.len()) as u64;
+        if load >= self.max_in_flight {
             ctx.stop(StopReason::Model {
                 limit: "max_in_flight",
                 detail: format!(
-                    "stopped at {now}: {} requests in flight reached limits.max_in_flight; the system is overloaded (raise the limit if this is expected)",
-                    self.max_in_flight
+                    "stopped at {now}: {load} requests or calls in flight reached limits.max_in_flight; the system is overloaded (raise the limit if this is expected)",
                 ),
             });
             return;
@@ -270,107 +383,495 @@ impl World {
         c.stats.sent += 1;
         c.series.sent.add(now, 1);
         let target = c.target;
-        let id = self.requests.insert(Request {
+        let edge = self.client_edges[client as usize];
+        let deadline = self.client_timeouts[client as usize].map_or(SimTime::MAX, |t| now + t);
+        let (id, gen) = self.requests.insert(Request {
             client,
-            instance: 0,
             created: now,
-            arrived: now,
-            service: target,
-            doomed: false,
-            in_service: false,
-            live: true,
+            edge,
         });
-        self.arrive(target, id, ctx);
+        if deadline != SimTime::MAX {
+            ctx.schedule_at(deadline, Event::RequestTimeout { request: id, gen });
+        }
+        let from = Endpoint {
+            node: client,
+            instance: 0,
+            zone: self.client_zones[client as usize],
+        };
+        self.call(
+            Caller::Request { id, gen },
+            from,
+            target,
+            edge,
+            deadline,
+            ctx,
+        );
     }
 
-    /// A worker of `service` has taken `request`: schedules its completion at `at`, cancellably
-    /// if the service can crash.
-    #[inline(always)]
-    fn schedule_done(
+    /// `caller` at `from` calls `service` along `edge`, waiting until `deadline`.
+    #[inline]
+    fn call(
         &mut self,
+        caller: Caller,
+        from: Endpoint,
         service: u32,
-        request: RequestId,
-        at: SimTime,
+        edge: u32,
+        deadline: SimTime,
         ctx: &mut Context<Event>,
     ) {
-        self.requests.get_mut(request).in_service = true;
-        let event = Event::ServiceDone { service, request };
-        if self.services[service as usize].crashable {
-            let id = ctx.schedule_cancellable_in(at - ctx.now(), event);
-            let slot = request as usize;
-            if slot >= self.cancellable_done.len() {
-                self.cancellable_done.resize(slot + 1, None);
+        self.edges[edge as usize].sent();
+        let Some(instance) = self.services[service as usize].pick() else {
+            // No instance up: the client library fails the call at once.
+            return self.answer(caller, edge, service, Outcome::Unavailable, ctx);
+        };
+        let (id, gen) = self.calls.insert(Call {
+            caller,
+            edge,
+            service,
+            instance,
+            arrived: ctx.now(),
+            deadline,
+            pc: 0,
+            state: CallState::Travelling,
+            holds_worker: false,
+            doomed: false,
+            outcome: Outcome::Completed,
+            wait: Wait::default(),
+        });
+        self.transmit(id, gen, from, ctx);
+    }
+
+    /// Sends call `id`'s request message from `from` to its instance.
+    #[inline]
+    fn transmit(&mut self, id: CallId, gen: u32, from: Endpoint, ctx: &mut Context<Event>) {
+        if self.network.instant {
+            return self.deliver(id, ctx);
+        }
+        let c = *self.calls.at(id);
+        let to = self.endpoint(c.service, c.instance);
+        let bytes = self.services[c.service as usize].request_bytes;
+        match self.network.send(ctx.now(), from, to, bytes, true) {
+            Delivery::Lost => self.drop_unanswered(id),
+            Delivery::At(t) => {
+                self.inbound(c.service, c.instance, 1);
+                ctx.schedule_at(t, Event::Deliver { call: id, gen });
             }
-            self.cancellable_done[slot] = Some(id);
+            Delivery::Twice(t1, t2) => {
+                self.inbound(c.service, c.instance, 2);
+                ctx.schedule_at(t1, Event::Deliver { call: id, gen });
+                // The duplicate is handled as a call of its own with the same caller: whichever
+                // answer arrives second is late.
+                let (dup, dup_gen) = self.calls.insert(c);
+                ctx.schedule_at(
+                    t2,
+                    Event::Deliver {
+                        call: dup,
+                        gen: dup_gen,
+                    },
+                );
+            }
+        }
+    }
+
+    fn inbound(&mut self, service: u32, instance: u32, delta: i32) {
+        let inst = &mut self.services[service as usize].instances[instance as usize];
+        inst.inbound = (inst.inbound as i32 + delta) as u32;
+    }
+
+    /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
+    /// finds out by its timeout, if it has one.
+    fn drop_unanswered(&mut self, id: CallId) {
+        let c = *self.calls.remove(id);
+        if c.caller == Caller::Nobody {
+            self.edges[c.edge as usize].lost();
+        }
+    }
+
+    /// Call `id`'s request reaches its instance.
+    #[inline]
+    fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = self.calls.at(id);
+        let (s, i, deadline) = (c.service as usize, c.instance as usize, c.deadline);
+        let svc = &mut self.services[s];
+        let outcome = match svc.admit(now, i, deadline) {
+            Admission::Admitted { doomed } => {
+                let c = self.calls.at(id);
+                c.arrived = now;
+                c.doomed = doomed;
+                if svc.holds_worker_while_waiting() {
+                    // Thread per request: a worker from admission to answer.
+                    if !svc.acquire(now, i, id, now) {
+                        c.state = CallState::Queued;
+                        return;
+                    }
+                    c.holds_worker = true;
+                }
+                return self.run(id, ctx);
+            }
+            Admission::Down => Outcome::Unavailable,
+            Admission::Rejected => Outcome::Rejected,
+            Admission::Expired => Outcome::Expired,
+            Admission::Injected => Outcome::Injected,
+            Admission::BlackHoled => return self.drop_unanswered(id),
+        };
+        self.respond(id, outcome, ctx);
+    }
+
+    /// Runs call `id`'s program from its current step until it waits or ends.
+    #[inline]
+    fn run(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        loop {
+            let c = *self.calls.at(id);
+            let (s, i) = (c.service as usize, c.instance as usize);
+            let svc = &mut self.services[s];
+            let Some(&op) = svc.program.ops.get(c.pc as usize) else {
+                return self.end_program(id, ctx);
+            };
+            match op {
+                Op::Work(k) => {
+                    if !c.holds_worker {
+                        if !svc.acquire(now, i, id, now) {
+                            self.calls.at(id).state = CallState::Queued;
+                            return;
+                        }
+                        self.calls.at(id).holds_worker = true;
+                    }
+                    let done = svc.work(now, i, k);
+                    self.calls.at(id).state = CallState::Working;
+                    let gen = self.calls.gen(id);
+                    ctx.schedule_at(done, Event::WorkDone { call: id, gen });
+                    return;
+                }
+                Op::Calls { first, count, .. } => {
+                    return self.start_wait(id, first, count, ctx);
+                }
+                Op::Publish { service, edge } => {
+                    let from = self.endpoint(c.service, c.instance);
+                    self.call(Caller::Nobody, from, service, edge, SimTime::MAX, ctx);
+                    self.calls.at(id).pc += 1;
+                }
+                Op::Branch { first, count } => {
+                    let next = svc.branch(first, count).unwrap_or(c.pc + 1);
+                    self.calls.at(id).pc = next;
+                }
+                Op::Jump(to) => self.calls.at(id).pc = to,
+            }
+        }
+    }
+
+    /// Call `id` sends the calls of its current step and waits for them.
+    fn start_wait(&mut self, id: CallId, first: u32, count: u16, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let gen = self.calls.gen(id);
+        let c = self.calls.at(id);
+        let token = c.wait.token.wrapping_add(1);
+        c.wait = Wait {
+            token,
+            outstanding: if count >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << count) - 1
+            },
+            ok: 0,
+            failed: 0,
+        };
+        c.state = CallState::Waiting;
+        let c = *c;
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if c.holds_worker && !self.services[s].holds_worker_while_waiting() {
+            // Async: the worker goes back to the pool while the call waits.
+            self.calls.at(id).holds_worker = false;
+            self.release_worker(c.service, c.instance, now);
+            self.services[s].park(now, i, 1);
+        }
+        let from = self.endpoint(c.service, c.instance);
+        let deadlines = &self.services[s].deadlines;
+        // The deadline forwarded to every call of the step, if any.
+        let inherited = if deadlines.propagate && c.deadline != SimTime::MAX {
+            SimTime(c.deadline.0.saturating_sub(deadlines.margin.as_nanos()))
         } else {
-            ctx.schedule_at(at, event);
+            SimTime::MAX
+        };
+        for slot in 0..count {
+            let target = self.services[s].program.calls[(first + slot as u32) as usize];
+            let deadline = target
+                .timeout
+                .map_or(SimTime::MAX, |t| now + t)
+                .min(inherited);
+            let caller = Caller::Call {
+                id,
+                gen,
+                slot: slot as u8,
+                token,
+            };
+            if deadline != SimTime::MAX {
+                ctx.schedule_at(
+                    deadline.max(now),
+                    Event::CallTimeout {
+                        call: id,
+                        gen,
+                        slot: slot as u8,
+                        token,
+                    },
+                );
+            }
+            self.call(caller, from, target.service, target.edge, deadline, ctx);
         }
     }
 
-    /// `request` arrives at `service`.
-    #[inline]
-    fn arrive(&mut self, service: u32, request: RequestId, ctx: &mut Context<Event>) {
+    /// Call `id`'s wait is over (it is `Ready`): it moves on, or fails.
+    fn end_wait(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let admission = self.services[service as usize].arrive(now, request);
-        let r = self.requests.get_mut(request);
-        r.arrived = now;
-        r.service = service;
-        r.in_service = false;
-        match admission {
-            Admission::Started {
-                instance,
-                done_at,
-                doomed,
-            } => {
-                r.instance = instance;
-                r.doomed = doomed;
-                self.schedule_done(service, request, done_at, ctx);
-            }
-            Admission::Queued { instance, doomed } => {
-                r.instance = instance;
-                r.doomed = doomed;
-            }
-            Admission::Rejected => self.end(request, Outcome::Rejected, ctx),
-            Admission::Unavailable => self.end(request, Outcome::Unavailable, ctx),
-            Admission::Injected => self.end(request, Outcome::Injected, ctx),
+        let c = *self.calls.at(id);
+        let (s, i) = (c.service as usize, c.instance as usize);
+        let Op::Calls {
+            first,
+            need,
+            optional,
+            ..
+        } = self.services[s].program.ops[c.pc as usize]
+        else {
+            unreachable!("a call waits only at a Calls step")
+        };
+        self.abandon_children(id, first);
+        if !c.holds_worker && !self.services[s].holds_worker_while_waiting() {
+            self.services[s].park(now, i, -1);
+        }
+        if c.wait.ok >= need || optional {
+            self.calls.at(id).pc += 1;
+            self.run(id, ctx);
+        } else {
+            self.respond(id, Outcome::Dependency, ctx);
         }
     }
 
-    /// A worker of `service` finishes `request`.
-    #[inline]
-    fn service_done(&mut self, service: u32, request: RequestId, ctx: &mut Context<Event>) {
+    /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
+    fn abandon_children(&mut self, id: CallId, first: u32) {
+        let c = self.calls.at(id);
+        let mut left = c.wait.outstanding;
+        c.wait.outstanding = 0;
+        let s = c.service as usize;
+        while left != 0 {
+            let slot = left.trailing_zeros();
+            left &= left - 1;
+            let edge = self.services[s].program.calls[(first + slot) as usize].edge;
+            self.edges[edge as usize].abandoned(1);
+        }
+    }
+
+    /// Call `id`'s program has ended: it answers (or, with a route, moves on to the next
+    /// service).
+    fn end_program(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let r = *self.requests.get_mut(request);
-        let svc = &mut self.services[service as usize];
-        if let Some((next, done_at)) = svc.finish(now, r.instance, r.arrived, r.doomed) {
-            self.schedule_done(service, next, done_at, ctx);
+        let c = *self.calls.at(id);
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if c.doomed {
+            return self.respond(id, Outcome::Injected, ctx);
         }
-        if r.doomed {
-            return self.end(request, Outcome::Injected, ctx);
+        let svc = &mut self.services[s];
+        svc.complete(now, i, c.arrived);
+        if svc.corrupted() {
+            return self.respond(id, Outcome::Corrupted, ctx);
         }
-        let svc = &mut self.services[service as usize];
         match svc.route() {
-            Some(to) => self.arrive(to, request, ctx),
-            None => self.end(request, Outcome::Completed, ctx),
+            Some((next, edge)) => self.forward(id, next, edge, ctx),
+            None => self.respond(id, Outcome::Completed, ctx),
         }
     }
 
-    /// A request leaves the system, answered or failed.
-    fn end(&mut self, request: RequestId, outcome: Outcome, ctx: &mut Context<Event>) {
+    /// Routing: call `id`, served here, goes on to service `next` along `edge`; whoever waits
+    /// for it will get the answer from there.
+    fn forward(&mut self, id: CallId, next: u32, edge: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let r = self.requests.remove(request);
+        let c = *self.calls.at(id);
+        if c.holds_worker {
+            self.release_worker(c.service, c.instance, now);
+        }
+        // This leg succeeded: the service did its part.
+        self.edges[c.edge as usize].resolved(Outcome::Completed);
+        self.services[c.service as usize].count_outcome(now, Outcome::Completed);
+        if let Caller::Request { id: r, gen } = c.caller {
+            if let Some(req) = self.requests.get(r, gen) {
+                req.edge = edge;
+            }
+        }
+        self.edges[edge as usize].sent();
+        let from = self.endpoint(c.service, c.instance);
+        let Some(instance) = self.services[next as usize].pick() else {
+            self.calls.remove(id);
+            return self.answer(c.caller, edge, next, Outcome::Unavailable, ctx);
+        };
+        let gen = self.calls.gen(id);
+        let n = self.calls.at(id);
+        n.service = next;
+        n.instance = instance;
+        n.edge = edge;
+        n.pc = 0;
+        n.state = CallState::Travelling;
+        n.holds_worker = false;
+        n.doomed = false;
+        n.wait = Wait::default();
+        self.transmit(id, gen, from, ctx);
+    }
+
+    /// The server is done with call `id`, which answers `outcome`: frees what it held and
+    /// sends the answer back.
+    fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = *self.calls.at(id);
+        if c.holds_worker {
+            self.release_worker(c.service, c.instance, now);
+        }
+        if c.caller == Caller::Nobody || self.network.instant {
+            self.calls.remove(id);
+            return self.answer(c.caller, c.edge, c.service, outcome, ctx);
+        }
+        let from = self.endpoint(c.service, c.instance);
+        let to = match c.caller {
+            Caller::Request { id: r, gen } => self.requests.get(r, gen).map(|r| Endpoint {
+                node: r.client,
+                instance: 0,
+                zone: self.client_zones[r.client as usize],
+            }),
+            Caller::Call { id: p, gen, .. } => self
+                .calls
+                .get(p, gen)
+                .map(|p| (p.service, p.instance))
+                .map(|(s, i)| self.endpoint(s, i)),
+            Caller::Nobody => unreachable!(),
+        };
+        let Some(to) = to else {
+            // The caller is gone: the answer has nowhere to go.
+            self.calls.remove(id);
+            return self.unused_answer(c.edge, c.service, outcome, now);
+        };
+        let bytes = self.services[c.service as usize].response_bytes;
+        match self.network.send(now, from, to, bytes, false) {
+            Delivery::Lost => {
+                self.calls.remove(id);
+                self.unused_answer(c.edge, c.service, outcome, now);
+            }
+            Delivery::At(t) | Delivery::Twice(t, _) => {
+                let gen = self.calls.gen(id);
+                let c = self.calls.at(id);
+                c.state = CallState::Replying;
+                c.outcome = outcome;
+                ctx.schedule_at(t, Event::Reply { call: id, gen });
+            }
+        }
+    }
+
+    /// An answer that no caller takes: counted late, and wasted work if it was a success.
+    fn unused_answer(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
+        self.edges[edge as usize].stats.late += 1;
+        if outcome == Outcome::Completed {
+            self.services[service as usize].count_wasted(now);
+        }
+    }
+
+    /// The answer `outcome` of a call along `edge` to `service` reaches `caller`.
+    #[inline]
+    fn answer(
+        &mut self,
+        caller: Caller,
+        edge: u32,
+        service: u32,
+        outcome: Outcome,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let taken = match caller {
+            Caller::Request { id, gen } => {
+                if self.requests.get(id, gen).is_some() {
+                    self.resolve(edge, service, outcome, now);
+                    self.end_request(id, outcome, ctx);
+                    true
+                } else {
+                    false
+                }
+            }
+            Caller::Call {
+                id,
+                gen,
+                slot,
+                token,
+            } => self.child_answered(id, gen, slot, token, edge, service, outcome, now),
+            Caller::Nobody => {
+                self.resolve(edge, service, outcome, now);
+                true
+            }
+        };
+        if !taken {
+            self.unused_answer(edge, service, outcome, now);
+        }
+    }
+
+    /// Records how an attempt along `edge` to `service` ended.
+    #[inline]
+    fn resolve(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
+        self.edges[edge as usize].resolved(outcome);
+        self.services[service as usize].count_outcome(now, outcome);
+    }
+
+    /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the
+    /// call was still waiting for it.
+    #[allow(clippy::too_many_arguments)]
+    fn child_answered(
+        &mut self,
+        id: CallId,
+        gen: u32,
+        slot: u8,
+        token: u32,
+        edge: u32,
+        service: u32,
+        outcome: Outcome,
+        now: SimTime,
+    ) -> bool {
+        let bit = 1u64 << slot;
+        let Some(p) = self.calls.get(id, gen) else {
+            return false;
+        };
+        if p.wait.token != token || p.wait.outstanding & bit == 0 {
+            return false;
+        }
+        p.wait.outstanding &= !bit;
+        if outcome == Outcome::Completed {
+            p.wait.ok += 1;
+        } else {
+            p.wait.failed += 1;
+        }
+        let p = *p;
+        self.resolve(edge, service, outcome, now);
+        let Op::Calls { count, need, .. } =
+            self.services[p.service as usize].program.ops[p.pc as usize]
+        else {
+            unreachable!("a call waits only at a Calls step")
+        };
+        let over = p.wait.ok >= need || p.wait.failed > count - need || p.wait.outstanding == 0;
+        if over && p.state == CallState::Waiting {
+            self.calls.at(id).state = CallState::Ready;
+            self.ready.push_back((id, gen));
+        }
+        true
+    }
+
+    /// Request `id` ends with `outcome`, as its client sees it.
+    fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let r = *self.requests.remove(id);
         self.totals.ended[outcome as usize] += 1;
         let c = &mut self.clients[r.client as usize];
         if outcome == Outcome::Completed {
             let latency = (now - r.created).as_nanos();
-            c.stats.completed += 1;
             c.stats.latency.record(latency);
             c.series.completed.add(now, 1);
             c.series.latency_sum.add(now, latency as u128);
         } else {
-            c.stats.count_error(outcome);
             c.series.errors.add(now, 1);
         }
+        c.stats.outcomes[outcome as usize] += 1;
         if let ClientKind::Closed {
             think_time, rng, ..
         } = &mut c.kind
@@ -380,53 +881,63 @@ impl World {
         }
     }
 
+    /// A worker of instance `i` of `service` is freed: it takes the next queued call, if any.
+    #[inline]
+    fn release_worker(&mut self, service: u32, i: u32, now: SimTime) {
+        if let Some(next) = self.services[service as usize].release(now, i as usize) {
+            self.calls.at(next).holds_worker = true;
+            self.ready.push_back((next, self.calls.gen(next)));
+        }
+    }
+
+    /// A queued call `id` has been given a worker.
+    fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let c = *self.calls.at(id);
+        let svc = &self.services[c.service as usize];
+        if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
+            return self.respond(id, Outcome::Expired, ctx);
+        }
+        self.run(id, ctx);
+    }
+
+    /// Continues the calls made ready during the current event.
+    #[inline]
+    fn drain(&mut self, ctx: &mut Context<Event>) {
+        while let Some((id, gen)) = self.ready.pop_front() {
+            let Some(c) = self.calls.get(id, gen) else {
+                continue; // it ended meanwhile (a crash)
+            };
+            match c.state {
+                CallState::Ready => self.end_wait(id, ctx),
+                CallState::Queued => self.start_queued(id, ctx),
+                _ => {}
+            }
+        }
+    }
+
     /// Applies fault number `index` starting (`on`) or ending.
     fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let f = self.faults[index as usize].clone();
-        let service = f.service;
+        let Some(service) = f.service else {
+            return self.network_fault(index, &f, on, ctx);
+        };
         let n = self.services[service as usize].instances.len();
         match f.kind {
             FaultKind::Crash => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
                         self.services[service as usize].restart(i);
-                        continue;
-                    }
-                    // The requests its workers hold; a crash is rare, so a scan of the requests
-                    // in flight costs nothing on the common path.
-                    let in_service: Vec<RequestId> =
-                        if self.services[service as usize].instances[i].up {
-                            self.requests
-                                .iter()
-                                .filter(|(_, r)| {
-                                    r.service == service && r.instance == i as u32 && r.in_service
-                                })
-                                .map(|(id, _)| id)
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
-                    let queued =
-                        self.services[service as usize].crash(now, i, in_service.len() as u64);
-                    for lost in queued.into_iter().chain(in_service) {
-                        if let Some(id) = self
-                            .cancellable_done
-                            .get_mut(lost as usize)
-                            .and_then(Option::take)
-                        {
-                            ctx.cancel(id);
-                        }
-                        self.end(lost, Outcome::Crashed, ctx);
+                    } else {
+                        self.crash(service, i as u32, ctx);
                     }
                 }
             }
             FaultKind::CapacityLoss(workers) => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
-                    for (next, done_at) in
-                        self.services[service as usize].capacity_loss(now, i, workers, on)
-                    {
-                        self.schedule_done(service, next, done_at, ctx);
+                    for next in self.services[service as usize].capacity_loss(now, i, workers, on) {
+                        self.calls.at(next).holds_worker = true;
+                        self.ready.push_back((next, self.calls.gen(next)));
                     }
                 }
             }
@@ -434,7 +945,75 @@ impl World {
             FaultKind::ErrorInjection(fraction, mode) => {
                 self.services[service as usize].inject_errors(fraction, mode, on)
             }
+            FaultKind::BlackHole => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    self.services[service as usize].black_hole(i, on);
+                }
+            }
+            FaultKind::Corrupt(fraction) => self.services[service as usize].corrupt(fraction, on),
             FaultKind::Pause => {} // instances already schedule their work around it
+            FaultKind::Network(..) | FaultKind::Flapping(..) => unreachable!("no service"),
+        }
+    }
+
+    /// Instance `i` of `service` crashes: every call it holds ends as `crashed` (the
+    /// connection resets), and the calls those were waiting on are abandoned.
+    fn crash(&mut self, service: u32, i: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        if !self.services[service as usize].instances[i as usize].up {
+            self.services[service as usize].crash(now, i as usize);
+            return;
+        }
+        // A crash is rare: a scan of the calls in flight costs nothing on the common path.
+        let held: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                c.service == service
+                    && c.instance == i
+                    && matches!(
+                        c.state,
+                        CallState::Queued
+                            | CallState::Working
+                            | CallState::Waiting
+                            | CallState::Ready
+                    )
+            })
+            .map(|(id, _)| id)
+            .collect();
+        self.services[service as usize].crash(now, i as usize);
+        for id in held {
+            let c = self.calls.at(id);
+            c.holds_worker = false;
+            if matches!(c.state, CallState::Waiting | CallState::Ready) {
+                let pc = c.pc as usize;
+                if let Op::Calls { first, .. } = self.services[service as usize].program.ops[pc] {
+                    self.abandon_children(id, first);
+                }
+            }
+            self.respond(id, Outcome::Crashed, ctx);
+        }
+    }
+
+    /// A network fault starts or ends.
+    fn network_fault(&mut self, index: u32, f: &Fault, on: bool, ctx: &mut Context<Event>) {
+        let (a, b) = (&f.sides.0[..], &f.sides.1[..]);
+        match (f.kind, on) {
+            (_, false) => self.network.set_fault(index, None),
+            (FaultKind::Network(effect, one_way), true) => {
+                self.network.set_fault(index, Some((effect, a, b, one_way)))
+            }
+            (FaultKind::Flapping(fail, _), true) => {
+                use crate::network::NetEffect;
+                self.network
+                    .set_fault(index, Some((NetEffect::Flap, a, b, false)));
+                let next = self.network.first_flap(fail);
+                ctx.schedule_in(
+                    SimDuration::from_secs_f64(next),
+                    Event::Flap { fault: index },
+                );
+            }
+            _ => unreachable!("a service fault"),
         }
     }
 
@@ -443,6 +1022,29 @@ impl World {
         for s in &mut self.services {
             s.finish_series(end);
         }
+    }
+
+    /// Checks that every request and every call attempt is accounted for exactly once: sent
+    /// equals ended plus still in flight, for the clients and on every edge. Returns what does
+    /// not add up.
+    pub fn conservation(&self) -> Result<(), String> {
+        let ended: u64 = self.totals.ended.iter().sum();
+        if self.totals.sent != ended + self.in_flight() as u64 {
+            return Err(format!(
+                "clients sent {} requests, {ended} ended and {} are in flight",
+                self.totals.sent,
+                self.in_flight()
+            ));
+        }
+        for e in &self.edges {
+            if e.resolved_total > e.sent_total {
+                return Err(format!(
+                    "edge {} -> {}: {} attempts resolved but only {} sent",
+                    e.from, self.services[e.to as usize].name, e.resolved_total, e.sent_total
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -495,9 +1097,72 @@ impl Model for World {
                 self.send(client, ctx);
             }
             Event::UserReady { client } => self.send(client, ctx),
-            Event::ServiceDone { service, request } => self.service_done(service, request, ctx),
+            Event::Deliver { call, gen } => {
+                if let Some(c) = self.calls.get(call, gen) {
+                    let (s, i) = (c.service, c.instance);
+                    self.inbound(s, i, -1);
+                    self.deliver(call, ctx);
+                }
+            }
+            Event::WorkDone { call, gen } => {
+                if let Some(c) = self.calls.get(call, gen) {
+                    if c.state == CallState::Working {
+                        c.pc += 1;
+                        self.run(call, ctx);
+                    }
+                }
+            }
+            Event::Reply { call, gen } => {
+                if let Some(c) = self.calls.get(call, gen) {
+                    if c.state == CallState::Replying {
+                        let c = *self.calls.remove(call);
+                        self.answer(c.caller, c.edge, c.service, c.outcome, ctx);
+                    }
+                }
+            }
+            Event::CallTimeout {
+                call,
+                gen,
+                slot,
+                token,
+            } => {
+                if let Some(c) = self.calls.get(call, gen) {
+                    let c = *c;
+                    if let Op::Calls { first, .. } =
+                        self.services[c.service as usize].program.ops[c.pc as usize]
+                    {
+                        let target = self.services[c.service as usize].program.calls
+                            [(first + slot as u32) as usize];
+                        self.child_answered(
+                            call,
+                            gen,
+                            slot,
+                            token,
+                            target.edge,
+                            target.service,
+                            Outcome::Timeout,
+                            ctx.now(),
+                        );
+                    }
+                }
+            }
+            Event::RequestTimeout { request, gen } => {
+                if let Some(r) = self.requests.get(request, gen) {
+                    let edge = r.edge;
+                    let to = self.edges[edge as usize].to;
+                    self.resolve(edge, to, Outcome::Timeout, ctx.now());
+                    self.end_request(request, Outcome::Timeout, ctx);
+                }
+            }
             Event::FaultStart { fault } => self.fault(fault, true, ctx),
             Event::FaultEnd { fault } => self.fault(fault, false, ctx),
+            Event::Flap { fault } => {
+                if let FaultKind::Flapping(fail, repair) = self.faults[fault as usize].kind {
+                    if let Some(next) = self.network.flap(fault, fail, repair) {
+                        ctx.schedule_in(SimDuration::from_secs_f64(next), Event::Flap { fault });
+                    }
+                }
+            }
             Event::WarmupEnd => {
                 let now = ctx.now();
                 self.measured_from = now;
@@ -507,7 +1172,11 @@ impl Model for World {
                 for c in &mut self.clients {
                     c.reset_stats();
                 }
+                for e in &mut self.edges {
+                    e.stats = Default::default();
+                }
             }
         }
+        self.drain(ctx);
     }
 }

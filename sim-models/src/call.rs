@@ -1,0 +1,310 @@
+//! Requests and calls in flight, kept in slabs indexed by `u32` so that events carry an index
+//! and a generation instead of a pointer, and a finished one's slot is reused without allocating.
+//!
+//! A *request* is what a client sends and waits for. A *call* is one service's handling of one
+//! message: the client's request at its target service, or a call one service makes to another.
+//! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
+//! answers it with an [`Outcome`].
+
+use sim_core::SimTime;
+
+/// How a request or a call ended, as its caller saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Outcome {
+    /// Answered successfully.
+    Completed,
+    /// An instance was at capacity.
+    Rejected,
+    /// No instance of the service was up, or the one chosen was down.
+    Unavailable,
+    /// Its instance crashed while holding it.
+    Crashed,
+    /// An injected error failed it.
+    Injected,
+    /// The caller stopped waiting: no answer within its timeout or deadline (a lost message, a
+    /// black hole or plain slowness all look like this).
+    Timeout,
+    /// The server dropped it because its deadline had passed.
+    Expired,
+    /// The answer arrived corrupted.
+    Corrupted,
+    /// A call it depended on failed.
+    Dependency,
+}
+
+impl Outcome {
+    /// Number of outcomes: the length of arrays indexed by `Outcome as usize`.
+    pub const COUNT: usize = 9;
+
+    /// The error kinds, in the order reports list them.
+    pub const ERRORS: [Outcome; 8] = [
+        Outcome::Rejected,
+        Outcome::Unavailable,
+        Outcome::Crashed,
+        Outcome::Injected,
+        Outcome::Timeout,
+        Outcome::Expired,
+        Outcome::Corrupted,
+        Outcome::Dependency,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Rejected => "rejected",
+            Outcome::Unavailable => "unavailable",
+            Outcome::Crashed => "crashed",
+            Outcome::Injected => "injected",
+            Outcome::Timeout => "timeout",
+            Outcome::Expired => "expired",
+            Outcome::Corrupted => "corrupted",
+            Outcome::Dependency => "dependency",
+        }
+    }
+}
+
+/// Counts indexed by [`Outcome`].
+pub type OutcomeCounts = [u64; Outcome::COUNT];
+
+/// Index of a call in flight.
+pub type CallId = u32;
+
+/// Who waits for a call's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// A client's request.
+    Request {
+        /// Its index.
+        id: u32,
+        /// Its generation: a stale answer to a reused slot is recognised and ignored.
+        gen: u32,
+    },
+    /// Another call, waiting on child `slot` of its wait number `token`.
+    Call {
+        /// The caller's index.
+        id: CallId,
+        /// The caller's generation.
+        gen: u32,
+        /// Which of the wait's calls this is.
+        slot: u8,
+        /// Which wait of the caller this answers.
+        token: u32,
+    },
+    /// Nobody: a published message.
+    Nobody,
+}
+
+/// Where a call is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// The request message is on its way to the instance.
+    Travelling,
+    /// Waiting in the instance's queue for a worker.
+    Queued,
+    /// A worker is doing local work for it.
+    Working,
+    /// Waiting on calls of its own.
+    Waiting,
+    /// Its wait is over; it continues when the current event's work is done.
+    Ready,
+    /// Its answer is on its way back.
+    Replying,
+}
+
+/// A wait on a step's calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wait {
+    /// Identifies this wait among the caller's waits.
+    pub token: u32,
+    /// Bit `k` is set while call `k` of the step has not answered.
+    pub outstanding: u64,
+    /// Successful answers so far.
+    pub ok: u16,
+    /// Failed ones (timeouts included).
+    pub failed: u16,
+}
+
+/// One call in flight.
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    /// Who waits for the answer.
+    pub caller: Caller,
+    /// The call edge it travels (index into the world's edges).
+    pub edge: u32,
+    /// The service handling it.
+    pub service: u32,
+    /// The instance of that service.
+    pub instance: u32,
+    /// When it arrived at the instance.
+    pub arrived: SimTime,
+    /// When its caller stops waiting ([`SimTime::MAX`]: never).
+    pub deadline: SimTime,
+    /// The step it is at.
+    pub pc: u16,
+    /// Where it is in its life.
+    pub state: CallState,
+    /// Whether it holds one of the instance's workers.
+    pub holds_worker: bool,
+    /// Whether an injected failure will fail it when it finishes.
+    pub doomed: bool,
+    /// The answer it sends (once `Replying`).
+    pub outcome: Outcome,
+    /// Its current wait on calls of its own.
+    pub wait: Wait,
+}
+
+/// A request a client is waiting for.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    /// The client (index).
+    pub client: u32,
+    /// When it was sent.
+    pub created: SimTime,
+    /// The edge of the call now carrying it (routing moves it from service to service).
+    pub edge: u32,
+}
+
+struct Entry<T> {
+    value: T,
+    gen: u32,
+    live: bool,
+}
+
+impl<T: Clone> Clone for Entry<T> {
+    fn clone(&self) -> Self {
+        Entry {
+            value: self.value.clone(),
+            gen: self.gen,
+            live: self.live,
+        }
+    }
+}
+
+/// Values in flight, by index, with a generation per slot so that an event about a value that
+/// has since ended (and whose slot was reused) is recognised as stale.
+#[derive(Clone)]
+pub struct Slab<T> {
+    entries: Vec<Entry<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            entries: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Slab<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slab({} live)", self.len())
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores a value; returns its index and generation.
+    #[inline]
+    pub fn insert(&mut self, value: T) -> (u32, u32) {
+        match self.free.pop() {
+            Some(id) => {
+                let e = &mut self.entries[id as usize];
+                e.value = value;
+                e.gen = e.gen.wrapping_add(1);
+                e.live = true;
+                (id, e.gen)
+            }
+            None => {
+                self.entries.push(Entry {
+                    value,
+                    gen: 0,
+                    live: true,
+                });
+                ((self.entries.len() - 1) as u32, 0)
+            }
+        }
+    }
+
+    /// Ends the value at `id` and frees its slot.
+    ///
+    /// # Panics
+    /// If it already ended: ending something twice is a bug that would corrupt the accounting,
+    /// so it stops the run loudly instead.
+    #[inline]
+    pub fn remove(&mut self, id: u32) -> &T {
+        let e = &mut self.entries[id as usize];
+        assert!(e.live, "slot {id} ended twice");
+        e.live = false;
+        self.free.push(id);
+        &e.value
+    }
+
+    /// The live value at `id` if its generation is still `gen`.
+    #[inline]
+    pub fn get(&mut self, id: u32, gen: u32) -> Option<&mut T> {
+        let e = self.entries.get_mut(id as usize)?;
+        (e.live && e.gen == gen).then_some(&mut e.value)
+    }
+
+    /// The generation of the value at `id`.
+    #[inline]
+    pub fn gen(&self, id: u32) -> u32 {
+        self.entries[id as usize].gen
+    }
+
+    /// The live value at `id`.
+    #[inline]
+    pub fn at(&mut self, id: u32) -> &mut T {
+        let e = &mut self.entries[id as usize];
+        debug_assert!(e.live);
+        &mut e.value
+    }
+
+    /// The live values with their indices.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.live)
+            .map(|(i, e)| (i as u32, &e.value))
+    }
+
+    /// Number of live values.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    /// Whether none is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_slot_has_a_new_generation_so_stale_events_miss_it() {
+        let mut s = Slab::default();
+        let (a, g0) = s.insert(1);
+        s.remove(a);
+        let (b, g1) = s.insert(2);
+        assert_eq!(a, b);
+        assert_ne!(g0, g1);
+        assert!(s.get(a, g0).is_none());
+        assert_eq!(s.get(b, g1), Some(&mut 2));
+    }
+
+    #[test]
+    #[should_panic(expected = "ended twice")]
+    fn ending_twice_is_a_loud_bug() {
+        let mut s = Slab::default();
+        let (a, _) = s.insert(1);
+        s.remove(a);
+        s.remove(a);
+    }
+}

@@ -1,0 +1,85 @@
+//! Call edges: who calls whom. Each client's link to its target, each call, publish and route
+//! of a service's steps is an edge; it counts the requests sent along it, the attempts (equal
+//! until retries exist), and how each one ended as its caller saw it.
+
+use crate::call::{Outcome, OutcomeCounts};
+
+/// Figures of one edge since the warm-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EdgeStats {
+    /// Original requests: what the caller's logic asked for.
+    pub requests: u64,
+    /// Attempts actually sent (retries and hedges included).
+    pub attempts: u64,
+    /// How the attempts ended, as the caller saw them.
+    pub outcomes: OutcomeCounts,
+    /// Attempts the caller stopped waiting for without an answer or a timeout of their own: a
+    /// fan-out had what it needed, a sibling failed, or the caller itself crashed.
+    pub abandoned: u64,
+    /// Answers that arrived after the caller stopped waiting (or twice, for a duplicated request).
+    pub late: u64,
+    /// Published messages lost or swallowed before anyone handled them.
+    pub lost: u64,
+}
+
+/// One caller → callee edge.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// The caller's name (a client or a service).
+    pub from: String,
+    /// Whether the caller is a client.
+    pub from_client: bool,
+    /// The callee (service index).
+    pub to: u32,
+    /// Figures since the warm-up.
+    pub stats: EdgeStats,
+    /// Attempts sent over the whole run.
+    pub sent_total: u64,
+    /// Attempts resolved over the whole run (an outcome, abandoned, or a lost publish).
+    pub resolved_total: u64,
+}
+
+impl Edge {
+    pub(crate) fn new(from: String, from_client: bool, to: u32) -> Edge {
+        Edge {
+            from,
+            from_client,
+            to,
+            stats: EdgeStats::default(),
+            sent_total: 0,
+            resolved_total: 0,
+        }
+    }
+
+    /// Attempts sent and not yet resolved: the caller still waits for them.
+    pub fn outstanding(&self) -> u64 {
+        self.sent_total - self.resolved_total
+    }
+
+    /// A new request is sent along the edge.
+    #[inline]
+    pub(crate) fn sent(&mut self) {
+        self.stats.requests += 1;
+        self.stats.attempts += 1;
+        self.sent_total += 1;
+    }
+
+    /// An attempt ended with `outcome`.
+    #[inline]
+    pub(crate) fn resolved(&mut self, outcome: Outcome) {
+        self.stats.outcomes[outcome as usize] += 1;
+        self.resolved_total += 1;
+    }
+
+    /// Attempts abandoned by their caller.
+    pub(crate) fn abandoned(&mut self, n: u64) {
+        self.stats.abandoned += n;
+        self.resolved_total += n;
+    }
+
+    /// A published message was lost.
+    pub(crate) fn lost(&mut self) {
+        self.stats.lost += 1;
+        self.resolved_total += 1;
+    }
+}

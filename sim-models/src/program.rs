@@ -1,0 +1,288 @@
+//! A service's call graph: the steps it takes to handle one request, and their compiled form.
+//!
+//! In a scenario a service lists `steps`: local work, a synchronous call, a parallel fan-out that
+//! waits for all, the first or k of its calls, fire-and-forget publishing, and probabilistic
+//! branches. They compile into a flat [`Op`] list — branches become jumps — so that a call in
+//! progress is just a program counter into it, and running a step is an index and a match.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Distribution, SimDuration};
+
+/// One step of handling a request, as written in a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Step {
+    /// Local work holding a worker for a time drawn from the distribution.
+    Work(Distribution),
+    /// A synchronous call: the request waits for the answer. A failed call fails the request
+    /// (error `dependency`) unless `optional`.
+    Call {
+        /// The service called.
+        to: String,
+        /// How long to wait for the answer before giving up (error `timeout`). Default: forever,
+        /// or until the propagated deadline.
+        #[serde(default)]
+        timeout: Option<SimDuration>,
+        /// A failure of this call does not fail the request.
+        #[serde(default)]
+        optional: bool,
+    },
+    /// Parallel calls, all sent at once; the step ends when `wait` is satisfied or can no
+    /// longer be. Calls still outstanding then are abandoned (their work is wasted).
+    FanOut {
+        /// The calls.
+        calls: Vec<CallSpec>,
+        /// How many answers the step needs (default `All`).
+        #[serde(default)]
+        wait: Wait,
+        /// A failed fan-out does not fail the request.
+        #[serde(default)]
+        optional: bool,
+    },
+    /// Fire-and-forget: a message to `to`, which handles it as a request of its own; nothing
+    /// waits for it.
+    Publish {
+        /// The consuming service.
+        to: String,
+    },
+    /// One of several paths, chosen at random; with the probability left over, none.
+    Branch(Vec<BranchSpec>),
+}
+
+/// One call of a fan-out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// The service called.
+    pub to: String,
+    /// How long to wait for its answer.
+    #[serde(default)]
+    pub timeout: Option<SimDuration>,
+}
+
+/// How many answers a fan-out waits for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Wait {
+    /// Every call must succeed; the first failure fails the step.
+    #[default]
+    All,
+    /// The first success is enough; the step fails only if every call fails.
+    First,
+    /// `k` successes are enough; the step fails once that is impossible.
+    Quorum(u32),
+}
+
+/// One path of a branch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchSpec {
+    /// Probability of taking this path, in [0, 1].
+    pub probability: f64,
+    /// Its steps.
+    pub steps: Vec<Step>,
+}
+
+/// One compiled step. Indices point into the tables of the [`Program`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op {
+    /// Local work drawn from `program.work[i]`.
+    Work(u16),
+    /// Calls `program.calls[first .. first + count]`, needing `need` successes.
+    Calls {
+        first: u32,
+        count: u16,
+        need: u16,
+        optional: bool,
+    },
+    /// Publish to a service (by index), edge `edge`.
+    Publish { service: u32, edge: u32 },
+    /// Jump to the path of `program.branches[first .. first + count]` chosen at random, or past it.
+    Branch { first: u32, count: u16 },
+    /// Continue at this op.
+    Jump(u16),
+}
+
+/// A call target of a compiled program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Target {
+    pub(crate) service: u32,
+    pub(crate) edge: u32,
+    pub(crate) timeout: Option<SimDuration>,
+}
+
+/// A service's compiled steps.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Program {
+    pub(crate) ops: Vec<Op>,
+    pub(crate) work: Vec<sim_core::Sampler>,
+    pub(crate) calls: Vec<Target>,
+    /// Cumulative probability and the op its path starts at.
+    pub(crate) branches: Vec<(f64, u16)>,
+}
+
+impl Program {
+    /// Compiles checked `steps`. `resolve` gives a called service's index and the index of the
+    /// edge from this service to it.
+    pub(crate) fn compile(steps: &[Step], resolve: &mut dyn FnMut(&str) -> (u32, u32)) -> Program {
+        let mut p = Program::default();
+        p.emit(steps, resolve);
+        p
+    }
+
+    fn emit(&mut self, steps: &[Step], resolve: &mut dyn FnMut(&str) -> (u32, u32)) {
+        for step in steps {
+            match step {
+                Step::Work(d) => {
+                    self.work.push(d.sampler().expect("checked"));
+                    self.ops.push(Op::Work((self.work.len() - 1) as u16));
+                }
+                Step::Call {
+                    to,
+                    timeout,
+                    optional,
+                } => {
+                    let first = self.calls.len() as u32;
+                    let (service, edge) = resolve(to);
+                    self.calls.push(Target {
+                        service,
+                        edge,
+                        timeout: *timeout,
+                    });
+                    self.ops.push(Op::Calls {
+                        first,
+                        count: 1,
+                        need: 1,
+                        optional: *optional,
+                    });
+                }
+                Step::FanOut {
+                    calls,
+                    wait,
+                    optional,
+                } => {
+                    let first = self.calls.len() as u32;
+                    for c in calls {
+                        let (service, edge) = resolve(&c.to);
+                        self.calls.push(Target {
+                            service,
+                            edge,
+                            timeout: c.timeout,
+                        });
+                    }
+                    let count = calls.len() as u16;
+                    let need = match wait {
+                        Wait::All => count,
+                        Wait::First => 1,
+                        Wait::Quorum(k) => *k as u16,
+                    };
+                    self.ops.push(Op::Calls {
+                        first,
+                        count,
+                        need,
+                        optional: *optional,
+                    });
+                }
+                Step::Publish { to } => {
+                    let (service, edge) = resolve(to);
+                    self.ops.push(Op::Publish { service, edge });
+                }
+                Step::Branch(paths) => {
+                    // Branch, then each path followed by a jump past the others.
+                    let first = self.branches.len() as u32;
+                    let at = self.ops.len();
+                    self.ops.push(Op::Branch {
+                        first,
+                        count: paths.len() as u16,
+                    });
+                    let mut cum = 0.0;
+                    for path in paths {
+                        cum += path.probability;
+                        self.branches.push((cum, 0));
+                    }
+                    let mut jumps = Vec::new();
+                    for (k, path) in paths.iter().enumerate() {
+                        self.branches[first as usize + k].1 = self.ops.len() as u16;
+                        self.emit(&path.steps, resolve);
+                        jumps.push(self.ops.len());
+                        self.ops.push(Op::Jump(0));
+                    }
+                    let end = self.ops.len() as u16;
+                    for j in jumps {
+                        self.ops[j] = Op::Jump(end);
+                    }
+                    debug_assert!(at < end as usize);
+                }
+            }
+        }
+    }
+}
+
+/// Every service a list of steps calls or publishes to, with the field path of each mention,
+/// in order (for checks).
+pub(crate) fn targets<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, &'a str, bool)>) {
+    for (i, step) in steps.iter().enumerate() {
+        let p = format!("{path}.{i}");
+        match step {
+            Step::Work(_) => {}
+            Step::Call { to, .. } => out.push((format!("{p}.to"), to, true)),
+            Step::FanOut { calls, .. } => {
+                for (k, c) in calls.iter().enumerate() {
+                    out.push((format!("{p}.calls.{k}.to"), &c.to, true));
+                }
+            }
+            Step::Publish { to } => out.push((format!("{p}.to"), to, false)),
+            Step::Branch(paths) => {
+                for (k, b) in paths.iter().enumerate() {
+                    targets(&b.steps, &format!("{p}.{k}.steps"), out);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work() -> Step {
+        Step::Work(Distribution::Deterministic {
+            value: SimDuration::from_millis(1),
+        })
+    }
+
+    #[test]
+    fn branches_compile_to_jumps_past_the_other_paths() {
+        let steps = vec![
+            work(),
+            Step::Branch(vec![
+                BranchSpec {
+                    probability: 0.25,
+                    steps: vec![Step::Call {
+                        to: "a".into(),
+                        timeout: None,
+                        optional: false,
+                    }],
+                },
+                BranchSpec {
+                    probability: 0.5,
+                    steps: vec![work(), work()],
+                },
+            ]),
+            Step::Publish { to: "b".into() },
+        ];
+        let mut resolve = |name: &str| (if name == "a" { 1 } else { 2 }, 7);
+        let p = Program::compile(&steps, &mut resolve);
+        // 0 work, 1 branch, 2 call a, 3 jump, 4 work, 5 work, 6 jump, 7 publish
+        assert_eq!(p.ops.len(), 8);
+        assert_eq!(p.ops[1], Op::Branch { first: 0, count: 2 });
+        assert_eq!(p.branches, vec![(0.25, 2), (0.75, 4)]);
+        assert_eq!(p.ops[3], Op::Jump(7));
+        assert_eq!(p.ops[6], Op::Jump(7));
+        assert_eq!(
+            p.ops[7],
+            Op::Publish {
+                service: 2,
+                edge: 7
+            }
+        );
+    }
+}
