@@ -95,8 +95,9 @@ pub(crate) enum Op {
     },
     /// Publish to a service (by index), edge `edge`.
     Publish { service: u32, edge: u32 },
-    /// Jump to the path of `program.branches[first .. first + count]` chosen at random, or past it.
-    Branch { first: u32, count: u16 },
+    /// Jump to the path of `program.branches[first .. first + count]` chosen at random, or to
+    /// `end`, past all of them.
+    Branch { first: u32, count: u16, end: u16 },
     /// Continue at this op.
     Jump(u16),
 }
@@ -192,6 +193,7 @@ impl Program {
                     self.ops.push(Op::Branch {
                         first,
                         count: paths.len() as u16,
+                        end: 0,
                     });
                     let mut cum = 0.0;
                     for path in paths {
@@ -209,7 +211,11 @@ impl Program {
                     for j in jumps {
                         self.ops[j] = Op::Jump(end);
                     }
-                    debug_assert!(at < end as usize);
+                    self.ops[at] = Op::Branch {
+                        first,
+                        count: paths.len() as u16,
+                        end,
+                    };
                 }
             }
         }
@@ -273,7 +279,14 @@ mod tests {
         let p = Program::compile(&steps, &mut resolve);
         // 0 work, 1 branch, 2 call a, 3 jump, 4 work, 5 work, 6 jump, 7 publish
         assert_eq!(p.ops.len(), 8);
-        assert_eq!(p.ops[1], Op::Branch { first: 0, count: 2 });
+        assert_eq!(
+            p.ops[1],
+            Op::Branch {
+                first: 0,
+                count: 2,
+                end: 7
+            }
+        );
         assert_eq!(p.branches, vec![(0.25, 2), (0.75, 4)]);
         assert_eq!(p.ops[3], Op::Jump(7));
         assert_eq!(p.ops[6], Op::Jump(7));

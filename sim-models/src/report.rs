@@ -149,6 +149,8 @@ pub struct ServiceReport {
     pub wasted: u64,
     /// Requests swallowed by a black hole.
     pub black_holed: u64,
+    /// Requests dropped unserved because their deadline had passed.
+    pub dropped_expired: u64,
     /// Mean fraction of workers busy.
     pub utilization: f64,
     /// Time-average number of requests waiting (Lq).
@@ -258,6 +260,7 @@ impl World {
                     goodput: per_sec(st.outcome(Outcome::Completed)),
                     wasted: st.wasted,
                     black_holed: st.black_holed,
+                    dropped_expired: st.dropped_expired,
                     utilization: busy / s.total_workers() as f64,
                     mean_queue_length: queued,
                     mean_in_system: queued + busy + parked,

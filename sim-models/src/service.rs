@@ -48,6 +48,8 @@ pub struct ServiceStats {
     pub wasted: u64,
     /// Requests swallowed by a black hole.
     pub black_holed: u64,
+    /// Requests dropped unserved because their deadline had passed (`drop_expired`).
+    pub dropped_expired: u64,
     /// Time from arrival to completion at the server (nanoseconds).
     pub latency: Histogram,
     /// Time from joining a queue to getting a worker (nanoseconds).
@@ -298,6 +300,7 @@ impl Service {
             return Admission::Rejected;
         }
         if self.deadlines.drop_expired && deadline <= now {
+            self.stats.dropped_expired += 1;
             return Admission::Expired;
         }
         Admission::Admitted { doomed }
@@ -526,6 +529,7 @@ impl Service {
         s.outcomes = OutcomeCounts::default();
         s.wasted = 0;
         s.black_holed = 0;
+        s.dropped_expired = 0;
         s.latency.clear();
         s.wait.clear();
         s.queued.reset(now);

@@ -355,6 +355,20 @@ impl World {
         self.calls.len()
     }
 
+    /// Calls that instances hold now (queued, working, or waiting on calls of their own),
+    /// counted from the call records: what the services' own counters must add up to.
+    pub fn calls_held(&self) -> u64 {
+        self.calls
+            .iter()
+            .filter(|(_, c)| {
+                matches!(
+                    c.state,
+                    CallState::Queued | CallState::Working | CallState::Waiting | CallState::Ready
+                )
+            })
+            .count() as u64
+    }
+
     /// The endpoint of instance `instance` of service `service`.
     #[inline]
     fn endpoint(&self, service: u32, instance: u32) -> Endpoint {
@@ -552,8 +566,8 @@ impl World {
                     self.call(Caller::Nobody, from, service, edge, SimTime::MAX, ctx);
                     self.calls.at(id).pc += 1;
                 }
-                Op::Branch { first, count } => {
-                    let next = svc.branch(first, count).unwrap_or(c.pc + 1);
+                Op::Branch { first, count, end } => {
+                    let next = svc.branch(first, count).unwrap_or(end);
                     self.calls.at(id).pc = next;
                 }
                 Op::Jump(to) => self.calls.at(id).pc = to,
@@ -895,6 +909,7 @@ impl World {
         let c = *self.calls.at(id);
         let svc = &self.services[c.service as usize];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
+            self.services[c.service as usize].stats.dropped_expired += 1;
             return self.respond(id, Outcome::Expired, ctx);
         }
         self.run(id, ctx);

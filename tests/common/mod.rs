@@ -56,17 +56,23 @@ pub fn assert_littles_law(r: &Report) {
 }
 
 /// Every request sent ends in exactly one state: answered, one kind of error, or still in flight;
-/// and every request in flight is somewhere: queued at or served by an instance. The second half
-/// counts the services' own state, not the counters the first half adds up, so a request lost or
-/// ended twice shows (ending one twice also panics in the request slab).
+/// every call the instances' counters say they hold is a live call record there; and no call
+/// edge resolved more attempts than it sent. The second part compares the services' own
+/// counters with the call records, so a call lost or ended twice shows (ending one twice also
+/// panics in the slab).
 pub fn assert_conserved(result: &sim_models::RunResult) {
     let r = &result.report;
     let held: u64 = result.world.services.iter().map(|s| s.in_system()).sum();
     assert_eq!(
-        r.in_flight_at_end, held,
-        "{} requests in flight but instances hold {held} (seed {})",
-        r.in_flight_at_end, r.seed
+        result.world.calls_held(),
+        held,
+        "call records say instances hold {} calls, their counters say {held} (seed {})",
+        result.world.calls_held(),
+        r.seed
     );
+    if let Err(e) = result.world.conservation() {
+        panic!("seed {}: {e}", r.seed);
+    }
     let t = &r.totals;
     let errors: u64 = t.errors.values().sum();
     assert_eq!(
