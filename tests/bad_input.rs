@@ -13,6 +13,41 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "unknown_call_target",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: {\n    \"api\": (workers: 1, steps: [Call(to: \"dbb\")]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["unknown_call_target.ron:5:", "services.api.steps.0.to", "unknown service \"dbb\"", "did you mean \"db\""],
+    },
+    Case {
+        name: "call_cycle",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"x\") },\n  services: {\n    \"x\": (workers: 1, steps: [Call(to: \"y\")]),\n    \"y\": (workers: 1, steps: [FanOut(calls: [(to: \"z\"), (to: \"x\")])]),\n    \"z\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["call_cycle.ron:6:", "services.y.steps.0.calls.1.to", "synchronous call cycle x -> y -> x"],
+    },
+    Case {
+        name: "partition_unknown_zone",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, zones: [\"east\", \"west\"], service_time: Exponential(mean: \"1s\")) },\n  faults: [Partition(a: [\"east\"], b: [\"wset\"], start: \"1s\", duration: \"1s\")],\n)",
+        expect: &["partition_unknown_zone.ron:5:", "faults.0.b.0", "unknown place \"wset\"", "did you mean \"west\""],
+    },
+    Case {
+        name: "partition_unknown_instance",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (instances: 2, workers: 1, service_time: Exponential(mean: \"1s\")) },\n  faults: [Partition(a: [\"s#2\"], b: [\"a\"], start: \"1s\", duration: \"1s\")],\n)",
+        expect: &["partition_unknown_instance.ron:5:", "faults.0.a.0", "2 instance(s)", "no instance 2"],
+    },
+    Case {
+        name: "fan_out_quorum_too_big",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: {\n    \"s\": (workers: 1, steps: [FanOut(calls: [(to: \"t\")], wait: Quorum(2))]),\n    \"t\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
+        expect: &["fan_out_quorum_too_big.ron:5:", "services.s.steps.0.wait", "1 <= k <= the 1 calls"],
+    },
+    Case {
+        name: "no_service_time_nor_steps",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1) },\n)",
+        expect: &["no_service_time_nor_steps.ron:4:", "services.s.service_time", "is needed when the service has no steps"],
+    },
+    Case {
+        name: "network_loss_out_of_range",
+        text: "(\n  duration: \"100s\",\n  network: (loss: 1.5),\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["network_loss_out_of_range.ron:3:", "network.loss", "below 1, got 1.5"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],
