@@ -127,6 +127,46 @@ fn engine_mm1(customers: u64) -> u64 {
             .count(sim_models::Outcome::Rejected)
 }
 
+/// Three tiers with a fan-out: users → frontend → api → all of db, cache and search, every call
+/// with a timeout, at 10k requests/s for `seconds` of simulated time; `network` adds a latency
+/// to every message. Returns the requests the users sent.
+fn three_tier(seconds: u64, network: bool) -> u64 {
+    let net = if network {
+        r#"network: (latency: LogNormal(mean: "300us", sd: "100us")),"#
+    } else {
+        ""
+    };
+    let text = format!(
+        r#"(
+            duration: "{seconds}s", time_series: (bucket: "60s"), {net}
+            clients: {{ "users": Open(rate: 10000, target: "frontend", timeout: "2s") }},
+            services: {{
+                "frontend": (instances: 4, workers: 64, load_balancer: PowerOfTwoChoices, steps: [
+                    Work(Exponential(mean: "1ms")), Call(to: "api", timeout: "1s")]),
+                "api": (instances: 4, workers: 64, load_balancer: LeastOutstanding, steps: [
+                    Work(Exponential(mean: "2ms")),
+                    FanOut(calls: [(to: "db", timeout: "500ms"), (to: "cache", timeout: "100ms"),
+                                   (to: "search", timeout: "500ms")], wait: All)]),
+                "db": (instances: 2, workers: 64, service_time: LogNormal(mean: "5ms", sd: "3ms")),
+                "cache": (instances: 2, workers: 32, service_time: Exponential(mean: "500us")),
+                "search": (instances: 2, workers: 64, service_time: Gamma(shape: 2.0, mean: "8ms")),
+            }},
+        )"#
+    );
+    let scenario = sim_models::load_scenario_str("three-tier.ron", &text, &[])
+        .unwrap()
+        .scenario;
+    let r = sim_models::run(&scenario, 1).unwrap();
+    let users = &r.report.clients["users"];
+    assert!(
+        users.completed as f64 > 0.99 * users.sent as f64,
+        "the benchmark must simulate a healthy system: {} of {} answered",
+        users.completed,
+        users.sent
+    );
+    users.sent
+}
+
 fn memory_per_request(n: u64) -> (f64, u64) {
     // One worker busy for a very long time; a constant source sends n requests within one second,
     // all of which queue.
@@ -238,6 +278,26 @@ fn main() {
         100.0 * engine_rate / ln_rate.max(zig_rate),
         100.0 * engine_rate / ln_rate
     );
+
+    let tier_seconds: u64 = std::env::var("FAULTLINE_BENCH_TIER_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3600);
+    println!(
+        "\n== three tiers with a fan-out of 3 (5 calls per request, all with timeouts), 10k requests/s for {tier_seconds} s simulated"
+    );
+    for network in [false, true] {
+        let (sent, s) = timed(|| three_tier(black_box(tier_seconds), network));
+        println!(
+            "{:<34} {:>6.2} M requests/s  ({sent} requests in {s:.1} s; target ≥ 1 M/s)",
+            if network {
+                "with 300 µs network latency:"
+            } else {
+                "ideal network:"
+            },
+            sent as f64 / s / 1e6
+        );
+    }
 
     println!("\n== memory per request in flight");
     let (bytes, n) = memory_per_request(1_000_000);

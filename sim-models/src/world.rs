@@ -98,6 +98,11 @@ pub enum Event {
         /// Fault index.
         fault: u32,
     },
+    /// The earliest timer of timer queue `queue` is due.
+    Timers {
+        /// The queue.
+        queue: u32,
+    },
     /// A flapping link of fault `fault` fails or is repaired.
     Flap {
         /// Fault index.
@@ -145,6 +150,10 @@ pub struct World {
     client_zones: Vec<u16>,
     /// Each client's timeout.
     client_timeouts: Vec<Option<SimDuration>>,
+    /// Timer queues: one per client, then one per call target of every program.
+    timers: Vec<TimerQueue>,
+    /// Index of the first timer queue of each service's call targets.
+    timer_base: Vec<u32>,
     /// Each client's edge to its target.
     client_edges: Vec<u32>,
     max_in_flight: u64,
@@ -153,6 +162,28 @@ pub struct World {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
+}
+
+/// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
+/// fall due in the order they were set, and only the earliest needs an event in the future-event
+/// set. Most timeouts never fire (the answer comes first); this keeps them out of the heap,
+/// whose size would otherwise be the number of timeouts pending.
+#[derive(Clone, Debug, Default)]
+struct TimerQueue {
+    pending: VecDeque<Timer>,
+    /// Whether an event for the earliest is scheduled.
+    armed: bool,
+}
+
+/// A timeout: request `id` or child `slot` of wait `token` of call `id`.
+#[derive(Clone, Copy, Debug)]
+struct Timer {
+    at: SimTime,
+    id: u32,
+    gen: u32,
+    slot: u8,
+    token: u32,
+    request: bool,
 }
 
 /// Zone names of a scenario, sorted, and a lookup.
@@ -325,7 +356,15 @@ impl World {
             network_faults,
             rngs.stream("network"),
         );
+        let mut timer_base = Vec::new();
+        let mut queues = scenario.clients.len();
+        for s in &services {
+            timer_base.push(queues as u32);
+            queues += s.program.calls.len();
+        }
         Ok(World {
+            timers: vec![TimerQueue::default(); queues],
+            timer_base,
             services,
             clients,
             edges,
@@ -405,7 +444,15 @@ impl World {
             edge,
         });
         if deadline != SimTime::MAX {
-            ctx.schedule_at(deadline, Event::RequestTimeout { request: id, gen });
+            let timer = Timer {
+                at: deadline,
+                id,
+                gen,
+                slot: 0,
+                token: 0,
+                request: true,
+            };
+            self.set_timer(client, timer, ctx);
         }
         let from = Endpoint {
             node: client,
@@ -621,15 +668,16 @@ impl World {
                 token,
             };
             if deadline != SimTime::MAX {
-                ctx.schedule_at(
-                    deadline.max(now),
-                    Event::CallTimeout {
-                        call: id,
-                        gen,
-                        slot: slot as u8,
-                        token,
-                    },
-                );
+                let timer = Timer {
+                    at: deadline.max(now),
+                    id,
+                    gen,
+                    slot: slot as u8,
+                    token,
+                    request: false,
+                };
+                let queue = self.timer_base[s] + first + slot as u32;
+                self.set_timer(queue, timer, ctx);
             }
             self.call(caller, from, target.service, target.edge, deadline, ctx);
         }
@@ -904,6 +952,37 @@ impl World {
         }
     }
 
+    /// Sets `timer` in timer queue `queue`. A timer earlier than the latest one queued (a
+    /// propagated deadline) gets an event of its own.
+    #[inline]
+    fn set_timer(&mut self, queue: u32, timer: Timer, ctx: &mut Context<Event>) {
+        let q = &mut self.timers[queue as usize];
+        if q.pending.back().is_some_and(|last| last.at > timer.at) {
+            ctx.schedule_at(timer.at, timer_event(timer));
+            return;
+        }
+        q.pending.push_back(timer);
+        if !q.armed {
+            q.armed = true;
+            ctx.schedule_at(timer.at, Event::Timers { queue });
+        }
+    }
+
+    /// Fires every timer of queue `queue` that is due, and arms the queue for the next.
+    fn fire_timers(&mut self, queue: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        self.timers[queue as usize].armed = false;
+        while let Some(t) = self.timers[queue as usize].pending.front().copied() {
+            if t.at > now {
+                self.timers[queue as usize].armed = true;
+                ctx.schedule_at(t.at, Event::Timers { queue });
+                break;
+            }
+            self.timers[queue as usize].pending.pop_front();
+            self.handle(timer_event(t), ctx);
+        }
+    }
+
     /// A queued call `id` has been given a worker.
     fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let c = *self.calls.at(id);
@@ -1063,6 +1142,23 @@ impl World {
     }
 }
 
+/// The event a timer stands for.
+fn timer_event(t: Timer) -> Event {
+    if t.request {
+        Event::RequestTimeout {
+            request: t.id,
+            gen: t.gen,
+        }
+    } else {
+        Event::CallTimeout {
+            call: t.id,
+            gen: t.gen,
+            slot: t.slot,
+            token: t.token,
+        }
+    }
+}
+
 impl Model for World {
     type Event = Event;
 
@@ -1169,6 +1265,7 @@ impl Model for World {
                     self.end_request(request, Outcome::Timeout, ctx);
                 }
             }
+            Event::Timers { queue } => self.fire_timers(queue, ctx),
             Event::FaultStart { fault } => self.fault(fault, true, ctx),
             Event::FaultEnd { fault } => self.fault(fault, false, ctx),
             Event::Flap { fault } => {
