@@ -195,6 +195,31 @@ fn thread_per_request_holds_the_worker_while_waiting_and_async_frees_it() {
     );
 }
 
+#[test]
+fn an_async_service_whose_first_step_is_a_call_counts_the_waiting_requests_as_present() {
+    // No local work before the call: the request never holds a worker, yet it is present (and
+    // counts against capacity) while it waits. `run_checked` compares the instances' counters
+    // with the call records.
+    let text = r#"(
+        duration: "100s",
+        clients: { "users": Open(rate: 10, process: Constant, target: "front") },
+        services: {
+            "front": (workers: 1, capacity: 3, concurrency: Async, steps: [Call(to: "back")]),
+            "back": (workers: 100, service_time: Deterministic(value: "250ms")),
+        },
+    )"#;
+    let r = run_checked(&scenario(text), 1);
+    let front = &r.services["front"];
+    // Requests 100 ms apart, each present 250 ms: 2.5 on average, never more than 3.
+    assert!(
+        (front.mean_in_system - 2.5).abs() < 0.01,
+        "{}",
+        front.mean_in_system
+    );
+    assert_eq!(front.rejected, 0);
+    assert_eq!(r.clients["users"].completed, 997);
+}
+
 /// Users with a 1 s deadline → front (10 ms) → back, one worker, 400 ms per request. For 30 s
 /// users send 10/s, four times what back can serve; then 1/s, which it could serve easily.
 fn deadlines(front_deadlines: &str, back_deadlines: &str) -> Report {

@@ -37,7 +37,8 @@ impl Outcome {
     /// Number of outcomes: the length of arrays indexed by `Outcome as usize`.
     pub const COUNT: usize = 9;
 
-    /// The error kinds, in the order reports list them.
+    /// The error kinds, in the order reports list them: every outcome after `Completed`, in
+    /// declaration order, so that `ERRORS[o as usize - 1] == o`.
     pub const ERRORS: [Outcome; 8] = [
         Outcome::Rejected,
         Outcome::Unavailable,
@@ -286,6 +287,14 @@ impl<T> Slab<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_kinds_are_indexed_by_outcome_minus_one() {
+        for (k, o) in Outcome::ERRORS.iter().enumerate() {
+            assert_eq!(*o as usize - 1, k, "{o:?}");
+        }
+        assert_eq!(Outcome::ERRORS.len() + 1, Outcome::COUNT);
+    }
 
     #[test]
     fn a_reused_slot_has_a_new_generation_so_stale_events_miss_it() {

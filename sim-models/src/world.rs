@@ -186,24 +186,6 @@ struct Timer {
     request: bool,
 }
 
-/// Zone names of a scenario, sorted, and a lookup.
-fn zone_names(scenario: &Scenario) -> Vec<String> {
-    let mut zones: Vec<String> = scenario
-        .services
-        .values()
-        .flat_map(|s| s.zones.iter().cloned())
-        .chain(
-            scenario
-                .clients
-                .values()
-                .filter_map(|c| c.zone().map(String::from)),
-        )
-        .collect();
-    zones.sort();
-    zones.dedup();
-    zones
-}
-
 /// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.
 pub(crate) fn resolve_place(scenario: &Scenario, zones: &[String], name: &str) -> Option<Place> {
     if let Some(z) = zones.iter().position(|z| z == name) {
@@ -239,7 +221,7 @@ impl World {
         let bucket = scenario.time_series.bucket;
         let names: Vec<&String> = scenario.services.keys().collect();
         let index_of = |name: &str| names.iter().position(|n| *n == name).expect("checked") as u32;
-        let zones = zone_names(scenario);
+        let zones = scenario.zones();
         let zone_of = |name: &str| zones.iter().position(|z| z == name).expect("zone") as u16;
 
         // Edges, deduplicated per (caller, callee) in a deterministic order.
@@ -641,10 +623,13 @@ impl World {
         c.state = CallState::Waiting;
         let c = *c;
         let (s, i) = (c.service as usize, c.instance as usize);
-        if c.holds_worker && !self.services[s].holds_worker_while_waiting() {
-            // Async: the worker goes back to the pool while the call waits.
-            self.calls.at(id).holds_worker = false;
-            self.release_worker(c.service, c.instance, now);
+        if !self.services[s].holds_worker_while_waiting() {
+            // Async: the call waits parked, and any worker it had goes back to the pool (a call
+            // whose first step is a call never had one).
+            if c.holds_worker {
+                self.calls.at(id).holds_worker = false;
+                self.release_worker(c.service, c.instance, now);
+            }
             self.services[s].park(now, i, 1);
         }
         let from = self.endpoint(c.service, c.instance);
@@ -698,7 +683,7 @@ impl World {
             unreachable!("a call waits only at a Calls step")
         };
         self.abandon_children(id, first);
-        if !c.holds_worker && !self.services[s].holds_worker_while_waiting() {
+        if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1);
         }
         if c.wait.ok >= need || optional {
