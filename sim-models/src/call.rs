@@ -250,6 +250,13 @@ impl<T> Slab<T> {
         (e.live && e.gen == gen).then_some(&mut e.value)
     }
 
+    /// The live value at `id` if its generation is still `gen`, read-only.
+    #[inline]
+    pub fn peek(&self, id: u32, gen: u32) -> Option<&T> {
+        let e = self.entries.get(id as usize)?;
+        (e.live && e.gen == gen).then_some(&e.value)
+    }
+
     /// The generation of the value at `id`.
     #[inline]
     pub fn gen(&self, id: u32) -> u32 {
