@@ -8,8 +8,9 @@
 
 use sim_core::SimTime;
 
-/// How a request or a call ended, as its caller saw it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How a request or a call ended, as its caller saw it. In a scenario (`retry_on`, `record`,
+/// …) outcomes are written by their variant names: `Timeout`, `Unavailable`, ….
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(u8)]
 pub enum Outcome {
     /// Answered successfully.
@@ -31,15 +32,25 @@ pub enum Outcome {
     Corrupted,
     /// A call it depended on failed.
     Dependency,
+    /// The caller's circuit breaker refused it.
+    CircuitOpen,
+    /// The caller's bulkhead was full.
+    BulkheadFull,
+    /// The caller's rate limiter refused it.
+    RateLimited,
+    /// The caller's adaptive throttling refused it.
+    Throttled,
+    /// It failed, but a fallback answered instead: not an error, and not a success either.
+    Fallback,
 }
 
 impl Outcome {
     /// Number of outcomes: the length of arrays indexed by `Outcome as usize`.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 14;
 
-    /// The error kinds, in the order reports list them: every outcome after `Completed`, in
-    /// declaration order, so that `ERRORS[o as usize - 1] == o`.
-    pub const ERRORS: [Outcome; 8] = [
+    /// The error kinds, in the order reports list them: every outcome after `Completed` but
+    /// `Fallback`, in declaration order, so that `ERRORS[o as usize - 1] == o`.
+    pub const ERRORS: [Outcome; 12] = [
         Outcome::Rejected,
         Outcome::Unavailable,
         Outcome::Crashed,
@@ -48,7 +59,25 @@ impl Outcome {
         Outcome::Expired,
         Outcome::Corrupted,
         Outcome::Dependency,
+        Outcome::CircuitOpen,
+        Outcome::BulkheadFull,
+        Outcome::RateLimited,
+        Outcome::Throttled,
     ];
+
+    /// Whether it is an error (anything but `Completed` and `Fallback`).
+    #[inline]
+    pub fn is_error(self) -> bool {
+        !matches!(self, Outcome::Completed | Outcome::Fallback)
+    }
+
+    /// Whether the caller's own policies refused it before it left.
+    pub fn is_local_rejection(self) -> bool {
+        matches!(
+            self,
+            Outcome::CircuitOpen | Outcome::BulkheadFull | Outcome::RateLimited | Outcome::Throttled
+        )
+    }
 
     /// The name reports use.
     pub fn name(self) -> &'static str {
@@ -62,6 +91,11 @@ impl Outcome {
             Outcome::Expired => "expired",
             Outcome::Corrupted => "corrupted",
             Outcome::Dependency => "dependency",
+            Outcome::CircuitOpen => "circuit_open",
+            Outcome::BulkheadFull => "bulkhead_full",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::Throttled => "throttled",
+            Outcome::Fallback => "fallback",
         }
     }
 }
@@ -300,7 +334,8 @@ mod tests {
         for (k, o) in Outcome::ERRORS.iter().enumerate() {
             assert_eq!(*o as usize - 1, k, "{o:?}");
         }
-        assert_eq!(Outcome::ERRORS.len() + 1, Outcome::COUNT);
+        assert_eq!(Outcome::ERRORS.len() + 2, Outcome::COUNT, "all but completed and fallback");
+        assert_eq!(Outcome::Fallback as usize, Outcome::COUNT - 1);
     }
 
     #[test]

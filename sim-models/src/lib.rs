@@ -33,6 +33,7 @@ mod instance;
 mod load;
 mod load_balancer;
 mod network;
+pub mod policy;
 mod program;
 mod rate;
 mod rate_schedule;
