@@ -71,11 +71,22 @@ impl Outcome {
         !matches!(self, Outcome::Completed | Outcome::Fallback)
     }
 
+    /// The refusals by a caller's own policies, in report order.
+    pub const LOCAL_REJECTIONS: [Outcome; 4] = [
+        Outcome::CircuitOpen,
+        Outcome::BulkheadFull,
+        Outcome::RateLimited,
+        Outcome::Throttled,
+    ];
+
     /// Whether the caller's own policies refused it before it left.
     pub fn is_local_rejection(self) -> bool {
         matches!(
             self,
-            Outcome::CircuitOpen | Outcome::BulkheadFull | Outcome::RateLimited | Outcome::Throttled
+            Outcome::CircuitOpen
+                | Outcome::BulkheadFull
+                | Outcome::RateLimited
+                | Outcome::Throttled
         )
     }
 
@@ -127,8 +138,65 @@ pub enum Caller {
         /// Which wait of the caller this answers.
         token: u32,
     },
+    /// Attempt number `attempt` of a call through a policy stack.
+    Attempt {
+        /// The invocation's index.
+        id: u32,
+        /// Its generation.
+        gen: u32,
+        /// Which attempt (1 for the first).
+        attempt: u32,
+    },
     /// Nobody: a published message.
     Nobody,
+}
+
+/// Where a call through a policy stack is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Passing the stack's layers before an attempt.
+    Admitting,
+    /// Held by a layer (a rate limiter's reservation, a refusal that comes after a wait).
+    Held,
+    /// Waiting in a layer's queue (a bulkhead).
+    Queued,
+    /// An attempt is out.
+    InFlight,
+    /// Waiting out a backoff before the next attempt.
+    BackingOff,
+}
+
+/// A call through a policy stack: one logical call and its attempts.
+#[derive(Clone, Copy, Debug)]
+pub struct Invocation {
+    /// Who waits for the answer.
+    pub caller: Caller,
+    /// The edge.
+    pub edge: u32,
+    /// The service called.
+    pub service: u32,
+    /// The caller instance's stack (index into the world's stacks).
+    pub stack: u32,
+    /// Where the caller is.
+    pub from: crate::network::Endpoint,
+    /// When the whole call must be over (`SimTime::MAX`: never).
+    pub deadline: SimTime,
+    /// When it started.
+    pub started: SimTime,
+    /// When the current attempt started passing the layers after the retry.
+    pub attempt_started: SimTime,
+    /// Attempts begun.
+    pub attempts: u32,
+    /// The next layer to pass.
+    pub layer: u16,
+    /// Where it is.
+    pub phase: Phase,
+    /// How the previous attempt ended.
+    pub last: Option<Outcome>,
+    /// A refusal to deliver after a hold.
+    pub pending: Outcome,
+    /// Memory of decorrelated backoffs.
+    pub backoff: crate::policy::BackoffState,
 }
 
 /// Where a call is in its life.
@@ -334,7 +402,11 @@ mod tests {
         for (k, o) in Outcome::ERRORS.iter().enumerate() {
             assert_eq!(*o as usize - 1, k, "{o:?}");
         }
-        assert_eq!(Outcome::ERRORS.len() + 2, Outcome::COUNT, "all but completed and fallback");
+        assert_eq!(
+            Outcome::ERRORS.len() + 2,
+            Outcome::COUNT,
+            "all but completed and fallback"
+        );
         assert_eq!(Outcome::Fallback as usize, Outcome::COUNT - 1);
     }
 

@@ -10,6 +10,7 @@ use crate::rate::Rate;
 use crate::ron_paths::closest;
 use crate::scenario::{ClientSpec, RateChange, Scenario};
 use sim_core::SimDuration;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// How serious a [`Problem`] is.
@@ -79,6 +80,47 @@ impl Checker {
 }
 
 impl Scenario {
+    /// Every call site from one service to another declares the same policies (or none): a
+    /// caller has one client library, with one breaker and one budget, per service it calls.
+    fn check_policy_agreement(&self, c: &mut Checker) {
+        for (name, s) in &self.services {
+            let mut sites = Vec::new();
+            crate::program::call_sites(&s.steps, format!("services.{name}.steps"), &mut sites);
+            let mut first: BTreeMap<&str, (&str, &[crate::policy::PolicySpec])> = BTreeMap::new();
+            for (path, to, policies) in &sites {
+                if policies.is_empty() {
+                    continue;
+                }
+                match first.get(to.as_str()) {
+                    Some((at, seen)) if seen != policies => c.error(
+                        format!("{path}.policies"),
+                        format!(
+                            "calls from {name} to {to} already declare other policies at {at}.policies: a caller has one client library (one breaker, one budget) per service it calls, so every call site must declare the same list"
+                        ),
+                    ),
+                    Some(_) => {}
+                    None => {
+                        first.insert(to, (path, policies));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Checks one policy list at `path`.
+fn check_policies(c: &mut Checker, path: &str, specs: &[crate::policy::PolicySpec]) {
+    for (field, warning, message) in crate::policy::validate::validate(specs) {
+        let at = format!("{path}.{field}");
+        if warning {
+            c.warn(at, message);
+        } else {
+            c.error(at, message);
+        }
+    }
+}
+
+impl Scenario {
     /// Every problem found, errors and warnings, in the order of the fields.
     pub fn check(&self) -> Vec<Problem> {
         let mut c = Checker {
@@ -126,6 +168,7 @@ impl Scenario {
         for (name, client) in &self.clients {
             self.check_client(&mut c, name, client);
         }
+        self.check_policy_agreement(&mut c);
         for (name, s) in &self.services {
             let path = format!("services.{name}");
             if s.instances == 0 {
@@ -203,6 +246,7 @@ impl Scenario {
 
     fn check_client(&self, c: &mut Checker, name: &str, client: &ClientSpec) {
         let path = format!("clients.{name}");
+        check_policies(c, &format!("{path}.policies"), client.policies());
         if client.timeout() == Some(SimDuration::ZERO) {
             c.error(
                 format!("{path}.timeout"),
@@ -529,9 +573,15 @@ impl Scenario {
                         c.error(format!("{p}.{}", e.field), e.message);
                     }
                 }
-                Step::Call { to, timeout, .. } => {
+                Step::Call {
+                    to,
+                    timeout,
+                    policies,
+                    ..
+                } => {
                     self.check_target(c, &format!("{p}.to"), to);
                     check_timeout(c, timeout, format!("{p}.timeout"));
+                    check_policies(c, &format!("{p}.policies"), policies);
                 }
                 Step::FanOut { calls, wait, .. } => {
                     if calls.is_empty() || calls.len() > 64 {
@@ -543,6 +593,7 @@ impl Scenario {
                     for (k, call) in calls.iter().enumerate() {
                         self.check_target(c, &format!("{p}.calls.{k}.to"), &call.to);
                         check_timeout(c, &call.timeout, format!("{p}.calls.{k}.timeout"));
+                        check_policies(c, &format!("{p}.calls.{k}.policies"), &call.policies);
                     }
                     if let Wait::Quorum(k) = wait {
                         if *k == 0 || *k as usize > calls.len() {

@@ -20,6 +20,13 @@ pub struct EdgeStats {
     pub late: u64,
     /// Published messages lost or swallowed before anyone handled them.
     pub lost: u64,
+    /// Retries sent (attempts after the first of their call).
+    pub retries: u64,
+    /// Retries a budget refused.
+    pub budget_exhausted: u64,
+    /// Attempts the caller's own policies refused, by reason, indexed like
+    /// `Outcome::LOCAL_REJECTIONS` (circuit open, bulkhead full, rate limited, throttled).
+    pub local_rejections: [u64; 4],
 }
 
 /// One caller → callee edge.
@@ -37,6 +44,8 @@ pub struct Edge {
     pub sent_total: u64,
     /// Attempts resolved over the whole run (an outcome, abandoned, or a lost publish).
     pub resolved_total: u64,
+    /// Whether calls along it go through a policy stack.
+    pub policies: bool,
 }
 
 impl Edge {
@@ -48,6 +57,7 @@ impl Edge {
             stats: EdgeStats::default(),
             sent_total: 0,
             resolved_total: 0,
+            policies: false,
         }
     }
 
@@ -64,17 +74,39 @@ impl Edge {
         self.sent_total += 1;
     }
 
-    /// An attempt ended with `outcome`.
+    /// A call ended with `outcome` as its caller saw it. Without policies a call is one
+    /// attempt, which this resolves too; with them, attempts resolve on their own.
     #[inline]
     pub(crate) fn resolved(&mut self, outcome: Outcome) {
         self.stats.outcomes[outcome as usize] += 1;
-        self.resolved_total += 1;
+        if !self.policies {
+            self.resolved_total += 1;
+        }
     }
 
-    /// Attempts abandoned by their caller.
+    /// Calls abandoned by their caller.
     pub(crate) fn abandoned(&mut self, n: u64) {
         self.stats.abandoned += n;
-        self.resolved_total += n;
+        if !self.policies {
+            self.resolved_total += n;
+        }
+    }
+
+    /// A call through a policy stack starts (its attempts are counted apart).
+    pub(crate) fn requested(&mut self) {
+        self.stats.requests += 1;
+    }
+
+    /// An attempt of a call through a policy stack leaves.
+    pub(crate) fn attempted(&mut self, retry: bool) {
+        self.stats.attempts += 1;
+        self.stats.retries += retry as u64;
+        self.sent_total += 1;
+    }
+
+    /// An attempt of a call through a policy stack is answered, times out or is given up.
+    pub(crate) fn attempt_resolved(&mut self) {
+        self.resolved_total += 1;
     }
 
     /// A published message was lost.

@@ -44,7 +44,9 @@ mod scenario;
 mod service;
 mod world;
 
-pub use call::{Call, CallId, CallState, Caller, Outcome, OutcomeCounts, Request, Slab, Wait};
+pub use call::{
+    Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Phase, Request, Slab, Wait,
+};
 pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
@@ -59,13 +61,15 @@ pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
 pub use report::{
-    ClientReport, EdgeReport, InstanceReport, LatencyReport, NetworkReport, Report, ServiceReport,
-    StopSummary, TotalsReport, WaitReport,
+    ClientReport, EdgeReport, InstanceReport, LatencyReport, NetworkReport, PolicyLevelReport,
+    Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
-pub use run::{run, run_limits, simulation, verify, RunResult};
+pub use run::{
+    run, run_limits, run_with_policies, simulation, simulation_with_policies, verify, RunResult,
+};
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
     ServiceSpec, TimeSeriesSpec,
 };
 pub use service::{Admission, Service, ServiceSeries, ServiceStats};
-pub use world::{Event, Totals, World};
+pub use world::{Event, PolicyLevel, Totals, World};

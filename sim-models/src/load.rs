@@ -236,7 +236,8 @@ pub fn load_scenario_str(
 /// Deserialises; on failure returns the error's span as `(start, end)` 1-based line/column pairs,
 /// the field path and the message.
 fn parse(text: &str) -> Result<Scenario, ParseFailure> {
-    let options = ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES);
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES);
     let located = |e: ron::error::SpannedError, path: String| ParseFailure {
         start: (e.span.start.line, e.span.start.col),
         end: (e.span.end.line, e.span.end.col),

@@ -5,6 +5,7 @@
 //! branches. They compile into a flat [`Op`] list — branches become jumps — so that a call in
 //! progress is just a program counter into it, and running a step is an index and a match.
 
+use crate::policy::PolicySpec;
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
 
@@ -25,6 +26,11 @@ pub enum Step {
         /// A failure of this call does not fail the request.
         #[serde(default)]
         optional: bool,
+        /// Resilience policies on this call, outermost first (see `policy`). Calls from one
+        /// service to another share one client library: every call site of the pair must
+        /// declare the same list (or none).
+        #[serde(default)]
+        policies: Vec<PolicySpec>,
     },
     /// Parallel calls, all sent at once; the step ends when `wait` is satisfied or can no
     /// longer be. Calls still outstanding then are abandoned (their work is wasted).
@@ -57,6 +63,9 @@ pub struct CallSpec {
     /// How long to wait for its answer.
     #[serde(default)]
     pub timeout: Option<SimDuration>,
+    /// Resilience policies on this call, outermost first.
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
 }
 
 /// How many answers a fan-out waits for.
@@ -102,6 +111,10 @@ pub(crate) enum Op {
     Jump(u16),
 }
 
+/// Resolves a called service's name (and the call's policies) to the service's index and the
+/// edge's index.
+pub(crate) type Resolve<'a> = dyn FnMut(&str, &[PolicySpec]) -> (u32, u32) + 'a;
+
 /// A call target of a compiled program.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Target {
@@ -123,13 +136,13 @@ pub(crate) struct Program {
 impl Program {
     /// Compiles checked `steps`. `resolve` gives a called service's index and the index of the
     /// edge from this service to it.
-    pub(crate) fn compile(steps: &[Step], resolve: &mut dyn FnMut(&str) -> (u32, u32)) -> Program {
+    pub(crate) fn compile(steps: &[Step], resolve: &mut Resolve) -> Program {
         let mut p = Program::default();
         p.emit(steps, resolve);
         p
     }
 
-    fn emit(&mut self, steps: &[Step], resolve: &mut dyn FnMut(&str) -> (u32, u32)) {
+    fn emit(&mut self, steps: &[Step], resolve: &mut Resolve) {
         for step in steps {
             match step {
                 Step::Work(d) => {
@@ -140,9 +153,10 @@ impl Program {
                     to,
                     timeout,
                     optional,
+                    policies,
                 } => {
                     let first = self.calls.len() as u32;
-                    let (service, edge) = resolve(to);
+                    let (service, edge) = resolve(to, policies);
                     self.calls.push(Target {
                         service,
                         edge,
@@ -162,7 +176,7 @@ impl Program {
                 } => {
                     let first = self.calls.len() as u32;
                     for c in calls {
-                        let (service, edge) = resolve(&c.to);
+                        let (service, edge) = resolve(&c.to, &c.policies);
                         self.calls.push(Target {
                             service,
                             edge,
@@ -183,7 +197,7 @@ impl Program {
                     });
                 }
                 Step::Publish { to } => {
-                    let (service, edge) = resolve(to);
+                    let (service, edge) = resolve(to, &[]);
                     self.ops.push(Op::Publish { service, edge });
                 }
                 Step::Branch(paths) => {
@@ -245,6 +259,31 @@ pub(crate) fn targets<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, 
     }
 }
 
+/// Every synchronous call site in `steps` (branches included): its path, target and policies.
+pub(crate) fn call_sites<'a>(
+    steps: &'a [Step],
+    path: String,
+    out: &mut Vec<(String, &'a String, &'a [PolicySpec])>,
+) {
+    for (i, step) in steps.iter().enumerate() {
+        let p = format!("{path}.{i}");
+        match step {
+            Step::Call { to, policies, .. } => out.push((p, to, policies)),
+            Step::FanOut { calls, .. } => {
+                for (k, c) in calls.iter().enumerate() {
+                    out.push((format!("{p}.calls.{k}"), &c.to, &c.policies));
+                }
+            }
+            Step::Branch(paths) => {
+                for (k, b) in paths.iter().enumerate() {
+                    call_sites(&b.steps, format!("{p}.{k}.steps"), out);
+                }
+            }
+            Step::Work(_) | Step::Publish { .. } => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +305,7 @@ mod tests {
                         to: "a".into(),
                         timeout: None,
                         optional: false,
+                        policies: Vec::new(),
                     }],
                 },
                 BranchSpec {
@@ -275,7 +315,7 @@ mod tests {
             ]),
             Step::Publish { to: "b".into() },
         ];
-        let mut resolve = |name: &str| (if name == "a" { 1 } else { 2 }, 7);
+        let mut resolve = |name: &str, _: &[PolicySpec]| (if name == "a" { 1 } else { 2 }, 7);
         let p = Program::compile(&steps, &mut resolve);
         // 0 work, 1 branch, 2 call a, 3 jump, 4 work, 5 work, 6 jump, 7 publish
         assert_eq!(p.ops.len(), 8);

@@ -55,15 +55,39 @@ pub struct EdgeReport {
     pub attempts: u64,
     /// Attempts per original request.
     pub amplification: f64,
-    /// Attempts answered successfully while the caller waited.
+    /// Calls answered successfully while the caller waited (with policies: in the end, after
+    /// any retries).
     pub completed: u64,
-    /// Failed attempts by kind, as the caller saw them.
+    /// Failed calls by kind, as the caller saw them.
     pub errors: BTreeMap<String, u64>,
     /// Attempts the caller stopped waiting for (a fan-out had enough, a sibling failed, the
     /// caller crashed).
     pub abandoned: u64,
     /// Answers that came after the caller stopped waiting.
     pub late: u64,
+    /// Calls a fallback answered (counted apart from `completed` and from `errors`).
+    pub fallbacks: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// Attempts the caller's own policies refused, by reason (`circuit_open`,
+    /// `bulkhead_full`, `rate_limited`, `throttled`), and retries a budget refused
+    /// (`budget_exhausted`).
+    pub rejections: BTreeMap<String, u64>,
+    /// Each policy layer's level (breaker state 0/1/2, budget tokens, calls in a bulkhead,
+    /// permissions left), summed over the caller's instances: time-weighted mean over the
+    /// measurement window, and at the end.
+    pub policies: Vec<PolicyLevelReport>,
+}
+
+/// One policy layer's level on one edge.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyLevelReport {
+    /// The layer.
+    pub layer: String,
+    /// Time-weighted mean over the measurement window.
+    pub mean: f64,
+    /// At the end of the run.
+    pub end: f64,
 }
 
 /// What the network did over the whole run.
@@ -327,7 +351,8 @@ impl World {
             edges: self
                 .edges
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
                     let st = &e.stats;
                     EdgeReport {
                         from: e.from.clone(),
@@ -343,6 +368,23 @@ impl World {
                         errors: by_kind(|o| st.outcomes[o as usize]),
                         abandoned: st.abandoned,
                         late: st.late,
+                        fallbacks: st.outcomes[Outcome::Fallback as usize],
+                        retries: st.retries,
+                        rejections: Outcome::LOCAL_REJECTIONS
+                            .iter()
+                            .zip(st.local_rejections)
+                            .map(|(o, n)| (o.name().to_string(), n))
+                            .chain([("budget_exhausted".to_string(), st.budget_exhausted)])
+                            .collect(),
+                        policies: self.policy_levels[i]
+                            .iter()
+                            .filter(|p| p.reported)
+                            .map(|p| PolicyLevelReport {
+                                layer: p.layer.clone(),
+                                mean: p.gauge.mean(end) / 1000.0,
+                                end: p.level,
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),

@@ -1,6 +1,7 @@
 //! Running a scenario: the library entry points the CLI, sweeps, the GUI and tests all use.
 
 use crate::check::Problems;
+use crate::policy::PolicyRegistry;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::world::World;
@@ -22,8 +23,17 @@ pub fn run_limits(scenario: &Scenario) -> RunLimits {
 /// A ready-to-step simulation of `scenario` with `seed`: for viewers that advance a run
 /// piece by piece. [`run`] is the one-call form.
 pub fn simulation(scenario: &Scenario, seed: u64) -> Result<Simulation<World>, Problems> {
+    simulation_with_policies(scenario, seed, &PolicyRegistry::new())
+}
+
+/// [`simulation`] with user-defined policies from `registry`.
+pub fn simulation_with_policies(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+) -> Result<Simulation<World>, Problems> {
     Ok(Simulation::new(
-        World::new(scenario, seed)?,
+        World::with_policies(scenario, seed, registry)?,
         run_limits(scenario),
     ))
 }
@@ -63,7 +73,17 @@ impl RunResult {
 /// assert!((server.utilization - 0.5).abs() < 0.1);
 /// ```
 pub fn run(scenario: &Scenario, seed: u64) -> Result<RunResult, Problems> {
-    let mut sim = simulation(scenario, seed)?;
+    run_with_policies(scenario, seed, &PolicyRegistry::new())
+}
+
+/// [`run`] with user-defined policies: `Custom(name: …)` layers in the scenario are built by
+/// the factories registered in `registry` (see `examples/custom_policy.rs`).
+pub fn run_with_policies(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+) -> Result<RunResult, Problems> {
+    let mut sim = simulation_with_policies(scenario, seed, registry)?;
     let stop = sim.run();
     let end = sim.now();
     let events = sim.events();

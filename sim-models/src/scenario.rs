@@ -159,6 +159,9 @@ pub enum ClientSpec {
         /// The zone the client sends from (default: the first zone, or none).
         #[serde(default)]
         zone: Option<String>,
+        /// Resilience policies on the client's calls, outermost first (see `policy`).
+        #[serde(default)]
+        policies: Vec<crate::policy::PolicySpec>,
     },
     /// Closed loop: `users` each send a request, wait for its answer, think, and repeat.
     Closed {
@@ -175,6 +178,9 @@ pub enum ClientSpec {
         /// The zone the users send from.
         #[serde(default)]
         zone: Option<String>,
+        /// Resilience policies on the client's calls, outermost first (see `policy`).
+        #[serde(default)]
+        policies: Vec<crate::policy::PolicySpec>,
     },
 }
 
@@ -190,6 +196,13 @@ impl ClientSpec {
     pub fn timeout(&self) -> Option<SimDuration> {
         match self {
             ClientSpec::Open { timeout, .. } | ClientSpec::Closed { timeout, .. } => *timeout,
+        }
+    }
+
+    /// Its resilience policies, outermost first.
+    pub fn policies(&self) -> &[crate::policy::PolicySpec] {
+        match self {
+            ClientSpec::Open { policies, .. } | ClientSpec::Closed { policies, .. } => policies,
         }
     }
 

@@ -21,18 +21,23 @@
 //! or how it ends; network faults change what the network does to messages. Pauses need no
 //! events: instances compute completion times around them.
 
-use crate::call::{Call, CallId, CallState, Caller, Outcome, OutcomeCounts, Request, Slab, Wait};
+use crate::call::{
+    Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Request, Slab, Wait,
+};
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
 use crate::network::{Delivery, Endpoint, Network, Place, NO_ZONE};
+use crate::policy::{PolicyRegistry, PolicySpec, Stack, StackSpec};
 use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
-use sim_core::{Context, Model, RngFactory, SimDuration, SimTime, StopReason};
+use sim_core::{Context, LevelSeries, Model, RngFactory, SimDuration, SimRng, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
+
+mod invocation;
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,6 +113,37 @@ pub enum Event {
         /// Fault index.
         fault: u32,
     },
+    /// A call through a policy stack makes its next attempt after a backoff.
+    Retry {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call held by a policy layer goes on (or is refused, if a refusal is pending).
+    Resume {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
+    /// Attempt `attempt` of a call through a policy stack times out (or, if it still waits
+    /// in a layer's queue, its wait runs out).
+    AttemptTimeout {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt.
+        attempt: u32,
+    },
+    /// The deadline of a whole call through a policy stack.
+    CallDeadline {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
 }
 
 /// Requests by how they ended, over the whole run (never reset by the warm-up): what the
@@ -144,6 +180,19 @@ pub struct World {
     pub zones: Vec<String>,
     requests: Slab<Request>,
     calls: Slab<Call>,
+    /// Calls through policy stacks.
+    invocations: Slab<Invocation>,
+    /// Policy stacks: one per caller instance of every edge that has policies.
+    stacks: Vec<Stack>,
+    /// Each stack's random stream (jitter, throttling draws).
+    stack_rngs: Vec<SimRng>,
+    /// Index of the first stack of each edge (`u32::MAX`: no policies).
+    edge_stacks: Vec<u32>,
+    /// Each edge's policy layers over time (the sum over caller instances); empty for an
+    /// edge without policies.
+    pub policy_levels: Vec<Vec<PolicyLevel>>,
+    /// Invocations whose admission goes on before the current event ends.
+    resume: VecDeque<(u32, u32)>,
     /// Calls to continue before the current event ends, with their generations.
     ready: VecDeque<(CallId, u32)>,
     /// Each client's zone.
@@ -162,6 +211,22 @@ pub struct World {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
+}
+
+/// One policy layer's level over time on one edge, summed over the caller instances: breaker
+/// state (0 closed, 1 half-open, 2 open), budget tokens, calls in a bulkhead, permissions left.
+#[derive(Clone, Debug)]
+pub struct PolicyLevel {
+    /// The layer's name.
+    pub layer: String,
+    /// The sum now.
+    pub level: f64,
+    /// The sum over time, in thousandths.
+    pub series: LevelSeries,
+    /// The sum's time-weighted mean over the measurement window, in thousandths.
+    pub gauge: sim_core::Gauge,
+    /// Whether the layer reports a level at all (a fallback does not).
+    pub reported: bool,
 }
 
 /// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
@@ -209,6 +274,16 @@ impl World {
     /// Builds the system of `scenario` with random streams derived from `seed`. Fails with the
     /// scenario's errors if [`Scenario::check`] finds any.
     pub fn new(scenario: &Scenario, seed: u64) -> Result<World, Problems> {
+        World::with_policies(scenario, seed, &PolicyRegistry::new())
+    }
+
+    /// [`World::new`] with user-defined policies: `Custom(name: …)` layers are built from
+    /// `registry`.
+    pub fn with_policies(
+        scenario: &Scenario,
+        seed: u64,
+        registry: &PolicyRegistry,
+    ) -> Result<World, Problems> {
         let errors: Vec<_> = scenario
             .check()
             .into_iter()
@@ -240,15 +315,32 @@ impl World {
             .iter()
             .map(|(name, c)| edge(name, true, index_of(c.target())))
             .collect();
+        // The policies of each edge, by the first call site that declares them (the check
+        // makes sure the others agree), with where they were written.
+        let mut edge_policies: BTreeMap<u32, (Vec<PolicySpec>, String)> = BTreeMap::new();
+        for ((name, c), &e) in scenario.clients.iter().zip(&client_edges) {
+            if !c.policies().is_empty() {
+                edge_policies.insert(
+                    e,
+                    (c.policies().to_vec(), format!("clients.{name}.policies")),
+                );
+            }
+        }
         let mut services: Vec<Service> = Vec::with_capacity(scenario.services.len());
         for (name, s) in &scenario.services {
             let program = if s.steps.is_empty() {
                 let work = s.service_time.clone().expect("checked");
-                Program::compile(&[crate::program::Step::Work(work)], &mut |_| (0, 0))
+                Program::compile(&[crate::program::Step::Work(work)], &mut |_, _| (0, 0))
             } else {
-                Program::compile(&s.steps, &mut |to: &str| {
+                Program::compile(&s.steps, &mut |to: &str, policies: &[PolicySpec]| {
                     let t = index_of(to);
-                    (t, edge(name, false, t))
+                    let e = edge(name, false, t);
+                    if !policies.is_empty() {
+                        edge_policies.entry(e).or_insert_with(|| {
+                            (policies.to_vec(), format!("services.{name}.steps"))
+                        });
+                    }
+                    (t, e)
                 })
             };
             let mut cum = 0.0;
@@ -338,13 +430,74 @@ impl World {
             network_faults,
             rngs.stream("network"),
         );
+        // Policy stacks: one per caller instance of each edge with policies.
+        let mut stacks = Vec::new();
+        let mut stack_rngs = Vec::new();
+        let mut edge_stacks = vec![u32::MAX; edges.len()];
+        let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
+        let mut problems = Vec::new();
+        for (&e, (specs, path)) in &edge_policies {
+            let spec = StackSpec::new(specs);
+            let ed = &mut edges[e as usize];
+            ed.policies = true;
+            let to = &services[ed.to as usize].name;
+            let callers = if ed.from_client {
+                1
+            } else {
+                services[index_of(&ed.from) as usize].instances.len()
+            };
+            edge_stacks[e as usize] = stacks.len() as u32;
+            for i in 0..callers {
+                match spec.build(registry) {
+                    Ok(stack) => stacks.push(stack),
+                    Err(message) => {
+                        problems.push(crate::check::Problem {
+                            severity: Severity::Error,
+                            path: path.clone(),
+                            message,
+                        });
+                        break;
+                    }
+                }
+                stack_rngs.push(rngs.stream(&format!("policy/{}/{to}/{i}", ed.from)));
+            }
+            if let Some(stack) = stacks.last() {
+                let levels = stack
+                    .layers
+                    .iter()
+                    .map(|l| PolicyLevel {
+                        layer: l.name().to_string(),
+                        level: 0.0,
+                        series: LevelSeries::new(bucket),
+                        gauge: sim_core::Gauge::new(),
+                        reported: false,
+                    })
+                    .collect();
+                policy_levels[e as usize] = levels;
+            }
+            // A timeout outside the retry bounds the whole call, like the call's own timeout.
+            if let Some(t) = spec.call_timeout {
+                if let Some(c) = client_edges.iter().position(|&x| x == e) {
+                    let cur = &mut client_timeouts[c];
+                    *cur = Some(cur.map_or(t, |x| x.min(t)));
+                }
+                for s in services.iter_mut() {
+                    for target in s.program.calls.iter_mut().filter(|x| x.edge == e) {
+                        target.timeout = Some(target.timeout.map_or(t, |x| x.min(t)));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
         let mut timer_base = Vec::new();
         let mut queues = scenario.clients.len();
         for s in &services {
             timer_base.push(queues as u32);
             queues += s.program.calls.len();
         }
-        Ok(World {
+        let mut world = World {
             timers: vec![TimerQueue::default(); queues],
             timer_base,
             services,
@@ -355,6 +508,12 @@ impl World {
             zones,
             requests: Slab::default(),
             calls: Slab::default(),
+            invocations: Slab::default(),
+            stacks,
+            stack_rngs,
+            edge_stacks,
+            policy_levels,
+            resume: VecDeque::new(),
             ready: VecDeque::new(),
             client_zones,
             client_timeouts,
@@ -363,7 +522,9 @@ impl World {
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
             totals: Totals::default(),
-        })
+        };
+        world.start_levels();
+        Ok(world)
     }
 
     /// Requests in flight now: sent by a client and not yet answered or given up on.
@@ -462,6 +623,9 @@ impl World {
         deadline: SimTime,
         ctx: &mut Context<Event>,
     ) {
+        if self.edges[edge as usize].policies {
+            return self.invoke(caller, from, service, edge, deadline, ctx);
+        }
         self.edges[edge as usize].sent();
         let Some(instance) = self.services[service as usize].pick() else {
             // No instance up: the client library fails the call at once.
@@ -787,6 +951,7 @@ impl World {
                 .get(p, gen)
                 .map(|p| (p.service, p.instance))
                 .map(|(s, i)| self.endpoint(s, i)),
+            Caller::Attempt { id, gen, .. } => self.invocations.peek(id, gen).map(|v| v.from),
             Caller::Nobody => unreachable!(),
         };
         let Some(to) = to else {
@@ -845,6 +1010,9 @@ impl World {
                 slot,
                 token,
             } => self.child_answered(id, gen, slot, token, edge, service, outcome, now),
+            Caller::Attempt { id, gen, attempt } => {
+                self.attempt_answered(id, gen, attempt, outcome, ctx)
+            }
             Caller::Nobody => {
                 self.resolve(edge, service, outcome, now);
                 true
@@ -858,8 +1026,12 @@ impl World {
     /// Records how an attempt along `edge` to `service` ended.
     #[inline]
     fn resolve(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
-        self.edges[edge as usize].resolved(outcome);
-        self.services[service as usize].count_outcome(now, outcome);
+        let e = &mut self.edges[edge as usize];
+        e.resolved(outcome);
+        if !e.policies {
+            // With policies the service counts each attempt instead (`attempt_resolved`).
+            self.services[service as usize].count_outcome(now, outcome);
+        }
     }
 
     /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the
@@ -884,7 +1056,7 @@ impl World {
             return false;
         }
         p.wait.outstanding &= !bit;
-        if outcome == Outcome::Completed {
+        if !outcome.is_error() {
             p.wait.ok += 1;
         } else {
             p.wait.failed += 1;
@@ -915,7 +1087,7 @@ impl World {
             c.stats.latency.record(latency);
             c.series.completed.add(now, 1);
             c.series.latency_sum.add(now, latency as u128);
-        } else {
+        } else if outcome.is_error() {
             c.series.errors.add(now, 1);
         }
         c.stats.outcomes[outcome as usize] += 1;
@@ -979,9 +1151,9 @@ impl World {
         if t.request {
             return self.requests.peek(t.id, t.gen).is_some();
         }
-        self.calls.peek(t.id, t.gen).is_some_and(|c| {
-            c.wait.token == t.token && c.wait.outstanding & (1u64 << t.slot) != 0
-        })
+        self.calls
+            .peek(t.id, t.gen)
+            .is_some_and(|c| c.wait.token == t.token && c.wait.outstanding & (1u64 << t.slot) != 0)
     }
 
     /// A queued call `id` has been given a worker.
@@ -998,6 +1170,9 @@ impl World {
     /// Continues the calls made ready during the current event.
     #[inline]
     fn drain(&mut self, ctx: &mut Context<Event>) {
+        while let Some((inv, gen)) = self.resume.pop_front() {
+            self.admit_from(inv, gen, ctx);
+        }
         while let Some((id, gen)) = self.ready.pop_front() {
             let Some(c) = self.calls.get(id, gen) else {
                 continue; // it ended meanwhile (a crash)
@@ -1117,6 +1292,11 @@ impl World {
         for s in &mut self.services {
             s.finish_series(end);
         }
+        for levels in &mut self.policy_levels {
+            for l in levels {
+                l.series.finish(end);
+            }
+        }
     }
 
     /// Checks that every request and every call attempt is accounted for exactly once: sent
@@ -1131,7 +1311,21 @@ impl World {
                 self.in_flight()
             ));
         }
-        for e in &self.edges {
+        for (i, e) in self.edges.iter().enumerate() {
+            if e.policies {
+                // Attempts out are exactly those whose invocation waits for them.
+                let waiting = self
+                    .invocations
+                    .iter()
+                    .filter(|(_, v)| v.edge == i as u32 && v.phase == crate::call::Phase::InFlight)
+                    .count() as u64;
+                if e.sent_total - e.resolved_total.min(e.sent_total) != waiting {
+                    return Err(format!(
+                        "edge {} -> {}: {} attempts sent, {} resolved, but {waiting} attempts are awaited",
+                        e.from, self.services[e.to as usize].name, e.sent_total, e.resolved_total
+                    ));
+                }
+            }
             if e.resolved_total > e.sent_total {
                 return Err(format!(
                     "edge {} -> {}: {} attempts resolved but only {} sent",
@@ -1276,6 +1470,12 @@ impl Model for World {
                     }
                 }
             }
+            Event::Retry { inv, gen } => self.retry_due(inv, gen, ctx),
+            Event::Resume { inv, gen } => self.resume_due(inv, gen, ctx),
+            Event::AttemptTimeout { inv, gen, attempt } => {
+                self.attempt_timeout(inv, gen, attempt, ctx)
+            }
+            Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
             Event::WarmupEnd => {
                 let now = ctx.now();
                 self.measured_from = now;
@@ -1287,6 +1487,11 @@ impl Model for World {
                 }
                 for e in &mut self.edges {
                     e.stats = Default::default();
+                }
+                for levels in &mut self.policy_levels {
+                    for l in levels {
+                        l.gauge.reset(now);
+                    }
                 }
             }
         }

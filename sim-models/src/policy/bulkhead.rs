@@ -204,8 +204,14 @@ mod tests {
             queued: false,
         };
         assert_eq!(b.admit(SimTime::ZERO, &at(0), &mut rng), Verdict::Pass);
-        assert!(matches!(b.admit(SimTime::ZERO, &at(0), &mut rng), Verdict::Queue { .. }));
-        assert!(matches!(b.admit(SimTime::ZERO, &at(1), &mut rng), Verdict::Queue { .. }));
+        assert!(matches!(
+            b.admit(SimTime::ZERO, &at(0), &mut rng),
+            Verdict::Queue { .. }
+        ));
+        assert!(matches!(
+            b.admit(SimTime::ZERO, &at(1), &mut rng),
+            Verdict::Queue { .. }
+        ));
         // The queue is full: a second thread starts for this one.
         assert_eq!(b.admit(SimTime::ZERO, &at(2), &mut rng), Verdict::Pass);
         assert_eq!(

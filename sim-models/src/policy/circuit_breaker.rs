@@ -283,7 +283,11 @@ impl Window {
                 return;
             }
             let n = buckets.len() as u64;
-            let from = if sec - *second >= n { sec + 1 - n } else { *second + 1 };
+            let from = if sec - *second >= n {
+                sec + 1 - n
+            } else {
+                *second + 1
+            };
             for s in from..=sec {
                 let b = &mut buckets[(s % n) as usize];
                 if b.0 != s {
@@ -389,7 +393,9 @@ impl Resilience4jBreaker {
             self.half_open(at);
         }
         let max = self.spec.max_wait_in_half_open;
-        if self.state == BreakerState::HalfOpen && max > SimDuration::ZERO && now >= self.since + max
+        if self.state == BreakerState::HalfOpen
+            && max > SimDuration::ZERO
+            && now >= self.since + max
         {
             let at = self.since + max;
             match self.spec.after_half_open_wait {
@@ -496,10 +502,7 @@ impl PollyBreaker {
     }
 
     fn update_window(&mut self, now: SimTime) {
-        let start_new = self
-            .windows
-            .back()
-            .is_none_or(|w| now - w.0 >= self.width);
+        let start_new = self.windows.back().is_none_or(|w| now - w.0 >= self.width);
         if start_new {
             self.windows.push_back((now, 0, 0));
         }
@@ -614,7 +617,11 @@ mod tests {
         // Window of 10, threshold 50%: 4 failures of 10 stay closed, the 5th trips (≥).
         let mut b = r4j(BreakerWindow::Count(10), 10);
         for i in 0..10 {
-            let o = if i < 4 { Outcome::Timeout } else { Outcome::Completed };
+            let o = if i < 4 {
+                Outcome::Timeout
+            } else {
+                Outcome::Completed
+            };
             b.record(t(i), &ended(o, 1));
         }
         assert_eq!(b.state(t(10)), BreakerState::Closed);
@@ -634,7 +641,11 @@ mod tests {
         for i in 0..19 {
             b.record(t(i), &ended(Outcome::Rejected, 1));
         }
-        assert_eq!(b.state(t(19)), BreakerState::Closed, "19 failures < 20 calls");
+        assert_eq!(
+            b.state(t(19)),
+            BreakerState::Closed,
+            "19 failures < 20 calls"
+        );
         b.record(t(20), &ended(Outcome::Rejected, 1));
         assert_eq!(b.state(t(20)), BreakerState::Open);
     }
@@ -709,7 +720,11 @@ mod tests {
         assert_eq!(b.state(t(2050)), BreakerState::Closed, "2 calls in window");
         b.record(t(2060), &ended(Outcome::Timeout, 1));
         b.record(t(2070), &ended(Outcome::Timeout, 1));
-        assert_eq!(b.state(t(2070)), BreakerState::Open, "4 calls in seconds 1-2");
+        assert_eq!(
+            b.state(t(2070)),
+            BreakerState::Open,
+            "4 calls in seconds 1-2"
+        );
     }
 
     #[test]
@@ -738,7 +753,11 @@ mod tests {
         b.record(t(0), &ended(Outcome::Completed, 1));
         b.record(t(1), &ended(Outcome::Timeout, 1));
         b.record(t(2), &ended(Outcome::Completed, 1));
-        assert_eq!(b.state(), BreakerState::Closed, "3 calls < minimum throughput");
+        assert_eq!(
+            b.state(),
+            BreakerState::Closed,
+            "3 calls < minimum throughput"
+        );
         b.record(t(3), &ended(Outcome::Timeout, 1)); // 2 of 4 = 0.5 ≥ 0.5
         assert_eq!(b.state(), BreakerState::Open);
         assert!(!passes(&mut b, t(1002)));

@@ -96,8 +96,14 @@ mod tests {
         });
         assert_eq!(f.answer(SimTime(0), Outcome::Timeout), Outcome::Timeout);
         assert_eq!(f.answer(SimTime(1), Outcome::Completed), Outcome::Completed);
-        assert_eq!(f.answer(SimTime(500_000_000), Outcome::Timeout), Outcome::Fallback);
-        assert_eq!(f.answer(SimTime(2_000_000_000), Outcome::Timeout), Outcome::Timeout);
+        assert_eq!(
+            f.answer(SimTime(500_000_000), Outcome::Timeout),
+            Outcome::Fallback
+        );
+        assert_eq!(
+            f.answer(SimTime(2_000_000_000), Outcome::Timeout),
+            Outcome::Timeout
+        );
     }
 
     #[test]
@@ -106,7 +112,10 @@ mod tests {
             kind: FallbackKind::Static,
             on: Some(vec![Outcome::CircuitOpen]),
         });
-        assert_eq!(f.answer(SimTime(0), Outcome::CircuitOpen), Outcome::Fallback);
+        assert_eq!(
+            f.answer(SimTime(0), Outcome::CircuitOpen),
+            Outcome::Fallback
+        );
         assert_eq!(f.answer(SimTime(0), Outcome::Timeout), Outcome::Timeout);
     }
 }

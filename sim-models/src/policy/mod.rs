@@ -21,6 +21,7 @@ pub mod registry;
 pub mod retry;
 pub mod retry_budget;
 pub mod sliding_count;
+pub mod validate;
 
 use crate::call::Outcome;
 use serde::{Deserialize, Serialize};
@@ -370,6 +371,8 @@ pub struct Stack {
     pub attempt_timeout: Option<SimDuration>,
     /// Calls queued in each layer (`Verdict::Queue`), with their generations.
     pub queues: Vec<std::collections::VecDeque<(u32, u32)>>,
+    /// Each layer's level as last reported.
+    pub levels: Vec<f64>,
 }
 
 /// A stack's shape, compiled once per edge from the scenario.
@@ -384,9 +387,7 @@ pub struct StackSpec {
 impl StackSpec {
     /// The stack of `specs` (a checked list).
     pub fn new(specs: &[PolicySpec]) -> StackSpec {
-        let retry = specs
-            .iter()
-            .position(|s| matches!(s, PolicySpec::Retry(_)));
+        let retry = specs.iter().position(|s| matches!(s, PolicySpec::Retry(_)));
         let call_timeout = specs
             .iter()
             .enumerate()
@@ -429,6 +430,7 @@ impl StackSpec {
             retry: retry.unwrap_or(n),
             attempt_timeout,
             queues: vec![Default::default(); n],
+            levels: vec![0.0; n],
             layers,
         })
     }

@@ -57,7 +57,9 @@ impl RateLimiter {
         let cycle = now.0 / period;
         if cycle > self.cycle {
             let limit = self.spec.limit_for_period as i64;
-            let gained = (cycle - self.cycle).saturating_mul(limit as u64).min(i64::MAX as u64);
+            let gained = (cycle - self.cycle)
+                .saturating_mul(limit as u64)
+                .min(i64::MAX as u64);
             self.permissions = self.permissions.saturating_add(gained as i64).min(limit);
             self.cycle = cycle;
         }

@@ -458,7 +458,10 @@ mod tests {
         assert_eq!(seq(&b(Jitter::Full), &[0.5; 3]), [5.0, 10.0, 20.0]);
         assert_eq!(seq(&b(Jitter::Equal), &[0.5; 3]), [7.5, 15.0, 30.0]);
         // Decorrelated: U(base, 3·prev), prev starting at base; capped.
-        assert_eq!(seq(&b(Jitter::Decorrelated), &[1.0, 1.0, 0.0]), [15.0, 45.0, 5.0]);
+        assert_eq!(
+            seq(&b(Jitter::Decorrelated), &[1.0, 1.0, 0.0]),
+            [15.0, 45.0, 5.0]
+        );
         assert!(seq(&b(Jitter::Decorrelated), &[1.0; 12])
             .iter()
             .all(|&v| v <= 2000.0));

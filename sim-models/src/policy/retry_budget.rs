@@ -157,8 +157,9 @@ impl RetryBudget {
             } => {
                 // Integer arithmetic, as Finagle's token bucket: deposits of 1000 per request.
                 let withdrawal = (1000.0 / percent_can_retry).floor() as i64;
-                let reserve =
-                    *min_retries_per_sec as i64 * (ttl.as_nanos() / 1_000_000_000) as i64 * withdrawal;
+                let reserve = *min_retries_per_sec as i64
+                    * (ttl.as_nanos() / 1_000_000_000) as i64
+                    * withdrawal;
                 State::Finagle {
                     deposits: SlidingCount::new(*ttl),
                     withdrawal,
@@ -233,16 +234,14 @@ impl CallerPolicy for RetryBudget {
                     timeout_cost,
                     no_retry_increment,
                 },
-            ) => {
-                if ok {
-                    let refund = match ended.attempt {
-                        1 => *no_retry_increment,
-                        // It retried: give back what the last retry took.
-                        _ if ended.outcome_before == Some(Outcome::Timeout) => *timeout_cost,
-                        _ => *retry_cost,
-                    };
-                    *available = (*available + refund).min(*capacity);
-                }
+            ) if ok => {
+                let refund = match ended.attempt {
+                    1 => *no_retry_increment,
+                    // It retried: give back what the last retry took.
+                    _ if ended.outcome_before == Some(Outcome::Timeout) => *timeout_cost,
+                    _ => *retry_cost,
+                };
+                *available = (*available + refund).min(*capacity);
             }
             (
                 State::Envoy {
@@ -311,7 +310,8 @@ impl CallerPolicy for RetryBudget {
                     min_retry_concurrency,
                 },
             ) => {
-                let limit = (budget_percent / 100.0 * *active as f64).max(*min_retry_concurrency as f64);
+                let limit =
+                    (budget_percent / 100.0 * *active as f64).max(*min_retry_concurrency as f64);
                 (*retries_active as f64) < limit
             }
             (State::Sre { requests, retries }, BudgetSpec::Sre { ratio, .. }) => {
@@ -409,7 +409,10 @@ mod tests {
         assert!(!b.may_retry(now, Outcome::Unavailable), "4 < 5");
         b.record(now, &ok);
         assert!(b.may_retry(now, Outcome::Unavailable));
-        assert!(!b.may_retry(now, Outcome::Timeout), "a timeout retry costs 10");
+        assert!(
+            !b.may_retry(now, Outcome::Timeout),
+            "a timeout retry costs 10"
+        );
     }
 
     #[test]
@@ -447,7 +450,10 @@ mod tests {
             assert!(b.may_retry(now, Outcome::Unavailable));
             b.admit(now, &retry, &mut rng);
         }
-        assert!(!b.may_retry(now, Outcome::Unavailable), "3 retries in flight");
+        assert!(
+            !b.may_retry(now, Outcome::Unavailable),
+            "3 retries in flight"
+        );
         b.record(now, &fail(2));
         assert!(b.may_retry(now, Outcome::Unavailable), "one finished");
     }

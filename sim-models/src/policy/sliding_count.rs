@@ -29,7 +29,11 @@ impl SlidingCount {
         if k <= self.newest {
             return;
         }
-        let from = if k - self.newest >= 10 { k - 9 } else { self.newest + 1 };
+        let from = if k - self.newest >= 10 {
+            k - 9
+        } else {
+            self.newest + 1
+        };
         for s in from..=k {
             let i = (s % 10) as usize;
             self.sum -= self.slices[i];
@@ -62,7 +66,11 @@ mod tests {
         w.add(SimTime(0), 5);
         w.add(SimTime(5_000_000_000), 3);
         assert_eq!(w.sum(SimTime(9_999_999_999)), 8);
-        assert_eq!(w.sum(SimTime(10_000_000_000)), 3, "the first slice has left");
+        assert_eq!(
+            w.sum(SimTime(10_000_000_000)),
+            3,
+            "the first slice has left"
+        );
         assert_eq!(w.sum(SimTime(100_000_000_000)), 0);
     }
 }

@@ -1,0 +1,492 @@
+//! Calls through a policy stack: one logical call (an *invocation*) and its attempts.
+//!
+//! ```text
+//! invoke ─▶ begin_attempt ─▶ admit_from: each layer's verdict ─▶ send_attempt ─▶ (network, server)
+//!              ▲                 │ refuse / hold / queue                           │
+//!              │ Retry event     ▼                                                 ▼
+//!              └──────────── attempt_ended ◀──────────── attempt_answered / AttemptTimeout
+//!                                │ success, no retry left, budget empty, deadline
+//!                                ▼
+//!                             end_invocation: outer layers, fallback, answer the caller
+//! ```
+//!
+//! Layers before the retry see the whole call (admitted on the first attempt, told its end in
+//! `end_invocation`); layers after it see every attempt (admitted before it, told its end in
+//! `attempt_ended`). A layer that refused a call is not told its end; the layers it had passed
+//! are, with the refusal as the outcome — the way decorators unwind.
+
+use super::{Event, PolicyLevel, World};
+use crate::call::{Call, CallState, Caller, Invocation, Outcome, Phase, Wait};
+use crate::network::Endpoint;
+use crate::policy::{Arrival, Ended, Verdict};
+use sim_core::{Context, SimDuration, SimTime};
+
+/// Marks an `AttemptTimeout` that ends a wait in a layer's queue rather than an attempt.
+const QUEUE_WAIT: u32 = 1 << 31;
+
+impl World {
+    /// `caller` at `from` calls `service` along `edge`, whose calls go through policies.
+    pub(super) fn invoke(
+        &mut self,
+        caller: Caller,
+        from: Endpoint,
+        service: u32,
+        edge: u32,
+        deadline: SimTime,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let e = &mut self.edges[edge as usize];
+        e.requested();
+        let stack = self.edge_stacks[edge as usize] + if e.from_client { 0 } else { from.instance };
+        let (id, gen) = self.invocations.insert(Invocation {
+            caller,
+            edge,
+            service,
+            stack,
+            from,
+            deadline,
+            started: now,
+            attempt_started: now,
+            attempts: 0,
+            layer: 0,
+            phase: Phase::Admitting,
+            last: None,
+            pending: Outcome::Completed,
+            backoff: Default::default(),
+        });
+        for layer in &mut self.stacks[stack as usize].layers {
+            layer.started(now);
+        }
+        if deadline != SimTime::MAX {
+            ctx.schedule_at(deadline, Event::CallDeadline { inv: id, gen });
+        }
+        self.begin_attempt(id, gen, ctx);
+    }
+
+    /// The next attempt of invocation `id` starts passing its layers: all of them the first
+    /// time, those after the retry afterwards.
+    fn begin_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let retry = self.stacks[self.invocations.at(id).stack as usize].retry;
+        let v = self.invocations.at(id);
+        v.attempts += 1;
+        v.attempt_started = ctx.now();
+        v.layer = if v.attempts == 1 { 0 } else { retry as u16 + 1 };
+        v.phase = Phase::Admitting;
+        self.admit_from(id, gen, ctx);
+    }
+
+    /// Invocation `id` passes its layers from `layer` on, and its attempt leaves if all let it.
+    pub(super) fn admit_from(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let Some(v) = self.invocations.get(id, gen) else {
+            return; // it ended meanwhile
+        };
+        let v = *v;
+        let s = v.stack as usize;
+        let n = self.stacks[s].layers.len();
+        let mut layer = v.layer as usize;
+        while layer < n {
+            let arrival = Arrival {
+                attempt: v.attempts,
+                waiting: self.stacks[s].queues[layer].len(),
+                queued: false,
+            };
+            let verdict =
+                self.stacks[s].layers[layer].admit(now, &arrival, &mut self.stack_rngs[s]);
+            self.update_level(v.edge, s, layer, now);
+            if verdict == Verdict::Pass {
+                layer += 1;
+                continue;
+            }
+            let inv = self.invocations.at(id);
+            inv.layer = layer as u16;
+            match verdict {
+                Verdict::Pass => unreachable!(),
+                Verdict::Reject { outcome, after } if after > SimDuration::ZERO => {
+                    inv.phase = Phase::Held;
+                    inv.pending = outcome;
+                    ctx.schedule_in(after, Event::Resume { inv: id, gen });
+                }
+                Verdict::Reject { outcome, .. } => self.refused(id, gen, outcome, ctx),
+                Verdict::Delay(d) => {
+                    inv.layer += 1;
+                    inv.phase = Phase::Held;
+                    inv.pending = Outcome::Completed;
+                    ctx.schedule_in(d, Event::Resume { inv: id, gen });
+                }
+                Verdict::Queue { max, outcome } => {
+                    inv.phase = Phase::Queued;
+                    inv.pending = outcome;
+                    self.stacks[s].queues[layer].push_back((id, gen));
+                    if let Some(m) = max {
+                        let attempt = v.attempts | QUEUE_WAIT;
+                        ctx.schedule_in(
+                            m,
+                            Event::AttemptTimeout {
+                                inv: id,
+                                gen,
+                                attempt,
+                            },
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        self.invocations.at(id).layer = n as u16;
+        self.send_attempt(id, gen, ctx);
+    }
+
+    /// Invocation `id`'s attempt has passed every layer: it goes to an instance.
+    fn send_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let v = *self.invocations.at(id);
+        self.edges[v.edge as usize].attempted(v.attempts > 1);
+        let mut deadline = v.deadline;
+        if let Some(t) = self.stacks[v.stack as usize].attempt_timeout {
+            let at = now + t;
+            if at < deadline {
+                let attempt = v.attempts;
+                ctx.schedule_at(
+                    at,
+                    Event::AttemptTimeout {
+                        inv: id,
+                        gen,
+                        attempt,
+                    },
+                );
+                deadline = at;
+            }
+        }
+        self.invocations.at(id).phase = Phase::InFlight;
+        let Some(instance) = self.services[v.service as usize].pick() else {
+            // No instance up: the client library fails the attempt at once.
+            return self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
+        };
+        let (call, call_gen) = self.calls.insert(Call {
+            caller: Caller::Attempt {
+                id,
+                gen,
+                attempt: v.attempts,
+            },
+            edge: v.edge,
+            service: v.service,
+            instance,
+            arrived: now,
+            deadline,
+            pc: 0,
+            state: CallState::Travelling,
+            holds_worker: false,
+            doomed: false,
+            outcome: Outcome::Completed,
+            wait: Wait::default(),
+        });
+        self.transmit(call, call_gen, v.from, ctx);
+    }
+
+    /// The answer to attempt `attempt` of invocation `id` arrives; returns whether the
+    /// invocation still waited for it (otherwise it is late).
+    pub(super) fn attempt_answered(
+        &mut self,
+        id: u32,
+        gen: u32,
+        attempt: u32,
+        outcome: Outcome,
+        ctx: &mut Context<Event>,
+    ) -> bool {
+        let Some(v) = self.invocations.get(id, gen) else {
+            return false;
+        };
+        if v.attempts != attempt || v.phase != Phase::InFlight {
+            return false;
+        }
+        self.attempt_ended(id, gen, outcome, true, ctx);
+        true
+    }
+
+    /// A layer refused invocation `id`'s attempt with `outcome`.
+    fn refused(&mut self, id: u32, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+        let edge = self.invocations.at(id).edge as usize;
+        if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
+            self.edges[edge].stats.local_rejections[k] += 1;
+        }
+        self.attempt_ended(id, gen, outcome, false, ctx);
+    }
+
+    /// Invocation `id`'s current attempt ended with `outcome` (`sent`: it had left; otherwise
+    /// a layer refused it): the layers it passed after the retry learn it, then the call
+    /// retries or finishes.
+    fn attempt_ended(
+        &mut self,
+        id: u32,
+        gen: u32,
+        outcome: Outcome,
+        sent: bool,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let v = *self.invocations.at(id);
+        if sent {
+            self.edges[v.edge as usize].attempt_resolved();
+            self.services[v.service as usize].count_outcome(now, outcome);
+        }
+        let s = v.stack as usize;
+        let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
+        let inner = (retry + 1).min(n);
+        let ended = Ended {
+            outcome,
+            latency: now - v.attempt_started,
+            attempt: v.attempts,
+            outcome_before: v.last,
+        };
+        self.record_layers(v.edge, s, inner, (v.layer as usize).max(inner), &ended, now);
+        self.invocations.at(id).last = Some(outcome);
+        if outcome.is_error()
+            && retry < n
+            && v.layer as usize > retry
+            && self.caller_waiting(v.caller)
+        {
+            let inv = self.invocations.at(id);
+            let delay = self.stacks[s].layers[retry].retry_delay(
+                v.attempts,
+                outcome,
+                &mut inv.backoff,
+                &mut self.stack_rngs[s],
+            );
+            if let Some(d) = delay.filter(|&d| now + d < v.deadline) {
+                let mut allowed = true;
+                for l in (0..n).filter(|&l| l != retry) {
+                    allowed = self.stacks[s].layers[l].may_retry(now, outcome);
+                    self.update_level(v.edge, s, l, now);
+                    if !allowed {
+                        break;
+                    }
+                }
+                if allowed {
+                    self.invocations.at(id).phase = Phase::BackingOff;
+                    ctx.schedule_in(d, Event::Retry { inv: id, gen });
+                    return;
+                }
+                self.edges[v.edge as usize].stats.budget_exhausted += 1;
+            }
+        }
+        self.end_invocation(id, outcome, ctx);
+    }
+
+    /// Invocation `id` ends with `outcome`: the layers before the retry learn it (a fallback
+    /// may replace it), and the caller gets the answer if it still waits.
+    fn end_invocation(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let v = *self.invocations.at(id);
+        let s = v.stack as usize;
+        let retry = self.stacks[s].retry;
+        let outer = if v.attempts <= 1 {
+            (v.layer as usize).min(retry)
+        } else {
+            retry
+        };
+        let ended = Ended {
+            outcome,
+            latency: now - v.started,
+            attempt: v.attempts,
+            outcome_before: None,
+        };
+        self.record_layers(v.edge, s, 0, outer, &ended, now);
+        let mut answer = outcome;
+        for l in (0..outer).rev() {
+            answer = self.stacks[s].layers[l].answer(now, answer);
+        }
+        self.invocations.remove(id);
+        if self.caller_waiting(v.caller) {
+            self.answer(v.caller, v.edge, v.service, answer, ctx);
+        }
+    }
+
+    /// Whether `caller` still waits for an answer.
+    fn caller_waiting(&mut self, caller: Caller) -> bool {
+        match caller {
+            Caller::Request { id, gen } => self.requests.peek(id, gen).is_some(),
+            Caller::Call {
+                id,
+                gen,
+                slot,
+                token,
+            } => self
+                .calls
+                .peek(id, gen)
+                .is_some_and(|c| c.wait.token == token && c.wait.outstanding & (1u64 << slot) != 0),
+            Caller::Attempt { .. } => unreachable!("attempts are not invocations"),
+            Caller::Nobody => true,
+        }
+    }
+
+    /// Layers `from..to` of stack `s` (innermost first) learn that a call ended, and let
+    /// queued calls in if that freed room.
+    fn record_layers(
+        &mut self,
+        edge: u32,
+        s: usize,
+        from: usize,
+        to: usize,
+        ended: &Ended,
+        now: SimTime,
+    ) {
+        for l in (from..to).rev() {
+            self.stacks[s].layers[l].record(now, ended);
+            self.update_level(edge, s, l, now);
+            self.wake(edge, s, l, now);
+        }
+    }
+
+    /// Lets the calls at the head of layer `l`'s queue in while it admits them.
+    fn wake(&mut self, edge: u32, s: usize, l: usize, now: SimTime) {
+        while let Some(&(id, gen)) = self.stacks[s].queues[l].front() {
+            let Some(v) = self
+                .invocations
+                .peek(id, gen)
+                .filter(|v| v.phase == Phase::Queued && v.layer as usize == l)
+            else {
+                self.stacks[s].queues[l].pop_front(); // gone or moved on
+                continue;
+            };
+            let arrival = Arrival {
+                attempt: v.attempts,
+                waiting: self.stacks[s].queues[l].len() - 1,
+                queued: true,
+            };
+            let verdict = self.stacks[s].layers[l].admit(now, &arrival, &mut self.stack_rngs[s]);
+            self.update_level(edge, s, l, now);
+            if verdict != Verdict::Pass {
+                break;
+            }
+            self.stacks[s].queues[l].pop_front();
+            let v = self.invocations.at(id);
+            v.layer += 1;
+            v.phase = Phase::Admitting;
+            self.resume.push_back((id, gen));
+        }
+    }
+
+    /// Every layer's level at the start (a budget starts full).
+    pub(super) fn start_levels(&mut self) {
+        for edge in 0..self.edges.len() {
+            let base = self.edge_stacks[edge];
+            if base == u32::MAX {
+                continue;
+            }
+            let callers = if self.edges[edge].from_client {
+                1
+            } else {
+                let from = &self.edges[edge].from;
+                let s = self.services.iter().position(|s| &s.name == from);
+                s.map_or(1, |s| self.services[s].instances.len())
+            };
+            for s in base as usize..base as usize + callers {
+                for l in 0..self.stacks[s].layers.len() {
+                    self.update_level(edge as u32, s, l, SimTime::ZERO);
+                }
+            }
+        }
+    }
+
+    /// Layer `l` of stack `s` may have changed its level: the edge's sum follows.
+    fn update_level(&mut self, edge: u32, s: usize, l: usize, now: SimTime) {
+        let Some(level) = self.stacks[s].layers[l].level(now) else {
+            return;
+        };
+        self.policy_levels[edge as usize][l].reported = true;
+        let last = &mut self.stacks[s].levels[l];
+        if *last == level {
+            return;
+        }
+        let delta = level - *last;
+        *last = level;
+        let p: &mut PolicyLevel = &mut self.policy_levels[edge as usize][l];
+        p.level += delta;
+        let milli = (p.level * 1000.0).round().max(0.0) as u64;
+        p.series.set(now, milli);
+        p.gauge.set(now, milli);
+    }
+
+    /// A backoff is over: the next attempt, unless the caller gave up meanwhile.
+    pub(super) fn retry_due(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let Some(v) = self.invocations.get(id, gen) else {
+            return;
+        };
+        if v.phase != Phase::BackingOff {
+            return;
+        }
+        let v = *v;
+        if !self.caller_waiting(v.caller) {
+            return self.end_invocation(id, v.last.unwrap_or(Outcome::Timeout), ctx);
+        }
+        self.begin_attempt(id, gen, ctx);
+    }
+
+    /// A hold is over: a pending refusal is delivered, or admission goes on.
+    pub(super) fn resume_due(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let Some(v) = self.invocations.get(id, gen) else {
+            return;
+        };
+        if v.phase != Phase::Held {
+            return;
+        }
+        v.phase = Phase::Admitting;
+        let pending = v.pending;
+        if pending != Outcome::Completed {
+            self.refused(id, gen, pending, ctx);
+        } else {
+            self.admit_from(id, gen, ctx);
+        }
+    }
+
+    /// An attempt's own timeout, or its time in a layer's queue, runs out.
+    pub(super) fn attempt_timeout(
+        &mut self,
+        id: u32,
+        gen: u32,
+        attempt: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let Some(v) = self.invocations.get(id, gen) else {
+            return;
+        };
+        let v = *v;
+        if v.attempts != attempt & !QUEUE_WAIT {
+            return;
+        }
+        if attempt & QUEUE_WAIT != 0 {
+            if v.phase == Phase::Queued {
+                self.leave_queue(id, gen, &v);
+                self.refused(id, gen, v.pending, ctx);
+            }
+        } else if v.phase == Phase::InFlight {
+            self.attempt_ended(id, gen, Outcome::Timeout, true, ctx);
+        }
+    }
+
+    /// The whole call's deadline: whatever it is doing, it ends as `timeout`.
+    pub(super) fn call_deadline(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let Some(v) = self.invocations.get(id, gen) else {
+            return;
+        };
+        let v = *v;
+        match v.phase {
+            Phase::InFlight => self.attempt_ended(id, gen, Outcome::Timeout, true, ctx),
+            Phase::Queued => {
+                self.leave_queue(id, gen, &v);
+                self.attempt_ended(id, gen, Outcome::Timeout, false, ctx);
+            }
+            Phase::Held => self.attempt_ended(id, gen, Outcome::Timeout, false, ctx),
+            Phase::BackingOff | Phase::Admitting => self.end_invocation(id, Outcome::Timeout, ctx),
+        }
+    }
+
+    fn leave_queue(&mut self, id: u32, gen: u32, v: &Invocation) {
+        let q = &mut self.stacks[v.stack as usize].queues[v.layer as usize];
+        if let Some(k) = q.iter().position(|&x| x == (id, gen)) {
+            q.remove(k);
+        }
+    }
+}
