@@ -167,6 +167,48 @@ fn three_tier(seconds: u64, network: bool) -> u64 {
     users.sent
 }
 
+/// Requests through users → api → db at 10k/s for `seconds`, with every caller-side policy on
+/// both edges (`all`) or none; a healthy system, so the policies decide but rarely refuse.
+fn policy_cost(seconds: u64, all: bool) -> u64 {
+    let policies = if all {
+        r#"policies: [
+            Fallback(kind: Static),
+            AdaptiveThrottle(k: 2.0),
+            Timeout("1s"),
+            Retry(max_attempts: 3, backoff: Grpc(initial: "10ms", max: "100ms", multiplier: 2.0)),
+            RetryBudget(Grpc(max_tokens: 10, token_ratio: 0.1)),
+            CircuitBreaker(Resilience4j(window: Time(10), minimum_calls: 100)),
+            RateLimiter(limit_for_period: 1000000, refresh_period: "1s"),
+            Bulkhead(Semaphore(max_concurrent: 10000)),
+            Timeout("500ms"),
+        ]"#
+    } else {
+        ""
+    };
+    let text = format!(
+        r#"(
+            duration: "{seconds}s", time_series: (bucket: "60s"),
+            clients: {{ "users": Open(rate: 10000, target: "api", timeout: "2s", {policies}) }},
+            services: {{
+                "api": (instances: 4, workers: 64, steps: [
+                    Work(Exponential(mean: "1ms")), Call(to: "db", timeout: "1s", {policies})]),
+                "db": (instances: 2, workers: 64, service_time: Exponential(mean: "2ms")),
+            }},
+        )"#
+    );
+    let scenario = sim_models::load_scenario_str("policies.ron", &text, &[])
+        .unwrap()
+        .scenario;
+    let r = sim_models::run(&scenario, 1).unwrap();
+    let users = &r.report.clients["users"];
+    assert!(
+        users.completed as f64 > 0.99 * users.sent as f64,
+        "the benchmark must simulate a healthy system (policies {all}): {:?}",
+        r.report.edges
+    );
+    users.sent
+}
+
 fn memory_per_request(n: u64) -> (f64, u64) {
     // One worker busy for a very long time; a constant source sends n requests within one second,
     // all of which queue.
@@ -240,6 +282,33 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    if std::env::var("FAULTLINE_BENCH_ONLY").as_deref() != Ok("policies") {
+        engine_benches();
+    }
+    let seconds = 300;
+    println!(
+        "\n== caller-side policies: users → api → db at 10k requests/s for {seconds} s simulated, best of {ROUNDS}"
+    );
+    let (mut none_s, mut all_s, mut sent) = (f64::INFINITY, f64::INFINITY, 0);
+    for _ in 0..ROUNDS {
+        let (n, s) = timed(|| policy_cost(black_box(seconds), false));
+        none_s = none_s.min(s);
+        sent = n;
+        let (_, s) = timed(|| policy_cost(black_box(seconds), true));
+        all_s = all_s.min(s);
+    }
+    println!(
+        "no policies:             {:>6.2} M requests/s  ({none_s:.2} s)",
+        sent as f64 / none_s / 1e6
+    );
+    println!(
+        "every caller policy:     {:>6.2} M requests/s  ({all_s:.2} s): {:+.0}% per request (target ≤ +30%)",
+        sent as f64 / all_s / 1e6,
+        (all_s / none_s - 1.0) * 100.0
+    );
+}
+
+fn engine_benches() {
     let customers: u64 = std::env::var("FAULTLINE_BENCH_CUSTOMERS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -404,6 +404,9 @@ impl World {
         *last = level;
         let p: &mut PolicyLevel = &mut self.policy_levels[edge as usize][l];
         p.level += delta;
+        if p.level.abs() < 1e-9 {
+            p.level = 0.0; // rounding left by sums of fractional levels
+        }
         let milli = (p.level * 1000.0).round().max(0.0) as u64;
         p.series.set(now, milli);
         p.gauge.set(now, milli);
