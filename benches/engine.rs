@@ -153,18 +153,7 @@ fn three_tier(seconds: u64, network: bool) -> u64 {
             }},
         )"#
     );
-    let scenario = sim_models::load_scenario_str("three-tier.ron", &text, &[])
-        .unwrap()
-        .scenario;
-    let r = sim_models::run(&scenario, 1).unwrap();
-    let users = &r.report.clients["users"];
-    assert!(
-        users.completed as f64 > 0.99 * users.sent as f64,
-        "the benchmark must simulate a healthy system: {} of {} answered",
-        users.completed,
-        users.sent
-    );
-    users.sent
+    run_healthy(&text)
 }
 
 /// Requests through users → api → db at 10k/s for `seconds`, with every caller-side policy on
@@ -196,14 +185,22 @@ fn policy_cost(seconds: u64, all: bool) -> u64 {
             }},
         )"#
     );
-    let scenario = sim_models::load_scenario_str("policies.ron", &text, &[])
+    run_healthy(&text)
+}
+
+/// Runs scenario `text` with seed 1 and returns the requests its `users` sent, after checking
+/// that the system stayed healthy (a benchmark of a collapsed system measures nothing).
+fn run_healthy(text: &str) -> u64 {
+    let scenario = sim_models::load_scenario_str("bench.ron", text, &[])
         .unwrap()
         .scenario;
     let r = sim_models::run(&scenario, 1).unwrap();
     let users = &r.report.clients["users"];
     assert!(
         users.completed as f64 > 0.99 * users.sent as f64,
-        "the benchmark must simulate a healthy system (policies {all}): {:?}",
+        "the benchmark must simulate a healthy system: {} of {} answered; edges {:?}",
+        users.completed,
+        users.sent,
         r.report.edges
     );
     users.sent

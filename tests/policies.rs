@@ -194,6 +194,29 @@ fn a_bulkhead_with_a_wait_queues_calls_instead_of_refusing_them() {
 }
 
 #[test]
+fn a_bulkhead_wait_that_runs_out_refuses_the_call_after_its_max_wait() {
+    // One permit, 90 ms calls, one arrival every 50 ms, waits of at most 30 ms: the call at
+    // 50 ms would get the permit at 90 ms but gives up at 80 ms; the call at 100 ms finds it
+    // free. Exactly every other call is refused, each after waiting 30 ms.
+    let text = r#"(
+        duration: "20s",
+        clients: { "users": Open(rate: 20, process: Constant, target: "api") },
+        services: {
+            "api": (workers: 100, steps: [Call(to: "db", policies: [
+                Bulkhead(Semaphore(max_concurrent: 1, max_wait: "30ms"))])]),
+            "db": (workers: 100, service_time: Deterministic(value: "90ms")),
+        },
+    )"#;
+    let r = run_checked(&scenario(text), 1);
+    let e = edge(&r, "api", "db");
+    let refused = e.rejections["bulkhead_full"];
+    assert!(refused.abs_diff(e.requests / 2) <= 1, "{e:?}");
+    assert_eq!(e.attempts + refused, e.requests);
+    // Each refusal failed its request (the call is not optional).
+    assert!(r.clients["users"].errors["dependency"].abs_diff(refused) <= 1);
+}
+
+#[test]
 fn a_rate_limiter_lets_through_its_limit_per_period() {
     let text = r#"(
         duration: "20s",

@@ -34,7 +34,7 @@ use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
-use sim_core::{Context, LevelSeries, Model, RngFactory, SimDuration, SimRng, SimTime, StopReason};
+use sim_core::{Context, LevelSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
 
 mod invocation;
@@ -127,9 +127,17 @@ pub enum Event {
         /// Its generation.
         gen: u32,
     },
-    /// Attempt `attempt` of a call through a policy stack times out (or, if it still waits
-    /// in a layer's queue, its wait runs out).
+    /// Attempt `attempt` of a call through a policy stack times out.
     AttemptTimeout {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt.
+        attempt: u32,
+    },
+    /// A call waiting in a policy layer's queue (for attempt `attempt`) has waited its most.
+    QueueTimeout {
         /// The invocation.
         inv: u32,
         /// Its generation.
@@ -184,8 +192,8 @@ pub struct World {
     invocations: Slab<Invocation>,
     /// Policy stacks: one per caller instance of every edge that has policies.
     stacks: Vec<Stack>,
-    /// Each stack's random stream (jitter, throttling draws).
-    stack_rngs: Vec<SimRng>,
+    /// The edge of each stack.
+    stack_edges: Vec<u32>,
     /// Index of the first stack of each edge (`u32::MAX`: no policies).
     edge_stacks: Vec<u32>,
     /// Each edge's policy layers over time (the sum over caller instances); empty for an
@@ -199,10 +207,13 @@ pub struct World {
     client_zones: Vec<u16>,
     /// Each client's timeout.
     client_timeouts: Vec<Option<SimDuration>>,
-    /// Timer queues: one per client, then one per call target of every program.
+    /// Timer queues: one per client, one per call target of every program, and two per edge
+    /// with policies.
     timers: Vec<TimerQueue>,
     /// Index of the first timer queue of each service's call targets.
     timer_base: Vec<u32>,
+    /// Index of each policy edge's deadline timer queue (its attempt timeouts use the next).
+    edge_timers: Vec<u32>,
     /// Each client's edge to its target.
     client_edges: Vec<u32>,
     max_in_flight: u64,
@@ -240,15 +251,26 @@ struct TimerQueue {
     armed: bool,
 }
 
-/// A timeout: request `id` or child `slot` of wait `token` of call `id`.
+/// A timeout of the request, call or invocation `id` (generation `gen`).
 #[derive(Clone, Copy, Debug)]
-struct Timer {
-    at: SimTime,
-    id: u32,
-    gen: u32,
-    slot: u8,
-    token: u32,
-    request: bool,
+pub(super) struct Timer {
+    pub(super) at: SimTime,
+    pub(super) id: u32,
+    pub(super) gen: u32,
+    pub(super) what: TimerFor,
+}
+
+/// What a timer ends.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum TimerFor {
+    /// A client's wait for its request.
+    Request,
+    /// A call's wait for child `slot` of its wait `token`.
+    Child { slot: u8, token: u32 },
+    /// A whole call through a policy stack.
+    Invocation,
+    /// Attempt number `.0` of a call through a policy stack.
+    Attempt(u32),
 }
 
 /// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.
@@ -432,7 +454,7 @@ impl World {
         );
         // Policy stacks: one per caller instance of each edge with policies.
         let mut stacks = Vec::new();
-        let mut stack_rngs = Vec::new();
+        let mut stack_edges = Vec::new();
         let mut edge_stacks = vec![u32::MAX; edges.len()];
         let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
         let mut problems = Vec::new();
@@ -448,8 +470,12 @@ impl World {
             };
             edge_stacks[e as usize] = stacks.len() as u32;
             for i in 0..callers {
-                match spec.build(registry) {
-                    Ok(stack) => stacks.push(stack),
+                let rng = rngs.stream(&format!("policy/{}/{to}/{i}", ed.from));
+                match spec.build(registry, rng) {
+                    Ok(stack) => {
+                        stacks.push(stack);
+                        stack_edges.push(e);
+                    }
                     Err(message) => {
                         problems.push(crate::check::Problem {
                             severity: Severity::Error,
@@ -459,7 +485,6 @@ impl World {
                         break;
                     }
                 }
-                stack_rngs.push(rngs.stream(&format!("policy/{}/{to}/{i}", ed.from)));
             }
             if let Some(stack) = stacks.last() {
                 let levels = stack
@@ -497,9 +522,18 @@ impl World {
             timer_base.push(queues as u32);
             queues += s.program.calls.len();
         }
+        // Two more per edge with policies: its calls' deadlines and its attempts' timeouts.
+        let mut edge_timers = vec![u32::MAX; edges.len()];
+        for (e, t) in edge_timers.iter_mut().enumerate() {
+            if edges[e].policies {
+                *t = queues as u32;
+                queues += 2;
+            }
+        }
         let mut world = World {
             timers: vec![TimerQueue::default(); queues],
             timer_base,
+            edge_timers,
             services,
             clients,
             edges,
@@ -510,7 +544,7 @@ impl World {
             calls: Slab::default(),
             invocations: Slab::default(),
             stacks,
-            stack_rngs,
+            stack_edges,
             edge_stacks,
             policy_levels,
             resume: VecDeque::new(),
@@ -591,9 +625,7 @@ impl World {
                 at: deadline,
                 id,
                 gen,
-                slot: 0,
-                token: 0,
-                request: true,
+                what: TimerFor::Request,
             };
             self.set_timer(client, timer, ctx);
         }
@@ -627,9 +659,26 @@ impl World {
             return self.invoke(caller, from, service, edge, deadline, ctx);
         }
         self.edges[edge as usize].sent();
-        let Some(instance) = self.services[service as usize].pick() else {
+        if !self.send_call(caller, from, service, edge, deadline, ctx) {
             // No instance up: the client library fails the call at once.
-            return self.answer(caller, edge, service, Outcome::Unavailable, ctx);
+            self.answer(caller, edge, service, Outcome::Unavailable, ctx);
+        }
+    }
+
+    /// Sends a call for `caller` from `from` to the instance of `service` its balancer picks;
+    /// returns `false`, sending nothing, when no instance is up.
+    #[inline]
+    fn send_call(
+        &mut self,
+        caller: Caller,
+        from: Endpoint,
+        service: u32,
+        edge: u32,
+        deadline: SimTime,
+        ctx: &mut Context<Event>,
+    ) -> bool {
+        let Some(instance) = self.services[service as usize].pick() else {
+            return false;
         };
         let (id, gen) = self.calls.insert(Call {
             caller,
@@ -646,6 +695,7 @@ impl World {
             wait: Wait::default(),
         });
         self.transmit(id, gen, from, ctx);
+        true
     }
 
     /// Sends call `id`'s request message from `from` to its instance.
@@ -821,9 +871,10 @@ impl World {
                     at: deadline.max(now),
                     id,
                     gen,
-                    slot: slot as u8,
-                    token,
-                    request: false,
+                    what: TimerFor::Child {
+                        slot: slot as u8,
+                        token,
+                    },
                 };
                 let queue = self.timer_base[s] + first + slot as u32;
                 self.set_timer(queue, timer, ctx);
@@ -1112,7 +1163,7 @@ impl World {
     /// Sets `timer` in timer queue `queue`. A timer earlier than the latest one queued (a
     /// propagated deadline) gets an event of its own.
     #[inline]
-    fn set_timer(&mut self, queue: u32, timer: Timer, ctx: &mut Context<Event>) {
+    pub(super) fn set_timer(&mut self, queue: u32, timer: Timer, ctx: &mut Context<Event>) {
         let q = &mut self.timers[queue as usize];
         if q.pending.back().is_some_and(|last| last.at > timer.at) {
             ctx.schedule_at(timer.at, timer_event(timer));
@@ -1144,16 +1195,27 @@ impl World {
         }
     }
 
-    /// Whether timer `t` still guards a wait: its request is in flight, or its call still
-    /// waits for that child.
+    /// Whether timer `t` still guards a wait: its request or invocation is in flight, its
+    /// call still waits for that child, its attempt is still out.
     #[inline]
     fn timer_live(&self, t: &Timer) -> bool {
-        if t.request {
-            return self.requests.peek(t.id, t.gen).is_some();
+        match t.what {
+            TimerFor::Request => self.requests.peek(t.id, t.gen).is_some(),
+            TimerFor::Child { slot, token } => self.call_waits_for(t.id, t.gen, slot, token),
+            TimerFor::Invocation => self.invocations.peek(t.id, t.gen).is_some(),
+            TimerFor::Attempt(n) => self
+                .invocations
+                .peek(t.id, t.gen)
+                .is_some_and(|v| v.attempts == n && v.phase == crate::call::Phase::InFlight),
         }
+    }
+
+    /// Whether call `id` (generation `gen`) still waits for child `slot` of its wait `token`.
+    #[inline]
+    fn call_waits_for(&self, id: CallId, gen: u32, slot: u8, token: u32) -> bool {
         self.calls
-            .peek(t.id, t.gen)
-            .is_some_and(|c| c.wait.token == t.token && c.wait.outstanding & (1u64 << t.slot) != 0)
+            .peek(id, gen)
+            .is_some_and(|c| c.wait.token == token && c.wait.outstanding & (1u64 << slot) != 0)
     }
 
     /// A queued call `id` has been given a worker.
@@ -1339,18 +1401,26 @@ impl World {
 
 /// The event a timer stands for.
 fn timer_event(t: Timer) -> Event {
-    if t.request {
-        Event::RequestTimeout {
+    match t.what {
+        TimerFor::Request => Event::RequestTimeout {
             request: t.id,
             gen: t.gen,
-        }
-    } else {
-        Event::CallTimeout {
+        },
+        TimerFor::Child { slot, token } => Event::CallTimeout {
             call: t.id,
             gen: t.gen,
-            slot: t.slot,
-            token: t.token,
-        }
+            slot,
+            token,
+        },
+        TimerFor::Invocation => Event::CallDeadline {
+            inv: t.id,
+            gen: t.gen,
+        },
+        TimerFor::Attempt(attempt) => Event::AttemptTimeout {
+            inv: t.id,
+            gen: t.gen,
+            attempt,
+        },
     }
 }
 
@@ -1475,6 +1545,7 @@ impl Model for World {
             Event::AttemptTimeout { inv, gen, attempt } => {
                 self.attempt_timeout(inv, gen, attempt, ctx)
             }
+            Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
             Event::WarmupEnd => {
                 let now = ctx.now();

@@ -373,6 +373,8 @@ pub struct Stack {
     pub queues: Vec<std::collections::VecDeque<(u32, u32)>>,
     /// Each layer's level as last reported.
     pub levels: Vec<f64>,
+    /// The stack's random stream (jitter, throttling draws).
+    pub rng: SimRng,
 }
 
 /// A stack's shape, compiled once per edge from the scenario.
@@ -402,8 +404,8 @@ impl StackSpec {
         }
     }
 
-    /// A fresh stack for one caller instance.
-    pub fn build(&self, registry: &PolicyRegistry) -> Result<Stack, String> {
+    /// A fresh stack for one caller instance, drawing from `rng`.
+    pub fn build(&self, registry: &PolicyRegistry, rng: SimRng) -> Result<Stack, String> {
         let mut layers = Vec::new();
         let mut retry = None;
         let mut attempt_timeout: Option<SimDuration> = None;
@@ -431,6 +433,7 @@ impl StackSpec {
             attempt_timeout,
             queues: vec![Default::default(); n],
             levels: vec![0.0; n],
+            rng,
             layers,
         })
     }

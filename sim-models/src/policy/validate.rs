@@ -15,8 +15,7 @@ pub type Finding = (String, bool, String);
 
 /// Checks a policy list; paths are relative to the list.
 pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    let mut err = |path: String, msg: String| out.push((path, false, msg));
+    let mut out = Findings::default();
     let retry = specs.iter().position(|s| matches!(s, PolicySpec::Retry(_)));
     let retries = specs
         .iter()
@@ -34,15 +33,15 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
         match spec {
             PolicySpec::Timeout(d) => {
                 if *d == SimDuration::ZERO {
-                    err(at(""), "a timeout must be longer than zero".into());
+                    out.err(at(""), "a timeout must be longer than zero".into());
                 }
             }
             PolicySpec::Retry(r) => {
                 if retries > 1 {
-                    err(at(""), "one Retry per list: a second would multiply attempts again; put the stack on another edge instead".into());
+                    out.err(at(""), "one Retry per list: a second would multiply attempts again; put the stack on another edge instead".into());
                 }
                 if r.max_attempts.is_some() && r.max_retries.is_some() {
-                    err(
+                    out.err(
                         at("max_retries"),
                         "give max_attempts (the first attempt included) or max_retries, not both"
                             .into(),
@@ -50,19 +49,19 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 }
                 let attempts = r.attempts();
                 if attempts == 0 {
-                    err(
+                    out.err(
                         at("max_attempts"),
                         "must be at least 1 (the first attempt)".into(),
                     );
                 }
                 if attempts > 100 {
-                    err(
+                    out.err(
                         at("max_attempts"),
                         format!("{attempts} attempts: at most 100"),
                     );
                 }
                 if let Some(list) = &r.retry_on {
-                    check_errors(list, at("retry_on"), &mut err);
+                    check_errors(list, at("retry_on"), &mut out);
                 }
                 match &r.backoff {
                     Backoff::Resilience4j {
@@ -72,14 +71,14 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                         max,
                     } => {
                         if ms(*initial) < 1.0 {
-                            err(
+                            out.err(
                                 at("backoff.initial"),
                                 "Resilience4j intervals are whole milliseconds, at least 1 ms"
                                     .into(),
                             );
                         }
                         if *multiplier < 1.0 {
-                            err(
+                            out.err(
                                 at("backoff.multiplier"),
                                 format!(
                                     "Resilience4j requires multiplier >= 1.0, got {multiplier}"
@@ -87,10 +86,10 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                             );
                         }
                         if !(0.0..1.0).contains(randomization) {
-                            err(at("backoff.randomization"), format!("Resilience4j requires randomizationFactor in [0, 1), got {randomization}"));
+                            out.err(at("backoff.randomization"), format!("Resilience4j requires randomizationFactor in [0, 1), got {randomization}"));
                         }
                         if max.is_some_and(|m| m < *initial) {
-                            err(
+                            out.err(
                                 at("backoff.max"),
                                 "must be at least the initial interval".into(),
                             );
@@ -103,22 +102,22 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                         ..
                     } => {
                         if attempts < 2 {
-                            err(
+                            out.err(
                                 at("max_attempts"),
                                 "gRPC requires maxAttempts > 1 (the original included)".into(),
                             );
                         }
                         if attempts > 5 {
-                            out_warn(&mut err, at("max_attempts"), format!("gRPC clamps maxAttempts to 5 unless the channel raises the limit; {attempts} may not carry over"));
+                            out.warn(at("max_attempts"), format!("gRPC clamps maxAttempts to 5 unless the channel raises the limit; {attempts} may not carry over"));
                         }
                         if *initial == SimDuration::ZERO || *max == SimDuration::ZERO {
-                            err(
+                            out.err(
                                 at("backoff"),
                                 "gRPC requires initialBackoff > 0 and maxBackoff > 0".into(),
                             );
                         }
                         if *multiplier <= 0.0 {
-                            err(
+                            out.err(
                                 at("backoff.multiplier"),
                                 format!("gRPC requires backoffMultiplier > 0, got {multiplier}"),
                             );
@@ -126,15 +125,15 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     }
                     Backoff::AwsStandard { base, cap, .. } => {
                         if *base == SimDuration::ZERO || cap < base {
-                            err(at("backoff"), "the AWS SDK needs base > 0 and cap >= base (defaults 1 s and 20 s)".into());
+                            out.err(at("backoff"), "the AWS SDK needs base > 0 and cap >= base (defaults 1 s and 20 s)".into());
                         }
                     }
                     Backoff::Envoy { base, max } => {
                         if ms(*base) < 1.0 {
-                            err(at("backoff.base"), "Envoy's base_interval is whole milliseconds, at least 1 ms (default 25 ms)".into());
+                            out.err(at("backoff.base"), "Envoy's base_interval is whole milliseconds, at least 1 ms (default 25 ms)".into());
                         }
                         if max.is_some_and(|m| m < *base) {
-                            err(
+                            out.err(
                                 at("backoff.max"),
                                 "Envoy requires max_interval >= base_interval".into(),
                             );
@@ -142,19 +141,19 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     }
                     Backoff::Polly { delay, max, .. } => {
                         if *delay > SimDuration::from_millis(86_400_000) {
-                            err(
+                            out.err(
                                 at("backoff.delay"),
                                 "Polly requires Delay in [0, 1 day]".into(),
                             );
                         }
                         if max.is_some_and(|m| m < *delay) {
-                            err(
+                            out.err(
                                 at("backoff.max"),
                                 "Polly's MaxDelay must be at least Delay".into(),
                             );
                         }
                         if r.max_retries.is_some_and(|n| n == 0) {
-                            err(
+                            out.err(
                                 at("max_retries"),
                                 "Polly requires MaxRetryAttempts >= 1".into(),
                             );
@@ -162,12 +161,12 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     }
                     Backoff::Exponential { base, cap, .. } => {
                         if *base == SimDuration::ZERO || cap < base {
-                            err(at("backoff"), "needs base > 0 and cap >= base".into());
+                            out.err(at("backoff"), "needs base > 0 and cap >= base".into());
                         }
                     }
                     Backoff::Linear { max, initial, .. } => {
                         if max.is_some_and(|m| m < *initial) {
-                            err(
+                            out.err(
                                 at("backoff.max"),
                                 "must be at least the initial wait".into(),
                             );
@@ -178,7 +177,7 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
             }
             PolicySpec::RetryBudget(b) => {
                 if retry.is_none_or(|r| i < r) {
-                    err(
+                    out.err(
                         at(""),
                         "a retry budget counts attempts: list it after the Retry".into(),
                     );
@@ -189,13 +188,13 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                         token_ratio,
                     } => {
                         if !(*max_tokens > 0.0 && *max_tokens <= 1000.0) {
-                            err(
+                            out.err(
                                 at("max_tokens"),
                                 format!("gRPC requires maxTokens in (0, 1000], got {max_tokens}"),
                             );
                         }
                         if *token_ratio <= 0.0 {
-                            err(
+                            out.err(
                                 at("token_ratio"),
                                 format!("gRPC requires tokenRatio > 0, got {token_ratio}"),
                             );
@@ -208,7 +207,7 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                         ..
                     } => {
                         if *capacity == 0 || *retry_cost == 0 || *timeout_cost == 0 {
-                            err(at(""), "the AWS retry quota needs capacity and costs of at least 1 (defaults 500, 5, 10)".into());
+                            out.err(at(""), "the AWS retry quota needs capacity and costs of at least 1 (defaults 500, 5, 10)".into());
                         }
                     }
                     BudgetSpec::Finagle {
@@ -218,26 +217,26 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     } => {
                         let s = ttl.as_nanos() as f64 / 1e9;
                         if !(1.0..=60.0).contains(&s) {
-                            err(
+                            out.err(
                                 at("ttl"),
                                 format!("Finagle requires ttl between 1 s and 60 s, got {ttl}"),
                             );
                         }
                         if !(0.0..=1000.0).contains(percent_can_retry) {
-                            err(at("percent_can_retry"), format!("Finagle requires percentCanRetry in [0, 1000], got {percent_can_retry}"));
+                            out.err(at("percent_can_retry"), format!("Finagle requires percentCanRetry in [0, 1000], got {percent_can_retry}"));
                         }
                     }
                     BudgetSpec::Envoy { budget_percent, .. } => {
                         if !(0.0..=100.0).contains(budget_percent) {
-                            err(at("budget_percent"), format!("Envoy requires budget_percent in [0, 100], got {budget_percent}"));
+                            out.err(at("budget_percent"), format!("Envoy requires budget_percent in [0, 100], got {budget_percent}"));
                         }
                     }
                     BudgetSpec::Sre { ratio, window } => {
                         if !(*ratio > 0.0 && *ratio <= 1.0) {
-                            err(at("ratio"), format!("the retry ratio must be in (0, 1] (the SRE book uses 0.1), got {ratio}"));
+                            out.err(at("ratio"), format!("the retry ratio must be in (0, 1] (the SRE book uses 0.1), got {ratio}"));
                         }
                         if *window == SimDuration::ZERO {
-                            err(at("window"), "must be longer than zero".into());
+                            out.err(at("window"), "must be longer than zero".into());
                         }
                     }
                 }
@@ -248,52 +247,52 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     ("slow_call_rate_threshold", b.slow_call_rate_threshold),
                 ] {
                     if !(v > 0.0 && v <= 100.0) {
-                        err(at(field), format!("Resilience4j requires a rate threshold in (0, 100] percent, got {v}"));
+                        out.err(at(field), format!("Resilience4j requires a rate threshold in (0, 100] percent, got {v}"));
                     }
                 }
                 let size = match b.window {
                     BreakerWindow::Count(n) | BreakerWindow::Time(n) => n,
                 };
                 if size == 0 {
-                    err(
+                    out.err(
                         at("window"),
                         "Resilience4j requires slidingWindowSize >= 1".into(),
                     );
                 }
                 if b.minimum_calls == 0 {
-                    err(
+                    out.err(
                         at("minimum_calls"),
                         "Resilience4j requires minimumNumberOfCalls >= 1".into(),
                     );
                 }
                 if b.permitted_in_half_open == 0 {
-                    err(
+                    out.err(
                         at("permitted_in_half_open"),
                         "Resilience4j requires permittedNumberOfCallsInHalfOpenState >= 1".into(),
                     );
                 }
                 if ms(b.wait_in_open) < 1.0 {
-                    err(
+                    out.err(
                         at("wait_in_open"),
                         "Resilience4j requires waitDurationInOpenState of at least 1 ms".into(),
                     );
                 }
                 if b.slow_call_duration == SimDuration::ZERO {
-                    err(
+                    out.err(
                         at("slow_call_duration"),
                         "Resilience4j requires slowCallDurationThreshold of at least 1 ns".into(),
                     );
                 }
                 if b.wait_multiplier < 1.0 {
-                    err(at("wait_multiplier"), format!("Resilience4j's exponential interval requires multiplier >= 1.0, got {}", b.wait_multiplier));
+                    out.err(at("wait_multiplier"), format!("Resilience4j's exponential interval requires multiplier >= 1.0, got {}", b.wait_multiplier));
                 }
                 if let Some(list) = &b.record {
-                    check_errors(list, at("record"), &mut err);
+                    check_errors(list, at("record"), &mut out);
                 }
             }
             PolicySpec::CircuitBreaker(BreakerSpec::Polly(b)) => {
                 if !(b.failure_ratio > 0.0 && b.failure_ratio <= 1.0) {
-                    err(
+                    out.err(
                         at("failure_ratio"),
                         format!(
                             "Polly requires FailureRatio in (0, 1], got {}",
@@ -302,7 +301,7 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     );
                 }
                 if b.minimum_throughput < 2 {
-                    err(
+                    out.err(
                         at("minimum_throughput"),
                         format!(
                             "Polly requires MinimumThroughput >= 2, got {}",
@@ -311,19 +310,19 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     );
                 }
                 if b.sampling_duration < SimDuration::from_millis(500) {
-                    err(
+                    out.err(
                         at("sampling_duration"),
                         "Polly requires SamplingDuration of at least 500 ms".into(),
                     );
                 }
                 if b.break_duration < SimDuration::from_millis(500) {
-                    err(
+                    out.err(
                         at("break_duration"),
                         "Polly requires BreakDuration of at least 500 ms".into(),
                     );
                 }
                 if let Some(list) = &b.record {
-                    check_errors(list, at("record"), &mut err);
+                    check_errors(list, at("record"), &mut out);
                 }
             }
             PolicySpec::Bulkhead(BulkheadSpec::ThreadPool {
@@ -332,19 +331,19 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 ..
             }) => {
                 if *core_threads == 0 || max_threads < core_threads {
-                    err(at(""), format!("Resilience4j requires coreThreadPoolSize >= 1 and maxThreadPoolSize >= coreThreadPoolSize, got {core_threads} and {max_threads}"));
+                    out.err(at(""), format!("Resilience4j requires coreThreadPoolSize >= 1 and maxThreadPoolSize >= coreThreadPoolSize, got {core_threads} and {max_threads}"));
                 }
             }
             PolicySpec::Bulkhead(BulkheadSpec::Semaphore { .. }) => {}
             PolicySpec::RateLimiter(r) => {
                 if r.limit_for_period == 0 {
-                    err(
+                    out.err(
                         at("limit_for_period"),
                         "Resilience4j requires limitForPeriod >= 1".into(),
                     );
                 }
                 if r.refresh_period == SimDuration::ZERO {
-                    err(
+                    out.err(
                         at("refresh_period"),
                         "Resilience4j requires limitRefreshPeriod of at least 1 ns".into(),
                     );
@@ -352,42 +351,43 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
             }
             PolicySpec::AdaptiveThrottle(t) => {
                 if t.k < 1.0 || !t.k.is_finite() {
-                    err(at("k"), format!("K must be at least 1 (the SRE book recommends 2; below 1 it refuses requests a healthy backend accepts), got {}", t.k));
+                    out.err(at("k"), format!("K must be at least 1 (the SRE book recommends 2; below 1 it refuses requests a healthy backend accepts), got {}", t.k));
                 }
                 if t.window == SimDuration::ZERO {
-                    err(at("window"), "must be longer than zero".into());
+                    out.err(at("window"), "must be longer than zero".into());
                 }
                 if let Some(list) = &t.refusals {
-                    check_errors(list, at("refusals"), &mut err);
+                    check_errors(list, at("refusals"), &mut out);
                 }
             }
             PolicySpec::Fallback(f) => {
                 if let Some(list) = &f.on {
-                    check_errors(list, at("on"), &mut err);
+                    check_errors(list, at("on"), &mut out);
                 }
             }
             PolicySpec::Custom { .. } => {}
         }
     }
-    out.into_iter()
-        .map(|(path, _, msg)| match msg.strip_prefix(WARNING) {
-            Some(m) => (path, true, m.to_string()),
-            None => (path, false, msg),
-        })
-        .collect()
+    out.0
 }
 
-const WARNING: &str = "warning: ";
+/// Findings collected in order.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
 
-fn out_warn(err: &mut impl FnMut(String, String), path: String, msg: String) {
-    // Marked by a prefix that `validate` turns into the warning flag.
-    err(path, format!("{WARNING}{msg}"));
+impl Findings {
+    fn err(&mut self, path: String, message: String) {
+        self.0.push((path, false, message));
+    }
+    fn warn(&mut self, path: String, message: String) {
+        self.0.push((path, true, message));
+    }
 }
 
-fn check_errors(list: &[Outcome], path: String, err: &mut impl FnMut(String, String)) {
+fn check_errors(list: &[Outcome], path: String, f: &mut Findings) {
     for o in list {
         if !o.is_error() {
-            err(path.clone(), format!("`{o:?}` is not an error"));
+            f.err(path.clone(), format!("`{o:?}` is not an error"));
         }
     }
 }

@@ -4,7 +4,7 @@
 //! invoke ─▶ begin_attempt ─▶ admit_from: each layer's verdict ─▶ send_attempt ─▶ (network, server)
 //!              ▲                 │ refuse / hold / queue                           │
 //!              │ Retry event     ▼                                                 ▼
-//!              └──────────── attempt_ended ◀──────────── attempt_answered / AttemptTimeout
+//!              └──────────── attempt_ended ◀──────────── attempt_answered / attempt_timeout
 //!                                │ success, no retry left, budget empty, deadline
 //!                                ▼
 //!                             end_invocation: outer layers, fallback, answer the caller
@@ -15,14 +15,11 @@
 //! `attempt_ended`). A layer that refused a call is not told its end; the layers it had passed
 //! are, with the refusal as the outcome — the way decorators unwind.
 
-use super::{Event, PolicyLevel, World};
-use crate::call::{Call, CallState, Caller, Invocation, Outcome, Phase, Wait};
+use super::{Event, PolicyLevel, Timer, TimerFor, World};
+use crate::call::{Caller, Invocation, Outcome, Phase};
 use crate::network::Endpoint;
 use crate::policy::{Arrival, Ended, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
-
-/// Marks an `AttemptTimeout` that ends a wait in a layer's queue rather than an attempt.
-const QUEUE_WAIT: u32 = 1 << 31;
 
 impl World {
     /// `caller` at `from` calls `service` along `edge`, whose calls go through policies.
@@ -59,7 +56,13 @@ impl World {
             layer.started(now);
         }
         if deadline != SimTime::MAX {
-            ctx.schedule_at(deadline, Event::CallDeadline { inv: id, gen });
+            let timer = Timer {
+                at: deadline,
+                id,
+                gen,
+                what: TimerFor::Invocation,
+            };
+            self.set_timer(self.edge_timers[edge as usize], timer, ctx);
         }
         self.begin_attempt(id, gen, ctx);
     }
@@ -92,8 +95,8 @@ impl World {
                 waiting: self.stacks[s].queues[layer].len(),
                 queued: false,
             };
-            let verdict =
-                self.stacks[s].layers[layer].admit(now, &arrival, &mut self.stack_rngs[s]);
+            let st = &mut self.stacks[s];
+            let verdict = st.layers[layer].admit(now, &arrival, &mut st.rng);
             self.update_level(v.edge, s, layer, now);
             if verdict == Verdict::Pass {
                 layer += 1;
@@ -120,10 +123,10 @@ impl World {
                     inv.pending = outcome;
                     self.stacks[s].queues[layer].push_back((id, gen));
                     if let Some(m) = max {
-                        let attempt = v.attempts | QUEUE_WAIT;
+                        let attempt = v.attempts;
                         ctx.schedule_in(
                             m,
-                            Event::AttemptTimeout {
+                            Event::QueueTimeout {
                                 inv: id,
                                 gen,
                                 attempt,
@@ -147,42 +150,26 @@ impl World {
         if let Some(t) = self.stacks[v.stack as usize].attempt_timeout {
             let at = now + t;
             if at < deadline {
-                let attempt = v.attempts;
-                ctx.schedule_at(
+                let timer = Timer {
                     at,
-                    Event::AttemptTimeout {
-                        inv: id,
-                        gen,
-                        attempt,
-                    },
-                );
+                    id,
+                    gen,
+                    what: TimerFor::Attempt(v.attempts),
+                };
+                self.set_timer(self.edge_timers[v.edge as usize] + 1, timer, ctx);
                 deadline = at;
             }
         }
         self.invocations.at(id).phase = Phase::InFlight;
-        let Some(instance) = self.services[v.service as usize].pick() else {
-            // No instance up: the client library fails the attempt at once.
-            return self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
+        let caller = Caller::Attempt {
+            id,
+            gen,
+            attempt: v.attempts,
         };
-        let (call, call_gen) = self.calls.insert(Call {
-            caller: Caller::Attempt {
-                id,
-                gen,
-                attempt: v.attempts,
-            },
-            edge: v.edge,
-            service: v.service,
-            instance,
-            arrived: now,
-            deadline,
-            pc: 0,
-            state: CallState::Travelling,
-            holds_worker: false,
-            doomed: false,
-            outcome: Outcome::Completed,
-            wait: Wait::default(),
-        });
-        self.transmit(call, call_gen, v.from, ctx);
+        if !self.send_call(caller, v.from, v.service, v.edge, deadline, ctx) {
+            // No instance up: the client library fails the attempt at once.
+            self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
+        }
     }
 
     /// The answer to attempt `attempt` of invocation `id` arrives; returns whether the
@@ -248,12 +235,9 @@ impl World {
             && self.caller_waiting(v.caller)
         {
             let inv = self.invocations.at(id);
-            let delay = self.stacks[s].layers[retry].retry_delay(
-                v.attempts,
-                outcome,
-                &mut inv.backoff,
-                &mut self.stack_rngs[s],
-            );
+            let st = &mut self.stacks[s];
+            let delay =
+                st.layers[retry].retry_delay(v.attempts, outcome, &mut inv.backoff, &mut st.rng);
             if let Some(d) = delay.filter(|&d| now + d < v.deadline) {
                 let mut allowed = true;
                 for l in (0..n).filter(|&l| l != retry) {
@@ -312,10 +296,7 @@ impl World {
                 gen,
                 slot,
                 token,
-            } => self
-                .calls
-                .peek(id, gen)
-                .is_some_and(|c| c.wait.token == token && c.wait.outstanding & (1u64 << slot) != 0),
+            } => self.call_waits_for(id, gen, slot, token),
             Caller::Attempt { .. } => unreachable!("attempts are not invocations"),
             Caller::Nobody => true,
         }
@@ -355,7 +336,8 @@ impl World {
                 waiting: self.stacks[s].queues[l].len() - 1,
                 queued: true,
             };
-            let verdict = self.stacks[s].layers[l].admit(now, &arrival, &mut self.stack_rngs[s]);
+            let st = &mut self.stacks[s];
+            let verdict = st.layers[l].admit(now, &arrival, &mut st.rng);
             self.update_level(edge, s, l, now);
             if verdict != Verdict::Pass {
                 break;
@@ -370,22 +352,9 @@ impl World {
 
     /// Every layer's level at the start (a budget starts full).
     pub(super) fn start_levels(&mut self) {
-        for edge in 0..self.edges.len() {
-            let base = self.edge_stacks[edge];
-            if base == u32::MAX {
-                continue;
-            }
-            let callers = if self.edges[edge].from_client {
-                1
-            } else {
-                let from = &self.edges[edge].from;
-                let s = self.services.iter().position(|s| &s.name == from);
-                s.map_or(1, |s| self.services[s].instances.len())
-            };
-            for s in base as usize..base as usize + callers {
-                for l in 0..self.stacks[s].layers.len() {
-                    self.update_level(edge as u32, s, l, SimTime::ZERO);
-                }
+        for s in 0..self.stacks.len() {
+            for l in 0..self.stacks[s].layers.len() {
+                self.update_level(self.stack_edges[s], s, l, SimTime::ZERO);
             }
         }
     }
@@ -444,8 +413,22 @@ impl World {
         }
     }
 
-    /// An attempt's own timeout, or its time in a layer's queue, runs out.
+    /// Attempt `attempt`'s own timeout runs out.
     pub(super) fn attempt_timeout(
+        &mut self,
+        id: u32,
+        gen: u32,
+        attempt: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let live = self.invocations.get(id, gen);
+        if live.is_some_and(|v| v.attempts == attempt && v.phase == Phase::InFlight) {
+            self.attempt_ended(id, gen, Outcome::Timeout, true, ctx);
+        }
+    }
+
+    /// Attempt `attempt` has waited in a layer's queue as long as the layer allows.
+    pub(super) fn queue_timeout(
         &mut self,
         id: u32,
         gen: u32,
@@ -456,16 +439,9 @@ impl World {
             return;
         };
         let v = *v;
-        if v.attempts != attempt & !QUEUE_WAIT {
-            return;
-        }
-        if attempt & QUEUE_WAIT != 0 {
-            if v.phase == Phase::Queued {
-                self.leave_queue(id, gen, &v);
-                self.refused(id, gen, v.pending, ctx);
-            }
-        } else if v.phase == Phase::InFlight {
-            self.attempt_ended(id, gen, Outcome::Timeout, true, ctx);
+        if v.attempts == attempt && v.phase == Phase::Queued {
+            self.leave_queue(id, gen, &v);
+            self.refused(id, gen, v.pending, ctx);
         }
     }
 
