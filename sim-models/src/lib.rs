@@ -33,6 +33,7 @@ mod instance;
 mod load;
 mod load_balancer;
 mod network;
+pub mod outlier_detection;
 pub mod policy;
 mod program;
 mod rate;
