@@ -15,6 +15,7 @@
 pub mod adaptive_throttle;
 pub mod bulkhead;
 pub mod circuit_breaker;
+pub mod concurrency_limit;
 pub mod fallback;
 pub mod rate_limiter;
 pub mod registry;
@@ -34,6 +35,7 @@ pub use circuit_breaker::{
     BreakerSpec, BreakerState, BreakerWindow, PollyBreaker, PollyBreakerSpec, Resilience4jBreaker,
     Resilience4jBreakerSpec,
 };
+pub use concurrency_limit::{Limit, LimitSpec};
 pub use fallback::{Fallback, FallbackSpec};
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
 pub use registry::PolicyRegistry;

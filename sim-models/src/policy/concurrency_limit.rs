@@ -1,0 +1,1616 @@
+//! Adaptive concurrency limits: Netflix concurrency-limits' limit algorithms (`limit/*.java`),
+//! which estimate how many calls a dependency can take at once from the round-trip times and
+//! drops of completed calls. A limiter admits a call iff `inflight < ⌊limit⌋` (Netflix's
+//! `SimpleLimiter`); this module holds only the limit, which the limiter feeds one sample per
+//! completed call.
+//!
+//! The semantics are those of `/work/shared/reference/policy-semantics.md` §6, which summarises
+//! the Java sources; where the summary is silent the Java code decides, and where the two
+//! differ the summary wins and the item says so:
+//!
+//! - **Fixed** (`FixedLimit`): never changes.
+//! - **AIMD** (`AIMDLimit`): `⌊L·ratio⌋` on a drop or an rtt over the timeout, else `L + 1`
+//!   while `inflight·2 ≥ L`; clamped to `[min, max]`.
+//! - **Vegas** (`VegasLimit`, `SimpleLimiter`'s default): estimates the queue from the ratio of
+//!   the no-load rtt to the current one and steps by `log₁₀`-sized amounts.
+//! - **Gradient** (`GradientLimit`, v1): the gradient of the minimum rtt since the last probe
+//!   against the current one, with a `√L` queue allowance and periodic probes.
+//! - **Gradient2** (`Gradient2Limit`): the gradient of a long exponential average rtt against
+//!   the current one, optionally behind a [`WindowSpec`] (`WindowedLimit`).
+//!
+//! Netflix draws randomness in two places (Vegas's probe jitter, Gradient's probe countdown)
+//! from `ThreadLocalRandom`; here the caller supplies a uniform draw `u ∈ (0, 1)` from the
+//! simulator's seeded stream with every sample, and the algorithms read it only where Java
+//! draws (see [`Limit::sample`]), so a run stays reproducible.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{SimDuration, SimTime};
+
+/// A limit algorithm as written in a scenario (RON). Every default is Netflix's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum LimitSpec {
+    /// `FixedLimit`: always `limit`.
+    Fixed {
+        /// The limit (at least 1).
+        limit: u32,
+    },
+    /// `AIMDLimit`: additive increase while busy, multiplicative decrease on a drop or a slow
+    /// call.
+    Aimd {
+        /// `initialLimit` (default 20).
+        #[serde(default = "twenty")]
+        initial: u32,
+        /// `minLimit` (default 20).
+        #[serde(default = "twenty")]
+        min: u32,
+        /// `maxLimit` (default 200).
+        #[serde(default = "two_hundred")]
+        max: u32,
+        /// `backoffRatio`, in [0.5, 1) (default 0.9).
+        #[serde(default = "point_nine")]
+        backoff_ratio: f64,
+        /// `timeout`: a call slower than this counts as a drop (default 5 s).
+        #[serde(default = "five_seconds")]
+        timeout: SimDuration,
+    },
+    /// `VegasLimit`: TCP Vegas's queue estimate.
+    Vegas {
+        /// `initialLimit` (default 20).
+        #[serde(default = "twenty")]
+        initial: u32,
+        /// `maxConcurrency` (default 1000).
+        #[serde(default = "thousand")]
+        max_concurrency: u32,
+        /// `smoothing`, in (0, 1]: the weight of each new estimate (default 1.0).
+        #[serde(default = "one_f")]
+        smoothing: f64,
+        /// `probeMultiplier`: the no-load rtt is probed about every `jitter·probe_multiplier·L`
+        /// samples (default 30).
+        #[serde(default = "thirty")]
+        probe_multiplier: u32,
+    },
+    /// `GradientLimit` (v1): minimum rtt since the last probe against the current rtt.
+    Gradient {
+        /// `initialLimit` (default 50).
+        #[serde(default = "fifty")]
+        initial: u32,
+        /// `minLimit` (default 1).
+        #[serde(default = "one")]
+        min: u32,
+        /// `maxConcurrency` (default 1000).
+        #[serde(default = "thousand")]
+        max: u32,
+        /// `smoothing`, in (0, 1]: applied only when the limit falls (default 0.2).
+        #[serde(default = "point_two")]
+        smoothing: f64,
+        /// `rttTolerance`, at least 1: how much the rtt may grow over the no-load rtt before
+        /// the limit falls (default 2.0).
+        #[serde(default = "two_f")]
+        rtt_tolerance: f64,
+        /// `backoffRatio` on a drop, in [0.5, 1] (default 0.9).
+        #[serde(default = "point_nine")]
+        backoff_ratio: f64,
+        /// `probeInterval`: samples between probes, plus a uniform `[0, probe_interval)`
+        /// (default 1000); `None` turns probing off (Netflix's `-1`).
+        #[serde(default = "thousand_some")]
+        probe_interval: Option<u32>,
+    },
+    /// `Gradient2Limit`: long average rtt against the current rtt.
+    Gradient2 {
+        /// `initialLimit` (default 20).
+        #[serde(default = "twenty")]
+        initial: u32,
+        /// `minLimit` (default 20).
+        #[serde(default = "twenty")]
+        min: u32,
+        /// `maxConcurrency` (default 200).
+        #[serde(default = "two_hundred")]
+        max: u32,
+        /// `smoothing`, in (0, 1] (default 0.2).
+        #[serde(default = "point_two")]
+        smoothing: f64,
+        /// `queueSize`: how far the limit may grow per update while latency is flat (default 4).
+        #[serde(default = "four")]
+        queue_size: u32,
+        /// `longWindow`: samples in the long rtt's exponential average (default 600).
+        #[serde(default = "six_hundred")]
+        long_window: u32,
+        /// `rttTolerance`, at least 1 (default 1.5).
+        #[serde(default = "one_point_five")]
+        rtt_tolerance: f64,
+        /// A `WindowedLimit` in front (`Some(WindowSpec::default())` is Netflix's usual
+        /// wrapper); `None` (the default, as `Gradient2Limit.newDefault()`) feeds every sample
+        /// straight in.
+        #[serde(default)]
+        window: Option<WindowSpec>,
+    },
+}
+
+/// Netflix's `WindowedLimit`: collects samples over a window and passes the limit one sample
+/// per window, the window's average rtt, its largest inflight count and whether any call in
+/// it dropped. Defaults are Netflix's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    /// `minWindowTime`, at least 100 ms (default 1 s).
+    #[serde(default = "one_second")]
+    pub min_window: SimDuration,
+    /// `maxWindowTime`, at least 100 ms (default 1 s).
+    #[serde(default = "one_second")]
+    pub max_window: SimDuration,
+    /// `windowSize`: the fewest samples a window must hold to be used, at least 10 (default 10).
+    #[serde(default = "ten")]
+    pub window_size: u32,
+    /// `minRttThreshold`: samples faster than this are ignored (default 100 µs).
+    #[serde(default = "hundred_micros")]
+    pub min_rtt_threshold: SimDuration,
+}
+
+impl Default for WindowSpec {
+    fn default() -> Self {
+        WindowSpec {
+            min_window: one_second(),
+            max_window: one_second(),
+            window_size: ten(),
+            min_rtt_threshold: hundred_micros(),
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+fn four() -> u32 {
+    4
+}
+fn ten() -> u32 {
+    10
+}
+fn twenty() -> u32 {
+    20
+}
+fn thirty() -> u32 {
+    30
+}
+fn fifty() -> u32 {
+    50
+}
+fn two_hundred() -> u32 {
+    200
+}
+fn six_hundred() -> u32 {
+    600
+}
+fn thousand() -> u32 {
+    1000
+}
+fn thousand_some() -> Option<u32> {
+    Some(1000)
+}
+fn point_two() -> f64 {
+    0.2
+}
+fn point_nine() -> f64 {
+    0.9
+}
+fn one_f() -> f64 {
+    1.0
+}
+fn one_point_five() -> f64 {
+    1.5
+}
+fn two_f() -> f64 {
+    2.0
+}
+fn five_seconds() -> SimDuration {
+    SimDuration::from_secs(5)
+}
+fn one_second() -> SimDuration {
+    SimDuration::from_secs(1)
+}
+fn hundred_micros() -> SimDuration {
+    SimDuration::from_nanos(100_000)
+}
+
+/// One sample as an algorithm sees it (Java's `onSample(startTime, rtt, inflight, didDrop)`;
+/// no algorithm reads `startTime`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sample {
+    /// Round-trip time in nanoseconds.
+    rtt: u64,
+    /// Calls in flight when the call started, itself included.
+    inflight: u32,
+    /// The call timed out or was rejected by the server.
+    dropped: bool,
+}
+
+/// A running limit.
+#[derive(Clone, Debug)]
+pub struct Limit {
+    algo: Algo,
+    /// A `WindowedLimit` in front of the algorithm, when the spec asks for one.
+    window: Option<Window>,
+}
+
+#[derive(Clone, Debug)]
+enum Algo {
+    Fixed(u32),
+    Aimd(Aimd),
+    Vegas(Vegas),
+    Gradient(Gradient),
+    Gradient2(Gradient2),
+}
+
+impl Limit {
+    /// A limit at its initial value.
+    pub fn new(spec: &LimitSpec) -> Limit {
+        let mut window = None;
+        let algo = match *spec {
+            LimitSpec::Fixed { limit } => Algo::Fixed(limit),
+            LimitSpec::Aimd {
+                initial,
+                min,
+                max,
+                backoff_ratio,
+                timeout,
+            } => Algo::Aimd(Aimd {
+                limit: initial,
+                min,
+                max,
+                backoff_ratio,
+                timeout: timeout.as_nanos(),
+            }),
+            LimitSpec::Vegas {
+                initial,
+                max_concurrency,
+                smoothing,
+                probe_multiplier,
+            } => Algo::Vegas(Vegas {
+                limit: initial as f64,
+                max: max_concurrency,
+                smoothing,
+                probe_multiplier,
+                rtt_noload: 0,
+                probe_count: 0,
+                probe_jitter: None,
+            }),
+            LimitSpec::Gradient {
+                initial,
+                min,
+                max,
+                smoothing,
+                rtt_tolerance,
+                backoff_ratio,
+                probe_interval,
+            } => Algo::Gradient(Gradient {
+                limit: initial as f64,
+                min,
+                max,
+                smoothing,
+                rtt_tolerance,
+                backoff_ratio,
+                probe_interval,
+                countdown: None,
+                rtt_noload: 0,
+            }),
+            LimitSpec::Gradient2 {
+                initial,
+                min,
+                max,
+                smoothing,
+                queue_size,
+                long_window,
+                rtt_tolerance,
+                window: ref w,
+            } => {
+                window = w.as_ref().map(Window::new);
+                Algo::Gradient2(Gradient2 {
+                    limit: initial as f64,
+                    min,
+                    max,
+                    smoothing,
+                    queue_size,
+                    rtt_tolerance,
+                    long_rtt: ExpAvg::new(long_window, 10),
+                })
+            }
+        };
+        Limit { algo, window }
+    }
+
+    /// The current limit as the limiter uses it: a call is admitted iff `inflight < limit()`.
+    /// The floor of [`Limit::value`], as Java's `(int) estimatedLimit`.
+    pub fn limit(&self) -> u32 {
+        // `as` saturates: a value below 0 (never reached) would admit nothing.
+        self.value() as u32
+    }
+
+    /// The exact internal (possibly fractional) value, for time series.
+    pub fn value(&self) -> f64 {
+        match &self.algo {
+            Algo::Fixed(l) => *l as f64,
+            Algo::Aimd(a) => a.limit as f64,
+            Algo::Vegas(v) => v.limit,
+            Algo::Gradient(g) => g.limit,
+            Algo::Gradient2(g) => g.limit,
+        }
+    }
+
+    /// One completed call: `now`, its round-trip time, the inflight count captured when it
+    /// started (Netflix's listener captures inflight after incrementing, i.e. including
+    /// itself), and whether it was dropped (`onDropped`: a timeout or a rejection by the
+    /// server). A call the limiter ignores (`onIgnore`) is not a sample.
+    ///
+    /// `u` is a uniform draw in (0, 1) from the caller's seeded stream. It is read only where
+    /// Netflix draws from `ThreadLocalRandom`, and otherwise ignored:
+    /// - Vegas: `probeJitter = nextDouble(0.5, 1)` becomes `0.5 + 0.5·u`, drawn on the first
+    ///   sample (Java draws it in the constructor, which has no `u` here) and again on each
+    ///   probe, from the `u` of the sample that probes.
+    /// - Gradient (v1): `probeInterval + nextInt(probeInterval)` becomes
+    ///   `probe_interval + ⌊u·probe_interval⌋`, drawn on the first sample and on each probe
+    ///   likewise.
+    ///
+    /// A sample with a zero rtt is ignored by Vegas, Gradient and Gradient2: Java's Vegas
+    /// rejects `rtt ≤ 0` before touching any state, and the Gradients would divide by it.
+    pub fn sample(&mut self, now: SimTime, rtt: SimDuration, inflight: u32, dropped: bool, u: f64) {
+        let mut s = Sample {
+            rtt: rtt.as_nanos(),
+            inflight,
+            dropped,
+        };
+        if let Some(w) = &mut self.window {
+            match w.add(now, s) {
+                Some(window) => s = window,
+                None => return,
+            }
+        }
+        match &mut self.algo {
+            Algo::Fixed(_) => {}
+            Algo::Aimd(a) => a.update(s),
+            Algo::Vegas(v) => v.update(s, u),
+            Algo::Gradient(g) => g.update(s, u),
+            Algo::Gradient2(g) => g.update(s),
+        }
+    }
+}
+
+/// `AIMDLimit`: an integer limit, as Java's `getLimit()`.
+#[derive(Clone, Debug)]
+struct Aimd {
+    limit: u32,
+    min: u32,
+    max: u32,
+    backoff_ratio: f64,
+    /// Nanoseconds.
+    timeout: u64,
+}
+
+impl Aimd {
+    fn update(&mut self, s: Sample) {
+        let mut l = self.limit;
+        if s.dropped || s.rtt > self.timeout {
+            // Java's `(int) (currentLimit * backoffRatio)` truncates, i.e. floors.
+            l = (l as f64 * self.backoff_ratio) as u32;
+        } else if s.inflight as u64 * 2 >= l as u64 {
+            l = l.saturating_add(1);
+        }
+        // `Math.min(maxLimit, Math.max(minLimit, l))`: not `clamp`, which would panic on an
+        // unchecked spec with min > max where Java yields max.
+        self.limit = l.max(self.min).min(self.max);
+    }
+}
+
+/// Netflix's `Log10RootFunction`, as the reference gives it: `max(1, ⌊log₁₀ L⌋)`.
+///
+/// Deviation, following the reference: Java's function only uses `log₁₀` below 1000 (a lookup
+/// table) and returns `⌊√L⌋` from 1000 up, so at `L = 1000` (reachable with the default
+/// `maxConcurrency` of 1000) Java's steps are 31 and its alpha/beta 93/186, where these are
+/// 3 and 9/18.
+fn log10_step(l: u32) -> u32 {
+    // Java's table gives 1 for 0 as well (`(int) log10(0)` is `Integer.MIN_VALUE`).
+    l.checked_ilog10().unwrap_or(0).max(1)
+}
+
+/// `VegasLimit`.
+#[derive(Clone, Debug)]
+struct Vegas {
+    limit: f64,
+    max: u32,
+    smoothing: f64,
+    probe_multiplier: u32,
+    /// Nanoseconds; 0 until the first sample (Java's sentinel too).
+    rtt_noload: u64,
+    probe_count: u64,
+    /// `None` until the first sample draws it.
+    probe_jitter: Option<f64>,
+}
+
+impl Vegas {
+    fn jitter(u: f64) -> f64 {
+        // `ThreadLocalRandom.nextDouble(0.5, 1)`: uniform on [0.5, 1).
+        0.5 + 0.5 * u
+    }
+
+    fn update(&mut self, s: Sample, u: f64) {
+        if s.rtt == 0 {
+            // Java: `Preconditions.checkArgument(rtt > 0)` throws before any state changes.
+            return;
+        }
+        let jitter = *self.probe_jitter.get_or_insert_with(|| Vegas::jitter(u));
+        self.probe_count += 1;
+        // `shouldProbe()`: against the current (moving) estimate, so the cycle stretches as
+        // the limit grows.
+        if jitter * self.probe_multiplier as f64 * self.limit <= self.probe_count as f64 {
+            // A probe takes this rtt as the new no-load rtt and leaves the limit alone.
+            self.probe_jitter = Some(Vegas::jitter(u));
+            self.probe_count = 0;
+            self.rtt_noload = s.rtt;
+            return;
+        }
+        if self.rtt_noload == 0 || s.rtt < self.rtt_noload {
+            // Java returns here without updating the limit (the reference only says the
+            // no-load rtt is the minimum seen). A dropped call that comes back fast, such as
+            // an immediate rejection, lowers the no-load rtt this way too, as in Java.
+            self.rtt_noload = s.rtt;
+            return;
+        }
+        let l = self.limit;
+        let queue = (l * (1.0 - self.rtt_noload as f64 / s.rtt as f64)).ceil() as i64;
+        // alpha, beta, threshold and the steps all take `(int) estimatedLimit`.
+        let step = log10_step(l as u32);
+        let new = if s.dropped {
+            l - step as f64
+        } else if s.inflight as f64 * 2.0 < l {
+            // App-limited: not close enough to the limit to learn anything about it.
+            return;
+        } else {
+            let (alpha, beta, threshold) = (3 * step as i64, 6 * step as i64, step as i64);
+            if queue <= threshold {
+                l + beta as f64
+            } else if queue < alpha {
+                l + step as f64
+            } else if queue > beta {
+                l - step as f64
+            } else {
+                return;
+            }
+        };
+        let new = new.min(self.max as f64).max(1.0);
+        self.limit = (1.0 - self.smoothing) * l + self.smoothing * new;
+    }
+}
+
+/// `GradientLimit` (v1).
+#[derive(Clone, Debug)]
+struct Gradient {
+    limit: f64,
+    min: u32,
+    max: u32,
+    smoothing: f64,
+    rtt_tolerance: f64,
+    backoff_ratio: f64,
+    probe_interval: Option<u32>,
+    /// Java's `resetRttCounter`; `None` until the first sample draws it.
+    countdown: Option<i64>,
+    /// `MinimumMeasurement` in nanoseconds; 0 after a reset (Java's sentinel).
+    rtt_noload: u64,
+}
+
+impl Gradient {
+    fn next_countdown(interval: u32, u: f64) -> i64 {
+        // `probeInterval + nextInt(probeInterval)`; the `min` keeps a `u` of 1 in range.
+        let extra = ((u * interval as f64) as i64).min(interval as i64 - 1);
+        interval as i64 + extra.max(0)
+    }
+
+    /// `SquareRootFunction.create(4)` of `(int) L`: `max(4, ⌊√L⌋)`.
+    fn queue_size(l: f64) -> f64 {
+        ((l as u32 as f64).sqrt() as u32).max(4) as f64
+    }
+
+    fn update(&mut self, s: Sample, u: f64) {
+        if s.rtt == 0 {
+            // The gradient would be 0/0.
+            return;
+        }
+        let queue = Gradient::queue_size(self.limit);
+        if let Some(interval) = self.probe_interval {
+            let c = *self
+                .countdown
+                .get_or_insert_with(|| Gradient::next_countdown(interval, u));
+            // `resetRttCounter-- <= 0`: the probe comes on the sample after the countdown
+            // reaches 0.
+            if c <= 0 {
+                self.countdown = Some(Gradient::next_countdown(interval, u));
+                // Start again low and find the no-load rtt afresh, so the limit cannot drift
+                // up when the probe happens under load.
+                self.limit = (self.min as f64).max(queue);
+                self.rtt_noload = 0;
+                return;
+            }
+            self.countdown = Some(c - 1);
+        }
+        if self.rtt_noload == 0 || s.rtt < self.rtt_noload {
+            self.rtt_noload = s.rtt;
+        }
+        let l = self.limit;
+        let gradient = (self.rtt_tolerance * self.rtt_noload as f64 / s.rtt as f64).clamp(0.5, 1.0);
+        let mut new = if s.dropped {
+            l * self.backoff_ratio
+        } else if (s.inflight as f64) < l / 2.0 {
+            return;
+        } else {
+            l * gradient + queue
+        };
+        if new < l {
+            // Smoothing slows decreases only.
+            new = (l * (1.0 - self.smoothing) + self.smoothing * new).max(self.min as f64);
+        }
+        // The floor here is the queue allowance, not `min`.
+        self.limit = new.min(self.max as f64).max(queue);
+    }
+}
+
+/// `ExpAvgMeasurement`: a plain average of the first `warmup` samples, then an exponential
+/// average with factor `2 / (window + 1)`.
+#[derive(Clone, Debug)]
+struct ExpAvg {
+    value: f64,
+    sum: f64,
+    window: u32,
+    warmup: u32,
+    count: u32,
+}
+
+impl ExpAvg {
+    fn new(window: u32, warmup: u32) -> Self {
+        ExpAvg {
+            value: 0.0,
+            sum: 0.0,
+            window,
+            warmup,
+            count: 0,
+        }
+    }
+
+    fn add(&mut self, sample: f64) -> f64 {
+        if self.count < self.warmup {
+            self.count += 1;
+            self.sum += sample;
+            self.value = self.sum / self.count as f64;
+        } else {
+            let factor = 2.0 / (self.window as f64 + 1.0);
+            self.value = self.value * (1.0 - factor) + sample * factor;
+        }
+        self.value
+    }
+}
+
+/// `Gradient2Limit`.
+#[derive(Clone, Debug)]
+struct Gradient2 {
+    limit: f64,
+    min: u32,
+    max: u32,
+    smoothing: f64,
+    queue_size: u32,
+    rtt_tolerance: f64,
+    /// Nanoseconds.
+    long_rtt: ExpAvg,
+}
+
+impl Gradient2 {
+    fn update(&mut self, s: Sample) {
+        if s.rtt == 0 {
+            // `longRtt / shortRtt` would divide by zero.
+            return;
+        }
+        // `didDrop` is not read: Gradient2 reacts to latency only.
+        let queue = self.queue_size as f64;
+        let short = s.rtt as f64;
+        // The long rtt learns from every sample, app-limited ones included.
+        let long = self.long_rtt.add(short);
+        if long / short > 2.0 {
+            // Latency has come back down after a long overload: let the long rtt follow
+            // faster than its average would. Java decays the stored value; this sample's
+            // gradient still uses `long` as it was (it is clamped to 1 here in any case).
+            self.long_rtt.value *= 0.95;
+        }
+        let l = self.limit;
+        if (s.inflight as f64) < l / 2.0 {
+            return;
+        }
+        let gradient = (self.rtt_tolerance * long / short).clamp(0.5, 1.0);
+        let new = l * gradient + queue;
+        let new = l * (1.0 - self.smoothing) + new * self.smoothing;
+        self.limit = new.min(self.max as f64).max(self.min as f64);
+    }
+}
+
+/// A running `WindowedLimit` (the current Java version, with `AverageSampleWindowFactory`).
+#[derive(Clone, Debug)]
+struct Window {
+    /// Nanoseconds, as the spec's durations below.
+    min_window: u64,
+    max_window: u64,
+    window_size: u32,
+    min_rtt_threshold: u64,
+    /// When the current window ends (Java's `nextUpdateTime`, 0 at first: so the very first
+    /// sample ends a window of one, too small to use, and the first real window starts there).
+    next_update: u64,
+    min_rtt: u64,
+    /// Sum of the rtts, dropped calls' included.
+    sum: u64,
+    max_inflight: u32,
+    count: u32,
+    dropped: bool,
+}
+
+impl Window {
+    fn new(spec: &WindowSpec) -> Self {
+        Window {
+            min_window: spec.min_window.as_nanos(),
+            max_window: spec.max_window.as_nanos(),
+            window_size: spec.window_size,
+            min_rtt_threshold: spec.min_rtt_threshold.as_nanos(),
+            next_update: 0,
+            min_rtt: u64::MAX,
+            sum: 0,
+            max_inflight: 0,
+            count: 0,
+            dropped: false,
+        }
+    }
+
+    /// Adds a sample of a call that ended at `now`; the window's sample for the limit when
+    /// this one closes a window that holds enough.
+    fn add(&mut self, now: SimTime, s: Sample) -> Option<Sample> {
+        if s.rtt < self.min_rtt_threshold {
+            return None;
+        }
+        self.min_rtt = self.min_rtt.min(s.rtt);
+        self.sum = self.sum.saturating_add(s.rtt);
+        self.max_inflight = self.max_inflight.max(s.inflight);
+        self.count += 1;
+        self.dropped |= s.dropped;
+        // Java's `endTime = startTime + rtt` is the call's end, `now`.
+        if now.0 <= self.next_update {
+            return None;
+        }
+        // The window ends whether or not it is used: one with too few samples is dropped.
+        let length = self
+            .min_rtt
+            .saturating_mul(2)
+            .max(self.min_window)
+            .min(self.max_window);
+        self.next_update = now.0.saturating_add(length);
+        let closed = Sample {
+            rtt: self.sum / self.count as u64,
+            inflight: self.max_inflight,
+            dropped: self.dropped,
+        };
+        let ready = self.count >= self.window_size;
+        self.min_rtt = u64::MAX;
+        self.sum = 0;
+        self.max_inflight = 0;
+        self.count = 0;
+        self.dropped = false;
+        ready.then_some(closed)
+    }
+}
+
+/// Range checks, with the library's own valid range in each message: `(field, message)` pairs,
+/// the field as written in the spec (`window.window_size` inside a window). Netflix checks
+/// only some of these itself (AIMD's and Gradient's backoff ratio, rtt tolerance, window
+/// sizes); the others (zero limits, `min > max`, an initial limit outside `[min, max]`,
+/// smoothing outside (0, 1]) Netflix accepts or only logs, but they make a limit that admits
+/// nothing, never moves or ignores its bounds.
+pub fn check(spec: &LimitSpec) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut err = |field: &str, message: String| out.push((field.to_string(), message));
+    match *spec {
+        LimitSpec::Fixed { limit } => {
+            if limit == 0 {
+                err(
+                    "limit",
+                    "a Fixed limit must be at least 1 (0 admits no call); got 0".into(),
+                );
+            }
+        }
+        LimitSpec::Aimd {
+            initial,
+            min,
+            max,
+            backoff_ratio,
+            timeout,
+        } => {
+            bounds("AIMD", initial, min, max, "maxLimit", &mut err);
+            if !(0.5..1.0).contains(&backoff_ratio) {
+                err(
+                    "backoff_ratio",
+                    format!("AIMD backoff_ratio must be in [0.5, 1) (Netflix AIMDLimit); got {backoff_ratio}"),
+                );
+            }
+            if timeout == SimDuration::ZERO {
+                err(
+                    "timeout",
+                    "AIMD timeout must be > 0 (Netflix AIMDLimit); got 0".into(),
+                );
+            }
+        }
+        LimitSpec::Vegas {
+            initial,
+            max_concurrency,
+            smoothing,
+            probe_multiplier,
+        } => {
+            if max_concurrency == 0 {
+                err(
+                    "max_concurrency",
+                    "Vegas max_concurrency must be at least 1 (Netflix VegasLimit clamps the limit to [1, maxConcurrency]); got 0".into(),
+                );
+            }
+            if initial == 0 || initial > max_concurrency.max(1) {
+                err(
+                    "initial",
+                    format!("Vegas initial must be in [1, max_concurrency = {max_concurrency}] (Netflix VegasLimit); got {initial}"),
+                );
+            }
+            smoothing_in_range("Vegas", smoothing, &mut err);
+            if probe_multiplier == 0 {
+                err(
+                    "probe_multiplier",
+                    "Vegas probe_multiplier must be at least 1 (Netflix VegasLimit, default 30; 0 would probe on every sample and never update the limit); got 0".into(),
+                );
+            }
+        }
+        LimitSpec::Gradient {
+            initial,
+            min,
+            max,
+            smoothing,
+            rtt_tolerance,
+            backoff_ratio,
+            probe_interval,
+        } => {
+            bounds("Gradient", initial, min, max, "maxConcurrency", &mut err);
+            smoothing_in_range("Gradient", smoothing, &mut err);
+            tolerance_in_range("Gradient", "GradientLimit", rtt_tolerance, &mut err);
+            if !(0.5..=1.0).contains(&backoff_ratio) {
+                err(
+                    "backoff_ratio",
+                    format!("Gradient backoff_ratio must be in [0.5, 1] (Netflix GradientLimit); got {backoff_ratio}"),
+                );
+            }
+            if probe_interval == Some(0) {
+                err(
+                    "probe_interval",
+                    "Gradient probe_interval must be at least 1, or None to turn probing off (Netflix GradientLimit: -1; nextInt(0) throws); got 0".into(),
+                );
+            }
+        }
+        LimitSpec::Gradient2 {
+            initial,
+            min,
+            max,
+            smoothing,
+            long_window,
+            rtt_tolerance,
+            ref window,
+            ..
+        } => {
+            bounds("Gradient2", initial, min, max, "maxConcurrency", &mut err);
+            smoothing_in_range("Gradient2", smoothing, &mut err);
+            tolerance_in_range("Gradient2", "Gradient2Limit", rtt_tolerance, &mut err);
+            if long_window == 0 {
+                err(
+                    "long_window",
+                    "Gradient2 long_window must be at least 1 sample (Netflix Gradient2Limit, default 600; the average's factor is 2/(long_window+1)); got 0".into(),
+                );
+            }
+            if let Some(w) = window {
+                let hundred_ms = SimDuration::from_millis(100);
+                if w.min_window < hundred_ms {
+                    err(
+                        "window.min_window",
+                        format!("WindowedLimit min_window must be >= 100ms (Netflix WindowedLimit); got {}", w.min_window),
+                    );
+                }
+                if w.max_window < hundred_ms {
+                    err(
+                        "window.max_window",
+                        format!("WindowedLimit max_window must be >= 100ms (Netflix WindowedLimit); got {}", w.max_window),
+                    );
+                }
+                if w.window_size < 10 {
+                    err(
+                        "window.window_size",
+                        format!("WindowedLimit window_size must be >= 10 samples (Netflix WindowedLimit); got {}", w.window_size),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `min ≥ 1`, `max ≥ 1`, `min ≤ max`, `initial ∈ [min, max]`.
+fn bounds(
+    algo: &str,
+    initial: u32,
+    min: u32,
+    max: u32,
+    max_name: &str,
+    err: &mut impl FnMut(&str, String),
+) {
+    if min == 0 {
+        err(
+            "min",
+            format!("{algo} min must be at least 1 (a limit of 0 admits no call and so never learns); got 0"),
+        );
+    }
+    if max == 0 {
+        err(
+            "max",
+            format!("{algo} max ({max_name}) must be at least 1; got 0"),
+        );
+    }
+    if min > max {
+        err(
+            "min",
+            format!("{algo} min must be <= max; got min {min} > max {max}"),
+        );
+    } else if max > 0 && !(min.max(1)..=max).contains(&initial) {
+        err(
+            "initial",
+            format!(
+                "{algo} initial must be in [min, max] = [{}, {max}]; got {initial}",
+                min.max(1)
+            ),
+        );
+    }
+}
+
+fn smoothing_in_range(algo: &str, smoothing: f64, err: &mut impl FnMut(&str, String)) {
+    if !(smoothing > 0.0 && smoothing <= 1.0) {
+        err(
+            "smoothing",
+            format!("{algo} smoothing must be in (0, 1] (Netflix: 1.0 takes each new estimate whole; 0 would never move); got {smoothing}"),
+        );
+    }
+}
+
+fn tolerance_in_range(algo: &str, class: &str, tolerance: f64, err: &mut impl FnMut(&str, String)) {
+    if !(tolerance >= 1.0 && tolerance.is_finite()) {
+        err(
+            "rtt_tolerance",
+            format!("{algo} rtt_tolerance must be >= 1.0 (Netflix {class}); got {tolerance}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    fn ms(n: u64) -> SimDuration {
+        SimDuration::from_millis(n)
+    }
+
+    fn at_ms(n: u64) -> SimTime {
+        SimTime(n * MS)
+    }
+
+    fn aimd(initial: u32, min: u32, max: u32) -> Limit {
+        Limit::new(&LimitSpec::Aimd {
+            initial,
+            min,
+            max,
+            backoff_ratio: 0.9,
+            timeout: SimDuration::from_secs(5),
+        })
+    }
+
+    fn vegas(initial: u32, smoothing: f64, probe_multiplier: u32) -> Limit {
+        Limit::new(&LimitSpec::Vegas {
+            initial,
+            max_concurrency: 1000,
+            smoothing,
+            probe_multiplier,
+        })
+    }
+
+    fn vegas_state(l: &Limit) -> &Vegas {
+        match &l.algo {
+            Algo::Vegas(v) => v,
+            _ => unreachable!(),
+        }
+    }
+
+    fn gradient2(initial: u32, min: u32, max: u32, window: Option<WindowSpec>) -> Limit {
+        Limit::new(&LimitSpec::Gradient2 {
+            initial,
+            min,
+            max,
+            smoothing: 0.2,
+            queue_size: 4,
+            long_window: 600,
+            rtt_tolerance: 1.5,
+            window,
+        })
+    }
+
+    fn long_rtt(l: &Limit) -> &ExpAvg {
+        match &l.algo {
+            Algo::Gradient2(g) => &g.long_rtt,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_netflixs() {
+        let ron = |s: &str| ron::from_str::<LimitSpec>(s).unwrap();
+        assert_eq!(
+            ron("Aimd()"),
+            LimitSpec::Aimd {
+                initial: 20,
+                min: 20,
+                max: 200,
+                backoff_ratio: 0.9,
+                timeout: SimDuration::from_secs(5)
+            }
+        );
+        assert_eq!(
+            ron("Vegas()"),
+            LimitSpec::Vegas {
+                initial: 20,
+                max_concurrency: 1000,
+                smoothing: 1.0,
+                probe_multiplier: 30
+            }
+        );
+        assert_eq!(
+            ron("Gradient()"),
+            LimitSpec::Gradient {
+                initial: 50,
+                min: 1,
+                max: 1000,
+                smoothing: 0.2,
+                rtt_tolerance: 2.0,
+                backoff_ratio: 0.9,
+                probe_interval: Some(1000)
+            }
+        );
+        assert_eq!(
+            ron("Gradient2()"),
+            LimitSpec::Gradient2 {
+                initial: 20,
+                min: 20,
+                max: 200,
+                smoothing: 0.2,
+                queue_size: 4,
+                long_window: 600,
+                rtt_tolerance: 1.5,
+                window: None
+            }
+        );
+        assert_eq!(
+            ron("Gradient2(window: Some(()))"),
+            gradient2_spec_with(Some(WindowSpec::default()))
+        );
+        assert_eq!(
+            WindowSpec::default(),
+            WindowSpec {
+                min_window: SimDuration::from_secs(1),
+                max_window: SimDuration::from_secs(1),
+                window_size: 10,
+                min_rtt_threshold: SimDuration::from_nanos(100_000),
+            }
+        );
+        assert_eq!(
+            ron("Aimd(timeout: \"100ms\")"),
+            LimitSpec::Aimd {
+                initial: 20,
+                min: 20,
+                max: 200,
+                backoff_ratio: 0.9,
+                timeout: ms(100)
+            }
+        );
+        assert!(ron::from_str::<LimitSpec>("Aimd(backof_ratio: 0.8)").is_err());
+        assert!(ron::from_str::<LimitSpec>("Gradient2(window: Some((size: 10)))").is_err());
+    }
+
+    fn gradient2_spec_with(window: Option<WindowSpec>) -> LimitSpec {
+        LimitSpec::Gradient2 {
+            initial: 20,
+            min: 20,
+            max: 200,
+            smoothing: 0.2,
+            queue_size: 4,
+            long_window: 600,
+            rtt_tolerance: 1.5,
+            window,
+        }
+    }
+
+    #[test]
+    fn a_fixed_limit_never_changes() {
+        let mut l = Limit::new(&LimitSpec::Fixed { limit: 7 });
+        for (i, &(rtt, inflight, dropped)) in [(1, 7, false), (10_000, 1, true), (5, 100, false)]
+            .iter()
+            .enumerate()
+        {
+            l.sample(at_ms(i as u64), ms(rtt), inflight, dropped, 0.5);
+            assert_eq!(l.limit(), 7);
+            assert_eq!(l.value(), 7.0);
+        }
+    }
+
+    #[test]
+    fn aimd_grows_by_one_only_when_inflight_is_at_least_half_the_limit() {
+        let mut l = aimd(20, 20, 200);
+        // 9·2 = 18 < 20: unchanged.
+        l.sample(at_ms(1), ms(10), 9, false, 0.5);
+        assert_eq!(l.limit(), 20);
+        // 10·2 = 20 ≥ 20: +1.
+        l.sample(at_ms(2), ms(10), 10, false, 0.5);
+        assert_eq!(l.limit(), 21);
+        // 10·2 = 20 < 21: unchanged.
+        l.sample(at_ms(3), ms(10), 10, false, 0.5);
+        assert_eq!(l.limit(), 21);
+        l.sample(at_ms(4), ms(10), 11, false, 0.5);
+        assert_eq!(l.limit(), 22);
+        assert_eq!(l.value(), 22.0);
+    }
+
+    #[test]
+    fn aimd_backs_off_to_the_floor_of_ninety_percent_on_a_drop_and_on_a_slow_call() {
+        let mut l = aimd(50, 10, 200);
+        // Drop: ⌊50·0.9⌋ = 45.
+        l.sample(at_ms(1), ms(10), 50, true, 0.5);
+        assert_eq!(l.limit(), 45);
+        // rtt 5.001 s > 5 s: ⌊45·0.9⌋ = ⌊40.5⌋ = 40, even with inflight high.
+        l.sample(at_ms(2), ms(5_001), 45, false, 0.5);
+        assert_eq!(l.limit(), 40);
+        // rtt exactly 5 s is not over the timeout: 20·2 ≥ 40, so +1.
+        l.sample(at_ms(3), ms(5_000), 20, false, 0.5);
+        assert_eq!(l.limit(), 41);
+        // Drop at 41: ⌊36.9⌋ = 36.
+        l.sample(at_ms(4), ms(10), 1, true, 0.5);
+        assert_eq!(l.limit(), 36);
+    }
+
+    #[test]
+    fn aimd_clamps_to_min_and_max() {
+        let mut l = aimd(20, 20, 21);
+        // ⌊20·0.9⌋ = 18, raised to min 20.
+        l.sample(at_ms(1), ms(10), 20, true, 0.5);
+        assert_eq!(l.limit(), 20);
+        l.sample(at_ms(2), ms(10), 20, false, 0.5);
+        assert_eq!(l.limit(), 21);
+        // 22 is over max 21.
+        l.sample(at_ms(3), ms(10), 21, false, 0.5);
+        assert_eq!(l.limit(), 21);
+    }
+
+    /// A Vegas limit at `initial` whose no-load rtt is `noload` ns (the first sample sets it
+    /// and leaves the limit alone).
+    fn vegas_with_noload(initial: u32, smoothing: f64, noload: u64) -> Limit {
+        let mut l = vegas(initial, smoothing, 30);
+        l.sample(at_ms(1), SimDuration::from_nanos(noload), 1, false, 0.5);
+        assert_eq!(vegas_state(&l).rtt_noload, noload);
+        assert_eq!(l.value(), initial as f64);
+        l
+    }
+
+    #[test]
+    fn vegas_adds_beta_when_the_queue_is_within_the_threshold() {
+        // rtt_noload/rtt = 0.985: at L = 20, queue = ⌈20·0.015⌉ = ⌈0.3⌉ = 1 ≤ threshold 1,
+        // so L + beta = 20 + 6.
+        let mut l = vegas_with_noload(20, 1.0, 985_000);
+        l.sample(at_ms(2), ms(1), 10, false, 0.5);
+        assert_eq!(l.value(), 26.0);
+    }
+
+    #[test]
+    fn vegas_uses_log10_steps_at_100_but_unit_steps_at_20() {
+        // L = 100: log = 2, threshold 2, alpha 6, beta 12.
+        // queue = ⌈100·0.015⌉ = ⌈1.5⌉ = 2 ≤ 2: 100 + 12.
+        let mut l = vegas_with_noload(100, 1.0, 985_000);
+        l.sample(at_ms(2), ms(1), 50, false, 0.5);
+        assert_eq!(l.value(), 112.0);
+        // queue = ⌈100·0.045⌉ = ⌈4.5⌉ = 5, in (2, 6): increase by log = 2.
+        let mut l = vegas_with_noload(100, 1.0, 955_000);
+        l.sample(at_ms(2), ms(1), 50, false, 0.5);
+        assert_eq!(l.value(), 102.0);
+        // queue = ⌈100·0.135⌉ = 14 > beta 12: decrease by 2.
+        let mut l = vegas_with_noload(100, 1.0, 865_000);
+        l.sample(at_ms(2), ms(1), 50, false, 0.5);
+        assert_eq!(l.value(), 98.0);
+        // queue = ⌈100·0.095⌉ = 10, in [alpha 6, beta 12]: unchanged.
+        let mut l = vegas_with_noload(100, 1.0, 905_000);
+        l.sample(at_ms(2), ms(1), 50, false, 0.5);
+        assert_eq!(l.value(), 100.0);
+
+        // L = 20: log = 1, threshold 1, alpha 3, beta 6.
+        // queue = ⌈20·0.075⌉ = ⌈1.5⌉ = 2, in (1, 3): increase by 1.
+        let mut l = vegas_with_noload(20, 1.0, 925_000);
+        l.sample(at_ms(2), ms(1), 10, false, 0.5);
+        assert_eq!(l.value(), 21.0);
+        // queue = ⌈20·0.325⌉ = ⌈6.5⌉ = 7 > beta 6: decrease by 1.
+        let mut l = vegas_with_noload(20, 1.0, 675_000);
+        l.sample(at_ms(2), ms(1), 10, false, 0.5);
+        assert_eq!(l.value(), 19.0);
+
+        assert_eq!(
+            [1, 9, 10, 99, 100, 999, 1000].map(log10_step),
+            [1, 1, 1, 1, 2, 2, 3]
+        );
+    }
+
+    #[test]
+    fn vegas_decreases_on_a_drop_and_smooths_the_change() {
+        // A drop decreases by log(20) = 1 whatever the queue (here none) and however few
+        // calls are in flight; smoothing 0.5 gives 0.5·20 + 0.5·19.
+        let mut l = vegas_with_noload(20, 0.5, 1_000_000);
+        l.sample(at_ms(2), ms(1), 1, true, 0.5);
+        assert_eq!(l.value(), 19.5);
+        assert_eq!(l.limit(), 19);
+        // At L = 100: 100 − 2.
+        let mut l = vegas_with_noload(100, 1.0, 1_000_000);
+        l.sample(at_ms(2), ms(1), 1, true, 0.5);
+        assert_eq!(l.value(), 98.0);
+    }
+
+    #[test]
+    fn vegas_holds_when_app_limited() {
+        // No queue at all (queue 0 ≤ threshold), but 9·2 = 18 < 20: unchanged.
+        let mut l = vegas_with_noload(20, 1.0, 1_000_000);
+        l.sample(at_ms(2), ms(1), 9, false, 0.5);
+        assert_eq!(l.value(), 20.0);
+        // 10·2 = 20 is not < 20: L + beta.
+        l.sample(at_ms(3), ms(1), 10, false, 0.5);
+        assert_eq!(l.value(), 26.0);
+    }
+
+    #[test]
+    fn vegas_clamps_to_max_concurrency() {
+        let mut l = Limit::new(&LimitSpec::Vegas {
+            initial: 22,
+            max_concurrency: 25,
+            smoothing: 1.0,
+            probe_multiplier: 30,
+        });
+        l.sample(at_ms(1), ms(1), 1, false, 0.5);
+        // 22 + 6 = 28, clamped to 25.
+        l.sample(at_ms(2), ms(1), 22, false, 0.5);
+        assert_eq!(l.value(), 25.0);
+    }
+
+    #[test]
+    fn a_new_minimum_rtt_sets_rtt_noload_without_updating_the_vegas_limit() {
+        let mut l = vegas_with_noload(20, 1.0, 2_000_000);
+        l.sample(at_ms(2), ms(1), 20, false, 0.5);
+        assert_eq!(vegas_state(&l).rtt_noload, MS);
+        assert_eq!(l.value(), 20.0);
+    }
+
+    #[test]
+    fn vegas_probe_resets_rtt_noload_after_the_jittered_sample_count() {
+        // u = 0.5: jitter 0.75; probe when 0.75·2·10 = 15 ≤ probe count.
+        let mut l = vegas(10, 1.0, 2);
+        l.sample(at_ms(1), ms(10), 1, false, 0.5);
+        assert_eq!(vegas_state(&l).probe_jitter, Some(0.75));
+        // Samples 2..=14 at 20 ms, app-limited (1·2 < 10): nothing changes.
+        for i in 2..=14 {
+            l.sample(at_ms(i), ms(20), 1, false, 0.9);
+            assert_eq!(vegas_state(&l).rtt_noload, 10 * MS, "sample {i}");
+        }
+        assert_eq!(vegas_state(&l).probe_count, 14);
+        // Sample 15 probes: the no-load rtt becomes this rtt, the count restarts, and the
+        // next jitter comes from this sample's u: 0.5 + 0.5·0.2 = 0.6.
+        l.sample(at_ms(15), ms(20), 1, false, 0.2);
+        let v = vegas_state(&l);
+        assert_eq!(v.rtt_noload, 20 * MS);
+        assert_eq!(v.probe_count, 0);
+        assert!((v.probe_jitter.unwrap() - 0.6).abs() < 1e-15);
+        assert_eq!(l.value(), 10.0);
+        // With the new no-load rtt a 20 ms call shows no queue: L + beta = 16. Before the
+        // probe the same call gave queue ⌈10·0.5⌉ = 5 ∈ [alpha 3, beta 6]: unchanged.
+        l.sample(at_ms(16), ms(20), 10, false, 0.5);
+        assert_eq!(l.value(), 16.0);
+    }
+
+    fn gradient(initial: u32, min: u32, probe_interval: Option<u32>) -> Limit {
+        Limit::new(&LimitSpec::Gradient {
+            initial,
+            min,
+            max: 1000,
+            smoothing: 0.2,
+            rtt_tolerance: 2.0,
+            backoff_ratio: 0.9,
+            probe_interval,
+        })
+    }
+
+    #[test]
+    fn gradient_probe_sets_the_limit_to_the_larger_of_min_and_queue_size() {
+        // u = 0.25: countdown 2 + ⌊0.5⌋ = 2; samples 1 and 2 count it down, sample 3 probes.
+        for (min, expected) in [(1, 10.0), (20, 20.0)] {
+            let mut l = gradient(100, min, Some(2));
+            for i in 1..=2 {
+                // App-limited (1 < 50): the limit holds.
+                l.sample(at_ms(i), ms(10), 1, false, 0.25);
+                assert_eq!(l.value(), 100.0);
+            }
+            // queue_size = max(4, ⌊√100⌋) = 10.
+            l.sample(at_ms(3), ms(10), 1, false, 0.25);
+            assert_eq!(l.value(), expected, "min {min}");
+            let Algo::Gradient(g) = &l.algo else {
+                unreachable!()
+            };
+            assert_eq!(g.rtt_noload, 0);
+            assert_eq!(g.countdown, Some(2));
+        }
+    }
+
+    #[test]
+    fn gradient_grows_by_the_queue_size_without_queueing_and_smooths_a_drop() {
+        let mut l = gradient(100, 1, None);
+        // The first call sets the no-load rtt (10 ms): gradient min(1, 2·10/10) = 1, so
+        // 100 + queue_size max(4, ⌊√100⌋) = 110, unsmoothed (an increase).
+        l.sample(at_ms(1), ms(10), 100, false, 0.5);
+        assert_eq!(l.value(), 110.0);
+        // At 110, queue_size = max(4, ⌊√110⌋) = 10; rtt 40 ms: gradient 2·10/40 = 0.5,
+        // 110·0.5 + 10 = 65 < 110, smoothed: 0.8·110 + 0.2·65 = 101.
+        l.sample(at_ms(2), ms(40), 110, false, 0.5);
+        assert!((l.value() - 101.0).abs() < 1e-9, "{}", l.value());
+        // A drop: 101·0.9 = 90.9, smoothed 0.8·101 + 0.2·90.9 = 98.98, whatever inflight.
+        let before = l.value();
+        l.sample(at_ms(3), ms(10), 1, true, 0.5);
+        let expected = before * 0.8 + 0.2 * (before * 0.9);
+        assert!((l.value() - expected).abs() < 1e-9, "{}", l.value());
+        assert!((expected - 98.98).abs() < 1e-9);
+    }
+
+    #[test]
+    fn gradient_never_falls_below_its_queue_size_even_under_min() {
+        let mut l = Limit::new(&LimitSpec::Gradient {
+            initial: 4,
+            min: 1,
+            max: 1000,
+            smoothing: 1.0,
+            rtt_tolerance: 2.0,
+            backoff_ratio: 0.9,
+            probe_interval: None,
+        });
+        // A drop: 4·0.9 = 3.6, above min 1 but below queue_size max(4, ⌊√4⌋) = 4: 4.
+        l.sample(at_ms(1), ms(10), 4, true, 0.5);
+        assert_eq!(l.value(), 4.0);
+    }
+
+    #[test]
+    fn gradient2_holds_when_app_limited() {
+        let mut l = gradient2(100, 20, 200, None);
+        // 49 < 100/2: unchanged.
+        l.sample(at_ms(1), ms(10), 49, false, 0.5);
+        assert_eq!(l.value(), 100.0);
+        // 50 is not < 50: the first long rtt is this rtt, gradient min(1, 1.5) = 1:
+        // 0.8·100 + 0.2·(100 + 4) = 100.8.
+        l.sample(at_ms(2), ms(10), 50, false, 0.5);
+        assert!((l.value() - 100.8).abs() < 1e-9, "{}", l.value());
+    }
+
+    #[test]
+    fn gradient2_long_rtt_warm_up_averages_the_first_ten_samples() {
+        let mut l = gradient2(100, 20, 200, None);
+        // rtts 1..=10 ms, app-limited so that only the long rtt moves.
+        for i in 1..=10u64 {
+            l.sample(at_ms(i), ms(i), 1, false, 0.5);
+            let mean = (1..=i).sum::<u64>() as f64 * MS as f64 / i as f64;
+            assert_eq!(long_rtt(&l).value, mean, "sample {i}");
+        }
+        assert_eq!(long_rtt(&l).value, 5.5e6);
+        // The 11th is an exponential average with factor 2/601.
+        l.sample(at_ms(11), ms(11), 1, false, 0.5);
+        let f = 2.0 / 601.0;
+        assert_eq!(long_rtt(&l).value, 5.5e6 * (1.0 - f) + 11e6 * f);
+        assert_eq!(l.value(), 100.0);
+    }
+
+    #[test]
+    fn gradient2_shrinks_toward_the_gradient_when_rtt_doubles() {
+        let mut l = gradient2(100, 20, 200, None);
+        for i in 1..=10 {
+            l.sample(at_ms(i), ms(10), 1, false, 0.5);
+        }
+        assert_eq!(long_rtt(&l).value, 10e6);
+        // rtt 20 ms: long = 10·599/601 + 20·2/601 = 10·603/601 ms,
+        // gradient = 1.5·long/20 = 0.75·603/601 ≈ 0.7525,
+        // L = 0.8·100 + 0.2·(100·gradient + 4) ≈ 95.85.
+        l.sample(at_ms(11), ms(20), 100, false, 0.5);
+        let gradient = 0.75 * 603.0 / 601.0;
+        let expected = 0.8 * 100.0 + 0.2 * (100.0 * gradient + 4.0);
+        assert!((l.value() - expected).abs() < 1e-9, "{}", l.value());
+        assert!((l.value() - 95.85).abs() < 0.01);
+        assert_eq!(l.limit(), 95);
+    }
+
+    #[test]
+    fn gradient2_ignores_drops() {
+        let run = |dropped| {
+            let mut l = gradient2(100, 20, 200, None);
+            for i in 1..=10 {
+                l.sample(at_ms(i), ms(10), 1, false, 0.5);
+            }
+            l.sample(at_ms(11), ms(20), 100, dropped, 0.5);
+            l.sample(at_ms(12), ms(10), 100, dropped, 0.5);
+            l.value()
+        };
+        assert_eq!(run(true), run(false));
+        assert!(run(true) < 100.0);
+    }
+
+    #[test]
+    fn gradient2_clamps_to_min_and_max_and_decays_a_stale_long_rtt() {
+        // At the max: 0.8·200 + 0.2·204 = 200.8, clamped to 200.
+        let mut l = gradient2(200, 20, 200, None);
+        l.sample(at_ms(1), ms(10), 200, false, 0.5);
+        assert_eq!(l.value(), 200.0);
+        // At the min: long = (10 + 190)/2 = 100 ms (warm-up), gradient 1.5·100/190 ≈ 0.79:
+        // 0.8·20 + 0.2·(20·0.79 + 4) ≈ 19.96, raised to min 20.
+        let mut l = gradient2(20, 20, 200, None);
+        l.sample(at_ms(1), ms(10), 1, false, 0.5);
+        l.sample(at_ms(2), ms(190), 20, false, 0.5);
+        assert_eq!(l.value(), 20.0);
+        // Long rtt 30 ms, then a 10 ms call: long = 30·599/601 + 10·2/601 ms, over twice
+        // the rtt, so it is cut by 5%.
+        let mut l = gradient2(100, 20, 200, None);
+        for i in 1..=10 {
+            l.sample(at_ms(i), ms(30), 1, false, 0.5);
+        }
+        l.sample(at_ms(11), ms(10), 1, false, 0.5);
+        let f = 2.0 / 601.0;
+        assert_eq!(long_rtt(&l).value, (30e6 * (1.0 - f) + 10e6 * f) * 0.95);
+    }
+
+    #[test]
+    fn windowed_limit_passes_nothing_until_ten_samples_and_a_second_then_their_average() {
+        let mut l = gradient2(20, 20, 200, Some(WindowSpec::default()));
+        // The first call (ending at 10 ms) ends Java's initial zero-length window, holding
+        // one sample: too few, discarded; the next window ends at 10 ms + 1 s.
+        l.sample(at_ms(10), ms(2), 30, false, 0.5);
+        // 20 calls within that second, rtts alternating 2 and 4 ms, one of them with the
+        // largest inflight (25), the last with 1; plus one faster than 100 µs, ignored.
+        for i in 0..20u64 {
+            let rtt = if i % 2 == 0 { 2 } else { 4 };
+            let inflight = if i == 7 { 25 } else { 1 };
+            l.sample(at_ms(20 + i * 40), ms(rtt), inflight, false, 0.5);
+        }
+        l.sample(at_ms(900), SimDuration::from_nanos(50_000), 99, false, 0.5);
+        assert_eq!(long_rtt(&l).count, 0, "nothing passed within the second");
+        assert_eq!(l.value(), 20.0);
+        // A call ending after 1.01 s closes the window: 21 samples, rtt sum 10·2 + 10·4 + 4
+        // = 64 ms, average 64/21 ms (integer ns); max inflight 25 (not app-limited at 20), so
+        // L = 0.8·20 + 0.2·(20·1 + 4) = 20.8.
+        l.sample(at_ms(1_011), ms(4), 1, false, 0.5);
+        assert_eq!(long_rtt(&l).count, 1);
+        assert_eq!(long_rtt(&l).value, (64 * MS / 21) as f64);
+        assert!((l.value() - 20.8).abs() < 1e-9, "{}", l.value());
+        // The next window ends at 2.011 s; the call ending at 2.1 s closes it with four
+        // calls: too few, discarded.
+        for i in 0..5u64 {
+            l.sample(at_ms(1_500 + i * 200), ms(3), 30, false, 0.5);
+        }
+        assert_eq!(long_rtt(&l).count, 1);
+    }
+
+    #[test]
+    fn a_window_reports_its_average_rtt_max_inflight_and_any_drop() {
+        let mut w = Window::new(&WindowSpec::default());
+        let s = |rtt_us: u64, inflight, dropped| Sample {
+            rtt: rtt_us * 1000,
+            inflight,
+            dropped,
+        };
+        assert_eq!(w.add(SimTime(1), s(500, 1, false)), None);
+        assert_eq!(w.next_update, 1 + 1_000_000_000);
+        for i in 0..8 {
+            assert_eq!(w.add(SimTime(2 + i), s(1000, 3 + i as u32, i == 4)), None);
+        }
+        // Under the 100 µs threshold: ignored, so its inflight of 50 does not count.
+        assert_eq!(w.add(SimTime(20), s(99, 50, false)), None);
+        assert_eq!(w.count, 8);
+        // The window has not passed: it ends strictly after 1 s + 1 ns.
+        assert_eq!(w.add(SimTime(1_000_000_001), s(3000, 2, false)), None);
+        assert_eq!(w.count, 9);
+        // Exactly window_size (10) samples when it closes: enough.
+        assert_eq!(
+            w.add(SimTime(1_000_000_002), s(2000, 2, false)),
+            Some(Sample {
+                // (8·1000 + 3000 + 2000) µs / 10.
+                rtt: 1_300_000,
+                inflight: 10,
+                dropped: true,
+            })
+        );
+        // The next window ends 1 s later (twice its 1 ms minimum rtt, raised to 1 s).
+        assert_eq!(w.next_update, 2_000_000_002);
+        assert_eq!(w.count, 0);
+    }
+
+    fn fields(spec: &LimitSpec) -> Vec<String> {
+        check(spec).into_iter().map(|(f, _)| f).collect()
+    }
+
+    #[test]
+    fn check_rejects_aimd_backoff_ratios_outside_half_to_one() {
+        for bad in [0.4, 1.0, 1.2] {
+            let spec = LimitSpec::Aimd {
+                initial: 20,
+                min: 20,
+                max: 200,
+                backoff_ratio: bad,
+                timeout: SimDuration::from_secs(5),
+            };
+            let found = check(&spec);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, "backoff_ratio");
+            assert_eq!(
+                found[0].1,
+                format!("AIMD backoff_ratio must be in [0.5, 1) (Netflix AIMDLimit); got {bad}")
+            );
+        }
+        for good in [0.5, 0.9, 0.99] {
+            let spec = LimitSpec::Aimd {
+                initial: 20,
+                min: 20,
+                max: 200,
+                backoff_ratio: good,
+                timeout: SimDuration::from_secs(5),
+            };
+            assert!(check(&spec).is_empty());
+        }
+        // Gradient's own range includes 1.
+        let spec = |backoff_ratio| LimitSpec::Gradient {
+            initial: 50,
+            min: 1,
+            max: 1000,
+            smoothing: 0.2,
+            rtt_tolerance: 2.0,
+            backoff_ratio,
+            probe_interval: Some(1000),
+        };
+        assert!(check(&spec(1.0)).is_empty());
+        let found = check(&spec(0.4));
+        assert_eq!(found[0].0, "backoff_ratio");
+        assert!(found[0].1.contains("[0.5, 1]"), "{}", found[0].1);
+    }
+
+    #[test]
+    fn check_rejects_min_over_max_and_initial_outside_the_bounds() {
+        let g2 = |initial, min, max| LimitSpec::Gradient2 {
+            initial,
+            min,
+            max,
+            smoothing: 0.2,
+            queue_size: 4,
+            long_window: 600,
+            rtt_tolerance: 1.5,
+            window: None,
+        };
+        let found = check(&g2(20, 50, 40));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "min");
+        assert!(found[0].1.contains("min 50 > max 40"), "{}", found[0].1);
+        for initial in [19, 201] {
+            let found = check(&g2(initial, 20, 200));
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, "initial");
+            assert!(found[0].1.contains("[20, 200]"), "{}", found[0].1);
+        }
+        assert!(check(&g2(20, 20, 200)).is_empty());
+        let vegas = LimitSpec::Vegas {
+            initial: 1001,
+            max_concurrency: 1000,
+            smoothing: 1.0,
+            probe_multiplier: 30,
+        };
+        let found = check(&vegas);
+        assert_eq!(fields(&vegas), ["initial"]);
+        assert!(found[0].1.contains("[1, max_concurrency = 1000]"));
+    }
+
+    #[test]
+    fn check_rejects_smoothing_outside_zero_to_one() {
+        for bad in [0.0, -0.1, 1.5, f64::NAN] {
+            let spec = LimitSpec::Vegas {
+                initial: 20,
+                max_concurrency: 1000,
+                smoothing: bad,
+                probe_multiplier: 30,
+            };
+            let found = check(&spec);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, "smoothing");
+            assert!(found[0].1.contains("(0, 1]"), "{}", found[0].1);
+        }
+        let spec = LimitSpec::Vegas {
+            initial: 20,
+            max_concurrency: 1000,
+            smoothing: 1.0,
+            probe_multiplier: 30,
+        };
+        assert!(check(&spec).is_empty());
+    }
+
+    #[test]
+    fn check_rejects_zero_limits() {
+        assert_eq!(fields(&LimitSpec::Fixed { limit: 0 }), ["limit"]);
+        assert!(check(&LimitSpec::Fixed { limit: 1 }).is_empty());
+        let aimd = LimitSpec::Aimd {
+            initial: 0,
+            min: 0,
+            max: 0,
+            backoff_ratio: 0.9,
+            timeout: SimDuration::from_secs(5),
+        };
+        assert_eq!(fields(&aimd), ["min", "max"]);
+        let aimd = LimitSpec::Aimd {
+            initial: 0,
+            min: 0,
+            max: 10,
+            backoff_ratio: 0.9,
+            timeout: SimDuration::from_secs(5),
+        };
+        assert_eq!(fields(&aimd), ["min", "initial"]);
+        let vegas = LimitSpec::Vegas {
+            initial: 0,
+            max_concurrency: 0,
+            smoothing: 1.0,
+            probe_multiplier: 0,
+        };
+        assert_eq!(
+            fields(&vegas),
+            ["max_concurrency", "initial", "probe_multiplier"]
+        );
+        let gradient = LimitSpec::Gradient {
+            initial: 50,
+            min: 0,
+            max: 1000,
+            smoothing: 0.2,
+            rtt_tolerance: 0.9,
+            backoff_ratio: 0.9,
+            probe_interval: Some(0),
+        };
+        assert_eq!(
+            fields(&gradient),
+            ["min", "rtt_tolerance", "probe_interval"]
+        );
+        let found = check(&gradient);
+        assert!(found[1].1.contains(">= 1.0"), "{}", found[1].1);
+    }
+
+    #[test]
+    fn check_rejects_windows_netflix_refuses() {
+        let spec = gradient2_spec_with(Some(WindowSpec {
+            min_window: ms(50),
+            max_window: ms(99),
+            window_size: 9,
+            min_rtt_threshold: SimDuration::ZERO,
+        }));
+        assert_eq!(
+            fields(&spec),
+            [
+                "window.min_window",
+                "window.max_window",
+                "window.window_size"
+            ]
+        );
+        assert!(check(&gradient2_spec_with(Some(WindowSpec::default()))).is_empty());
+    }
+}
