@@ -188,5 +188,6 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
         "summary.json",
         &(json(&result.report).map_err(Failure::Internal)? + "\n"),
     )?;
-    write("timeseries.csv", &result.timeseries_csv())
+    write("timeseries.csv", &result.timeseries_csv())?;
+    write("policies.csv", &result.policies_csv())
 }

@@ -40,17 +40,19 @@ pub enum Outcome {
     RateLimited,
     /// The caller's adaptive throttling refused it.
     Throttled,
+    /// A server policy shed it (load shedding, CoDel, a concurrency limit, a tenant's rate).
+    Shed,
     /// It failed, but a fallback answered instead: not an error, and not a success either.
     Fallback,
 }
 
 impl Outcome {
     /// Number of outcomes: the length of arrays indexed by `Outcome as usize`.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     /// The error kinds, in the order reports list them: every outcome after `Completed` but
     /// `Fallback`, in declaration order, so that `ERRORS[o as usize - 1] == o`.
-    pub const ERRORS: [Outcome; 12] = [
+    pub const ERRORS: [Outcome; 13] = [
         Outcome::Rejected,
         Outcome::Unavailable,
         Outcome::Crashed,
@@ -63,6 +65,7 @@ impl Outcome {
         Outcome::BulkheadFull,
         Outcome::RateLimited,
         Outcome::Throttled,
+        Outcome::Shed,
     ];
 
     /// Whether it is an error (anything but `Completed` and `Fallback`).
@@ -106,9 +109,19 @@ impl Outcome {
             Outcome::BulkheadFull => "bulkhead_full",
             Outcome::RateLimited => "rate_limited",
             Outcome::Throttled => "throttled",
+            Outcome::Shed => "shed",
             Outcome::Fallback => "fallback",
         }
     }
+}
+
+/// Who a request is for, carried on every call it causes: its tenant and its priority class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The tenant (index into the scenario's tenants).
+    pub tenant: u16,
+    /// Its criticality.
+    pub criticality: crate::policy::Criticality,
 }
 
 /// Counts indexed by [`Outcome`].
@@ -197,6 +210,8 @@ pub struct Invocation {
     pub pending: Outcome,
     /// Memory of decorrelated backoffs.
     pub backoff: crate::policy::BackoffState,
+    /// Its tenant and priority class.
+    pub origin: Origin,
 }
 
 /// Where a call is in its life.
@@ -214,6 +229,8 @@ pub enum CallState {
     Ready,
     /// Its answer is on its way back.
     Replying,
+    /// A server policy dropped it from the queue; it answers `shed` at the end of the event.
+    Shed,
 }
 
 /// A wait on a step's calls.
@@ -256,6 +273,11 @@ pub struct Call {
     pub outcome: Outcome,
     /// Its current wait on calls of its own.
     pub wait: Wait,
+    /// Its tenant and priority class.
+    pub origin: Origin,
+    /// Requests in its instance when it was admitted, itself included (for an adaptive
+    /// server concurrency limit).
+    pub inflight: u32,
 }
 
 /// A request a client is waiting for.

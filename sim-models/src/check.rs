@@ -207,6 +207,27 @@ impl Scenario {
                     );
                 }
             }
+            for (field, warning, message) in
+                crate::policy::validate::validate_server(&s.server_policies)
+            {
+                let at = format!("{path}.server_policies.{field}");
+                if warning {
+                    c.warn(at, message);
+                } else {
+                    c.error(at, message);
+                }
+            }
+            if let Some(o) = &s.outlier_detection {
+                if s.instances < 2 {
+                    c.warn(
+                        format!("{path}.outlier_detection"),
+                        "with one instance there is nothing to eject it in favour of",
+                    );
+                }
+                for (field, message) in crate::outlier_detection::check(o) {
+                    c.error(format!("{path}.outlier_detection.{field}"), message);
+                }
+            }
             if let Some(k) = s.capacity {
                 if k < s.workers as u64 {
                     c.error(
@@ -490,6 +511,18 @@ impl Scenario {
                 format!("up to {arrivals:.1e} requests will arrive: at ~5M requests/s that is hours of real time; set limits.max_events or limits.wall_clock to bound it"),
             );
         }
+    }
+
+    /// Tenant names, sorted: each client's `tenant`, or its own name.
+    pub(crate) fn tenants(&self) -> Vec<String> {
+        let mut tenants: Vec<String> = self
+            .clients
+            .iter()
+            .map(|(name, c)| c.tenant().unwrap_or(name).to_string())
+            .collect();
+        tenants.sort();
+        tenants.dedup();
+        tenants
     }
 
     /// Zone names, sorted, from services and clients.

@@ -1,8 +1,9 @@
-//! One instance of a service: its own workers and its own FIFO queue.
+//! One instance of a service: its own workers, its own queue and its own copy of the
+//! service's server policies.
 
-use crate::call::CallId;
+use crate::policy::ServerLayer;
+use crate::wait_queue::WaitQueue;
 use sim_core::{Gauge, SimDuration, SimTime};
-use std::collections::VecDeque;
 
 /// Figures of one instance since the warm-up, so that load balancing can be seen.
 #[derive(Clone, Debug, Default)]
@@ -34,8 +35,14 @@ pub struct Instance {
     pub capacity: u64,
     /// Whether it is running (a crash takes it down until it restarts).
     pub up: bool,
-    /// Waiting calls with the time each joined the queue.
-    pub(crate) queue: VecDeque<(CallId, SimTime)>,
+    /// Whether outlier detection has ejected it from the load balancer.
+    pub ejected: bool,
+    /// Waiting calls.
+    pub(crate) queue: WaitQueue,
+    /// Its server policies, in the order listed.
+    pub(crate) policies: Vec<ServerLayer>,
+    /// Each policy's level as last reported.
+    pub(crate) levels: Vec<f64>,
     /// Workers busy now.
     pub(crate) busy: u32,
     /// Calls of an `Async` service waiting on calls of their own, holding no worker.
@@ -52,7 +59,12 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub(crate) fn new(workers: u32, capacity: Option<u64>) -> Self {
+    pub(crate) fn new(
+        workers: u32,
+        capacity: Option<u64>,
+        classes: usize,
+        policies: Vec<ServerLayer>,
+    ) -> Self {
         Instance {
             workers,
             base_workers: workers,
@@ -62,7 +74,10 @@ impl Instance {
             capacity_losses: Vec::new(),
             capacity: capacity.unwrap_or(u64::MAX),
             up: true,
-            queue: VecDeque::new(),
+            ejected: false,
+            queue: WaitQueue::new(classes),
+            levels: vec![0.0; policies.len()],
+            policies,
             busy: 0,
             parked: 0,
             inbound: 0,
@@ -153,7 +168,7 @@ mod tests {
     #[test]
     fn work_skips_frozen_time() {
         let fresh = || {
-            let mut i = Instance::new(1, None);
+            let mut i = Instance::new(1, None, 1, Vec::new());
             i.pauses = vec![(at(10), at(20)), (at(30), at(35))];
             i
         };

@@ -43,6 +43,7 @@ mod ron_paths;
 mod run;
 mod scenario;
 mod service;
+mod wait_queue;
 mod world;
 
 pub use call::{

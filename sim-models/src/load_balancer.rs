@@ -44,10 +44,12 @@ impl Balancer {
         }
     }
 
-    /// The instance for the next request among `instances`, of which `up` are up; `None` when
-    /// none is.
+    /// The instance for the next request among `instances`, of which `up` are candidates:
+    /// up and not ejected by outlier detection (or, in `panic`, when every instance up is
+    /// ejected, simply up, as Envoy's panic mode). `None` when there is none.
     #[inline]
-    pub(crate) fn pick(&mut self, instances: &[Instance], up: usize) -> Option<usize> {
+    pub(crate) fn pick(&mut self, instances: &[Instance], up: usize, panic: bool) -> Option<usize> {
+        let candidate = |i: &Instance| i.up && (panic || !i.ejected);
         let n = instances.len();
         if up == 0 {
             return None;
@@ -64,14 +66,16 @@ impl Balancer {
             instances
                 .iter()
                 .enumerate()
-                .filter(|(_, i)| i.up)
+                .filter(|(_, i)| candidate(i))
                 .nth(k)
                 .map(|(j, _)| j)
         };
         match self.policy {
             LoadBalancer::RoundRobin => {
                 let start = self.next;
-                let j = (0..n).map(|d| (start + d) % n).find(|&j| instances[j].up)?;
+                let j = (0..n)
+                    .map(|d| (start + d) % n)
+                    .find(|&j| candidate(&instances[j]))?;
                 self.next = (j + 1) % n;
                 Some(j)
             }
@@ -80,7 +84,7 @@ impl Balancer {
                 let start = self.next;
                 let j = (0..n)
                     .map(|d| (start + d) % n)
-                    .filter(|&j| instances[j].up)
+                    .filter(|&j| candidate(&instances[j]))
                     .min_by_key(|&j| instances[j].outstanding())?;
                 self.next = (j + 1) % n;
                 Some(j)
@@ -112,7 +116,7 @@ mod tests {
             .iter()
             .zip(up)
             .map(|(&busy, &up)| {
-                let mut i = Instance::new(64, None);
+                let mut i = Instance::new(64, None, 1, Vec::new());
                 i.busy = busy;
                 i.up = up;
                 i
@@ -129,7 +133,10 @@ mod tests {
         let pool = instances(&[0, 0, 0, 0], &[true, false, true, true]);
         let mut b = balancer(LoadBalancer::RoundRobin);
         let picks: Vec<usize> = (0..6)
-            .map(|_| b.pick(&pool, pool.iter().filter(|i| i.up).count()).unwrap())
+            .map(|_| {
+                b.pick(&pool, pool.iter().filter(|i| i.up).count(), false)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(picks, [0, 2, 3, 0, 2, 3]);
     }
@@ -138,9 +145,12 @@ mod tests {
     fn least_outstanding_takes_the_least_loaded_and_rotates_ties() {
         let pool = instances(&[3, 1, 1, 2], &[true; 4]);
         let mut b = balancer(LoadBalancer::LeastOutstanding);
-        assert_eq!(b.pick(&pool, pool.iter().filter(|i| i.up).count()), Some(1));
         assert_eq!(
-            b.pick(&pool, pool.iter().filter(|i| i.up).count()),
+            b.pick(&pool, pool.iter().filter(|i| i.up).count(), false),
+            Some(1)
+        );
+        assert_eq!(
+            b.pick(&pool, pool.iter().filter(|i| i.up).count(), false),
             Some(2),
             "the tie goes to the next in turn"
         );
@@ -152,7 +162,9 @@ mod tests {
         let mut b = balancer(LoadBalancer::PowerOfTwoChoices);
         let mut seen = [0; 4];
         for _ in 0..10_000 {
-            seen[b.pick(&pool, pool.iter().filter(|i| i.up).count()).unwrap()] += 1;
+            seen[b
+                .pick(&pool, pool.iter().filter(|i| i.up).count(), false)
+                .unwrap()] += 1;
         }
         assert_eq!(
             seen[2], 0,
@@ -167,7 +179,7 @@ mod tests {
         let pool = instances(&[0, 0, 0], &[true, true, false]);
         let mut b = balancer(LoadBalancer::Random);
         let zeros = (0..10_000)
-            .filter(|_| b.pick(&pool, pool.iter().filter(|i| i.up).count()) == Some(0))
+            .filter(|_| b.pick(&pool, pool.iter().filter(|i| i.up).count(), false) == Some(0))
             .count();
         assert!((zeros as f64 / 10_000.0 - 0.5).abs() < 0.02, "{zeros}");
     }
@@ -181,10 +193,13 @@ mod tests {
             LoadBalancer::PowerOfTwoChoices,
         ] {
             assert_eq!(
-                balancer(policy).pick(&instances(&[0, 0], &[false, false]), 0),
+                balancer(policy).pick(&instances(&[0, 0], &[false, false]), 0, false),
                 None
             );
-            assert_eq!(balancer(policy).pick(&instances(&[0], &[false]), 0), None);
+            assert_eq!(
+                balancer(policy).pick(&instances(&[0], &[false]), 0, false),
+                None
+            );
         }
     }
 }

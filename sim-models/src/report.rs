@@ -4,6 +4,7 @@
 //! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
 
 use crate::call::Outcome;
+use crate::policy::{PolicyLevel, ShedReason};
 use crate::world::World;
 use serde::{Deserialize, Serialize};
 use sim_core::{Histogram, SimTime, StopReason, NANOS_PER_SEC};
@@ -189,6 +190,24 @@ pub struct ServiceReport {
     pub wait: WaitReport,
     /// Each instance's share, in instance order.
     pub instances: Vec<InstanceReport>,
+    /// Requests its server policies shed, by reason.
+    pub shed: BTreeMap<String, u64>,
+    /// Each server policy's level (summed over instances), if any reports one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_policies: Vec<PolicyLevelReport>,
+    /// Outlier detection's ejections by reason (with `overflow`: ejections the maximum
+    /// ejection percentage refused) and the instances ejected over time, if it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierReport>,
+}
+
+/// What outlier detection did at a service's load balancer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutlierReport {
+    /// Ejections by reason since the start of the run.
+    pub ejections: BTreeMap<String, u64>,
+    /// Instances ejected: time-weighted mean over the measurement window, and at the end.
+    pub ejected: PolicyLevelReport,
 }
 
 /// One instance's figures over the measurement window.
@@ -219,6 +238,19 @@ pub struct ClientReport {
     pub throughput: f64,
     /// Sending to answer, answered requests only.
     pub latency: LatencyReport,
+}
+
+/// The levels of the layers that report one.
+fn level_reports(levels: &[PolicyLevel], end: SimTime) -> Vec<PolicyLevelReport> {
+    levels
+        .iter()
+        .filter(|p| p.reported)
+        .map(|p| PolicyLevelReport {
+            layer: p.layer.clone(),
+            mean: p.gauge.mean(end) / 1000.0,
+            end: p.level,
+        })
+        .collect()
 }
 
 /// Counts of each error kind, by name.
@@ -307,6 +339,26 @@ impl World {
                             } / s.workers as f64,
                         })
                         .collect(),
+                    shed: ShedReason::ALL
+                        .iter()
+                        .map(|r| (r.name().to_string(), st.shed[*r as usize]))
+                        .collect(),
+                    server_policies: level_reports(&s.server_levels, end),
+                    outlier_detection: s.ejections().zip(s.ejected_level()).map(|(e, l)| {
+                        OutlierReport {
+                            ejections: [
+                                ("consecutive_5xx", e.consecutive_5xx),
+                                ("consecutive_gateway_failure", e.consecutive_gateway_failure),
+                                ("success_rate", e.success_rate),
+                                ("failure_percentage", e.failure_percentage),
+                                ("overflow", e.overflow),
+                            ]
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect(),
+                            ejected: level_reports(std::slice::from_ref(l), end).remove(0),
+                        }
+                    }),
                 };
                 (s.name.clone(), r)
             })
@@ -376,15 +428,7 @@ impl World {
                             .map(|(o, n)| (o.name().to_string(), n))
                             .chain([("budget_exhausted".to_string(), st.budget_exhausted)])
                             .collect(),
-                        policies: self.policy_levels[i]
-                            .iter()
-                            .filter(|p| p.reported)
-                            .map(|p| PolicyLevelReport {
-                                layer: p.layer.clone(),
-                                mean: p.gauge.mean(end) / 1000.0,
-                                end: p.level,
-                            })
-                            .collect(),
+                        policies: level_reports(&self.policy_levels[i], end),
                     }
                 })
                 .collect(),
@@ -460,6 +504,66 @@ impl World {
                     done as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                 );
+            }
+        }
+        out
+    }
+
+    /// The policies' time series as CSV in long form, one row per bucket, component and
+    /// series, up to `end`: `time_s,component,series,value`. For each call edge with
+    /// policies (component `from->to`): each layer's level (its time average in the bucket,
+    /// summed over caller instances: breaker state 0/1/2, budget tokens, calls in a bulkhead,
+    /// a concurrency limit) and the calls refused per bucket, as `rejected_<reason>` (circuit
+    /// open, bulkhead full, rate limited, throttled, budget exhausted). For each service with
+    /// server policies: each layer's level and `shed_<reason>` per bucket.
+    pub fn policies_csv(&self, end: SimTime, bucket_ns: u64) -> String {
+        let mut out = String::from("time_s,component,series,value\n");
+        let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
+        let width_s = bucket_ns as f64 / NANOS_PER_SEC as f64;
+        let reasons: Vec<String> = Outcome::LOCAL_REJECTIONS
+            .iter()
+            .map(|o| o.name())
+            .chain(["budget_exhausted"])
+            .map(|r| format!("rejected_{r}"))
+            .collect();
+        for i in 0..buckets {
+            let t = i as f64 * width_s;
+            for (e, edge) in self.edges.iter().enumerate() {
+                if !edge.policies {
+                    continue;
+                }
+                let name = format!("{}->{}", edge.from, self.services[edge.to as usize].name);
+                for p in self.policy_levels[e].iter().filter(|p| p.reported) {
+                    let v = p.series.mean(i, end) / 1000.0;
+                    let _ = writeln!(out, "{t},{name},{},{v}", p.layer);
+                }
+                for (r, series) in reasons.iter().zip(&self.rejection_series[e]) {
+                    let _ = writeln!(out, "{t},{name},{r},{}", series.get(i));
+                }
+            }
+            for s in self
+                .services
+                .iter()
+                .filter(|s| !s.server_levels.is_empty() || s.ejected_level().is_some())
+            {
+                for p in s
+                    .server_levels
+                    .iter()
+                    .chain(s.ejected_level())
+                    .filter(|p| p.reported)
+                {
+                    let v = p.series.mean(i, end) / 1000.0;
+                    let _ = writeln!(out, "{t},{},{},{v}", s.name, p.layer);
+                }
+                for r in ShedReason::ALL {
+                    let _ = writeln!(
+                        out,
+                        "{t},{},shed_{},{}",
+                        s.name,
+                        r.name(),
+                        s.series.shed[r as usize].get(i)
+                    );
+                }
             }
         }
         out

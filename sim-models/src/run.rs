@@ -56,6 +56,11 @@ impl RunResult {
     pub fn timeseries_csv(&self) -> String {
         self.world.timeseries_csv(self.end, self.bucket_ns)
     }
+
+    /// The policies' time series as CSV (see [`World::policies_csv`]).
+    pub fn policies_csv(&self) -> String {
+        self.world.policies_csv(self.end, self.bucket_ns)
+    }
 }
 
 /// Runs `scenario` with `seed` to its end (or a limit) and reports.

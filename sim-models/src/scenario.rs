@@ -162,6 +162,14 @@ pub enum ClientSpec {
         /// Resilience policies on the client's calls, outermost first (see `policy`).
         #[serde(default)]
         policies: Vec<crate::policy::PolicySpec>,
+        /// The tenant its requests belong to (default: the client's own name), for per-tenant
+        /// server limits.
+        #[serde(default)]
+        tenant: Option<String>,
+        /// The priority class of its requests, carried on every call they cause (default
+        /// `Critical`).
+        #[serde(default)]
+        criticality: crate::policy::Criticality,
     },
     /// Closed loop: `users` each send a request, wait for its answer, think, and repeat.
     Closed {
@@ -181,6 +189,14 @@ pub enum ClientSpec {
         /// Resilience policies on the client's calls, outermost first (see `policy`).
         #[serde(default)]
         policies: Vec<crate::policy::PolicySpec>,
+        /// The tenant its requests belong to (default: the client's own name), for per-tenant
+        /// server limits.
+        #[serde(default)]
+        tenant: Option<String>,
+        /// The priority class of its requests, carried on every call they cause (default
+        /// `Critical`).
+        #[serde(default)]
+        criticality: crate::policy::Criticality,
     },
 }
 
@@ -203,6 +219,24 @@ impl ClientSpec {
     pub fn policies(&self) -> &[crate::policy::PolicySpec] {
         match self {
             ClientSpec::Open { policies, .. } | ClientSpec::Closed { policies, .. } => policies,
+        }
+    }
+
+    /// The tenant its requests belong to, if named (otherwise the client's own name).
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            ClientSpec::Open { tenant, .. } | ClientSpec::Closed { tenant, .. } => {
+                tenant.as_deref()
+            }
+        }
+    }
+
+    /// The priority class of its requests.
+    pub fn criticality(&self) -> crate::policy::Criticality {
+        match self {
+            ClientSpec::Open { criticality, .. } | ClientSpec::Closed { criticality, .. } => {
+                *criticality
+            }
         }
     }
 
@@ -300,6 +334,14 @@ pub struct ServiceSpec {
     /// probability it leaves the system, answered (Jackson-network routing).
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Policies on the server's path, run by every instance in this order: load shedding,
+    /// CoDel, adaptive LIFO, priority classes, a concurrency limit, per-tenant rate limits.
+    #[serde(default)]
+    pub server_policies: Vec<crate::policy::ServerPolicySpec>,
+    /// Envoy outlier detection at its load balancer: instances that fail are ejected from it
+    /// for a while.
+    #[serde(default)]
+    pub outlier_detection: Option<crate::outlier_detection::OutlierSpec>,
 }
 
 /// Whether a worker is held while a request waits on a downstream call.

@@ -5,12 +5,15 @@
 //! what happens to an arriving request (which instance; start, queue or reject there) and which
 //! queued request a freed worker takes next; the [`World`](crate::World) schedules the events.
 
-use crate::call::{CallId, Outcome, OutcomeCounts};
+use crate::call::{CallId, Origin, Outcome, OutcomeCounts};
 use crate::fault::FailureMode;
 use crate::instance::Instance;
 use crate::load_balancer::{Balancer, LoadBalancer};
+use crate::outlier_detection::{EjectionCounts, HostResult, OutlierDetector, OutlierSpec};
+use crate::policy::{PolicyLevel, ServerArrival, ServerLayer, ShedReason};
 use crate::program::Program;
 use crate::scenario::{Concurrency, DeadlineSpec};
+use crate::wait_queue::Waiting;
 use sim_core::{
     CountSeries, Gauge, Histogram, LevelSeries, SimDuration, SimRng, SimTime, SumSeries,
 };
@@ -33,6 +36,8 @@ pub enum Admission {
     Injected,
     /// The instance swallows it and never answers.
     BlackHoled,
+    /// A server policy sheds it.
+    Shed,
 }
 
 /// Summary statistics of a service (all its instances) since the end of the warm-up.
@@ -50,6 +55,8 @@ pub struct ServiceStats {
     pub black_holed: u64,
     /// Requests dropped unserved because their deadline had passed (`drop_expired`).
     pub dropped_expired: u64,
+    /// Requests its server policies shed, by reason (indexed like [`ShedReason::ALL`]).
+    pub shed: [u64; ShedReason::COUNT],
     /// Time from arrival to completion at the server (nanoseconds).
     pub latency: Histogram,
     /// Time from joining a queue to getting a worker (nanoseconds).
@@ -90,6 +97,9 @@ pub struct ServiceSeries {
     pub queued: LevelSeries,
     /// Busy workers over all instances, time-averaged per bucket.
     pub busy: LevelSeries,
+    /// Requests shed by its server policies per bucket, by reason (indexed like
+    /// [`ShedReason::ALL`]).
+    pub shed: Vec<CountSeries>,
 }
 
 impl ServiceSeries {
@@ -107,6 +117,7 @@ impl ServiceSeries {
             latency_sum: SumSeries::new(bucket),
             queued: LevelSeries::new(bucket),
             busy: LevelSeries::new(bucket),
+            shed: vec![CountSeries::new(bucket); ShedReason::COUNT],
         }
     }
 }
@@ -144,10 +155,25 @@ pub struct Service {
     errors_rng: SimRng,
     /// Instances up now.
     up_count: usize,
+    /// Instances up and not ejected now: the load balancer's candidates.
+    eligible: usize,
+    /// Envoy outlier detection at its load balancer, if configured.
+    outlier: Option<OutlierDetector>,
+    outlier_rng: SimRng,
+    /// Instances ejected, over time (a level in `server_levels`' last place when on).
+    ejected_level: Option<PolicyLevel>,
     /// Requests queued, workers busy and async requests parked, over all instances.
     queued_total: u64,
     busy_total: u64,
     parked_total: u64,
+    /// Whether its instances run server policies.
+    has_policies: bool,
+    /// Draws of its server policies.
+    server_rng: SimRng,
+    /// Calls its policies shed during the current event, for the world to answer.
+    pub(crate) shed: Vec<CallId>,
+    /// Each server policy's level over time, summed over the instances.
+    pub server_levels: Vec<PolicyLevel>,
     /// Summary statistics since the warm-up.
     pub stats: ServiceStats,
     /// Time series over the whole run.
@@ -174,6 +200,14 @@ pub(crate) struct ServiceParts {
     pub(crate) balancer_rng: SimRng,
     pub(crate) errors_rng: SimRng,
     pub(crate) bucket: SimDuration,
+    /// Its server policies, one copy per instance.
+    pub(crate) server_layers: Vec<ServerLayer>,
+    /// Priority classes of its queue (1: none).
+    pub(crate) classes: usize,
+    pub(crate) server_rng: SimRng,
+    /// Outlier detection at its load balancer.
+    pub(crate) outlier: Option<OutlierSpec>,
+    pub(crate) outlier_rng: SimRng,
 }
 
 impl Service {
@@ -183,7 +217,8 @@ impl Service {
             workers: p.workers,
             instances: (0..p.instances as usize)
                 .map(|i| {
-                    let mut inst = Instance::new(p.workers, p.capacity);
+                    let mut inst =
+                        Instance::new(p.workers, p.capacity, p.classes, p.server_layers.clone());
                     if !p.zones.is_empty() {
                         inst.zone = p.zones[i % p.zones.len()];
                     }
@@ -204,9 +239,26 @@ impl Service {
             corruptions: Vec::new(),
             errors_rng: p.errors_rng,
             up_count: p.instances as usize,
+            eligible: p.instances as usize,
+            ejected_level: p
+                .outlier
+                .as_ref()
+                .map(|_| PolicyLevel::new("outlier_ejected", p.bucket)),
+            outlier: p
+                .outlier
+                .map(|spec| OutlierDetector::new(spec, p.instances as usize)),
+            outlier_rng: p.outlier_rng,
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,
+            has_policies: !p.server_layers.is_empty(),
+            server_rng: p.server_rng,
+            shed: Vec::new(),
+            server_levels: p
+                .server_layers
+                .iter()
+                .map(|l| PolicyLevel::new(l.name(), p.bucket))
+                .collect(),
             stats: ServiceStats::default(),
             series: ServiceSeries::new(p.bucket),
         }
@@ -271,14 +323,23 @@ impl Service {
     /// The load balancer's choice of instance for a new request, or `None` when none is up.
     #[inline]
     pub(crate) fn pick(&mut self) -> Option<u32> {
+        // With every instance up ejected, Envoy's panic mode balances over all of them.
+        let panic = self.eligible == 0;
+        let count = if panic { self.up_count } else { self.eligible };
         self.balancer
-            .pick(&self.instances, self.up_count)
+            .pick(&self.instances, count, panic)
             .map(|i| i as u32)
     }
 
-    /// A request with `deadline` reaches instance `i` at `now`.
+    /// A request with `deadline`, from `origin`, reaches instance `i` at `now`.
     #[inline]
-    pub(crate) fn admit(&mut self, now: SimTime, i: usize, deadline: SimTime) -> Admission {
+    pub(crate) fn admit(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        deadline: SimTime,
+        origin: Origin,
+    ) -> Admission {
         self.stats.arrivals += 1;
         self.series.arrivals.add(now, 1);
         let inst = &mut self.instances[i];
@@ -296,14 +357,59 @@ impl Service {
             self.stats.black_holed += 1;
             return Admission::BlackHoled;
         }
-        if inst.in_system() >= inst.capacity {
+        if inst.in_system() >= inst.capacity && !self.make_room(now, i, origin) {
             return Admission::Rejected;
         }
         if self.deadlines.drop_expired && deadline <= now {
             self.stats.dropped_expired += 1;
             return Admission::Expired;
         }
+        if self.has_policies {
+            let inst = &mut self.instances[i];
+            let arrival = ServerArrival {
+                queued: inst.queue.len(),
+                in_system: inst.in_system(),
+                busy: inst.busy,
+                workers: inst.workers,
+                criticality: origin.criticality,
+                tenant: origin.tenant,
+            };
+            let refused = inst
+                .policies
+                .iter_mut()
+                .find_map(|l| (!l.arrive(now, &arrival, &mut self.server_rng)).then(|| l.reason()));
+            if let Some(reason) = refused {
+                self.count_shed(now, reason);
+                return Admission::Shed;
+            }
+        }
         Admission::Admitted { doomed }
+    }
+
+    /// A full instance `i` makes room for an arrival of a higher class than some queued
+    /// request, which it sheds; returns whether it did.
+    fn make_room(&mut self, now: SimTime, i: usize, origin: Origin) -> bool {
+        let Some(w) = self.instances[i]
+            .queue
+            .evict_below(origin.criticality as u8)
+        else {
+            return false;
+        };
+        self.set_queued(now, -1);
+        self.shed_call(now, w.call, ShedReason::Criticality);
+        true
+    }
+
+    /// Counts a request shed for `reason`.
+    fn count_shed(&mut self, now: SimTime, reason: ShedReason) {
+        self.stats.shed[reason as usize] += 1;
+        self.series.shed[reason as usize].add(now, 1);
+    }
+
+    /// Queued call `call` is shed for `reason`: the world answers it.
+    fn shed_call(&mut self, now: SimTime, call: CallId, reason: ShedReason) {
+        self.count_shed(now, reason);
+        self.shed.push(call);
     }
 
     /// Draws whether an error injection in force fails the next arrival, and how.
@@ -336,30 +442,196 @@ impl Service {
         false
     }
 
-    /// `call` at instance `i` wants a worker at `now`, having waited since `since`: takes a
-    /// free one (true) or joins the queue (false).
+    /// `call` of priority `class` at instance `i` wants a worker at `now`: takes a free one
+    /// (true) or joins the queue (false).
     #[inline]
-    pub(crate) fn acquire(&mut self, now: SimTime, i: usize, call: CallId, since: SimTime) -> bool {
+    pub(crate) fn acquire(&mut self, now: SimTime, i: usize, call: CallId, class: u8) -> bool {
         let inst = &mut self.instances[i];
         if inst.busy < inst.workers {
             self.set_busy(now, i, 1);
-            self.stats.wait.record((now - since).as_nanos());
+            self.stats.wait.record(0);
             return true;
         }
-        inst.queue.push_back((call, since));
+        let queued = inst.queue.len();
+        let expires = inst
+            .policies
+            .iter_mut()
+            .filter_map(|l| l.enqueue(now, queued))
+            .min()
+            .map_or(SimTime::MAX, |t| now + t);
+        inst.queue.push(Waiting {
+            call,
+            since: now,
+            expires,
+            class,
+        });
         self.set_queued(now, 1);
         false
+    }
+
+    /// The next queued call a worker of instance `i` takes at `now`, after the server
+    /// policies have dropped those not worth serving; `None` if none is left.
+    #[inline]
+    fn take_next(&mut self, now: SimTime, i: usize) -> Option<CallId> {
+        if !self.has_policies {
+            let w = self.instances[i].queue.pop(false)?;
+            self.set_queued(now, -1);
+            self.stats.wait.record((now - w.since).as_nanos());
+            return Some(w.call);
+        }
+        while let Some(w) = self.instances[i].queue.pop_expired(now) {
+            self.set_queued(now, -1);
+            self.shed_call(now, w.call, ShedReason::ControlledDelay);
+        }
+        loop {
+            let inst = &mut self.instances[i];
+            let newest = inst.policies.iter_mut().any(|l| l.newest_first(now));
+            let Some(w) = inst.queue.pop(newest) else {
+                for l in &mut inst.policies {
+                    l.dequeue(now, None, 0);
+                }
+                self.update_levels(now, i);
+                return None;
+            };
+            let left = inst.queue.len();
+            let waited = now - w.since;
+            let mut dropped = (w.expires <= now).then_some(ShedReason::ControlledDelay);
+            for l in &mut inst.policies {
+                if l.dequeue(now, Some(waited), left) && dropped.is_none() {
+                    dropped = Some(l.reason());
+                }
+            }
+            self.set_queued(now, -1);
+            self.update_levels(now, i);
+            match dropped {
+                Some(reason) => self.shed_call(now, w.call, reason),
+                None => {
+                    self.stats.wait.record(waited.as_nanos());
+                    return Some(w.call);
+                }
+            }
+        }
+    }
+
+    /// A request instance `i` admitted ends at `now`, `latency` after it arrived, with
+    /// `inflight` requests there when it arrived; `dropped` if it was not served.
+    pub(crate) fn finished(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        latency: SimDuration,
+        inflight: u32,
+        dropped: bool,
+    ) {
+        if !self.has_policies {
+            return;
+        }
+        for l in &mut self.instances[i].policies {
+            l.finished(now, latency, inflight, dropped, &mut self.server_rng);
+        }
+        self.update_levels(now, i);
+    }
+
+    /// Instance `i`'s policies may have changed their levels: the service's sums follow.
+    fn update_levels(&mut self, now: SimTime, i: usize) {
+        let inst = &mut self.instances[i];
+        for (k, l) in inst.policies.iter().enumerate() {
+            let Some(level) = l.level() else { continue };
+            let delta = level - inst.levels[k];
+            if delta != 0.0 || !self.server_levels[k].reported {
+                inst.levels[k] = level;
+                self.server_levels[k].add(now, delta);
+            }
+        }
+    }
+
+    /// Recounts the load balancer's candidates after an instance went down, came up, was
+    /// ejected or came back.
+    fn count_eligible(&mut self) {
+        self.eligible = self.instances.iter().filter(|i| i.up && !i.ejected).count();
+    }
+
+    /// Outlier detection learns how a request at instance `i` ended, as a proxy would see the
+    /// answer: a success, a 5xx, or a gateway error (refused, unavailable, shed, expired).
+    pub(crate) fn observe(&mut self, now: SimTime, i: usize, outcome: Outcome) {
+        let Some(d) = &mut self.outlier else {
+            return;
+        };
+        let result = match outcome {
+            Outcome::Completed | Outcome::Corrupted | Outcome::Fallback => HostResult::Success,
+            Outcome::Rejected | Outcome::Unavailable | Outcome::Shed | Outcome::Expired => {
+                HostResult::GatewayError
+            }
+            _ => HostResult::Error,
+        };
+        let u = sim_core::open01(&mut self.outlier_rng);
+        if d.record(now, i, result, u) {
+            self.instances[i].ejected = true;
+            self.ejections_changed(now);
+        }
+    }
+
+    /// Outlier detection's interval sweep at `now`; returns when the next one is due.
+    pub(crate) fn outlier_sweep(&mut self, now: SimTime) -> Option<SimTime> {
+        let d = self.outlier.as_mut()?;
+        let rng = &mut self.outlier_rng;
+        d.sweep(now, &mut || sim_core::open01(rng));
+        let next = now + d.spec().interval;
+        let mut changed = false;
+        for (k, inst) in self.instances.iter_mut().enumerate() {
+            let e = d.is_ejected(k);
+            changed |= inst.ejected != e;
+            inst.ejected = e;
+        }
+        if changed {
+            self.ejections_changed(now);
+        }
+        Some(next)
+    }
+
+    /// When the first outlier sweep is due, if outlier detection is on.
+    pub(crate) fn first_outlier_sweep(&self) -> Option<SimTime> {
+        self.outlier
+            .as_ref()
+            .map(|d| SimTime::ZERO + d.spec().interval)
+    }
+
+    /// Ejections by reason so far.
+    pub fn ejections(&self) -> Option<&EjectionCounts> {
+        self.outlier.as_ref().map(|d| d.ejections())
+    }
+
+    /// Instances ejected, over time.
+    pub fn ejected_level(&self) -> Option<&PolicyLevel> {
+        self.ejected_level.as_ref()
+    }
+
+    fn ejections_changed(&mut self, now: SimTime) {
+        self.count_eligible();
+        let ejected = self.instances.iter().filter(|i| i.ejected).count() as f64;
+        if let Some(l) = &mut self.ejected_level {
+            let delta = ejected - l.level;
+            l.add(now, delta);
+        }
+    }
+
+    /// Every policy's level at the start.
+    pub(crate) fn start_levels(&mut self) {
+        for i in 0..self.instances.len() {
+            self.update_levels(SimTime::ZERO, i);
+        }
+        if let Some(l) = &mut self.ejected_level {
+            l.add(SimTime::ZERO, 0.0);
+        }
     }
 
     /// A worker of instance `i` is freed at `now`: it takes the next queued call, returned, or
     /// goes idle (or retires, after a capacity loss).
     #[inline]
     pub(crate) fn release(&mut self, now: SimTime, i: usize) -> Option<CallId> {
-        let inst = &mut self.instances[i];
+        let inst = &self.instances[i];
         if inst.busy <= inst.workers {
-            if let Some((next, since)) = inst.queue.pop_front() {
-                self.set_queued(now, -1);
-                self.stats.wait.record((now - since).as_nanos());
+            if let Some(next) = self.take_next(now, i) {
                 return Some(next);
             }
         }
@@ -420,10 +692,10 @@ impl Service {
         }
         inst.up = false;
         self.up_count -= 1;
-        let queued = inst.queue.len() as i64;
-        inst.queue.clear();
+        let queued = inst.queue.clear() as i64;
         let busy = inst.busy as i64;
         let parked = inst.parked as i64;
+        self.count_eligible();
         self.set_queued(now, -queued);
         self.set_busy(now, i, -busy);
         self.park(now, i, -parked);
@@ -438,6 +710,7 @@ impl Service {
         if inst.crashes_in_force == 0 && !inst.up {
             inst.up = true;
             self.up_count += 1;
+            self.count_eligible();
         }
     }
 
@@ -459,12 +732,10 @@ impl Service {
         inst.workers = inst.allowed_workers();
         let mut started = Vec::new();
         while self.instances[i].busy < self.instances[i].workers {
-            let Some((next, since)) = self.instances[i].queue.pop_front() else {
+            let Some(next) = self.take_next(now, i) else {
                 break;
             };
-            self.set_queued(now, -1);
             self.set_busy(now, i, 1);
-            self.stats.wait.record((now - since).as_nanos());
             started.push(next);
         }
         started
@@ -527,11 +798,15 @@ impl Service {
         s.wasted = 0;
         s.black_holed = 0;
         s.dropped_expired = 0;
+        s.shed = [0; ShedReason::COUNT];
         s.latency.clear();
         s.wait.clear();
         s.queued.reset(now);
         s.busy.reset(now);
         s.parked.reset(now);
+        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+            l.gauge.reset(now);
+        }
         for inst in &mut self.instances {
             inst.stats.arrivals = 0;
             inst.stats.completed = 0;
@@ -543,6 +818,9 @@ impl Service {
     pub(crate) fn finish_series(&mut self, end: SimTime) {
         self.series.queued.finish(end);
         self.series.busy.finish(end);
+        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+            l.series.finish(end);
+        }
     }
 }
 

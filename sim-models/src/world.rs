@@ -22,19 +22,23 @@
 //! events: instances compute completion times around them.
 
 use crate::call::{
-    Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Request, Slab, Wait,
+    Call, CallId, CallState, Caller, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab,
+    Wait,
 };
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
 use crate::network::{Delivery, Endpoint, Network, Place, NO_ZONE};
-use crate::policy::{PolicyRegistry, PolicySpec, Stack, StackSpec};
+pub use crate::policy::PolicyLevel;
+use crate::policy::{
+    Criticality, PolicyRegistry, PolicySpec, ServerLayer, ServerPolicySpec, Stack, StackSpec,
+};
 use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
-use sim_core::{Context, LevelSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
+use sim_core::{Context, CountSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
 
 mod invocation;
@@ -44,6 +48,11 @@ mod invocation;
 pub enum Event {
     /// The warm-up ends: statistics restart from here.
     WarmupEnd,
+    /// A service's outlier detection sweeps its instances.
+    OutlierSweep {
+        /// Service index.
+        service: u32,
+    },
     /// An open-loop client sends its next request.
     OpenArrival {
         /// Client index.
@@ -199,12 +208,17 @@ pub struct World {
     /// Each edge's policy layers over time (the sum over caller instances); empty for an
     /// edge without policies.
     pub policy_levels: Vec<Vec<PolicyLevel>>,
+    /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
+    /// [`Outcome::LOCAL_REJECTIONS`], then retries a budget stopped).
+    pub rejection_series: Vec<Vec<CountSeries>>,
     /// Invocations whose admission goes on before the current event ends.
     resume: VecDeque<(u32, u32)>,
     /// Calls to continue before the current event ends, with their generations.
     ready: VecDeque<(CallId, u32)>,
     /// Each client's zone.
     client_zones: Vec<u16>,
+    /// Each client's tenant and priority class.
+    client_origins: Vec<Origin>,
     /// Each client's timeout.
     client_timeouts: Vec<Option<SimDuration>>,
     /// Timer queues: one per client, one per call target of every program, and two per edge
@@ -222,22 +236,6 @@ pub struct World {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
-}
-
-/// One policy layer's level over time on one edge, summed over the caller instances: breaker
-/// state (0 closed, 1 half-open, 2 open), budget tokens, calls in a bulkhead, permissions left.
-#[derive(Clone, Debug)]
-pub struct PolicyLevel {
-    /// The layer's name.
-    pub layer: String,
-    /// The sum now.
-    pub level: f64,
-    /// The sum over time, in thousandths.
-    pub series: LevelSeries,
-    /// The sum's time-weighted mean over the measurement window, in thousandths.
-    pub gauge: sim_core::Gauge,
-    /// Whether the layer reports a level at all (a fallback does not).
-    pub reported: bool,
 }
 
 /// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
@@ -348,8 +346,30 @@ impl World {
                 );
             }
         }
+        let tenants = scenario.tenants();
+        let mut problems = Vec::new();
         let mut services: Vec<Service> = Vec::with_capacity(scenario.services.len());
         for (name, s) in &scenario.services {
+            let mut server_layers = Vec::new();
+            for (k, spec) in s.server_policies.iter().enumerate() {
+                match ServerLayer::build(spec, tenants.len(), registry) {
+                    Ok(layer) => server_layers.push(layer),
+                    Err(message) => problems.push(crate::check::Problem {
+                        severity: Severity::Error,
+                        path: format!("services.{name}.server_policies.{k}"),
+                        message,
+                    }),
+                }
+            }
+            let classes = if s
+                .server_policies
+                .iter()
+                .any(|p| matches!(p, ServerPolicySpec::Criticality(_)))
+            {
+                Criticality::COUNT
+            } else {
+                1
+            };
             let program = if s.steps.is_empty() {
                 let work = s.service_time.clone().expect("checked");
                 Program::compile(&[crate::program::Step::Work(work)], &mut |_, _| (0, 0))
@@ -393,15 +413,26 @@ impl World {
                 balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
                 errors_rng: rngs.stream(&format!("service/{name}/errors")),
                 bucket,
+                server_layers,
+                classes,
+                server_rng: rngs.stream(&format!("service/{name}/server_policies")),
+                outlier: s.outlier_detection.clone(),
+                outlier_rng: rngs.stream(&format!("service/{name}/outlier_detection")),
             }));
         }
         let mut client_zones = Vec::new();
+        let mut client_origins = Vec::new();
         let mut client_timeouts = Vec::new();
         let clients = scenario
             .clients
             .iter()
             .map(|(name, c)| {
                 client_zones.push(c.zone().map_or(NO_ZONE, zone_of));
+                let tenant = c.tenant().unwrap_or(name);
+                client_origins.push(Origin {
+                    tenant: tenants.iter().position(|t| t == tenant).expect("tenant") as u16,
+                    criticality: c.criticality(),
+                });
                 client_timeouts.push(c.timeout());
                 let kind = match c {
                     ClientSpec::Open {
@@ -457,7 +488,7 @@ impl World {
         let mut stack_edges = Vec::new();
         let mut edge_stacks = vec![u32::MAX; edges.len()];
         let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
-        let mut problems = Vec::new();
+        let mut rejection_series = vec![Vec::new(); edges.len()];
         for (&e, (specs, path)) in &edge_policies {
             let spec = StackSpec::new(specs);
             let ed = &mut edges[e as usize];
@@ -490,15 +521,11 @@ impl World {
                 let levels = stack
                     .layers
                     .iter()
-                    .map(|l| PolicyLevel {
-                        layer: l.name().to_string(),
-                        level: 0.0,
-                        series: LevelSeries::new(bucket),
-                        gauge: sim_core::Gauge::new(),
-                        reported: false,
-                    })
+                    .map(|l| PolicyLevel::new(l.name(), bucket))
                     .collect();
                 policy_levels[e as usize] = levels;
+                rejection_series[e as usize] =
+                    vec![CountSeries::new(bucket); Outcome::LOCAL_REJECTIONS.len() + 1];
             }
             // A timeout outside the retry bounds the whole call, like the call's own timeout.
             if let Some(t) = spec.call_timeout {
@@ -547,9 +574,11 @@ impl World {
             stack_edges,
             edge_stacks,
             policy_levels,
+            rejection_series,
             resume: VecDeque::new(),
             ready: VecDeque::new(),
             client_zones,
+            client_origins,
             client_timeouts,
             client_edges,
             max_in_flight: scenario.limits.max_in_flight,
@@ -634,18 +663,21 @@ impl World {
             instance: 0,
             zone: self.client_zones[client as usize],
         };
+        let origin = self.client_origins[client as usize];
         self.call(
             Caller::Request { id, gen },
             from,
             target,
             edge,
             deadline,
+            origin,
             ctx,
         );
     }
 
-    /// `caller` at `from` calls `service` along `edge`, waiting until `deadline`.
+    /// `caller` at `from` calls `service` along `edge` for `origin`, waiting until `deadline`.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn call(
         &mut self,
         caller: Caller,
@@ -653,13 +685,14 @@ impl World {
         service: u32,
         edge: u32,
         deadline: SimTime,
+        origin: Origin,
         ctx: &mut Context<Event>,
     ) {
         if self.edges[edge as usize].policies {
-            return self.invoke(caller, from, service, edge, deadline, ctx);
+            return self.invoke(caller, from, service, edge, deadline, origin, ctx);
         }
         self.edges[edge as usize].sent();
-        if !self.send_call(caller, from, service, edge, deadline, ctx) {
+        if !self.send_call(caller, from, service, edge, deadline, origin, ctx) {
             // No instance up: the client library fails the call at once.
             self.answer(caller, edge, service, Outcome::Unavailable, ctx);
         }
@@ -668,6 +701,7 @@ impl World {
     /// Sends a call for `caller` from `from` to the instance of `service` its balancer picks;
     /// returns `false`, sending nothing, when no instance is up.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     fn send_call(
         &mut self,
         caller: Caller,
@@ -675,6 +709,7 @@ impl World {
         service: u32,
         edge: u32,
         deadline: SimTime,
+        origin: Origin,
         ctx: &mut Context<Event>,
     ) -> bool {
         let Some(instance) = self.services[service as usize].pick() else {
@@ -693,6 +728,8 @@ impl World {
             doomed: false,
             outcome: Outcome::Completed,
             wait: Wait::default(),
+            origin,
+            inflight: 0,
         });
         self.transmit(id, gen, from, ctx);
         true
@@ -749,16 +786,28 @@ impl World {
     fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = self.calls.at(id);
-        let (s, i, deadline) = (c.service as usize, c.instance as usize, c.deadline);
+        let (s, i, deadline, origin) = (
+            c.service as usize,
+            c.instance as usize,
+            c.deadline,
+            c.origin,
+        );
         let svc = &mut self.services[s];
-        let outcome = match svc.admit(now, i, deadline) {
+        let admission = svc.admit(now, i, deadline, origin);
+        if !svc.shed.is_empty() {
+            self.answer_shed(s);
+        }
+        let svc = &mut self.services[s];
+        let outcome = match admission {
             Admission::Admitted { doomed } => {
+                let inflight = svc.instances[i].in_system() as u32 + 1;
                 let c = self.calls.at(id);
                 c.arrived = now;
                 c.doomed = doomed;
+                c.inflight = inflight;
                 if svc.holds_worker_while_waiting() {
                     // Thread per request: a worker from admission to answer.
-                    if !svc.acquire(now, i, id, now) {
+                    if !svc.acquire(now, i, id, origin.criticality as u8) {
                         c.state = CallState::Queued;
                         return;
                     }
@@ -770,9 +819,22 @@ impl World {
             Admission::Rejected => Outcome::Rejected,
             Admission::Expired => Outcome::Expired,
             Admission::Injected => Outcome::Injected,
+            Admission::Shed => Outcome::Shed,
             Admission::BlackHoled => return self.drop_unanswered(id),
         };
         self.respond(id, outcome, ctx);
+    }
+
+    /// The calls service `s`'s policies shed during this event answer `shed` once the event's
+    /// own work is done.
+    fn answer_shed(&mut self, s: usize) {
+        for k in 0..self.services[s].shed.len() {
+            let id = self.services[s].shed[k];
+            let gen = self.calls.gen(id);
+            self.calls.at(id).state = CallState::Shed;
+            self.ready.push_back((id, gen));
+        }
+        self.services[s].shed.clear();
     }
 
     /// Runs call `id`'s program from its current step until it waits or ends.
@@ -789,7 +851,7 @@ impl World {
             match op {
                 Op::Work(k) => {
                     if !c.holds_worker {
-                        if !svc.acquire(now, i, id, now) {
+                        if !svc.acquire(now, i, id, c.origin.criticality as u8) {
                             self.calls.at(id).state = CallState::Queued;
                             return;
                         }
@@ -806,7 +868,16 @@ impl World {
                 }
                 Op::Publish { service, edge } => {
                     let from = self.endpoint(c.service, c.instance);
-                    self.call(Caller::Nobody, from, service, edge, SimTime::MAX, ctx);
+                    let origin = c.origin;
+                    self.call(
+                        Caller::Nobody,
+                        from,
+                        service,
+                        edge,
+                        SimTime::MAX,
+                        origin,
+                        ctx,
+                    );
                     self.calls.at(id).pc += 1;
                 }
                 Op::Branch { first, count, end } => {
@@ -879,7 +950,15 @@ impl World {
                 let queue = self.timer_base[s] + first + slot as u32;
                 self.set_timer(queue, timer, ctx);
             }
-            self.call(caller, from, target.service, target.edge, deadline, ctx);
+            self.call(
+                caller,
+                from,
+                target.service,
+                target.edge,
+                deadline,
+                c.origin,
+                ctx,
+            );
         }
     }
 
@@ -952,6 +1031,9 @@ impl World {
             self.release_worker(c.service, c.instance, now);
         }
         // This leg succeeded: the service did its part.
+        let svc = &mut self.services[c.service as usize];
+        svc.observe(now, c.instance as usize, Outcome::Completed);
+        svc.finished(now, c.instance as usize, now - c.arrived, c.inflight, false);
         self.edges[c.edge as usize].resolved(Outcome::Completed);
         self.services[c.service as usize].count_outcome(now, Outcome::Completed);
         if let Caller::Request { id: r, gen } = c.caller {
@@ -985,6 +1067,21 @@ impl World {
         let c = *self.calls.at(id);
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
+        }
+        self.services[c.service as usize].observe(now, c.instance as usize, outcome);
+        if c.state != CallState::Travelling {
+            // The instance had admitted it: an adaptive limit learns how it went (a success
+            // is a sample, a shed or expired request a drop, anything else is ignored).
+            let dropped = matches!(outcome, Outcome::Shed | Outcome::Expired);
+            if dropped || outcome == Outcome::Completed {
+                self.services[c.service as usize].finished(
+                    now,
+                    c.instance as usize,
+                    now - c.arrived,
+                    c.inflight,
+                    dropped,
+                );
+            }
         }
         if c.caller == Caller::Nobody || self.network.instant {
             self.calls.remove(id);
@@ -1158,6 +1255,9 @@ impl World {
             self.calls.at(next).holds_worker = true;
             self.ready.push_back((next, self.calls.gen(next)));
         }
+        if !self.services[service as usize].shed.is_empty() {
+            self.answer_shed(service as usize);
+        }
     }
 
     /// Sets `timer` in timer queue `queue`. A timer earlier than the latest one queued (a
@@ -1242,6 +1342,7 @@ impl World {
             match c.state {
                 CallState::Ready => self.end_wait(id, ctx),
                 CallState::Queued => self.start_queued(id, ctx),
+                CallState::Shed => self.respond(id, Outcome::Shed, ctx),
                 _ => {}
             }
         }
@@ -1271,6 +1372,7 @@ impl World {
                         self.calls.at(next).holds_worker = true;
                         self.ready.push_back((next, self.calls.gen(next)));
                     }
+                    self.answer_shed(service as usize);
                 }
             }
             FaultKind::Slowdown(factor) => self.services[service as usize].slowdown(factor, on),
@@ -1431,6 +1533,11 @@ impl Model for World {
         if self.warmup > SimTime::ZERO {
             ctx.schedule_at(self.warmup, Event::WarmupEnd);
         }
+        for (s, svc) in self.services.iter().enumerate() {
+            if let Some(t) = svc.first_outlier_sweep() {
+                ctx.schedule_at(t, Event::OutlierSweep { service: s as u32 });
+            }
+        }
         for (i, f) in self.faults.iter().enumerate() {
             let fault = i as u32;
             ctx.schedule_at(f.start, Event::FaultStart { fault });
@@ -1547,6 +1654,11 @@ impl Model for World {
             }
             Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
+            Event::OutlierSweep { service } => {
+                if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
+                    ctx.schedule_at(next, Event::OutlierSweep { service });
+                }
+            }
             Event::WarmupEnd => {
                 let now = ctx.now();
                 self.measured_from = now;

@@ -12,16 +12,22 @@
 //! name in a [`PolicyRegistry`], runs as `Layer::Custom`. Each caller instance has its own
 //! stack, as each process of a real service has its own client library.
 
+pub mod adaptive_lifo;
 pub mod adaptive_throttle;
 pub mod bulkhead;
 pub mod circuit_breaker;
+pub mod codel;
 pub mod concurrency_limit;
+pub mod criticality;
 pub mod fallback;
+pub mod load_shedding;
 pub mod rate_limiter;
 pub mod registry;
 pub mod retry;
 pub mod retry_budget;
+pub mod server;
 pub mod sliding_count;
+pub mod tenant_rate_limit;
 pub mod validate;
 
 use crate::call::Outcome;
@@ -29,18 +35,23 @@ use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
 use std::collections::BTreeMap;
 
+pub use adaptive_lifo::AdaptiveLifoSpec;
 pub use adaptive_throttle::{AdaptiveThrottle, ThrottleSpec};
 pub use bulkhead::{Bulkhead, BulkheadSpec};
 pub use circuit_breaker::{
     BreakerSpec, BreakerState, BreakerWindow, PollyBreaker, PollyBreakerSpec, Resilience4jBreaker,
     Resilience4jBreakerSpec,
 };
+pub use codel::CoDelSpec;
 pub use concurrency_limit::{Limit, LimitSpec};
+pub use criticality::{Criticality, CriticalitySpec};
 pub use fallback::{Fallback, FallbackSpec};
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
 pub use registry::PolicyRegistry;
 pub use retry::{Backoff, BackoffState, Jitter, RetrySpec};
 pub use retry_budget::{BudgetSpec, RetryBudget};
+pub use server::{ServerArrival, ServerLayer, ServerPolicy, ServerPolicySpec, ShedReason};
+pub use tenant_rate_limit::TenantRateSpec;
 
 /// One layer of a caller's policy stack, as written in a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -438,5 +449,47 @@ impl StackSpec {
             rng,
             layers,
         })
+    }
+}
+
+/// One policy layer's level over time, summed over the instances that run it (callers of an
+/// edge, or a service's instances): breaker state (0 closed, 1 half-open, 2 open), budget
+/// tokens, calls in a bulkhead, a concurrency limit.
+#[derive(Clone, Debug)]
+pub struct PolicyLevel {
+    /// The layer's name.
+    pub layer: String,
+    /// The sum now.
+    pub level: f64,
+    /// The sum over time, in thousandths.
+    pub series: sim_core::LevelSeries,
+    /// The sum's time-weighted mean over the measurement window, in thousandths.
+    pub gauge: sim_core::Gauge,
+    /// Whether the layer reports a level at all (a fallback does not).
+    pub reported: bool,
+}
+
+impl PolicyLevel {
+    /// Layer `layer`'s level, zero so far, in buckets of `bucket`.
+    pub fn new(layer: &str, bucket: SimDuration) -> Self {
+        PolicyLevel {
+            layer: layer.to_string(),
+            level: 0.0,
+            series: sim_core::LevelSeries::new(bucket),
+            gauge: sim_core::Gauge::new(),
+            reported: false,
+        }
+    }
+
+    /// One instance's level moved by `delta` at `now`.
+    pub fn add(&mut self, now: SimTime, delta: f64) {
+        self.reported = true;
+        self.level += delta;
+        if self.level.abs() < 1e-9 {
+            self.level = 0.0; // rounding left by sums of fractional levels
+        }
+        let milli = (self.level * 1000.0).round().max(0.0) as u64;
+        self.series.set(now, milli);
+        self.gauge.set(now, milli);
     }
 }

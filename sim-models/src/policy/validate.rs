@@ -5,7 +5,7 @@ use super::bulkhead::BulkheadSpec;
 use super::circuit_breaker::{BreakerSpec, BreakerWindow};
 use super::retry::Backoff;
 use super::retry_budget::BudgetSpec;
-use super::PolicySpec;
+use super::{PolicySpec, ServerPolicySpec};
 use crate::call::Outcome;
 use sim_core::SimDuration;
 
@@ -366,6 +366,87 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 }
             }
             PolicySpec::Custom { .. } => {}
+        }
+    }
+    out.0
+}
+
+/// Checks a service's server policies; paths are relative to the list.
+pub fn validate_server(specs: &[ServerPolicySpec]) -> Vec<Finding> {
+    let mut out = Findings::default();
+    for (i, spec) in specs.iter().enumerate() {
+        let at = |field: &str| format!("{i}.{field}");
+        if specs[..i].iter().any(|s| s.kind() == spec.kind()) {
+            out.err(
+                format!("{i}"),
+                format!("a second `{}`: one of each per service", spec.kind()),
+            );
+        }
+        match spec {
+            ServerPolicySpec::ShedQueueLength { .. } | ServerPolicySpec::Criticality(_) => {}
+            ServerPolicySpec::ShedQueueWait { max_wait } => {
+                if *max_wait == SimDuration::ZERO {
+                    out.err(
+                        at("max_wait"),
+                        "must be longer than zero: a zero wait sheds every queued request".into(),
+                    );
+                }
+            }
+            ServerPolicySpec::CoDel(c) => {
+                if c.target == SimDuration::ZERO || c.interval == SimDuration::ZERO {
+                    out.err(
+                        at("target"),
+                        "CoDel needs target > 0 and interval > 0 (RFC 8289: 5 ms and 100 ms)"
+                            .into(),
+                    );
+                } else if c.target >= c.interval {
+                    out.err(
+                        at("target"),
+                        format!(
+                            "must be shorter than interval ({}): RFC 8289 sets target to 5-10% of interval",
+                            c.interval
+                        ),
+                    );
+                }
+            }
+            ServerPolicySpec::AdaptiveLifo(l) => {
+                if l.m == SimDuration::ZERO || l.n == SimDuration::ZERO {
+                    out.err(
+                        at("m"),
+                        "m and n must be longer than zero (Fail at Scale: 5 ms and 100 ms)".into(),
+                    );
+                } else if l.m > l.n {
+                    out.err(
+                        at("m"),
+                        format!(
+                            "the standing-queue timeout m must not exceed n ({}), got {}",
+                            l.n, l.m
+                        ),
+                    );
+                }
+            }
+            ServerPolicySpec::ConcurrencyLimit(l) => {
+                for (field, message) in super::concurrency_limit::check(l) {
+                    out.err(at(&field), message);
+                }
+            }
+            ServerPolicySpec::TenantRateLimit(t) => {
+                if !(t.rate.is_finite() && t.rate > 0.0) {
+                    out.err(
+                        at("rate"),
+                        format!(
+                            "must be a positive number of requests per second, got {}",
+                            t.rate
+                        ),
+                    );
+                }
+                if let Some(b) = t.burst {
+                    if !(b.is_finite() && b >= 1.0) {
+                        out.err(at("burst"), format!("must be at least 1 request, got {b}"));
+                    }
+                }
+            }
+            ServerPolicySpec::Custom { .. } => {}
         }
     }
     out.0

@@ -15,14 +15,15 @@
 //! `attempt_ended`). A layer that refused a call is not told its end; the layers it had passed
 //! are, with the refusal as the outcome — the way decorators unwind.
 
-use super::{Event, PolicyLevel, Timer, TimerFor, World};
-use crate::call::{Caller, Invocation, Outcome, Phase};
+use super::{Event, Timer, TimerFor, World};
+use crate::call::{Caller, Invocation, Origin, Outcome, Phase};
 use crate::network::Endpoint;
 use crate::policy::{Arrival, Ended, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
 impl World {
-    /// `caller` at `from` calls `service` along `edge`, whose calls go through policies.
+    /// `caller` at `from` calls `service` along `edge` for `origin`, through its policies.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn invoke(
         &mut self,
         caller: Caller,
@@ -30,6 +31,7 @@ impl World {
         service: u32,
         edge: u32,
         deadline: SimTime,
+        origin: Origin,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
@@ -51,6 +53,7 @@ impl World {
             last: None,
             pending: Outcome::Completed,
             backoff: Default::default(),
+            origin,
         });
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
@@ -166,7 +169,7 @@ impl World {
             gen,
             attempt: v.attempts,
         };
-        if !self.send_call(caller, v.from, v.service, v.edge, deadline, ctx) {
+        if !self.send_call(caller, v.from, v.service, v.edge, deadline, v.origin, ctx) {
             // No instance up: the client library fails the attempt at once.
             self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
         }
@@ -197,6 +200,7 @@ impl World {
         let edge = self.invocations.at(id).edge as usize;
         if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
             self.edges[edge].stats.local_rejections[k] += 1;
+            self.rejection_series[edge][k].add(ctx.now(), 1);
         }
         self.attempt_ended(id, gen, outcome, false, ctx);
     }
@@ -253,6 +257,7 @@ impl World {
                     return;
                 }
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
+                self.rejection_series[v.edge as usize][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
             }
         }
         self.end_invocation(id, outcome, ctx);
@@ -352,6 +357,9 @@ impl World {
 
     /// Every layer's level at the start (a budget starts full).
     pub(super) fn start_levels(&mut self) {
+        for svc in &mut self.services {
+            svc.start_levels();
+        }
         for s in 0..self.stacks.len() {
             for l in 0..self.stacks[s].layers.len() {
                 self.update_level(self.stack_edges[s], s, l, SimTime::ZERO);
@@ -371,14 +379,7 @@ impl World {
         }
         let delta = level - *last;
         *last = level;
-        let p: &mut PolicyLevel = &mut self.policy_levels[edge as usize][l];
-        p.level += delta;
-        if p.level.abs() < 1e-9 {
-            p.level = 0.0; // rounding left by sums of fractional levels
-        }
-        let milli = (p.level * 1000.0).round().max(0.0) as u64;
-        p.series.set(now, milli);
-        p.gauge.set(now, milli);
+        self.policy_levels[edge as usize][l].add(now, delta);
     }
 
     /// A backoff is over: the next attempt, unless the caller gave up meanwhile.

@@ -1,0 +1,382 @@
+//! Policies on a server's path: what an instance does with a request that arrives, and with
+//! the queued request a freed worker is about to take.
+//!
+//! A service lists its server policies in `server_policies`; every instance runs its own copy
+//! (each process sheds on what it sees). On arrival each layer may shed the request; at
+//! dequeue each may drop the request a worker was about to take (CoDel, a bound on queue
+//! wait); when an admitted request ends, each learns its latency (an adaptive concurrency
+//! limit). Shed requests answer `Outcome::Shed`, counted by [`ShedReason`] at the service.
+//!
+//! Built-in layers are dispatched through [`ServerLayer`] (no virtual call on the hot path); a
+//! user's own [`ServerPolicy`], registered by name in a [`PolicyRegistry`](super::PolicyRegistry),
+//! runs as `ServerLayer::Custom`.
+
+use super::adaptive_lifo::{AdaptiveLifo, AdaptiveLifoSpec};
+use super::codel::{CoDel, CoDelSpec};
+use super::concurrency_limit::{Limit, LimitSpec};
+use super::criticality::{Criticality, CriticalitySpec, PriorityClasses};
+use super::load_shedding::{QueueLengthShedder, QueueWaitShedder};
+use super::tenant_rate_limit::{TenantRateLimit, TenantRateSpec};
+use serde::{Deserialize, Serialize};
+use sim_core::{SimDuration, SimRng, SimTime};
+use std::collections::BTreeMap;
+
+/// One server policy, as written in a scenario's `server_policies`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ServerPolicySpec {
+    /// Sheds an arrival that finds `max` or more requests queued (a short queue by length).
+    ShedQueueLength {
+        /// Most requests allowed to wait.
+        max: u32,
+    },
+    /// Drops, at dequeue, a request that has waited longer than `max_wait` (its caller has
+    /// most likely given up: Amazon's "bound queue wait, not only queue length").
+    ShedQueueWait {
+        /// Longest useful wait.
+        max_wait: SimDuration,
+    },
+    /// CoDel (RFC 8289) on the instance's queue, deciding at dequeue from each request's wait.
+    CoDel(CoDelSpec),
+    /// Facebook's controlled delay with adaptive LIFO.
+    AdaptiveLifo(AdaptiveLifoSpec),
+    /// Priority classes (SRE criticality): the queue serves higher classes first, each class
+    /// is shed beyond its own queue length, and a full instance evicts the lowest first.
+    Criticality(CriticalitySpec),
+    /// A server concurrency limit: requests in the instance (queued, in service, waiting on
+    /// calls) at most the limit, fixed or adaptive (Netflix concurrency-limits).
+    ConcurrencyLimit(LimitSpec),
+    /// A token bucket per tenant (noisy-neighbour protection).
+    TenantRateLimit(TenantRateSpec),
+    /// A server policy registered by name in a [`PolicyRegistry`](super::PolicyRegistry).
+    Custom {
+        /// The registered name.
+        name: String,
+        /// Its parameters.
+        #[serde(default)]
+        params: BTreeMap<String, f64>,
+    },
+}
+
+impl ServerPolicySpec {
+    /// The layer's kind, as reports name it.
+    pub fn kind(&self) -> &str {
+        match self {
+            ServerPolicySpec::ShedQueueLength { .. } => "shed_queue_length",
+            ServerPolicySpec::ShedQueueWait { .. } => "shed_queue_wait",
+            ServerPolicySpec::CoDel(_) => "codel",
+            ServerPolicySpec::AdaptiveLifo(_) => "adaptive_lifo",
+            ServerPolicySpec::Criticality(_) => "criticality",
+            ServerPolicySpec::ConcurrencyLimit(_) => "concurrency_limit",
+            ServerPolicySpec::TenantRateLimit(_) => "tenant_rate_limit",
+            ServerPolicySpec::Custom { name, .. } => name,
+        }
+    }
+}
+
+/// Why a server shed a request; indexes [`ServiceStats::shed`](crate::service::ServiceStats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum ShedReason {
+    /// Too many requests queued on arrival.
+    QueueLength,
+    /// Waited longer than the bound on queue wait.
+    QueueWait,
+    /// CoDel dropped it at dequeue.
+    CoDel,
+    /// Its controlled-delay timeout (adaptive LIFO) ran out in the queue.
+    ControlledDelay,
+    /// Its priority class was shed (on arrival, or evicted by a higher class).
+    Criticality,
+    /// The instance was at its concurrency limit.
+    ConcurrencyLimit,
+    /// Its tenant was over its rate.
+    TenantRate,
+    /// A user's server policy shed it.
+    Custom,
+}
+
+impl ShedReason {
+    /// How many reasons there are.
+    pub const COUNT: usize = 8;
+    /// Every reason, in index order.
+    pub const ALL: [ShedReason; 8] = [
+        ShedReason::QueueLength,
+        ShedReason::QueueWait,
+        ShedReason::CoDel,
+        ShedReason::ControlledDelay,
+        ShedReason::Criticality,
+        ShedReason::ConcurrencyLimit,
+        ShedReason::TenantRate,
+        ShedReason::Custom,
+    ];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShedReason::QueueLength => "queue_length",
+            ShedReason::QueueWait => "queue_wait",
+            ShedReason::CoDel => "codel",
+            ShedReason::ControlledDelay => "controlled_delay",
+            ShedReason::Criticality => "criticality",
+            ShedReason::ConcurrencyLimit => "concurrency_limit",
+            ShedReason::TenantRate => "tenant_rate",
+            ShedReason::Custom => "custom",
+        }
+    }
+}
+
+/// A request reaching an instance, as server policies see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerArrival {
+    /// Requests queued at the instance now.
+    pub queued: usize,
+    /// Requests in the instance now (queued, in service, waiting on calls).
+    pub in_system: u64,
+    /// Busy workers now.
+    pub busy: u32,
+    /// Workers it has.
+    pub workers: u32,
+    /// The request's priority class.
+    pub criticality: Criticality,
+    /// The request's tenant (index into the scenario's tenants).
+    pub tenant: u16,
+}
+
+/// A layer on a server's path. Every built-in server policy implements it; so can a user's
+/// own. All methods but `name` have do-nothing defaults.
+///
+/// ```
+/// use sim_models::policy::{ServerArrival, ServerPolicy};
+/// use sim_core::{SimRng, SimTime};
+///
+/// /// Sheds every arrival that finds all workers busy (no queueing at all).
+/// #[derive(Clone, Debug)]
+/// struct NoQueue;
+///
+/// impl ServerPolicy for NoQueue {
+///     fn name(&self) -> &str { "no_queue" }
+///     fn arrive(&mut self, _: SimTime, a: &ServerArrival, _: &mut SimRng) -> bool {
+///         a.busy < a.workers
+///     }
+/// }
+/// ```
+pub trait ServerPolicy: std::fmt::Debug + Send + ServerPolicyClone {
+    /// The layer's name in reports.
+    fn name(&self) -> &str;
+
+    /// A request arrives at `now`: `true` admits it, `false` sheds it.
+    fn arrive(&mut self, _now: SimTime, _arrival: &ServerArrival, _rng: &mut SimRng) -> bool {
+        true
+    }
+
+    /// A request joins the queue at `now`, finding `queued` others there: the longest it may
+    /// wait before it is dropped (`None`: no limit of this layer's).
+    fn enqueue(&mut self, _now: SimTime, _queued: usize) -> Option<SimDuration> {
+        None
+    }
+
+    /// A worker is about to take a queued request that has waited `waited`, leaving `left`
+    /// queued (`None`: the worker found the queue empty). `true` drops the request instead.
+    fn dequeue(&mut self, _now: SimTime, _waited: Option<SimDuration>, _left: usize) -> bool {
+        false
+    }
+
+    /// Whether the queue serves its newest request first now.
+    fn newest_first(&mut self, _now: SimTime) -> bool {
+        false
+    }
+
+    /// A request this instance admitted has ended after `latency` (from arrival), with
+    /// `inflight` requests in the instance when it arrived (itself included); `dropped` if it
+    /// was shed or timed out rather than served.
+    fn finished(
+        &mut self,
+        _now: SimTime,
+        _latency: SimDuration,
+        _inflight: u32,
+        _dropped: bool,
+        _rng: &mut SimRng,
+    ) {
+    }
+
+    /// The level a time series shows (a concurrency limit, CoDel's dropping state).
+    fn level(&self) -> Option<f64> {
+        None
+    }
+}
+
+/// Lets a boxed server policy be cloned with the world.
+pub trait ServerPolicyClone {
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn ServerPolicy>;
+}
+
+impl<T: ServerPolicy + Clone + 'static> ServerPolicyClone for T {
+    fn clone_box(&self) -> Box<dyn ServerPolicy> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn ServerPolicy> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// A server concurrency limit: admits while the instance holds fewer requests than the
+/// limit; an adaptive limit learns from each admitted request's latency.
+#[derive(Clone, Debug)]
+pub struct ServerLimiter {
+    limit: Limit,
+}
+
+impl ServerLimiter {
+    /// A limiter at its initial limit.
+    pub fn new(spec: &LimitSpec) -> Self {
+        ServerLimiter {
+            limit: Limit::new(spec),
+        }
+    }
+}
+
+impl ServerPolicy for ServerLimiter {
+    fn name(&self) -> &str {
+        "concurrency_limit"
+    }
+
+    fn arrive(&mut self, _now: SimTime, a: &ServerArrival, _rng: &mut SimRng) -> bool {
+        a.in_system < self.limit.limit() as u64
+    }
+
+    fn finished(
+        &mut self,
+        now: SimTime,
+        latency: SimDuration,
+        inflight: u32,
+        dropped: bool,
+        rng: &mut SimRng,
+    ) {
+        let u = sim_core::open01(rng);
+        self.limit.sample(now, latency, inflight, dropped, u);
+    }
+
+    fn level(&self) -> Option<f64> {
+        Some(self.limit.value())
+    }
+}
+
+/// A runnable server layer: the built-ins by value, a user's policy boxed.
+#[derive(Clone, Debug)]
+#[allow(missing_docs)]
+pub enum ServerLayer {
+    QueueLength(QueueLengthShedder),
+    QueueWait(QueueWaitShedder),
+    CoDel(CoDel),
+    AdaptiveLifo(AdaptiveLifo),
+    Criticality(PriorityClasses),
+    ConcurrencyLimit(ServerLimiter),
+    TenantRate(TenantRateLimit),
+    Custom(Box<dyn ServerPolicy>),
+}
+
+macro_rules! dispatch_server {
+    ($layer:expr, $p:ident => $body:expr) => {
+        match $layer {
+            ServerLayer::QueueLength($p) => $body,
+            ServerLayer::QueueWait($p) => $body,
+            ServerLayer::CoDel($p) => $body,
+            ServerLayer::AdaptiveLifo($p) => $body,
+            ServerLayer::Criticality($p) => $body,
+            ServerLayer::ConcurrencyLimit($p) => $body,
+            ServerLayer::TenantRate($p) => $body,
+            ServerLayer::Custom($p) => $body,
+        }
+    };
+}
+
+impl ServerLayer {
+    /// The layer of `spec` for a service whose requests come from `tenants` tenants.
+    pub fn build(
+        spec: &ServerPolicySpec,
+        tenants: usize,
+        registry: &super::PolicyRegistry,
+    ) -> Result<ServerLayer, String> {
+        Ok(match spec {
+            ServerPolicySpec::ShedQueueLength { max } => {
+                ServerLayer::QueueLength(QueueLengthShedder::new(*max))
+            }
+            ServerPolicySpec::ShedQueueWait { max_wait } => {
+                ServerLayer::QueueWait(QueueWaitShedder::new(*max_wait))
+            }
+            ServerPolicySpec::CoDel(s) => ServerLayer::CoDel(CoDel::new(s.clone())),
+            ServerPolicySpec::AdaptiveLifo(s) => {
+                ServerLayer::AdaptiveLifo(AdaptiveLifo::new(s.clone()))
+            }
+            ServerPolicySpec::Criticality(s) => ServerLayer::Criticality(PriorityClasses::new(s)),
+            ServerPolicySpec::ConcurrencyLimit(s) => {
+                ServerLayer::ConcurrencyLimit(ServerLimiter::new(s))
+            }
+            ServerPolicySpec::TenantRateLimit(s) => {
+                ServerLayer::TenantRate(TenantRateLimit::new(s.clone(), tenants))
+            }
+            ServerPolicySpec::Custom { name, params } => {
+                ServerLayer::Custom(registry.build_server(name, params)?)
+            }
+        })
+    }
+
+    /// Why this layer sheds what it sheds.
+    pub fn reason(&self) -> ShedReason {
+        match self {
+            ServerLayer::QueueLength(_) => ShedReason::QueueLength,
+            ServerLayer::QueueWait(_) => ShedReason::QueueWait,
+            ServerLayer::CoDel(_) => ShedReason::CoDel,
+            ServerLayer::AdaptiveLifo(_) => ShedReason::ControlledDelay,
+            ServerLayer::Criticality(_) => ShedReason::Criticality,
+            ServerLayer::ConcurrencyLimit(_) => ShedReason::ConcurrencyLimit,
+            ServerLayer::TenantRate(_) => ShedReason::TenantRate,
+            ServerLayer::Custom(_) => ShedReason::Custom,
+        }
+    }
+
+    /// The layer's name.
+    pub fn name(&self) -> &str {
+        dispatch_server!(self, p => p.name())
+    }
+    /// See [`ServerPolicy::arrive`].
+    #[inline]
+    pub fn arrive(&mut self, now: SimTime, a: &ServerArrival, rng: &mut SimRng) -> bool {
+        dispatch_server!(self, p => p.arrive(now, a, rng))
+    }
+    /// See [`ServerPolicy::enqueue`].
+    #[inline]
+    pub fn enqueue(&mut self, now: SimTime, queued: usize) -> Option<SimDuration> {
+        dispatch_server!(self, p => p.enqueue(now, queued))
+    }
+    /// See [`ServerPolicy::dequeue`].
+    #[inline]
+    pub fn dequeue(&mut self, now: SimTime, waited: Option<SimDuration>, left: usize) -> bool {
+        dispatch_server!(self, p => p.dequeue(now, waited, left))
+    }
+    /// See [`ServerPolicy::newest_first`].
+    #[inline]
+    pub fn newest_first(&mut self, now: SimTime) -> bool {
+        dispatch_server!(self, p => p.newest_first(now))
+    }
+    /// See [`ServerPolicy::finished`].
+    #[inline]
+    pub fn finished(
+        &mut self,
+        now: SimTime,
+        latency: SimDuration,
+        inflight: u32,
+        dropped: bool,
+        rng: &mut SimRng,
+    ) {
+        dispatch_server!(self, p => p.finished(now, latency, inflight, dropped, rng))
+    }
+    /// See [`ServerPolicy::level`].
+    pub fn level(&self) -> Option<f64> {
+        dispatch_server!(self, p => p.level())
+    }
+}
