@@ -105,11 +105,11 @@ fn out_dir_gets_a_summary_and_a_time_series_per_bucket() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "time_s,component,kind,arrivals,completed,errors,throughput,goodput,latency_mean_s,queue_length,busy_workers,wasted,errors_rejected,errors_unavailable,errors_crashed,errors_injected,errors_timeout,errors_expired,errors_corrupted,errors_dependency,errors_circuit_open,errors_bulkhead_full,errors_rate_limited,errors_throttled,errors_shed"
+        "time_s,component,kind,arrivals,completed,errors,throughput,goodput,latency_mean_s,queue_length,busy_workers,wasted,errors_rejected,errors_unavailable,errors_crashed,errors_injected,errors_timeout,errors_expired,errors_corrupted,errors_dependency,errors_circuit_open,errors_bulkhead_full,errors_rate_limited,errors_throttled,errors_limit_exceeded,errors_shed"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(
-        rows.iter().all(|r| r.len() == 25),
+        rows.iter().all(|r| r.len() == 26),
         "every row has every column"
     );
     // 5 buckets × (1 service + 1 client)

@@ -322,3 +322,48 @@ fn policy_runs_are_deterministic() {
     let b = serde_json::to_string(&run_checked(&s, 9)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_caller_concurrency_limit_fails_fast_instead_of_queueing_at_an_overloaded_dependency() {
+    // api (async, so its own workers are not the bottleneck) calls db, which can serve 400/s
+    // and is offered 600/s; db's queue grows without a limit on api's side.
+    let text = |policies: &str| {
+        format!(
+            r#"(
+            duration: "60s",
+            warmup: "10s",
+            clients: {{ "users": Open(rate: 600, target: "api") }},
+            services: {{
+                "api": (workers: 50, concurrency: Async, steps: [
+                    Call(to: "db", timeout: "2s", policies: [{policies}]),
+                ]),
+                "db": (workers: 4, service_time: Exponential(mean: "10ms")),
+            }},
+        )"#
+        )
+    };
+    for seed in 1..=3 {
+        let bare = run_checked(&scenario(&text("")), seed);
+        let limited = run_checked(&scenario(&text("ConcurrencyLimit(Vegas())")), seed);
+        let e = edge(&limited, "api", "db");
+        assert!(
+            e.rejections["limit_exceeded"] > 1000,
+            "seed {seed}: {:?}",
+            e.rejections
+        );
+        let limit = e
+            .policies
+            .iter()
+            .find(|p| p.layer == "concurrency_limit")
+            .unwrap();
+        assert!(
+            (4.0..30.0).contains(&limit.mean),
+            "seed {seed}: {}",
+            limit.mean
+        );
+        let db_p99 = |r: &Report| r.services["db"].latency.p99;
+        assert!(db_p99(&bare) > 1.0, "seed {seed}: {}", db_p99(&bare));
+        assert!(db_p99(&limited) < 0.15, "seed {seed}: {}", db_p99(&limited));
+        assert!(limited.services["db"].goodput > 350.0);
+    }
+}

@@ -40,6 +40,8 @@ pub enum Outcome {
     RateLimited,
     /// The caller's adaptive throttling refused it.
     Throttled,
+    /// The caller's concurrency limit (Netflix concurrency-limits) refused it.
+    LimitExceeded,
     /// A server policy shed it (load shedding, CoDel, a concurrency limit, a tenant's rate).
     Shed,
     /// It failed, but a fallback answered instead: not an error, and not a success either.
@@ -48,11 +50,11 @@ pub enum Outcome {
 
 impl Outcome {
     /// Number of outcomes: the length of arrays indexed by `Outcome as usize`.
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 16;
 
     /// The error kinds, in the order reports list them: every outcome after `Completed` but
     /// `Fallback`, in declaration order, so that `ERRORS[o as usize - 1] == o`.
-    pub const ERRORS: [Outcome; 13] = [
+    pub const ERRORS: [Outcome; 14] = [
         Outcome::Rejected,
         Outcome::Unavailable,
         Outcome::Crashed,
@@ -65,6 +67,7 @@ impl Outcome {
         Outcome::BulkheadFull,
         Outcome::RateLimited,
         Outcome::Throttled,
+        Outcome::LimitExceeded,
         Outcome::Shed,
     ];
 
@@ -75,11 +78,12 @@ impl Outcome {
     }
 
     /// The refusals by a caller's own policies, in report order.
-    pub const LOCAL_REJECTIONS: [Outcome; 4] = [
+    pub const LOCAL_REJECTIONS: [Outcome; 5] = [
         Outcome::CircuitOpen,
         Outcome::BulkheadFull,
         Outcome::RateLimited,
         Outcome::Throttled,
+        Outcome::LimitExceeded,
     ];
 
     /// Whether the caller's own policies refused it before it left.
@@ -90,6 +94,7 @@ impl Outcome {
                 | Outcome::BulkheadFull
                 | Outcome::RateLimited
                 | Outcome::Throttled
+                | Outcome::LimitExceeded
         )
     }
 
@@ -109,6 +114,7 @@ impl Outcome {
             Outcome::BulkheadFull => "bulkhead_full",
             Outcome::RateLimited => "rate_limited",
             Outcome::Throttled => "throttled",
+            Outcome::LimitExceeded => "limit_exceeded",
             Outcome::Shed => "shed",
             Outcome::Fallback => "fallback",
         }
@@ -212,6 +218,8 @@ pub struct Invocation {
     pub backoff: crate::policy::BackoffState,
     /// Its tenant and priority class.
     pub origin: Origin,
+    /// Calls in flight through its stack's concurrency limit when it passed it.
+    pub inflight: u32,
 }
 
 /// Where a call is in its life.

@@ -26,7 +26,7 @@ pub struct EdgeStats {
     pub budget_exhausted: u64,
     /// Attempts the caller's own policies refused, by reason, indexed like
     /// `Outcome::LOCAL_REJECTIONS` (circuit open, bulkhead full, rate limited, throttled).
-    pub local_rejections: [u64; 4],
+    pub local_rejections: [u64; Outcome::LOCAL_REJECTIONS.len()],
 }
 
 /// One caller → callee edge.

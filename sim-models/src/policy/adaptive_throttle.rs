@@ -110,6 +110,7 @@ mod tests {
             latency: SimDuration::ZERO,
             attempt: 1,
             outcome_before: None,
+            inflight: 0,
         };
         t.record(now, &accepted);
         assert_eq!(t.probability(now), 0.0);

@@ -169,6 +169,7 @@ mod tests {
             latency: SimDuration::ZERO,
             attempt: 1,
             outcome_before: None,
+            inflight: 0,
         }
     }
 

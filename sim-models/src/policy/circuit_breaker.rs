@@ -596,6 +596,7 @@ mod tests {
             latency: SimDuration::from_millis(latency_ms),
             attempt: 1,
             outcome_before: None,
+            inflight: 0,
         }
     }
     fn passes(b: &mut dyn CallerPolicy, now: SimTime) -> bool {

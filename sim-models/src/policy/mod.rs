@@ -18,6 +18,7 @@ pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod codel;
 pub mod concurrency_limit;
+pub mod concurrency_limiter;
 pub mod criticality;
 pub mod fallback;
 pub mod load_shedding;
@@ -44,6 +45,7 @@ pub use circuit_breaker::{
 };
 pub use codel::CoDelSpec;
 pub use concurrency_limit::{Limit, LimitSpec};
+pub use concurrency_limiter::ConcurrencyLimiter;
 pub use criticality::{Criticality, CriticalitySpec};
 pub use fallback::{Fallback, FallbackSpec};
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
@@ -72,6 +74,8 @@ pub enum PolicySpec {
     AdaptiveThrottle(ThrottleSpec),
     /// Answers a failed call with a fallback (counted apart from success).
     Fallback(FallbackSpec),
+    /// Limits calls in flight, fixed or adaptive (Netflix concurrency-limits).
+    ConcurrencyLimit(LimitSpec),
     /// A policy registered by name in a [`PolicyRegistry`].
     Custom {
         /// The registered name.
@@ -94,6 +98,7 @@ impl PolicySpec {
             PolicySpec::RateLimiter(_) => "rate_limiter",
             PolicySpec::AdaptiveThrottle(_) => "adaptive_throttle",
             PolicySpec::Fallback(_) => "fallback",
+            PolicySpec::ConcurrencyLimit(_) => "concurrency_limit",
             PolicySpec::Custom { name, .. } => name,
         }
     }
@@ -156,6 +161,9 @@ pub struct Ended {
     pub attempt: u32,
     /// How the attempt before it ended (`None` for a first attempt).
     pub outcome_before: Option<Outcome>,
+    /// Calls in flight through the stack's concurrency limit when this one passed it, itself
+    /// included (0 without a limit).
+    pub inflight: u32,
 }
 
 /// A layer on a caller's path. Every built-in policy implements it; so can a user's own (see
@@ -289,6 +297,7 @@ pub enum Layer {
     RateLimiter(RateLimiter),
     Throttle(AdaptiveThrottle),
     Fallback(Fallback),
+    Limiter(ConcurrencyLimiter),
     Custom(Box<dyn CallerPolicy>),
 }
 
@@ -304,6 +313,7 @@ macro_rules! dispatch {
             Layer::RateLimiter($p) => $body,
             Layer::Throttle($p) => $body,
             Layer::Fallback($p) => $body,
+            Layer::Limiter($p) => $body,
             Layer::Custom($p) => $body,
         }
     };
@@ -325,6 +335,7 @@ impl Layer {
             PolicySpec::RateLimiter(s) => Layer::RateLimiter(RateLimiter::new(s.clone())),
             PolicySpec::AdaptiveThrottle(s) => Layer::Throttle(AdaptiveThrottle::new(s.clone())),
             PolicySpec::Fallback(s) => Layer::Fallback(Fallback::new(s.clone())),
+            PolicySpec::ConcurrencyLimit(s) => Layer::Limiter(ConcurrencyLimiter::new(s)),
             PolicySpec::Timeout(_) | PolicySpec::Custom { .. } => return None,
         })
     }

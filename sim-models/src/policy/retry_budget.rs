@@ -358,6 +358,7 @@ mod tests {
             latency: SimDuration::ZERO,
             attempt,
             outcome_before: None,
+            inflight: 0,
         }
     }
 

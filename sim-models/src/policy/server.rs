@@ -13,7 +13,8 @@
 
 use super::adaptive_lifo::{AdaptiveLifo, AdaptiveLifoSpec};
 use super::codel::{CoDel, CoDelSpec};
-use super::concurrency_limit::{Limit, LimitSpec};
+use super::concurrency_limit::LimitSpec;
+use super::concurrency_limiter::ServerLimiter;
 use super::criticality::{Criticality, CriticalitySpec, PriorityClasses};
 use super::load_shedding::{QueueLengthShedder, QueueWaitShedder};
 use super::tenant_rate_limit::{TenantRateLimit, TenantRateSpec};
@@ -220,48 +221,6 @@ impl<T: ServerPolicy + Clone + 'static> ServerPolicyClone for T {
 impl Clone for Box<dyn ServerPolicy> {
     fn clone(&self) -> Self {
         self.clone_box()
-    }
-}
-
-/// A server concurrency limit: admits while the instance holds fewer requests than the
-/// limit; an adaptive limit learns from each admitted request's latency.
-#[derive(Clone, Debug)]
-pub struct ServerLimiter {
-    limit: Limit,
-}
-
-impl ServerLimiter {
-    /// A limiter at its initial limit.
-    pub fn new(spec: &LimitSpec) -> Self {
-        ServerLimiter {
-            limit: Limit::new(spec),
-        }
-    }
-}
-
-impl ServerPolicy for ServerLimiter {
-    fn name(&self) -> &str {
-        "concurrency_limit"
-    }
-
-    fn arrive(&mut self, _now: SimTime, a: &ServerArrival, _rng: &mut SimRng) -> bool {
-        a.in_system < self.limit.limit() as u64
-    }
-
-    fn finished(
-        &mut self,
-        now: SimTime,
-        latency: SimDuration,
-        inflight: u32,
-        dropped: bool,
-        rng: &mut SimRng,
-    ) {
-        let u = sim_core::open01(rng);
-        self.limit.sample(now, latency, inflight, dropped, u);
-    }
-
-    fn level(&self) -> Option<f64> {
-        Some(self.limit.value())
     }
 }
 

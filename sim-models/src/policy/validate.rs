@@ -31,6 +31,17 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
             }
         };
         match spec {
+            PolicySpec::ConcurrencyLimit(l) => {
+                if specs[..i]
+                    .iter()
+                    .any(|s| matches!(s, PolicySpec::ConcurrencyLimit(_)))
+                {
+                    out.err(at(""), "one ConcurrencyLimit per list".into());
+                }
+                for (field, message) in super::concurrency_limit::check(l) {
+                    out.err(at(&field), message);
+                }
+            }
             PolicySpec::Timeout(d) => {
                 if *d == SimDuration::ZERO {
                     out.err(at(""), "a timeout must be longer than zero".into());

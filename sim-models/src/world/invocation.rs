@@ -54,6 +54,7 @@ impl World {
             pending: Outcome::Completed,
             backoff: Default::default(),
             origin,
+            inflight: 0,
         });
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
@@ -102,6 +103,9 @@ impl World {
             let verdict = st.layers[layer].admit(now, &arrival, &mut st.rng);
             self.update_level(v.edge, s, layer, now);
             if verdict == Verdict::Pass {
+                if let crate::policy::Layer::Limiter(l) = &self.stacks[s].layers[layer] {
+                    self.invocations.at(id).inflight = l.inflight();
+                }
                 layer += 1;
                 continue;
             }
@@ -230,6 +234,7 @@ impl World {
             latency: now - v.attempt_started,
             attempt: v.attempts,
             outcome_before: v.last,
+            inflight: v.inflight,
         };
         self.record_layers(v.edge, s, inner, (v.layer as usize).max(inner), &ended, now);
         self.invocations.at(id).last = Some(outcome);
@@ -280,6 +285,7 @@ impl World {
             latency: now - v.started,
             attempt: v.attempts,
             outcome_before: None,
+            inflight: v.inflight,
         };
         self.record_layers(v.edge, s, 0, outer, &ended, now);
         let mut answer = outcome;
