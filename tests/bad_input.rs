@@ -13,6 +13,36 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "hedge_and_retry",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [\n    Retry(max_attempts: 3),\n    Hedge(Grpc(max_attempts: 2)),\n  ]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["hedge_and_retry.ron:5:", "clients.a.policies.1", "either retries or hedging, never both"],
+    },
+    Case {
+        name: "hedge_attempts_beyond_grpc_clamp",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [Hedge(Grpc(max_attempts: 9))]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["hedge_attempts_beyond_grpc_clamp.ron:3:", "clients.a.policies.0.max_attempts", "clamps it to 5: use 2 to 5, got 9"],
+    },
+    Case {
+        name: "aimd_backoff_ratio_out_of_range",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [ConcurrencyLimit(Aimd(backoff_ratio: 1.2))]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["aimd_backoff_ratio_out_of_range.ron:3:", "clients.a.policies.0.backoff_ratio", "[0.5, 1)", "1.2"],
+    },
+    Case {
+        name: "codel_target_not_below_interval",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"),\n    server_policies: [CoDel(target: \"200ms\", interval: \"100ms\")]) },\n)",
+        expect: &["codel_target_not_below_interval.ron:5:", "services.s.server_policies.0.target", "must be shorter than interval"],
+    },
+    Case {
+        name: "tenant_rate_negative",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"),\n    server_policies: [TenantRateLimit(rate: -5)]) },\n)",
+        expect: &["tenant_rate_negative.ron:5:", "services.s.server_policies.0.rate", "positive number of requests per second, got -5"],
+    },
+    Case {
+        name: "outlier_ejection_percent_out_of_range",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (instances: 3, workers: 1, service_time: Exponential(mean: \"1s\"),\n    outlier_detection: (max_ejection_percent: 150)) },\n)",
+        expect: &["outlier_ejection_percent_out_of_range.ron:5:", "services.s.outlier_detection.max_ejection_percent", "[0, 100]", "150"],
+    },
+    Case {
         name: "unknown_call_target",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: {\n    \"api\": (workers: 1, steps: [Call(to: \"dbb\")]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
         expect: &["unknown_call_target.ron:5:", "services.api.steps.0.to", "unknown service \"dbb\"", "did you mean \"db\""],

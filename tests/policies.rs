@@ -367,3 +367,65 @@ fn a_caller_concurrency_limit_fails_fast_instead_of_queueing_at_an_overloaded_de
         assert!(limited.services["db"].goodput > 350.0);
     }
 }
+
+#[test]
+fn hedging_cuts_the_p99_of_a_long_tail_at_a_few_percent_extra_load() {
+    let hedged = bundled("hedging.ron");
+    let mut bare = hedged.clone();
+    for c in bare.clients.values_mut() {
+        if let sim_models::ClientSpec::Open { policies, .. } = c {
+            policies.clear();
+        }
+    }
+    for seed in 1..=10 {
+        let b = run_checked(&bare, seed);
+        let h = run_checked(&hedged, seed);
+        let p99 = |r: &Report| r.clients["users"].latency.p99;
+        assert!(p99(&b) > 0.4, "seed {seed}: {}", p99(&b));
+        assert!(
+            p99(&h) < p99(&b) / 5.0,
+            "seed {seed}: {} vs {}",
+            p99(&h),
+            p99(&b)
+        );
+        let extra = edge(&h, "users", "api").amplification - 1.0;
+        assert!(
+            (0.03..0.10).contains(&extra),
+            "seed {seed}: extra load {extra}"
+        );
+        assert!(
+            h.services["api"].wasted > 0,
+            "losing hedges are wasted work"
+        );
+    }
+}
+
+#[test]
+fn finagle_backups_stay_within_their_extra_load_budget() {
+    let text = |load: f64| {
+        format!(
+            r#"(
+            duration: "120s",
+            warmup: "10s",
+            clients: {{ "users": Open(rate: 100, target: "api", policies: [
+                Hedge(Finagle(max_extra_load: {load})),
+            ]) }},
+            services: {{
+                "api": (instances: 4, workers: 50,
+                        service_time: HyperExponential(probs: [0.95, 0.05], means: ["10ms", "400ms"])),
+            }},
+        )"#
+        )
+    };
+    for seed in 1..=5 {
+        for load in [0.01, 0.05] {
+            let r = run_checked(&scenario(&text(load)), seed);
+            let extra = edge(&r, "users", "api").amplification - 1.0;
+            assert!(extra <= load + 0.005, "seed {seed}: {load}: {extra}");
+            assert!(
+                extra >= load * 0.5,
+                "seed {seed}: {load}: backups were sent: {extra}"
+            );
+        }
+    }
+}

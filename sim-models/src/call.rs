@@ -220,6 +220,19 @@ pub struct Invocation {
     pub origin: Origin,
     /// Calls in flight through its stack's concurrency limit when it passed it.
     pub inflight: u32,
+    /// With hedging: the attempts out now, bit `n - 1` for attempt `n`.
+    pub hedges: u8,
+}
+
+impl Invocation {
+    /// How many of its attempts are out now.
+    pub fn attempts_out(&self) -> u32 {
+        if self.hedges != 0 {
+            self.hedges.count_ones()
+        } else {
+            (self.phase == Phase::InFlight) as u32
+        }
+    }
 }
 
 /// Where a call is in its life.

@@ -48,6 +48,15 @@ mod invocation;
 pub enum Event {
     /// The warm-up ends: statistics restart from here.
     WarmupEnd,
+    /// Hedging: the delay after attempt `attempt` of invocation `inv` is over.
+    Hedge {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt the delay followed.
+        attempt: u32,
+    },
     /// A service's outlier detection sweeps its instances.
     OutlierSweep {
         /// Service index.
@@ -1478,11 +1487,12 @@ impl World {
         for (i, e) in self.edges.iter().enumerate() {
             if e.policies {
                 // Attempts out are exactly those whose invocation waits for them.
-                let waiting = self
+                let waiting: u64 = self
                     .invocations
                     .iter()
-                    .filter(|(_, v)| v.edge == i as u32 && v.phase == crate::call::Phase::InFlight)
-                    .count() as u64;
+                    .filter(|(_, v)| v.edge == i as u32)
+                    .map(|(_, v)| v.attempts_out() as u64)
+                    .sum();
                 if e.sent_total - e.resolved_total.min(e.sent_total) != waiting {
                     return Err(format!(
                         "edge {} -> {}: {} attempts sent, {} resolved, but {waiting} attempts are awaited",
@@ -1654,6 +1664,7 @@ impl Model for World {
             }
             Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
+            Event::Hedge { inv, gen, attempt } => self.hedge_due(inv, gen, attempt, ctx),
             Event::OutlierSweep { service } => {
                 if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
                     ctx.schedule_at(next, Event::OutlierSweep { service });

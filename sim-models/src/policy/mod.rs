@@ -21,6 +21,7 @@ pub mod concurrency_limit;
 pub mod concurrency_limiter;
 pub mod criticality;
 pub mod fallback;
+pub mod hedging;
 pub mod load_shedding;
 pub mod rate_limiter;
 pub mod registry;
@@ -48,6 +49,7 @@ pub use concurrency_limit::{Limit, LimitSpec};
 pub use concurrency_limiter::ConcurrencyLimiter;
 pub use criticality::{Criticality, CriticalitySpec};
 pub use fallback::{Fallback, FallbackSpec};
+pub use hedging::{Hedge, HedgeSpec};
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
 pub use registry::PolicyRegistry;
 pub use retry::{Backoff, BackoffState, Jitter, RetrySpec};
@@ -76,6 +78,9 @@ pub enum PolicySpec {
     Fallback(FallbackSpec),
     /// Limits calls in flight, fixed or adaptive (Netflix concurrency-limits).
     ConcurrencyLimit(LimitSpec),
+    /// Sends more attempts of a call before the first has answered (gRPC hedging, Finagle
+    /// backup requests); in place of a `Retry`.
+    Hedge(HedgeSpec),
     /// A policy registered by name in a [`PolicyRegistry`].
     Custom {
         /// The registered name.
@@ -99,6 +104,7 @@ impl PolicySpec {
             PolicySpec::AdaptiveThrottle(_) => "adaptive_throttle",
             PolicySpec::Fallback(_) => "fallback",
             PolicySpec::ConcurrencyLimit(_) => "concurrency_limit",
+            PolicySpec::Hedge(_) => "hedge",
             PolicySpec::Custom { name, .. } => name,
         }
     }
@@ -298,6 +304,7 @@ pub enum Layer {
     Throttle(AdaptiveThrottle),
     Fallback(Fallback),
     Limiter(ConcurrencyLimiter),
+    Hedge(Hedge),
     Custom(Box<dyn CallerPolicy>),
 }
 
@@ -314,6 +321,7 @@ macro_rules! dispatch {
             Layer::Throttle($p) => $body,
             Layer::Fallback($p) => $body,
             Layer::Limiter($p) => $body,
+            Layer::Hedge($p) => $body,
             Layer::Custom($p) => $body,
         }
     };
@@ -336,6 +344,7 @@ impl Layer {
             PolicySpec::AdaptiveThrottle(s) => Layer::Throttle(AdaptiveThrottle::new(s.clone())),
             PolicySpec::Fallback(s) => Layer::Fallback(Fallback::new(s.clone())),
             PolicySpec::ConcurrencyLimit(s) => Layer::Limiter(ConcurrencyLimiter::new(s)),
+            PolicySpec::Hedge(s) => Layer::Hedge(Hedge::new(s.clone())),
             PolicySpec::Timeout(_) | PolicySpec::Custom { .. } => return None,
         })
     }
@@ -388,9 +397,11 @@ pub struct Stack {
     /// The layers, outermost first (without timeouts, which become `attempt_timeout` and the
     /// call's own timeout).
     pub layers: Vec<Layer>,
-    /// Index of the retry layer: layers before it act once per call, after it per attempt.
-    /// `layers.len()` when there is none.
+    /// Index of the retry (or hedging) layer: layers before it act once per call, after it
+    /// per attempt. `layers.len()` when there is none.
     pub retry: usize,
+    /// Whether that layer hedges (several attempts out at once) rather than retries.
+    pub hedging: bool,
     /// Per-attempt timeout (a `Timeout` after the retry).
     pub attempt_timeout: Option<SimDuration>,
     /// Calls queued in each layer (`Verdict::Queue`), with their generations.
@@ -413,7 +424,9 @@ pub struct StackSpec {
 impl StackSpec {
     /// The stack of `specs` (a checked list).
     pub fn new(specs: &[PolicySpec]) -> StackSpec {
-        let retry = specs.iter().position(|s| matches!(s, PolicySpec::Retry(_)));
+        let retry = specs
+            .iter()
+            .position(|s| matches!(s, PolicySpec::Retry(_) | PolicySpec::Hedge(_)));
         let call_timeout = specs
             .iter()
             .enumerate()
@@ -444,7 +457,7 @@ impl StackSpec {
                     layers.push(Layer::Custom(registry.build(name, params)?));
                 }
                 other => {
-                    if matches!(other, PolicySpec::Retry(_)) {
+                    if matches!(other, PolicySpec::Retry(_) | PolicySpec::Hedge(_)) {
                         retry = Some(layers.len());
                     }
                     layers.push(Layer::of(other).expect("a built-in layer"));
@@ -453,6 +466,7 @@ impl StackSpec {
         }
         let n = layers.len();
         Ok(Stack {
+            hedging: retry.is_some_and(|r| matches!(layers[r], Layer::Hedge(_))),
             retry: retry.unwrap_or(n),
             attempt_timeout,
             queues: vec![Default::default(); n],

@@ -3,6 +3,7 @@
 
 use super::bulkhead::BulkheadSpec;
 use super::circuit_breaker::{BreakerSpec, BreakerWindow};
+use super::hedging::HedgeSpec;
 use super::retry::Backoff;
 use super::retry_budget::BudgetSpec;
 use super::{PolicySpec, ServerPolicySpec};
@@ -16,7 +17,9 @@ pub type Finding = (String, bool, String);
 /// Checks a policy list; paths are relative to the list.
 pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
     let mut out = Findings::default();
-    let retry = specs.iter().position(|s| matches!(s, PolicySpec::Retry(_)));
+    let retry = specs
+        .iter()
+        .position(|s| matches!(s, PolicySpec::Retry(_) | PolicySpec::Hedge(_)));
     let retries = specs
         .iter()
         .filter(|s| matches!(s, PolicySpec::Retry(_)))
@@ -31,6 +34,44 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
             }
         };
         match spec {
+            PolicySpec::Hedge(h) => {
+                if specs[..i]
+                    .iter()
+                    .any(|s| matches!(s, PolicySpec::Retry(_) | PolicySpec::Hedge(_)))
+                    || specs[i + 1..]
+                        .iter()
+                        .any(|s| matches!(s, PolicySpec::Retry(_) | PolicySpec::Hedge(_)))
+                {
+                    out.err(at(""), "a call uses either retries or hedging, never both, and one Hedge per list (gRFC A6)".into());
+                }
+                for (k, after) in specs.iter().enumerate().skip(i + 1) {
+                    if !matches!(
+                        after,
+                        PolicySpec::RetryBudget(
+                            BudgetSpec::Grpc { .. } | BudgetSpec::Finagle { .. }
+                        )
+                    ) {
+                        out.err(format!("{k}"), format!("after a Hedge only a RetryBudget(Grpc(..)) or RetryBudget(Finagle(..)) may follow (the budgets of the libraries that hedge); put `{}` before the Hedge", after.kind()));
+                    }
+                }
+                match h {
+                    HedgeSpec::Grpc {
+                        max_attempts,
+                        non_fatal,
+                        ..
+                    } => {
+                        if !(2..=5).contains(max_attempts) {
+                            out.err(at("max_attempts"), format!("gRPC hedging needs maxAttempts > 1 and clamps it to 5: use 2 to 5, got {max_attempts}"));
+                        }
+                        check_errors(non_fatal, at("non_fatal"), &mut out);
+                    }
+                    HedgeSpec::Finagle { max_extra_load, .. } => {
+                        if !(*max_extra_load > 0.0 && *max_extra_load <= 1.0) {
+                            out.err(at("max_extra_load"), format!("Finagle's BackupRequestFilter requires maxExtraLoad in (0, 1], got {max_extra_load}"));
+                        }
+                    }
+                }
+            }
             PolicySpec::ConcurrencyLimit(l) => {
                 if specs[..i]
                     .iter()
@@ -190,7 +231,7 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 if retry.is_none_or(|r| i < r) {
                     out.err(
                         at(""),
-                        "a retry budget counts attempts: list it after the Retry".into(),
+                        "a retry budget counts attempts: list it after the Retry (or Hedge)".into(),
                     );
                 }
                 match b {

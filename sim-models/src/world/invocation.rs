@@ -18,7 +18,7 @@
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Invocation, Origin, Outcome, Phase};
 use crate::network::Endpoint;
-use crate::policy::{Arrival, Ended, Verdict};
+use crate::policy::{Arrival, Ended, Layer, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
 impl World {
@@ -55,6 +55,7 @@ impl World {
             backoff: Default::default(),
             origin,
             inflight: 0,
+            hedges: 0,
         });
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
@@ -167,7 +168,13 @@ impl World {
                 deadline = at;
             }
         }
-        self.invocations.at(id).phase = Phase::InFlight;
+        let inv = self.invocations.at(id);
+        inv.phase = Phase::InFlight;
+        let hedging = self.stacks[v.stack as usize].hedging;
+        if hedging {
+            inv.hedges |= 1 << (v.attempts - 1);
+            self.schedule_hedge(id, gen, v.stack as usize, v.attempts, ctx);
+        }
         let caller = Caller::Attempt {
             id,
             gen,
@@ -175,7 +182,149 @@ impl World {
         };
         if !self.send_call(caller, v.from, v.service, v.edge, deadline, v.origin, ctx) {
             // No instance up: the client library fails the attempt at once.
-            self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
+            if hedging {
+                self.hedge_answered(id, gen, v.attempts, Outcome::Unavailable, ctx);
+            } else {
+                self.attempt_ended(id, gen, Outcome::Unavailable, true, ctx);
+            }
+        }
+    }
+
+    /// Hedging: after attempt `attempt` of invocation `id` leaves, the next is due after the
+    /// hedging delay, if the policy allows another.
+    fn schedule_hedge(
+        &mut self,
+        id: u32,
+        gen: u32,
+        s: usize,
+        attempt: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let retry = self.stacks[s].retry;
+        let Layer::Hedge(h) = &mut self.stacks[s].layers[retry] else {
+            unreachable!("a hedging stack has a Hedge layer");
+        };
+        if attempt < h.max_attempts() {
+            let delay = h.delay(now);
+            ctx.schedule_in(
+                delay,
+                Event::Hedge {
+                    inv: id,
+                    gen,
+                    attempt,
+                },
+            );
+        }
+    }
+
+    /// Hedging: the delay after attempt `attempt` is over; the next goes if none has answered
+    /// well meanwhile and the budgets allow it.
+    pub(super) fn hedge_due(&mut self, id: u32, gen: u32, attempt: u32, ctx: &mut Context<Event>) {
+        let live = self.invocations.get(id, gen);
+        if live.is_some_and(|v| v.attempts == attempt && v.phase == Phase::InFlight) {
+            self.try_hedge(id, gen, Outcome::Timeout, ctx);
+        }
+    }
+
+    /// Hedging: sends invocation `id`'s next attempt if it may have one (`outcome`: what
+    /// prompted it, for budgets that price retries by cause).
+    fn try_hedge(&mut self, id: u32, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let v = *self.invocations.at(id);
+        let s = v.stack as usize;
+        let retry = self.stacks[s].retry;
+        let Layer::Hedge(h) = &self.stacks[s].layers[retry] else {
+            unreachable!("a hedging stack has a Hedge layer");
+        };
+        if v.attempts >= h.max_attempts() || now >= v.deadline || !self.caller_waiting(v.caller) {
+            return;
+        }
+        // The hedge's own budget (Finagle's backup budget), then the client's retry budget.
+        for l in retry..self.stacks[s].layers.len() {
+            let allowed = self.stacks[s].layers[l].may_retry(now, outcome);
+            self.update_level(v.edge, s, l, now);
+            if !allowed {
+                self.edges[v.edge as usize].stats.budget_exhausted += 1;
+                return;
+            }
+        }
+        self.begin_attempt(id, gen, ctx);
+    }
+
+    /// Hedging: the answer to attempt `attempt` arrives. The first success wins and the
+    /// others are abandoned; a fatal failure ends the call; a non-fatal one waits for the
+    /// others (and with gRPC sends the next hedge at once). Returns whether the invocation
+    /// still waited for this attempt.
+    fn hedge_answered(
+        &mut self,
+        id: u32,
+        gen: u32,
+        attempt: u32,
+        outcome: Outcome,
+        ctx: &mut Context<Event>,
+    ) -> bool {
+        let now = ctx.now();
+        let Some(v) = self.invocations.get(id, gen) else {
+            return false;
+        };
+        let bit = 1u8 << (attempt - 1);
+        if v.phase != Phase::InFlight || v.hedges & bit == 0 {
+            return false;
+        }
+        v.hedges &= !bit;
+        v.last = Some(outcome);
+        let v = *v;
+        self.edges[v.edge as usize].attempt_resolved();
+        self.services[v.service as usize].count_outcome(now, outcome);
+        let s = v.stack as usize;
+        let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
+        // The original left when the call started, the newest when its attempt began.
+        let sent = if attempt == v.attempts {
+            v.attempt_started
+        } else {
+            v.started
+        };
+        let ended = Ended {
+            outcome,
+            latency: now - sent,
+            attempt,
+            outcome_before: None,
+            inflight: v.inflight,
+        };
+        self.record_layers(v.edge, s, retry + 1, n, &ended, now);
+        let Layer::Hedge(h) = &mut self.stacks[s].layers[retry] else {
+            unreachable!("a hedging stack has a Hedge layer");
+        };
+        if outcome == Outcome::Completed || !h.non_fatal(outcome) {
+            if outcome == Outcome::Completed {
+                h.observe(now, ended.latency);
+            }
+            self.abandon_hedges(id);
+            self.end_invocation(id, outcome, ctx);
+            return true;
+        }
+        if h.hedges_on_failure() {
+            self.try_hedge(id, gen, outcome, ctx);
+        }
+        if self
+            .invocations
+            .get(id, gen)
+            .is_some_and(|v| v.hedges == 0 && v.phase == Phase::InFlight)
+        {
+            self.end_invocation(id, outcome, ctx); // nothing left out, nothing more to send
+        }
+        true
+    }
+
+    /// Hedging: invocation `id` stops waiting for the attempts still out.
+    fn abandon_hedges(&mut self, id: u32) {
+        let v = self.invocations.at(id);
+        let out = v.hedges.count_ones();
+        v.hedges = 0;
+        let edge = v.edge as usize;
+        for _ in 0..out {
+            self.edges[edge].attempt_resolved();
         }
     }
 
@@ -192,6 +341,9 @@ impl World {
         let Some(v) = self.invocations.get(id, gen) else {
             return false;
         };
+        if v.hedges != 0 {
+            return self.hedge_answered(id, gen, attempt, outcome, ctx);
+        }
         if v.attempts != attempt || v.phase != Phase::InFlight {
             return false;
         }
@@ -459,6 +611,11 @@ impl World {
         };
         let v = *v;
         match v.phase {
+            Phase::InFlight if v.hedges != 0 => {
+                self.services[v.service as usize].count_outcome(ctx.now(), Outcome::Timeout);
+                self.abandon_hedges(id);
+                self.end_invocation(id, Outcome::Timeout, ctx);
+            }
             Phase::InFlight => self.attempt_ended(id, gen, Outcome::Timeout, true, ctx),
             Phase::Queued => {
                 self.leave_queue(id, gen, &v);
