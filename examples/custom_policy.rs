@@ -1,14 +1,19 @@
-//! A resilience policy written outside Faultline's crates, registered by name and used from a
-//! RON scenario (`examples/latency_shed.ron`).
+//! Resilience policies written outside Faultline's crates, registered by name and used from a
+//! RON scenario (`examples/latency_shed.ron`): one on the caller's path, one on the server's.
 //!
-//! `latency_shed` keeps an exponentially weighted moving average of the latency of the calls
+//! `latency_shed` (caller side) keeps an exponentially weighted moving average of the latency of the calls
 //! it lets through and refuses calls while the average is above `threshold_ms`, letting one
 //! call in every `probe_every` through so that it notices recovery.
+//!
+//! `queue_per_worker` (server side) sheds an arrival that would wait behind `k` or more
+//! queued requests per worker.
 //!
 //! Run: `cargo run --release --example custom_policy`
 
 use sim_core::{SimRng, SimTime};
-use sim_models::policy::{Arrival, CallerPolicy, Ended, PolicyRegistry, Verdict};
+use sim_models::policy::{
+    Arrival, CallerPolicy, Ended, PolicyRegistry, ServerArrival, ServerPolicy, Verdict,
+};
 use sim_models::{load_scenario, run_with_policies, Outcome};
 use std::collections::BTreeMap;
 
@@ -62,10 +67,32 @@ impl CallerPolicy for LatencyShed {
     }
 }
 
+#[derive(Clone, Debug)]
+struct QueuePerWorker {
+    k: f64,
+}
+
+impl ServerPolicy for QueuePerWorker {
+    fn name(&self) -> &str {
+        "queue_per_worker"
+    }
+
+    fn arrive(&mut self, _now: SimTime, a: &ServerArrival, _: &mut SimRng) -> bool {
+        (a.queued as f64) < self.k * a.workers as f64
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = PolicyRegistry::new();
     registry.register("latency_shed", |params| {
         Ok(Box::new(LatencyShed::from_params(params)?))
+    });
+    registry.register_server("queue_per_worker", |params| {
+        let k = params.get("k").copied().unwrap_or(1.0);
+        if !(k >= 0.0) {
+            return Err(format!("k must be at least 0, got {k}"));
+        }
+        Ok(Box::new(QueuePerWorker { k }))
     });
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/latency_shed.ron");
     let scenario = load_scenario(std::path::Path::new(path), &[])?.scenario;
@@ -82,5 +109,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  {}: mean level {:.1}", p.layer, p.mean);
         }
     }
+    println!(
+        "recs: {} requests shed by queue_per_worker",
+        r.services["recs"].shed["custom"]
+    );
     Ok(())
 }

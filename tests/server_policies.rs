@@ -254,3 +254,48 @@ fn outlier_detection_ejects_an_instance_that_keeps_refusing() {
         assert!(od.ejected.mean > 0.9, "{}", od.ejected.mean);
     }
 }
+
+#[test]
+fn a_users_server_policy_runs_from_a_scenario_by_name() {
+    use sim_core::{SimRng, SimTime};
+    use sim_models::policy::{PolicyRegistry, ServerArrival, ServerPolicy};
+
+    /// Admits only every `every`-th arrival.
+    #[derive(Clone, Debug)]
+    struct OneIn {
+        every: u64,
+        seen: u64,
+    }
+    impl ServerPolicy for OneIn {
+        fn name(&self) -> &str {
+            "one_in"
+        }
+        fn arrive(&mut self, _: SimTime, _: &ServerArrival, _: &mut SimRng) -> bool {
+            self.seen += 1;
+            self.seen % self.every == 0
+        }
+    }
+    let mut registry = PolicyRegistry::new();
+    registry.register_server("one_in", |p| {
+        Ok(Box::new(OneIn {
+            every: p.get("every").copied().unwrap_or(2.0) as u64,
+            seen: 0,
+        }))
+    });
+    let s = scenario(&overloaded(
+        100,
+        r#"Custom(name: "one_in", params: { "every": 4 })"#,
+    ));
+    let result = sim_models::run_with_policies(&s, 1, &registry).unwrap();
+    let api = &result.report.services["api"];
+    let shed = api.shed["custom"] as f64;
+    assert!(
+        (shed / api.arrivals as f64 - 0.75).abs() < 0.01,
+        "{shed} of {}",
+        api.arrivals
+    );
+    // Without the registration the run is refused with the name and where it was written.
+    let err = sim_models::run(&s, 1).unwrap_err().to_string();
+    assert!(err.contains("services.api.server_policies.0"), "{err}");
+    assert!(err.contains("unknown server policy `one_in`"), "{err}");
+}
