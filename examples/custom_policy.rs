@@ -89,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     registry.register_server("queue_per_worker", |params| {
         let k = params.get("k").copied().unwrap_or(1.0);
-        if !(k >= 0.0) {
+        if k.is_nan() || k < 0.0 {
             return Err(format!("k must be at least 0, got {k}"));
         }
         Ok(Box::new(QueuePerWorker { k }))

@@ -272,7 +272,7 @@ fn a_users_server_policy_runs_from_a_scenario_by_name() {
         }
         fn arrive(&mut self, _: SimTime, _: &ServerArrival, _: &mut SimRng) -> bool {
             self.seen += 1;
-            self.seen % self.every == 0
+            self.seen.is_multiple_of(self.every)
         }
     }
     let mut registry = PolicyRegistry::new();
