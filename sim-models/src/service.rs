@@ -168,6 +168,8 @@ pub struct Service {
     parked_total: u64,
     /// Whether its instances run server policies.
     has_policies: bool,
+    /// Whether anything learns how its requests end (server policies, outlier detection).
+    pub(crate) watched: bool,
     /// Draws of its server policies.
     server_rng: SimRng,
     /// Calls its policies shed during the current event, for the world to answer.
@@ -212,6 +214,7 @@ pub(crate) struct ServiceParts {
 
 impl Service {
     pub(crate) fn new(p: ServiceParts) -> Self {
+        let watched = !p.server_layers.is_empty() || p.outlier.is_some();
         Service {
             name: p.name,
             workers: p.workers,
@@ -252,6 +255,7 @@ impl Service {
             busy_total: 0,
             parked_total: 0,
             has_policies: !p.server_layers.is_empty(),
+            watched,
             server_rng: p.server_rng,
             shed: Vec::new(),
             server_levels: p
@@ -515,6 +519,7 @@ impl Service {
 
     /// A request instance `i` admitted ends at `now`, `latency` after it arrived, with
     /// `inflight` requests there when it arrived; `dropped` if it was not served.
+    #[inline]
     pub(crate) fn finished(
         &mut self,
         now: SimTime,
@@ -553,6 +558,7 @@ impl Service {
 
     /// Outlier detection learns how a request at instance `i` ended, as a proxy would see the
     /// answer: a success, a 5xx, or a gateway error (refused, unavailable, shed, expired).
+    #[inline]
     pub(crate) fn observe(&mut self, now: SimTime, i: usize, outcome: Outcome) {
         let Some(d) = &mut self.outlier else {
             return;

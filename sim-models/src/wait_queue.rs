@@ -20,9 +20,12 @@ pub(crate) struct Waiting {
     pub(crate) class: u8,
 }
 
-/// The waiting requests of one instance, one FIFO per priority class.
+/// The waiting requests of one instance: one FIFO, or one per priority class.
 #[derive(Clone, Debug)]
 pub(crate) struct WaitQueue {
+    /// The queue without classes (kept inline: it is on every request's path).
+    plain: VecDeque<Waiting>,
+    /// One queue per class, lowest first, when the service has classes.
     classes: Vec<VecDeque<Waiting>>,
     len: usize,
 }
@@ -31,8 +34,24 @@ impl WaitQueue {
     /// An empty queue with `classes` priority classes (1: plain).
     pub(crate) fn new(classes: usize) -> Self {
         WaitQueue {
-            classes: vec![VecDeque::new(); classes.max(1)],
+            plain: VecDeque::new(),
+            classes: if classes > 1 {
+                vec![VecDeque::new(); classes]
+            } else {
+                Vec::new()
+            },
             len: 0,
+        }
+    }
+
+    /// The queue of class `c`.
+    #[inline]
+    fn class(&mut self, c: u8) -> &mut VecDeque<Waiting> {
+        if self.classes.is_empty() {
+            &mut self.plain
+        } else {
+            let last = self.classes.len() - 1;
+            &mut self.classes[(c as usize).min(last)]
         }
     }
 
@@ -51,8 +70,7 @@ impl WaitQueue {
     /// Adds a request behind those of its class.
     #[inline]
     pub(crate) fn push(&mut self, w: Waiting) {
-        let c = (w.class as usize).min(self.classes.len() - 1);
-        self.classes[c].push_back(w);
+        self.class(w.class).push_back(w);
         self.len += 1;
     }
 
@@ -60,7 +78,14 @@ impl WaitQueue {
     /// `newest_first`, its newest).
     #[inline]
     pub(crate) fn pop(&mut self, newest_first: bool) -> Option<Waiting> {
-        let q = self.classes.iter_mut().rev().find(|q| !q.is_empty())?;
+        let q = if self.classes.is_empty() {
+            &mut self.plain
+        } else {
+            self.classes.iter_mut().rev().find(|q| !q.is_empty())?
+        };
+        if q.is_empty() {
+            return None;
+        }
         self.len -= 1;
         if newest_first {
             q.pop_back()
@@ -73,9 +98,8 @@ impl WaitQueue {
     /// Only each class's oldest is looked at: the others are found as they come to the front
     /// (or when a worker takes them).
     pub(crate) fn pop_expired(&mut self, now: SimTime) -> Option<Waiting> {
-        let q = self
-            .classes
-            .iter_mut()
+        let q = std::iter::once(&mut self.plain)
+            .chain(self.classes.iter_mut())
             .find(|q| q.front().is_some_and(|w| w.expires <= now))?;
         self.len -= 1;
         q.pop_front()
@@ -84,7 +108,7 @@ impl WaitQueue {
     /// Makes room for an arrival of class `class`: takes the newest request of the lowest
     /// class below it, if any.
     pub(crate) fn evict_below(&mut self, class: u8) -> Option<Waiting> {
-        if self.classes.len() == 1 {
+        if self.classes.is_empty() {
             return None; // no classes: nobody outranks anybody
         }
         let below = (class as usize).min(self.classes.len());
@@ -96,6 +120,7 @@ impl WaitQueue {
     /// Empties the queue (a crash), returning how many waited.
     pub(crate) fn clear(&mut self) -> usize {
         let n = self.len;
+        self.plain.clear();
         for q in &mut self.classes {
             q.clear();
         }

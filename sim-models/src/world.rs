@@ -809,7 +809,7 @@ impl World {
         let svc = &mut self.services[s];
         let outcome = match admission {
             Admission::Admitted { doomed } => {
-                let inflight = svc.instances[i].in_system() as u32 + 1;
+                let inflight = (svc.instances[i].in_system() + 1).min(u16::MAX as u64) as u16;
                 let c = self.calls.at(id);
                 c.arrived = now;
                 c.doomed = doomed;
@@ -1040,9 +1040,9 @@ impl World {
             self.release_worker(c.service, c.instance, now);
         }
         // This leg succeeded: the service did its part.
-        let svc = &mut self.services[c.service as usize];
-        svc.observe(now, c.instance as usize, Outcome::Completed);
-        svc.finished(now, c.instance as usize, now - c.arrived, c.inflight, false);
+        if self.services[c.service as usize].watched {
+            self.watch_end(&c, Outcome::Completed, now);
+        }
         self.edges[c.edge as usize].resolved(Outcome::Completed);
         self.services[c.service as usize].count_outcome(now, Outcome::Completed);
         if let Caller::Request { id: r, gen } = c.caller {
@@ -1077,20 +1077,8 @@ impl World {
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
-        self.services[c.service as usize].observe(now, c.instance as usize, outcome);
-        if c.state != CallState::Travelling {
-            // The instance had admitted it: an adaptive limit learns how it went (a success
-            // is a sample, a shed or expired request a drop, anything else is ignored).
-            let dropped = matches!(outcome, Outcome::Shed | Outcome::Expired);
-            if dropped || outcome == Outcome::Completed {
-                self.services[c.service as usize].finished(
-                    now,
-                    c.instance as usize,
-                    now - c.arrived,
-                    c.inflight,
-                    dropped,
-                );
-            }
+        if self.services[c.service as usize].watched {
+            self.watch_end(&c, outcome, now);
         }
         if c.caller == Caller::Nobody || self.network.instant {
             self.calls.remove(id);
@@ -1128,6 +1116,26 @@ impl World {
                 c.state = CallState::Replying;
                 c.outcome = outcome;
                 ctx.schedule_at(t, Event::Reply { call: id, gen });
+            }
+        }
+    }
+
+    /// Call `c`'s instance answers `outcome`: outlier detection learns it, and if the instance
+    /// had admitted the call an adaptive limit learns how it went (a success is a sample, a
+    /// shed or expired request a drop, anything else is ignored).
+    fn watch_end(&mut self, c: &Call, outcome: Outcome, now: SimTime) {
+        let svc = &mut self.services[c.service as usize];
+        svc.observe(now, c.instance as usize, outcome);
+        if c.state != CallState::Travelling {
+            let dropped = matches!(outcome, Outcome::Shed | Outcome::Expired);
+            if dropped || outcome == Outcome::Completed {
+                svc.finished(
+                    now,
+                    c.instance as usize,
+                    now - c.arrived,
+                    c.inflight as u32,
+                    dropped,
+                );
             }
         }
     }
