@@ -130,6 +130,24 @@ pub struct Origin {
     pub criticality: crate::policy::Criticality,
 }
 
+/// A call about to leave: who waits for it, where it leaves from, the service and edge it
+/// goes to, when its caller stops waiting (`SimTime::MAX`: never) and whom it is for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Outgoing {
+    /// Who waits for the answer.
+    pub(crate) caller: Caller,
+    /// Where the caller is.
+    pub(crate) from: crate::network::Endpoint,
+    /// The service called.
+    pub(crate) service: u32,
+    /// The call edge.
+    pub(crate) edge: u32,
+    /// When the caller stops waiting.
+    pub(crate) deadline: SimTime,
+    /// Its tenant and priority class.
+    pub(crate) origin: Origin,
+}
+
 /// Counts indexed by [`Outcome`].
 pub type OutcomeCounts = [u64; Outcome::COUNT];
 

@@ -110,7 +110,12 @@ impl Scenario {
 
 /// Checks one policy list at `path`.
 fn check_policies(c: &mut Checker, path: &str, specs: &[crate::policy::PolicySpec]) {
-    for (field, warning, message) in crate::policy::validate::validate(specs) {
+    report_findings(c, path, crate::policy::validate::validate(specs));
+}
+
+/// Reports a policy list's findings, their fields relative to `path`.
+fn report_findings(c: &mut Checker, path: &str, findings: Vec<crate::policy::validate::Finding>) {
+    for (field, warning, message) in findings {
         let at = format!("{path}.{field}");
         if warning {
             c.warn(at, message);
@@ -207,16 +212,11 @@ impl Scenario {
                     );
                 }
             }
-            for (field, warning, message) in
-                crate::policy::validate::validate_server(&s.server_policies)
-            {
-                let at = format!("{path}.server_policies.{field}");
-                if warning {
-                    c.warn(at, message);
-                } else {
-                    c.error(at, message);
-                }
-            }
+            report_findings(
+                &mut c,
+                &format!("{path}.server_policies"),
+                crate::policy::validate::validate_server(&s.server_policies),
+            );
             if let Some(o) = &s.outlier_detection {
                 if s.instances < 2 {
                     c.warn(

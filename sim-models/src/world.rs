@@ -22,8 +22,8 @@
 //! events: instances compute completion times around them.
 
 use crate::call::{
-    Call, CallId, CallState, Caller, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab,
-    Wait,
+    Call, CallId, CallState, Caller, Invocation, Origin, Outcome, OutcomeCounts, Outgoing, Request,
+    Slab, Wait,
 };
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
@@ -673,54 +673,43 @@ impl World {
             zone: self.client_zones[client as usize],
         };
         let origin = self.client_origins[client as usize];
-        self.call(
-            Caller::Request { id, gen },
+        let out = Outgoing {
+            caller: Caller::Request { id, gen },
             from,
-            target,
+            service: target,
             edge,
             deadline,
             origin,
-            ctx,
-        );
+        };
+        self.call(out, ctx);
     }
 
-    /// `caller` at `from` calls `service` along `edge` for `origin`, waiting until `deadline`.
+    /// Makes call `out`: through its edge's policies if it has any, otherwise straight to an
+    /// instance.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    fn call(
-        &mut self,
-        caller: Caller,
-        from: Endpoint,
-        service: u32,
-        edge: u32,
-        deadline: SimTime,
-        origin: Origin,
-        ctx: &mut Context<Event>,
-    ) {
-        if self.edges[edge as usize].policies {
-            return self.invoke(caller, from, service, edge, deadline, origin, ctx);
+    fn call(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
+        if self.edges[out.edge as usize].policies {
+            return self.invoke(out, ctx);
         }
-        self.edges[edge as usize].sent();
-        if !self.send_call(caller, from, service, edge, deadline, origin, ctx) {
+        self.edges[out.edge as usize].sent();
+        if !self.send_call(out, ctx) {
             // No instance up: the client library fails the call at once.
-            self.answer(caller, edge, service, Outcome::Unavailable, ctx);
+            self.answer(out.caller, out.edge, out.service, Outcome::Unavailable, ctx);
         }
     }
 
-    /// Sends a call for `caller` from `from` to the instance of `service` its balancer picks;
-    /// returns `false`, sending nothing, when no instance is up.
+    /// Sends call `out` to the instance of its service the balancer picks; returns `false`,
+    /// sending nothing, when no instance is up.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
-    fn send_call(
-        &mut self,
-        caller: Caller,
-        from: Endpoint,
-        service: u32,
-        edge: u32,
-        deadline: SimTime,
-        origin: Origin,
-        ctx: &mut Context<Event>,
-    ) -> bool {
+    fn send_call(&mut self, out: Outgoing, ctx: &mut Context<Event>) -> bool {
+        let Outgoing {
+            caller,
+            from,
+            service,
+            edge,
+            deadline,
+            origin,
+        } = out;
         let Some(instance) = self.services[service as usize].pick() else {
             return false;
         };
@@ -878,15 +867,15 @@ impl World {
                 Op::Publish { service, edge } => {
                     let from = self.endpoint(c.service, c.instance);
                     let origin = c.origin;
-                    self.call(
-                        Caller::Nobody,
+                    let out = Outgoing {
+                        caller: Caller::Nobody,
                         from,
                         service,
                         edge,
-                        SimTime::MAX,
+                        deadline: SimTime::MAX,
                         origin,
-                        ctx,
-                    );
+                    };
+                    self.call(out, ctx);
                     self.calls.at(id).pc += 1;
                 }
                 Op::Branch { first, count, end } => {
@@ -959,15 +948,15 @@ impl World {
                 let queue = self.timer_base[s] + first + slot as u32;
                 self.set_timer(queue, timer, ctx);
             }
-            self.call(
+            let out = Outgoing {
                 caller,
                 from,
-                target.service,
-                target.edge,
+                service: target.service,
+                edge: target.edge,
                 deadline,
-                c.origin,
-                ctx,
-            );
+                origin: c.origin,
+            };
+            self.call(out, ctx);
         }
     }
 

@@ -28,6 +28,9 @@ pub fn sample_kind(outcome: Outcome) -> Option<bool> {
 pub struct ConcurrencyLimiter {
     limit: Limit,
     inflight: u32,
+    /// A uniform draw from the stack's stream, taken at the last admission, for the limit
+    /// algorithm's probe jitter (`record` has no stream of its own).
+    u: f64,
 }
 
 impl ConcurrencyLimiter {
@@ -36,6 +39,7 @@ impl ConcurrencyLimiter {
         ConcurrencyLimiter {
             limit: Limit::new(spec),
             inflight: 0,
+            u: 0.5,
         }
     }
 
@@ -51,22 +55,20 @@ impl CallerPolicy for ConcurrencyLimiter {
         "concurrency_limit"
     }
 
-    fn admit(&mut self, _now: SimTime, _arrival: &Arrival, _rng: &mut SimRng) -> Verdict {
+    fn admit(&mut self, _now: SimTime, _arrival: &Arrival, rng: &mut SimRng) -> Verdict {
         if self.inflight >= self.limit.limit() {
             return Verdict::reject(Outcome::LimitExceeded);
         }
         self.inflight += 1;
+        self.u = sim_core::open01(rng);
         Verdict::Pass
     }
 
     fn record(&mut self, now: SimTime, ended: &Ended) {
         self.inflight = self.inflight.saturating_sub(1);
         if let Some(dropped) = sample_kind(ended.outcome) {
-            // The draw only matters to Vegas's and Gradient's probe timing; a fixed mapping of
-            // the latency keeps the layer free of a random stream of its own.
-            let u = ((ended.latency.as_nanos() % 1_000_003) as f64 + 0.5) / 1_000_003.0;
             self.limit
-                .sample(now, ended.latency, ended.inflight, dropped, u);
+                .sample(now, ended.latency, ended.inflight, dropped, self.u);
         }
     }
 

@@ -412,6 +412,16 @@ pub struct Stack {
     pub rng: SimRng,
 }
 
+impl Stack {
+    /// The hedging layer of a hedging stack.
+    pub fn hedge(&mut self) -> &mut Hedge {
+        match &mut self.layers[self.retry] {
+            Layer::Hedge(h) => h,
+            _ => unreachable!("only a hedging stack is asked for its hedge"),
+        }
+    }
+}
+
 /// A stack's shape, compiled once per edge from the scenario.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StackSpec {

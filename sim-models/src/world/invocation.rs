@@ -16,24 +16,21 @@
 //! are, with the refusal as the outcome — the way decorators unwind.
 
 use super::{Event, Timer, TimerFor, World};
-use crate::call::{Caller, Invocation, Origin, Outcome, Phase};
-use crate::network::Endpoint;
-use crate::policy::{Arrival, Ended, Layer, Verdict};
+use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
+use crate::policy::{Arrival, Ended, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
 impl World {
-    /// `caller` at `from` calls `service` along `edge` for `origin`, through its policies.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn invoke(
-        &mut self,
-        caller: Caller,
-        from: Endpoint,
-        service: u32,
-        edge: u32,
-        deadline: SimTime,
-        origin: Origin,
-        ctx: &mut Context<Event>,
-    ) {
+    /// Makes call `out` through its edge's policies.
+    pub(super) fn invoke(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
+        let Outgoing {
+            caller,
+            from,
+            service,
+            edge,
+            deadline,
+            origin,
+        } = out;
         let now = ctx.now();
         let e = &mut self.edges[edge as usize];
         e.requested();
@@ -180,7 +177,15 @@ impl World {
             gen,
             attempt: v.attempts,
         };
-        if !self.send_call(caller, v.from, v.service, v.edge, deadline, v.origin, ctx) {
+        let out = Outgoing {
+            caller,
+            from: v.from,
+            service: v.service,
+            edge: v.edge,
+            deadline,
+            origin: v.origin,
+        };
+        if !self.send_call(out, ctx) {
             // No instance up: the client library fails the attempt at once.
             if hedging {
                 self.hedge_answered(id, gen, v.attempts, Outcome::Unavailable, ctx);
@@ -200,13 +205,9 @@ impl World {
         attempt: u32,
         ctx: &mut Context<Event>,
     ) {
-        let now = ctx.now();
-        let retry = self.stacks[s].retry;
-        let Layer::Hedge(h) = &mut self.stacks[s].layers[retry] else {
-            unreachable!("a hedging stack has a Hedge layer");
-        };
+        let h = self.stacks[s].hedge();
         if attempt < h.max_attempts() {
-            let delay = h.delay(now);
+            let delay = h.delay(ctx.now());
             ctx.schedule_in(
                 delay,
                 Event::Hedge {
@@ -234,10 +235,8 @@ impl World {
         let v = *self.invocations.at(id);
         let s = v.stack as usize;
         let retry = self.stacks[s].retry;
-        let Layer::Hedge(h) = &self.stacks[s].layers[retry] else {
-            unreachable!("a hedging stack has a Hedge layer");
-        };
-        if v.attempts >= h.max_attempts() || now >= v.deadline || !self.caller_waiting(v.caller) {
+        let most = self.stacks[s].hedge().max_attempts();
+        if v.attempts >= most || now >= v.deadline || !self.caller_waiting(v.caller) {
             return;
         }
         // The hedge's own budget (Finagle's backup budget), then the client's retry budget.
@@ -293,9 +292,7 @@ impl World {
             inflight: v.inflight,
         };
         self.record_layers(v.edge, s, retry + 1, n, &ended, now);
-        let Layer::Hedge(h) = &mut self.stacks[s].layers[retry] else {
-            unreachable!("a hedging stack has a Hedge layer");
-        };
+        let h = self.stacks[s].hedge();
         if outcome == Outcome::Completed || !h.non_fatal(outcome) {
             if outcome == Outcome::Completed {
                 h.observe(now, ended.latency);
