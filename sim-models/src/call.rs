@@ -240,6 +240,8 @@ pub struct Invocation {
     pub inflight: u32,
     /// With hedging: the attempts out now, bit `n - 1` for attempt `n`.
     pub hedges: u8,
+    /// Whether a timer guards `deadline` yet (armed only when no attempt timeout fires first).
+    pub deadline_armed: bool,
 }
 
 impl Invocation {

@@ -57,6 +57,8 @@ pub enum Event {
         /// The attempt the delay followed.
         attempt: u32,
     },
+    /// Every caller layer's level is sampled (see [`World::level_period`]).
+    SampleLevels,
     /// A service's outlier detection sweeps its instances.
     OutlierSweep {
         /// Service index.
@@ -222,6 +224,9 @@ pub struct World {
     pub rejection_series: Vec<Vec<CountSeries>>,
     /// Invocations whose admission goes on before the current event ends.
     resume: VecDeque<(u32, u32)>,
+    /// How often caller layers' levels are sampled: a tenth of a time-series bucket, between
+    /// 1 ms and 100 ms.
+    pub level_period: SimDuration,
     /// Calls to continue before the current event ends, with their generations.
     ready: VecDeque<(CallId, u32)>,
     /// Each client's zone.
@@ -585,6 +590,7 @@ impl World {
             policy_levels,
             rejection_series,
             resume: VecDeque::new(),
+            level_period: level_period(bucket),
             ready: VecDeque::new(),
             client_zones,
             client_origins,
@@ -1459,6 +1465,7 @@ impl World {
 
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
+        self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);
         }
@@ -1539,6 +1546,9 @@ impl Model for World {
     fn init(&mut self, ctx: &mut Context<Event>) {
         if self.warmup > SimTime::ZERO {
             ctx.schedule_at(self.warmup, Event::WarmupEnd);
+        }
+        if !self.stacks.is_empty() {
+            ctx.schedule_at(SimTime::ZERO + self.level_period, Event::SampleLevels);
         }
         for (s, svc) in self.services.iter().enumerate() {
             if let Some(t) = svc.first_outlier_sweep() {
@@ -1662,6 +1672,11 @@ impl Model for World {
             Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
             Event::Hedge { inv, gen, attempt } => self.hedge_due(inv, gen, attempt, ctx),
+            Event::SampleLevels => {
+                let now = ctx.now();
+                self.sample_levels(now);
+                ctx.schedule_at(now + self.level_period, Event::SampleLevels);
+            }
             Event::OutlierSweep { service } => {
                 if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
                     ctx.schedule_at(next, Event::OutlierSweep { service });
@@ -1688,4 +1703,10 @@ impl Model for World {
         }
         self.drain(ctx);
     }
+}
+
+/// The sampling period of caller layers' levels for time-series buckets of `bucket`.
+fn level_period(bucket: SimDuration) -> SimDuration {
+    let (lo, hi) = (SimDuration::from_millis(1), SimDuration::from_millis(100));
+    SimDuration(bucket.as_nanos() / 10).max(lo).min(hi)
 }

@@ -53,20 +53,34 @@ impl World {
             origin,
             inflight: 0,
             hedges: 0,
+            deadline_armed: false,
         });
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
         }
-        if deadline != SimTime::MAX {
-            let timer = Timer {
-                at: deadline,
-                id,
-                gen,
-                what: TimerFor::Invocation,
-            };
-            self.set_timer(self.edge_timers[edge as usize], timer, ctx);
+        if self.stacks[stack as usize].hedging {
+            self.guard_deadline(id, gen, ctx); // attempts overlap: no single attempt timer
         }
         self.begin_attempt(id, gen, ctx);
+    }
+
+    /// Arms the timer of invocation `id`'s whole-call deadline, once. It is armed lazily,
+    /// when the invocation waits with no earlier timer set: most calls end within their
+    /// attempt timeout, and a timer per call that never fires cost as much as a policy layer.
+    fn guard_deadline(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let v = self.invocations.at(id);
+        if v.deadline_armed || v.deadline == SimTime::MAX {
+            return;
+        }
+        v.deadline_armed = true;
+        let timer = Timer {
+            at: v.deadline,
+            id,
+            gen,
+            what: TimerFor::Invocation,
+        };
+        let queue = self.edge_timers[v.edge as usize];
+        self.set_timer(queue, timer, ctx);
     }
 
     /// The next attempt of invocation `id` starts passing its layers: all of them the first
@@ -99,7 +113,6 @@ impl World {
             };
             let st = &mut self.stacks[s];
             let verdict = st.layers[layer].admit(now, &arrival, &mut st.rng);
-            self.update_level(v.edge, s, layer, now);
             if verdict == Verdict::Pass {
                 if let crate::policy::Layer::Limiter(l) = &self.stacks[s].layers[layer] {
                     self.invocations.at(id).inflight = l.inflight();
@@ -115,6 +128,7 @@ impl World {
                     inv.phase = Phase::Held;
                     inv.pending = outcome;
                     ctx.schedule_in(after, Event::Resume { inv: id, gen });
+                    self.guard_deadline(id, gen, ctx);
                 }
                 Verdict::Reject { outcome, .. } => self.refused(id, gen, outcome, ctx),
                 Verdict::Delay(d) => {
@@ -122,11 +136,13 @@ impl World {
                     inv.phase = Phase::Held;
                     inv.pending = Outcome::Completed;
                     ctx.schedule_in(d, Event::Resume { inv: id, gen });
+                    self.guard_deadline(id, gen, ctx);
                 }
                 Verdict::Queue { max, outcome } => {
                     inv.phase = Phase::Queued;
                     inv.pending = outcome;
                     self.stacks[s].queues[layer].push_back((id, gen));
+                    self.guard_deadline(id, gen, ctx);
                     if let Some(m) = max {
                         let attempt = v.attempts;
                         ctx.schedule_in(
@@ -164,6 +180,9 @@ impl World {
                 self.set_timer(self.edge_timers[v.edge as usize] + 1, timer, ctx);
                 deadline = at;
             }
+        }
+        if deadline == v.deadline {
+            self.guard_deadline(id, gen, ctx); // no attempt timer fires before it
         }
         let inv = self.invocations.at(id);
         inv.phase = Phase::InFlight;
@@ -241,9 +260,7 @@ impl World {
         }
         // The hedge's own budget (Finagle's backup budget), then the client's retry budget.
         for l in retry..self.stacks[s].layers.len() {
-            let allowed = self.stacks[s].layers[l].may_retry(now, outcome);
-            self.update_level(v.edge, s, l, now);
-            if !allowed {
+            if !self.stacks[s].layers[l].may_retry(now, outcome) {
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
                 return;
             }
@@ -291,7 +308,7 @@ impl World {
             outcome_before: None,
             inflight: v.inflight,
         };
-        self.record_layers(v.edge, s, retry + 1, n, &ended, now);
+        self.record_layers(s, retry + 1, n, &ended, now);
         let h = self.stacks[s].hedge();
         if outcome == Outcome::Completed || !h.non_fatal(outcome) {
             if outcome == Outcome::Completed {
@@ -385,7 +402,7 @@ impl World {
             outcome_before: v.last,
             inflight: v.inflight,
         };
-        self.record_layers(v.edge, s, inner, (v.layer as usize).max(inner), &ended, now);
+        self.record_layers(s, inner, (v.layer as usize).max(inner), &ended, now);
         self.invocations.at(id).last = Some(outcome);
         if outcome.is_error()
             && retry < n
@@ -400,7 +417,6 @@ impl World {
                 let mut allowed = true;
                 for l in (0..n).filter(|&l| l != retry) {
                     allowed = self.stacks[s].layers[l].may_retry(now, outcome);
-                    self.update_level(v.edge, s, l, now);
                     if !allowed {
                         break;
                     }
@@ -436,7 +452,7 @@ impl World {
             outcome_before: None,
             inflight: v.inflight,
         };
-        self.record_layers(v.edge, s, 0, outer, &ended, now);
+        self.record_layers(s, 0, outer, &ended, now);
         let mut answer = outcome;
         for l in (0..outer).rev() {
             answer = self.stacks[s].layers[l].answer(now, answer);
@@ -466,7 +482,6 @@ impl World {
     /// queued calls in if that freed room.
     fn record_layers(
         &mut self,
-        edge: u32,
         s: usize,
         from: usize,
         to: usize,
@@ -475,13 +490,12 @@ impl World {
     ) {
         for l in (from..to).rev() {
             self.stacks[s].layers[l].record(now, ended);
-            self.update_level(edge, s, l, now);
-            self.wake(edge, s, l, now);
+            self.wake(s, l, now);
         }
     }
 
     /// Lets the calls at the head of layer `l`'s queue in while it admits them.
-    fn wake(&mut self, edge: u32, s: usize, l: usize, now: SimTime) {
+    fn wake(&mut self, s: usize, l: usize, now: SimTime) {
         while let Some(&(id, gen)) = self.stacks[s].queues[l].front() {
             let Some(v) = self
                 .invocations
@@ -498,7 +512,6 @@ impl World {
             };
             let st = &mut self.stacks[s];
             let verdict = st.layers[l].admit(now, &arrival, &mut st.rng);
-            self.update_level(edge, s, l, now);
             if verdict != Verdict::Pass {
                 break;
             }
@@ -515,9 +528,19 @@ impl World {
         for svc in &mut self.services {
             svc.start_levels();
         }
+        self.sample_levels(SimTime::ZERO);
+    }
+
+    /// Every caller layer's level at `now`, summed per edge into its series.
+    ///
+    /// Levels are sampled every [`World::level_period`] rather than followed on every call:
+    /// asking nine layers for their level at each admission and answer cost more than the
+    /// layers' own decisions. Sampling only observes (a breaker's timed transitions are dated
+    /// when they were due, whenever they are looked at), so it changes no outcome.
+    pub(super) fn sample_levels(&mut self, now: SimTime) {
         for s in 0..self.stacks.len() {
             for l in 0..self.stacks[s].layers.len() {
-                self.update_level(self.stack_edges[s], s, l, SimTime::ZERO);
+                self.update_level(self.stack_edges[s], s, l, now);
             }
         }
     }
