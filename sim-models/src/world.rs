@@ -664,7 +664,9 @@ impl World {
             created: now,
             edge,
         });
-        if deadline != SimTime::MAX {
+        // Through policies, the invocation owns the deadline and answers by it (with the
+        // stack's fallback, if any); a second timer at the same instant would race it.
+        if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
             let timer = Timer {
                 at: deadline,
                 id,
@@ -941,7 +943,8 @@ impl World {
                 slot: slot as u8,
                 token,
             };
-            if deadline != SimTime::MAX {
+            // As for a request: through policies, the invocation answers by the deadline.
+            if deadline != SimTime::MAX && !self.edges[target.edge as usize].policies {
                 let timer = Timer {
                     at: deadline.max(now),
                     id,

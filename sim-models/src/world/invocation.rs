@@ -67,14 +67,17 @@ impl World {
     /// Arms the timer of invocation `id`'s whole-call deadline, once. It is armed lazily,
     /// when the invocation waits with no earlier timer set: most calls end within their
     /// attempt timeout, and a timer per call that never fires cost as much as a policy layer.
+    /// The caller sets no timer of its own for a call through policies: the invocation always
+    /// answers by its deadline (the stack's fallback sees that timeout, as a decorator would).
     fn guard_deadline(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
         let v = self.invocations.at(id);
         if v.deadline_armed || v.deadline == SimTime::MAX {
             return;
         }
         v.deadline_armed = true;
         let timer = Timer {
-            at: v.deadline,
+            at: v.deadline.max(now),
             id,
             gen,
             what: TimerFor::Invocation,
@@ -480,14 +483,7 @@ impl World {
 
     /// Layers `from..to` of stack `s` (innermost first) learn that a call ended, and let
     /// queued calls in if that freed room.
-    fn record_layers(
-        &mut self,
-        s: usize,
-        from: usize,
-        to: usize,
-        ended: &Ended,
-        now: SimTime,
-    ) {
+    fn record_layers(&mut self, s: usize, from: usize, to: usize, ended: &Ended, now: SimTime) {
         for l in (from..to).rev() {
             self.stacks[s].layers[l].record(now, ended);
             self.wake(s, l, now);
