@@ -80,6 +80,8 @@ pub struct LoadedScenario {
     pub scenario: Scenario,
     /// Legal but suspicious settings, located.
     pub warnings: Vec<ScenarioError>,
+    /// The scenario's text with the overrides spliced in: what was parsed and checked.
+    pub text: String,
 }
 
 /// Reads, overrides and checks a scenario file.
@@ -230,7 +232,11 @@ pub fn load_scenario_str(
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    Ok(LoadedScenario { scenario, warnings })
+    Ok(LoadedScenario {
+        scenario,
+        warnings,
+        text,
+    })
 }
 
 /// Every field path `--set` (or a sweep's `--vary`) could name in the scenario `text`, sorted:
