@@ -118,7 +118,15 @@ impl Plan {
             for value in &v.values {
                 let arg = format!("{}={value}", v.path);
                 let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
-                load_scenario_str(file, text, &sets).map_err(|e| load_error(e, "", &[arg]))?;
+                load_scenario_str(file, text, &sets).map_err(|e| {
+                    let context = format!("with --vary {arg}: ");
+                    match load_error(e, "", std::slice::from_ref(&arg)) {
+                        SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {
+                            SweepError::Input(format!("{context}{m}"))
+                        }
+                        other => other,
+                    }
+                })?;
             }
         }
         let n = grid::count(&spec.vary).map_err(SweepError::Input)?;

@@ -96,7 +96,7 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
     for p in plan
         .points
         .iter()
-        .filter(|p| options.shard.map_or(true, |s| s.owns(p.point.index)))
+        .filter(|p| options.shard.is_none_or(|s| s.owns(p.point.index)))
     {
         let i = p.point.index;
         summary.points += 1;
