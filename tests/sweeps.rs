@@ -522,3 +522,40 @@ fn missing_seeds_and_bad_baselines_are_refused() {
     ]);
     assert!(stderr.contains("`warmup` is not varied"), "{stderr}");
 }
+
+#[test]
+fn mistakes_in_a_sweep_file_are_located() {
+    let dir = scratch("bad-sweep-file");
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let typo = write(
+        "typo.ron",
+        "Sweep(\n  scenario: \"x.ron\",\n  vary: [\"a=1\"],\n  sedes: 2,\n)\n",
+    );
+    let stderr = refused(&["sweep", &typo]);
+    assert!(
+        stderr.contains("typo.ron:4:3: Unexpected field named `sedes`"),
+        "{stderr}"
+    );
+    let range = write(
+        "range.ron",
+        "Sweep(\n  scenario: \"x.ron\",\n  vary: [\"a=1..3\"],\n  seeds: 2,\n)\n",
+    );
+    let stderr = refused(&["sweep", &range]);
+    assert!(
+        stderr.contains("range.ron:3:11: vary.0 (`a=1..3`): the range `1..3` has no step"),
+        "{stderr}"
+    );
+    let missing = write(
+        "missing.ron",
+        "Sweep(scenario: \"no-such.ron\", vary: [\"a=1\"], seeds: 2)",
+    );
+    let stderr = refused(&["sweep", &missing]);
+    assert!(
+        stderr.contains("no-such.ron: cannot read the scenario named in"),
+        "{stderr}"
+    );
+}

@@ -444,14 +444,20 @@ impl SweepSpec {
             let scenario = dir.join(&file.scenario);
             let mut vary = Vec::new();
             for (i, v) in file.vary.iter().enumerate() {
-                vary.push(
-                    Vary::parse(v).map_err(|m| bad(format!("{shown}: vary.{i} (`{v}`): {m}")))?,
-                );
+                vary.push(Vary::parse(v).map_err(|m| {
+                    bad(format!(
+                        "{}: vary.{i} (`{v}`): {m}",
+                        located(&shown, &text, v)
+                    ))
+                })?);
             }
             let seeds = args.seeds.unwrap_or(file.seeds);
             let baseline = match (&args.baseline, &file.baseline) {
                 (Some(b), _) => baseline(b, &format!("--baseline {b}"))?,
-                (None, Some(b)) => baseline(b, &format!("{shown}: baseline (`{b}`)"))?,
+                (None, Some(b)) => baseline(
+                    b,
+                    &format!("{}: baseline (`{b}`)", located(&shown, &text, b)),
+                )?,
                 (None, None) => Baseline::Index(0),
             };
             let spec = SweepSpec {
@@ -513,6 +519,20 @@ impl SweepSpec {
             }
         }
         Ok(())
+    }
+}
+
+/// `file:line:column` of the first place `item` is written in `text` (just `file` if it is
+/// written with escapes that hide it).
+fn located(file: &str, text: &str, item: &str) -> String {
+    match text.find(item) {
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{file}:{line}:{column}")
+        }
+        None => file.to_string(),
     }
 }
 
