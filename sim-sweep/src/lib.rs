@@ -18,7 +18,7 @@
 //! 3. [`run_sweep`] ([`runner`]): runs every (point, replication) pair on a rayon pool, writes
 //!    each finished point's file atomically, skips finished points on resume, and builds
 //!    `results.csv`, `paired.csv` and `summary.json` from the point files alone ([`output`]).
-//! 4. [`merge`] ([`mod@merge`]): combines the directories of shards (`--shard K/N`) into exactly
+//! 4. [`merge()`] ([`mod@merge`]): combines the directories of shards (`--shard K/N`) into exactly
 //!    what the whole sweep writes.
 //!
 //! ```

@@ -281,7 +281,13 @@ pub fn write_results(
         .flat_map(|r| r.replications.iter().flat_map(|rep| rep.metrics.keys()))
         .collect();
     let names = metrics::ordered(names);
-    let base = &records[manifest.baseline.min(records.len().saturating_sub(1))];
+    let Some(base) = records.get(manifest.baseline) else {
+        return Err(SweepError::Input(format!(
+            "the baseline point {} is not among the sweep's {} points",
+            manifest.baseline,
+            records.len()
+        )));
+    };
     let stats: Vec<PointStats> = records
         .iter()
         .map(|r| PointStats {
