@@ -1,4 +1,4 @@
-//! `faultline`: run, check and verify scenarios from the command line.
+//! `faultline`: run, check and verify scenarios, sweep their parameters, from the command line.
 //!
 //! Exit codes: 0 success, 2 invalid input (the message says where and why), 1 internal error.
 
@@ -45,6 +45,49 @@ enum Command {
         /// Override a field by its path, as for `run`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+    },
+    /// Run a scenario at every combination of some fields' values, with replications, and
+    /// report means, 95% intervals and paired differences (see docs/sweeps.md).
+    Sweep {
+        /// A scenario file with --vary and --seeds, or a sweep file (`Sweep(scenario: …)`).
+        file: PathBuf,
+        /// A field and its values: `PATH=v1,v2,…` or `PATH=lo..hi:step` (repeatable; the last
+        /// one varies fastest).
+        #[arg(long = "vary", value_name = "PATH=VALUES")]
+        vary: Vec<String>,
+        /// Replications per point; replication i uses seed (scenario seed + i) at every point.
+        #[arg(long, value_name = "N")]
+        seeds: Option<u64>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// The sweep directory (default: results/sweep-<scenario file stem>).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// No progress bar or summary lines.
+        #[arg(long)]
+        quiet: bool,
+        /// Continue the sweep in --out: compute only the points not finished yet.
+        #[arg(long)]
+        resume: bool,
+        /// Run only shard K of N (points with index % N == K-1); combine with `faultline merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// The point paired differences are taken against: an index, or PATH=VALUE,… (default 0).
+        #[arg(long, value_name = "INDEX|PATH=VALUE,…")]
+        baseline: Option<String>,
+        /// Override a field for every point, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Combine the directories of a sweep's shards into the whole sweep's files.
+    Merge {
+        /// The shard directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged sweep.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -94,8 +137,111 @@ fn load(file: &PathBuf, sets: &[String]) -> Result<sim_models::Scenario, Failure
     Ok(loaded.scenario)
 }
 
+/// A sweep's error as the CLI reports it: every line an `error:` line.
+fn sweep_failure(e: sim_sweep::SweepError) -> Failure {
+    let lines = |m: &str| {
+        m.lines()
+            .map(|l| format!("error: {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match e {
+        sim_sweep::SweepError::Input(m) => Failure::Input(lines(&m)),
+        sim_sweep::SweepError::Io(m) => Failure::Internal(lines(&m)),
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Sweep {
+            file,
+            vary,
+            seeds,
+            jobs,
+            out,
+            quiet,
+            resume,
+            shard,
+            baseline,
+            sets,
+        } => {
+            let shard = shard
+                .map(|s| sim_sweep::Shard::parse(&s))
+                .transpose()
+                .map_err(|m| Failure::Input(format!("error: --shard {m}")))?;
+            let args = sim_sweep::SweepArgs {
+                file: file.clone(),
+                vary,
+                seeds,
+                baseline,
+                sets,
+            };
+            let spec = sim_sweep::SweepSpec::from_args(&args).map_err(sweep_failure)?;
+            let plan = sim_sweep::Plan::new(spec).map_err(sweep_failure)?;
+            for w in &plan.warnings {
+                eprintln!("warning: {w}");
+            }
+            let out = out.unwrap_or_else(|| {
+                let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
+                PathBuf::from("results").join(format!("sweep-{}", stem.unwrap_or_default()))
+            });
+            let options = sim_sweep::RunOptions {
+                out: out.clone(),
+                jobs,
+                resume,
+                shard,
+                progress: !quiet,
+            };
+            let started = std::time::Instant::now();
+            let done = sim_sweep::run_sweep(&plan, &options).map_err(sweep_failure)?;
+            if !quiet {
+                for note in &done.notes {
+                    eprintln!("note: {note}");
+                }
+                let what = match shard {
+                    Some(s) => {
+                        format!("shard {s}: {} of {} points", done.points, plan.points.len())
+                    }
+                    None => format!("{} points", done.points),
+                };
+                eprintln!(
+                    "{what} × {} seeds: computed {} points ({} runs), {} already done, in {:.2?}",
+                    plan.seeds.len(),
+                    done.computed,
+                    done.runs,
+                    done.skipped,
+                    started.elapsed()
+                );
+                if done.stopped_early > 0 {
+                    eprintln!(
+                        "note: {} runs stopped before their planned end (a limit of the scenario); see `stop` in the point files",
+                        done.stopped_early
+                    );
+                }
+                if done.results_written {
+                    eprintln!(
+                        "wrote {}, paired.csv and summary.json",
+                        out.join("results.csv").display()
+                    );
+                } else {
+                    eprintln!(
+                        "wrote the shard's point files under {}; combine the shards with `faultline merge DIR… --out DIR`",
+                        out.join("points").display()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Merge { dirs, out } => {
+            let done = sim_sweep::merge(&dirs, &out).map_err(sweep_failure)?;
+            eprintln!(
+                "merged {} points from {} directories; wrote {}, paired.csv and summary.json",
+                done.points,
+                done.dirs,
+                out.join("results.csv").display()
+            );
+            Ok(())
+        }
         Command::Check { file, sets } => {
             let s = load(&file, &sets)?;
             println!(

@@ -1,5 +1,8 @@
 //! Each bundled queueing scenario, run once at its own seed and full length, lands within 3% of
-//! its closed form: the promise its header comment makes.
+//! its closed form: the promise its header comment makes. Each bundled sweep file plans: its
+//! scenario, overrides and every point load and check clean.
+
+mod common;
 
 use sim_models::{load_scenario, run, Report};
 
@@ -38,4 +41,35 @@ fn bundled_scenarios_land_within_3_percent_of_theory() {
     within_3_percent("M/M/1/10 throughput", s.throughput, 0.854268);
     let r = report("tandem.ron");
     within_3_percent("tandem W", r.clients["arrivals"].latency.mean, 3.0);
+}
+
+#[test]
+fn bundled_sweeps_check_clean_at_every_point() {
+    let sweeps = common::bundled_sweeps();
+    assert!(!sweeps.is_empty(), "expected scenarios/sweeps/*.ron");
+    for path in sweeps {
+        let args = sim_sweep::SweepArgs {
+            file: path.clone(),
+            ..Default::default()
+        };
+        let spec = sim_sweep::SweepSpec::from_args(&args)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let plan = sim_sweep::Plan::new(spec).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            plan.warnings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            plan.warnings
+        );
+        assert!(
+            plan.points.len() >= 4,
+            "{}: a sweep of one point",
+            path.display()
+        );
+        assert!(
+            plan.seeds.len() >= 2,
+            "{}: no intervals without replications",
+            path.display()
+        );
+    }
 }

@@ -54,7 +54,10 @@ pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use instance::{Instance, InstanceStats};
-pub use load::{load_scenario, load_scenario_str, LoadError, LoadedScenario, ScenarioError};
+pub use load::{
+    closest_field_paths, field_paths, load_scenario, load_scenario_str, LoadError, LoadedScenario,
+    ScenarioError,
+};
 pub use load_balancer::LoadBalancer;
 pub use network::{
     Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,

@@ -3,8 +3,8 @@
 
 use crate::check::Severity;
 use crate::ron_paths::{
-    line_col, offset_of, origin, splice, unclosed_bracket, unquoted_unit_near, Origin, RonIndex,
-    Splice,
+    closest, line_col, offset_of, origin, splice, unclosed_bracket, unquoted_unit_near, Kind,
+    Origin, RonIndex, Splice,
 };
 use crate::scenario::Scenario;
 use ron::extensions::Extensions;
@@ -80,6 +80,8 @@ pub struct LoadedScenario {
     pub scenario: Scenario,
     /// Legal but suspicious settings, located.
     pub warnings: Vec<ScenarioError>,
+    /// The scenario's text with the overrides spliced in: what was parsed and checked.
+    pub text: String,
 }
 
 /// Reads, overrides and checks a scenario file.
@@ -230,7 +232,63 @@ pub fn load_scenario_str(
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    Ok(LoadedScenario { scenario, warnings })
+    Ok(LoadedScenario {
+        scenario,
+        warnings,
+        text,
+    })
+}
+
+/// Every field path `--set` (or a sweep's `--vary`) could name in the scenario `text`, sorted:
+/// the paths the text writes, and for each struct it writes, the fields of that struct it leaves
+/// out (asked of the scenario format itself, by probing the struct with a field it lacks).
+/// Fields under a struct the text leaves out entirely are not listed.
+pub fn field_paths(text: &str) -> Vec<String> {
+    const PROBE: &str = "__faultline_probe__";
+    let index = RonIndex::new(text);
+    let mut paths: std::collections::BTreeSet<String> = index.paths().map(String::from).collect();
+    for node in &index.nodes {
+        let Kind::Struct { body } = node.kind else {
+            continue;
+        };
+        let mut probe = text.to_string();
+        probe.insert_str(body, &format!("{PROBE}: 0, "));
+        if let Some(fields) = expected_fields(&probe) {
+            for f in fields {
+                paths.insert(if node.path.is_empty() {
+                    f.to_string()
+                } else {
+                    format!("{}.{f}", node.path)
+                });
+            }
+        }
+    }
+    paths.into_iter().collect()
+}
+
+/// The field paths of the scenario `text` closest to `wanted` by edit distance, best first (at
+/// most three): "did you mean" suggestions for a path that names no field.
+pub fn closest_field_paths(text: &str, wanted: &str) -> Vec<String> {
+    let paths = field_paths(text);
+    closest(wanted, paths.iter().map(String::as_str))
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// The fields the deserializer expected where it met an unknown one, if that is why `text`
+/// fails to parse.
+fn expected_fields(text: &str) -> Option<&'static [&'static str]> {
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES);
+    let mut de = ron::Deserializer::from_str_with_options(text, &options).ok()?;
+    match serde_path_to_error::deserialize::<_, Scenario>(&mut de) {
+        Err(e) => match e.into_inner() {
+            ron::Error::NoSuchStructField { expected, .. } => Some(expected),
+            _ => None,
+        },
+        Ok(_) => None,
+    }
 }
 
 /// Deserialises; on failure returns the error's span as `(start, end)` 1-based line/column pairs,
@@ -288,5 +346,47 @@ fn explain(code: &ron::Error) -> String {
         ron::Error::Eof => "the file ends too early".into(),
         ron::Error::TrailingCharacters => "unexpected text after the end of the scenario".into(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"Scenario(
+    duration: "100s",
+    clients: { "users": Open(rate: 1.0, target: "db") },
+    services: { "db": (workers: 2, service_time: Exponential(mean: "1s")) },
+)"#;
+
+    #[test]
+    fn field_paths_list_written_and_absent_fields() {
+        let paths = field_paths(TEXT);
+        for p in [
+            "duration",
+            "services.db.workers",
+            "services.db.service_time.mean",
+            "clients.users.rate",
+            // Left out by the text, known to the format:
+            "seed",
+            "warmup",
+            "services.db.capacity",
+            "clients.users.timeout",
+        ] {
+            assert!(paths.iter().any(|q| q == p), "{p} missing from {paths:?}");
+        }
+        assert!(!paths.iter().any(|q| q.contains("__faultline_probe__")));
+    }
+
+    #[test]
+    fn closest_field_paths_suggest_absent_fields_too() {
+        assert_eq!(
+            closest_field_paths(TEXT, "services.db.wrkers")[0],
+            "services.db.workers"
+        );
+        assert_eq!(
+            closest_field_paths(TEXT, "services.db.capacty")[0],
+            "services.db.capacity"
+        );
     }
 }

@@ -127,12 +127,15 @@ pub fn faultline(args: &[&str]) -> std::process::Output {
         .expect("the faultline binary runs")
 }
 
-/// Every scenario file bundled under `scenarios/`, recursively, in a stable order.
+/// Every scenario file bundled under `scenarios/`, recursively, in a stable order (the sweep
+/// files under `scenarios/sweeps/` are not scenarios: see [`bundled_sweeps`]).
 pub fn bundled_scenarios() -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.is_dir() {
+            if path.is_dir() && path.file_name().is_some_and(|n| n == "sweeps") {
+                continue;
+            } else if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|e| e == "ron") {
                 out.push(path);
@@ -149,5 +152,17 @@ pub fn bundled_scenarios() -> Vec<std::path::PathBuf> {
         out.len() >= 6,
         "expected the bundled scenarios, found {out:?}"
     );
+    out
+}
+
+/// Every sweep file bundled under `scenarios/sweeps/`, in a stable order.
+pub fn bundled_sweeps() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    let mut out: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    out.sort();
     out
 }

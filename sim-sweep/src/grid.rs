@@ -1,0 +1,161 @@
+//! The points of a sweep (the cartesian product of the varied values) and shards of them.
+
+use crate::spec::Vary;
+
+/// Most points one sweep may have.
+pub const MAX_POINTS: usize = 1_000_000;
+
+/// One combination of varied values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Point {
+    /// Position in the grid: the last varied field changes fastest, so point 0 takes every
+    /// first value.
+    pub index: usize,
+    /// `(path, value)` for each varied field, in vary order.
+    pub assignments: Vec<(String, String)>,
+}
+
+impl Point {
+    /// The assignments as `--set` arguments, `PATH=VALUE`.
+    pub fn sets(&self) -> Vec<String> {
+        self.assignments
+            .iter()
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect()
+    }
+
+    /// `path=value, path=value`, for messages.
+    pub fn describe(&self) -> String {
+        self.sets().join(", ")
+    }
+}
+
+/// Number of points of the grid, or an error if it exceeds [`MAX_POINTS`].
+pub fn count(vary: &[Vary]) -> Result<usize, String> {
+    vary.iter()
+        .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
+        .filter(|&n| n <= MAX_POINTS)
+        .ok_or_else(|| {
+            let sizes: Vec<String> = vary.iter().map(|v| v.values.len().to_string()).collect();
+            format!(
+                "the grid has {} points, more than the {MAX_POINTS} a sweep may have",
+                sizes.join(" × ")
+            )
+        })
+}
+
+/// Every point of the grid, in index order (the caller checks [`count`] first).
+pub fn points(vary: &[Vary]) -> Vec<Point> {
+    let n: usize = vary.iter().map(|v| v.values.len()).product();
+    (0..n)
+        .map(|index| {
+            // Mixed radix, last field fastest.
+            let mut rest = index;
+            let mut assignments = vec![(String::new(), String::new()); vary.len()];
+            for (slot, v) in assignments.iter_mut().zip(vary).rev() {
+                let k = rest % v.values.len();
+                rest /= v.values.len();
+                *slot = (v.path.clone(), v.values[k].clone());
+            }
+            Point { index, assignments }
+        })
+        .collect()
+}
+
+/// Shard `index` of `count` (1-based): the points whose index modulo `count` is `index − 1`.
+/// Interleaving spreads the cheap and the expensive corners of a grid over every shard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based: `1..=count`.
+    pub index: usize,
+    /// How many shards the sweep is cut into.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` with `1 ≤ K ≤ N`.
+    pub fn parse(arg: &str) -> Result<Shard, String> {
+        let usage = "expected K/N with 1 ≤ K ≤ N, e.g. 1/4 (shards are numbered from 1)";
+        let (k, n) = arg
+            .split_once('/')
+            .ok_or_else(|| format!("`{arg}`: {usage}"))?;
+        let parse = |s: &str, what: &str| {
+            s.trim().parse::<usize>().map_err(|_| {
+                format!(
+                    "`{arg}`: the {what} `{}` is not a whole number; {usage}",
+                    s.trim()
+                )
+            })
+        };
+        let (index, count) = (parse(k, "shard")?, parse(n, "shard count")?);
+        if count == 0 {
+            return Err(format!(
+                "`{arg}`: the shard count must be at least 1; {usage}"
+            ));
+        }
+        if index == 0 || index > count {
+            return Err(format!(
+                "`{arg}`: shard {index} does not exist: shards of {count} are numbered 1 to {count}"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the point with this index belongs to the shard.
+    pub fn owns(&self, point: usize) -> bool {
+        point % self.count == self.index - 1
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vary(path: &str, values: &[&str]) -> Vary {
+        Vary {
+            path: path.into(),
+            values: values.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_last_field_varies_fastest() {
+        let ps = points(&[vary("a", &["1", "2"]), vary("b", &["x", "y", "z"])]);
+        assert_eq!(ps.len(), 6);
+        assert_eq!(ps[0].describe(), "a=1, b=x");
+        assert_eq!(ps[1].describe(), "a=1, b=y");
+        assert_eq!(ps[3].describe(), "a=2, b=x");
+        assert_eq!(ps[5].describe(), "a=2, b=z");
+    }
+
+    #[test]
+    fn shards_partition_the_points() {
+        let shards: Vec<Shard> = (1..=3)
+            .map(|k| Shard::parse(&format!("{k}/3")).unwrap())
+            .collect();
+        for p in 0..20 {
+            assert_eq!(shards.iter().filter(|s| s.owns(p)).count(), 1);
+        }
+    }
+
+    #[test]
+    fn shard_zero_and_shards_past_the_count_are_refused() {
+        for bad in ["0/2", "3/2", "1/0", "x/2", "2", "1/-1"] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+        assert!(Shard::parse("0/2").unwrap_err().contains("numbered 1 to 2"));
+    }
+
+    #[test]
+    fn huge_grids_are_refused() {
+        let big = vary("a", &["1"; 1000]);
+        assert!(count(&[big.clone(), big.clone(), big]).is_err());
+    }
+}

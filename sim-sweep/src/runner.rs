@@ -1,0 +1,202 @@
+//! Running a sweep: every (point, replication) pair on a rayon pool, each point's file written
+//! atomically as soon as its replications are done, finished points skipped on `--resume`.
+//!
+//! Results never depend on the number of threads or on which run finishes first: a run is a
+//! pure function of its scenario and seed, replications are stored by index, and the final files
+//! are built from the point files alone.
+
+use crate::grid::Shard;
+use crate::metrics::metrics;
+use crate::output::{
+    point_path, read_json, read_points, record_fits, to_json, write_atomic, write_results,
+    Assignment, Manifest, PointRecord, Replication,
+};
+use crate::plan::Plan;
+use crate::SweepError;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// How to run a sweep.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The sweep directory.
+    pub out: PathBuf,
+    /// Worker threads; `None` for one per core.
+    pub jobs: Option<usize>,
+    /// Continue the sweep already in `out` (same manifest), computing only missing points.
+    pub resume: bool,
+    /// Run only this shard's points (and write no final files: `merge` does).
+    pub shard: Option<Shard>,
+    /// Show a progress bar on stderr (when it is a terminal).
+    pub progress: bool,
+}
+
+/// What a call to [`run_sweep`] did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunSummary {
+    /// Points in the sweep (or shard).
+    pub points: usize,
+    /// Points already finished in the directory, not recomputed.
+    pub skipped: usize,
+    /// Points computed now.
+    pub computed: usize,
+    /// Simulation runs done now.
+    pub runs: usize,
+    /// Runs that stopped before their planned end (a limit of the scenario).
+    pub stopped_early: usize,
+    /// Whether `results.csv`, `paired.csv` and `summary.json` were written.
+    pub results_written: bool,
+    /// Things worth telling the user (point files that had to be recomputed).
+    pub notes: Vec<String>,
+}
+
+/// A point being computed: its replications as they finish.
+struct Slot {
+    replications: Vec<Option<Replication>>,
+    left: usize,
+}
+
+/// Runs the sweep `plan` into `options.out`.
+pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepError> {
+    let dir = &options.out;
+    if options.jobs == Some(0) {
+        return Err(SweepError::Input(
+            "--jobs 0: at least one worker is needed".into(),
+        ));
+    }
+    std::fs::create_dir_all(dir.join("points")).map_err(|e| {
+        SweepError::Input(format!(
+            "--out {}: cannot create the directory: {e}",
+            dir.display()
+        ))
+    })?;
+    let manifest = plan.manifest(options.shard);
+    let manifest_path = dir.join("sweep.json");
+    if manifest_path.exists() {
+        if !options.resume {
+            return Err(SweepError::Input(format!(
+                "--out {}: the directory already holds a sweep (sweep.json); pass --resume to continue it, or choose another --out",
+                dir.display()
+            )));
+        }
+        let old: Manifest = read_json(&manifest_path)?;
+        if let Some(why) = manifest.differs_from(&old) {
+            return Err(SweepError::Input(format!(
+                "--resume: {} describes another sweep than this command: {why} (now vs then); use another --out, or remove the directory",
+                manifest_path.display()
+            )));
+        }
+    }
+    write_atomic(&manifest_path, &to_json(&manifest))?;
+
+    let mut summary = RunSummary::default();
+    let mut todo = Vec::new();
+    for p in plan
+        .points
+        .iter()
+        .filter(|p| options.shard.is_none_or(|s| s.owns(p.point.index)))
+    {
+        let i = p.point.index;
+        summary.points += 1;
+        let path = point_path(dir, i);
+        if path.exists() {
+            match read_json::<PointRecord>(&path)
+                .and_then(|r| record_fits(&r, &manifest, i).map_err(SweepError::Input))
+            {
+                Ok(()) => {
+                    summary.skipped += 1;
+                    continue;
+                }
+                Err(why) => summary.notes.push(format!("recomputing point {i}: {why}")),
+            }
+        }
+        todo.push(i);
+    }
+
+    let seeds = &plan.seeds;
+    let runs = todo.len() * seeds.len();
+    let bar = if options.progress {
+        ProgressBar::with_draw_target(Some(runs as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} runs · {elapsed_precise} · ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let slots: Vec<Mutex<Slot>> = todo
+        .iter()
+        .map(|_| {
+            Mutex::new(Slot {
+                replications: vec![None; seeds.len()],
+                left: seeds.len(),
+            })
+        })
+        .collect();
+    let stopped_early = std::sync::atomic::AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| SweepError::Io(format!("cannot start the worker threads: {e}")))?;
+    // par_bridge hands the pairs out in order, so points finish roughly in index order.
+    let pairs = (0..todo.len()).flat_map(|k| (0..seeds.len()).map(move |r| (k, r)));
+    pool.install(|| {
+        pairs.par_bridge().try_for_each(|(k, r)| {
+            let planned = &plan.points[todo[k]];
+            let seed = seeds[r];
+            let result = sim_models::run(&planned.scenario, seed).map_err(|p| {
+                SweepError::Input(format!(
+                    "point {} ({}), seed {seed}: {p}",
+                    planned.point.index,
+                    planned.point.describe()
+                ))
+            })?;
+            let report = result.report;
+            if !report.stop.complete {
+                stopped_early.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            let replication = Replication {
+                seed,
+                stop: report.stop.reason.clone(),
+                metrics: metrics(&report),
+            };
+            let done = {
+                let mut slot = slots[k].lock().unwrap_or_else(|e| e.into_inner());
+                slot.replications[r] = Some(replication);
+                slot.left -= 1;
+                (slot.left == 0).then(|| std::mem::take(&mut slot.replications))
+            };
+            if let Some(replications) = done {
+                let record = PointRecord {
+                    point: planned.point.index,
+                    assignments: planned
+                        .point
+                        .assignments
+                        .iter()
+                        .map(|(path, value)| Assignment {
+                            path: path.clone(),
+                            value: value.clone(),
+                        })
+                        .collect(),
+                    replications: replications.into_iter().flatten().collect(),
+                };
+                write_atomic(&point_path(dir, record.point), &to_json(&record))?;
+            }
+            bar.inc(1);
+            Ok(())
+        })
+    })?;
+    bar.finish_and_clear();
+    summary.computed = todo.len();
+    summary.runs = runs;
+    summary.stopped_early = stopped_early.into_inner();
+
+    if options.shard.is_none() {
+        let records = read_points(dir, &manifest)?;
+        write_results(dir, &manifest, &records)?;
+        summary.results_written = true;
+    }
+    Ok(summary)
+}

@@ -1,0 +1,630 @@
+//! What a sweep varies, and the sweep file that writes it down.
+//!
+//! A `--vary` argument names a field path and its values, either listed or as a range:
+//!
+//! - `services.db.workers=1,2,4,8`: the values as written, each any RON value (`Constant("20ms")`,
+//!   `[1, 2]`, `"10ms"`); commas inside brackets and strings do not split.
+//! - `warmup=100ms..1s:100ms`: from `lo` to `hi` by `step`, `hi` included when it lands on a step.
+//!   Numbers (`0.1..0.5:0.1`, `1..8:1`), durations (`ns`, `us`, `ms`, `s`, `min`, `h`; a bare number
+//!   in a duration range means seconds, as in a scenario) and rates with the same suffix
+//!   (`10/s..50/s:10/s`). Values are computed in exact decimal arithmetic and written as text:
+//!   `0.1..0.3:0.1` gives `0.1`, `0.2`, `0.3` (never `0.30000000000000004`); a number range keeps
+//!   the most decimals of its three parts, so `1..3:1` gives the integers `1`, `2`, `3`; a
+//!   duration is written in the largest of `s`, `ms`, `us`, `ns` that holds it whole (`1500ms`).
+//!
+//! Each value then goes through the same `--set` machinery as the file
+//! ([`sim_models::load_scenario_str`]), so it is checked exactly like the file.
+//!
+//! A sweep file (RON) writes a whole sweep down; paths in it are relative to the file:
+//!
+//! ```ron
+//! Sweep(
+//!     scenario: "../retry-amplification.ron",
+//!     vary: ["clients.users.policies.0.max_attempts=1,2,3", "duration=10s..30s:10s"],
+//!     seeds: 5,
+//!     sets: ["warmup=2s"],            // optional
+//!     baseline: "duration=10s",       // optional: a point index or PATH=VALUE,…
+//! )
+//! ```
+
+use crate::SweepError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Most values one `--vary` may produce.
+pub const MAX_VALUES: usize = 10_000;
+
+/// One varied field: its path and the values it takes, each as exact RON text.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Vary {
+    /// Dotted field path, as for `--set` (`services.db.workers`).
+    pub path: String,
+    /// The values in order, as spliced into the scenario text.
+    pub values: Vec<String>,
+}
+
+impl Vary {
+    /// Parses `PATH=v1,v2,…` or `PATH=lo..hi:step`; the error says what is wrong (the caller
+    /// says where).
+    pub fn parse(arg: &str) -> Result<Vary, String> {
+        let (path, values) = arg.split_once('=').ok_or_else(|| {
+            "expected PATH=VALUES, e.g. services.db.workers=1,2,4 or warmup=100ms..1s:100ms"
+                .to_string()
+        })?;
+        let path = path.trim();
+        if path.is_empty() {
+            return Err("the field path before `=` is empty".into());
+        }
+        let values = values.trim();
+        if values.is_empty() {
+            return Err(format!("no values after `{path}=`"));
+        }
+        let values = match top_level_find(values, "..") {
+            Some(at) => range(&values[..at], &values[at + 2..])?,
+            None => list(values)?,
+        };
+        for (i, v) in values.iter().enumerate() {
+            if values[..i].contains(v) {
+                return Err(format!("the value `{v}` appears twice"));
+            }
+        }
+        Ok(Vary {
+            path: path.to_string(),
+            values,
+        })
+    }
+}
+
+/// Splits `text` at commas outside brackets and quotes.
+pub(crate) fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quoted, mut escaped, mut start) = (0i32, false, false, 0);
+    for (i, c) in text.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// Where `needle` first occurs in `text` outside brackets and quotes.
+fn top_level_find(text: &str, needle: &str) -> Option<usize> {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    for (i, c) in text.char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ if depth == 0 && text[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn list(text: &str) -> Result<Vec<String>, String> {
+    let parts = split_top_level(text);
+    let mut values = Vec::with_capacity(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        let v = p.trim();
+        if v.is_empty() {
+            return Err(format!(
+                "value {} of the list `{text}` is empty (a stray comma?)",
+                i + 1
+            ));
+        }
+        values.push(v.to_string());
+    }
+    Ok(values)
+}
+
+/// A decimal number held exactly: `digits / 10^scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Decimal {
+    digits: i128,
+    scale: u32,
+}
+
+impl Decimal {
+    /// `[-+]digits[.digits]`, nothing else (no exponent).
+    fn parse(s: &str) -> Option<Decimal> {
+        let (negative, body) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || int.len() + frac.len() > 30
+        {
+            return None;
+        }
+        let digits: i128 = format!("{int}{frac}").parse().ok()?;
+        Some(Decimal {
+            digits: if negative { -digits } else { digits },
+            scale: frac.len() as u32,
+        })
+    }
+
+    /// The digits at a larger `scale`.
+    fn at(self, scale: u32) -> i128 {
+        self.digits * 10i128.pow(scale - self.scale)
+    }
+}
+
+/// Writes `digits / 10^scale` with exactly `scale` decimals.
+fn decimal_text(digits: i128, scale: u32) -> String {
+    let sign = if digits < 0 { "-" } else { "" };
+    let abs = digits.unsigned_abs();
+    if scale == 0 {
+        return format!("{sign}{abs}");
+    }
+    let p = 10u128.pow(scale);
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / p,
+        abs % p,
+        width = scale as usize
+    )
+}
+
+/// The number and its unit: `100ms` → (`100`, `ms`), `10/s` → (`10`, `/s`).
+fn number_and_unit(s: &str) -> (&str, &str) {
+    let at = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(s.len(), |(i, _)| i);
+    (s[..at].trim(), s[at..].trim())
+}
+
+/// Nanoseconds per duration unit; a bare number is seconds, as in a scenario.
+fn unit_nanos(unit: &str) -> Option<i128> {
+    Some(match unit {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "" | "s" | "sec" => 1_000_000_000,
+        "m" | "min" => 60_000_000_000,
+        "h" | "hr" => 3_600_000_000_000,
+        _ => return None,
+    })
+}
+
+/// A duration in the largest of `s`, `ms`, `us`, `ns` that holds it whole.
+fn duration_text(ns: i128) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    for (unit, per) in [
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+        ("ns", 1),
+    ] {
+        if ns % per == 0 {
+            return format!("{}{unit}", ns / per);
+        }
+    }
+    unreachable!("every whole number of nanoseconds is a whole number of ns")
+}
+
+/// `lo..hi:step`, given the text before and after `..`.
+fn range(lo: &str, rest: &str) -> Result<Vec<String>, String> {
+    let whole = format!("{lo}..{rest}");
+    let Some((hi, step)) = rest.split_once(':') else {
+        return Err(format!(
+            "the range `{whole}` has no step: write lo..hi:step, e.g. 1..8:1 or 100ms..1s:100ms"
+        ));
+    };
+    let parts = [lo.trim(), hi.trim(), step.trim()];
+    let names = ["lo", "hi", "step"];
+    for (p, name) in parts.iter().zip(names) {
+        if p.is_empty() {
+            return Err(format!(
+                "the range `{whole}` has no {name}: write lo..hi:step"
+            ));
+        }
+    }
+    let split = parts.map(number_and_unit);
+    // Numbers (with one shared rate suffix such as `/s`), or durations in nanoseconds.
+    let suffix = split[0].1;
+    let plain = split
+        .iter()
+        .all(|(_, u)| u.is_empty() || u.starts_with('/'));
+    let mut parsed = Vec::new();
+    for ((n, u), name) in split.iter().zip(names) {
+        let d = Decimal::parse(n).ok_or_else(|| {
+            format!("the {name} of `{whole}` is not a number like 0.25, 10 or 100ms")
+        })?;
+        if plain {
+            if *u != suffix {
+                return Err(format!(
+                    "the range `{whole}` mixes units: lo, hi and step must all have the same one"
+                ));
+            }
+            parsed.push(d);
+            continue;
+        }
+        let per = unit_nanos(u).ok_or_else(|| {
+            format!(
+                "the {name} of `{whole}` has the unknown unit `{u}` (durations: ns, us, ms, s, min, h; rates: /s, /min, …)"
+            )
+        })?;
+        let p = 10i128.pow(d.scale);
+        let ns = d
+            .digits
+            .checked_mul(per)
+            .filter(|x| x % p == 0)
+            .ok_or_else(|| {
+                format!("the {name} of `{whole}` is not a whole number of nanoseconds")
+            })?
+            / p;
+        if ns < 0 {
+            return Err(format!(
+                "the {name} of `{whole}` is negative: durations cannot be"
+            ));
+        }
+        parsed.push(Decimal {
+            digits: ns,
+            scale: 0,
+        });
+    }
+    let scale = parsed.iter().map(|d| d.scale).max().unwrap_or(0);
+    let write = |digits: i128| {
+        if plain {
+            format!("{}{suffix}", decimal_text(digits, scale))
+        } else {
+            duration_text(digits)
+        }
+    };
+    let [lo, hi, step] = [parsed[0], parsed[1], parsed[2]].map(|d| d.at(scale));
+    if step <= 0 {
+        return Err(format!("the step of `{whole}` must be positive"));
+    }
+    if lo > hi {
+        return Err(format!("the range `{whole}` is empty: lo is above hi"));
+    }
+    let count = (hi - lo) / step + 1;
+    if count > MAX_VALUES as i128 {
+        return Err(format!(
+            "the range `{whole}` has {count} values; at most {MAX_VALUES} per --vary"
+        ));
+    }
+    Ok((0..count).map(|k| write(lo + k * step)).collect())
+}
+
+/// The point a sweep compares the others with, for paired differences.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// The point with this index (by default point 0, where every field takes its first value).
+    Index(usize),
+    /// The point where these varied paths take these values (as written in the vary list).
+    At(Vec<(String, String)>),
+}
+
+impl Baseline {
+    /// Parses `INDEX` or `PATH=VALUE,PATH=VALUE,…`.
+    pub fn parse(arg: &str) -> Result<Baseline, String> {
+        let arg = arg.trim();
+        if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) {
+            return arg
+                .parse()
+                .map(Baseline::Index)
+                .map_err(|_| format!("`{arg}` is too large for a point index"));
+        }
+        let mut at = Vec::new();
+        for part in split_top_level(arg) {
+            let (path, value) = part.split_once('=').ok_or_else(|| {
+                format!(
+                    "expected a point index or PATH=VALUE,…, got `{}`",
+                    part.trim()
+                )
+            })?;
+            at.push((path.trim().to_string(), value.trim().to_string()));
+        }
+        Ok(Baseline::At(at))
+    }
+}
+
+/// Everything that defines a sweep, before it is checked against the scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSpec {
+    /// The scenario file as named in messages.
+    pub scenario_file: String,
+    /// The scenario's text as read.
+    pub scenario_text: String,
+    /// `--set` overrides applied to every point, before the varied values.
+    pub sets: Vec<String>,
+    /// The varied fields, outermost first: the last one varies fastest in point order.
+    pub vary: Vec<Vary>,
+    /// Replications per point.
+    pub seeds: u64,
+    /// The point paired differences are taken against.
+    pub baseline: Baseline,
+}
+
+/// What the command line says about a sweep (`faultline sweep FILE …`).
+#[derive(Clone, Debug, Default)]
+pub struct SweepArgs {
+    /// A scenario file, or a sweep file (one whose top level is `Sweep(…)`).
+    pub file: PathBuf,
+    /// `--vary` arguments.
+    pub vary: Vec<String>,
+    /// `--seeds`.
+    pub seeds: Option<u64>,
+    /// `--baseline`.
+    pub baseline: Option<String>,
+    /// `--set` arguments (after a sweep file's own `sets`).
+    pub sets: Vec<String>,
+}
+
+/// A sweep file, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sweep {
+    scenario: String,
+    vary: Vec<String>,
+    seeds: u64,
+    #[serde(default)]
+    sets: Vec<String>,
+    #[serde(default)]
+    baseline: Option<String>,
+}
+
+/// Whether `text` is a sweep file: its first token (after comments) is `Sweep`.
+pub fn is_sweep_file(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else if rest.starts_with("#!") {
+            rest = rest.split_once(']').map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    rest.strip_prefix("Sweep")
+        .is_some_and(|r| r.trim_start().starts_with('('))
+}
+
+fn read(path: &Path, what: &str) -> Result<String, SweepError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| SweepError::Input(format!("{}: cannot read the {what}: {e}", path.display())))
+}
+
+impl SweepSpec {
+    /// The sweep the command line describes: a scenario file with `--vary` and `--seeds`, or a
+    /// sweep file (whose `seeds` and `baseline` the command line may override, and whose `sets`
+    /// it may extend; its vary list it may not).
+    pub fn from_args(args: &SweepArgs) -> Result<SweepSpec, SweepError> {
+        let text = read(&args.file, "file")?;
+        let shown = args.file.display().to_string();
+        let bad = |msg: String| SweepError::Input(msg);
+        let baseline =
+            |arg: &str, place: &str| Baseline::parse(arg).map_err(|m| bad(format!("{place}: {m}")));
+        if is_sweep_file(&text) {
+            let file = parse_sweep_file(&shown, &text)?;
+            if !args.vary.is_empty() {
+                return Err(bad(format!(
+                    "--vary {}: {shown} is a sweep file, which gives the vary list itself; edit it, or sweep its scenario ({}) directly",
+                    args.vary[0], file.scenario
+                )));
+            }
+            let dir = args.file.parent().unwrap_or(Path::new(""));
+            let scenario = dir.join(&file.scenario);
+            let mut vary = Vec::new();
+            for (i, v) in file.vary.iter().enumerate() {
+                vary.push(Vary::parse(v).map_err(|m| {
+                    bad(format!(
+                        "{}: vary.{i} (`{v}`): {m}",
+                        located(&shown, &text, v)
+                    ))
+                })?);
+            }
+            let seeds = args.seeds.unwrap_or(file.seeds);
+            let baseline = match (&args.baseline, &file.baseline) {
+                (Some(b), _) => baseline(b, &format!("--baseline {b}"))?,
+                (None, Some(b)) => baseline(
+                    b,
+                    &format!("{}: baseline (`{b}`)", located(&shown, &text, b)),
+                )?,
+                (None, None) => Baseline::Index(0),
+            };
+            let spec = SweepSpec {
+                scenario_file: scenario.display().to_string(),
+                scenario_text: read(&scenario, &format!("scenario named in {shown}"))?,
+                sets: file.sets.iter().chain(&args.sets).cloned().collect(),
+                vary,
+                seeds,
+                baseline,
+            };
+            spec.check_counts()?;
+            return Ok(spec);
+        }
+        if args.vary.is_empty() {
+            return Err(bad(format!(
+                "{shown}: nothing to sweep: give at least one --vary PATH=VALUES (or a sweep file)"
+            )));
+        }
+        let mut vary = Vec::new();
+        for v in &args.vary {
+            vary.push(Vary::parse(v).map_err(|m| bad(format!("--vary {v}: {m}")))?);
+        }
+        let seeds = args.seeds.ok_or_else(|| {
+            bad("--seeds N is required: the replications per point (e.g. --seeds 5)".into())
+        })?;
+        let spec = SweepSpec {
+            scenario_file: shown,
+            scenario_text: text,
+            sets: args.sets.clone(),
+            vary,
+            seeds,
+            baseline: match &args.baseline {
+                Some(b) => baseline(b, &format!("--baseline {b}"))?,
+                None => Baseline::Index(0),
+            },
+        };
+        spec.check_counts()?;
+        Ok(spec)
+    }
+
+    fn check_counts(&self) -> Result<(), SweepError> {
+        if self.seeds == 0 {
+            return Err(SweepError::Input(
+                "--seeds 0: a sweep needs at least one replication per point (2 or more for intervals)"
+                    .into(),
+            ));
+        }
+        if self.vary.is_empty() {
+            return Err(SweepError::Input(
+                "nothing to sweep: the vary list is empty".into(),
+            ));
+        }
+        for (i, v) in self.vary.iter().enumerate() {
+            if self.vary[..i].iter().any(|w| w.path == v.path) {
+                return Err(SweepError::Input(format!(
+                    "--vary {}: the path is varied twice; give all its values in one --vary",
+                    v.path
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `file:line:column` of the first place `item` is written in `text` (just `file` if it is
+/// written with escapes that hide it).
+fn located(file: &str, text: &str, item: &str) -> String {
+    match text.find(item) {
+        Some(at) => {
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{file}:{line}:{column}")
+        }
+        None => file.to_string(),
+    }
+}
+
+/// Parses a sweep file, locating errors at `file:line:column`.
+fn parse_sweep_file(file: &str, text: &str) -> Result<Sweep, SweepError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<Sweep>(text)
+        .map_err(|e| {
+            SweepError::Input(format!(
+                "{file}:{}:{}: {} (a sweep file is Sweep(scenario: \"…\", vary: [\"PATH=VALUES\", …], seeds: N, sets: [..], baseline: \"…\"))",
+                e.span.start.line, e.span.start.col, e.code
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(arg: &str) -> Vec<String> {
+        Vary::parse(arg).unwrap().values
+    }
+
+    #[test]
+    fn lists_split_only_at_top_level_commas() {
+        assert_eq!(values("a=1, 2,3"), ["1", "2", "3"]);
+        assert_eq!(
+            values(r#"b=Constant("20ms"),Exponential(base: "1ms", cap: "1s"),"x,y""#),
+            [
+                r#"Constant("20ms")"#,
+                r#"Exponential(base: "1ms", cap: "1s")"#,
+                r#""x,y""#
+            ]
+        );
+    }
+
+    #[test]
+    fn decimal_ranges_are_exact_text() {
+        assert_eq!(values("x=0.1..0.3:0.1"), ["0.1", "0.2", "0.3"]);
+        assert_eq!(values("x=1..3:1"), ["1", "2", "3"]);
+        assert_eq!(values("x=0.5..2:0.5"), ["0.5", "1.0", "1.5", "2.0"]);
+        assert_eq!(values("x=-1..1:1"), ["-1", "0", "1"]);
+        // hi is included only when it lands on a step.
+        assert_eq!(values("x=0..1:0.3"), ["0.0", "0.3", "0.6", "0.9"]);
+        assert_eq!(values("x=10/s..30/s:10/s"), ["10/s", "20/s", "30/s"]);
+    }
+
+    #[test]
+    fn duration_ranges_convert_units_exactly() {
+        assert_eq!(
+            values("d=100ms..1s:300ms"),
+            ["100ms", "400ms", "700ms", "1s"]
+        );
+        assert_eq!(values("d=0..1.5s:0.5s"), ["0s", "500ms", "1s", "1500ms"]);
+        assert_eq!(values("d=1us..3us:1us"), ["1us", "2us", "3us"]);
+    }
+
+    #[test]
+    fn bad_ranges_say_what_is_wrong() {
+        let err = |a: &str| Vary::parse(a).unwrap_err();
+        assert!(err("x=1..5").contains("no step"), "{}", err("x=1..5"));
+        assert!(err("x=1..5:0").contains("must be positive"));
+        assert!(err("x=1..5:-1").contains("must be positive"));
+        assert!(err("x=5..1:1").contains("is empty"));
+        assert!(err("x=1/s..5/s:1/min").contains("mixes"));
+        assert!(err("x=a..5:1").contains("not a number"));
+        assert!(err("x=1ms..2ms:1parsec").contains("unknown unit"));
+        assert!(err("x=0..1:0.0000001").contains("at most"));
+        assert!(err("x=1,,2").contains("empty"));
+        assert!(err("x=1,1").contains("twice"));
+        assert!(err("x").contains("PATH=VALUES"));
+        assert!(err("x=").contains("no values"));
+    }
+
+    #[test]
+    fn baselines_are_an_index_or_assignments() {
+        assert_eq!(Baseline::parse("3").unwrap(), Baseline::Index(3));
+        assert_eq!(
+            Baseline::parse("a=1, b=Constant(\"1s\")").unwrap(),
+            Baseline::At(vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "Constant(\"1s\")".into())
+            ])
+        );
+        assert!(Baseline::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn sweep_files_are_told_from_scenarios_by_their_first_token() {
+        assert!(is_sweep_file("// c\n/* d */ Sweep (scenario: \"x\")"));
+        assert!(!is_sweep_file("Scenario(duration: \"1s\")"));
+        assert!(!is_sweep_file("(duration: \"1s\")"));
+    }
+}
