@@ -21,6 +21,10 @@
 //! 4. [`merge()`] ([`mod@merge`]): combines the directories of shards (`--shard K/N`) into exactly
 //!    what the whole sweep writes.
 //!
+//! [`tune`](mod@tune) searches the same kind of space for the values that optimise one metric
+//! while others stay within limits (grid search, or random search with successive halving
+//! over replications), judged by confidence intervals.
+//!
 //! ```
 //! use sim_sweep::{run_sweep, Plan, RunOptions, SweepSpec, Vary, Baseline};
 //! let spec = SweepSpec {
@@ -55,6 +59,7 @@ pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod stats;
+pub mod tune;
 
 pub use grid::{Point, Shard};
 pub use merge::{merge, MergeSummary};

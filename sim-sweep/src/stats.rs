@@ -58,8 +58,14 @@ pub fn estimate(xs: &[f64]) -> Option<Estimate> {
 
 /// `t(0.975, df)`: the two-sided 95% quantile of Student's t.
 pub fn t_quantile(df: usize) -> f64 {
+    t_quantile_at(df, LEVEL)
+}
+
+/// The two-sided quantile of Student's t with `df` degrees of freedom for a `level` interval
+/// (`0.95` → `t(0.975, df)`); NaN without degrees of freedom.
+pub fn t_quantile_at(df: usize, level: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
-        .map(|t| t.inverse_cdf(0.5 + LEVEL / 2.0))
+        .map(|t| t.inverse_cdf(0.5 + level / 2.0))
         .unwrap_or(f64::NAN)
 }
 
