@@ -65,7 +65,7 @@ pub use grid::{Point, Shard};
 pub use merge::{merge, MergeSummary};
 pub use metrics::{metrics, Metrics};
 pub use output::{Manifest, PointRecord};
-pub use plan::Plan;
+pub use plan::{check_vary, Plan};
 pub use runner::{run_sweep, RunOptions, RunSummary};
 pub use spec::{Baseline, SweepArgs, SweepSpec, Vary};
 pub use stats::{estimate, paired, Estimate};

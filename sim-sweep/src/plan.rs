@@ -4,7 +4,9 @@ use crate::grid::{self, Point};
 use crate::output::Manifest;
 use crate::spec::{Baseline, SweepSpec};
 use crate::SweepError;
-use sim_models::{closest_field_paths, field_paths, load_scenario_str, LoadError, Scenario};
+use sim_models::{
+    closest_field_paths, field_paths, load_scenario_str, LoadError, LoadedScenario, Scenario,
+};
 
 /// One point with its scenario, overrides and varied values applied and checked.
 #[derive(Clone, Debug)]
@@ -85,50 +87,8 @@ impl Plan {
     /// (a combination may be invalid when its values are not, e.g. a warm-up longer than a
     /// varied duration), and the baseline.
     pub fn new(spec: SweepSpec) -> Result<Plan, SweepError> {
-        let file = spec.scenario_file.as_str();
-        let text = spec.scenario_text.as_str();
-        let base = load_scenario_str(file, text, &spec.sets).map_err(|e| load_error(e, "", &[]))?;
-        let warnings = base.warnings.iter().map(|w| w.to_string()).collect();
-        let known = field_paths(&base.text);
-        for v in &spec.vary {
-            if v.path == "seed" {
-                return Err(SweepError::Input(
-                    "--vary seed: replications take their seeds from --seeds (seed + 0, 1, …); varying the scenario's seed would change nothing".into(),
-                ));
-            }
-            // A path is known, or lies under a known field with no fields listed below it: one
-            // the text leaves out, whose own fields the loader checks when it inserts it.
-            let under_absent = v.path.match_indices('.').any(|(i, _)| {
-                let parent = &v.path[..=i];
-                known.iter().any(|k| k == &v.path[..i])
-                    && !known.iter().any(|k| k.starts_with(parent))
-            });
-            if !known.iter().any(|k| k == &v.path) && !under_absent {
-                let hint = closest_field_paths(&base.text, &v.path);
-                let mut msg = format!(
-                    "--vary {}: the scenario {file} has no field `{}`",
-                    v.path, v.path
-                );
-                if !hint.is_empty() {
-                    let hint: Vec<String> = hint.iter().map(|h| format!("`{h}`")).collect();
-                    msg += &format!("; did you mean {}?", hint.join(" or "));
-                }
-                return Err(SweepError::Input(msg));
-            }
-            for value in &v.values {
-                let arg = format!("{}={value}", v.path);
-                let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
-                load_scenario_str(file, text, &sets).map_err(|e| {
-                    let context = format!("with --vary {arg}: ");
-                    match load_error(e, "", std::slice::from_ref(&arg)) {
-                        SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {
-                            SweepError::Input(format!("{context}{m}"))
-                        }
-                        other => other,
-                    }
-                })?;
-            }
-        }
+        let (base, warnings) = check_vary(&spec)?;
+        let (file, text) = (spec.scenario_file.as_str(), spec.scenario_text.as_str());
         let n = grid::count(&spec.vary).map_err(SweepError::Input)?;
         let mut points = Vec::with_capacity(n);
         for point in grid::points(&spec.vary) {
@@ -246,4 +206,55 @@ fn resolve_baseline(
             }
         }
     }
+}
+
+/// Checks `spec`'s overrides, each varied path (a path that names no field is an error naming
+/// the closest ones) and each value on its own, without building the grid: what a sweep checks
+/// before its points, and all a search over a space too large to list checks up front.
+/// Returns the scenario with the overrides only, and its warnings.
+pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), SweepError> {
+    let file = spec.scenario_file.as_str();
+    let text = spec.scenario_text.as_str();
+    let base = load_scenario_str(file, text, &spec.sets).map_err(|e| load_error(e, "", &[]))?;
+    let warnings = base.warnings.iter().map(|w| w.to_string()).collect();
+    let known = field_paths(&base.text);
+    for v in &spec.vary {
+        if v.path == "seed" {
+            return Err(SweepError::Input(
+                "--vary seed: replications take their seeds from --seeds (seed + 0, 1, …); varying the scenario's seed would change nothing".into(),
+            ));
+        }
+        // A path is known, or lies under a known field with no fields listed below it: one
+        // the text leaves out, whose own fields the loader checks when it inserts it.
+        let under_absent = v.path.match_indices('.').any(|(i, _)| {
+            let parent = &v.path[..=i];
+            known.iter().any(|k| k == &v.path[..i]) && !known.iter().any(|k| k.starts_with(parent))
+        });
+        if !known.iter().any(|k| k == &v.path) && !under_absent {
+            let hint = closest_field_paths(&base.text, &v.path);
+            let mut msg = format!(
+                "--vary {}: the scenario {file} has no field `{}`",
+                v.path, v.path
+            );
+            if !hint.is_empty() {
+                let hint: Vec<String> = hint.iter().map(|h| format!("`{h}`")).collect();
+                msg += &format!("; did you mean {}?", hint.join(" or "));
+            }
+            return Err(SweepError::Input(msg));
+        }
+        for value in &v.values {
+            let arg = format!("{}={value}", v.path);
+            let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
+            load_scenario_str(file, text, &sets).map_err(|e| {
+                let context = format!("with --vary {arg}: ");
+                match load_error(e, "", std::slice::from_ref(&arg)) {
+                    SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {
+                        SweepError::Input(format!("{context}{m}"))
+                    }
+                    other => other,
+                }
+            })?;
+        }
+    }
+    Ok((base, warnings))
 }

@@ -70,11 +70,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
-/// One evaluation's metrics, by name.
-pub type Metrics = BTreeMap<String, f64>;
+pub use crate::metrics::Metrics;
 
 /// A parameter to tune and its candidate values.
 #[derive(Clone, Debug, PartialEq, Eq)]

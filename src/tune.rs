@@ -1,0 +1,208 @@
+//! `faultline tune`: search varied fields for the setting that optimises one metric under
+//! constraints, judged over replications, and export the winner as library configuration.
+//!
+//! The search itself is [`sim_sweep::tune`]; this module turns the command line into its space
+//! and its evaluation (load the scenario with the point's values spliced in, run replication
+//! `i` with seed `scenario seed + i`, measure with [`sim_sweep::metrics`]), and writes what it
+//! found.
+
+use crate::Failure;
+use sim_sweep::tune::{Constraint, Objective, Parameter, Search, TuneError, TuneOptions};
+use std::path::{Path, PathBuf};
+
+/// What `faultline tune` was asked.
+pub(crate) struct TuneArgs {
+    pub file: PathBuf,
+    pub vary: Vec<String>,
+    pub objective: String,
+    pub constraints: Vec<String>,
+    pub seeds: Option<u32>,
+    pub search: Search,
+    pub candidates: Option<usize>,
+    pub jobs: Option<usize>,
+    pub sets: Vec<String>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+fn input(msg: impl std::fmt::Display) -> Failure {
+    Failure::Input(
+        msg.to_string()
+            .lines()
+            .map(|l| format!("error: {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// Runs the search and prints (and with `--out`, writes) the report and the exported
+/// configuration of the best setting.
+pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
+    let objective: Objective = args.objective.parse().map_err(input)?;
+    let constraints = args
+        .constraints
+        .iter()
+        .map(|c| c.parse::<Constraint>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(input)?;
+    if args.vary.is_empty() {
+        return Err(input(
+            "tune needs at least one --vary PATH=VALUES: the fields to search",
+        ));
+    }
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        input(format!(
+            "{}: cannot read the file: {e}",
+            args.file.display()
+        ))
+    })?;
+    if sim_sweep::spec::is_sweep_file(&text) {
+        return Err(input(format!(
+            "{}: is a sweep file; tune takes the scenario file itself with --vary",
+            args.file.display()
+        )));
+    }
+    let vary = args
+        .vary
+        .iter()
+        .map(|v| sim_sweep::Vary::parse(v).map_err(|m| input(format!("--vary {v}: {m}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let spec = sim_sweep::SweepSpec {
+        scenario_file: args.file.display().to_string(),
+        scenario_text: text,
+        sets: args.sets.clone(),
+        vary,
+        seeds: 1,
+        baseline: sim_sweep::Baseline::Index(0),
+    };
+    // Every path and every value is checked once up front, located, before any run.
+    let (base, warnings) = sim_sweep::check_vary(&spec).map_err(crate::sweep_failure)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let seed0 = base.scenario.seed;
+    let space: Vec<Parameter> = spec
+        .vary
+        .iter()
+        .map(|v| Parameter::new(v.path.clone(), v.values.clone()))
+        .collect();
+    let mut options = TuneOptions {
+        search: args.search,
+        ..TuneOptions::default()
+    };
+    if let Some(n) = args.seeds {
+        options.replications = n;
+    }
+    if let Some(n) = args.candidates {
+        options.candidates = n;
+    }
+    let sets_at = |point: &[usize]| -> Vec<String> {
+        let varied = spec
+            .vary
+            .iter()
+            .zip(point)
+            .map(|(v, &i)| format!("{}={}", v.path, v.values[i]));
+        spec.sets.iter().cloned().chain(varied).collect()
+    };
+    let load_at = |point: &[usize]| {
+        sim_models::load_scenario_str(&spec.scenario_file, &spec.scenario_text, &sets_at(point))
+    };
+    let evaluate = |point: &[usize], replication: u32| {
+        let scenario = load_at(point).map_err(|e| e.to_string())?.scenario;
+        let seed = seed0.wrapping_add(replication as u64);
+        let result = sim_models::run(&scenario, seed).map_err(|p| p.to_string())?;
+        Ok(sim_sweep::metrics(&result.report))
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Internal(format!("error: cannot start worker threads: {e}")))?;
+    if !args.quiet {
+        let size: u128 = space.iter().map(|p| p.values.len() as u128).product();
+        eprintln!(
+            "tuning {} over {size} points on {} threads…",
+            objective,
+            pool.current_num_threads()
+        );
+    }
+    let started = std::time::Instant::now();
+    let result = pool
+        .install(|| sim_sweep::tune::tune(&space, &objective, &constraints, &options, evaluate))
+        .map_err(|e| match e {
+            TuneError::Evaluation { .. } => input(e),
+            other => input(other),
+        })?;
+    let mut report = result.to_string();
+    let mut files: Vec<(String, String)> = Vec::new();
+    if let Some(best) = &result.best {
+        let loaded = load_at(&best.point).map_err(|e| input(e.to_string()))?;
+        files.push(("best.ron".into(), loaded.text.clone()));
+        let exports = sim_models::policy::export::export_scenario(&loaded.scenario);
+        let with_config: Vec<_> = exports
+            .iter()
+            .filter(|e| !e.documents.is_empty() || !e.untranslated.is_empty())
+            .collect();
+        if with_config.is_empty() {
+            report += "\nThe best setting has no policies to export.\n";
+        } else {
+            report += "\nThe best setting as library configuration (paste into your service):\n\n";
+        }
+        for e in with_config {
+            report += &e.render();
+            report += "\n";
+            for d in &e.documents {
+                let ext = if d.library.is_json() { "json" } else { "yaml" };
+                let target = d
+                    .target
+                    .as_deref()
+                    .map_or(String::new(), |t| format!("-{t}"));
+                let name = format!(
+                    "{}{target}.{}.{ext}",
+                    e.caller,
+                    d.library.name().to_lowercase()
+                );
+                files.push((name, d.text.clone()));
+            }
+        }
+    }
+    print!("{report}");
+    if let Some(dir) = &args.out {
+        files.push(("tune.txt".into(), report.clone()));
+        write_files(dir, &files)?;
+        if !args.quiet {
+            eprintln!(
+                "wrote {} ({} files: the report, best.ron and the exported configuration)",
+                dir.display(),
+                files.len()
+            );
+        }
+    }
+    if !args.quiet {
+        eprintln!(
+            "{} evaluations in {:.2?}",
+            result.evaluations,
+            started.elapsed()
+        );
+    }
+    Ok(())
+}
+
+/// Writes each `(name, text)` into `dir`, each atomically (temporary file, then rename).
+fn write_files(dir: &Path, files: &[(String, String)]) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        input(format!(
+            "--out {}: cannot create the directory: {e}",
+            dir.display()
+        ))
+    })?;
+    for (name, text) in files {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                Failure::Internal(format!("error: cannot write {}: {e}", path.display()))
+            })?;
+    }
+    Ok(())
+}
