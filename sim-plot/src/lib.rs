@@ -9,6 +9,9 @@
 //!   line and its confidence interval as a band;
 //! - [`Heatmap`]: a metric over two parameters, with a colour scale and the values in the cells.
 //!
+//! On top of them, [`run`] turns a finished run ([`sim_models::RunResult`]) into its charts and
+//! a `report.html`.
+//!
 //! Text is drawn with a bundled font (DejaVu Sans, `fonts/`), never a system font, so charts need
 //! no fontconfig and come out the same on every machine: the same data gives the same bytes.
 //! Reports are self-contained: inline style, no script, links only to files written beside them.
@@ -31,12 +34,14 @@ mod heatmap;
 pub mod html;
 mod param_chart;
 mod render;
+pub mod run;
 mod style;
 mod time_chart;
 
 pub use heatmap::Heatmap;
 pub use param_chart::{ParamAxis, ParamChart, ParamPoint, ParamSeries};
 pub use render::{Format, PlotError};
+pub use run::{run_charts, write_run_report, RunChart, RunCharts, RunSeries};
 pub use style::{palette, Rgb, PALETTE};
 pub use time_chart::{BandRow, Line, Shade, StateBands, TimeChart};
 
