@@ -196,9 +196,9 @@ impl Draw for Heatmap {
             .map_err(err)?;
 
         let label_font = style::font(if cell_h >= 30 && cell_w >= 60 {
-            14.0
+            17.0
         } else {
-            11.0
+            13.0
         });
         for y in 0..ny {
             for x in 0..nx {
@@ -276,7 +276,7 @@ impl Draw for Heatmap {
                     .draw(&Text::new(label, (36, y), tick_style.clone()))
                     .map_err(err)?;
             }
-            let head = style::font(12.0).pos(Pos::new(HPos::Left, VPos::Bottom));
+            let head = style::font(14.0).pos(Pos::new(HPos::Left, VPos::Bottom));
             let name = style::fit(
                 &bar_area,
                 &self.value_label,

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The bundled font: DejaVu Sans (license in `sim-plot/fonts/LICENSE-DejaVu.txt`). Every text is
-/// drawn and measured with it, so a chart looks the same on a machine without any system font.
+/// measured (plotters, through ab_glyph) and drawn (resvg, for PNGs) with it, so a chart looks
+/// the same on a machine without any system font.
 static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
 /// The family every chart asks for; the bundled font is registered under it.
@@ -104,25 +105,62 @@ pub(crate) fn svg(chart: &impl Draw) -> Result<String, PlotError> {
     Ok(out)
 }
 
-/// The chart as a PNG file's bytes.
+/// The font database the PNG rasteriser reads: the bundled font alone, standing for every
+/// generic family, so no system font can change a picture.
+fn fonts() -> std::sync::Arc<resvg::usvg::fontdb::Database> {
+    static FONTS: OnceLock<std::sync::Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = resvg::usvg::fontdb::Database::new();
+            db.load_font_data(DEJAVU_SANS.to_vec());
+            let family = db
+                .faces()
+                .next()
+                .and_then(|f| f.families.first())
+                .map_or_else(|| "DejaVu Sans".to_string(), |(name, _)| name.clone());
+            db.set_sans_serif_family(&family);
+            db.set_serif_family(&family);
+            db.set_monospace_family(&family);
+            std::sync::Arc::new(db)
+        })
+        .clone()
+}
+
+/// The chart as a PNG file's bytes: its SVG rasterised by resvg (anti-aliased shapes, text
+/// laid out properly), on white, as 8-bit RGB.
 pub(crate) fn png(chart: &impl Draw) -> Result<Vec<u8>, PlotError> {
-    register_font()?;
-    let (w, h) = chart.size();
-    let mut rgb = vec![255u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        chart.draw_on(&root).map_err(PlotError::Draw)?;
-        root.present().map_err(|e| PlotError::Draw(err(e)))?;
-    }
+    svg_to_png(&svg(chart)?)
+}
+
+/// Rasterises an SVG document of this crate's making.
+pub(crate) fn svg_to_png(svg: &str) -> Result<Vec<u8>, PlotError> {
+    use resvg::{tiny_skia, usvg};
+    let options = usvg::Options {
+        fontdb: fonts(),
+        font_family: "DejaVu Sans".into(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options)
+        .map_err(|e| PlotError::Draw(format!("cannot read the SVG: {e}")))?;
+    let size = tree.size().to_int_size();
+    let (w, h) = (size.width(), size.height());
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .ok_or_else(|| PlotError::Draw(format!("cannot make a {w}×{h} picture")))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    // Opaque everywhere (white underneath), so the premultiplied RGBA is plain RGB.
+    let rgb: Vec<u8> = pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
     let mut out = Vec::new();
     {
         let mut encoder = ::png::Encoder::new(&mut out, w, h);
         encoder.set_color(::png::ColorType::Rgb);
         encoder.set_depth(::png::BitDepth::Eight);
-        // Charts are mostly flat colour: predicting each pixel from its neighbours shrinks them
-        // several times over.
-        encoder.set_adaptive_filter(::png::AdaptiveFilterType::Adaptive);
-        encoder.set_compression(::png::Compression::Default);
+        // Charts are mostly flat colour: adaptive filters and default deflate make them small.
+        encoder.set_compression(::png::Compression::Balanced);
         let fail = |e: ::png::EncodingError| PlotError::Draw(format!("PNG encoding: {e}"));
         let mut writer = encoder.write_header().map_err(fail)?;
         writer.write_image_data(&rgb).map_err(fail)?;

@@ -1095,7 +1095,10 @@ mod tests {
     fn a_breaker_gets_state_bands_and_faults_are_shaded() {
         let (result, scenario) = run(BREAKER, &[]);
         let charts = run_charts(&result, &scenario).charts;
-        let breakers = charts.iter().find(|c| c.stem == "breakers").expect("breaker chart");
+        let breakers = charts
+            .iter()
+            .find(|c| c.stem == "breakers")
+            .expect("breaker chart");
         let bands = breakers.chart.states.as_ref().unwrap();
         assert_eq!(bands.rows[0].name, "api → db");
         let states: Vec<usize> = bands.rows[0].spans.iter().map(|s| s.2).collect();
@@ -1104,7 +1107,10 @@ mod tests {
         for c in &charts {
             assert_eq!(c.chart.shaded.len(), 1, "{}", c.stem);
             assert_eq!(c.chart.shaded[0].label, "slowdown db ×40");
-            assert_eq!((c.chart.shaded[0].start, c.chart.shaded[0].end), (5.0, 13.0));
+            assert_eq!(
+                (c.chart.shaded[0].start, c.chart.shaded[0].end),
+                (5.0, 13.0)
+            );
         }
     }
 
@@ -1113,7 +1119,10 @@ mod tests {
         let (result, scenario) = run(BREAKER, &["faults=[]"]);
         let RunCharts { charts, omitted } = run_charts(&result, &scenario);
         assert!(charts.iter().all(|c| c.chart.shaded.is_empty()));
-        assert!(omitted.iter().any(|o| o.starts_with("errors")), "{omitted:?}");
+        assert!(
+            omitted.iter().any(|o| o.starts_with("errors")),
+            "{omitted:?}"
+        );
         let svg = charts[0].chart.to_svg().unwrap();
         assert!(!svg.contains("fault window"));
     }

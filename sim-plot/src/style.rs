@@ -45,10 +45,10 @@ pub(crate) const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
 pub(crate) const GRID_LIGHT: RGBColor = RGBColor(0xEE, 0xEE, 0xEE);
 pub(crate) const GRID_BOLD: RGBColor = RGBColor(0xD8, 0xD8, 0xD8);
 
-pub(crate) const TITLE_SIZE: f64 = 21.0;
-pub(crate) const DESC_SIZE: f64 = 15.0;
-pub(crate) const LABEL_SIZE: f64 = 13.0;
-pub(crate) const LEGEND_SIZE: f64 = 13.0;
+pub(crate) const TITLE_SIZE: f64 = 24.0;
+pub(crate) const DESC_SIZE: f64 = 17.0;
+pub(crate) const LABEL_SIZE: f64 = 15.0;
+pub(crate) const LEGEND_SIZE: f64 = 15.0;
 
 pub(crate) fn font(size: f64) -> TextStyle<'static> {
     (FAMILY, size).into_font().color(&INK)
@@ -242,7 +242,7 @@ pub(crate) struct Entry {
 }
 
 const SWATCH_W: i32 = 26;
-const ROW_H: i32 = 19;
+const ROW_H: i32 = 21;
 
 /// The width a legend of `entries` wants: its widest label plus the swatch, at most `max`.
 pub(crate) fn legend_width<DB: DrawingBackend>(

@@ -365,7 +365,7 @@ impl Draw for TimeChart {
                 .map_err(err)?;
 
             // Fault windows behind the data, labels staggered so they never overlap each other.
-            let label_font = style::font(12.0).color(&style::SHADE_TEXT);
+            let label_font = style::font(14.0).color(&style::SHADE_TEXT);
             let mut row_ends: Vec<i32> = Vec::new();
             for s in self.visible_shades() {
                 let (a, b) = (s.start.max(x0), s.end.min(x1));
@@ -394,7 +394,7 @@ impl Draw for TimeChart {
                 let label = EmptyElement::at((a, y1))
                     + Text::new(
                         s.label.clone(),
-                        (4, 4 + 15 * row as i32),
+                        (4, 4 + 16 * row as i32),
                         label_font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
                     );
                 chart.draw_series(std::iter::once(label)).map_err(err)?;
