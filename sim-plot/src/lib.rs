@@ -10,7 +10,7 @@
 //! - [`Heatmap`]: a metric over two parameters, with a colour scale and the values in the cells.
 //!
 //! On top of them, [`run`] turns a finished run ([`sim_models::RunResult`]) into its charts and
-//! a `report.html`.
+//! a `report.html`, and [`sweep`] does the same for a sweep's table of estimates.
 //!
 //! Text is drawn with a bundled font (DejaVu Sans, `fonts/`), never a system font, so charts need
 //! no fontconfig and come out the same on every machine: the same data gives the same bytes.
@@ -36,6 +36,7 @@ mod param_chart;
 mod render;
 pub mod run;
 mod style;
+pub mod sweep;
 mod time_chart;
 
 pub use heatmap::Heatmap;
@@ -43,6 +44,9 @@ pub use param_chart::{ParamAxis, ParamChart, ParamPoint, ParamSeries};
 pub use render::{Format, PlotError};
 pub use run::{run_charts, write_run_report, RunChart, RunCharts, RunSeries};
 pub use style::{palette, Rgb, PALETTE};
+pub use sweep::{
+    sweep_charts, sweep_report, Estimate, SweepChart, SweepInfo, SweepRow, SweepTable,
+};
 pub use time_chart::{BandRow, Line, Shade, StateBands, TimeChart};
 
 use std::path::Path;
