@@ -10,8 +10,10 @@ use std::sync::OnceLock;
 /// the same on a machine without any system font.
 static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
-/// The family every chart asks for; the bundled font is registered under it.
-pub(crate) const FAMILY: &str = "sans-serif";
+/// The family every chart asks for, and the bundled font's name in plotters' registry. As an
+/// SVG `font-family` it asks a browser for DejaVu Sans, the font the layout was measured with,
+/// and for its own sans-serif where it has none.
+pub(crate) const FAMILY: &str = "DejaVu Sans, sans-serif";
 
 /// Registers the bundled font once per process.
 fn register_font() -> Result<(), PlotError> {
