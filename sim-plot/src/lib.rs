@@ -13,7 +13,7 @@
 //! a `report.html`, and [`sweep`] does the same for a sweep's table of estimates.
 //!
 //! Text is drawn with a bundled font (DejaVu Sans, `fonts/`), never a system font, so charts need
-//! no fontconfig and come out the same on every machine: the same data gives the same bytes.
+//! no fontconfig and no system font can change them: the same data gives the same bytes.
 //! Reports are self-contained: inline style, no script, links only to files written beside them.
 //!
 //! ```
