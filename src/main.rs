@@ -32,9 +32,13 @@ enum Command {
         /// Print the summary as one JSON document on stdout instead of tables.
         #[arg(long)]
         json: bool,
-        /// Also write summary.json and timeseries.csv into this directory.
+        /// Also write summary.json, timeseries.csv, policies.csv, charts (SVG and PNG) and
+        /// report.html into this directory.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// With --out: skip the charts and report.html.
+        #[arg(long, requires = "out")]
+        no_plots: bool,
         /// Run twice first and check that both runs process identical events.
         #[arg(long)]
         verify_determinism: bool,
@@ -333,6 +337,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             sets,
             json,
             out,
+            no_plots,
             verify_determinism,
         } => {
             let scenario = load(&file, &sets)?;
@@ -362,10 +367,14 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             if let Some(dir) = out {
                 output::write_dir(&dir, &result)?;
                 eprintln!(
-                    "wrote {} and {}",
+                    "wrote {}, {} and {}",
                     dir.join("summary.json").display(),
-                    dir.join("timeseries.csv").display()
+                    dir.join("timeseries.csv").display(),
+                    dir.join("policies.csv").display()
                 );
+                if !no_plots {
+                    output::write_plots(&dir, &result, &scenario)?;
+                }
             }
             eprintln!(
                 "wall clock: {:.2?} for {} events ({:.2} M events/s)",

@@ -191,3 +191,22 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
     write("timeseries.csv", &result.timeseries_csv())?;
     write("policies.csv", &result.policies_csv())
 }
+
+/// Writes the run's charts (SVG and PNG) and `report.html` into `dir`, which `write_dir` made,
+/// and says how many and how long they took.
+pub(crate) fn write_plots(
+    dir: &Path,
+    result: &RunResult,
+    scenario: &sim_models::Scenario,
+) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let written = sim_plot::write_run_report(dir, result, scenario)
+        .map_err(|e| Failure::Internal(format!("error: {e}")))?;
+    eprintln!(
+        "wrote {} ({} charts as SVG and PNG) in {:.2?}",
+        dir.join("report.html").display(),
+        written.len().saturating_sub(1) / 2,
+        started.elapsed()
+    );
+    Ok(())
+}
