@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod output;
+mod sweep_report;
 mod tune;
 
 /// Deterministic discrete-event simulator of distributed systems.
@@ -247,6 +248,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             };
             let started = std::time::Instant::now();
             let done = sim_sweep::run_sweep(&plan, &options).map_err(sweep_failure)?;
+            if done.results_written {
+                let seeds = format!("{} per point (common random numbers)", plan.seeds.len());
+                sweep_report::write(&out, &plan.scenario_name(), &seeds)?;
+            }
             if !quiet {
                 for note in &done.notes {
                     eprintln!("note: {note}");
@@ -273,7 +278,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
                 if done.results_written {
                     eprintln!(
-                        "wrote {}, paired.csv and summary.json",
+                        "wrote {}, paired.csv, summary.json, charts and report.html",
                         out.join("results.csv").display()
                     );
                 } else {
@@ -312,8 +317,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         }),
         Command::Merge { dirs, out } => {
             let done = sim_sweep::merge(&dirs, &out).map_err(sweep_failure)?;
+            let manifest: sim_sweep::Manifest =
+                sim_sweep::output::read_json(&out.join("sweep.json")).map_err(sweep_failure)?;
+            let seeds = format!("{} per point (common random numbers)", manifest.seeds.len());
+            sweep_report::write(&out, &manifest.scenario_name, &seeds)?;
             eprintln!(
-                "merged {} points from {} directories; wrote {}, paired.csv and summary.json",
+                "merged {} points from {} directories; wrote {}, paired.csv, summary.json, charts and report.html",
                 done.points,
                 done.dirs,
                 out.join("results.csv").display()
