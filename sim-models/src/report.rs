@@ -540,6 +540,7 @@ impl World {
                 for (r, series) in reasons.iter().zip(&self.rejection_series[e]) {
                     let _ = writeln!(out, "{t},{name},{r},{}", series.get(i));
                 }
+                let _ = writeln!(out, "{t},{name},retries,{}", self.retry_series[e].get(i));
             }
             for s in self
                 .services

@@ -222,6 +222,8 @@ pub struct World {
     /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
     /// [`Outcome::LOCAL_REJECTIONS`], then retries a budget stopped).
     pub rejection_series: Vec<Vec<CountSeries>>,
+    /// Per edge: retries (and hedges) sent per bucket, for edges with policies.
+    pub retry_series: Vec<CountSeries>,
     /// Invocations whose admission goes on before the current event ends.
     resume: VecDeque<(u32, u32)>,
     /// How often caller layers' levels are sampled: a tenth of a time-series bucket, between
@@ -503,6 +505,7 @@ impl World {
         let mut edge_stacks = vec![u32::MAX; edges.len()];
         let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
         let mut rejection_series = vec![Vec::new(); edges.len()];
+        let retry_series = vec![CountSeries::new(bucket); edges.len()];
         for (&e, (specs, path)) in &edge_policies {
             let spec = StackSpec::new(specs);
             let ed = &mut edges[e as usize];
@@ -589,6 +592,7 @@ impl World {
             edge_stacks,
             policy_levels,
             rejection_series,
+            retry_series,
             resume: VecDeque::new(),
             level_period: level_period(bucket),
             ready: VecDeque::new(),

@@ -62,6 +62,8 @@ pub struct PolicyTrack {
     /// Calls refused per second by reason: `circuit_open`, …, `budget_exhausted` for an edge;
     /// `shed_REASON` for a service.
     pub refused: Vec<(String, Vec<f64>)>,
+    /// Retries (hedges included) sent per second, for an edge; empty for a service.
+    pub retries: Vec<f64>,
 }
 
 /// A run's time series as plain numbers: what `timeseries.csv` and `policies.csv` hold.
@@ -188,6 +190,7 @@ impl RunSeries {
                     .zip(&world.rejection_series[e])
                     .map(|(r, series)| (r.to_string(), rate(&|i| series.get(i) as f64)))
                     .collect(),
+                retries: rate(&|i| world.retry_series[e].get(i) as f64),
             });
         }
         for sv in world
@@ -220,6 +223,7 @@ impl RunSeries {
                         )
                     })
                     .collect(),
+                retries: Vec::new(),
             });
         }
         RunSeries {
@@ -703,13 +707,38 @@ pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
             caption: "Calls refused per second by caller-side policies (bulkhead full, rate \
                       limited, throttled, limit exceeded, retry budget exhausted; a circuit \
                       breaker's refusals are in its own chart) and requests shed by server \
-                      policies, per edge or service. Retries over time are not recorded: the \
-                      edges table gives their totals."
+                      policies, per edge or service."
                 .into(),
             chart: c,
         });
     } else if !series.policies.is_empty() {
         omitted.push("calls refused by policies: none was refused".into());
+    }
+
+    // Retries: the load a retry storm adds, per edge.
+    let mut c = base("Retries", "retries/s");
+    for t in series
+        .policies
+        .iter()
+        .filter(|t| any_nonzero(t.retries.iter()))
+    {
+        let n = c.lines.len();
+        c.lines.push(
+            Line::new(t.component.clone(), series.steps(&t.retries))
+                .step()
+                .color(n),
+        );
+    }
+    if !c.lines.is_empty() {
+        charts.push(RunChart {
+            stem: "retries".into(),
+            caption: "Retries sent per second on each edge with policies (hedged attempts \
+                      included): the extra load retries put on the service called."
+                .into(),
+            chart: c,
+        });
+    } else if !series.policies.is_empty() {
+        omitted.push("retries: no call was retried".into());
     }
 
     // Every other policy level, one chart per kind of layer.

@@ -170,6 +170,9 @@ impl World {
         let now = ctx.now();
         let v = *self.invocations.at(id);
         self.edges[v.edge as usize].attempted(v.attempts > 1);
+        if v.attempts > 1 {
+            self.retry_series[v.edge as usize].add(now, 1);
+        }
         let mut deadline = v.deadline;
         if let Some(t) = self.stacks[v.stack as usize].attempt_timeout {
             let at = now + t;
