@@ -89,42 +89,7 @@ enum Command {
     /// Search varied fields for the setting that optimises one metric under constraints,
     /// judged by 95% intervals over replications, and export it as library configuration
     /// (Resilience4j YAML, gRPC service config JSON, Envoy YAML).
-    Tune {
-        /// The scenario file (RON).
-        file: PathBuf,
-        /// A field and its candidate values: `PATH=v1,v2,…` or `PATH=lo..hi:step` (repeatable).
-        #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
-        vary: Vec<String>,
-        /// What to optimise: `max METRIC` or `min METRIC`, e.g. `max goodput`, `min p99`.
-        #[arg(long, value_name = "'max|min METRIC'")]
-        objective: String,
-        /// A limit the setting must keep, with its whole 95% interval: `p99 < 500ms`,
-        /// `amplification < 1.5`, `error_rate <= 1%` (repeatable).
-        #[arg(long = "constraint", value_name = "'METRIC OP VALUE'")]
-        constraints: Vec<String>,
-        /// Replications of each grid point and of the finalists of halving (default 20).
-        #[arg(long, value_name = "N")]
-        seeds: Option<u32>,
-        /// `grid` (every point), `halving` (random candidates, successive halving over
-        /// replications) or `auto` (grid up to 64 points).
-        #[arg(long, value_name = "auto|grid|halving", default_value = "auto", value_parser = parse_search)]
-        search: sim_sweep::tune::Search,
-        /// Random candidates drawn by halving (default 64).
-        #[arg(long, value_name = "N")]
-        candidates: Option<usize>,
-        /// Worker threads (default: one per core). Results do not depend on it.
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// Override a field at every point, as for `run` (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Also write tune.txt, best.ron and the exported configuration files here.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// No progress lines on stderr.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Tune(tune::TuneArgs),
     /// Combine the directories of a sweep's shards into the whole sweep's files.
     Merge {
         /// The shard directories.
@@ -290,31 +255,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Tune {
-            file,
-            vary,
-            objective,
-            constraints,
-            seeds,
-            search,
-            candidates,
-            jobs,
-            sets,
-            out,
-            quiet,
-        } => tune::tune(tune::TuneArgs {
-            file,
-            vary,
-            objective,
-            constraints,
-            seeds,
-            search,
-            candidates,
-            jobs,
-            sets,
-            out,
-            quiet,
-        }),
+        Command::Tune(args) => tune::tune(args),
         Command::Merge { dirs, out } => {
             let done = sim_sweep::merge(&dirs, &out).map_err(sweep_failure)?;
             let manifest: sim_sweep::Manifest =

@@ -7,21 +7,45 @@
 //! found.
 
 use crate::Failure;
-use sim_sweep::tune::{Constraint, Objective, Parameter, Search, TuneError, TuneOptions};
+use sim_sweep::tune::{Constraint, Objective, Parameter, TuneError, TuneOptions};
 use std::path::{Path, PathBuf};
 
 /// What `faultline tune` was asked.
+#[derive(clap::Args, Debug)]
 pub(crate) struct TuneArgs {
+    /// The scenario file (RON).
     pub file: PathBuf,
+    /// A field and its candidate values: `PATH=v1,v2,…` or `PATH=lo..hi:step` (repeatable).
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
     pub vary: Vec<String>,
+    /// What to optimise: `max METRIC` or `min METRIC`, e.g. `max goodput`, `min p99`.
+    #[arg(long, value_name = "'max|min METRIC'")]
     pub objective: String,
+    /// A limit the setting must keep, with its whole 95% interval: `p99 < 500ms`,
+    /// `amplification < 1.5`, `error_rate <= 1%` (repeatable).
+    #[arg(long = "constraint", value_name = "'METRIC OP VALUE'")]
     pub constraints: Vec<String>,
+    /// Replications of each grid point and of the finalists of halving (default 20).
+    #[arg(long, value_name = "N")]
     pub seeds: Option<u32>,
-    pub search: Search,
+    /// `grid` (every point), `halving` (random candidates, successive halving over
+    /// replications) or `auto` (grid up to 64 points).
+    #[arg(long, value_name = "auto|grid|halving", default_value = "auto", value_parser = crate::parse_search)]
+    pub search: sim_sweep::tune::Search,
+    /// Random candidates drawn by halving (default 64).
+    #[arg(long, value_name = "N")]
     pub candidates: Option<usize>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Override a field at every point, as for `run` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Also write tune.txt, best.ron and the exported configuration files here.
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(long)]
     pub quiet: bool,
 }
 
