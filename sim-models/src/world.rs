@@ -38,6 +38,7 @@ use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
+use crate::trace::{TraceConfig, Tracer};
 use sim_core::{Context, CountSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -250,6 +251,11 @@ pub struct World {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
+    /// The seed the random streams derive from.
+    seed: u64,
+    /// The trace recorder, if this run records traces (`trace.rs`). Every hook on the
+    /// request's path is one branch on it when it is `None`.
+    trace: Option<Box<Tracer>>,
 }
 
 /// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
@@ -600,9 +606,23 @@ impl World {
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
             totals: Totals::default(),
+            seed,
+            trace: None,
         };
         world.start_levels();
         Ok(world)
+    }
+
+    /// Records traces of a sample of the requests from now on (see [`crate::trace`]). Call
+    /// it before the run starts; the sample depends only on the seed, the rate and each
+    /// request's number, and tracing changes no outcome.
+    pub fn enable_tracing(&mut self, config: TraceConfig) {
+        self.trace = Some(Box::new(Tracer::new(config, self.seed)));
+    }
+
+    /// The traces recorded, if tracing is enabled.
+    pub fn trace(&self) -> Option<&Tracer> {
+        self.trace.as_deref()
     }
 
     /// Requests in flight now: sent by a client and not yet answered or given up on.
@@ -664,6 +684,9 @@ impl World {
             created: now,
             edge,
         });
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.request_sent(self.totals.sent, id, gen, edge, target, now);
+        }
         if deadline != SimTime::MAX {
             let timer = Timer {
                 at: deadline,
@@ -694,6 +717,9 @@ impl World {
     /// instance.
     #[inline]
     fn call(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.call_started(out.caller, out.edge, out.service, ctx.now());
+        }
         if self.edges[out.edge as usize].policies {
             return self.invoke(out, ctx);
         }
@@ -735,6 +761,9 @@ impl World {
             origin,
             inflight: 0,
         });
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.message_sent(id, gen, caller);
+        }
         self.transmit(id, gen, from, ctx);
         true
     }
@@ -749,7 +778,7 @@ impl World {
         let to = self.endpoint(c.service, c.instance);
         let bytes = self.services[c.service as usize].request_bytes;
         match self.network.send(ctx.now(), from, to, bytes, true) {
-            Delivery::Lost => self.drop_unanswered(id),
+            Delivery::Lost => self.drop_unanswered(id, ctx.now()),
             Delivery::At(t) => {
                 self.inbound(c.service, c.instance, 1);
                 ctx.schedule_at(t, Event::Deliver { call: id, gen });
@@ -760,6 +789,9 @@ impl World {
                 // The duplicate is handled as a call of its own with the same caller: whichever
                 // answer arrives second is late.
                 let (dup, dup_gen) = self.calls.insert(c);
+                if let Some(t) = self.trace.as_deref_mut() {
+                    t.message_duplicated(id, gen, dup, dup_gen);
+                }
                 ctx.schedule_at(
                     t2,
                     Event::Deliver {
@@ -778,7 +810,11 @@ impl World {
 
     /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
     /// finds out by its timeout, if it has one.
-    fn drop_unanswered(&mut self, id: CallId) {
+    fn drop_unanswered(&mut self, id: CallId, now: SimTime) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            let publish = self.calls.at(id).caller == Caller::Nobody;
+            t.message_dropped(id, self.calls.gen(id), publish, now);
+        }
         let c = *self.calls.remove(id);
         if c.caller == Caller::Nobody {
             self.edges[c.edge as usize].lost();
@@ -796,6 +832,10 @@ impl World {
             c.deadline,
             c.origin,
         );
+        if let Some(t) = self.trace.as_deref_mut() {
+            let c = *self.calls.at(id);
+            t.serve_started(id, self.calls.gen(id), c.edge, c.service, c.instance, now);
+        }
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin);
         if !svc.shed.is_empty() {
@@ -824,7 +864,7 @@ impl World {
             Admission::Expired => Outcome::Expired,
             Admission::Injected => Outcome::Injected,
             Admission::Shed => Outcome::Shed,
-            Admission::BlackHoled => return self.drop_unanswered(id),
+            Admission::BlackHoled => return self.drop_unanswered(id, now),
         };
         self.respond(id, outcome, ctx);
     }
@@ -881,7 +921,13 @@ impl World {
                         deadline: SimTime::MAX,
                         origin,
                     };
+                    if let Some(t) = self.trace.as_deref_mut() {
+                        t.publishing(id, self.calls.gen(id));
+                    }
                     self.call(out, ctx);
+                    if let Some(t) = self.trace.as_deref_mut() {
+                        t.published();
+                    }
                     self.calls.at(id).pc += 1;
                 }
                 Op::Branch { first, count, end } => {
@@ -980,7 +1026,7 @@ impl World {
         else {
             unreachable!("a call waits only at a Calls step")
         };
-        self.abandon_children(id, first);
+        self.abandon_children(id, first, now);
         if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1);
         }
@@ -993,7 +1039,11 @@ impl World {
     }
 
     /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
-    fn abandon_children(&mut self, id: CallId, first: u32) {
+    fn abandon_children(&mut self, id: CallId, first: u32, now: SimTime) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            let left = self.calls.at(id).wait.outstanding;
+            t.children_abandoned(id, self.calls.gen(id), left, now);
+        }
         let c = self.calls.at(id);
         let mut left = c.wait.outstanding;
         c.wait.outstanding = 0;
@@ -1046,6 +1096,9 @@ impl World {
             }
         }
         self.edges[edge as usize].sent();
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.forwarded(id, self.calls.gen(id), c.caller, edge, next, now);
+        }
         let from = self.endpoint(c.service, c.instance);
         let Some(instance) = self.services[next as usize].pick() else {
             self.calls.remove(id);
@@ -1069,6 +1122,10 @@ impl World {
     fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
+        if let Some(t) = self.trace.as_deref_mut() {
+            let publish = c.caller == Caller::Nobody;
+            t.serve_ended(id, self.calls.gen(id), outcome, publish, now);
+        }
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
@@ -1216,6 +1273,9 @@ impl World {
             return false;
         }
         p.wait.outstanding &= !bit;
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.child_answered(id, gen, slot, outcome, now);
+        }
         if !outcome.is_error() {
             p.wait.ok += 1;
         } else {
@@ -1239,6 +1299,9 @@ impl World {
     /// Request `id` ends with `outcome`, as its client sees it.
     fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.request_ended(id, self.requests.gen(id), outcome, now);
+        }
         let r = *self.requests.remove(id);
         self.totals.ended[outcome as usize] += 1;
         let c = &mut self.clients[r.client as usize];
@@ -1332,6 +1395,9 @@ impl World {
 
     /// A queued call `id` has been given a worker.
     fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.worker_taken(id, self.calls.gen(id), ctx.now());
+        }
         let c = *self.calls.at(id);
         let svc = &self.services[c.service as usize];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
@@ -1434,7 +1500,7 @@ impl World {
             if matches!(c.state, CallState::Waiting | CallState::Ready) {
                 let pc = c.pc as usize;
                 if let Op::Calls { first, .. } = self.services[service as usize].program.ops[pc] {
-                    self.abandon_children(id, first);
+                    self.abandon_children(id, first, now);
                 }
             }
             self.respond(id, Outcome::Crashed, ctx);
@@ -1465,6 +1531,9 @@ impl World {
 
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.finish(end);
+        }
         self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);

@@ -55,6 +55,9 @@ impl World {
             hedges: 0,
             deadline_armed: false,
         });
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.invocation_started(id, gen, caller);
+        }
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
         }
@@ -86,10 +89,14 @@ impl World {
     /// The next attempt of invocation `id` starts passing its layers: all of them the first
     /// time, those after the retry afterwards.
     fn begin_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
-        let retry = self.stacks[self.invocations.at(id).stack as usize].retry;
+        let stack = &self.stacks[self.invocations.at(id).stack as usize];
+        let (retry, hedging) = (stack.retry, stack.hedging);
         let v = self.invocations.at(id);
         v.attempts += 1;
         v.attempt_started = ctx.now();
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.attempt_started(id, gen, v.attempts, hedging, ctx.now());
+        }
         v.layer = if v.attempts == 1 { 0 } else { retry as u16 + 1 };
         v.phase = Phase::Admitting;
         self.admit_from(id, gen, ctx);
@@ -291,6 +298,9 @@ impl World {
         v.hedges &= !bit;
         v.last = Some(outcome);
         let v = *v;
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.attempt_ended(id, gen, attempt, outcome, now);
+        }
         self.edges[v.edge as usize].attempt_resolved();
         self.services[v.service as usize].count_outcome(now, outcome);
         let s = v.stack as usize;
@@ -314,7 +324,7 @@ impl World {
             if outcome == Outcome::Completed {
                 h.observe(now, ended.latency);
             }
-            self.abandon_hedges(id);
+            self.abandon_hedges(id, now);
             self.end_invocation(id, outcome, ctx);
             return true;
         }
@@ -332,7 +342,11 @@ impl World {
     }
 
     /// Hedging: invocation `id` stops waiting for the attempts still out.
-    fn abandon_hedges(&mut self, id: u32) {
+    fn abandon_hedges(&mut self, id: u32, now: SimTime) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            let out = self.invocations.at(id).hedges;
+            t.attempts_abandoned(id, self.invocations.gen(id), out, now);
+        }
         let v = self.invocations.at(id);
         let out = v.hedges.count_ones();
         v.hedges = 0;
@@ -388,6 +402,9 @@ impl World {
     ) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.attempt_ended(id, gen, v.attempts, outcome, now);
+        }
         if sent {
             self.edges[v.edge as usize].attempt_resolved();
             self.services[v.service as usize].count_outcome(now, outcome);
@@ -424,6 +441,9 @@ impl World {
                 if allowed {
                     self.invocations.at(id).phase = Phase::BackingOff;
                     ctx.schedule_in(d, Event::Retry { inv: id, gen });
+                    if let Some(t) = self.trace.as_deref_mut() {
+                        t.backoff_started(id, gen, now);
+                    }
                     return;
                 }
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
@@ -457,6 +477,9 @@ impl World {
         for l in (0..outer).rev() {
             answer = self.stacks[s].layers[l].answer(now, answer);
         }
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.invocation_ended(id, self.invocations.gen(id), outcome, answer, now);
+        }
         self.invocations.remove(id);
         if self.caller_waiting(v.caller) {
             self.answer(v.caller, v.edge, v.service, answer, ctx);
@@ -480,14 +503,7 @@ impl World {
 
     /// Layers `from..to` of stack `s` (innermost first) learn that a call ended, and let
     /// queued calls in if that freed room.
-    fn record_layers(
-        &mut self,
-        s: usize,
-        from: usize,
-        to: usize,
-        ended: &Ended,
-        now: SimTime,
-    ) {
+    fn record_layers(&mut self, s: usize, from: usize, to: usize, ended: &Ended, now: SimTime) {
         for l in (from..to).rev() {
             self.stacks[s].layers[l].record(now, ended);
             self.wake(s, l, now);
@@ -633,7 +649,7 @@ impl World {
         match v.phase {
             Phase::InFlight if v.hedges != 0 => {
                 self.services[v.service as usize].count_outcome(ctx.now(), Outcome::Timeout);
-                self.abandon_hedges(id);
+                self.abandon_hedges(id, ctx.now());
                 self.end_invocation(id, Outcome::Timeout, ctx);
             }
             Phase::InFlight => self.attempt_ended(id, gen, Outcome::Timeout, true, ctx),
