@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod output;
+mod trace_file;
 
 /// Deterministic discrete-event simulator of distributed systems.
 #[derive(Parser, Debug)]
@@ -37,6 +38,14 @@ enum Command {
         /// Run twice first and check that both runs process identical events.
         #[arg(long)]
         verify_determinism: bool,
+        /// Write sampled request traces to this file (Chrome trace-event JSON: open it in
+        /// ui.perfetto.dev or chrome://tracing).
+        #[arg(long, value_name = "FILE.json")]
+        trace: Option<PathBuf>,
+        /// Fraction of requests --trace records, in (0, 1].
+        #[arg(long, value_name = "RATE", requires = "trace", value_parser = trace_file::rate,
+              default_value_t = sim_models::TraceConfig::DEFAULT_SAMPLE)]
+        trace_sample: f64,
     },
     /// Check a scenario without running it.
     Check {
@@ -114,6 +123,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             json,
             out,
             verify_determinism,
+            trace,
+            trace_sample,
         } => {
             let scenario = load(&file, &sets)?;
             let seed = seed.unwrap_or(scenario.seed);
@@ -131,7 +142,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let started = std::time::Instant::now();
-            let result = sim_models::run(&scenario, seed).map_err(bad)?;
+            let tracing = trace
+                .as_ref()
+                .map(|_| sim_models::TraceConfig::sampling(trace_sample));
+            let registry = sim_models::policy::PolicyRegistry::new();
+            let result =
+                sim_models::run_traced(&scenario, seed, &registry, tracing).map_err(bad)?;
             let wall = started.elapsed();
             let report = &result.report;
             if json {
@@ -146,6 +162,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     dir.join("summary.json").display(),
                     dir.join("timeseries.csv").display()
                 );
+            }
+            if let Some(path) = trace {
+                trace_file::write(&path, &result)?;
             }
             eprintln!(
                 "wall clock: {:.2?} for {} events ({:.2} M events/s)",
