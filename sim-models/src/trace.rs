@@ -4,8 +4,8 @@
 //!
 //! The [`Tracer`] is plain data owned by the [`World`](crate::World) (`None` unless a run asks
 //! for traces). The world calls it at a handful of hooks on a request's path; each hook is one
-//! `if let Some(t) = self.trace` when tracing is off, and nothing else: no allocation, no
-//! hashing, and the 72-byte `Call` does not grow. Span ids of the requests, calls and
+//! `if self.trace.is_some()` around a cold call when tracing is off, and nothing else: no
+//! allocation, no hashing, and the 72-byte `Call` does not grow. Span ids of the requests, calls and
 //! invocations in flight live in side tables here, indexed by their slab index and checked by
 //! generation, and are filled only for sampled requests.
 //!
@@ -402,12 +402,11 @@ impl Tracer {
         }
     }
 
-    // Hooks, called by the world. They are `#[cold]`: when tracing is off the world's
-    // branch around each call is never taken, and the calls stay out of the hot code.
+    // Hooks, called by the world's cold shims (`world/tracing.rs`) while a request's path is
+    // traced.
 
     /// Request number `seq` (slab `id`, `gen`) is sent along `edge` to `service`: traced if
     /// sampled and no cap is reached.
-    #[cold]
     pub(crate) fn request_sent(
         &mut self,
         seq: u64,
@@ -449,7 +448,6 @@ impl Tracer {
     }
 
     /// Request `id` ends with `outcome` as its client sees it.
-    #[cold]
     pub(crate) fn request_ended(&mut self, id: u32, gen: u32, outcome: Outcome, now: SimTime) {
         let Some(&r) = self.request_slot(id, gen) else {
             return;
@@ -460,7 +458,6 @@ impl Tracer {
     }
 
     /// `caller` makes a call along `edge` to `service` (bare or through a policy stack).
-    #[cold]
     pub(crate) fn call_started(&mut self, caller: Caller, edge: u32, service: u32, now: SimTime) {
         let parent = match caller {
             Caller::Request { id, gen } => self.request_slot(id, gen).map_or(NO_SPAN, |r| r.root),
@@ -487,19 +484,16 @@ impl Tracer {
     }
 
     /// Call `id` (serving span known) publishes a message: the publish's spans hang from it.
-    #[cold]
     pub(crate) fn publishing(&mut self, id: u32, gen: u32) {
         self.publisher = self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve);
     }
 
     /// A publish has left.
-    #[cold]
     pub(crate) fn published(&mut self) {
         self.publisher = NO_SPAN;
     }
 
     /// The message of call `id` (`gen`) leaves for an instance on behalf of `caller`.
-    #[cold]
     pub(crate) fn message_sent(&mut self, id: u32, gen: u32, caller: Caller) {
         let up = self.caller_span(caller);
         if up == NO_SPAN {
@@ -530,7 +524,6 @@ impl Tracer {
 
     /// The network duplicated call `id`'s message: the copy `dup` (`dup_gen`) has the same
     /// caller.
-    #[cold]
     pub(crate) fn message_duplicated(&mut self, id: u32, gen: u32, dup: u32, dup_gen: u32) {
         if let Some(up) = self.call_slot(id, gen).map(|c| c.up) {
             self.set_message(dup, dup_gen, up);
@@ -538,7 +531,6 @@ impl Tracer {
     }
 
     /// Call `id`'s message vanished (lost or black-holed; `publish`: nobody waits for it).
-    #[cold]
     pub(crate) fn message_dropped(&mut self, id: u32, gen: u32, publish: bool, now: SimTime) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
@@ -552,7 +544,6 @@ impl Tracer {
     }
 
     /// Call `id`'s message reaches instance `instance` of `service`.
-    #[cold]
     pub(crate) fn serve_started(
         &mut self,
         id: u32,
@@ -574,7 +565,6 @@ impl Tracer {
     }
 
     /// Call `id`, queued, gets a worker.
-    #[cold]
     pub(crate) fn worker_taken(&mut self, id: u32, gen: u32, now: SimTime) {
         let Some(serve) = self.call_slot(id, gen).map(|c| c.serve) else {
             return;
@@ -588,7 +578,6 @@ impl Tracer {
 
     /// The instance is done with call `id`, which answers `outcome` (`publish`: nobody waits,
     /// so the publish's call ends too).
-    #[cold]
     pub(crate) fn serve_ended(
         &mut self,
         id: u32,
@@ -609,7 +598,6 @@ impl Tracer {
 
     /// A route forwards call `id`, served, along `edge` to `service`: a new call span continues
     /// the caller's, and the caller's answer will end both.
-    #[cold]
     pub(crate) fn forwarded(
         &mut self,
         id: u32,
@@ -636,7 +624,6 @@ impl Tracer {
     }
 
     /// Call `id` takes the answer `outcome` of child `slot`.
-    #[cold]
     pub(crate) fn child_answered(
         &mut self,
         id: u32,
@@ -655,7 +642,6 @@ impl Tracer {
     }
 
     /// Call `id` stops waiting for the children in `slots` (bit `k`: child `k`).
-    #[cold]
     pub(crate) fn children_abandoned(&mut self, id: u32, gen: u32, mut slots: u64, now: SimTime) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
@@ -672,7 +658,6 @@ impl Tracer {
     }
 
     /// Invocation `id` (`gen`) starts for `caller`, whose call span it continues.
-    #[cold]
     pub(crate) fn invocation_started(&mut self, id: u32, gen: u32, caller: Caller) {
         let call = self.caller_span(caller);
         let slot = id as usize;
@@ -696,7 +681,6 @@ impl Tracer {
 
     /// Attempt `n` of invocation `id` starts passing its layers (`hedge`: a hedge, else a
     /// retry if `n > 1`); a backoff before it is over.
-    #[cold]
     pub(crate) fn attempt_started(&mut self, id: u32, gen: u32, n: u32, hedge: bool, now: SimTime) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
@@ -718,7 +702,6 @@ impl Tracer {
 
     /// Attempt `n` of invocation `id` ended with `outcome` (an answer, its timeout, a layer's
     /// refusal).
-    #[cold]
     pub(crate) fn attempt_ended(
         &mut self,
         id: u32,
@@ -737,7 +720,6 @@ impl Tracer {
     }
 
     /// Invocation `id` stops waiting for the attempts in `attempts` (bit `n − 1`: attempt `n`).
-    #[cold]
     pub(crate) fn attempts_abandoned(&mut self, id: u32, gen: u32, mut attempts: u8, now: SimTime) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
@@ -754,7 +736,6 @@ impl Tracer {
     }
 
     /// Invocation `id` backs off before its next attempt.
-    #[cold]
     pub(crate) fn backoff_started(&mut self, id: u32, gen: u32, now: SimTime) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
@@ -769,7 +750,6 @@ impl Tracer {
     }
 
     /// Invocation `id` ends: its call answers `answer` (`outcome` before a fallback).
-    #[cold]
     pub(crate) fn invocation_ended(
         &mut self,
         id: u32,

@@ -43,6 +43,7 @@ use sim_core::{Context, CountSeries, Model, RngFactory, SimDuration, SimTime, St
 use std::collections::{BTreeMap, VecDeque};
 
 mod invocation;
+mod tracing;
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -684,8 +685,8 @@ impl World {
             created: now,
             edge,
         });
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.request_sent(self.totals.sent, id, gen, edge, target, now);
+        if self.trace.is_some() {
+            self.trace_request_sent(id, gen, now);
         }
         if deadline != SimTime::MAX {
             let timer = Timer {
@@ -717,8 +718,8 @@ impl World {
     /// instance.
     #[inline]
     fn call(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.call_started(out.caller, out.edge, out.service, ctx.now());
+        if self.trace.is_some() {
+            self.trace_call(&out, ctx.now());
         }
         if self.edges[out.edge as usize].policies {
             return self.invoke(out, ctx);
@@ -761,8 +762,8 @@ impl World {
             origin,
             inflight: 0,
         });
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.message_sent(id, gen, caller);
+        if self.trace.is_some() {
+            self.trace_message_sent(id, gen);
         }
         self.transmit(id, gen, from, ctx);
         true
@@ -789,8 +790,8 @@ impl World {
                 // The duplicate is handled as a call of its own with the same caller: whichever
                 // answer arrives second is late.
                 let (dup, dup_gen) = self.calls.insert(c);
-                if let Some(t) = self.trace.as_deref_mut() {
-                    t.message_duplicated(id, gen, dup, dup_gen);
+                if self.trace.is_some() {
+                    self.trace_message_duplicated(id, gen, dup, dup_gen);
                 }
                 ctx.schedule_at(
                     t2,
@@ -811,9 +812,8 @@ impl World {
     /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
     /// finds out by its timeout, if it has one.
     fn drop_unanswered(&mut self, id: CallId, now: SimTime) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            let publish = self.calls.at(id).caller == Caller::Nobody;
-            t.message_dropped(id, self.calls.gen(id), publish, now);
+        if self.trace.is_some() {
+            self.trace_message_dropped(id, now);
         }
         let c = *self.calls.remove(id);
         if c.caller == Caller::Nobody {
@@ -832,9 +832,8 @@ impl World {
             c.deadline,
             c.origin,
         );
-        if let Some(t) = self.trace.as_deref_mut() {
-            let c = *self.calls.at(id);
-            t.serve_started(id, self.calls.gen(id), c.edge, c.service, c.instance, now);
+        if self.trace.is_some() {
+            self.trace_serve_started(id, now);
         }
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin);
@@ -921,12 +920,12 @@ impl World {
                         deadline: SimTime::MAX,
                         origin,
                     };
-                    if let Some(t) = self.trace.as_deref_mut() {
-                        t.publishing(id, self.calls.gen(id));
+                    if self.trace.is_some() {
+                        self.trace_publishing(id);
                     }
                     self.call(out, ctx);
-                    if let Some(t) = self.trace.as_deref_mut() {
-                        t.published();
+                    if self.trace.is_some() {
+                        self.trace_published();
                     }
                     self.calls.at(id).pc += 1;
                 }
@@ -1040,9 +1039,8 @@ impl World {
 
     /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
     fn abandon_children(&mut self, id: CallId, first: u32, now: SimTime) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            let left = self.calls.at(id).wait.outstanding;
-            t.children_abandoned(id, self.calls.gen(id), left, now);
+        if self.trace.is_some() {
+            self.trace_children_abandoned(id, now);
         }
         let c = self.calls.at(id);
         let mut left = c.wait.outstanding;
@@ -1096,8 +1094,8 @@ impl World {
             }
         }
         self.edges[edge as usize].sent();
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.forwarded(id, self.calls.gen(id), c.caller, edge, next, now);
+        if self.trace.is_some() {
+            self.trace_forwarded(id, edge, next, now);
         }
         let from = self.endpoint(c.service, c.instance);
         let Some(instance) = self.services[next as usize].pick() else {
@@ -1122,9 +1120,8 @@ impl World {
     fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        if let Some(t) = self.trace.as_deref_mut() {
-            let publish = c.caller == Caller::Nobody;
-            t.serve_ended(id, self.calls.gen(id), outcome, publish, now);
+        if self.trace.is_some() {
+            self.trace_serve_ended(id, outcome, now);
         }
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
@@ -1273,15 +1270,15 @@ impl World {
             return false;
         }
         p.wait.outstanding &= !bit;
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.child_answered(id, gen, slot, outcome, now);
-        }
         if !outcome.is_error() {
             p.wait.ok += 1;
         } else {
             p.wait.failed += 1;
         }
         let p = *p;
+        if self.trace.is_some() {
+            self.trace_child_answered(id, gen, slot, outcome, now);
+        }
         self.resolve(edge, service, outcome, now);
         let Op::Calls { count, need, .. } =
             self.services[p.service as usize].program.ops[p.pc as usize]
@@ -1299,8 +1296,8 @@ impl World {
     /// Request `id` ends with `outcome`, as its client sees it.
     fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.request_ended(id, self.requests.gen(id), outcome, now);
+        if self.trace.is_some() {
+            self.trace_request_ended(id, outcome, now);
         }
         let r = *self.requests.remove(id);
         self.totals.ended[outcome as usize] += 1;
@@ -1395,8 +1392,8 @@ impl World {
 
     /// A queued call `id` has been given a worker.
     fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.worker_taken(id, self.calls.gen(id), ctx.now());
+        if self.trace.is_some() {
+            self.trace_worker_taken(id, ctx.now());
         }
         let c = *self.calls.at(id);
         let svc = &self.services[c.service as usize];

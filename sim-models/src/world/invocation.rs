@@ -55,8 +55,8 @@ impl World {
             hedges: 0,
             deadline_armed: false,
         });
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.invocation_started(id, gen, caller);
+        if self.trace.is_some() {
+            self.trace_invocation_started(id, gen);
         }
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
@@ -89,16 +89,15 @@ impl World {
     /// The next attempt of invocation `id` starts passing its layers: all of them the first
     /// time, those after the retry afterwards.
     fn begin_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
-        let stack = &self.stacks[self.invocations.at(id).stack as usize];
-        let (retry, hedging) = (stack.retry, stack.hedging);
+        let retry = self.stacks[self.invocations.at(id).stack as usize].retry;
         let v = self.invocations.at(id);
         v.attempts += 1;
         v.attempt_started = ctx.now();
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.attempt_started(id, gen, v.attempts, hedging, ctx.now());
-        }
         v.layer = if v.attempts == 1 { 0 } else { retry as u16 + 1 };
         v.phase = Phase::Admitting;
+        if self.trace.is_some() {
+            self.trace_attempt_started(id, gen, ctx.now());
+        }
         self.admit_from(id, gen, ctx);
     }
 
@@ -298,8 +297,8 @@ impl World {
         v.hedges &= !bit;
         v.last = Some(outcome);
         let v = *v;
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.attempt_ended(id, gen, attempt, outcome, now);
+        if self.trace.is_some() {
+            self.trace_attempt_ended(id, gen, attempt, outcome, now);
         }
         self.edges[v.edge as usize].attempt_resolved();
         self.services[v.service as usize].count_outcome(now, outcome);
@@ -343,9 +342,8 @@ impl World {
 
     /// Hedging: invocation `id` stops waiting for the attempts still out.
     fn abandon_hedges(&mut self, id: u32, now: SimTime) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            let out = self.invocations.at(id).hedges;
-            t.attempts_abandoned(id, self.invocations.gen(id), out, now);
+        if self.trace.is_some() {
+            self.trace_attempts_abandoned(id, now);
         }
         let v = self.invocations.at(id);
         let out = v.hedges.count_ones();
@@ -402,8 +400,8 @@ impl World {
     ) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.attempt_ended(id, gen, v.attempts, outcome, now);
+        if self.trace.is_some() {
+            self.trace_attempt_ended(id, gen, v.attempts, outcome, now);
         }
         if sent {
             self.edges[v.edge as usize].attempt_resolved();
@@ -441,8 +439,8 @@ impl World {
                 if allowed {
                     self.invocations.at(id).phase = Phase::BackingOff;
                     ctx.schedule_in(d, Event::Retry { inv: id, gen });
-                    if let Some(t) = self.trace.as_deref_mut() {
-                        t.backoff_started(id, gen, now);
+                    if self.trace.is_some() {
+                        self.trace_backoff_started(id, gen, now);
                     }
                     return;
                 }
@@ -477,8 +475,8 @@ impl World {
         for l in (0..outer).rev() {
             answer = self.stacks[s].layers[l].answer(now, answer);
         }
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.invocation_ended(id, self.invocations.gen(id), outcome, answer, now);
+        if self.trace.is_some() {
+            self.trace_invocation_ended(id, outcome, answer, now);
         }
         self.invocations.remove(id);
         if self.caller_waiting(v.caller) {
