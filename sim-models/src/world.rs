@@ -1391,6 +1391,7 @@ impl World {
     }
 
     /// A queued call `id` has been given a worker.
+    #[inline]
     fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
         if self.trace.is_some() {
             self.trace_worker_taken(id, ctx.now());
