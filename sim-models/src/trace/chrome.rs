@@ -40,21 +40,14 @@ pub fn write_chrome_json(
             &empty
         }
     };
-    out.write_all(b"{\"traceEvents\":[\n")?;
+    out.write_all(b"{\"traceEvents\":[")?;
     let mut first = true;
-    let mut line = String::new();
+    let mut buf = String::new();
     for (k, spans) in by_request(tracer).iter().enumerate() {
-        let pid = k + 1;
         let laid = lay_out(tracer, spans);
-        line.clear();
-        request_events(tracer, &names, pid, spans, &laid, &mut line);
-        for l in line.lines() {
-            if !first {
-                out.write_all(b",\n")?;
-            }
-            first = false;
-            out.write_all(l.as_bytes())?;
-        }
+        buf.clear();
+        request_events(tracer, &names, k + 1, spans, &laid, &mut first, &mut buf);
+        out.write_all(buf.as_bytes())?;
     }
     let config = tracer.config();
     write!(
@@ -69,7 +62,7 @@ pub fn write_chrome_json(
     )
 }
 
-/// Names of the world's parts, resolved once.
+/// Names of the world's parts, resolved and JSON-escaped (quotes included) once.
 struct Names {
     services: Vec<String>,
     /// `from→to` per edge.
@@ -80,15 +73,15 @@ struct Names {
 
 impl Names {
     fn of(world: &World) -> Names {
-        let services: Vec<String> = world.services.iter().map(|s| s.name.clone()).collect();
+        let services: Vec<&str> = world.services.iter().map(|s| s.name.as_str()).collect();
         Names {
             edges: world
                 .edges
                 .iter()
-                .map(|e| format!("{}→{}", e.from, services[e.to as usize]))
+                .map(|e| json_str(&format!("{}→{}", e.from, services[e.to as usize])))
                 .collect(),
-            callers: world.edges.iter().map(|e| e.from.clone()).collect(),
-            services,
+            callers: world.edges.iter().map(|e| json_str(&e.from)).collect(),
+            services: services.iter().map(|s| json_str(s)).collect(),
         }
     }
 }
@@ -208,10 +201,19 @@ fn lay_out(t: &Tracer, ids: &[u32]) -> Layout {
 }
 
 /// Microseconds with three decimals: nanosecond precision, integer arithmetic only.
+#[cfg(test)]
 fn us(ns: u64) -> String {
-    format!("{}.{:03}", ns / 1000, ns % 1000)
+    let mut out = String::new();
+    push_us(&mut out, ns);
+    out
 }
 
+/// Writes `ns` as microseconds with three decimals.
+fn push_us(out: &mut String, ns: u64) {
+    let _ = write!(out, "{}.{:03}", ns / 1000, ns % 1000);
+}
+
+/// `s` as a JSON string, quotes included.
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("a string always encodes")
 }
@@ -231,193 +233,194 @@ fn instant(s: &Span) -> Option<Outcome> {
     at_origin.then_some(o)
 }
 
-/// The events of one request (process `pid`), one per line, in time order.
+/// One event of a request, before it is written.
+#[derive(Clone, Copy)]
+enum Event {
+    /// The span's slice.
+    Slice,
+    /// The flow from its parent, bound to it.
+    FlowIn,
+    /// The flow to its child (local index), bound to it.
+    FlowOut(usize),
+    /// The instant its end is.
+    Instant(Outcome),
+}
+
+/// Appends the events of one request (process `pid`) to `out`, in time order, each preceded
+/// by a comma unless it is the file's `first`.
 fn request_events(
     t: &Tracer,
     names: &Names,
     pid: usize,
     ids: &[u32],
     laid: &Layout,
+    first: &mut bool,
     out: &mut String,
 ) {
+    let mut next = |out: &mut String| {
+        out.push_str(if *first { "\n" } else { ",\n" });
+        *first = false;
+    };
     let root = &t.spans[ids[0] as usize];
     let SpanKind::Request { seq } = root.kind else {
         unreachable!("a trace starts with its request")
     };
-    let _ = writeln!(
+    let client = &names.callers[root.edge as usize];
+    next(out);
+    let _ = write!(
         out,
-        r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":0,"args":{{"name":{}}}}}"#,
-        json_str(&format!(
-            "request {seq} (client {})",
-            names.callers[root.edge as usize]
-        ))
+        r#"{{"name":"process_name","ph":"M","pid":{pid},"tid":0,"args":{{"name":"request {seq} (client {})"}}}}"#,
+        &client[1..client.len() - 1]
     );
-    let _ = writeln!(
+    next(out);
+    let _ = write!(
         out,
         r#"{{"name":"process_sort_index","ph":"M","pid":{pid},"tid":0,"args":{{"sort_index":{pid}}}}}"#
     );
     for l in 0..laid.lanes {
-        let _ = writeln!(
+        next(out);
+        let _ = write!(
             out,
             r#"{{"name":"thread_name","ph":"M","pid":{pid},"tid":{},"args":{{"name":"lane {l}"}}}}"#,
             l + 1
         );
     }
-    // (time, class, depth-first position, sub-order, text): each span's "X", then the flow
-    // into it, then the flows out of it. Instants (class 1) come after every slice and flow
-    // of their instant: a viewer stacks zero-length slices at one instant on each other, so
-    // an instant written before a zero-length span would be drawn as its parent.
-    let mut events: Vec<(u64, u8, usize, usize, String)> = Vec::new();
+    // (time, class, depth-first position, sub-order, local index, event): each span's "X",
+    // then the flow into it, then the flows out of it. Instants (class 1) come after every
+    // slice and flow of their instant: a viewer stacks zero-length slices at one instant on
+    // each other, so an instant written before a zero-length span would be drawn as its parent.
+    let mut events: Vec<(u64, u8, usize, usize, usize, Event)> = Vec::new();
     let mut position = vec![0usize; ids.len()];
     for (o, &i) in laid.order.iter().enumerate() {
         position[i] = o;
     }
     for (o, &i) in laid.order.iter().enumerate() {
         let s = &t.spans[ids[i] as usize];
-        let tid = laid.lane[i] + 1;
-        let parent = (s.parent != NO_SPAN).then(|| &t.spans[s.parent as usize]);
-        let mut args = format!(r#""span":{},"parent":"#, s.id);
-        match parent {
-            Some(p) => {
-                let _ = write!(args, "{}", p.id);
-            }
-            None => args.push_str("null"),
-        }
-        let _ = write!(args, r#","outcome":"{}""#, s.outcome.name());
-        let _ = write!(
-            args,
-            r#","service":{}"#,
-            json_str(&names.services[s.service as usize])
-        );
-        let (name, cat) = match s.kind {
-            SpanKind::Request { seq } => {
-                let _ = write!(
-                    args,
-                    r#","request":{seq},"client":{}"#,
-                    json_str(&names.callers[s.edge as usize])
-                );
-                (format!("request {seq}"), "request")
-            }
-            SpanKind::Call => {
-                let _ = write!(
-                    args,
-                    r#","edge":{}"#,
-                    json_str(&names.edges[s.edge as usize])
-                );
-                (names.edges[s.edge as usize].clone(), "call")
-            }
-            SpanKind::Attempt { n, hedge } => {
-                let what = match (n, hedge) {
-                    (1, _) => "first",
-                    (_, true) => "hedge",
-                    (_, false) => "retry",
-                };
-                let _ = write!(
-                    args,
-                    r#","edge":{},"attempt":{n},"attempt_kind":"{what}""#,
-                    json_str(&names.edges[s.edge as usize])
-                );
-                let name = if n == 1 {
-                    "attempt 1".to_string()
-                } else {
-                    format!("attempt {n} ({what})")
-                };
-                (name, "attempt")
-            }
-            SpanKind::Backoff => {
-                let _ = write!(
-                    args,
-                    r#","edge":{}"#,
-                    json_str(&names.edges[s.edge as usize])
-                );
-                ("backoff".to_string(), "backoff")
-            }
-            SpanKind::Serve => {
-                let _ = write!(
-                    args,
-                    r#","instance":{},"edge":{}"#,
-                    s.instance,
-                    json_str(&names.edges[s.edge as usize])
-                );
-                if s.worker_at != sim_core::SimTime::MAX {
-                    let _ = write!(
-                        args,
-                        r#","queue_wait_us":{}"#,
-                        us(s.worker_at.0 - s.start.0)
-                    );
-                }
-                (
-                    format!("{}#{}", names.services[s.service as usize], s.instance),
-                    "serve",
-                )
-            }
-        };
-        if let Some(before) = s.before_fallback {
-            let _ = write!(args, r#","fallback_for":"{}""#, before.name());
-        }
-        if parent.is_some_and(|p| s.end > p.end) {
-            args.push_str(r#","late":true"#);
-        }
-        let (start, dur) = (s.start.0, s.end.0 - s.start.0);
-        events.push((
-            start,
-            0,
-            o,
-            0,
-            format!(
-                r#"{{"name":{},"cat":"{cat}","ph":"X","ts":{},"dur":{},"pid":{pid},"tid":{tid},"args":{{{args}}}}}"#,
-                json_str(&name),
-                us(start),
-                us(dur)
-            ),
-        ));
-        if parent.is_some() {
-            events.push((
-                start,
-                0,
-                o,
-                1,
-                format!(
-                    r#"{{"name":"span","cat":"link","ph":"f","bp":"e","id":{},"ts":{},"pid":{pid},"tid":{tid}}}"#,
-                    s.id,
-                    us(start)
-                ),
-            ));
+        events.push((s.start.0, 0, o, 0, i, Event::Slice));
+        if s.parent != NO_SPAN {
+            events.push((s.start.0, 0, o, 1, i, Event::FlowIn));
         }
         for &c in &laid.children[i] {
-            events.push((
-                start,
-                0,
-                o,
-                2 + position[c],
-                format!(
-                    r#"{{"name":"span","cat":"link","ph":"s","id":{},"ts":{},"pid":{pid},"tid":{tid}}}"#,
-                    ids[c],
-                    us(start)
-                ),
-            ));
+            events.push((s.start.0, 0, o, 2 + position[c], i, Event::FlowOut(c)));
         }
         if let Some(what) = instant(s) {
-            events.push((
-                s.end.0,
-                1,
-                o,
-                0,
-                format!(
-                    r#"{{"name":"{}","cat":"outcome","ph":"i","s":"t","ts":{},"pid":{pid},"tid":{tid},"args":{{"span":{},"outcome":"{}"}}}}"#,
-                    what.name(),
-                    us(s.end.0),
-                    s.id,
-                    what.name()
-                ),
-            ));
+            events.push((s.end.0, 1, o, 0, i, Event::Instant(what)));
         }
     }
-    events.sort_by_key(|e| (e.0, e.1, e.2, e.3));
-    for (.., text) in events {
-        out.push_str(&text);
-        out.push('\n');
+    events.sort_unstable_by_key(|e| (e.0, e.1, e.2, e.3));
+    for (ts, _, _, _, i, event) in events {
+        let s = &t.spans[ids[i] as usize];
+        let tid = laid.lane[i] + 1;
+        next(out);
+        match event {
+            Event::Slice => slice(t, names, s, pid, tid, out),
+            Event::FlowIn | Event::FlowOut(_) => {
+                let (ph, id) = match event {
+                    Event::FlowOut(c) => (r#""s""#, ids[c]),
+                    _ => (r#""f","bp":"e""#, s.id),
+                };
+                let _ = write!(
+                    out,
+                    r#"{{"name":"span","cat":"link","ph":{ph},"id":{id},"ts":"#
+                );
+                push_us(out, ts);
+                let _ = write!(out, r#","pid":{pid},"tid":{tid}}}"#);
+            }
+            Event::Instant(what) => {
+                let what = what.name();
+                let _ = write!(
+                    out,
+                    r#"{{"name":"{what}","cat":"outcome","ph":"i","s":"t","ts":"#
+                );
+                push_us(out, ts);
+                let _ = write!(
+                    out,
+                    r#","pid":{pid},"tid":{tid},"args":{{"span":{},"outcome":"{what}"}}}}"#,
+                    s.id
+                );
+            }
+        }
     }
+}
+
+/// Writes span `s` as an `"X"` event.
+fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut String) {
+    let edge = &names.edges[s.edge as usize];
+    let service = &names.services[s.service as usize];
+    let (cat, attempt_kind) = match s.kind {
+        SpanKind::Request { .. } => ("request", ""),
+        SpanKind::Call => ("call", ""),
+        SpanKind::Attempt { n: 1, .. } => ("attempt", "first"),
+        SpanKind::Attempt { hedge: true, .. } => ("attempt", "hedge"),
+        SpanKind::Attempt { .. } => ("attempt", "retry"),
+        SpanKind::Backoff => ("backoff", ""),
+        SpanKind::Serve => ("serve", ""),
+    };
+    out.push_str(r#"{"name":"#);
+    match s.kind {
+        SpanKind::Request { seq } => {
+            let _ = write!(out, r#""request {seq}""#);
+        }
+        SpanKind::Call => out.push_str(edge),
+        SpanKind::Attempt { n: 1, .. } => out.push_str(r#""attempt 1""#),
+        SpanKind::Attempt { n, .. } => {
+            let _ = write!(out, r#""attempt {n} ({attempt_kind})""#);
+        }
+        SpanKind::Backoff => out.push_str(r#""backoff""#),
+        SpanKind::Serve => {
+            let _ = write!(out, r#"{}#{}""#, &service[..service.len() - 1], s.instance);
+        }
+    }
+    let _ = write!(out, r#","cat":"{cat}","ph":"X","ts":"#);
+    push_us(out, s.start.0);
+    out.push_str(r#","dur":"#);
+    push_us(out, s.end.0 - s.start.0);
+    let _ = write!(
+        out,
+        r#","pid":{pid},"tid":{tid},"args":{{"span":{},"parent":"#,
+        s.id
+    );
+    let parent = (s.parent != NO_SPAN).then(|| &t.spans[s.parent as usize]);
+    match parent {
+        Some(p) => {
+            let _ = write!(out, "{}", p.id);
+        }
+        None => out.push_str("null"),
+    }
+    let _ = write!(
+        out,
+        r#","outcome":"{}","service":{service}"#,
+        s.outcome.name()
+    );
+    match s.kind {
+        SpanKind::Request { seq } => {
+            let client = &names.callers[s.edge as usize];
+            let _ = write!(out, r#","request":{seq},"client":{client}"#);
+        }
+        SpanKind::Call | SpanKind::Backoff => {
+            let _ = write!(out, r#","edge":{edge}"#);
+        }
+        SpanKind::Attempt { n, .. } => {
+            let _ = write!(
+                out,
+                r#","edge":{edge},"attempt":{n},"attempt_kind":"{attempt_kind}""#
+            );
+        }
+        SpanKind::Serve => {
+            let _ = write!(out, r#","instance":{},"edge":{edge}"#, s.instance);
+            if s.worker_at != sim_core::SimTime::MAX {
+                out.push_str(r#","queue_wait_us":"#);
+                push_us(out, s.worker_at.0 - s.start.0);
+            }
+        }
+    }
+    if let Some(before) = s.before_fallback {
+        let _ = write!(out, r#","fallback_for":"{}""#, before.name());
+    }
+    if parent.is_some_and(|p| s.end > p.end) {
+        out.push_str(r#","late":true"#);
+    }
+    out.push_str("}}");
 }
 
 #[cfg(test)]
