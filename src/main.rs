@@ -142,6 +142,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let started = std::time::Instant::now();
+            let trace_file = trace.as_deref().map(trace_file::create).transpose()?;
             let tracing = trace
                 .as_ref()
                 .map(|_| sim_models::TraceConfig::sampling(trace_sample));
@@ -163,8 +164,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     dir.join("timeseries.csv").display()
                 );
             }
-            if let Some(path) = trace {
-                trace_file::write(&path, &result)?;
+            if let Some(file) = trace_file {
+                trace_file::write(file, &result)?;
             }
             eprintln!(
                 "wall clock: {:.2?} for {} events ({:.2} M events/s)",

@@ -3,7 +3,7 @@
 use crate::Failure;
 use sim_models::{RunResult, TraceConfig};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Parses `--trace-sample`: a fraction of requests in (0, 1].
 pub(crate) fn rate(text: &str) -> Result<f64, String> {
@@ -14,11 +14,18 @@ pub(crate) fn rate(text: &str) -> Result<f64, String> {
     TraceConfig::sampling(rate).check().map(|()| rate)
 }
 
-/// Writes the run's traces to `path` through a temporary file and a rename, so a reader never
-/// sees half a file, and says what it wrote (and what a cap left out) on stderr. A file that
-/// cannot be created is the user's input (exit 2); a write that fails after that is the
-/// machine's (exit 1).
-pub(crate) fn write(path: &Path, result: &RunResult) -> Result<(), Failure> {
+/// The trace file, created before the run so that a path that cannot be written fails at once
+/// rather than after a long run. It is written to a temporary file beside it and renamed once
+/// complete, so a reader never sees half a file; the temporary file goes if the run fails.
+pub(crate) struct TraceFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+/// Creates the (temporary) trace file for `path`: a file that cannot be created is the user's
+/// input (exit 2).
+pub(crate) fn create(path: &Path) -> Result<TraceFile, Failure> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
     let file = std::fs::File::create(&tmp).map_err(|e| {
@@ -27,14 +34,37 @@ pub(crate) fn write(path: &Path, result: &RunResult) -> Result<(), Failure> {
             path.display()
         ))
     })?;
+    Ok(TraceFile {
+        path: path.to_path_buf(),
+        tmp,
+        file: Some(file),
+    })
+}
+
+impl Drop for TraceFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes the run's traces and says what it wrote (and what a cap left out) on stderr. A write
+/// that fails is the machine's fault (exit 1).
+pub(crate) fn write(mut trace: TraceFile, result: &RunResult) -> Result<(), Failure> {
+    let path = trace.path.clone();
     let fail = |e: std::io::Error| {
         Failure::Internal(format!("error: cannot write {}: {e}", path.display()))
     };
-    let mut out = std::io::BufWriter::new(file);
-    result.write_trace(&mut out).map_err(fail)?;
-    out.flush().map_err(fail)?;
-    drop(out);
-    std::fs::rename(&tmp, path).map_err(fail)?;
+    let mut out = std::io::BufWriter::new(trace.file.take().expect("written once"));
+    let written = result
+        .write_trace(&mut out)
+        .and_then(|()| out.flush())
+        .and_then(|()| std::fs::rename(&trace.tmp, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&trace.tmp);
+        return Err(fail(e));
+    }
     let Some(t) = result.world.trace() else {
         return Ok(());
     };

@@ -458,6 +458,23 @@ fn a_rate_outside_zero_to_one_is_refused_naming_the_flag() {
 }
 
 #[test]
+fn a_trace_file_that_cannot_be_created_is_refused_before_the_run() {
+    let out = faultline(&[
+        "run",
+        "scenarios/queueing/mm1.ron",
+        "--trace",
+        "/nonexistent-faultline-dir/trace.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--trace /nonexistent-faultline-dir/trace.json"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran");
+}
+
+#[test]
 fn tracing_changes_no_result_and_the_same_run_gives_the_same_bytes() {
     let args = [
         "run",
