@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod output;
 mod sweep_report;
+mod trace_file;
 mod tune;
 
 /// Deterministic discrete-event simulator of distributed systems.
@@ -43,6 +44,14 @@ enum Command {
         /// Run twice first and check that both runs process identical events.
         #[arg(long)]
         verify_determinism: bool,
+        /// Write sampled request traces to this file (Chrome trace-event JSON: open it in
+        /// ui.perfetto.dev or chrome://tracing).
+        #[arg(long, value_name = "FILE.json")]
+        trace: Option<PathBuf>,
+        /// Fraction of requests --trace records, in (0, 1].
+        #[arg(long, value_name = "RATE", requires = "trace", value_parser = trace_file::rate,
+              default_value_t = sim_models::TraceConfig::DEFAULT_SAMPLE)]
+        trace_sample: f64,
     },
     /// Check a scenario without running it.
     Check {
@@ -289,6 +298,8 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             out,
             no_plots,
             verify_determinism,
+            trace,
+            trace_sample,
         } => {
             let scenario = load(&file, &sets)?;
             let seed = seed.unwrap_or(scenario.seed);
@@ -306,7 +317,13 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let started = std::time::Instant::now();
-            let result = sim_models::run(&scenario, seed).map_err(bad)?;
+            let trace_file = trace.as_deref().map(trace_file::create).transpose()?;
+            let tracing = trace
+                .as_ref()
+                .map(|_| sim_models::TraceConfig::sampling(trace_sample));
+            let registry = sim_models::policy::PolicyRegistry::new();
+            let result =
+                sim_models::run_traced(&scenario, seed, &registry, tracing).map_err(bad)?;
             let wall = started.elapsed();
             let report = &result.report;
             if json {
@@ -325,6 +342,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 if !no_plots {
                     output::write_plots(&dir, &result, &scenario)?;
                 }
+            }
+            if let Some(file) = trace_file {
+                trace_file::write(file, &result)?;
             }
             eprintln!(
                 "wall clock: {:.2?} for {} events ({:.2} M events/s)",

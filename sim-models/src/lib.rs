@@ -43,6 +43,7 @@ mod ron_paths;
 mod run;
 mod scenario;
 mod service;
+pub mod trace;
 mod wait_queue;
 mod world;
 
@@ -70,11 +71,13 @@ pub use report::{
     Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
 pub use run::{
-    run, run_limits, run_with_policies, simulation, simulation_with_policies, verify, RunResult,
+    run, run_limits, run_traced, run_with_policies, simulation, simulation_with_policies, verify,
+    RunResult,
 };
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
     ServiceSpec, TimeSeriesSpec,
 };
 pub use service::{Admission, Service, ServiceSeries, ServiceStats};
+pub use trace::{Span, SpanEnd, SpanKind, TraceConfig, Tracer};
 pub use world::{Event, PolicyLevel, Totals, World};

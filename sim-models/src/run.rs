@@ -4,6 +4,7 @@ use crate::check::Problems;
 use crate::policy::PolicyRegistry;
 use crate::report::Report;
 use crate::scenario::Scenario;
+use crate::trace::TraceConfig;
 use crate::world::World;
 use sim_core::{verify_determinism, DeterminismReport, Divergence, RunLimits, SimTime, Simulation};
 
@@ -61,6 +62,12 @@ impl RunResult {
     pub fn policies_csv(&self) -> String {
         self.world.policies_csv(self.end, self.bucket_ns)
     }
+
+    /// Writes the sampled request traces as Chrome trace-event JSON (see
+    /// [`crate::trace::write_chrome_json`]); an empty trace if the run was not traced.
+    pub fn write_trace(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::trace::write_chrome_json(&self.world, &self.report.scenario, self.report.seed, out)
+    }
 }
 
 /// Runs `scenario` with `seed` to its end (or a limit) and reports.
@@ -88,7 +95,22 @@ pub fn run_with_policies(
     seed: u64,
     registry: &PolicyRegistry,
 ) -> Result<RunResult, Problems> {
+    run_traced(scenario, seed, registry, None)
+}
+
+/// [`run_with_policies`], recording traces of a sample of the requests if `trace` says so
+/// (the result's `world.trace()`; [`RunResult::write_trace`] writes them). Tracing changes no
+/// outcome: the report is the same with or without it.
+pub fn run_traced(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+    trace: Option<TraceConfig>,
+) -> Result<RunResult, Problems> {
     let mut sim = simulation_with_policies(scenario, seed, registry)?;
+    if let Some(config) = trace {
+        sim.model_mut().enable_tracing(config);
+    }
     let stop = sim.run();
     let end = sim.now();
     let events = sim.events();

@@ -38,10 +38,12 @@ use crate::program::{Op, Program};
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Admission, Service, ServiceParts};
+use crate::trace::{TraceConfig, Tracer};
 use sim_core::{Context, CountSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
 
 mod invocation;
+mod tracing;
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -252,6 +254,11 @@ pub struct World {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
+    /// The seed the random streams derive from.
+    seed: u64,
+    /// The trace recorder, if this run records traces (`trace.rs`). Every hook on the
+    /// request's path is one branch on it when it is `None`.
+    trace: Option<Box<Tracer>>,
 }
 
 /// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
@@ -604,9 +611,23 @@ impl World {
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
             totals: Totals::default(),
+            seed,
+            trace: None,
         };
         world.start_levels();
         Ok(world)
+    }
+
+    /// Records traces of a sample of the requests from now on (see [`crate::trace`]). Call
+    /// it before the run starts; the sample depends only on the seed, the rate and each
+    /// request's number, and tracing changes no outcome.
+    pub fn enable_tracing(&mut self, config: TraceConfig) {
+        self.trace = Some(Box::new(Tracer::new(config, self.seed)));
+    }
+
+    /// The traces recorded, if tracing is enabled.
+    pub fn trace(&self) -> Option<&Tracer> {
+        self.trace.as_deref()
     }
 
     /// Requests in flight now: sent by a client and not yet answered or given up on.
@@ -668,6 +689,9 @@ impl World {
             created: now,
             edge,
         });
+        if self.trace.is_some() {
+            self.trace_request_sent(id, gen, now);
+        }
         // Through policies, the invocation owns the deadline and answers by it (with the
         // stack's fallback, if any); a second timer at the same instant would race it.
         if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
@@ -700,6 +724,9 @@ impl World {
     /// instance.
     #[inline]
     fn call(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
+        if self.trace.is_some() {
+            self.trace_call(&out, ctx.now());
+        }
         if self.edges[out.edge as usize].policies {
             return self.invoke(out, ctx);
         }
@@ -741,6 +768,9 @@ impl World {
             origin,
             inflight: 0,
         });
+        if self.trace.is_some() {
+            self.trace_message_sent(id, gen);
+        }
         self.transmit(id, gen, from, ctx);
         true
     }
@@ -755,7 +785,7 @@ impl World {
         let to = self.endpoint(c.service, c.instance);
         let bytes = self.services[c.service as usize].request_bytes;
         match self.network.send(ctx.now(), from, to, bytes, true) {
-            Delivery::Lost => self.drop_unanswered(id),
+            Delivery::Lost => self.drop_unanswered(id, ctx.now()),
             Delivery::At(t) => {
                 self.inbound(c.service, c.instance, 1);
                 ctx.schedule_at(t, Event::Deliver { call: id, gen });
@@ -766,6 +796,9 @@ impl World {
                 // The duplicate is handled as a call of its own with the same caller: whichever
                 // answer arrives second is late.
                 let (dup, dup_gen) = self.calls.insert(c);
+                if self.trace.is_some() {
+                    self.trace_message_duplicated(id, gen, dup, dup_gen);
+                }
                 ctx.schedule_at(
                     t2,
                     Event::Deliver {
@@ -784,7 +817,10 @@ impl World {
 
     /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
     /// finds out by its timeout, if it has one.
-    fn drop_unanswered(&mut self, id: CallId) {
+    fn drop_unanswered(&mut self, id: CallId, now: SimTime) {
+        if self.trace.is_some() {
+            self.trace_message_dropped(id, now);
+        }
         let c = *self.calls.remove(id);
         if c.caller == Caller::Nobody {
             self.edges[c.edge as usize].lost();
@@ -802,6 +838,9 @@ impl World {
             c.deadline,
             c.origin,
         );
+        if self.trace.is_some() {
+            self.trace_serve_started(id, now);
+        }
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin);
         if !svc.shed.is_empty() {
@@ -830,7 +869,7 @@ impl World {
             Admission::Expired => Outcome::Expired,
             Admission::Injected => Outcome::Injected,
             Admission::Shed => Outcome::Shed,
-            Admission::BlackHoled => return self.drop_unanswered(id),
+            Admission::BlackHoled => return self.drop_unanswered(id, now),
         };
         self.respond(id, outcome, ctx);
     }
@@ -887,7 +926,13 @@ impl World {
                         deadline: SimTime::MAX,
                         origin,
                     };
+                    if self.trace.is_some() {
+                        self.trace_publishing(id);
+                    }
                     self.call(out, ctx);
+                    if self.trace.is_some() {
+                        self.trace_published();
+                    }
                     self.calls.at(id).pc += 1;
                 }
                 Op::Branch { first, count, end } => {
@@ -987,7 +1032,7 @@ impl World {
         else {
             unreachable!("a call waits only at a Calls step")
         };
-        self.abandon_children(id, first);
+        self.abandon_children(id, first, now);
         if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1);
         }
@@ -1000,7 +1045,10 @@ impl World {
     }
 
     /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
-    fn abandon_children(&mut self, id: CallId, first: u32) {
+    fn abandon_children(&mut self, id: CallId, first: u32, now: SimTime) {
+        if self.trace.is_some() {
+            self.trace_children_abandoned(id, now);
+        }
         let c = self.calls.at(id);
         let mut left = c.wait.outstanding;
         c.wait.outstanding = 0;
@@ -1053,6 +1101,9 @@ impl World {
             }
         }
         self.edges[edge as usize].sent();
+        if self.trace.is_some() {
+            self.trace_forwarded(id, edge, next, now);
+        }
         let from = self.endpoint(c.service, c.instance);
         let Some(instance) = self.services[next as usize].pick() else {
             self.calls.remove(id);
@@ -1076,6 +1127,9 @@ impl World {
     fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
+        if self.trace.is_some() {
+            self.trace_serve_ended(id, outcome, now);
+        }
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
@@ -1229,6 +1283,9 @@ impl World {
             p.wait.failed += 1;
         }
         let p = *p;
+        if self.trace.is_some() {
+            self.trace_child_answered(id, gen, slot, outcome, now);
+        }
         self.resolve(edge, service, outcome, now);
         let Op::Calls { count, need, .. } =
             self.services[p.service as usize].program.ops[p.pc as usize]
@@ -1246,6 +1303,9 @@ impl World {
     /// Request `id` ends with `outcome`, as its client sees it.
     fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
+        if self.trace.is_some() {
+            self.trace_request_ended(id, outcome, now);
+        }
         let r = *self.requests.remove(id);
         self.totals.ended[outcome as usize] += 1;
         let c = &mut self.clients[r.client as usize];
@@ -1338,7 +1398,11 @@ impl World {
     }
 
     /// A queued call `id` has been given a worker.
+    #[inline]
     fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        if self.trace.is_some() {
+            self.trace_worker_taken(id, ctx.now());
+        }
         let c = *self.calls.at(id);
         let svc = &self.services[c.service as usize];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
@@ -1441,7 +1505,7 @@ impl World {
             if matches!(c.state, CallState::Waiting | CallState::Ready) {
                 let pc = c.pc as usize;
                 if let Op::Calls { first, .. } = self.services[service as usize].program.ops[pc] {
-                    self.abandon_children(id, first);
+                    self.abandon_children(id, first, now);
                 }
             }
             self.respond(id, Outcome::Crashed, ctx);
@@ -1472,6 +1536,9 @@ impl World {
 
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
+        if let Some(t) = self.trace.as_deref_mut() {
+            t.finish(end);
+        }
         self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);

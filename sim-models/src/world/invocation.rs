@@ -55,6 +55,9 @@ impl World {
             hedges: 0,
             deadline_armed: false,
         });
+        if self.trace.is_some() {
+            self.trace_invocation_started(id, gen);
+        }
         for layer in &mut self.stacks[stack as usize].layers {
             layer.started(now);
         }
@@ -95,6 +98,9 @@ impl World {
         v.attempt_started = ctx.now();
         v.layer = if v.attempts == 1 { 0 } else { retry as u16 + 1 };
         v.phase = Phase::Admitting;
+        if self.trace.is_some() {
+            self.trace_attempt_started(id, gen, ctx.now());
+        }
         self.admit_from(id, gen, ctx);
     }
 
@@ -297,6 +303,9 @@ impl World {
         v.hedges &= !bit;
         v.last = Some(outcome);
         let v = *v;
+        if self.trace.is_some() {
+            self.trace_attempt_ended(id, gen, attempt, outcome, now);
+        }
         self.edges[v.edge as usize].attempt_resolved();
         self.services[v.service as usize].count_outcome(now, outcome);
         let s = v.stack as usize;
@@ -320,7 +329,7 @@ impl World {
             if outcome == Outcome::Completed {
                 h.observe(now, ended.latency);
             }
-            self.abandon_hedges(id);
+            self.abandon_hedges(id, now);
             self.end_invocation(id, outcome, ctx);
             return true;
         }
@@ -338,7 +347,10 @@ impl World {
     }
 
     /// Hedging: invocation `id` stops waiting for the attempts still out.
-    fn abandon_hedges(&mut self, id: u32) {
+    fn abandon_hedges(&mut self, id: u32, now: SimTime) {
+        if self.trace.is_some() {
+            self.trace_attempts_abandoned(id, now);
+        }
         let v = self.invocations.at(id);
         let out = v.hedges.count_ones();
         v.hedges = 0;
@@ -394,6 +406,9 @@ impl World {
     ) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
+        if self.trace.is_some() {
+            self.trace_attempt_ended(id, gen, v.attempts, outcome, now);
+        }
         if sent {
             self.edges[v.edge as usize].attempt_resolved();
             self.services[v.service as usize].count_outcome(now, outcome);
@@ -430,6 +445,9 @@ impl World {
                 if allowed {
                     self.invocations.at(id).phase = Phase::BackingOff;
                     ctx.schedule_in(d, Event::Retry { inv: id, gen });
+                    if self.trace.is_some() {
+                        self.trace_backoff_started(id, gen, now);
+                    }
                     return;
                 }
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
@@ -462,6 +480,9 @@ impl World {
         let mut answer = outcome;
         for l in (0..outer).rev() {
             answer = self.stacks[s].layers[l].answer(now, answer);
+        }
+        if self.trace.is_some() {
+            self.trace_invocation_ended(id, outcome, answer, now);
         }
         self.invocations.remove(id);
         if self.caller_waiting(v.caller) {
@@ -632,7 +653,7 @@ impl World {
         match v.phase {
             Phase::InFlight if v.hedges != 0 => {
                 self.services[v.service as usize].count_outcome(ctx.now(), Outcome::Timeout);
-                self.abandon_hedges(id);
+                self.abandon_hedges(id, ctx.now());
                 self.end_invocation(id, Outcome::Timeout, ctx);
             }
             Phase::InFlight => self.attempt_ended(id, gen, Outcome::Timeout, true, ctx),
