@@ -109,7 +109,14 @@ fn run_out_draws_valid_pngs_and_svgs_and_a_report_linking_only_its_own_files() {
             .collect()
     };
     assert_eq!(stems(&pngs), stems(&svgs), "each chart in both formats");
-    for expected in ["throughput", "errors", "latency", "queues", "saturation"] {
+    for expected in [
+        "throughput",
+        "errors",
+        "latency",
+        "percentiles",
+        "queues",
+        "saturation",
+    ] {
         assert!(
             stems(&pngs).iter().any(|s| s == expected),
             "no {expected} chart"

@@ -83,5 +83,5 @@ pub use simulation::{
     Context, Model, RunLimits, Simulation, StopReason, DEFAULT_MAX_EVENTS_AT_ONE_INSTANT,
 };
 pub use time::{ParseDurationError, SimDuration, SimTime, NANOS_PER_SEC};
-pub use time_series::{BucketSeries, CountSeries, LevelSeries, SumSeries};
+pub use time_series::{BucketSeries, CountSeries, LevelSeries, QuantileSeries, SumSeries};
 pub use ziggurat::standard_exponential;

@@ -204,3 +204,103 @@ mod tests {
         assert_eq!(s.mean(1, SimTime(15)), 3.0);
     }
 }
+
+/// Latency quantiles per time bucket: the p50, p90 and p99 of the values recorded in each bucket.
+///
+/// One [`Histogram`](crate::Histogram) holds the current bucket (quantiles within 0.4%); when
+/// time moves to a later bucket its quantiles are kept and the histogram is cleared, so memory is
+/// three numbers per bucket whatever the rate. Values must arrive in time order, as a
+/// simulation's do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantileSeries {
+    width: u64,
+    current: usize,
+    hist: crate::Histogram,
+    /// `[p50, p90, p99]` of each finished bucket, ns (`None`: nothing recorded in it).
+    done: Vec<Option<[u64; 3]>>,
+}
+
+impl QuantileSeries {
+    /// The quantiles kept per bucket.
+    pub const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
+
+    /// An empty series with buckets `width` wide (at least 1 ns).
+    pub fn new(width: SimDuration) -> Self {
+        QuantileSeries {
+            width: width.as_nanos().max(1),
+            current: 0,
+            hist: crate::Histogram::new(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Records `value` (ns) at `now`.
+    #[inline]
+    pub fn record(&mut self, now: SimTime, value: u64) {
+        let i = (now.0 / self.width) as usize;
+        if i != self.current {
+            self.close_until(i);
+        }
+        self.hist.record(value);
+    }
+
+    /// Closes the current bucket and every empty one before bucket `i`.
+    #[cold]
+    fn close_until(&mut self, i: usize) {
+        while self.done.len() < i {
+            let q = (self.hist.count() > 0 && self.done.len() == self.current)
+                .then(|| Self::QUANTILES.map(|q| self.hist.quantile(q)));
+            self.done.push(q);
+            if q.is_some() {
+                self.hist.clear();
+            }
+        }
+        self.current = i;
+    }
+
+    /// Closes the series at `end` (call once, after the run).
+    pub fn finish(&mut self, end: SimTime) {
+        let last = (end.0 / self.width) as usize + 1;
+        self.close_until(self.current.max(last.saturating_sub(1)) + 1);
+    }
+
+    /// The `[p50, p90, p99]` of bucket `i` in ns, if anything was recorded in it.
+    pub fn get(&self, i: usize) -> Option<[u64; 3]> {
+        self.done.get(i).copied().flatten()
+    }
+
+    /// Number of closed buckets.
+    pub fn len(&self) -> usize {
+        self.done.len()
+    }
+
+    /// Whether no bucket is closed yet.
+    pub fn is_empty(&self) -> bool {
+        self.done.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod quantile_series_tests {
+    use super::*;
+
+    #[test]
+    fn each_bucket_keeps_the_quantiles_of_its_own_values() {
+        let mut s = QuantileSeries::new(SimDuration::from_secs(1));
+        for v in 1..=100u64 {
+            s.record(SimTime(v * 1_000_000), v * 1_000); // bucket 0: 1..100 µs
+        }
+        for v in 1..=100u64 {
+            s.record(SimTime(2_000_000_000 + v), v * 1_000_000); // bucket 2: 1..100 ms
+        }
+        s.finish(SimTime(3_000_000_000));
+        let b0 = s.get(0).unwrap();
+        assert!((b0[0] as f64 - 50_000.0).abs() / 50_000.0 < 0.02, "{b0:?}");
+        assert!((b0[2] as f64 - 99_000.0).abs() / 99_000.0 < 0.02, "{b0:?}");
+        assert_eq!(s.get(1), None, "nothing was recorded in bucket 1");
+        let b2 = s.get(2).unwrap();
+        assert!((b2[1] as f64 - 90e6).abs() / 90e6 < 0.02, "{b2:?}");
+        assert_eq!(s.get(3), None);
+        assert!(s.len() >= 3);
+    }
+}

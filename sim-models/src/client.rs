@@ -51,6 +51,8 @@ pub struct ClientSeries {
     pub errors: CountSeries,
     /// Sum of end-to-end latencies of the answers in each bucket (ns).
     pub latency_sum: SumSeries,
+    /// p50, p90 and p99 of the end-to-end latencies of the answers in each bucket.
+    pub latency_quantiles: sim_core::QuantileSeries,
 }
 
 /// One client during a run.
@@ -92,6 +94,7 @@ impl Client {
                 completed: CountSeries::new(bucket),
                 errors: CountSeries::new(bucket),
                 latency_sum: SumSeries::new(bucket),
+                latency_quantiles: sim_core::QuantileSeries::new(bucket),
             },
         }
     }

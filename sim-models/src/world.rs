@@ -1314,6 +1314,7 @@ impl World {
             c.stats.latency.record(latency);
             c.series.completed.add(now, 1);
             c.series.latency_sum.add(now, latency as u128);
+            c.series.latency_quantiles.record(now, latency);
         } else if outcome.is_error() {
             c.series.errors.add(now, 1);
         }
@@ -1542,6 +1543,9 @@ impl World {
         self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);
+        }
+        for c in &mut self.clients {
+            c.series.latency_quantiles.finish(end);
         }
         for levels in &mut self.policy_levels {
             for l in levels {

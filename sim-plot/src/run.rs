@@ -48,6 +48,11 @@ pub struct ClientTrack {
     pub failed: Vec<f64>,
     /// Mean end-to-end latency of the answers in the bucket, seconds (NaN: none).
     pub latency_s: Vec<f64>,
+    /// p50 and p99 of the end-to-end latencies of the answers in the bucket, seconds (NaN:
+    /// none).
+    pub latency_p50_s: Vec<f64>,
+    /// See `latency_p50_s`.
+    pub latency_p99_s: Vec<f64>,
 }
 
 /// The policies of one call edge (`from → to`) or one service's server policies.
@@ -148,6 +153,8 @@ impl RunSeries {
                     answered: rate(&|i| se.completed.get(i) as f64),
                     failed: rate(&|i| se.errors.get(i) as f64),
                     latency_s: mean_latency(&|i| se.latency_sum.get(i), &|i| se.completed.get(i)),
+                    latency_p50_s: quantile_s(&se.latency_quantiles, 0),
+                    latency_p99_s: quantile_s(&se.latency_quantiles, 2),
                 }
             })
             .collect();
@@ -560,14 +567,51 @@ pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
         charts.push(RunChart {
             stem: "latency".into(),
             caption: "Mean latency of the requests completed in each bucket: clients end to end \
-                      (solid), services from arrival to completion (dashed). Percentiles over time \
-                      are not recorded; the tables give p50, p99 and p99.9 over the measurement \
-                      window. Gaps: buckets where nothing completed."
+                      (solid), services from arrival to completion (dashed); the clients' percentiles \
+                      per bucket are in their own chart. Gaps: buckets where nothing completed."
                 .into(),
             chart: c,
         });
     } else {
         omitted.push("latency: no request completed".into());
+    }
+
+    // Client latency percentiles per bucket.
+    let p_max = series
+        .clients
+        .iter()
+        .flat_map(|c| c.latency_p99_s.iter())
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(f64::NAN, f64::max);
+    if p_max.is_finite() {
+        let (unit, scale) = if p_max < 1.0 { ("ms", 1e3) } else { ("s", 1.0) };
+        let mut c = base("Client latency percentiles", &format!("latency ({unit})"));
+        let scaled = |v: &[f64]| v.iter().map(|x| x * scale).collect::<Vec<f64>>();
+        for (j, cl) in series.clients.iter().enumerate() {
+            c.lines.push(
+                Line::new(
+                    format!("{} p50", cl.name),
+                    series.points(&scaled(&cl.latency_p50_s)),
+                )
+                .color(j),
+            );
+            c.lines.push(
+                Line::new(
+                    format!("{} p99", cl.name),
+                    series.points(&scaled(&cl.latency_p99_s)),
+                )
+                .color(j)
+                .dashed(),
+            );
+        }
+        charts.push(RunChart {
+            stem: "percentiles".into(),
+            caption: "End-to-end latency of each client's answers in each bucket: p50 (solid) \
+                      and p99 (dashed), within 0.4%. Gaps: buckets where nothing was answered."
+                .into(),
+            chart: c,
+        });
     }
 
     // Queues.
@@ -1024,6 +1068,13 @@ pub fn write_run_report(
     write_file(&report, page.finish().as_bytes())?;
     written.push(report);
     Ok(written)
+}
+
+/// Quantile `q` (0: p50, 1: p90, 2: p99) of each bucket of `series`, in seconds (NaN: none).
+fn quantile_s(series: &sim_core::QuantileSeries, q: usize) -> Vec<f64> {
+    (0..series.len())
+        .map(|i| series.get(i).map_or(f64::NAN, |v| v[q] as f64 / 1e9))
+        .collect()
 }
 
 #[cfg(test)]
