@@ -285,3 +285,25 @@ fn a_margin_shortens_the_propagated_deadline() {
     assert_eq!(margin.clients["users"].errors["timeout"], 0);
     assert!(margin.clients["users"].errors["dependency"] > 200);
 }
+
+#[test]
+fn a_timeout_left_by_a_fan_out_that_ended_early_is_ignored_at_the_next_call() {
+    // The fan-out has what it needs from db after 1 ms; cache's 20 ms timeout is still queued
+    // and falls due while front waits on `slow`, a step with fewer calls: it must be ignored
+    // (it used to index the targets of the current step and panic).
+    let r = front_back(
+        r#"FanOut(calls: [(to: "db", timeout: "100ms"), (to: "cache", timeout: "20ms")], wait: First),
+           Call(to: "slow", timeout: "1s")"#,
+        r#""db": (workers: 10, service_time: Deterministic(value: "1ms")),
+           "cache": (workers: 10, service_time: Deterministic(value: "50ms")),
+           "slow": (workers: 10, service_time: Deterministic(value: "40ms")),"#,
+        "",
+    );
+    let users = &r.clients["users"];
+    assert_eq!(users.completed + r.in_flight_at_end, users.sent);
+    assert_eq!(
+        edge(&r, "front", "cache").abandoned,
+        edge(&r, "front", "db").requests
+    );
+    assert_eq!(edge(&r, "front", "cache").errors["timeout"], 0);
+}

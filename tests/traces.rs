@@ -408,6 +408,61 @@ fn a_fallback_shows_as_an_event_on_its_call() {
 }
 
 #[test]
+fn publishes_routes_fan_outs_and_retries_nest_as_recorded() {
+    let file = temp("mixed.ron");
+    std::fs::write(
+        &file,
+        r#"(duration: "5s",
+            network: (latency: LogNormal(mean: "500us", sd: "200us")),
+            clients: { "users": Open(rate: 50, target: "api", timeout: "300ms") },
+            services: {
+                "api": (instances: 2, workers: 8, steps: [
+                    Work(Exponential(mean: "2ms")),
+                    FanOut(calls: [(to: "db", timeout: "100ms"), (to: "cache", timeout: "20ms")],
+                           wait: First),
+                    Publish(to: "audit"),
+                    Call(to: "db", policies: [
+                        Retry(max_attempts: 3, backoff: Constant("5ms")), Timeout("30ms"),
+                    ]),
+                ]),
+                "db": (workers: 4, service_time: Exponential(mean: "20ms"),
+                       routes: [(to: "cache", probability: 0.3)]),
+                "cache": (workers: 4, service_time: Exponential(mean: "2ms")),
+                "audit": (workers: 1, service_time: Exponential(mean: "15ms")),
+            })"#,
+    )
+    .unwrap();
+    let (_, t) = traced(
+        "mixed.json",
+        &[file.to_str().unwrap(), "--trace-sample", "1"],
+    );
+    assert_well_formed(&t);
+    assert_viewers_draw_it_as_recorded(&t);
+    let named = |name: &str| t.spans.values().filter(|s| s.name == name).count();
+    assert!(
+        named("api→audit") > 0,
+        "publishes are calls of the serving instance"
+    );
+    assert!(
+        named("db→cache") > 0,
+        "a route's next leg is a call under the first"
+    );
+    assert!(
+        t.spans
+            .values()
+            .any(|s| s.name == "api→cache" && s.outcome == "abandoned"),
+        "a fan-out that had what it needed abandons the rest"
+    );
+    for s in t.spans.values().filter(|s| s.name == "db→cache") {
+        let parent = &t.spans[&(s.pid, s.parent.unwrap())];
+        assert!(
+            parent.cat == "call" || parent.cat == "attempt",
+            "a route continues its caller's call or attempt: {parent:?}"
+        );
+    }
+}
+
+#[test]
 fn a_rate_of_one_traces_every_request_sent() {
     let (summary, t) = traced(
         "every.json",

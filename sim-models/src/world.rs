@@ -1704,8 +1704,10 @@ impl Model for World {
                 slot,
                 token,
             } => {
-                if let Some(c) = self.calls.get(call, gen) {
-                    let c = *c;
+                // A due timer fires without a liveness check (`fire_timers`): the call may
+                // have moved on to another step, whose calls must not be indexed by `slot`.
+                if self.call_waits_for(call, gen, slot, token) {
+                    let c = *self.calls.at(call);
                     if let Op::Calls { first, .. } =
                         self.services[c.service as usize].program.ops[c.pc as usize]
                     {
