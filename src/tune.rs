@@ -7,7 +7,7 @@
 //! found.
 
 use crate::Failure;
-use sim_sweep::tune::{Constraint, Objective, Parameter, TuneError, TuneOptions};
+use sim_sweep::tune::{Constraint, Objective, Parameter, TuneOptions};
 use std::path::{Path, PathBuf};
 
 /// What `faultline tune` was asked.
@@ -152,10 +152,7 @@ pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let result = pool
         .install(|| sim_sweep::tune::tune(&space, &objective, &constraints, &options, evaluate))
-        .map_err(|e| match e {
-            TuneError::Evaluation { .. } => input(e),
-            other => input(other),
-        })?;
+        .map_err(input)?;
     let mut report = result.to_string();
     let mut files: Vec<(String, String)> = Vec::new();
     if let Some(best) = &result.best {

@@ -215,6 +215,8 @@ mod tests {
 pub struct QuantileSeries {
     width: u64,
     current: usize,
+    /// Where the current bucket ends (ns): crossing it is the only time a division is needed.
+    current_end: u64,
     hist: crate::Histogram,
     /// `[p50, p90, p99]` of each finished bucket, ns (`None`: nothing recorded in it).
     done: Vec<Option<[u64; 3]>>,
@@ -229,6 +231,7 @@ impl QuantileSeries {
         QuantileSeries {
             width: width.as_nanos().max(1),
             current: 0,
+            current_end: width.as_nanos().max(1),
             hist: crate::Histogram::new(),
             done: Vec::new(),
         }
@@ -237,9 +240,8 @@ impl QuantileSeries {
     /// Records `value` (ns) at `now`.
     #[inline]
     pub fn record(&mut self, now: SimTime, value: u64) {
-        let i = (now.0 / self.width) as usize;
-        if i != self.current {
-            self.close_until(i);
+        if now.0 >= self.current_end {
+            self.close_until((now.0 / self.width) as usize);
         }
         self.hist.record(value);
     }
@@ -256,6 +258,7 @@ impl QuantileSeries {
             }
         }
         self.current = i;
+        self.current_end = (i as u64 + 1).saturating_mul(self.width);
     }
 
     /// Closes the series at `end` (call once, after the run).

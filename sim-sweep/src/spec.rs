@@ -75,11 +75,11 @@ impl Vary {
     }
 }
 
-/// Splits `text` at commas outside brackets and quotes.
-pub(crate) fn split_top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut quoted, mut escaped, mut start) = (0i32, false, false, 0);
-    for (i, c) in text.char_indices() {
+/// The characters of `text` outside brackets and quotes, with their byte offsets (brackets and
+/// quotes themselves excluded): what `split_top_level` and `top_level_find` scan.
+fn top_level_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    text.char_indices().filter(move |&(_, c)| {
         if quoted {
             match c {
                 _ if escaped => escaped = false,
@@ -87,18 +87,25 @@ pub(crate) fn split_top_level(text: &str) -> Vec<&str> {
                 '"' => quoted = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
         match c {
             '"' => quoted = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
+            _ => return depth == 0,
         }
+        false
+    })
+}
+
+/// Splits `text` at commas outside brackets and quotes.
+pub(crate) fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, _) in top_level_chars(text).filter(|&(_, c)| c == ',') {
+        parts.push(&text[start..i]);
+        start = i + 1;
     }
     parts.push(&text[start..]);
     parts
@@ -106,28 +113,12 @@ pub(crate) fn split_top_level(text: &str) -> Vec<&str> {
 
 /// Where `needle` first occurs in `text` outside brackets and quotes.
 fn top_level_find(text: &str, needle: &str) -> Option<usize> {
-    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
-    for (i, c) in text.char_indices() {
-        if quoted {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            _ if depth == 0 && text[i..].starts_with(needle) => return Some(i),
-            _ => {}
-        }
-    }
-    None
+    top_level_chars(text)
+        .map(|(i, _)| i)
+        .find(|&i| text[i..].starts_with(needle))
 }
 
+/// The values of a `v1,v2,…` list, trimmed; an empty value is an error.
 fn list(text: &str) -> Result<Vec<String>, String> {
     let parts = split_top_level(text);
     let mut values = Vec::with_capacity(parts.len());
