@@ -17,6 +17,7 @@ use super::{CallerPolicy, Ended, Verdict};
 use crate::call::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
+use std::collections::VecDeque;
 
 /// A circuit breaker as written in a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -196,19 +197,20 @@ struct Totals {
     slow: u32,
 }
 
-/// Resilience4j's sliding windows.
+/// Resilience4j's sliding windows. Both grow with the calls they see, never with the size the
+/// scenario asks for: a window of 4,294,967,295 calls or seconds costs what the run records.
 #[derive(Clone, Debug)]
 enum Window {
-    /// Ring buffer of the last outcomes: bit 0 failed, bit 1 slow.
+    /// Ring buffer of the last outcomes (bit 0 failed, bit 1 slow), filled before it wraps.
     Count {
         ring: Vec<u8>,
         next: usize,
         totals: Totals,
     },
-    /// One bucket per epoch second, rotated lazily.
+    /// The epoch seconds that saw calls, oldest first, within the last `seconds`.
     Time {
-        buckets: Vec<(u64, Totals)>,
-        second: u64,
+        seconds: u64,
+        buckets: VecDeque<(u64, Totals)>,
         totals: Totals,
     },
 }
@@ -216,14 +218,14 @@ enum Window {
 impl Window {
     fn new(kind: BreakerWindow) -> Window {
         match kind {
-            BreakerWindow::Count(n) => Window::Count {
-                ring: Vec::with_capacity(n as usize),
+            BreakerWindow::Count(_) => Window::Count {
+                ring: Vec::new(),
                 next: 0,
                 totals: Totals::default(),
             },
             BreakerWindow::Time(n) => Window::Time {
-                buckets: vec![(0, Totals::default()); n as usize],
-                second: 0,
+                seconds: u64::from(n),
+                buckets: VecDeque::new(),
                 totals: Totals::default(),
             },
         }
@@ -231,6 +233,12 @@ impl Window {
 
     fn record(&mut self, now: SimTime, failed: bool, slow: bool, size: u32) -> Totals {
         let bits = failed as u8 | (slow as u8) << 1;
+        self.rotate(now);
+        let add = |t: &mut Totals| {
+            t.calls += 1;
+            t.failed += failed as u32;
+            t.slow += slow as u32;
+        };
         match self {
             Window::Count { ring, next, totals } => {
                 if ring.len() < size as usize {
@@ -243,61 +251,45 @@ impl Window {
                     ring[*next] = bits;
                     *next = (*next + 1) % size as usize;
                 }
-                totals.calls += 1;
-                totals.failed += failed as u32;
-                totals.slow += slow as u32;
+                add(totals);
                 *totals
             }
-            Window::Time { .. } => {
-                self.rotate(now);
-                let Window::Time {
-                    buckets,
-                    second,
-                    totals,
-                } = self
-                else {
-                    unreachable!()
-                };
-                let n = buckets.len() as u64;
-                let b = &mut buckets[(*second % n) as usize].1;
-                for t in [b, totals] {
-                    t.calls += 1;
-                    t.failed += failed as u32;
-                    t.slow += slow as u32;
+            Window::Time {
+                buckets, totals, ..
+            } => {
+                let sec = now.0 / 1_000_000_000;
+                match buckets.back_mut() {
+                    Some((s, b)) if *s == sec => add(b),
+                    _ => {
+                        let mut b = Totals::default();
+                        add(&mut b);
+                        buckets.push_back((sec, b));
+                    }
                 }
+                add(totals);
                 *totals
             }
         }
     }
 
-    /// Moves a time window to the epoch second of `now`, dropping the seconds that left it.
+    /// Drops from a time window the seconds that have left it by `now`.
     fn rotate(&mut self, now: SimTime) {
         if let Window::Time {
+            seconds,
             buckets,
-            second,
             totals,
         } = self
         {
             let sec = now.0 / 1_000_000_000;
-            if sec <= *second {
-                return;
-            }
-            let n = buckets.len() as u64;
-            let from = if sec - *second >= n {
-                sec + 1 - n
-            } else {
-                *second + 1
-            };
-            for s in from..=sec {
-                let b = &mut buckets[(s % n) as usize];
-                if b.0 != s {
-                    totals.calls -= b.1.calls;
-                    totals.failed -= b.1.failed;
-                    totals.slow -= b.1.slow;
-                    *b = (s, Totals::default());
+            while let Some(&(s, b)) = buckets.front() {
+                if s + *seconds > sec {
+                    break;
                 }
+                totals.calls -= b.calls;
+                totals.failed -= b.failed;
+                totals.slow -= b.slow;
+                buckets.pop_front();
             }
-            *second = sec;
         }
     }
 }
@@ -726,6 +718,22 @@ mod tests {
             BreakerState::Open,
             "4 calls in seconds 1-2"
         );
+    }
+
+    #[test]
+    fn resilience4j_windows_grow_with_the_calls_seen_not_with_their_size() {
+        for window in [BreakerWindow::Count(u32::MAX), BreakerWindow::Time(u32::MAX)] {
+            let mut b = r4j(window, 1000);
+            for i in 0..500 {
+                b.record(t(i * 10), &ended(Outcome::Completed, 1));
+            }
+            let kept = match &b.window {
+                Window::Count { ring, .. } => ring.capacity(),
+                Window::Time { buckets, .. } => buckets.capacity(),
+            };
+            assert!(kept <= 1024, "{window:?} keeps room for {kept} entries");
+            assert_eq!(b.state(t(5000)), BreakerState::Closed);
+        }
     }
 
     #[test]
