@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod output;
+mod progress;
 mod sweep_report;
 mod trace_file;
 mod tune;
@@ -116,6 +117,8 @@ pub(crate) enum Failure {
     Input(String),
     /// Our fault or the machine's: exit 1.
     Internal(String),
+    /// Stopped by Ctrl-C or SIGTERM after writing what it had: exit 130.
+    Interrupted,
 }
 
 fn main() -> ExitCode {
@@ -141,6 +144,7 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Interrupted) => ExitCode::from(progress::INTERRUPTED_EXIT),
     }
 }
 
@@ -322,8 +326,13 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .as_ref()
                 .map(|_| sim_models::TraceConfig::sampling(trace_sample));
             let registry = sim_models::policy::PolicyRegistry::new();
-            let result =
-                sim_models::run_traced(&scenario, seed, &registry, tracing).map_err(bad)?;
+            progress::catch_interrupts()?;
+            let mut driver = progress::RunProgress::new();
+            let result = sim_models::run_controlled(&scenario, seed, &registry, tracing, |p| {
+                driver.update(p)
+            });
+            driver.finish();
+            let result = result.map_err(bad)?;
             let wall = started.elapsed();
             let report = &result.report;
             if json {
@@ -354,6 +363,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             );
             if !report.stop.complete {
                 eprintln!("note: the run stopped early: {}", report.stop.message);
+            }
+            if progress::interrupted() {
+                return Err(Failure::Interrupted);
             }
             Ok(())
         }

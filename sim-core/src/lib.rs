@@ -57,6 +57,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+mod bytes;
 mod confidence;
 mod digest;
 mod distribution;
@@ -69,6 +70,7 @@ mod time;
 mod time_series;
 mod ziggurat;
 
+pub use bytes::{ByteSize, ParseByteSizeError};
 pub use confidence::{student_t_interval, Interval};
 pub use digest::{
     verify_determinism, DeterminismReport, Divergence, EventDigest, RecordedEvent, StableHasher,

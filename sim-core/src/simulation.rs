@@ -145,6 +145,9 @@ pub enum StopReason {
         /// Events processed there.
         events: u64,
     },
+    /// Someone outside the run stopped it ([`Simulation::interrupt`]): Ctrl-C, a termination
+    /// signal, a viewer's stop button. Not reproducible, like the wall clock.
+    Interrupted,
     /// The model stopped itself, e.g. too many requests in flight.
     Model {
         /// A short machine-readable name, e.g. `max_in_flight`.
@@ -163,6 +166,7 @@ impl StopReason {
             StopReason::MaxEvents(_) => "max_events",
             StopReason::WallClock(_) => "wall_clock",
             StopReason::NoProgress { .. } => "no_progress",
+            StopReason::Interrupted => "interrupted",
             StopReason::Model { limit, .. } => limit,
         }
     }
@@ -189,6 +193,10 @@ impl fmt::Display for StopReason {
             StopReason::NoProgress { at, events } => write!(
                 f,
                 "stopped at {at}: {events} events in a row happened at the same instant, so simulated time stopped advancing (a loop of zero-delay events, e.g. zero think time and zero service time)"
+            ),
+            StopReason::Interrupted => write!(
+                f,
+                "interrupted (Ctrl-C or a termination signal); the results cover the run until then"
             ),
             StopReason::Model { detail, .. } => write!(f, "{detail}"),
         }
@@ -323,6 +331,30 @@ impl<M: Model> Simulation<M> {
         }
     }
 
+    /// Processes at most `events` more events. Returns the reason once the run has stopped,
+    /// `None` while it goes on: lets a driver show progress or stop the run between slices.
+    pub fn run_for(&mut self, events: u64) -> Option<&StopReason> {
+        for _ in 0..events {
+            if self.step().is_some() {
+                break;
+            }
+        }
+        self.stopped.as_ref()
+    }
+
+    /// Stops the run now, between two events, with [`StopReason::Interrupted`]; the state and
+    /// statistics stay as they are, consistent. No effect on a run that has already stopped.
+    pub fn interrupt(&mut self) {
+        if self.stopped.is_none() {
+            self.stopped = Some(StopReason::Interrupted);
+        }
+    }
+
+    /// The run's end time, as its limits set it.
+    pub fn end_time(&self) -> SimTime {
+        self.limits.end_time
+    }
+
     /// Runs every event up to and including `time` (or until the run stops), then sets the clock
     /// to `time`. Lets a viewer advance a run in slices of simulated time.
     pub fn run_until(&mut self, time: SimTime) -> Option<&StopReason> {
@@ -422,6 +454,20 @@ mod tests {
             sim.model().seen,
             vec![(5, 0), (10, 1), (10, 2), (105, 10), (110, 11), (110, 12)]
         );
+    }
+
+    #[test]
+    fn an_interrupt_between_slices_stops_the_run_and_keeps_its_state() {
+        let mut sim = Simulation::new(Pinger::default(), RunLimits::default());
+        assert_eq!(sim.run_for(2), None);
+        assert_eq!(sim.events(), 2);
+        sim.interrupt();
+        assert_eq!(sim.run_for(10), Some(&StopReason::Interrupted));
+        assert_eq!(sim.run(), StopReason::Interrupted);
+        assert_eq!(sim.model().seen, vec![(5, 0), (10, 1)]);
+        assert_eq!(sim.now(), SimTime(10), "the clock stays at the last event");
+        assert!(!StopReason::Interrupted.is_complete());
+        assert_eq!(StopReason::Interrupted.name(), "interrupted");
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod fault;
 mod instance;
 mod load;
 mod load_balancer;
+pub mod memory;
 mod network;
 pub mod outlier_detection;
 pub mod policy;
@@ -42,6 +43,7 @@ mod report;
 mod ron_paths;
 mod run;
 mod scenario;
+mod traffic;
 mod service;
 pub mod trace;
 mod wait_queue;
@@ -50,7 +52,8 @@ mod world;
 pub use call::{
     Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Phase, Request, Slab, Wait,
 };
-pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND};
+pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND, WORK_WARNING_EVENTS};
+pub use memory::{MemoryEstimate, MemoryPart};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
@@ -71,8 +74,8 @@ pub use report::{
     Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
 pub use run::{
-    run, run_limits, run_traced, run_with_policies, simulation, simulation_with_policies, verify,
-    RunResult,
+    run, run_controlled, run_limits, run_traced, run_with_policies, simulation,
+    simulation_with_policies, verify, Control, Progress, RunResult, PROGRESS_SLICE,
 };
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,

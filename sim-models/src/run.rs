@@ -107,11 +107,60 @@ pub fn run_traced(
     registry: &PolicyRegistry,
     trace: Option<TraceConfig>,
 ) -> Result<RunResult, Problems> {
+    run_controlled(scenario, seed, registry, trace, |_| Control::Continue)
+}
+
+/// How far a run has got, as [`run_controlled`] tells its driver between slices of events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Simulated time now.
+    pub now: SimTime,
+    /// Simulated time the run ends at.
+    pub end: SimTime,
+    /// Events processed so far.
+    pub events: u64,
+}
+
+/// What a driver of [`run_controlled`] wants after a slice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop now, keeping the results so far: the report's stop reason is `interrupted`.
+    Stop,
+}
+
+/// Events between two calls of a [`run_controlled`] driver: a few milliseconds of work, so a
+/// stop is prompt and the calls cost nothing measurable.
+pub const PROGRESS_SLICE: u64 = 1 << 16;
+
+/// [`run_traced`], calling `control` every [`PROGRESS_SLICE`] events with the run's progress:
+/// it can show progress, and stop the run with its results kept (Ctrl-C). Stopping changes
+/// nothing before the stop: the results so far are those of the uninterrupted run.
+pub fn run_controlled(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+    trace: Option<TraceConfig>,
+    mut control: impl FnMut(Progress) -> Control,
+) -> Result<RunResult, Problems> {
     let mut sim = simulation_with_policies(scenario, seed, registry)?;
     if let Some(config) = trace {
         sim.model_mut().enable_tracing(config);
     }
-    let stop = sim.run();
+    let stop = loop {
+        if let Some(stop) = sim.run_for(PROGRESS_SLICE) {
+            break stop.clone();
+        }
+        let progress = Progress {
+            now: sim.now(),
+            end: sim.end_time(),
+            events: sim.events(),
+        };
+        if control(progress) == Control::Stop {
+            sim.interrupt();
+        }
+    };
     let end = sim.now();
     let events = sim.events();
     let (mut world, _) = sim.into_parts();

@@ -120,6 +120,11 @@ pub struct LimitsSpec {
     /// Real time the run may take (default: no limit). A run stopped by it is not reproducible.
     #[serde(default)]
     pub wall_clock: Option<SimDuration>,
+    /// Memory a run may need at most, estimated before it starts (default: half of this
+    /// machine's memory, see [`crate::memory::default_max_memory`]); a scenario that would need
+    /// more is refused, naming the fields that need it.
+    #[serde(default)]
+    pub max_memory: Option<sim_core::ByteSize>,
 }
 
 fn default_max_in_flight() -> u64 {
@@ -132,6 +137,7 @@ impl Default for LimitsSpec {
             max_events: None,
             max_in_flight: default_max_in_flight(),
             wall_clock: None,
+            max_memory: None,
         }
     }
 }
