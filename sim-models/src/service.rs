@@ -213,21 +213,22 @@ pub(crate) struct ServiceParts {
 }
 
 impl Service {
-    pub(crate) fn new(p: ServiceParts) -> Self {
+    /// Fails, instead of aborting the process, when the machine cannot hold its instances.
+    pub(crate) fn new(p: ServiceParts) -> Result<Self, std::collections::TryReserveError> {
         let watched = !p.server_layers.is_empty() || p.outlier.is_some();
-        Service {
+        let mut instances = Vec::new();
+        instances.try_reserve_exact(p.instances as usize)?;
+        instances.extend((0..p.instances as usize).map(|i| {
+            let mut inst = Instance::new(p.workers, p.capacity, p.classes, p.server_layers.clone());
+            if !p.zones.is_empty() {
+                inst.zone = p.zones[i % p.zones.len()];
+            }
+            inst
+        }));
+        Ok(Service {
             name: p.name,
             workers: p.workers,
-            instances: (0..p.instances as usize)
-                .map(|i| {
-                    let mut inst =
-                        Instance::new(p.workers, p.capacity, p.classes, p.server_layers.clone());
-                    if !p.zones.is_empty() {
-                        inst.zone = p.zones[i % p.zones.len()];
-                    }
-                    inst
-                })
-                .collect(),
+            instances,
             program: p.program,
             concurrency: p.concurrency,
             deadlines: p.deadlines,
@@ -265,7 +266,7 @@ impl Service {
                 .collect(),
             stats: ServiceStats::default(),
             series: ServiceSeries::new(p.bucket),
-        }
+        })
     }
 
     /// Requests here now, in service, queued or parked, over all instances.

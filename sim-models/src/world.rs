@@ -418,7 +418,8 @@ impl World {
                     (cum, to, edge(name, false, to))
                 })
                 .collect();
-            services.push(Service::new(ServiceParts {
+            let instances = s.instances;
+            let service = Service::new(ServiceParts {
                 name: name.clone(),
                 instances: s.instances,
                 zones: s.zones.iter().map(|z| zone_of(z)).collect(),
@@ -441,7 +442,19 @@ impl World {
                 server_rng: rngs.stream(&format!("service/{name}/server_policies")),
                 outlier: s.outlier_detection.clone(),
                 outlier_rng: rngs.stream(&format!("service/{name}/outlier_detection")),
-            }));
+            });
+            match service {
+                Ok(service) => services.push(service),
+                Err(e) => {
+                    return Err(Problems(vec![crate::check::Problem {
+                        severity: Severity::Error,
+                        path: format!("services.{name}.instances"),
+                        message: format!(
+                            "this machine cannot hold {instances} instances ({e}); lower it, or limits.max_memory so that check refuses such runs before they start"
+                        ),
+                    }]))
+                }
+            }
         }
         let mut client_zones = Vec::new();
         let mut client_origins = Vec::new();
