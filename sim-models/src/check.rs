@@ -515,7 +515,7 @@ impl Scenario {
             let set = if self.limits.max_memory.is_some() {
                 "limits.max_memory"
             } else {
-                "limits.max_memory, by default half of this machine's memory"
+                "limits.max_memory, by default half the memory this process may have"
             };
             c.error(
                 path,

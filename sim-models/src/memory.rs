@@ -87,13 +87,13 @@ impl Scenario {
             &mut parts,
             "clients".into(),
             n_clients * CLIENT_BYTES,
-            format!("{n_clients} clients × {}", ByteSize(CLIENT_BYTES)),
+            format!("{} × {}", count(n_clients, "client"), ByteSize(CLIENT_BYTES)),
         );
         part(
             &mut parts,
             "services".into(),
             n_services * SERVICE_BYTES,
-            format!("{n_services} services × {}", ByteSize(SERVICE_BYTES)),
+            format!("{} × {}", count(n_services, "service"), ByteSize(SERVICE_BYTES)),
         );
         // The network's link tables are dense: one entry per pair of nodes and of zones.
         let nodes = n_clients + n_services;
@@ -232,6 +232,15 @@ impl Scenario {
     /// The memory a run may use: `limits.max_memory`, or half of this machine's.
     pub fn memory_limit(&self) -> ByteSize {
         self.limits.max_memory.unwrap_or_else(default_max_memory)
+    }
+}
+
+/// `1 client`, `3 clients`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
