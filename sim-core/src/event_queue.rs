@@ -33,6 +33,7 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
+#[derive(Clone)]
 struct Entry<E> {
     time: u64,
     seq: u64,
@@ -75,6 +76,7 @@ impl<E> Ord for Entry<E> {
 /// let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|s| s.event).collect();
 /// assert_eq!(order, ["a", "b", "c"]);
 /// ```
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,

@@ -208,6 +208,10 @@ impl fmt::Display for StopReason {
 const WALL_CLOCK_CHECK_EVERY: u64 = 1 << 14;
 
 /// One run of a model: the clock, the pending events and the limits.
+///
+/// A clone is a checkpoint: it continues exactly as the original would (same events, same
+/// draws, same results), so a viewer can keep one to rewind to, or fork a "what if" from it.
+#[derive(Clone)]
 pub struct Simulation<M: Model> {
     model: M,
     queue: EventQueue<M::Event>,
@@ -348,6 +352,12 @@ impl<M: Model> Simulation<M> {
         if self.stopped.is_none() {
             self.stopped = Some(StopReason::Interrupted);
         }
+    }
+
+    /// Schedules `event` at `time` from outside the model (a driver injecting a fault into a
+    /// paused run); a time before now is taken as now. It runs after the events already due then.
+    pub fn schedule_at(&mut self, time: SimTime, event: M::Event) {
+        self.queue.schedule(time.max(self.now), event);
     }
 
     /// The run's end time, as its limits set it.

@@ -74,7 +74,7 @@ pub use report::{
     Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
 pub use run::{
-    run, run_controlled, run_limits, run_traced, run_with_policies, simulation,
+    finish, run, run_controlled, run_limits, run_traced, run_with_policies, simulation,
     simulation_with_policies, verify, Control, Progress, RunResult, PROGRESS_SLICE,
 };
 pub use scenario::{
@@ -83,4 +83,4 @@ pub use scenario::{
 };
 pub use service::{Admission, Service, ServiceSeries, ServiceStats};
 pub use trace::{Span, SpanEnd, SpanKind, TraceConfig, Tracer};
-pub use world::{Event, PolicyLevel, Totals, World};
+pub use world::{inject_fault, Event, PolicyLevel, Totals, World};

@@ -148,10 +148,7 @@ pub fn run_controlled(
     if let Some(config) = trace {
         sim.model_mut().enable_tracing(config);
     }
-    let stop = loop {
-        if let Some(stop) = sim.run_for(PROGRESS_SLICE) {
-            break stop.clone();
-        }
+    while sim.run_for(PROGRESS_SLICE).is_none() {
         let progress = Progress {
             now: sim.now(),
             end: sim.end_time(),
@@ -160,18 +157,27 @@ pub fn run_controlled(
         if control(progress) == Control::Stop {
             sim.interrupt();
         }
-    };
+    }
+    Ok(finish(sim, scenario, seed))
+}
+
+/// The result of a run of `scenario` with `seed` that has stopped, or that a driver ends here
+/// (a viewer, a fork): its time series are closed at the clock and the report says why it
+/// stopped (`interrupted` if it had not).
+pub fn finish(mut sim: Simulation<World>, scenario: &Scenario, seed: u64) -> RunResult {
+    sim.interrupt();
+    let stop = sim.step().cloned().expect("stopped");
     let end = sim.now();
     let events = sim.events();
     let (mut world, _) = sim.into_parts();
     world.finish(end);
     let report = world.report(&scenario.name, seed, end, events, &stop);
-    Ok(RunResult {
+    RunResult {
         report,
         world,
         end,
         bucket_ns: scenario.time_series.bucket.as_nanos(),
-    })
+    }
 }
 
 /// Runs `scenario` twice with `seed` and checks that both runs process the same events; on

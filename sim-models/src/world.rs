@@ -42,8 +42,11 @@ use crate::trace::{TraceConfig, Tracer};
 use sim_core::{Context, CountSeries, Model, RngFactory, SimDuration, SimTime, StopReason};
 use std::collections::{BTreeMap, VecDeque};
 
+mod fork;
 mod invocation;
 mod tracing;
+
+pub use fork::inject_fault;
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
