@@ -95,7 +95,10 @@ fn a_fork_with_a_crash_differs_only_after_the_fork() {
         }
     }
     assert!(before >= 19, "{before} buckets before the fork");
-    assert!(after_differ >= 5, "{after_differ} buckets after the fork differ");
+    assert!(
+        after_differ >= 5,
+        "{after_differ} buckets after the fork differ"
+    );
 }
 
 #[test]

@@ -58,7 +58,10 @@ fn corpus() -> Vec<(String, String)> {
         .filter(|p| p.extension().is_some_and(|e| e == "ron"))
         .map(|p| {
             let bytes = std::fs::read(&p).expect("read");
-            (p.display().to_string(), String::from_utf8_lossy(&bytes).into_owned())
+            (
+                p.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
         })
         .collect();
     files.sort();
@@ -204,8 +207,9 @@ fn mutate(rng: &mut ChaCha8Rng, text: &mut Vec<u8>) -> String {
         }
         _ => {
             let at = rng.random_range(0..=text.len());
-            let odd = ["\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2028}", "\u{feff}", "\0", "\t"]
-                [rng.random_range(0..8)];
+            let odd = [
+                "\u{b}", "\u{c}", "\r", "\u{a0}", "\u{2028}", "\u{feff}", "\0", "\t",
+            ][rng.random_range(0..8)];
             text.splice(at..at, odd.bytes());
             format!("{odd:?} at {at}")
         }
@@ -264,7 +268,12 @@ fn exercise(name: &str, text: &str) -> &'static str {
 }
 
 /// The inputs of this run: the corpus, then the generated ones.
-fn input(index: u64, corpus: &[(String, String)], sources: &[(String, String)], seed: u64) -> (String, String) {
+fn input(
+    index: u64,
+    corpus: &[(String, String)],
+    sources: &[(String, String)],
+    seed: u64,
+) -> (String, String) {
     match corpus.get(index as usize) {
         Some(c) => c.clone(),
         None => generate(seed, index - corpus.len() as u64, sources),
@@ -272,7 +281,10 @@ fn input(index: u64, corpus: &[(String, String)], sources: &[(String, String)], 
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The child's side: runs inputs `from..to`, saying `begin i` before each and `end i OUTCOME`
@@ -291,7 +303,9 @@ fn fuzz_child() {
     let mut out = std::io::stdout().lock();
     for i in from..to {
         let (name, text) = input(i, &corpus, &sources, seed);
-        writeln!(out, "begin {i}").and_then(|_| out.flush()).expect("stdout");
+        writeln!(out, "begin {i}")
+            .and_then(|_| out.flush())
+            .expect("stdout");
         let outcome = std::panic::catch_unwind(|| exercise(&name, &text));
         match outcome {
             Ok(what) => writeln!(out, "end {i} {what}"),
@@ -325,7 +339,13 @@ fn run_children(from: u64, to: u64) -> (Vec<Failure>, u64) {
     while next < to {
         let mut command = Command::new(std::env::current_exe().expect("test binary"));
         command
-            .args(["--exact", "fuzz_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--exact",
+                "fuzz_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env("FAULTLINE_FUZZ_CHILD", format!("{next}..{to}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -434,7 +454,12 @@ fn mutated_scenarios_never_panic_abort_or_hang() {
         let (name, text) = input(f.index, &corpus, &sources, seed);
         let file = dir.join(format!("seed{seed}-input{}.ron", f.index));
         std::fs::write(&file, &text).expect("write the failing input");
-        report += &format!("\ninput {} ({name}): {}\n  saved as {}", f.index, f.how, file.display());
+        report += &format!(
+            "\ninput {} ({name}): {}\n  saved as {}",
+            f.index,
+            f.how,
+            file.display()
+        );
     }
     panic!(
         "{} of {total} inputs failed (seed {seed}); add each to tests/fuzz-corpus/ once fixed:{report}",

@@ -22,7 +22,9 @@ fn bundled() -> Vec<(PathBuf, String)> {
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "ron")
-                && !std::fs::read_to_string(&path).expect("read").contains("Sweep(")
+                && !std::fs::read_to_string(&path)
+                    .expect("read")
+                    .contains("Sweep(")
             {
                 let rel = path.strip_prefix(&base).expect("under scenarios/");
                 let name = rel.with_extension("").to_string_lossy().replace('/', "-");
@@ -90,5 +92,8 @@ fn every_bundled_scenario_reports_as_pinned_for_seeds_one_to_five() {
 #[test]
 fn only_the_event_count_is_left_out_of_the_comparison() {
     let json = "{\n  \"scenario\": \"x\",\n  \"events\": 12,\n  \"seed\": 1\n}";
-    assert_eq!(without_events(json), "{\n  \"scenario\": \"x\",\n  \"seed\": 1\n}");
+    assert_eq!(
+        without_events(json),
+        "{\n  \"scenario\": \"x\",\n  \"seed\": 1\n}"
+    );
 }

@@ -103,7 +103,8 @@ fn estimate_covers_long_time_series_of_a_call_chain() {
                 i + 1
             );
         } else {
-            services += &format!(r#""s{i}": (workers: 1, service_time: Exponential(mean: "1ms")),"#);
+            services +=
+                &format!(r#""s{i}": (workers: 1, service_time: Exponential(mean: "1ms")),"#);
         }
     }
     assert_estimate_covers(

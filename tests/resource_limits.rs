@@ -37,7 +37,10 @@ fn assert_refused(name: &str, text: &str, expect: &[&str]) {
         let (out, stderr) = on_file(command, name, text, &[]);
         assert_eq!(out.status.code(), Some(2), "{command} {name}: {stderr}");
         for e in expect {
-            assert!(stderr.contains(e), "{command} {name}: expected {e:?} in:\n{stderr}");
+            assert!(
+                stderr.contains(e),
+                "{command} {name}: expected {e:?} in:\n{stderr}"
+            );
         }
     }
 }
@@ -70,7 +73,10 @@ fn two_hundred_services_at_the_largest_bucket_count_are_refused_for_their_time_s
     assert_refused(
         "buckets",
         &text,
-        &["time_series.bucket", "1000001 buckets × 201 clients and services"],
+        &[
+            "time_series.bucket",
+            "1000001 buckets × 201 clients and services",
+        ],
     );
 }
 
@@ -90,12 +96,18 @@ fn max_memory_raises_and_lowers_the_limit() {
     };
     let (out, stderr) = on_file("check", "small_limit", &text("16MiB"), &[]);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("more than 16.0 MiB (limits.max_memory)"), "{stderr}");
+    assert!(
+        stderr.contains("more than 16.0 MiB (limits.max_memory)"),
+        "{stderr}"
+    );
     let (out, stderr) = on_file("check", "large_limit", &text("1GiB"), &[]);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let (out, stderr) = on_file("check", "bad_limit", &text("lots"), &[]);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("limits.max_memory") && stderr.contains("not an amount of memory"), "{stderr}");
+    assert!(
+        stderr.contains("limits.max_memory") && stderr.contains("not an amount of memory"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -128,7 +140,10 @@ fn a_retry_storm_that_would_run_for_days_is_warned_about_naming_the_retries() {
         assert!(stderr.contains(e), "expected {e:?} in:\n{stderr}");
     }
     // Bounded by a wall-clock limit, it is not warned about.
-    let bounded = text.replace("(duration: \"10h\",", "(duration: \"10h\", limits: (wall_clock: \"1m\"),");
+    let bounded = text.replace(
+        "(duration: \"10h\",",
+        "(duration: \"10h\", limits: (wall_clock: \"1m\"),",
+    );
     let (out, stderr) = on_file("check", "storm_bounded", &bounded, &[]);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("warning:"), "{stderr}");

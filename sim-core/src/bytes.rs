@@ -74,10 +74,15 @@ impl fmt::Display for ByteSize {
     /// The largest binary unit that keeps the number at least 1, with one decimal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        let (unit, scale) = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
-            .into_iter()
-            .find(|(_, scale)| b >= *scale)
-            .unwrap_or(("B", 1));
+        let (unit, scale) = [
+            ("TiB", 1u64 << 40),
+            ("GiB", 1 << 30),
+            ("MiB", 1 << 20),
+            ("KiB", 1 << 10),
+        ]
+        .into_iter()
+        .find(|(_, scale)| b >= *scale)
+        .unwrap_or(("B", 1));
         if scale == 1 {
             write!(f, "{b} B")
         } else {
@@ -104,9 +109,9 @@ impl<'de> Deserialize<'de> for ByteSize {
                 Ok(ByteSize(v))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ByteSize, E> {
-                u64::try_from(v)
-                    .map(ByteSize)
-                    .map_err(|_| E::custom(format!("an amount of memory cannot be negative, got {v}")))
+                u64::try_from(v).map(ByteSize).map_err(|_| {
+                    E::custom(format!("an amount of memory cannot be negative, got {v}"))
+                })
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ByteSize, E> {
                 v.parse().map_err(E::custom)
@@ -131,7 +136,15 @@ mod tests {
 
     #[test]
     fn byte_sizes_refuse_what_is_not_an_amount() {
-        for bad in ["", "GiB", "-1GiB", "1e300", "lots", "1.2.3MiB", "99999999999TiB"] {
+        for bad in [
+            "",
+            "GiB",
+            "-1GiB",
+            "1e300",
+            "lots",
+            "1.2.3MiB",
+            "99999999999TiB",
+        ] {
             assert!(bad.parse::<ByteSize>().is_err(), "{bad} accepted");
         }
     }

@@ -511,7 +511,10 @@ impl Scenario {
         let memory = self.memory_estimate_with(&traffic);
         let limit = self.memory_limit();
         if memory.total > limit.0 {
-            let path = memory.parts.first().map_or(String::new(), |p| p.path.clone());
+            let path = memory
+                .parts
+                .first()
+                .map_or(String::new(), |p| p.path.clone());
             let set = if self.limits.max_memory.is_some() {
                 "limits.max_memory"
             } else {

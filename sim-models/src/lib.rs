@@ -34,6 +34,7 @@ mod load;
 mod load_balancer;
 pub mod memory;
 mod network;
+pub mod observer;
 pub mod outlier_detection;
 pub mod policy;
 mod program;
@@ -43,17 +44,18 @@ mod report;
 mod ron_paths;
 mod run;
 mod scenario;
-mod traffic;
 mod service;
 pub mod trace;
+mod traffic;
 mod wait_queue;
 mod world;
 
 pub use call::{
     Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Phase, Request, Slab, Wait,
 };
-pub use check::{Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND, WORK_WARNING_EVENTS};
-pub use memory::{MemoryEstimate, MemoryPart};
+pub use check::{
+    Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND, WORK_WARNING_EVENTS,
+};
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
@@ -63,9 +65,11 @@ pub use load::{
     ScenarioError,
 };
 pub use load_balancer::LoadBalancer;
+pub use memory::{MemoryEstimate, MemoryPart};
 pub use network::{
     Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,
 };
+pub use observer::{CallRef, InstanceRef, Message, Observer, RequestId};
 pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
@@ -74,8 +78,9 @@ pub use report::{
     Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
 pub use run::{
-    finish, run, run_controlled, run_limits, run_traced, run_with_policies, simulation,
-    simulation_with_policies, verify, Control, Progress, RunResult, PROGRESS_SLICE,
+    finish, run, run_controlled, run_limits, run_observed, run_traced, run_with_policies,
+    simulation, simulation_observed, simulation_with_policies, verify, Control, Progress,
+    RunResult, PROGRESS_SLICE,
 };
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,

@@ -87,13 +87,21 @@ impl Scenario {
             &mut parts,
             "clients".into(),
             n_clients * CLIENT_BYTES,
-            format!("{} × {}", count(n_clients, "client"), ByteSize(CLIENT_BYTES)),
+            format!(
+                "{} × {}",
+                count(n_clients, "client"),
+                ByteSize(CLIENT_BYTES)
+            ),
         );
         part(
             &mut parts,
             "services".into(),
             n_services * SERVICE_BYTES,
-            format!("{} × {}", count(n_services, "service"), ByteSize(SERVICE_BYTES)),
+            format!(
+                "{} × {}",
+                count(n_services, "service"),
+                ByteSize(SERVICE_BYTES)
+            ),
         );
         // The network's link tables are dense: one entry per pair of nodes and of zones.
         let nodes = n_clients + n_services;
@@ -124,9 +132,10 @@ impl Scenario {
                     let per_caller = calls / callers.max(1) as f64 + 1.0;
                     let (slots, slot) = match b.window {
                         BreakerWindow::Count(n) => (f64::from(n).min(per_caller), COUNT_SLOT_BYTES),
-                        BreakerWindow::Time(n) => {
-                            (f64::from(n).min(secs + 1.0).min(per_caller), SECOND_SLOT_BYTES)
-                        }
+                        BreakerWindow::Time(n) => (
+                            f64::from(n).min(secs + 1.0).min(per_caller),
+                            SECOND_SLOT_BYTES,
+                        ),
                     };
                     let w = (slots * slot as f64) as u64;
                     part(
@@ -212,10 +221,11 @@ impl Scenario {
                 ClientSpec::Open { .. } => 0,
             })
             .sum();
-        let in_flight = self
-            .limits
-            .max_in_flight
-            .min((sent.ceil() as u64).saturating_add(closed).saturating_add(1));
+        let in_flight = self.limits.max_in_flight.min(
+            (sent.ceil() as u64)
+                .saturating_add(closed)
+                .saturating_add(1),
+        );
         part(
             &mut parts,
             "limits.max_in_flight".into(),

@@ -279,7 +279,7 @@ impl LatencyReport {
     }
 }
 
-impl World {
+impl<O: crate::observer::Observer> World<O> {
     /// The summary at `end`, after `events` events, stopped for `stop`.
     pub fn report(
         &self,

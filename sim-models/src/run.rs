@@ -1,6 +1,7 @@
 //! Running a scenario: the library entry points the CLI, sweeps, the GUI and tests all use.
 
 use crate::check::Problems;
+use crate::observer::Observer;
 use crate::policy::PolicyRegistry;
 use crate::report::Report;
 use crate::scenario::Scenario;
@@ -39,20 +40,35 @@ pub fn simulation_with_policies(
     ))
 }
 
-/// The outcome of a run: its summary and the final state of the system (for time series).
+/// [`simulation_with_policies`] watched by `observer` (see [`Observer`]): for viewers, tests
+/// and recorders that follow a run as it happens. The observer changes no result.
+pub fn simulation_observed<O: Observer>(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+    observer: O,
+) -> Result<Simulation<World<O>>, Problems> {
+    Ok(Simulation::new(
+        World::with_observer(scenario, seed, registry, observer)?,
+        run_limits(scenario),
+    ))
+}
+
+/// The outcome of a run: its summary and the final state of the system (for time series), with
+/// the observer that watched it ([`World::observer`]).
 #[derive(Clone, Debug)]
-pub struct RunResult {
+pub struct RunResult<O = ()> {
     /// The summary.
     pub report: Report,
     /// The system at the end of the run.
-    pub world: World,
+    pub world: World<O>,
     /// Simulated time at the end.
     pub end: SimTime,
     /// Width of a time-series bucket, in nanoseconds.
     pub bucket_ns: u64,
 }
 
-impl RunResult {
+impl<O: Observer> RunResult<O> {
     /// The time series as CSV (see [`World::timeseries_csv`]).
     pub fn timeseries_csv(&self) -> String {
         self.world.timeseries_csv(self.end, self.bucket_ns)
@@ -164,7 +180,11 @@ pub fn run_controlled(
 /// The result of a run of `scenario` with `seed` that has stopped, or that a driver ends here
 /// (a viewer, a fork): its time series are closed at the clock and the report says why it
 /// stopped (`interrupted` if it had not).
-pub fn finish(mut sim: Simulation<World>, scenario: &Scenario, seed: u64) -> RunResult {
+pub fn finish<O: Observer>(
+    mut sim: Simulation<World<O>>,
+    scenario: &Scenario,
+    seed: u64,
+) -> RunResult<O> {
     sim.interrupt();
     let stop = sim.step().cloned().expect("stopped");
     let end = sim.now();
@@ -178,6 +198,18 @@ pub fn finish(mut sim: Simulation<World>, scenario: &Scenario, seed: u64) -> Run
         end,
         bucket_ns: scenario.time_series.bucket.as_nanos(),
     }
+}
+
+/// Runs `scenario` with `seed` to its end (or a limit), telling `observer` what happens; the
+/// result holds the observer (`result.world.observer()`) and the same report as [`run`].
+pub fn run_observed<O: Observer>(
+    scenario: &Scenario,
+    seed: u64,
+    observer: O,
+) -> Result<RunResult<O>, Problems> {
+    let mut sim = simulation_observed(scenario, seed, &PolicyRegistry::new(), observer)?;
+    sim.run();
+    Ok(finish(sim, scenario, seed))
 }
 
 /// Runs `scenario` twice with `seed` and checks that both runs process the same events; on

@@ -50,9 +50,7 @@ pub(crate) fn peak_rate(client: &ClientSpec) -> f64 {
         ClientSpec::Open { rate, schedule, .. } => schedule
             .iter()
             .map(|ch| match ch {
-                RateChange::Step { rate, .. } | RateChange::Spike { rate, .. } => {
-                    rate.per_second()
-                }
+                RateChange::Step { rate, .. } | RateChange::Spike { rate, .. } => rate.per_second(),
                 RateChange::Ramp { to, .. } => to.per_second(),
             })
             .fold(rate.per_second(), f64::max),
@@ -167,7 +165,13 @@ impl Scenario {
             .iter()
             .map(|(name, s)| {
                 let mut out = Vec::new();
-                outgoing(&s.steps, 1.0, &format!("services.{name}.steps"), &index_of, &mut out);
+                outgoing(
+                    &s.steps,
+                    1.0,
+                    &format!("services.{name}.steps"),
+                    &index_of,
+                    &mut out,
+                );
                 for r in &s.routes {
                     if let Some(to) = index_of(&r.to) {
                         out.push(Outgoing {

@@ -30,6 +30,7 @@ use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
 use crate::network::{Delivery, Endpoint, Network, Place, NO_ZONE};
+use crate::observer::{CallRef, InstanceRef, Message, Observer, RequestId};
 pub use crate::policy::PolicyLevel;
 use crate::policy::{
     Criticality, PolicyRegistry, PolicySpec, ServerLayer, ServerPolicySpec, Stack, StackSpec,
@@ -198,7 +199,7 @@ impl Totals {
 
 /// The whole simulated system.
 #[derive(Clone, Debug)]
-pub struct World {
+pub struct World<O = ()> {
     /// Services, in name order.
     pub services: Vec<Service>,
     /// Clients, in name order.
@@ -262,6 +263,8 @@ pub struct World {
     /// The trace recorder, if this run records traces (`trace.rs`). Every hook on the
     /// request's path is one branch on it when it is `None`.
     trace: Option<Box<Tracer>>,
+    /// What watches the run.
+    observer: O,
 }
 
 /// Timeouts of one kind (one client's, or one call target's): they all last the same, so they
@@ -330,6 +333,19 @@ impl World {
         seed: u64,
         registry: &PolicyRegistry,
     ) -> Result<World, Problems> {
+        World::with_observer(scenario, seed, registry, ())
+    }
+}
+
+impl<O: Observer> World<O> {
+    /// [`World::with_policies`] watched by `observer`, which is told what happens as it
+    /// happens (see [`Observer`]); it changes no result.
+    pub fn with_observer(
+        scenario: &Scenario,
+        seed: u64,
+        registry: &PolicyRegistry,
+        observer: O,
+    ) -> Result<World<O>, Problems> {
         let errors: Vec<_> = scenario
             .check()
             .into_iter()
@@ -629,6 +645,7 @@ impl World {
             totals: Totals::default(),
             seed,
             trace: None,
+            observer,
         };
         world.start_levels();
         Ok(world)
@@ -639,6 +656,16 @@ impl World {
     /// request's number, and tracing changes no outcome.
     pub fn enable_tracing(&mut self, config: TraceConfig) {
         self.trace = Some(Box::new(Tracer::new(config, self.seed)));
+    }
+
+    /// The observer watching the run.
+    pub fn observer(&self) -> &O {
+        &self.observer
+    }
+
+    /// The observer, to change what it records between slices of a run.
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
     }
 
     /// The traces recorded, if tracing is enabled.
@@ -705,6 +732,8 @@ impl World {
             created: now,
             edge,
         });
+        self.observer
+            .request_sent(now, RequestId { index: id, gen }, client);
         if self.trace.is_some() {
             self.trace_request_sent(id, gen, now);
         }
@@ -794,14 +823,34 @@ impl World {
     /// Sends call `id`'s request message from `from` to its instance.
     #[inline]
     fn transmit(&mut self, id: CallId, gen: u32, from: Endpoint, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = *self.calls.at(id);
+        let message = |travel| Message {
+            call: CallRef { index: id, gen },
+            at: InstanceRef {
+                service: c.service,
+                instance: c.instance,
+            },
+            request: true,
+            travel,
+        };
         if self.network.instant {
+            self.observer
+                .message_sent(now, message(Some(SimDuration::ZERO)));
             return self.deliver(id, ctx);
         }
-        let c = *self.calls.at(id);
         let to = self.endpoint(c.service, c.instance);
         let bytes = self.services[c.service as usize].request_bytes;
-        match self.network.send(ctx.now(), from, to, bytes, true) {
-            Delivery::Lost => self.drop_unanswered(id, ctx.now()),
+        let delivery = self.network.send(now, from, to, bytes, true);
+        self.observer.message_sent(
+            now,
+            message(match delivery {
+                Delivery::Lost => None,
+                Delivery::At(t) | Delivery::Twice(t, _) => Some(t - now),
+            }),
+        );
+        match delivery {
+            Delivery::Lost => self.drop_unanswered(id, now),
             Delivery::At(t) => {
                 self.inbound(c.service, c.instance, 1);
                 ctx.schedule_at(t, Event::Deliver { call: id, gen });
@@ -812,6 +861,16 @@ impl World {
                 // The duplicate is handled as a call of its own with the same caller: whichever
                 // answer arrives second is late.
                 let (dup, dup_gen) = self.calls.insert(c);
+                self.observer.message_sent(
+                    now,
+                    Message {
+                        call: CallRef {
+                            index: dup,
+                            gen: dup_gen,
+                        },
+                        ..message(Some(t2 - now))
+                    },
+                );
                 if self.trace.is_some() {
                     self.trace_message_duplicated(id, gen, dup, dup_gen);
                 }
@@ -854,6 +913,15 @@ impl World {
             c.deadline,
             c.origin,
         );
+        let call = CallRef {
+            index: id,
+            gen: self.calls.gen(id),
+        };
+        let at = InstanceRef {
+            service: s as u32,
+            instance: i as u32,
+        };
+        self.observer.message_delivered(now, call, at);
         if self.trace.is_some() {
             self.trace_serve_started(id, now);
         }
@@ -874,10 +942,12 @@ impl World {
                     // Thread per request: a worker from admission to answer.
                     if !svc.acquire(now, i, id, origin.criticality as u8) {
                         c.state = CallState::Queued;
+                        self.observer.call_queued(now, call, at);
                         return;
                     }
                     c.holds_worker = true;
                 }
+                self.observer.call_started(now, call, at);
                 return self.run(id, ctx);
             }
             Admission::Down => Outcome::Unavailable,
@@ -1143,6 +1213,15 @@ impl World {
     fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
+        let call = CallRef {
+            index: id,
+            gen: self.calls.gen(id),
+        };
+        let at = InstanceRef {
+            service: c.service,
+            instance: c.instance,
+        };
+        self.observer.call_finished(now, call, at, outcome);
         if self.trace.is_some() {
             self.trace_serve_ended(id, outcome, now);
         }
@@ -1177,7 +1256,20 @@ impl World {
             return self.unused_answer(c.edge, c.service, outcome, now);
         };
         let bytes = self.services[c.service as usize].response_bytes;
-        match self.network.send(now, from, to, bytes, false) {
+        let delivery = self.network.send(now, from, to, bytes, false);
+        self.observer.message_sent(
+            now,
+            Message {
+                call,
+                at,
+                request: false,
+                travel: match delivery {
+                    Delivery::Lost => None,
+                    Delivery::At(t) | Delivery::Twice(t, _) => Some(t - now),
+                },
+            },
+        );
+        match delivery {
             Delivery::Lost => {
                 self.calls.remove(id);
                 self.unused_answer(c.edge, c.service, outcome, now);
@@ -1322,7 +1414,15 @@ impl World {
         if self.trace.is_some() {
             self.trace_request_ended(id, outcome, now);
         }
+        let gen = self.requests.gen(id);
         let r = *self.requests.remove(id);
+        self.observer.request_ended(
+            now,
+            RequestId { index: id, gen },
+            r.client,
+            outcome,
+            now - r.created,
+        );
         self.totals.ended[outcome as usize] += 1;
         let c = &mut self.clients[r.client as usize];
         if outcome == Outcome::Completed {
@@ -1421,6 +1521,15 @@ impl World {
             self.trace_worker_taken(id, ctx.now());
         }
         let c = *self.calls.at(id);
+        let call = CallRef {
+            index: id,
+            gen: self.calls.gen(id),
+        };
+        let at = InstanceRef {
+            service: c.service,
+            instance: c.instance,
+        };
+        self.observer.call_started(ctx.now(), call, at);
         let svc = &self.services[c.service as usize];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
             self.services[c.service as usize].stats.dropped_expired += 1;
@@ -1451,6 +1560,7 @@ impl World {
     /// Applies fault number `index` starting (`on`) or ending.
     fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
         let now = ctx.now();
+        self.observer.fault_changed(now, index, on);
         let f = self.faults[index as usize].clone();
         let Some(service) = f.service else {
             return self.network_fault(index, &f, on, ctx);
@@ -1461,6 +1571,13 @@ impl World {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
                         self.services[service as usize].restart(i);
+                        if self.services[service as usize].instances[i].up {
+                            let at = InstanceRef {
+                                service,
+                                instance: i as u32,
+                            };
+                            self.observer.instance_changed(now, at, true);
+                        }
                     } else {
                         self.crash(service, i as u32, ctx);
                     }
@@ -1516,6 +1633,11 @@ impl World {
             .map(|(id, _)| id)
             .collect();
         self.services[service as usize].crash(now, i as usize);
+        let at = InstanceRef {
+            service,
+            instance: i,
+        };
+        self.observer.instance_changed(now, at, false);
         for id in held {
             let c = self.calls.at(id);
             c.holds_worker = false;
@@ -1634,7 +1756,7 @@ fn timer_event(t: Timer) -> Event {
     }
 }
 
-impl Model for World {
+impl<O: Observer> Model for World<O> {
     type Event = Event;
 
     fn init(&mut self, ctx: &mut Context<Event>) {

@@ -722,7 +722,10 @@ mod tests {
 
     #[test]
     fn resilience4j_windows_grow_with_the_calls_seen_not_with_their_size() {
-        for window in [BreakerWindow::Count(u32::MAX), BreakerWindow::Time(u32::MAX)] {
+        for window in [
+            BreakerWindow::Count(u32::MAX),
+            BreakerWindow::Time(u32::MAX),
+        ] {
             let mut b = r4j(window, 1000);
             for i in 0..500 {
                 b.record(t(i * 10), &ended(Outcome::Completed, 1));

@@ -25,8 +25,8 @@ use std::io::{self, Write};
 
 /// Writes the trace `world` recorded as Chrome trace-event JSON, with the scenario's name
 /// and the seed in `otherData`. Writes an empty trace if the run was not traced.
-pub fn write_chrome_json(
-    world: &World,
+pub fn write_chrome_json<O: crate::observer::Observer>(
+    world: &World<O>,
     scenario: &str,
     seed: u64,
     out: &mut dyn Write,
@@ -72,7 +72,7 @@ struct Names {
 }
 
 impl Names {
-    fn of(world: &World) -> Names {
+    fn of<O: crate::observer::Observer>(world: &World<O>) -> Names {
         let services: Vec<&str> = world.services.iter().map(|s| s.name.as_str()).collect();
         Names {
             edges: world

@@ -8,7 +8,7 @@ use crate::fault::{Fault, FaultKind, FaultSpec};
 use crate::scenario::Scenario;
 use sim_core::{SimTime, Simulation};
 
-impl World {
+impl<O: crate::observer::Observer> World<O> {
     /// Adds a compiled fault; returns the events that start and end it.
     fn add_fault(&mut self, fault: Fault) -> Vec<(SimTime, Event)> {
         let index = self.faults.len() as u32;
@@ -62,8 +62,8 @@ impl World {
 /// let failed = |r: &sim_models::RunResult| r.report.clients["u"].errors.values().sum::<u64>();
 /// assert!(failed(&crashed) > failed(&steady));
 /// ```
-pub fn inject_fault(
-    sim: &mut Simulation<World>,
+pub fn inject_fault<O: crate::observer::Observer>(
+    sim: &mut Simulation<World<O>>,
     scenario: &Scenario,
     fault: FaultSpec,
 ) -> Result<(), Problems> {
@@ -92,9 +92,13 @@ pub fn inject_fault(
         return Err(Problems(errors));
     }
     let world = sim.model();
-    let service = fault
-        .service()
-        .map(|name| scenario.services.keys().position(|s| s == name).expect("checked") as u32);
+    let service = fault.service().map(|name| {
+        scenario
+            .services
+            .keys()
+            .position(|s| s == name)
+            .expect("checked") as u32
+    });
     let place = |name: &str| super::resolve_place(scenario, &world.zones, name).expect("checked");
     let compiled = Fault::new(&fault, service, &place);
     for (time, event) in sim.model_mut().add_fault(compiled) {

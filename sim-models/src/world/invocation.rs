@@ -20,7 +20,7 @@ use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
 use crate::policy::{Arrival, Ended, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
-impl World {
+impl<O: crate::observer::Observer> World<O> {
     /// Makes call `out` through its edge's policies.
     pub(super) fn invoke(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
         let Outgoing {
@@ -178,6 +178,7 @@ impl World {
         self.edges[v.edge as usize].attempted(v.attempts > 1);
         if v.attempts > 1 {
             self.retry_series[v.edge as usize].add(now, 1);
+            self.observer.retried(now, v.edge, v.attempts);
         }
         let mut deadline = v.deadline;
         if let Some(t) = self.stacks[v.stack as usize].attempt_timeout {
@@ -274,6 +275,7 @@ impl World {
         for l in retry..self.stacks[s].layers.len() {
             if !self.stacks[s].layers[l].may_retry(now, outcome) {
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
+                self.observer.retry_denied(now, v.edge);
                 return;
             }
         }
@@ -386,6 +388,7 @@ impl World {
     /// A layer refused invocation `id`'s attempt with `outcome`.
     fn refused(&mut self, id: u32, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let edge = self.invocations.at(id).edge as usize;
+        self.observer.refused(ctx.now(), edge as u32, outcome);
         if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
             self.edges[edge].stats.local_rejections[k] += 1;
             self.rejection_series[edge][k].add(ctx.now(), 1);
@@ -451,6 +454,7 @@ impl World {
                     return;
                 }
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
+                self.observer.retry_denied(now, v.edge);
                 self.rejection_series[v.edge as usize][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
             }
         }

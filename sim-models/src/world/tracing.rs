@@ -12,7 +12,7 @@ use crate::call::{CallId, Caller, Outcome, Outgoing};
 use crate::trace::Tracer;
 use sim_core::SimTime;
 
-impl World {
+impl<O: crate::observer::Observer> World<O> {
     #[inline]
     fn tracer(&mut self) -> &mut Tracer {
         self.trace.as_deref_mut().expect("called only when tracing")

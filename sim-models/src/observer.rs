@@ -1,0 +1,188 @@
+//! Watching a run: an [`Observer`] is told, as it happens, each thing a request goes through —
+//! sent, carried by the network, queued, served, retried, refused, answered — and each fault and
+//! change of an instance's state.
+//!
+//! `World<O>` calls its observer's hooks directly (static dispatch: `World<()>`, the default,
+//! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
+//! observer only watches: it cannot change the run, so attaching one never changes a result.
+
+use crate::call::{CallId, Outcome};
+use sim_core::{SimDuration, SimTime};
+
+/// A client's request, unique over a run: its slot and that slot's generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId {
+    /// Its slot among the requests in flight.
+    pub index: u32,
+    /// How many requests had used the slot before it.
+    pub gen: u32,
+}
+
+/// One call (a service's handling of one message), unique over a run like [`RequestId`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallRef {
+    /// Its slot among the calls in flight.
+    pub index: CallId,
+    /// How many calls had used the slot before it.
+    pub gen: u32,
+}
+
+/// An instance of a service: the service's index (name order) and the instance's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceRef {
+    /// The service, by index in name order.
+    pub service: u32,
+    /// The instance, from 0.
+    pub instance: u32,
+}
+
+/// A message between a caller and an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The call it carries.
+    pub call: CallRef,
+    /// The instance serving the call.
+    pub at: InstanceRef,
+    /// Whether it goes to the instance (`true`: the request) or back to the caller (the answer).
+    pub request: bool,
+    /// How long it travels, or `None` if the network loses it.
+    pub travel: Option<SimDuration>,
+}
+
+/// What happens in a run, hook by hook. Every hook does nothing unless implemented.
+#[allow(unused_variables)]
+pub trait Observer {
+    /// A client sent a request (index `client`, in name order).
+    #[inline]
+    fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {}
+
+    /// A request ended: answered (`Completed`, `Fallback`) or failed with `outcome`, `latency`
+    /// after it was sent. Each request sent ends exactly once, unless in flight at the end.
+    #[inline]
+    fn request_ended(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        client: u32,
+        outcome: Outcome,
+        latency: SimDuration,
+    ) {
+    }
+
+    /// A message left for its destination (`travel` says when it arrives, if it does). On an
+    /// ideal network requests travel no time and answers are not sent as messages at all.
+    #[inline]
+    fn message_sent(&mut self, now: SimTime, message: Message) {}
+
+    /// A call's request reached its instance.
+    #[inline]
+    fn message_delivered(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
+
+    /// A call waits in its instance's queue for a worker.
+    #[inline]
+    fn call_queued(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
+
+    /// A call begins to be served (admitted and, for a thread-per-request service, given a
+    /// worker).
+    #[inline]
+    fn call_started(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
+
+    /// A call's instance answers it with `outcome` (also when it refuses it at admission, or
+    /// crashes while holding it).
+    #[inline]
+    fn call_finished(&mut self, now: SimTime, call: CallRef, at: InstanceRef, outcome: Outcome) {}
+
+    /// A caller sends attempt `attempt` (2 or more: a retry or a hedge) of a call on edge
+    /// `edge` (index into [`crate::World::edges`]).
+    #[inline]
+    fn retried(&mut self, now: SimTime, edge: u32, attempt: u32) {}
+
+    /// A layer of a caller's policy stack on edge `edge` refused a call itself, for `reason`
+    /// (`CircuitOpen`, `BulkheadFull`, `RateLimited`, `Throttled`, `LimitExceeded`).
+    #[inline]
+    fn refused(&mut self, now: SimTime, edge: u32, reason: Outcome) {}
+
+    /// A retry budget on edge `edge` denied a retry: the call ends with its last attempt's
+    /// outcome.
+    #[inline]
+    fn retry_denied(&mut self, now: SimTime, edge: u32) {}
+
+    /// Fault `fault` (index into the scenario's faults, then injected ones) started or ended.
+    #[inline]
+    fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {}
+
+    /// An instance went down (crash) or came back up (restart).
+    #[inline]
+    fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {}
+}
+
+/// The lean mode: records nothing, costs nothing.
+impl Observer for () {}
+
+macro_rules! tuple_observer {
+    ($($name:ident . $i:tt),+) => {
+        /// Tells each observer of the tuple, in order.
+        impl<$($name: Observer),+> Observer for ($($name,)+) {
+            #[inline]
+            fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {
+                $(self.$i.request_sent(now, request, client);)+
+            }
+            #[inline]
+            fn request_ended(
+                &mut self,
+                now: SimTime,
+                request: RequestId,
+                client: u32,
+                outcome: Outcome,
+                latency: SimDuration,
+            ) {
+                $(self.$i.request_ended(now, request, client, outcome, latency);)+
+            }
+            #[inline]
+            fn message_sent(&mut self, now: SimTime, message: Message) {
+                $(self.$i.message_sent(now, message);)+
+            }
+            #[inline]
+            fn message_delivered(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {
+                $(self.$i.message_delivered(now, call, at);)+
+            }
+            #[inline]
+            fn call_queued(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {
+                $(self.$i.call_queued(now, call, at);)+
+            }
+            #[inline]
+            fn call_started(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {
+                $(self.$i.call_started(now, call, at);)+
+            }
+            #[inline]
+            fn call_finished(&mut self, now: SimTime, call: CallRef, at: InstanceRef, outcome: Outcome) {
+                $(self.$i.call_finished(now, call, at, outcome);)+
+            }
+            #[inline]
+            fn retried(&mut self, now: SimTime, edge: u32, attempt: u32) {
+                $(self.$i.retried(now, edge, attempt);)+
+            }
+            #[inline]
+            fn refused(&mut self, now: SimTime, edge: u32, reason: Outcome) {
+                $(self.$i.refused(now, edge, reason);)+
+            }
+            #[inline]
+            fn retry_denied(&mut self, now: SimTime, edge: u32) {
+                $(self.$i.retry_denied(now, edge);)+
+            }
+            #[inline]
+            fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
+                $(self.$i.fault_changed(now, fault, started);)+
+            }
+            #[inline]
+            fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {
+                $(self.$i.instance_changed(now, at, up);)+
+            }
+        }
+    };
+}
+
+tuple_observer!(A.0);
+tuple_observer!(A.0, B.1);
+tuple_observer!(A.0, B.1, C.2);
+tuple_observer!(A.0, B.1, C.2, D.3);

@@ -1,0 +1,245 @@
+//! An observer written outside the crate sees every request exactly once from send to answer,
+//! every message, retry, refusal, fault and crash the report counts — and changes no result.
+
+use sim_core::{SimDuration, SimTime};
+use sim_models::{
+    load_scenario_str, run, run_observed, CallRef, InstanceRef, Message, Observer, Outcome,
+    RequestId, Scenario,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Everything a test might want to know, recorded as it happens.
+#[derive(Clone, Debug, Default)]
+struct Recorder {
+    sent: BTreeMap<RequestId, SimTime>,
+    sent_twice: u64,
+    ended: BTreeMap<RequestId, (Outcome, SimDuration)>,
+    ended_unsent_or_twice: u64,
+    latency_wrong: u64,
+    requests_out: u64,
+    answers_out: u64,
+    lost: u64,
+    delivered: u64,
+    queued: u64,
+    started: BTreeSet<CallRef>,
+    finished: u64,
+    retried: u64,
+    refused: BTreeMap<&'static str, u64>,
+    retries_denied: u64,
+    faults: Vec<(SimTime, u32, bool)>,
+    instances: Vec<(SimTime, InstanceRef, bool)>,
+}
+
+impl Observer for Recorder {
+    fn request_sent(&mut self, now: SimTime, request: RequestId, _client: u32) {
+        if self.sent.insert(request, now).is_some() {
+            self.sent_twice += 1;
+        }
+    }
+    fn request_ended(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        _client: u32,
+        outcome: Outcome,
+        latency: SimDuration,
+    ) {
+        match self.sent.get(&request) {
+            Some(&at) if now - at != latency => self.latency_wrong += 1,
+            Some(_) => {}
+            None => self.ended_unsent_or_twice += 1,
+        }
+        if self.ended.insert(request, (outcome, latency)).is_some() {
+            self.ended_unsent_or_twice += 1;
+        }
+    }
+    fn message_sent(&mut self, _: SimTime, message: Message) {
+        match (message.request, message.travel) {
+            (_, None) => self.lost += 1,
+            (true, Some(_)) => self.requests_out += 1,
+            (false, Some(_)) => self.answers_out += 1,
+        }
+    }
+    fn message_delivered(&mut self, _: SimTime, _: CallRef, _: InstanceRef) {
+        self.delivered += 1;
+    }
+    fn call_queued(&mut self, _: SimTime, _: CallRef, _: InstanceRef) {
+        self.queued += 1;
+    }
+    fn call_started(&mut self, _: SimTime, call: CallRef, _: InstanceRef) {
+        self.started.insert(call);
+    }
+    fn call_finished(&mut self, _: SimTime, _: CallRef, _: InstanceRef, _: Outcome) {
+        self.finished += 1;
+    }
+    fn retried(&mut self, _: SimTime, _: u32, attempt: u32) {
+        assert!(attempt >= 2);
+        self.retried += 1;
+    }
+    fn refused(&mut self, _: SimTime, _: u32, reason: Outcome) {
+        *self.refused.entry(reason.name()).or_default() += 1;
+    }
+    fn retry_denied(&mut self, _: SimTime, _: u32) {
+        self.retries_denied += 1;
+    }
+    fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
+        self.faults.push((now, fault, started));
+    }
+    fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {
+        self.instances.push((now, at, up));
+    }
+}
+
+fn bundled(path: &str) -> Scenario {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    sim_models::load_scenario(&file, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario
+}
+
+/// Runs `s` watched and unwatched: identical reports; every request sent once and ended at
+/// most once, matching the report's counts by outcome.
+fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
+    assert_eq!(
+        s.warmup,
+        SimDuration::ZERO,
+        "counts are compared over the whole run"
+    );
+    let plain = run(s, seed).expect("runs").report;
+    let result = run_observed(s, seed, Recorder::default()).expect("runs");
+    let report = result.report.clone();
+    assert_eq!(
+        serde_json::to_string(&plain).unwrap(),
+        serde_json::to_string(&report).unwrap(),
+        "an observer changed the result"
+    );
+    let r = result.world.observer().clone();
+    assert_eq!(r.sent_twice, 0);
+    assert_eq!(r.ended_unsent_or_twice, 0);
+    assert_eq!(r.latency_wrong, 0);
+    let sent: u64 = report.clients.values().map(|c| c.sent).sum();
+    assert_eq!(r.sent.len() as u64, sent);
+    assert_eq!(
+        r.sent.len() - r.ended.len(),
+        report.in_flight_at_end as usize
+    );
+    let mut by_outcome: BTreeMap<&str, u64> = BTreeMap::new();
+    for (outcome, _) in r.ended.values() {
+        *by_outcome.entry(outcome.name()).or_default() += 1;
+    }
+    assert_eq!(
+        by_outcome.get("completed").copied().unwrap_or(0),
+        report.totals.completed
+    );
+    for (kind, n) in &report.totals.errors {
+        assert_eq!(
+            by_outcome.get(kind.as_str()).copied().unwrap_or(0),
+            *n,
+            "{kind}"
+        );
+    }
+    let errors: u64 = report.totals.errors.values().sum();
+    let fallbacks = by_outcome.get("fallback").copied().unwrap_or(0);
+    assert_eq!(
+        r.ended.len() as u64,
+        report.totals.completed + errors + fallbacks,
+        "{by_outcome:?}"
+    );
+    (r, report)
+}
+
+#[test]
+fn every_request_is_seen_once_from_send_to_answer_with_its_latency() {
+    let s = bundled("scenarios/cascade.ron");
+    let (r, _) = watched(&s, 1);
+    assert!(r.sent.len() > 1000);
+    // A call starts only once delivered, and is answered once at most.
+    assert!(r.delivered as usize >= r.started.len());
+    assert!(r.finished <= r.delivered);
+    assert!(r.finished > 0);
+}
+
+#[test]
+fn retries_refusals_and_denied_retries_match_the_report() {
+    for path in [
+        "scenarios/retry-amplification-budget.ron",
+        "scenarios/slow-dependency-breaker.ron",
+    ] {
+        let s = bundled(path);
+        let (r, report) = watched(&s, 2);
+        let retries: u64 = report.edges.iter().map(|e| e.retries).sum();
+        assert_eq!(r.retried, retries, "{path}");
+        let denied: u64 = report
+            .edges
+            .iter()
+            .map(|e| e.rejections.get("budget_exhausted").copied().unwrap_or(0))
+            .sum();
+        assert_eq!(r.retries_denied, denied, "{path}");
+        for (reason, n) in &r.refused {
+            let counted: u64 = report
+                .edges
+                .iter()
+                .map(|e| e.rejections.get(*reason).copied().unwrap_or(0))
+                .sum();
+            assert_eq!(*n, counted, "{path}: {reason}");
+        }
+        if path.contains("budget") {
+            assert!(r.retries_denied > 0 && r.retried > 0, "{path}");
+        } else {
+            assert!(
+                r.refused.get("circuit_open").copied().unwrap_or(0) > 0,
+                "{path}: {:?}",
+                r.refused
+            );
+        }
+    }
+}
+
+#[test]
+fn faults_crashes_and_lost_messages_are_seen_when_they_happen() {
+    let s = bundled("scenarios/faults/instance-crash.ron");
+    let (r, _) = watched(&s, 1);
+    let starts = r.faults.iter().filter(|f| f.2).count();
+    assert_eq!(starts, s.faults.len());
+    assert!(r.instances.iter().any(|i| !i.2), "a crash");
+    assert!(r.instances.iter().any(|i| i.2), "a restart");
+    for w in r.faults.windows(2) {
+        assert!(w[0].0 <= w[1].0, "in time order");
+    }
+    let s = bundled("scenarios/partition.ron");
+    let (r, report) = watched(&s, 1);
+    assert!(r.lost > 0, "a partition loses messages");
+    assert!(
+        r.answers_out > 0,
+        "a network with latency sends answers as messages"
+    );
+    assert!(report.network.lost > 0);
+}
+
+#[test]
+fn observers_compose_as_tuples_and_each_sees_everything() {
+    let s = bundled("scenarios/hedging.ron");
+    let result = run_observed(&s, 3, (Recorder::default(), Recorder::default())).expect("runs");
+    let (a, b) = result.world.observer();
+    assert_eq!(a.sent.len(), b.sent.len());
+    assert_eq!(a.ended.len(), b.ended.len());
+    assert_eq!(a.retried, b.retried);
+    assert!(a.retried > 0, "hedges are attempts after the first");
+}
+
+#[test]
+fn a_scenario_with_a_queue_reports_queued_calls() {
+    let s = load_scenario_str(
+        "q.ron",
+        r#"(duration: "100s", clients: { "u": Open(rate: 9.0, target: "s") },
+            services: { "s": (workers: 1, service_time: Exponential(mean: "100ms")) })"#,
+        &[],
+    )
+    .unwrap()
+    .scenario;
+    let (r, report) = watched(&s, 1);
+    assert!(r.queued > 100, "{}", r.queued);
+    assert_eq!(r.delivered, report.services["s"].arrivals);
+    // Those still queued at the end never started.
+    assert!(r.delivered - r.started.len() as u64 <= report.in_flight_at_end);
+}
