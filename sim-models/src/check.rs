@@ -619,7 +619,7 @@ impl Scenario {
 
     fn check_place(&self, c: &mut Checker, path: &str, name: &str) {
         let zones = self.zones();
-        if crate::world::resolve_place(self, &zones, name).is_some() {
+        if crate::place::resolve_place(self, &zones, name).is_some() {
             return;
         }
         let mut msg = format!("unknown place {name:?}");
@@ -731,8 +731,8 @@ impl Scenario {
             self.check_place(c, &format!("{path}.between.0"), &l.between.0);
             self.check_place(c, &format!("{path}.between.1"), &l.between.1);
             use crate::network::Place;
-            let a = crate::world::resolve_place(self, &zones, &l.between.0);
-            let b = crate::world::resolve_place(self, &zones, &l.between.1);
+            let a = crate::place::resolve_place(self, &zones, &l.between.0);
+            let b = crate::place::resolve_place(self, &zones, &l.between.1);
             match (a, b) {
                 (Some(Place::Zone(_)), Some(Place::Zone(_)))
                 | (Some(Place::Node(_)), Some(Place::Node(_)))

@@ -4,7 +4,7 @@
 //! internet); a closed-loop client has a fixed number of users who each wait for an answer and
 //! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
 
-use crate::call::{Outcome, OutcomeCounts};
+use crate::outcome::{Outcome, OutcomeCounts};
 use crate::rate_schedule::ArrivalSchedule;
 use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
 

@@ -2,7 +2,7 @@
 //! of a service's steps is an edge; it counts the requests sent along it, the attempts (equal
 //! until retries exist), and how each one ended as its caller saw it.
 
-use crate::call::{Outcome, OutcomeCounts};
+use crate::outcome::{Outcome, OutcomeCounts};
 
 /// Figures of one edge since the warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

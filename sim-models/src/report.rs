@@ -3,7 +3,7 @@
 //! All times are in seconds. The summary is a pure function of the scenario and the seed: no
 //! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
 
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use crate::policy::{PolicyLevel, ShedReason};
 use crate::world::World;
 use serde::{Deserialize, Serialize};

@@ -82,7 +82,20 @@ impl<O: Observer> RunResult<O> {
     /// Writes the sampled request traces as Chrome trace-event JSON (see
     /// [`crate::trace::write_chrome_json`]); an empty trace if the run was not traced.
     pub fn write_trace(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::trace::write_chrome_json(&self.world, &self.report.scenario, self.report.seed, out)
+        let services: Vec<&str> = self
+            .world
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        crate::trace::write_chrome_json(
+            self.world.trace(),
+            &services,
+            &self.world.edges,
+            &self.report.scenario,
+            self.report.seed,
+            out,
+        )
     }
 }
 

@@ -29,7 +29,7 @@ use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
-use crate::network::{Delivery, Endpoint, Network, Place, NO_ZONE};
+use crate::network::{Delivery, Endpoint, Network, NO_ZONE};
 use crate::observer::{CallRef, InstanceRef, Message, Observer, RequestId};
 pub use crate::policy::PolicyLevel;
 use crate::policy::{
@@ -300,25 +300,6 @@ pub(super) enum TimerFor {
     Attempt(u32),
 }
 
-/// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.
-pub(crate) fn resolve_place(scenario: &Scenario, zones: &[String], name: &str) -> Option<Place> {
-    if let Some(z) = zones.iter().position(|z| z == name) {
-        return Some(Place::Zone(z as u16));
-    }
-    let clients = scenario.clients.len();
-    if let Some(c) = scenario.clients.keys().position(|c| c == name) {
-        return Some(Place::Node(c as u32));
-    }
-    if let Some(s) = scenario.services.keys().position(|s| s == name) {
-        return Some(Place::Node((clients + s) as u32));
-    }
-    let (service, instance) = name.rsplit_once('#')?;
-    let s = scenario.services.keys().position(|s| s == service)?;
-    let i: u32 = instance.parse().ok()?;
-    (i < scenario.services.values().nth(s)?.instances)
-        .then_some(Place::Instance((clients + s) as u32, i))
-}
-
 impl World {
     /// Builds the system of `scenario` with random streams derived from `seed`. Fails with the
     /// scenario's errors if [`Scenario::check`] finds any.
@@ -510,7 +491,8 @@ impl<O: Observer> World<O> {
                 Client::new(name.clone(), kind, index_of(c.target()), bucket)
             })
             .collect();
-        let place = |name: &str| resolve_place(scenario, &zones, name).expect("checked");
+        let place =
+            |name: &str| crate::place::resolve_place(scenario, &zones, name).expect("checked");
         let faults: Vec<Fault> = scenario
             .faults
             .iter()

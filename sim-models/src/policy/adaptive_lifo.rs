@@ -6,7 +6,7 @@
 //! dropped. Adaptive LIFO: while the queue is standing, workers take the newest request
 //! first, whose caller is most likely still waiting; otherwise the oldest, as usual.
 
-use super::server::ServerPolicy;
+use super::server_policy::ServerPolicy;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 

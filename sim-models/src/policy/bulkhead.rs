@@ -4,7 +4,7 @@
 //! threads beyond its core size only once the queue is full, as Java's `ThreadPoolExecutor`.
 
 use super::{Arrival, CallerPolicy, Ended, Verdict};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
 

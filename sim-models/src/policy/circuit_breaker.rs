@@ -14,7 +14,7 @@
 //! rolling time window of ten buckets, evaluated on failures only, one probe at a time).
 
 use super::{CallerPolicy, Ended, Verdict};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;

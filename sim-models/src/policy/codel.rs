@@ -9,7 +9,7 @@
 //! Requests stand in for packets: "the queue holds at most one MTU" (RFC 8289's
 //! `bytes() <= MAXPACKET`) reads "at most one request is left after this one".
 
-use super::server::ServerPolicy;
+use super::server_policy::ServerPolicy;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 

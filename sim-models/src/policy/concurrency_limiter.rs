@@ -9,9 +9,9 @@
 //! (`onIgnore`).
 
 use super::concurrency_limit::{Limit, LimitSpec};
-use super::server::{ServerArrival, ServerPolicy};
+use super::server_policy::{ServerArrival, ServerPolicy};
 use super::{Arrival, CallerPolicy, Ended, Verdict};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimRng, SimTime};
 
 /// How a call's end counts for a limit: `Some(dropped)` for a sample, `None` to ignore it.

@@ -64,7 +64,7 @@ use super::rate_limiter::RateLimiterSpec;
 use super::retry::{Backoff, RetrySpec};
 use super::retry_budget::BudgetSpec;
 use super::PolicySpec;
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use crate::outlier_detection::OutlierSpec;
 use crate::program::Step;
 use crate::scenario::Scenario;

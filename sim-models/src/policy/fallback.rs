@@ -3,7 +3,7 @@
 //! success, so a fallback never hides an outage.
 
 use super::{CallerPolicy, Ended};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 

@@ -17,7 +17,7 @@
 
 use super::retry_budget::{BudgetSpec, RetryBudget};
 use super::CallerPolicy;
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 use std::collections::VecDeque;

@@ -2,7 +2,7 @@
 //! shedding to avoid overload"): reject excess work early and cheaply, and do not serve a
 //! request that has already waited longer than its caller will wait.
 
-use super::server::{ServerArrival, ServerPolicy};
+use super::server_policy::{ServerArrival, ServerPolicy};
 use sim_core::{SimDuration, SimRng, SimTime};
 
 /// Sheds an arrival that finds `max` or more requests queued.

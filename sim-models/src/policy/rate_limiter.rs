@@ -5,7 +5,7 @@
 //! timeout and then fails (`rate_limited`).
 
 use super::{Arrival, CallerPolicy, Verdict};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
 

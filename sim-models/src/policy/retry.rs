@@ -6,7 +6,7 @@
 //! order. Every formula takes its random draw `u` in `[0, 1)` as an argument, so tests can
 //! check a sequence against the library's formula for fixed draws.
 
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;
 

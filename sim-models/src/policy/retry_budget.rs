@@ -7,7 +7,7 @@
 
 use super::sliding_count::SlidingCount;
 use super::{Arrival, CallerPolicy, Ended, Verdict};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
 

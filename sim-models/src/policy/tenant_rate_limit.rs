@@ -5,7 +5,7 @@
 //! Tenants are named on clients (`tenant`, default the client's name) and propagated on every
 //! call a request causes. Each instance keeps its own buckets, as a local limiter does.
 
-use super::server::{ServerArrival, ServerPolicy};
+use super::server_policy::{ServerArrival, ServerPolicy};
 use serde::{Deserialize, Serialize};
 use sim_core::{SimRng, SimTime};
 

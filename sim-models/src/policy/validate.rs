@@ -7,7 +7,7 @@ use super::hedging::HedgeSpec;
 use super::retry::Backoff;
 use super::retry_budget::BudgetSpec;
 use super::{PolicySpec, ServerPolicySpec};
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use sim_core::SimDuration;
 
 /// A problem: the field's path under the list (e.g. `2.failure_rate_threshold`), whether it

@@ -18,22 +18,25 @@
 //!   written after the slices of their instant so that they never change how slices nest.
 
 use super::{Span, SpanEnd, SpanKind, Tracer, NO_SPAN};
-use crate::call::Outcome;
-use crate::world::World;
+use crate::edge::Edge;
+use crate::outcome::Outcome;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// Writes the trace `world` recorded as Chrome trace-event JSON, with the scenario's name
-/// and the seed in `otherData`. Writes an empty trace if the run was not traced.
-pub fn write_chrome_json<O: crate::observer::Observer>(
-    world: &World<O>,
+/// Writes the trace `tracer` recorded as Chrome trace-event JSON, with the scenario's name and
+/// the seed in `otherData`; `services` (in name order) and `edges` name what the spans refer
+/// to. Writes an empty trace if the run was not traced (`None`).
+pub fn write_chrome_json(
+    tracer: Option<&Tracer>,
+    services: &[&str],
+    edges: &[Edge],
     scenario: &str,
     seed: u64,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let names = Names::of(world);
+    let names = Names::of(services, edges);
     let empty;
-    let tracer = match world.trace() {
+    let tracer = match tracer {
         Some(t) => t,
         None => {
             empty = Tracer::new(super::TraceConfig::default(), seed);
@@ -72,15 +75,13 @@ struct Names {
 }
 
 impl Names {
-    fn of<O: crate::observer::Observer>(world: &World<O>) -> Names {
-        let services: Vec<&str> = world.services.iter().map(|s| s.name.as_str()).collect();
+    fn of(services: &[&str], edges: &[Edge]) -> Names {
         Names {
-            edges: world
-                .edges
+            edges: edges
                 .iter()
                 .map(|e| json_str(&format!("{}→{}", e.from, services[e.to as usize])))
                 .collect(),
-            callers: world.edges.iter().map(|e| json_str(&e.from)).collect(),
+            callers: edges.iter().map(|e| json_str(&e.from)).collect(),
             services: services.iter().map(|s| json_str(s)).collect(),
         }
     }

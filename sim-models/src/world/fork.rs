@@ -99,7 +99,8 @@ pub fn inject_fault<O: crate::observer::Observer>(
             .position(|s| s == name)
             .expect("checked") as u32
     });
-    let place = |name: &str| super::resolve_place(scenario, &world.zones, name).expect("checked");
+    let place =
+        |name: &str| crate::place::resolve_place(scenario, &world.zones, name).expect("checked");
     let compiled = Fault::new(&fault, service, &place);
     for (time, event) in sim.model_mut().add_fault(compiled) {
         sim.schedule_at(time, event);
