@@ -59,6 +59,7 @@
 
 mod bytes;
 mod confidence;
+mod determinism;
 mod digest;
 mod distribution;
 mod event_queue;
@@ -72,10 +73,8 @@ mod ziggurat;
 
 pub use bytes::{ByteSize, ParseByteSizeError};
 pub use confidence::{student_t_interval, Interval};
-pub use digest::{
-    verify_determinism, DeterminismReport, Divergence, EventDigest, RecordedEvent, StableHasher,
-    CHECKPOINT_EVERY,
-};
+pub use determinism::{verify_determinism, DeterminismReport, Divergence};
+pub use digest::{EventDigest, RecordedEvent, StableHasher, CHECKPOINT_EVERY};
 pub use distribution::{Distribution, DistributionError, Sampler};
 pub use event_queue::{EventId, EventQueue, Scheduled};
 pub use gauge::Gauge;
