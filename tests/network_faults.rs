@@ -46,6 +46,39 @@ fn a_partition_loses_exactly_the_messages_that_cross_it_while_it_lasts() {
 }
 
 #[test]
+fn a_holding_partition_delivers_what_crosses_it_when_it_heals() {
+    // The same partition, holding instead of dropping: nothing is lost, and the 500 requests
+    // that cross it wait for the heal. With a 1 s timeout their callers have given up, except
+    // for the ~50 sent in its last second; with a 20 s timeout all are answered, up to 10 s late.
+    let r = zones(
+        r#"Partition(a: ["zone-a"], b: ["zone-b"], start: "20s", duration: "10s", hold: true)"#,
+        "",
+    );
+    assert_eq!(r.network.lost, 0);
+    assert_eq!(r.network.held, 500);
+    assert!((445..=455).contains(&timeouts(&r)), "{}", timeouts(&r));
+    assert_eq!(
+        r.services["api"].arrivals, SENT,
+        "every held request arrives"
+    );
+    let text = r#"(
+        duration: "100s",
+        clients: { "users": Open(rate: 100, process: Constant, target: "api", timeout: "20s", zone: "zone-a") },
+        services: { "api": (instances: 2, zones: ["zone-a", "zone-b"], workers: 100,
+                            service_time: Deterministic(value: "1ms")) },
+        faults: [Partition(a: ["zone-a"], b: ["zone-b"], start: "20s", duration: "10s", hold: true)],
+    )"#;
+    let r = run_checked(&scenario(text), 1);
+    assert_eq!(r.clients["users"].errors.values().sum::<u64>(), 0);
+    assert_eq!(r.clients["users"].completed, SENT);
+    // The first request held waits the whole 10 s; the answers of the last come back at once.
+    let max = r.clients["users"].latency.max;
+    assert!((9.9..=10.01).contains(&max), "{max}");
+    let json = serde_json::to_string(&r.network).unwrap();
+    assert!(json.contains("\"held\":500"), "{json}");
+}
+
+#[test]
 fn a_one_way_partition_drops_only_one_direction() {
     let one_way = |a: &str, b: &str| {
         zones(

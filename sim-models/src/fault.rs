@@ -134,6 +134,10 @@ pub enum FaultSpec {
         start: SimDuration,
         /// How long until it heals.
         duration: SimDuration,
+        /// Hold the messages it blocks and deliver them when it heals, as a TCP sender
+        /// retransmitting until then would, instead of dropping them (the default).
+        #[serde(default)]
+        hold: bool,
     },
     /// Messages between `a` and `b` take `extra` longer.
     NetworkDelay {
@@ -330,6 +334,16 @@ impl Fault {
             }
             FaultSpec::BlackHole { .. } => FaultKind::BlackHole,
             FaultSpec::CorruptResponses { fraction, .. } => FaultKind::Corrupt(*fraction),
+            FaultSpec::Partition {
+                one_way,
+                hold: true,
+                start,
+                duration,
+                ..
+            } => FaultKind::Network(
+                NetEffect::Hold(SimTime((*start + *duration).as_nanos())),
+                *one_way,
+            ),
             FaultSpec::Partition { one_way, .. } => {
                 FaultKind::Network(NetEffect::Partition, *one_way)
             }

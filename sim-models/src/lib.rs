@@ -33,7 +33,7 @@ mod instance;
 mod load;
 mod load_balancer;
 pub mod memory;
-mod network;
+pub use sim_net as network;
 pub mod observer;
 mod outcome;
 pub mod outlier_detection;

@@ -100,6 +100,14 @@ pub struct NetworkReport {
     pub lost: u64,
     /// Requests delivered twice.
     pub duplicated: u64,
+    /// Messages a partition held until it healed (`Partition(hold: true)`); left out of the
+    /// JSON when none were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Requests by fate over the whole run.
@@ -436,6 +444,7 @@ impl<O: crate::observer::Observer> World<O> {
                 messages: self.network.stats.messages,
                 lost: self.network.stats.lost,
                 duplicated: self.network.stats.duplicated,
+                held: self.network.stats.held,
             },
         }
     }

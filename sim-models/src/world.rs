@@ -816,7 +816,7 @@ impl<O: Observer> World<O> {
             request: true,
             travel,
         };
-        if self.network.instant {
+        if self.network.is_instant() {
             self.observer
                 .message_sent(now, message(Some(SimDuration::ZERO)));
             return self.deliver(id, ctx);
@@ -1213,7 +1213,7 @@ impl<O: Observer> World<O> {
         if self.services[c.service as usize].watched {
             self.watch_end(&c, outcome, now);
         }
-        if c.caller == Caller::Nobody || self.network.instant {
+        if c.caller == Caller::Nobody || self.network.is_instant() {
             self.calls.remove(id);
             return self.answer(c.caller, c.edge, c.service, outcome, ctx);
         }

@@ -23,7 +23,7 @@ impl<O: crate::observer::Observer> World<O> {
         }
         if matches!(fault.kind, FaultKind::Network(..) | FaultKind::Flapping(..)) {
             // Messages now go through the network's fault checks.
-            self.network.instant = false;
+            self.network.expect_faults();
         }
         let mut events = vec![(fault.start, Event::FaultStart { fault: index })];
         if let Some(end) = fault.end {

@@ -1,13 +1,37 @@
-//! The network between clients and service instances: latency, loss, duplication, bandwidth,
-//! and the network faults that change them for a while (partitions, added latency, loss bursts,
-//! flapping links).
+//! The network of a simulated system: latency, loss, duplication and bandwidth between nodes in
+//! zones, and the network faults that change them for a while (partitions that drop or hold
+//! messages, added latency, loss bursts, flapping links).
 //!
-//! Every request and every response is a message from one *endpoint* (a client, or one instance
-//! of a service, each in a zone) to another. The link it takes is the most specific one the
-//! scenario defines: between the two services or clients by name, else between their zones,
-//! else the network's defaults. A lost message is never answered: the caller finds out only by
-//! its timeout, as in reality. A network with no latency, loss or faults is *instant*, and the
-//! [`World`](crate::World) then skips it altogether.
+//! Any model uses it the same way: [`Network::send`] a message from one [`Endpoint`] (a node,
+//! one of its instances, its zone) to another and learn its [`Delivery`] — lost, or arriving at
+//! a time (or twice) — then schedule its arrival as an event of its own. The link a message
+//! takes is the most specific one defined: between the two nodes, else between their zones,
+//! else the defaults. A lost message is never delivered: the sender finds out only by its own
+//! timeout, as in reality. A network with no latency, loss or faults is *instant*
+//! ([`Network::is_instant`]); a model may then skip it altogether.
+//!
+//! Faultline's `World` sends every request and answer through it; a replication model sends
+//! heartbeats and votes the same way:
+//!
+//! ```
+//! use sim_core::{RngFactory, SimDuration, SimTime};
+//! use sim_net::{Delivery, Endpoint, NetEffect, Network, NetworkSpec, Place};
+//!
+//! // Two nodes, each in its own zone, 1 ms apart; zone 0 and zone 1 partitioned from 1 s to
+//! // 3 s, holding messages until it heals (as TCP's retransmission would deliver them).
+//! let spec = NetworkSpec {
+//!     latency: Some(sim_core::Distribution::Deterministic { value: SimDuration::from_millis(1) }),
+//!     ..NetworkSpec::default()
+//! };
+//! let mut net = Network::new(&spec, &|_| Place::Zone(0), 2, 2, true, RngFactory::new(1).stream("net"));
+//! let (a, b) = (Endpoint { node: 0, instance: 0, zone: 0 }, Endpoint { node: 1, instance: 0, zone: 1 });
+//! let at = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+//! assert_eq!(net.send(at(0), a, b, 0, false), Delivery::At(at(1)));
+//! net.set_fault(0, Some((NetEffect::Hold(at(3000)), &[Place::Zone(0)], &[Place::Zone(1)], false)));
+//! assert_eq!(net.send(at(1000), b, a, 0, false), Delivery::At(at(3001)));
+//! net.set_fault(0, None);
+//! assert_eq!(net.send(at(3000), b, a, 0, false), Delivery::At(at(3001)));
+//! ```
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -97,6 +121,9 @@ fn within(side: &[Place], e: Endpoint) -> bool {
 pub enum NetEffect {
     /// Dropped.
     Partition,
+    /// Held until this time, then delivered as usual: a partition that heals then, with the
+    /// sender retransmitting until it does.
+    Hold(SimTime),
     /// Delivered this much later.
     Delay(SimDuration),
     /// Dropped with this probability.
@@ -135,7 +162,7 @@ struct Link {
 
 /// What becomes of a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Delivery {
+pub enum Delivery {
     /// It never arrives.
     Lost,
     /// It arrives at this time.
@@ -153,13 +180,15 @@ pub struct NetworkStats {
     pub lost: u64,
     /// Requests delivered twice.
     pub duplicated: u64,
+    /// Messages a partition held until it healed.
+    pub held: u64,
 }
 
 /// The network during a run.
 #[derive(Clone, Debug)]
 pub struct Network {
     /// No latency, loss, duplication, bandwidth or faults: messages arrive as they are sent.
-    pub(crate) instant: bool,
+    instant: bool,
     /// Index 0 is the default link; then two per link spec (one per direction).
     links: Vec<Link>,
     /// `node_links[from * nodes + to]`: the directed link between two nodes, 0 if none.
@@ -177,7 +206,7 @@ pub struct Network {
 impl Network {
     /// Builds the network of a checked spec. `place` resolves a name of a link end; `nodes`
     /// and `zones` count them; `has_faults` says whether the scenario has network faults.
-    pub(crate) fn new(
+    pub fn new(
         spec: &NetworkSpec,
         place: &dyn Fn(&str) -> Place,
         nodes: usize,
@@ -250,6 +279,19 @@ impl Network {
         }
     }
 
+    /// Whether messages arrive as they are sent (no latency, loss, duplication, bandwidth or
+    /// faults): a model may then deliver them in the same step, with no event.
+    #[inline]
+    pub fn is_instant(&self) -> bool {
+        self.instant
+    }
+
+    /// Makes the network go through its fault checks from now on: call it before adding a
+    /// fault to a network built without any (`has_faults: false`).
+    pub fn expect_faults(&mut self) {
+        self.instant = false;
+    }
+
     fn link(&self, from: Endpoint, to: Endpoint) -> usize {
         let n = self.node_links[from.node as usize * self.nodes + to.node as usize];
         if n != 0 {
@@ -263,7 +305,7 @@ impl Network {
 
     /// Sends a message of `bytes` from `from` to `to` at `now`; `request` says whether it is a
     /// request (only requests are duplicated: a duplicate answer is simply ignored by its caller).
-    pub(crate) fn send(
+    pub fn send(
         &mut self,
         now: SimTime,
         from: Endpoint,
@@ -274,12 +316,14 @@ impl Network {
         self.stats.messages += 1;
         let mut extra = SimDuration::ZERO;
         let mut lost = false;
+        let mut held = SimTime::ZERO;
         for f in &self.active {
             if !f.matches(from, to) {
                 continue;
             }
             match f.effect {
                 NetEffect::Partition => lost = true,
+                NetEffect::Hold(until) => held = held.max(until),
                 NetEffect::Flap => lost |= f.down,
                 NetEffect::Delay(d) => extra = extra + d,
                 NetEffect::Loss(p) => lost |= sim_core::open01(&mut self.rng) < p,
@@ -292,9 +336,13 @@ impl Network {
             return Delivery::Lost;
         }
         let mut depart = now;
+        if held > now {
+            self.stats.held += 1;
+            depart = held;
+        }
         if let Some(bw) = link.bandwidth {
             let wire = SimDuration::from_secs_f64(bytes as f64 / bw);
-            depart = now.max(link.free_at) + wire;
+            depart = depart.max(link.free_at) + wire;
             link.free_at = depart;
         }
         let travel = |rng: &mut SimRng| {
@@ -315,11 +363,7 @@ impl Network {
     }
 
     /// Network fault `fault` starts (`Some`) or ends (`None`).
-    pub(crate) fn set_fault(
-        &mut self,
-        fault: u32,
-        on: Option<(NetEffect, &[Place], &[Place], bool)>,
-    ) {
+    pub fn set_fault(&mut self, fault: u32, on: Option<(NetEffect, &[Place], &[Place], bool)>) {
         match on {
             Some((effect, a, b, one_way)) => self.active.push(ActiveFault {
                 fault,
@@ -335,7 +379,7 @@ impl Network {
 
     /// A flapping link of fault `fault` changes state; returns the time until its next change
     /// (drawn from `fail_rate` while up, `repair_rate` while down), or `None` if it is not active.
-    pub(crate) fn flap(&mut self, fault: u32, fail_rate: f64, repair_rate: f64) -> Option<f64> {
+    pub fn flap(&mut self, fault: u32, fail_rate: f64, repair_rate: f64) -> Option<f64> {
         let f = self.active.iter_mut().find(|f| f.fault == fault)?;
         f.down = !f.down;
         let rate = if f.down { repair_rate } else { fail_rate };
@@ -343,7 +387,7 @@ impl Network {
     }
 
     /// Draws the first failure of a flapping link (it starts up): seconds until it fails.
-    pub(crate) fn first_flap(&mut self, fail_rate: f64) -> f64 {
+    pub fn first_flap(&mut self, fail_rate: f64) -> f64 {
         -sim_core::open01(&mut self.rng).ln() / fail_rate
     }
 }
