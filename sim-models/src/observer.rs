@@ -52,6 +52,10 @@ pub struct Message {
 /// What happens in a run, hook by hook. Every hook does nothing unless implemented.
 #[allow(unused_variables)]
 pub trait Observer {
+    /// Whether it watches at all: `false` only for `()`, so that the world skips even the
+    /// look-ups that would feed its hooks.
+    const WATCHING: bool = true;
+
     /// A client sent a request (index `client`, in name order).
     #[inline]
     fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {}
@@ -117,12 +121,15 @@ pub trait Observer {
 }
 
 /// The lean mode: records nothing, costs nothing.
-impl Observer for () {}
+impl Observer for () {
+    const WATCHING: bool = false;
+}
 
 macro_rules! tuple_observer {
     ($($name:ident . $i:tt),+) => {
         /// Tells each observer of the tuple, in order.
         impl<$($name: Observer),+> Observer for ($($name,)+) {
+            const WATCHING: bool = $($name::WATCHING)||+;
             #[inline]
             fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {
                 $(self.$i.request_sent(now, request, client);)+

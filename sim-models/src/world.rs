@@ -806,6 +806,23 @@ impl<O: Observer> World<O> {
     #[inline]
     fn transmit(&mut self, id: CallId, gen: u32, from: Endpoint, ctx: &mut Context<Event>) {
         let now = ctx.now();
+        if self.network.is_instant() {
+            if O::WATCHING {
+                let c = self.calls.at(id);
+                let at = InstanceRef {
+                    service: c.service,
+                    instance: c.instance,
+                };
+                let message = Message {
+                    call: CallRef { index: id, gen },
+                    at,
+                    request: true,
+                    travel: Some(SimDuration::ZERO),
+                };
+                self.observer.message_sent(now, message);
+            }
+            return self.deliver(id, ctx);
+        }
         let c = *self.calls.at(id);
         let message = |travel| Message {
             call: CallRef { index: id, gen },
@@ -816,11 +833,6 @@ impl<O: Observer> World<O> {
             request: true,
             travel,
         };
-        if self.network.is_instant() {
-            self.observer
-                .message_sent(now, message(Some(SimDuration::ZERO)));
-            return self.deliver(id, ctx);
-        }
         let to = self.endpoint(c.service, c.instance);
         let bytes = self.services[c.service as usize].request_bytes;
         let delivery = self.network.send(now, from, to, bytes, true);
@@ -897,7 +909,7 @@ impl<O: Observer> World<O> {
         );
         let call = CallRef {
             index: id,
-            gen: self.calls.gen(id),
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {
             service: s as u32,
@@ -1197,7 +1209,7 @@ impl<O: Observer> World<O> {
         let c = *self.calls.at(id);
         let call = CallRef {
             index: id,
-            gen: self.calls.gen(id),
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {
             service: c.service,
@@ -1396,7 +1408,11 @@ impl<O: Observer> World<O> {
         if self.trace.is_some() {
             self.trace_request_ended(id, outcome, now);
         }
-        let gen = self.requests.gen(id);
+        let gen = if O::WATCHING {
+            self.requests.gen(id)
+        } else {
+            0
+        };
         let r = *self.requests.remove(id);
         self.observer.request_ended(
             now,
@@ -1505,7 +1521,7 @@ impl<O: Observer> World<O> {
         let c = *self.calls.at(id);
         let call = CallRef {
             index: id,
-            gen: self.calls.gen(id),
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {
             service: c.service,
