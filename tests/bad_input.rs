@@ -50,7 +50,17 @@ const CASES: &[Case] = &[
     Case {
         name: "call_cycle",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"x\") },\n  services: {\n    \"x\": (workers: 1, steps: [Call(to: \"y\")]),\n    \"y\": (workers: 1, steps: [FanOut(calls: [(to: \"z\"), (to: \"x\")])]),\n    \"z\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
-        expect: &["call_cycle.ron:6:", "services.y.steps.0.calls.1.to", "synchronous call cycle x -> y -> x"],
+        expect: &["call_cycle.ron:6:", "services.y.steps.0.calls.1.to", "synchronous call cycle x -> y -> x:"],
+    },
+    Case {
+        name: "call_cycle_names_each_service_once",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: {\n    \"api\": (workers: 1, steps: [Call(to: \"db\")]),\n    \"db\": (workers: 1, steps: [Call(to: \"api\")]),\n  },\n)",
+        expect: &["call_cycle_names_each_service_once.ron:6:", "services.db.steps.0.to", "synchronous call cycle api -> db -> api: "],
+    },
+    Case {
+        name: "call_to_itself_is_a_cycle_of_one",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: { \"api\": (workers: 1, steps: [Call(to: \"api\")]) },\n)",
+        expect: &["call_to_itself_is_a_cycle_of_one.ron:4:", "services.api.steps.0.to", "synchronous call cycle api -> api: "],
     },
     Case {
         name: "partition_unknown_zone",
