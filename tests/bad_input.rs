@@ -428,3 +428,24 @@ fn a_fault_scheduled_after_the_run_is_a_located_warning_not_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn set_finds_fields_after_any_whitespace_the_parser_accepts() {
+    let dir = std::env::temp_dir().join(format!("faultline-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vt.ron");
+    // A vertical tab and a form feed before fields, and U+2028 inside a map: ron skips them all.
+    std::fs::write(
+        &path,
+        "(\n  duration: \"100s\",\n\x0b  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n\x0c  services: {\u{2028}\"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+    )
+    .unwrap();
+    let plain = check(&path, &[]);
+    let set = check(
+        &path,
+        &["--set", "clients.a.rate=2", "--set", "services.s.workers=3"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(plain.0, Some(0), "{}", plain.1);
+    assert_eq!(set.0, Some(0), "{}", set.1);
+}
