@@ -203,6 +203,21 @@ const CASES: &[Case] = &[
         expect: &["empty.ron:1:1"],
     },
     Case {
+        name: "bare_duration_beyond_584_years",
+        text: "(\n  duration: 1e300,\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["bare_duration_beyond_584_years.ron:2:13", "duration", "invalid duration 1e300: too large", "from 0 to 18446744073.709551615s"],
+    },
+    Case {
+        name: "duration_text_beyond_584_years",
+        text: "(\n  duration: \"999999999h\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["duration_text_beyond_584_years.ron:2:", "duration", "too large", "from 0 to 18446744073.709551615s"],
+    },
+    Case {
+        name: "bare_rate_beyond_a_float",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1e400, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["bare_rate_beyond_a_float.ron:3:", "clients.a.rate", "too large", "0 or more"],
+    },
+    Case {
         name: "garbage",
         text: "\u{1}\u{2}not ron at all {{{",
         expect: &["garbage.ron:1:"],
@@ -284,6 +299,14 @@ fn bad_set_arguments_exit_2_and_say_which_set() {
         (
             "services.server.workers=many",
             &["(--set services.server.workers=many)", "integer"],
+        ),
+        (
+            "duration=NaNs",
+            &["(--set duration=NaNs)", "not a duration", "\"250ms\""],
+        ),
+        (
+            "duration=1e300",
+            &["(--set duration=1e300)", "too large", "about 584 years"],
         ),
         ("duration", &["--set duration", "PATH=VALUE"]),
         (

@@ -454,7 +454,8 @@ pub(crate) fn unquoted_unit_near(text: &str, offset: usize) -> Option<&str> {
     let token = &text[start..end];
     let quoted = start > 0 && b[start - 1] == b'"';
     let starts_with_digit = token.bytes().next().is_some_and(|c| c.is_ascii_digit());
-    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic());
+    // A number in exponent notation (`1e400`) has a letter but no unit.
+    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic()) && token.parse::<f64>().is_err();
     (!quoted && starts_with_digit && has_unit).then_some(token)
 }
 
