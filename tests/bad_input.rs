@@ -95,7 +95,7 @@ const CASES: &[Case] = &[
     Case {
         name: "wrong_type",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: \"two\", service_time: Exponential(mean: \"1s\")) },\n)",
-        expect: &["wrong_type.ron:4:", "services.s.workers", "integer"],
+        expect: &["wrong_type.ron:4:30", "services.s.workers", "expected a whole number, found the text \"two\""],
     },
     Case {
         name: "negative_rate",
@@ -218,6 +218,36 @@ const CASES: &[Case] = &[
         expect: &["bare_rate_beyond_a_float.ron:3:", "clients.a.rate", "too large", "0 or more"],
     },
     Case {
+        name: "fractional_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 2.5, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["fractional_workers.ron:4:30: services.s.workers: expected a whole number, found 2.5"],
+    },
+    Case {
+        name: "fractional_max_attempts_as_last_field",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [Retry(max_attempts: 2.0)]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["fractional_max_attempts_as_last_field.ron:3:", "clients.a.policies.0.max_attempts", "expected a whole number, found 2.0"],
+    },
+    Case {
+        name: "workers_in_exponent_notation",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1e3, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["workers_in_exponent_notation.ron:4:30", "services.s.workers", "expected a whole number, found 1e3"],
+    },
+    Case {
+        name: "negative_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: -1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["negative_workers.ron:4:30", "services.s.workers", "expected a whole number from 0 to 4294967295, found -1"],
+    },
+    Case {
+        name: "capacity_beyond_u64",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, capacity: 99999999999999999999, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["capacity_beyond_u64.ron:4:", "services.s.capacity", "from 0 to 18446744073709551615, found 99999999999999999999"],
+    },
+    Case {
+        name: "workers_as_text",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: \"2\", service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["workers_as_text.ron:4:30", "services.s.workers", "expected a whole number, found the text \"2\""],
+    },
+    Case {
         name: "garbage",
         text: "\u{1}\u{2}not ron at all {{{",
         expect: &["garbage.ron:1:"],
@@ -298,7 +328,17 @@ fn bad_set_arguments_exit_2_and_say_which_set() {
         ),
         (
             "services.server.workers=many",
-            &["(--set services.server.workers=many)", "integer"],
+            &[
+                "(--set services.server.workers=many)",
+                "expected a whole number, found `many`",
+            ],
+        ),
+        (
+            "services.server.workers=2.5",
+            &[
+                "(--set services.server.workers=2.5)",
+                "services.server.workers: expected a whole number, found 2.5",
+            ],
         ),
         (
             "duration=NaNs",

@@ -28,6 +28,7 @@ mod call;
 mod check;
 mod client;
 mod edge;
+mod explain;
 mod fault;
 mod instance;
 mod load;

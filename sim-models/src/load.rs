@@ -2,6 +2,7 @@
 //! `file:line:column` with its field path.
 
 use crate::check::Severity;
+use crate::explain::explain;
 use crate::ron_paths::{
     closest, line_col, offset_of, origin, splice, unclosed_bracket, unquoted_unit_near, Kind,
     Origin, RonIndex, Splice,
@@ -188,8 +189,15 @@ pub fn load_scenario_str(
     };
 
     let scenario = parse(&text).map_err(|f| {
-        let mut message = f.message;
-        if let Some(token) = unquoted_unit_near(&text, offset_of(&text, f.start.0, f.start.1)) {
+        let start = offset_of(&text, f.start.0, f.start.1);
+        let reparse = |variant: &str| {
+            parse(variant)
+                .err()
+                .map(|g| (g.code, offset_of(variant, g.start.0, g.start.1)))
+        };
+        let explained = explain(&f.code, &text, start, &reparse);
+        let mut message = explained.message;
+        if let Some(token) = unquoted_unit_near(&text, start) {
             message = format!("{message}: durations and rates with a unit are strings, write \"{token}\"");
         }
         if let Some(open) = unclosed_bracket(&text) {
@@ -199,13 +207,12 @@ pub fn load_scenario_str(
         }
         // ron's span may start in the whitespace before a bad --set value: blame the --set if
         // either end of the span lies in one.
-        let start = offset_of(&text, f.start.0, f.start.1);
         let end = offset_of(&text, f.end.0, f.end.1);
         let at = match (origin(&splices, start), origin(&splices, end)) {
             (Origin::Original(_), Origin::Set(_)) => end,
-            _ => start,
+            _ => explained.at.unwrap_or(start),
         };
-        LoadError::Invalid(vec![locate(at, f.path, message)])
+        LoadError::Invalid(vec![locate(at, explained.path.unwrap_or(f.path), message)])
     })?;
 
     let index = RonIndex::new(&text);
@@ -300,7 +307,7 @@ fn parse(text: &str) -> Result<Scenario, ParseFailure> {
         start: (e.span.start.line, e.span.start.col),
         end: (e.span.end.line, e.span.end.col),
         path,
-        message: explain(&e.code),
+        code: e.code,
     };
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| located(e, String::new()))?;
@@ -337,16 +344,8 @@ struct ParseFailure {
     start: (usize, usize),
     end: (usize, usize),
     path: String,
-    message: String,
-}
-
-/// ron's message, with the cases newcomers hit most often said plainly.
-fn explain(code: &ron::Error) -> String {
-    match code {
-        ron::Error::Eof => "the file ends too early".into(),
-        ron::Error::TrailingCharacters => "unexpected text after the end of the scenario".into(),
-        other => other.to_string(),
-    }
+    /// ron's error, explained by [`explain`] for the message.
+    code: ron::Error,
 }
 
 #[cfg(test)]
