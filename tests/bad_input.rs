@@ -512,3 +512,126 @@ fn set_finds_fields_after_any_whitespace_the_parser_accepts() {
     assert_eq!(plain.0, Some(0), "{}", plain.1);
     assert_eq!(set.0, Some(0), "{}", set.1);
 }
+
+fn faultline(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_stream_is_refused_quickly_at_the_size_limit() {
+    let started = std::time::Instant::now();
+    let (code, stderr) = check(std::path::Path::new("/dev/zero"), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("/dev/zero: the file is at least 67108865 bytes, over the limit of 64 MiB")
+            && stderr.contains("--max-scenario-bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_with_its_size_and_the_limit_can_be_raised() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing/mm1.ron");
+    let size = std::fs::metadata(&mm1).unwrap().len();
+    let mm1 = mm1.to_str().unwrap();
+    let (code, stderr) = faultline(&["check", mm1, "--max-scenario-bytes", "100"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "mm1.ron: the file is {size} bytes, over the limit of 100 bytes"
+        )),
+        "{stderr}"
+    );
+    // Sweeps and searches read the file within the same limit.
+    for command in [
+        &[
+            "sweep",
+            mm1,
+            "--vary",
+            "services.server.workers=1,2",
+            "--seeds",
+            "1",
+        ][..],
+        &[
+            "tune",
+            mm1,
+            "--vary",
+            "services.server.workers=1,2",
+            "--objective",
+            "min p99",
+        ],
+    ] {
+        let (code, stderr) = faultline(&[command, &["--max-scenario-bytes", "100"]].concat());
+        assert_eq!(code, Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("over the limit of 100 bytes"),
+            "{command:?}: {stderr}"
+        );
+    }
+    let (code, stderr) = faultline(&["--max-scenario-bytes", "1MiB", "check", mm1]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = faultline(&["check", mm1, "--max-scenario-bytes", "lots"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_at_the_bracket_and_the_limit_can_be_raised() {
+    let dir = std::env::temp_dir().join(format!("faultline-nesting-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("deep.ron");
+    // 4 levels around the service time, 2 per mixture: 84 in all.
+    let mut d = "Exponential(mean: \"1s\")".to_string();
+    for _ in 0..40 {
+        d = format!("Mixture(weights: [1.0], components: [{d}])");
+    }
+    std::fs::write(
+        &path,
+        format!("(\n  duration: \"10s\",\n  clients: {{ \"u\": Open(rate: 1.0, target: \"db\") }},\n  services: {{ \"db\": (workers: 1, service_time: {d}) }},\n)"),
+    )
+    .unwrap();
+    let deep = path.to_str().unwrap();
+    // The 65th bracket: the `[` of the 31st mixture's weights, after the 47 columns before the
+    // first mixture and 30 mixtures' `Mixture(weights: [1.0], components: [` (37 each).
+    let column = 47 + 30 * 37 + "Mixture(weights: ".len() + 1;
+    let (code, stderr) = faultline(&["check", deep]);
+    let sweep = faultline(&[
+        "sweep",
+        deep,
+        "--vary",
+        "services.db.workers=1,2",
+        "--seeds",
+        "1",
+    ]);
+    let raised = faultline(&["check", deep, "--max-nesting", "100"]);
+    let too_high = faultline(&["check", deep, "--max-nesting", "100000"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "deep.ron:4:{column}: services.db.service_time.components.0"
+        )) && stderr.contains("nested deeper than 64 levels")
+            && stderr.contains("--max-nesting"),
+        "{stderr}"
+    );
+    assert_eq!(sweep.0, Some(2), "{}", sweep.1);
+    assert!(
+        sweep.1.contains("nested deeper than 64 levels"),
+        "{}",
+        sweep.1
+    );
+    assert_eq!(raised.0, Some(0), "{}", raised.1);
+    assert_eq!(too_high.0, Some(2), "{}", too_high.1);
+}

@@ -47,8 +47,9 @@ struct Reader<'a> {
     depth: usize,
 }
 
-/// Deepest nesting the reader follows; `ron` itself refuses documents deeper than 128.
-const MAX_DEPTH: usize = 128;
+/// Deepest nesting the reader follows: a little above the highest nesting limit a loaded
+/// scenario may have (each bracket is at most one level of values, plus the top).
+const MAX_DEPTH: usize = crate::load::LoadOptions::MAX_DEPTH_CEILING + 4;
 
 fn join(path: &str, seg: &str) -> String {
     if path.is_empty() {
@@ -159,6 +160,14 @@ impl<'a> Reader<'a> {
             }
         }
         String::from_utf8_lossy(&self.s[start..]).into_owned()
+    }
+
+    /// Whether a raw string (`r"…"`, `r#"…"#`) starts at `pos`, not a raw identifier (`r#name`)
+    /// or an identifier ending in `r`.
+    fn at_raw_string(&self) -> bool {
+        let after = &self.s[self.pos + 1..];
+        let hashes = after.iter().take_while(|&&b| b == b'#').count();
+        after.get(hashes) == Some(&b'"') && (self.pos == 0 || !is_ident(self.s[self.pos - 1]))
     }
 
     fn raw_string(&mut self) {
@@ -408,34 +417,60 @@ impl RonIndex {
     }
 }
 
-/// The offset of the innermost bracket still open at the end of `text`, if any: where a
-/// truncated file lost its way. Strings and comments are skipped.
-pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
+/// Every bracket of `text` — `(`, `[`, `{`, `)`, `]`, `}` — outside strings, chars and comments,
+/// with its byte offset, in order: what the nesting limit and the truncation hint count.
+pub(crate) fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut r = Reader {
         s: text.as_bytes(),
         pos: 0,
         nodes: Vec::new(),
         depth: 0,
     };
-    let mut open = Vec::new();
-    loop {
+    std::iter::from_fn(move || loop {
         r.skip_ws();
-        match r.peek() {
-            None => return open.last().copied(),
-            Some(b'(' | b'[' | b'{') => {
-                open.push(r.pos);
+        match r.peek()? {
+            b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => {
                 r.pos += 1;
+                return Some((r.pos - 1, b));
             }
-            Some(b')' | b']' | b'}') => {
-                open.pop();
-                r.pos += 1;
-            }
-            Some(b'"' | b'\'') => {
+            b'"' | b'\'' => {
                 r.quoted();
             }
-            Some(_) => r.pos += 1,
+            b'r' if r.at_raw_string() => r.raw_string(),
+            _ => r.pos += 1,
+        }
+    })
+}
+
+/// The offset of the innermost bracket still open at the end of `text`, if any: where a
+/// truncated file lost its way. Strings and comments are skipped.
+pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    for (at, b) in brackets(text) {
+        match b {
+            b'(' | b'[' | b'{' => open.push(at),
+            _ => {
+                open.pop();
+            }
         }
     }
+    open.last().copied()
+}
+
+/// The offset of the first bracket nested deeper than `max` levels, if any.
+pub(crate) fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, b) in brackets(text) {
+        if matches!(b, b'(' | b'[' | b'{') {
+            depth += 1;
+            if depth > max {
+                return Some(at);
+            }
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    None
 }
 
 /// A number with a unit written without quotes (`30ms`, `10/s`) at or next to `offset`: the most
