@@ -129,7 +129,7 @@ pub struct LoadOptions {
 impl LoadOptions {
     /// The default size limit: 64 MiB, far above any hand-written or generated scenario.
     pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
-    /// The default nesting limit: 64 levels; the bundled scenarios use at most 8.
+    /// The default nesting limit: 64 levels; the bundled scenarios use at most 9.
     pub const DEFAULT_MAX_DEPTH: usize = 64;
     /// The highest nesting limit there is: the parser and every later pass recurse once or more
     /// per level, and this many levels fit well within a worker thread's 2 MiB stack.
