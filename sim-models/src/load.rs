@@ -362,7 +362,7 @@ pub fn load_scenario_str_with(
         let reparse = |variant: &str| {
             parse(variant)
                 .err()
-                .map(|g| (g.code, offset_of(variant, g.start.0, g.start.1)))
+                .map(|g| (*g.code, offset_of(variant, g.start.0, g.start.1)))
         };
         let explained = explain(&f.code, &text, start, &reparse);
         let mut message = explained.message;
@@ -486,7 +486,7 @@ fn parse(text: &str) -> Result<Scenario, ParseFailure> {
         start: (e.span.start.line, e.span.start.col),
         end: (e.span.end.line, e.span.end.col),
         path,
-        code: e.code,
+        code: Box::new(e.code),
     };
     let mut de = ron::Deserializer::from_str_with_options(text, &options)
         .map_err(|e| located(e, String::new()))?;
@@ -524,7 +524,7 @@ struct ParseFailure {
     end: (usize, usize),
     path: String,
     /// ron's error, explained by [`explain`] for the message.
-    code: ron::Error,
+    code: Box<ron::Error>,
 }
 
 #[cfg(test)]
@@ -598,7 +598,7 @@ mod tests {
             "[".repeat(62),
             "]".repeat(62)
         );
-        let e = invalid(load_scenario_str("x.ron", TEXT, &[set.clone()]).unwrap_err());
+        let e = invalid(load_scenario_str("x.ron", TEXT, std::slice::from_ref(&set)).unwrap_err());
         assert_eq!(e.set_arg.as_deref(), Some(set.as_str()));
         assert!(e.message.contains("deeper than 64 levels"), "{e}");
     }
