@@ -20,6 +20,7 @@ fn plan() -> Plan {
         ],
         seeds: 2,
         baseline: Baseline::Index(0),
+        load: sim_models::LoadOptions::default(),
     };
     Plan::new(spec).unwrap_or_else(|e| panic!("{e}"))
 }

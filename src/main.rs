@@ -18,6 +18,48 @@ mod tune;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The largest scenario or sweep file read, in bytes; suffixes KiB, MiB and GiB are
+    /// understood [default: 64MiB].
+    #[arg(long, global = true, value_name = "BYTES", value_parser = byte_count)]
+    max_scenario_bytes: Option<u64>,
+    /// The deepest nesting of (, [ and { in a scenario [default: 64; at most 256].
+    #[arg(long, global = true, value_name = "LEVELS",
+          value_parser = clap::value_parser!(u64).range(1..=sim_models::LoadOptions::MAX_DEPTH_CEILING as u64))]
+    max_nesting: Option<u64>,
+}
+
+impl Cli {
+    /// The limits on the input files, from the global flags.
+    fn load_options(&self) -> sim_models::LoadOptions {
+        let default = sim_models::LoadOptions::default();
+        sim_models::LoadOptions {
+            max_bytes: self.max_scenario_bytes.unwrap_or(default.max_bytes),
+            max_depth: self.max_nesting.map_or(default.max_depth, |n| n as usize),
+        }
+    }
+}
+
+/// A byte count: a whole number, optionally followed by KiB, MiB or GiB (`256MiB`).
+fn byte_count(arg: &str) -> Result<u64, String> {
+    let arg = arg.trim();
+    let digits = arg.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let shift = match arg[digits.len()..].trim() {
+        "" | "B" => 0,
+        "KiB" | "K" | "k" => 10,
+        "MiB" | "M" => 20,
+        "GiB" | "G" => 30,
+        other => {
+            return Err(format!(
+            "unknown unit `{other}`: write bytes, or a number with KiB, MiB or GiB, e.g. 256MiB"
+        ))
+        }
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{arg}` is not a byte count such as 100000000 or 256MiB"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{arg}` is too large"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -148,16 +190,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(file: &PathBuf, sets: &[String]) -> Result<sim_models::Scenario, Failure> {
-    let loaded = sim_models::load_scenario(file, sets).map_err(|e| match e {
-        // Already one "error: …" line per problem.
-        sim_models::LoadError::Invalid(_) => Failure::Input(e.to_string()),
-        _ => Failure::Input(format!("error: {e}")),
-    })?;
+fn load(
+    file: &PathBuf,
+    sets: &[String],
+    options: &sim_models::LoadOptions,
+) -> Result<sim_models::Scenario, Failure> {
+    let loaded = sim_models::load_scenario_with(file, sets, options).map_err(load_failure)?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
     Ok(loaded.scenario)
+}
+
+/// A scenario that could not be loaded, as the CLI reports it: every line an `error:` line.
+pub(crate) fn load_failure(e: sim_models::LoadError) -> Failure {
+    match e {
+        // Already one "error: …" line per problem.
+        sim_models::LoadError::Invalid(_) => Failure::Input(e.to_string()),
+        _ => Failure::Input(format!("error: {e}")),
+    }
 }
 
 /// A sweep's error as the CLI reports it: every line an `error:` line.
@@ -184,6 +235,7 @@ pub(crate) fn sweep_failure(e: sim_sweep::SweepError) -> Failure {
 }
 
 fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let limits = cli.load_options();
     match cli.command {
         Command::Sweep {
             file,
@@ -207,6 +259,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 seeds,
                 baseline,
                 sets,
+                load: limits,
             };
             let spec = sim_sweep::SweepSpec::from_args(&args).map_err(sweep_failure)?;
             let plan = sim_sweep::Plan::new(spec).map_err(sweep_failure)?;
@@ -268,7 +321,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Tune(args) => tune::tune(args),
+        Command::Tune(args) => tune::tune(args, &limits),
         Command::Merge { dirs, out } => {
             let done = sim_sweep::merge(&dirs, &out).map_err(sweep_failure)?;
             let manifest: sim_sweep::Manifest =
@@ -284,7 +337,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check { file, sets } => {
-            let s = load(&file, &sets)?;
+            let s = load(&file, &sets, &limits)?;
             println!(
                 "{}: ok ({} clients, {} services, {} simulated)",
                 file.display(),
@@ -305,7 +358,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             trace,
             trace_sample,
         } => {
-            let scenario = load(&file, &sets)?;
+            let scenario = load(&file, &sets, &limits)?;
             let seed = seed.unwrap_or(scenario.seed);
             let bad = |p: sim_models::Problems| Failure::Input(p.to_string());
             if verify_determinism {

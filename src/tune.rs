@@ -61,7 +61,7 @@ fn input(msg: impl std::fmt::Display) -> Failure {
 
 /// Runs the search and prints (and with `--out`, writes) the report and the exported
 /// configuration of the best setting.
-pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
+pub(crate) fn tune(args: TuneArgs, limits: &sim_models::LoadOptions) -> Result<(), Failure> {
     let objective: Objective = args.objective.parse().map_err(input)?;
     let constraints = args
         .constraints
@@ -74,12 +74,7 @@ pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
             "tune needs at least one --vary PATH=VALUES: the fields to search",
         ));
     }
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
-        input(format!(
-            "{}: cannot read the file: {e}",
-            args.file.display()
-        ))
-    })?;
+    let text = sim_models::read_scenario_file(&args.file, limits).map_err(crate::load_failure)?;
     if sim_sweep::spec::is_sweep_file(&text) {
         return Err(input(format!(
             "{}: is a sweep file; tune takes the scenario file itself with --vary",
@@ -98,6 +93,7 @@ pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
         vary,
         seeds: 1,
         baseline: sim_sweep::Baseline::Index(0),
+        load: *limits,
     };
     // Every path and every value is checked once up front, located, before any run.
     let (base, warnings) = sim_sweep::check_vary(&spec).map_err(crate::sweep_failure)?;
@@ -129,7 +125,12 @@ pub(crate) fn tune(args: TuneArgs) -> Result<(), Failure> {
         spec.sets.iter().cloned().chain(varied).collect()
     };
     let load_at = |point: &[usize]| {
-        sim_models::load_scenario_str(&spec.scenario_file, &spec.scenario_text, &sets_at(point))
+        sim_models::load_scenario_str_with(
+            &spec.scenario_file,
+            &spec.scenario_text,
+            &sets_at(point),
+            &spec.load,
+        )
     };
     let evaluate = |point: &[usize], replication: u32| {
         let scenario = load_at(point).map_err(|e| e.to_string())?.scenario;

@@ -50,7 +50,17 @@ const CASES: &[Case] = &[
     Case {
         name: "call_cycle",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"x\") },\n  services: {\n    \"x\": (workers: 1, steps: [Call(to: \"y\")]),\n    \"y\": (workers: 1, steps: [FanOut(calls: [(to: \"z\"), (to: \"x\")])]),\n    \"z\": (workers: 1, service_time: Exponential(mean: \"1s\")),\n  },\n)",
-        expect: &["call_cycle.ron:6:", "services.y.steps.0.calls.1.to", "synchronous call cycle x -> y -> x"],
+        expect: &["call_cycle.ron:6:", "services.y.steps.0.calls.1.to", "synchronous call cycle x -> y -> x:"],
+    },
+    Case {
+        name: "call_cycle_names_each_service_once",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: {\n    \"api\": (workers: 1, steps: [Call(to: \"db\")]),\n    \"db\": (workers: 1, steps: [Call(to: \"api\")]),\n  },\n)",
+        expect: &["call_cycle_names_each_service_once.ron:6:", "services.db.steps.0.to", "synchronous call cycle api -> db -> api: "],
+    },
+    Case {
+        name: "call_to_itself_is_a_cycle_of_one",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"api\") },\n  services: { \"api\": (workers: 1, steps: [Call(to: \"api\")]) },\n)",
+        expect: &["call_to_itself_is_a_cycle_of_one.ron:4:", "services.api.steps.0.to", "synchronous call cycle api -> api: "],
     },
     Case {
         name: "partition_unknown_zone",
@@ -85,7 +95,7 @@ const CASES: &[Case] = &[
     Case {
         name: "wrong_type",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: \"two\", service_time: Exponential(mean: \"1s\")) },\n)",
-        expect: &["wrong_type.ron:4:", "services.s.workers", "integer"],
+        expect: &["wrong_type.ron:4:30", "services.s.workers", "expected a whole number, found the text \"two\""],
     },
     Case {
         name: "negative_rate",
@@ -193,6 +203,51 @@ const CASES: &[Case] = &[
         expect: &["empty.ron:1:1"],
     },
     Case {
+        name: "bare_duration_beyond_584_years",
+        text: "(\n  duration: 1e300,\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["bare_duration_beyond_584_years.ron:2:13", "duration", "invalid duration 1e300: too large", "from 0 to 18446744073.709551615s"],
+    },
+    Case {
+        name: "duration_text_beyond_584_years",
+        text: "(\n  duration: \"999999999h\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["duration_text_beyond_584_years.ron:2:", "duration", "too large", "from 0 to 18446744073.709551615s"],
+    },
+    Case {
+        name: "bare_rate_beyond_a_float",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1e400, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["bare_rate_beyond_a_float.ron:3:", "clients.a.rate", "too large", "0 or more"],
+    },
+    Case {
+        name: "fractional_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 2.5, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["fractional_workers.ron:4:30: services.s.workers: expected a whole number, found 2.5"],
+    },
+    Case {
+        name: "fractional_max_attempts_as_last_field",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [Retry(max_attempts: 2.0)]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["fractional_max_attempts_as_last_field.ron:3:", "clients.a.policies.0.max_attempts", "expected a whole number, found 2.0"],
+    },
+    Case {
+        name: "workers_in_exponent_notation",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1e3, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["workers_in_exponent_notation.ron:4:30", "services.s.workers", "expected a whole number, found 1e3"],
+    },
+    Case {
+        name: "negative_workers",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: -1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["negative_workers.ron:4:30", "services.s.workers", "expected a whole number from 0 to 4294967295, found -1"],
+    },
+    Case {
+        name: "capacity_beyond_u64",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, capacity: 99999999999999999999, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["capacity_beyond_u64.ron:4:", "services.s.capacity", "from 0 to 18446744073709551615, found 99999999999999999999"],
+    },
+    Case {
+        name: "workers_as_text",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: \"2\", service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["workers_as_text.ron:4:30", "services.s.workers", "expected a whole number, found the text \"2\""],
+    },
+    Case {
         name: "garbage",
         text: "\u{1}\u{2}not ron at all {{{",
         expect: &["garbage.ron:1:"],
@@ -273,7 +328,25 @@ fn bad_set_arguments_exit_2_and_say_which_set() {
         ),
         (
             "services.server.workers=many",
-            &["(--set services.server.workers=many)", "integer"],
+            &[
+                "(--set services.server.workers=many)",
+                "expected a whole number, found `many`",
+            ],
+        ),
+        (
+            "services.server.workers=2.5",
+            &[
+                "(--set services.server.workers=2.5)",
+                "services.server.workers: expected a whole number, found 2.5",
+            ],
+        ),
+        (
+            "duration=NaNs",
+            &["(--set duration=NaNs)", "not a duration", "\"250ms\""],
+        ),
+        (
+            "duration=1e300",
+            &["(--set duration=1e300)", "too large", "about 584 years"],
         ),
         ("duration", &["--set duration", "PATH=VALUE"]),
         (
@@ -417,4 +490,148 @@ fn a_fault_scheduled_after_the_run_is_a_located_warning_not_an_error() {
             && stderr.contains("never happens"),
         "{stderr}"
     );
+}
+
+#[test]
+fn set_finds_fields_after_any_whitespace_the_parser_accepts() {
+    let dir = std::env::temp_dir().join(format!("faultline-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("vt.ron");
+    // A vertical tab and a form feed before fields, and U+2028 inside a map: ron skips them all.
+    std::fs::write(
+        &path,
+        "(\n  duration: \"100s\",\n\x0b  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n\x0c  services: {\u{2028}\"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+    )
+    .unwrap();
+    let plain = check(&path, &[]);
+    let set = check(
+        &path,
+        &["--set", "clients.a.rate=2", "--set", "services.s.workers=3"],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(plain.0, Some(0), "{}", plain.1);
+    assert_eq!(set.0, Some(0), "{}", set.1);
+}
+
+fn faultline(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_stream_is_refused_quickly_at_the_size_limit() {
+    let started = std::time::Instant::now();
+    let (code, stderr) = check(std::path::Path::new("/dev/zero"), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("/dev/zero: the file is at least 67108865 bytes, over the limit of 64 MiB")
+            && stderr.contains("--max-scenario-bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_with_its_size_and_the_limit_can_be_raised() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/queueing/mm1.ron");
+    let size = std::fs::metadata(&mm1).unwrap().len();
+    let mm1 = mm1.to_str().unwrap();
+    let (code, stderr) = faultline(&["check", mm1, "--max-scenario-bytes", "100"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "mm1.ron: the file is {size} bytes, over the limit of 100 bytes"
+        )),
+        "{stderr}"
+    );
+    // Sweeps and searches read the file within the same limit.
+    for command in [
+        &[
+            "sweep",
+            mm1,
+            "--vary",
+            "services.server.workers=1,2",
+            "--seeds",
+            "1",
+        ][..],
+        &[
+            "tune",
+            mm1,
+            "--vary",
+            "services.server.workers=1,2",
+            "--objective",
+            "min p99",
+        ],
+    ] {
+        let (code, stderr) = faultline(&[command, &["--max-scenario-bytes", "100"]].concat());
+        assert_eq!(code, Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("over the limit of 100 bytes"),
+            "{command:?}: {stderr}"
+        );
+    }
+    let (code, stderr) = faultline(&["--max-scenario-bytes", "1MiB", "check", mm1]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = faultline(&["check", mm1, "--max-scenario-bytes", "lots"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_refused_at_the_bracket_and_the_limit_can_be_raised() {
+    let dir = std::env::temp_dir().join(format!("faultline-nesting-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("deep.ron");
+    // 4 levels around the service time, 2 per mixture: 84 in all.
+    let mut d = "Exponential(mean: \"1s\")".to_string();
+    for _ in 0..40 {
+        d = format!("Mixture(weights: [1.0], components: [{d}])");
+    }
+    std::fs::write(
+        &path,
+        format!("(\n  duration: \"10s\",\n  clients: {{ \"u\": Open(rate: 1.0, target: \"db\") }},\n  services: {{ \"db\": (workers: 1, service_time: {d}) }},\n)"),
+    )
+    .unwrap();
+    let deep = path.to_str().unwrap();
+    // The 65th bracket: the `[` of the 31st mixture's weights, after the 47 columns before the
+    // first mixture and 30 mixtures' `Mixture(weights: [1.0], components: [` (37 each).
+    let column = 47 + 30 * 37 + "Mixture(weights: ".len() + 1;
+    let (code, stderr) = faultline(&["check", deep]);
+    let sweep = faultline(&[
+        "sweep",
+        deep,
+        "--vary",
+        "services.db.workers=1,2",
+        "--seeds",
+        "1",
+    ]);
+    let raised = faultline(&["check", deep, "--max-nesting", "100"]);
+    let too_high = faultline(&["check", deep, "--max-nesting", "100000"]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "deep.ron:4:{column}: services.db.service_time.components.0"
+        )) && stderr.contains("nested deeper than 64 levels")
+            && stderr.contains("--max-nesting"),
+        "{stderr}"
+    );
+    assert_eq!(sweep.0, Some(2), "{}", sweep.1);
+    assert!(
+        sweep.1.contains("nested deeper than 64 levels"),
+        "{}",
+        sweep.1
+    );
+    assert_eq!(raised.0, Some(0), "{}", raised.1);
+    assert_eq!(too_high.0, Some(2), "{}", too_high.1);
 }

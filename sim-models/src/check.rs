@@ -820,9 +820,8 @@ impl Scenario {
             if colour[i] == 0 && !reported {
                 let mut stack = vec![(i, String::new())];
                 if let Some((cycle, path)) = visit(i, &calls, &mut colour, &mut stack) {
-                    let mut names_in: Vec<&str> =
-                        cycle.iter().map(|&k| names[k].as_str()).collect();
-                    names_in.push(names[cycle[0]].as_str());
+                    // `cycle` already ends where it starts (api, db, api): print it as is.
+                    let names_in: Vec<&str> = cycle.iter().map(|&k| names[k].as_str()).collect();
                     c.error(
                         path,
                         format!(

@@ -28,6 +28,7 @@ mod call;
 mod check;
 mod client;
 mod edge;
+mod explain;
 mod fault;
 mod instance;
 mod load;
@@ -63,7 +64,8 @@ pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
-    closest_field_paths, field_paths, load_scenario, load_scenario_str, LoadError, LoadedScenario,
+    closest_field_paths, field_paths, load_scenario, load_scenario_str, load_scenario_str_with,
+    load_scenario_with, read_scenario_file, InputSize, LoadError, LoadOptions, LoadedScenario,
     ScenarioError,
 };
 pub use load_balancer::LoadBalancer;

@@ -47,8 +47,9 @@ struct Reader<'a> {
     depth: usize,
 }
 
-/// Deepest nesting the reader follows; `ron` itself refuses documents deeper than 128.
-const MAX_DEPTH: usize = 128;
+/// Deepest nesting the reader follows: a little above the highest nesting limit a loaded
+/// scenario may have (each bracket is at most one level of values, plus the top).
+const MAX_DEPTH: usize = crate::load::LoadOptions::MAX_DEPTH_CEILING + 4;
 
 fn join(path: &str, seg: &str) -> String {
     if path.is_empty() {
@@ -66,15 +67,34 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The length in bytes of the whitespace character `s` starts with, or 0: exactly the characters
+/// ron 0.12 skips between tokens (its `is_whitespace_char`): space, tab, line feed, carriage
+/// return, vertical tab, form feed, U+0085, U+200E, U+200F, U+2028 and U+2029. Anything narrower
+/// (`u8::is_ascii_whitespace` lacks the vertical tab) would make a file that parses look, to
+/// `--set`, as if it lacked fields.
+pub(crate) fn whitespace_len(s: &[u8]) -> usize {
+    match s {
+        [b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C, ..] => 1,
+        [0xC2, 0x85, ..] => 2,
+        [0xE2, 0x80, 0x8E | 0x8F | 0xA8 | 0xA9, ..] => 3,
+        _ => 0,
+    }
+}
+
 impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
 
+    /// The length of the whitespace character at `pos`, or 0.
+    fn ws_here(&self) -> usize {
+        whitespace_len(&self.s[self.pos.min(self.s.len())..])
+    }
+
     fn skip_ws(&mut self) {
         loop {
             match self.peek() {
-                Some(b) if b.is_ascii_whitespace() => self.pos += 1,
+                Some(_) if self.ws_here() > 0 => self.pos += self.ws_here(),
                 Some(b'/') if self.s.get(self.pos + 1) == Some(&b'/') => {
                     while let Some(b) = self.peek() {
                         self.pos += 1;
@@ -140,6 +160,14 @@ impl<'a> Reader<'a> {
             }
         }
         String::from_utf8_lossy(&self.s[start..]).into_owned()
+    }
+
+    /// Whether a raw string (`r"…"`, `r#"…"#`) starts at `pos`, not a raw identifier (`r#name`)
+    /// or an identifier ending in `r`.
+    fn at_raw_string(&self) -> bool {
+        let after = &self.s[self.pos + 1..];
+        let hashes = after.iter().take_while(|&&b| b == b'#').count();
+        after.get(hashes) == Some(&b'"') && (self.pos == 0 || !is_ident(self.s[self.pos - 1]))
     }
 
     fn raw_string(&mut self) {
@@ -241,7 +269,7 @@ impl<'a> Reader<'a> {
                         || b == b')'
                         || b == b']'
                         || b == b'}'
-                        || b.is_ascii_whitespace()
+                        || self.ws_here() > 0
                         || b == b'/'
                     {
                         break;
@@ -330,10 +358,7 @@ impl<'a> Reader<'a> {
                 b'"' | b'\'' => self.quoted(),
                 _ => {
                     let start = self.pos;
-                    while self
-                        .peek()
-                        .is_some_and(|b| b != b':' && !b.is_ascii_whitespace())
-                    {
+                    while self.peek().is_some_and(|b| b != b':') && self.ws_here() == 0 {
                         self.pos += 1;
                     }
                     String::from_utf8_lossy(&self.s[start..self.pos]).into_owned()
@@ -392,34 +417,60 @@ impl RonIndex {
     }
 }
 
-/// The offset of the innermost bracket still open at the end of `text`, if any: where a
-/// truncated file lost its way. Strings and comments are skipped.
-pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
+/// Every bracket of `text` — `(`, `[`, `{`, `)`, `]`, `}` — outside strings, chars and comments,
+/// with its byte offset, in order: what the nesting limit and the truncation hint count.
+pub(crate) fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut r = Reader {
         s: text.as_bytes(),
         pos: 0,
         nodes: Vec::new(),
         depth: 0,
     };
-    let mut open = Vec::new();
-    loop {
+    std::iter::from_fn(move || loop {
         r.skip_ws();
-        match r.peek() {
-            None => return open.last().copied(),
-            Some(b'(' | b'[' | b'{') => {
-                open.push(r.pos);
+        match r.peek()? {
+            b @ (b'(' | b'[' | b'{' | b')' | b']' | b'}') => {
                 r.pos += 1;
+                return Some((r.pos - 1, b));
             }
-            Some(b')' | b']' | b'}') => {
-                open.pop();
-                r.pos += 1;
-            }
-            Some(b'"' | b'\'') => {
+            b'"' | b'\'' => {
                 r.quoted();
             }
-            Some(_) => r.pos += 1,
+            b'r' if r.at_raw_string() => r.raw_string(),
+            _ => r.pos += 1,
+        }
+    })
+}
+
+/// The offset of the innermost bracket still open at the end of `text`, if any: where a
+/// truncated file lost its way. Strings and comments are skipped.
+pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    for (at, b) in brackets(text) {
+        match b {
+            b'(' | b'[' | b'{' => open.push(at),
+            _ => {
+                open.pop();
+            }
         }
     }
+    open.last().copied()
+}
+
+/// The offset of the first bracket nested deeper than `max` levels, if any.
+pub(crate) fn too_deep(text: &str, max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (at, b) in brackets(text) {
+        if matches!(b, b'(' | b'[' | b'{') {
+            depth += 1;
+            if depth > max {
+                return Some(at);
+            }
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    None
 }
 
 /// A number with a unit written without quotes (`30ms`, `10/s`) at or next to `offset`: the most
@@ -438,7 +489,8 @@ pub(crate) fn unquoted_unit_near(text: &str, offset: usize) -> Option<&str> {
     let token = &text[start..end];
     let quoted = start > 0 && b[start - 1] == b'"';
     let starts_with_digit = token.bytes().next().is_some_and(|c| c.is_ascii_digit());
-    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic());
+    // A number in exponent notation (`1e400`) has a letter but no unit.
+    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic()) && token.parse::<f64>().is_err();
     (!quoted && starts_with_digit && has_unit).then_some(token)
 }
 
@@ -689,6 +741,43 @@ Scenario(
         let mut t = DOC.to_string();
         let e = splice(&mut t, "services.dbb.workers", "3").unwrap_err();
         assert!(e.contains("`services.db.workers`"), "{e}");
+    }
+
+    #[test]
+    fn whitespace_is_exactly_what_ron_skips() {
+        // After a string only whitespace, a comma or the closing bracket may follow: ron accepts
+        // the list iff it skips the character, which must be iff we do.
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let text = format!("[\"a\"{c},\"b\"]");
+            let ron_skips = ron::from_str::<ron::Value>(&text).is_ok();
+            let mut buf = [0; 4];
+            let ours = whitespace_len(c.encode_utf8(&mut buf).as_bytes());
+            assert_eq!(ron_skips, ours > 0, "U+{:04X}", c as u32);
+            assert!(ours == 0 || ours == c.len_utf8(), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn fields_after_any_ron_whitespace_are_found_and_spliced() {
+        for ws in [
+            "\x0B", "\x0C", "\u{85}", "\u{200E}", "\u{200F}", "\u{2028}", "\u{2029}",
+        ] {
+            let doc =
+                format!("({ws}a:{ws}1,{ws}b{ws}:{ws}({ws}c: 2{ws}){ws},{ws}m: {{{ws}k{ws}: 3}})");
+            let idx = RonIndex::new(&doc);
+            for p in ["a", "b.c", "m.k"] {
+                assert!(
+                    idx.get(p).is_some(),
+                    "{ws:?}: no {p} in {:?}",
+                    idx.paths().collect::<Vec<_>>()
+                );
+            }
+            let a = idx.get("a").unwrap();
+            assert_eq!(&doc[a.start..a.end], "1", "{ws:?}");
+            let mut t = doc.clone();
+            splice(&mut t, "b.c", "9").unwrap();
+            assert!(t.contains("c: 9"), "{ws:?}: {t}");
+        }
     }
 
     #[test]

@@ -38,6 +38,7 @@
 //!     vary: vec![Vary::parse("services.server.workers=1,2").unwrap()],
 //!     seeds: 3,
 //!     baseline: Baseline::Index(0),
+//!     load: sim_models::LoadOptions::default(),
 //! };
 //! let plan = Plan::new(spec).unwrap();
 //! let out = std::env::temp_dir().join(format!("sim-sweep-doc-{}", std::process::id()));

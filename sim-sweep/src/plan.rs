@@ -5,7 +5,7 @@ use crate::output::Manifest;
 use crate::spec::{Baseline, SweepSpec};
 use crate::SweepError;
 use sim_models::{
-    closest_field_paths, field_paths, load_scenario_str, LoadError, LoadedScenario, Scenario,
+    closest_field_paths, field_paths, load_scenario_str_with, LoadError, LoadedScenario, Scenario,
 };
 
 /// One point with its scenario, overrides and varied values applied and checked.
@@ -55,7 +55,7 @@ fn load_error(e: LoadError, context: &str, varied: &[String]) -> SweepError {
         }
     };
     let lines: Vec<String> = match e {
-        LoadError::Io { .. } => vec![e.to_string()],
+        LoadError::Io { .. } | LoadError::TooLarge { .. } => vec![e.to_string()],
         LoadError::Set { arg, message } => vec![format!("{} {arg}: {message}", flag(&arg))],
         LoadError::Invalid(errors) => errors
             .into_iter()
@@ -95,7 +95,7 @@ impl Plan {
             let varied = point.sets();
             let sets: Vec<String> = spec.sets.iter().chain(&varied).cloned().collect();
             let context = format!("point {} ({}): ", point.index, point.describe());
-            let mut scenario = load_scenario_str(file, text, &sets)
+            let mut scenario = load_scenario_str_with(file, text, &sets, &spec.load)
                 .map_err(|e| load_error(e, &context, &varied))?
                 .scenario;
             if scenario.name.is_empty() {
@@ -215,7 +215,8 @@ fn resolve_baseline(
 pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), SweepError> {
     let file = spec.scenario_file.as_str();
     let text = spec.scenario_text.as_str();
-    let base = load_scenario_str(file, text, &spec.sets).map_err(|e| load_error(e, "", &[]))?;
+    let base = load_scenario_str_with(file, text, &spec.sets, &spec.load)
+        .map_err(|e| load_error(e, "", &[]))?;
     let warnings = base.warnings.iter().map(|w| w.to_string()).collect();
     let known = field_paths(&base.text);
     for v in &spec.vary {
@@ -245,7 +246,7 @@ pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), Swe
         for value in &v.values {
             let arg = format!("{}={value}", v.path);
             let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
-            load_scenario_str(file, text, &sets).map_err(|e| {
+            load_scenario_str_with(file, text, &sets, &spec.load).map_err(|e| {
                 let context = format!("with --vary {arg}: ");
                 match load_error(e, "", std::slice::from_ref(&arg)) {
                     SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {

@@ -29,6 +29,7 @@
 
 use crate::SweepError;
 use serde::Deserialize;
+use sim_models::{read_scenario_file, LoadError, LoadOptions};
 use std::path::{Path, PathBuf};
 
 /// Most values one `--vary` may produce.
@@ -359,6 +360,9 @@ pub struct SweepSpec {
     pub seeds: u64,
     /// The point paired differences are taken against.
     pub baseline: Baseline,
+    /// The limits on the scenario's text, applied to every point's (the file was read within
+    /// them).
+    pub load: LoadOptions,
 }
 
 /// What the command line says about a sweep (`faultline sweep FILE …`).
@@ -374,6 +378,8 @@ pub struct SweepArgs {
     pub baseline: Option<String>,
     /// `--set` arguments (after a sweep file's own `sets`).
     pub sets: Vec<String>,
+    /// The limits on the sweep file's and the scenario's size and nesting.
+    pub load: LoadOptions,
 }
 
 /// A sweep file, as written.
@@ -408,9 +414,22 @@ pub fn is_sweep_file(text: &str) -> bool {
         .is_some_and(|r| r.trim_start().starts_with('('))
 }
 
-fn read(path: &Path, what: &str) -> Result<String, SweepError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| SweepError::Input(format!("{}: cannot read the {what}: {e}", path.display())))
+/// Reads a sweep or scenario file within the same size limit as a scenario run on its own.
+fn read(path: &Path, what: &str, limits: &LoadOptions) -> Result<String, SweepError> {
+    read_scenario_file(path, limits).map_err(|e| match e {
+        LoadError::Io { message, .. } => SweepError::Input(format!(
+            "{}: cannot read the {what}: {message}",
+            path.display()
+        )),
+        LoadError::Invalid(errors) => SweepError::Input(
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => SweepError::Input(other.to_string()),
+    })
 }
 
 impl SweepSpec {
@@ -418,7 +437,7 @@ impl SweepSpec {
     /// sweep file (whose `seeds` and `baseline` the command line may override, and whose `sets`
     /// it may extend; its vary list it may not).
     pub fn from_args(args: &SweepArgs) -> Result<SweepSpec, SweepError> {
-        let text = read(&args.file, "file")?;
+        let text = read(&args.file, "file", &args.load)?;
         let shown = args.file.display().to_string();
         let bad = |msg: String| SweepError::Input(msg);
         let baseline =
@@ -452,8 +471,9 @@ impl SweepSpec {
                 (None, None) => Baseline::Index(0),
             };
             let spec = SweepSpec {
+                load: args.load,
                 scenario_file: scenario.display().to_string(),
-                scenario_text: read(&scenario, &format!("scenario named in {shown}"))?,
+                scenario_text: read(&scenario, &format!("scenario named in {shown}"), &args.load)?,
                 sets: file.sets.iter().chain(&args.sets).cloned().collect(),
                 vary,
                 seeds,
@@ -475,6 +495,7 @@ impl SweepSpec {
             bad("--seeds N is required: the replications per point (e.g. --seeds 5)".into())
         })?;
         let spec = SweepSpec {
+            load: args.load,
             scenario_file: shown,
             scenario_text: text,
             sets: args.sets.clone(),
