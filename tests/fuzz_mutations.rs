@@ -4,7 +4,7 @@
 //! under a cap on its address space. Any panic, abort or hang fails the test and names the
 //! input; every input that ever failed is kept in `tests/fuzz-corpus/` and replayed first.
 //!
-//! `FAULTLINE_FUZZ_CASES` (default 10,000) and `FAULTLINE_FUZZ_SEED` (default 1) choose the
+//! `FAULTLINE_FUZZ_CASES` (default 30,000) and `FAULTLINE_FUZZ_SEED` (default 1) choose the
 //! inputs; failing ones are written to `target/fuzz-failures/`.
 
 use rand::{Rng, SeedableRng};
@@ -416,7 +416,14 @@ fn run_children(from: u64, to: u64) -> (Vec<Failure>, u64) {
                         });
                         next = i + 1;
                     } else if next < to {
-                        panic!("the fuzz child stopped before input {next} with {status}");
+                        // It died making input `next` (before saying `begin`): blame that one.
+                        failures.push(Failure {
+                            index: next,
+                            how: format!(
+                                "crash before running it: the process ended with {status}"
+                            ),
+                        });
+                        next += 1;
                     }
                     break;
                 }
@@ -431,7 +438,7 @@ fn mutated_scenarios_never_panic_abort_or_hang() {
     if std::env::var("FAULTLINE_FUZZ_CHILD").is_ok() {
         return;
     }
-    let cases = env_u64("FAULTLINE_FUZZ_CASES", 10_000);
+    let cases = env_u64("FAULTLINE_FUZZ_CASES", 30_000);
     let seed = env_u64("FAULTLINE_FUZZ_SEED", 1);
     let (corpus, sources) = (corpus(), bundled());
     assert!(sources.len() >= 10, "bundled scenarios: {}", sources.len());
@@ -465,6 +472,25 @@ fn mutated_scenarios_never_panic_abort_or_hang() {
         "{} of {total} inputs failed (seed {seed}); add each to tests/fuzz-corpus/ once fixed:{report}",
         failures.len()
     );
+}
+
+/// `FAULTLINE_FUZZ_DUMP=I` writes input I of the series (after the corpus) to
+/// `target/fuzz-failures/` without running anything: to look at one input.
+#[test]
+fn dump_one_input() {
+    let Some(index) = std::env::var("FAULTLINE_FUZZ_DUMP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    else {
+        return;
+    };
+    let seed = env_u64("FAULTLINE_FUZZ_SEED", 1);
+    let (name, text) = input(index, &corpus(), &bundled(), seed);
+    let dir = root().join("target/fuzz-failures");
+    std::fs::create_dir_all(&dir).expect("target/fuzz-failures");
+    let file = dir.join(format!("seed{seed}-input{index}.ron"));
+    std::fs::write(&file, text).expect("write");
+    println!("{name}: {}", file.display());
 }
 
 #[test]

@@ -276,6 +276,11 @@ impl<'a> Reader<'a> {
                     }
                     self.pos += 1;
                 }
+                if self.pos == start {
+                    // A closing bracket of the wrong kind, or a stray delimiter: malformed. Stop
+                    // here rather than read nothing again and again.
+                    return None;
+                }
                 Kind::Other
             }
         };
@@ -650,6 +655,23 @@ pub(crate) fn splice(text: &mut String, path: &str, value: &str) -> Result<Splic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mismatched_bracket_ends_the_index_instead_of_looping() {
+        for text in [
+            "( a: [[ 1 ), b: 2 )",
+            "( a: [ } ]",
+            "{ \"x\": ( ] ) }",
+            "[[[[ \"s\", t: (b: 1) )",
+        ] {
+            let index = RonIndex::new(text);
+            assert!(
+                index.nodes.len() < 20,
+                "{text}: {} nodes",
+                index.nodes.len()
+            );
+        }
+    }
 
     const DOC: &str = r#"// a comment
 Scenario(
