@@ -133,7 +133,7 @@ impl LoadOptions {
     pub const DEFAULT_MAX_DEPTH: usize = 64;
     /// The highest nesting limit there is: the parser and every later pass recurse once or more
     /// per level, and this many levels fit well within a worker thread's 2 MiB stack.
-    pub const MAX_DEPTH_CEILING: usize = 256;
+    pub const MAX_DEPTH_CEILING: usize = crate::ron_paths::NESTING_CEILING;
 
     /// The nesting limit in force: `max_depth`, at most [`LoadOptions::MAX_DEPTH_CEILING`].
     fn depth(&self) -> usize {

@@ -47,9 +47,14 @@ struct Reader<'a> {
     depth: usize,
 }
 
+/// The highest nesting limit a loaded scenario may have: the parser and every later pass recurse
+/// once or more per level, and this many levels fit well within a worker thread's 2 MiB stack.
+/// It lives here, in the leaf that reads raw text, so the loader can name it without a cycle.
+pub(crate) const NESTING_CEILING: usize = 256;
+
 /// Deepest nesting the reader follows: a little above the highest nesting limit a loaded
 /// scenario may have (each bracket is at most one level of values, plus the top).
-const MAX_DEPTH: usize = crate::load::LoadOptions::MAX_DEPTH_CEILING + 4;
+const MAX_DEPTH: usize = NESTING_CEILING + 4;
 
 fn join(path: &str, seg: &str) -> String {
     if path.is_empty() {
