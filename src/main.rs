@@ -289,7 +289,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
                 let what = match shard {
                     Some(s) => {
-                        format!("shard {s}: {} of {} points", done.points, plan.points.len())
+                        format!("shard {s}: {} of {} points", done.points, plan.points)
                     }
                     None => format!("{} points", done.points),
                 };

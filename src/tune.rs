@@ -108,6 +108,7 @@ pub(crate) fn tune(args: TuneArgs, limits: &sim_models::LoadOptions) -> Result<(
         .collect();
     let mut options = TuneOptions {
         search: args.search,
+        max_memory: base.scenario.memory_limit(),
         ..TuneOptions::default()
     };
     if let Some(n) = args.seeds {

@@ -61,11 +61,7 @@ fn bundled_sweeps_check_clean_at_every_point() {
             path.display(),
             plan.warnings
         );
-        assert!(
-            plan.points.len() >= 4,
-            "{}: a sweep of one point",
-            path.display()
-        );
+        assert!(plan.points >= 4, "{}: a sweep of one point", path.display());
         assert!(
             plan.seeds.len() >= 2,
             "{}: no intervals without replications",

@@ -44,22 +44,32 @@ pub fn count(vary: &[Vary]) -> Result<usize, String> {
         })
 }
 
-/// Every point of the grid, in index order (the caller checks [`count`] first).
-pub fn points(vary: &[Vary]) -> Vec<Point> {
+/// Point `index` of the grid (the caller checks it is below [`count`]): mixed radix, the last
+/// field fastest. Points are made one at a time, so a large grid costs nothing until it runs.
+pub fn point(vary: &[Vary], index: usize) -> Point {
+    let mut rest = index;
+    let mut assignments = vec![(String::new(), String::new()); vary.len()];
+    for (slot, v) in assignments.iter_mut().zip(vary).rev() {
+        let k = rest % v.values.len();
+        rest /= v.values.len();
+        *slot = (v.path.clone(), v.values[k].clone());
+    }
+    Point { index, assignments }
+}
+
+/// The index of the point that takes value number `positions[i]` of field `i` (the inverse
+/// of [`point`]).
+pub fn index_of(vary: &[Vary], positions: &[usize]) -> usize {
+    vary.iter()
+        .zip(positions)
+        .fold(0, |index, (v, &k)| index * v.values.len() + k)
+}
+
+/// Every point of the grid, in index order, made as the caller asks for them (the caller
+/// checks [`count`] first).
+pub fn points(vary: &[Vary]) -> impl Iterator<Item = Point> + '_ {
     let n: usize = vary.iter().map(|v| v.values.len()).product();
-    (0..n)
-        .map(|index| {
-            // Mixed radix, last field fastest.
-            let mut rest = index;
-            let mut assignments = vec![(String::new(), String::new()); vary.len()];
-            for (slot, v) in assignments.iter_mut().zip(vary).rev() {
-                let k = rest % v.values.len();
-                rest /= v.values.len();
-                *slot = (v.path.clone(), v.values[k].clone());
-            }
-            Point { index, assignments }
-        })
-        .collect()
+    (0..n).map(move |index| point(vary, index))
 }
 
 /// Shard `index` of `count` (1-based): the points whose index modulo `count` is `index − 1`.
@@ -126,12 +136,22 @@ mod tests {
 
     #[test]
     fn the_last_field_varies_fastest() {
-        let ps = points(&[vary("a", &["1", "2"]), vary("b", &["x", "y", "z"])]);
+        let grid = [vary("a", &["1", "2"]), vary("b", &["x", "y", "z"])];
+        let ps: Vec<Point> = points(&grid).collect();
         assert_eq!(ps.len(), 6);
         assert_eq!(ps[0].describe(), "a=1, b=x");
         assert_eq!(ps[1].describe(), "a=1, b=y");
         assert_eq!(ps[3].describe(), "a=2, b=x");
         assert_eq!(ps[5].describe(), "a=2, b=z");
+        for p in &ps {
+            let positions: Vec<usize> = p
+                .assignments
+                .iter()
+                .zip(&grid)
+                .map(|((_, value), v)| v.values.iter().position(|x| x == value).unwrap())
+                .collect();
+            assert_eq!(index_of(&grid, &positions), p.index);
+        }
     }
 
     #[test]

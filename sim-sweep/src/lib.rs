@@ -11,10 +11,13 @@
 //! 1. [`SweepSpec`] ([`spec`]): the scenario text, the overrides, the varied fields (listed
 //!    values or exact ranges), the number of replications and the baseline — from the command
 //!    line ([`SweepSpec::from_args`]) or a `Sweep(…)` RON file.
-//! 2. [`Plan::new`] ([`plan`]): loads every point through the same `--set` machinery as the
+//! 2. [`Plan::new`] ([`plan`]): loads each varied value (and, for grids up to
+//!    [`plan::CHECK_AHEAD_POINTS`], every point) through the same `--set` machinery as the
 //!    scenario file, so a bad path or value is a located error before anything runs; picks
 //!    the seeds (replication `i` uses `scenario seed + i` at every point: common random
-//!    numbers) and the baseline.
+//!    numbers) and the baseline. Points are made as they run, so a plan is small whatever
+//!    the grid's size; [`memory`] estimates what the sweep will hold and refuses one that
+//!    exceeds the memory limit.
 //! 3. [`run_sweep`] ([`runner`]): runs every (point, replication) pair on a rayon pool, writes
 //!    each finished point's file atomically, skips finished points on resume, and builds
 //!    `results.csv`, `paired.csv` and `summary.json` from the point files alone ([`output`]).
@@ -53,6 +56,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod grid;
+pub mod memory;
 pub mod merge;
 pub mod metrics;
 pub mod output;

@@ -72,6 +72,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
     }
     let mut manifest = manifests[0].clone();
     manifest.shard = None;
+    if manifest.points > crate::grid::MAX_POINTS || manifest.points == 0 {
+        return Err(SweepError::Input(format!(
+            "{}: `points: {}` is not the size of a sweep (1 to {})",
+            first.join("sweep.json").display(),
+            manifest.points,
+            crate::grid::MAX_POINTS
+        )));
+    }
     let mut owner: Vec<Option<usize>> = vec![None; manifest.points];
     for (k, d) in dirs.iter().enumerate() {
         for i in point_files(d)? {
@@ -121,6 +129,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
             )));
         }
     }
+    // Every point is read back to write the result files: refuse at once if they cannot fit,
+    // judging by the first point's metrics.
+    let sample: PointRecord = read_json(&point_path(&dirs[owner[0].unwrap_or(0)], 0))?;
+    let sizes = crate::memory::RunSizes::of_record(&sample);
+    let estimate = crate::memory::estimate(
+        &sizes,
+        manifest.points as u64,
+        manifest.seeds.len() as u64,
+        0,
+        true,
+    );
+    crate::memory::check(&estimate, sizes.limit)?;
     write_atomic(&out_manifest, &to_json(&manifest))?;
     for (i, k) in owner.iter().enumerate() {
         let from = point_path(&dirs[k.unwrap_or(0)], i);

@@ -396,8 +396,7 @@ mod tests {
                 values: vec!["x".into(), "y".into(), "z".into()],
             },
         ];
-        let grid = crate::grid::points(&vary);
-        for p in &grid {
+        for p in crate::grid::points(&vary) {
             let a: Vec<(String, String)> = expected_assignments(&vary, p.index)
                 .into_iter()
                 .map(|a| (a.path, a.value))

@@ -17,22 +17,35 @@ pub struct PlannedPoint {
     pub scenario: Scenario,
 }
 
-/// A sweep ready to run: the points, the seeds and the baseline, all checked.
+/// Grids up to this many points have every point loaded and checked before anything runs;
+/// larger ones check each value on its own up front and each combination as it runs.
+pub const CHECK_AHEAD_POINTS: usize = 10_000;
+
+/// A sweep ready to run: the count of points, the seeds and the baseline, all checked. Points
+/// are made as they run ([`Plan::point`]), so a plan costs the same for 2 points as for a
+/// million.
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// What was asked for.
     pub spec: SweepSpec,
-    /// Every point of the grid, in index order.
-    pub points: Vec<PlannedPoint>,
+    /// How many points the grid has.
+    pub points: usize,
     /// The seed of each replication: `seeds[i] = scenario seed + i` (wrapping), the scenario
     /// seed being the file's `seed` after the `--set` overrides. Replication `i` of every point
     /// uses `seeds[i]`: common random numbers, as every component draws from its own stream
-    /// derived from the seed and its name.
+    /// derived from the seed and its name. At most [`crate::spec::MAX_SEEDS`].
     pub seeds: Vec<u64>,
     /// Index of the baseline point for paired differences.
     pub baseline: usize,
     /// Warnings the scenario raised (located), for the caller to show.
     pub warnings: Vec<String>,
+    /// The scenario's name (the file's stem when it has none).
+    pub name: String,
+    /// Whether every point was loaded and checked up front (grids up to
+    /// [`CHECK_AHEAD_POINTS`]); otherwise a bad combination stops the sweep when it is reached.
+    pub checked_ahead: bool,
+    /// What sizes the sweep's memory: the largest run and the results of one run.
+    pub sizes: crate::memory::RunSizes,
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint of the scenario text for the manifest.
@@ -82,28 +95,30 @@ fn load_error(e: LoadError, context: &str, varied: &[String]) -> SweepError {
 }
 
 impl Plan {
-    /// Checks `spec` against its scenario: the overrides, each varied path (a path that names
-    /// no field is an error naming the closest ones), each value on its own, then each point
-    /// (a combination may be invalid when its values are not, e.g. a warm-up longer than a
-    /// varied duration), and the baseline.
+    /// Checks `spec` against its scenario: the counts, the overrides, each varied path (a path
+    /// that names no field is an error naming the closest ones), each value on its own, then —
+    /// for grids up to [`CHECK_AHEAD_POINTS`] — each point (a combination may be invalid when
+    /// its values are not, e.g. a warm-up longer than a varied duration), and the baseline.
+    /// Nothing here grows with the number of points or replications but the seed list.
     pub fn new(spec: SweepSpec) -> Result<Plan, SweepError> {
-        let (base, warnings) = check_vary(&spec)?;
-        let (file, text) = (spec.scenario_file.as_str(), spec.scenario_text.as_str());
-        let n = grid::count(&spec.vary).map_err(SweepError::Input)?;
-        let mut points = Vec::with_capacity(n);
-        for point in grid::points(&spec.vary) {
-            let varied = point.sets();
-            let sets: Vec<String> = spec.sets.iter().chain(&varied).cloned().collect();
-            let context = format!("point {} ({}): ", point.index, point.describe());
-            let mut scenario = load_scenario_str_with(file, text, &sets, &spec.load)
-                .map_err(|e| load_error(e, &context, &varied))?
-                .scenario;
-            if scenario.name.is_empty() {
-                scenario.name = scenario_stem(file);
+        spec.check_counts()?;
+        let (base, warnings, single) = check_values(&spec)?;
+        let points = grid::count(&spec.vary).map_err(SweepError::Input)?;
+        let name = if base.scenario.name.is_empty() {
+            scenario_stem(&spec.scenario_file)
+        } else {
+            base.scenario.name.clone()
+        };
+        let mut sizes = crate::memory::RunSizes::probe(&base.scenario)?;
+        sizes.widen(single);
+        let checked_ahead = points <= CHECK_AHEAD_POINTS;
+        if checked_ahead {
+            for index in 0..points {
+                let planned = point_of(&spec, &name, index)?;
+                sizes.widen(planned.scenario.memory_estimate().total);
             }
-            points.push(PlannedPoint { point, scenario });
         }
-        let baseline = resolve_baseline(&spec.baseline, &spec, &points)?;
+        let baseline = resolve_baseline(&spec.baseline, &spec, points)?;
         let seeds = (0..spec.seeds)
             .map(|i| base.scenario.seed.wrapping_add(i))
             .collect();
@@ -113,15 +128,21 @@ impl Plan {
             seeds,
             baseline,
             warnings,
+            name,
+            checked_ahead,
+            sizes,
         })
+    }
+
+    /// Point `index` with its scenario loaded and checked (the caller keeps `index` below
+    /// [`Plan::points`]).
+    pub fn point(&self, index: usize) -> Result<PlannedPoint, SweepError> {
+        point_of(&self.spec, &self.name, index)
     }
 
     /// The scenario's name (the file's stem when it has none).
     pub fn scenario_name(&self) -> String {
-        self.points
-            .first()
-            .map(|p| p.scenario.name.clone())
-            .unwrap_or_default()
+        self.name.clone()
     }
 
     /// The manifest describing this sweep (for the whole grid, or one shard of it).
@@ -133,12 +154,28 @@ impl Plan {
             scenario_hash: text_hash(&self.spec.scenario_text),
             sets: self.spec.sets.clone(),
             vary: self.spec.vary.clone(),
-            points: self.points.len(),
+            points: self.points,
             seeds: self.seeds.clone(),
             baseline: self.baseline,
             shard: shard.map(|s| s.to_string()),
         }
     }
+}
+
+/// Point `index` of `spec`'s grid, loaded through the `--set` machinery and checked.
+fn point_of(spec: &SweepSpec, name: &str, index: usize) -> Result<PlannedPoint, SweepError> {
+    let point = grid::point(&spec.vary, index);
+    let varied = point.sets();
+    let sets: Vec<String> = spec.sets.iter().chain(&varied).cloned().collect();
+    let context = format!("point {} ({}): ", point.index, point.describe());
+    let mut scenario =
+        load_scenario_str_with(&spec.scenario_file, &spec.scenario_text, &sets, &spec.load)
+            .map_err(|e| load_error(e, &context, &varied))?
+            .scenario;
+    if scenario.name.is_empty() {
+        scenario.name = name.to_string();
+    }
+    Ok(PlannedPoint { point, scenario })
 }
 
 fn scenario_stem(file: &str) -> String {
@@ -151,59 +188,65 @@ fn scenario_stem(file: &str) -> String {
 fn resolve_baseline(
     baseline: &Baseline,
     spec: &SweepSpec,
-    points: &[PlannedPoint],
+    points: usize,
 ) -> Result<usize, SweepError> {
     let bad = |m: String| Err(SweepError::Input(format!("--baseline: {m}")));
     match baseline {
-        Baseline::Index(i) if *i < points.len() => Ok(*i),
+        Baseline::Index(i) if *i < points => Ok(*i),
         Baseline::Index(i) => bad(format!(
             "point {i} does not exist: the sweep has points 0 to {}",
-            points.len() - 1
+            points - 1
         )),
         Baseline::At(at) => {
-            for (path, value) in at {
-                let Some(v) = spec.vary.iter().find(|v| &v.path == path) else {
+            let mut positions = Vec::with_capacity(spec.vary.len());
+            for (path, _) in at {
+                if !spec.vary.iter().any(|v| &v.path == path) {
                     let varied: Vec<&str> = spec.vary.iter().map(|v| v.path.as_str()).collect();
                     return bad(format!(
                         "`{path}` is not varied (varied: {})",
                         varied.join(", ")
                     ));
-                };
-                if !v.values.contains(value) {
-                    return bad(format!(
-                        "`{path}` never takes the value `{value}` (its values: {})",
-                        v.values.join(", ")
-                    ));
                 }
             }
-            let matching: Vec<usize> = points
+            let mut missing = Vec::new();
+            for v in &spec.vary {
+                let given: Vec<&String> = at
+                    .iter()
+                    .filter(|(p, _)| p == &v.path)
+                    .map(|(_, value)| value)
+                    .collect();
+                let mut found = None;
+                for value in &given {
+                    match v.values.iter().position(|x| x == *value) {
+                        None => {
+                            return bad(format!(
+                                "`{}` never takes the value `{value}` (its values: {})",
+                                v.path,
+                                v.values.join(", ")
+                            ))
+                        }
+                        Some(k) if found.is_some_and(|f| f != k) => {
+                            return bad(format!("`{}` is given two different values", v.path))
+                        }
+                        Some(k) => found = Some(k),
+                    }
+                }
+                match found {
+                    Some(k) => positions.push(k),
+                    None => missing.push(v),
+                }
+            }
+            if missing.is_empty() {
+                return Ok(grid::index_of(&spec.vary, &positions));
+            }
+            let matching = missing
                 .iter()
-                .filter(|p| {
-                    at.iter().all(|(path, value)| {
-                        p.point
-                            .assignments
-                            .iter()
-                            .any(|(q, w)| q == path && w == value)
-                    })
-                })
-                .map(|p| p.point.index)
-                .collect();
-            match matching.as_slice() {
-                [one] => Ok(*one),
-                _ => {
-                    let missing: Vec<&str> = spec
-                        .vary
-                        .iter()
-                        .filter(|v| !at.iter().any(|(p, _)| p == &v.path))
-                        .map(|v| v.path.as_str())
-                        .collect();
-                    bad(format!(
-                        "matches {} points; give a value for {} too",
-                        matching.len(),
-                        missing.join(", ")
-                    ))
-                }
-            }
+                .fold(1usize, |n, v| n.saturating_mul(v.values.len()));
+            let names: Vec<&str> = missing.iter().map(|v| v.path.as_str()).collect();
+            bad(format!(
+                "matches {matching} points; give a value for {} too",
+                names.join(", ")
+            ))
         }
     }
 }
@@ -213,12 +256,18 @@ fn resolve_baseline(
 /// before its points, and all a search over a space too large to list checks up front.
 /// Returns the scenario with the overrides only, and its warnings.
 pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), SweepError> {
+    check_values(spec).map(|(base, warnings, _)| (base, warnings))
+}
+
+/// [`check_vary`], and the most memory a run needs with any one value on its own.
+fn check_values(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>, u64), SweepError> {
     let file = spec.scenario_file.as_str();
     let text = spec.scenario_text.as_str();
     let base = load_scenario_str_with(file, text, &spec.sets, &spec.load)
         .map_err(|e| load_error(e, "", &[]))?;
     let warnings = base.warnings.iter().map(|w| w.to_string()).collect();
     let known = field_paths(&base.text);
+    let mut single = 0;
     for v in &spec.vary {
         if v.path == "seed" {
             return Err(SweepError::Input(
@@ -246,7 +295,7 @@ pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), Swe
         for value in &v.values {
             let arg = format!("{}={value}", v.path);
             let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
-            load_scenario_str_with(file, text, &sets, &spec.load).map_err(|e| {
+            let one = load_scenario_str_with(file, text, &sets, &spec.load).map_err(|e| {
                 let context = format!("with --vary {arg}: ");
                 match load_error(e, "", std::slice::from_ref(&arg)) {
                     SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {
@@ -255,7 +304,8 @@ pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), Swe
                     other => other,
                 }
             })?;
+            single = single.max(one.scenario.memory_estimate().total);
         }
     }
-    Ok((base, warnings))
+    Ok((base, warnings, single))
 }

@@ -11,12 +11,13 @@ use crate::output::{
     point_path, read_json, read_points, record_fits, to_json, write_atomic, write_results,
     Assignment, Manifest, PointRecord, Replication,
 };
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedPoint};
 use crate::SweepError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::iter::{ParallelBridge, ParallelIterator};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How to run a sweep.
 #[derive(Clone, Debug)]
@@ -52,10 +53,21 @@ pub struct RunSummary {
     pub notes: Vec<String>,
 }
 
-/// A point being computed: its replications as they finish.
+/// A point being computed: its scenario, loaded by the first replication to start, and its
+/// replications as they finish. Slots exist only while their point is in flight.
 struct Slot {
+    scenario: OnceLock<Result<PlannedPoint, String>>,
+    progress: Mutex<Progress>,
+}
+
+struct Progress {
     replications: Vec<Option<Replication>>,
     left: usize,
+}
+
+/// The number of workers `jobs` asks for (`None`: one per core, as rayon does).
+fn workers(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Runs the sweep `plan` into `options.out`.
@@ -66,6 +78,18 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
             "--jobs 0: at least one worker is needed".into(),
         ));
     }
+    let owned = match options.shard {
+        Some(s) => plan.points / s.count + usize::from(plan.points % s.count >= s.index),
+        None => plan.points,
+    };
+    let memory = crate::memory::estimate(
+        &plan.sizes,
+        owned as u64,
+        plan.seeds.len() as u64,
+        workers(options.jobs) as u64,
+        options.shard.is_none(),
+    );
+    crate::memory::check(&memory, plan.sizes.limit)?;
     std::fs::create_dir_all(dir.join("points")).map_err(|e| {
         SweepError::Input(format!(
             "--out {}: cannot create the directory: {e}",
@@ -93,12 +117,7 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
 
     let mut summary = RunSummary::default();
     let mut todo = Vec::new();
-    for p in plan
-        .points
-        .iter()
-        .filter(|p| options.shard.is_none_or(|s| s.owns(p.point.index)))
-    {
-        let i = p.point.index;
+    for i in (0..plan.points).filter(|&i| options.shard.is_none_or(|s| s.owns(i))) {
         summary.points += 1;
         let path = point_path(dir, i);
         if path.exists() {
@@ -126,25 +145,34 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
         ProgressStyle::with_template("{bar:40} {pos}/{len} runs · {elapsed_precise} · ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let slots: Vec<Mutex<Slot>> = todo
-        .iter()
-        .map(|_| {
-            Mutex::new(Slot {
-                replications: vec![None; seeds.len()],
-                left: seeds.len(),
-            })
-        })
-        .collect();
+    let slots: Mutex<BTreeMap<usize, Arc<Slot>>> = Mutex::new(BTreeMap::new());
     let stopped_early = std::sync::atomic::AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .build()
         .map_err(|e| SweepError::Io(format!("cannot start the worker threads: {e}")))?;
-    // par_bridge hands the pairs out in order, so points finish roughly in index order.
+    // par_bridge hands the pairs out in order, so points finish roughly in index order and
+    // only about one point per worker is in flight.
     let pairs = (0..todo.len()).flat_map(|k| (0..seeds.len()).map(move |r| (k, r)));
     pool.install(|| {
         pairs.par_bridge().try_for_each(|(k, r)| {
-            let planned = &plan.points[todo[k]];
+            let slot = {
+                let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                Arc::clone(slots.entry(k).or_insert_with(|| {
+                    Arc::new(Slot {
+                        scenario: OnceLock::new(),
+                        progress: Mutex::new(Progress {
+                            replications: vec![None; seeds.len()],
+                            left: seeds.len(),
+                        }),
+                    })
+                }))
+            };
+            let planned = slot
+                .scenario
+                .get_or_init(|| plan.point(todo[k]).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| SweepError::Input(e.clone()))?;
             let seed = seeds[r];
             let result = sim_models::run(&planned.scenario, seed).map_err(|p| {
                 SweepError::Input(format!(
@@ -163,12 +191,13 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
                 metrics: metrics(&report),
             };
             let done = {
-                let mut slot = slots[k].lock().unwrap_or_else(|e| e.into_inner());
-                slot.replications[r] = Some(replication);
-                slot.left -= 1;
-                (slot.left == 0).then(|| std::mem::take(&mut slot.replications))
+                let mut progress = slot.progress.lock().unwrap_or_else(|e| e.into_inner());
+                progress.replications[r] = Some(replication);
+                progress.left -= 1;
+                (progress.left == 0).then(|| std::mem::take(&mut progress.replications))
             };
             if let Some(replications) = done {
+                slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&k);
                 let record = PointRecord {
                     point: planned.point.index,
                     assignments: planned

@@ -35,6 +35,11 @@ use std::path::{Path, PathBuf};
 /// Most values one `--vary` may produce.
 pub const MAX_VALUES: usize = 10_000;
 
+/// Most replications a point may have. A 95% interval narrows as 1/√n, so 100,000
+/// replications already pin a mean 140 times tighter than 5 do; more is a typo, and the
+/// manifest lists every seed.
+pub const MAX_SEEDS: u64 = 100_000;
+
 /// One varied field: its path and the values it takes, each as exact RON text.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Vary {
@@ -510,12 +515,20 @@ impl SweepSpec {
         Ok(spec)
     }
 
-    fn check_counts(&self) -> Result<(), SweepError> {
+    /// Checks the counts a sweep is sized by: the replications (1 to [`MAX_SEEDS`]), a
+    /// non-empty vary list and no path varied twice.
+    pub(crate) fn check_counts(&self) -> Result<(), SweepError> {
         if self.seeds == 0 {
             return Err(SweepError::Input(
                 "--seeds 0: a sweep needs at least one replication per point (2 or more for intervals)"
                     .into(),
             ));
+        }
+        if self.seeds > MAX_SEEDS {
+            return Err(SweepError::Input(format!(
+                "--seeds {}: at most {MAX_SEEDS} replications per point (an interval narrows as 1/√n: 1,000 already gives one 14 times tighter than 5)",
+                self.seeds
+            )));
         }
         if self.vary.is_empty() {
             return Err(SweepError::Input(

@@ -129,6 +129,9 @@ pub struct TuneOptions {
     pub level: f64,
     /// Runners-up reported after the best (default 5).
     pub runners_up: usize,
+    /// The memory the search's own bookkeeping may need (default: half the machine's, as
+    /// for a run); a larger search is refused before it starts.
+    pub max_memory: sim_core::ByteSize,
 }
 
 impl Default for TuneOptions {
@@ -142,6 +145,7 @@ impl Default for TuneOptions {
             seed: 1,
             level: 0.95,
             runners_up: 5,
+            max_memory: sim_models::memory::default_max_memory(),
         }
     }
 }
@@ -390,6 +394,7 @@ where
             metrics.push(c.metric.clone());
         }
     }
+    check_memory(space, points.len(), metrics.len(), options)?;
     let mut run = Runner {
         space,
         evaluate: &evaluate,
@@ -503,8 +508,22 @@ fn check(space: &[Parameter], options: &TuneOptions) -> Result<(), TuneError> {
     if options.replications == 0 || options.initial_replications == 0 {
         return bad("replications must be at least 1".into());
     }
+    if u64::from(options.replications) > crate::spec::MAX_SEEDS {
+        return bad(format!(
+            "{} replications: at most {} (an interval narrows as 1/√n: 1,000 already gives one 14 times tighter than 5)",
+            options.replications,
+            crate::spec::MAX_SEEDS
+        ));
+    }
     if options.candidates == 0 {
         return bad("random search needs at least one candidate".into());
+    }
+    if options.candidates > crate::grid::MAX_POINTS {
+        return bad(format!(
+            "{} candidates: random search draws at most {}",
+            options.candidates,
+            crate::grid::MAX_POINTS
+        ));
     }
     if !(options.level > 0.0 && options.level < 1.0) {
         return bad(format!(
@@ -513,6 +532,34 @@ fn check(space: &[Parameter], options: &TuneOptions) -> Result<(), TuneError> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a search whose bookkeeping would exceed `options.max_memory`: per point its
+/// coordinates and samples, and per evaluation of the largest round its job and result.
+fn check_memory(
+    space: &[Parameter],
+    points: usize,
+    metrics: usize,
+    options: &TuneOptions,
+) -> Result<(), TuneError> {
+    let (points, metrics, reps) = (
+        points as u64,
+        metrics as u64,
+        u64::from(options.replications),
+    );
+    let per_point = 48 + 8 * space.len() as u64 + metrics * (24 + 8 * reps);
+    let per_evaluation = 64 + 8 * metrics;
+    let total = points
+        .saturating_mul(per_point)
+        .saturating_add(points.saturating_mul(reps).saturating_mul(per_evaluation));
+    if total <= options.max_memory.0 {
+        return Ok(());
+    }
+    Err(TuneError::Space(format!(
+        "{points} points × {reps} replications would need {} of memory, more than {} (limits.max_memory, by default half the memory this process may have); lower --seeds, --candidates or the number of --vary values",
+        sim_core::ByteSize(total),
+        options.max_memory
+    )))
 }
 
 /// Point number `i` of the space, the first parameter varying slowest.
