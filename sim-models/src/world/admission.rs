@@ -1,0 +1,117 @@
+//! A request message reaches its instance: the instance admits it (taking a worker or
+//! queueing it) or refuses it, and a freed worker takes the next queued call.
+
+use super::{Event, World};
+use crate::call::{CallId, CallState};
+use crate::observer::{CallRef, InstanceRef, Observer};
+use crate::outcome::Outcome;
+use crate::service::Admission;
+use sim_core::{Context, SimTime};
+
+impl<O: Observer> World<O> {
+    /// Call `id`'s request reaches its instance.
+    #[inline]
+    pub(super) fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = self.calls.at(id);
+        let (s, i, deadline, origin) = (
+            c.service as usize,
+            c.instance as usize,
+            c.deadline,
+            c.origin,
+        );
+        let call = CallRef {
+            index: id,
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
+        };
+        let at = InstanceRef {
+            service: s as u32,
+            instance: i as u32,
+        };
+        self.observer.message_delivered(now, call, at);
+        if self.trace.is_some() {
+            self.trace_serve_started(id, now);
+        }
+        let svc = &mut self.services[s];
+        let admission = svc.admit(now, i, deadline, origin);
+        if !svc.shed.is_empty() {
+            self.answer_shed(s);
+        }
+        let svc = &mut self.services[s];
+        let outcome = match admission {
+            Admission::Admitted { doomed } => {
+                let inflight = (svc.instances[i].in_system() + 1).min(u16::MAX as u64) as u16;
+                let c = self.calls.at(id);
+                c.arrived = now;
+                c.doomed = doomed;
+                c.inflight = inflight;
+                if svc.holds_worker_while_waiting() {
+                    // Thread per request: a worker from admission to answer.
+                    if !svc.acquire(now, i, id, origin.criticality as u8) {
+                        c.state = CallState::Queued;
+                        self.observer.call_queued(now, call, at);
+                        return;
+                    }
+                    c.holds_worker = true;
+                }
+                self.observer.call_started(now, call, at);
+                return self.run(id, ctx);
+            }
+            Admission::Down => Outcome::Unavailable,
+            Admission::Rejected => Outcome::Rejected,
+            Admission::Expired => Outcome::Expired,
+            Admission::Injected => Outcome::Injected,
+            Admission::Shed => Outcome::Shed,
+            Admission::BlackHoled => return self.drop_unanswered(id, now),
+        };
+        self.respond(id, outcome, ctx);
+    }
+
+    /// The calls service `s`'s policies shed during this event answer `shed` once the event's
+    /// own work is done.
+    pub(super) fn answer_shed(&mut self, s: usize) {
+        for k in 0..self.services[s].shed.len() {
+            let id = self.services[s].shed[k];
+            let gen = self.calls.gen(id);
+            self.calls.at(id).state = CallState::Shed;
+            self.ready.push_back((id, gen));
+        }
+        self.services[s].shed.clear();
+    }
+
+    /// A queued call `id` has been given a worker.
+    #[inline]
+    pub(super) fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        if self.trace.is_some() {
+            self.trace_worker_taken(id, ctx.now());
+        }
+        let c = *self.calls.at(id);
+        let call = CallRef {
+            index: id,
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
+        };
+        let at = InstanceRef {
+            service: c.service,
+            instance: c.instance,
+        };
+        self.observer.call_started(ctx.now(), call, at);
+        let svc = &self.services[c.service as usize];
+        if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
+            self.services[c.service as usize].stats.dropped_expired += 1;
+            return self.respond(id, Outcome::Expired, ctx);
+        }
+        self.run(id, ctx);
+    }
+
+    /// A worker of instance `i` of `service` is freed: it takes the next queued call, if any.
+    #[inline]
+    pub(super) fn release_worker(&mut self, service: u32, i: u32, now: SimTime) {
+        if let Some(next) = self.services[service as usize].release(now, i as usize) {
+            self.calls.at(next).holds_worker = true;
+            self.ready.push_back((next, self.calls.gen(next)));
+        }
+        if !self.services[service as usize].shed.is_empty() {
+            self.answer_shed(service as usize);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Building a [`World`] from a checked scenario: services and their programs, clients, the
+//! deduplicated call edges with their policy stacks, faults, the network and the timer queues.
+
+use super::{level_period, TimerQueue, Totals, World};
+use crate::call::{Origin, Outcome, Slab};
+use crate::check::{Problems, Severity};
+use crate::client::{Client, ClientKind};
+use crate::edge::Edge;
+use crate::fault::{Fault, FaultKind};
+use crate::network::{Network, NO_ZONE};
+use crate::observer::Observer;
+use crate::policy::{
+    Criticality, PolicyLevel, PolicyRegistry, PolicySpec, ServerLayer, ServerPolicySpec, StackSpec,
+};
+use crate::program::Program;
+use crate::rate_schedule::ArrivalSchedule;
+use crate::scenario::{ClientSpec, Scenario};
+use crate::service::{Service, ServiceParts};
+use sim_core::{CountSeries, RngFactory, SimTime};
+use std::collections::{BTreeMap, VecDeque};
+
+impl<O: Observer> World<O> {
+    /// [`World::with_policies`] watched by `observer`, which is told what happens as it
+    /// happens (see [`Observer`]); it changes no result.
+    pub fn with_observer(
+        scenario: &Scenario,
+        seed: u64,
+        registry: &PolicyRegistry,
+        observer: O,
+    ) -> Result<World<O>, Problems> {
+        let errors: Vec<_> = scenario
+            .check()
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(Problems(errors));
+        }
+        let rngs = RngFactory::new(seed);
+        let bucket = scenario.time_series.bucket;
+        let names: Vec<&String> = scenario.services.keys().collect();
+        let index_of = |name: &str| names.iter().position(|n| *n == name).expect("checked") as u32;
+        let zones = scenario.zones();
+        let zone_of = |name: &str| zones.iter().position(|z| z == name).expect("zone") as u16;
+
+        // Edges, deduplicated per (caller, callee) in a deterministic order.
+        let mut edges: Vec<Edge> = Vec::new();
+        let mut edge_ids: BTreeMap<(bool, String, u32), u32> = BTreeMap::new();
+        let mut edge = |from: &str, from_client: bool, to: u32| -> u32 {
+            *edge_ids
+                .entry((from_client, from.to_string(), to))
+                .or_insert_with(|| {
+                    edges.push(Edge::new(from.to_string(), from_client, to));
+                    (edges.len() - 1) as u32
+                })
+        };
+        let client_edges: Vec<u32> = scenario
+            .clients
+            .iter()
+            .map(|(name, c)| edge(name, true, index_of(c.target())))
+            .collect();
+        // The policies of each edge, by the first call site that declares them (the check
+        // makes sure the others agree), with where they were written.
+        let mut edge_policies: BTreeMap<u32, (Vec<PolicySpec>, String)> = BTreeMap::new();
+        for ((name, c), &e) in scenario.clients.iter().zip(&client_edges) {
+            if !c.policies().is_empty() {
+                edge_policies.insert(
+                    e,
+                    (c.policies().to_vec(), format!("clients.{name}.policies")),
+                );
+            }
+        }
+        let tenants = scenario.tenants();
+        let mut problems = Vec::new();
+        let mut services: Vec<Service> = Vec::with_capacity(scenario.services.len());
+        for (name, s) in &scenario.services {
+            let mut server_layers = Vec::new();
+            for (k, spec) in s.server_policies.iter().enumerate() {
+                match ServerLayer::build(spec, tenants.len(), registry) {
+                    Ok(layer) => server_layers.push(layer),
+                    Err(message) => problems.push(crate::check::Problem {
+                        severity: Severity::Error,
+                        path: format!("services.{name}.server_policies.{k}"),
+                        message,
+                    }),
+                }
+            }
+            let classes = if s
+                .server_policies
+                .iter()
+                .any(|p| matches!(p, ServerPolicySpec::Criticality(_)))
+            {
+                Criticality::COUNT
+            } else {
+                1
+            };
+            let program = if s.steps.is_empty() {
+                let work = s.service_time.clone().expect("checked");
+                Program::compile(&[crate::program::Step::Work(work)], &mut |_, _| (0, 0))
+            } else {
+                Program::compile(&s.steps, &mut |to: &str, policies: &[PolicySpec]| {
+                    let t = index_of(to);
+                    let e = edge(name, false, t);
+                    if !policies.is_empty() {
+                        edge_policies.entry(e).or_insert_with(|| {
+                            (policies.to_vec(), format!("services.{name}.steps"))
+                        });
+                    }
+                    (t, e)
+                })
+            };
+            let mut cum = 0.0;
+            let routes = s
+                .routes
+                .iter()
+                .map(|r| {
+                    cum += r.probability;
+                    let to = index_of(&r.to);
+                    (cum, to, edge(name, false, to))
+                })
+                .collect();
+            let instances = s.instances;
+            let service = Service::new(ServiceParts {
+                name: name.clone(),
+                instances: s.instances,
+                zones: s.zones.iter().map(|z| zone_of(z)).collect(),
+                workers: s.workers,
+                capacity: s.capacity,
+                load_balancer: s.load_balancer,
+                program,
+                concurrency: s.concurrency,
+                deadlines: s.deadlines.clone(),
+                request_bytes: s.request_bytes,
+                response_bytes: s.response_bytes,
+                routes,
+                service_rng: rngs.stream(&format!("service/{name}/service_time")),
+                routing_rng: rngs.stream(&format!("service/{name}/routing")),
+                balancer_rng: rngs.stream(&format!("service/{name}/load_balancer")),
+                errors_rng: rngs.stream(&format!("service/{name}/errors")),
+                bucket,
+                server_layers,
+                classes,
+                server_rng: rngs.stream(&format!("service/{name}/server_policies")),
+                outlier: s.outlier_detection.clone(),
+                outlier_rng: rngs.stream(&format!("service/{name}/outlier_detection")),
+            });
+            match service {
+                Ok(service) => services.push(service),
+                Err(e) => {
+                    return Err(Problems(vec![crate::check::Problem {
+                        severity: Severity::Error,
+                        path: format!("services.{name}.instances"),
+                        message: format!(
+                            "this machine cannot hold {instances} instances ({e}); lower it, or limits.max_memory so that check refuses such runs before they start"
+                        ),
+                    }]))
+                }
+            }
+        }
+        let mut client_zones = Vec::new();
+        let mut client_origins = Vec::new();
+        let mut client_timeouts = Vec::new();
+        let clients = scenario
+            .clients
+            .iter()
+            .map(|(name, c)| {
+                client_zones.push(c.zone().map_or(NO_ZONE, zone_of));
+                let tenant = c.tenant().unwrap_or(name);
+                client_origins.push(Origin {
+                    tenant: tenants.iter().position(|t| t == tenant).expect("tenant") as u16,
+                    criticality: c.criticality(),
+                });
+                client_timeouts.push(c.timeout());
+                let kind = match c {
+                    ClientSpec::Open {
+                        rate,
+                        process,
+                        schedule,
+                        ..
+                    } => ClientKind::Open {
+                        schedule: ArrivalSchedule::new(*process, *rate, schedule),
+                        rng: rngs.stream(&format!("client/{name}/arrivals")),
+                    },
+                    ClientSpec::Closed {
+                        users, think_time, ..
+                    } => ClientKind::Closed {
+                        users: *users,
+                        think_time: think_time.sampler().expect("checked"),
+                        rng: rngs.stream(&format!("client/{name}/think_time")),
+                    },
+                };
+                Client::new(name.clone(), kind, index_of(c.target()), bucket)
+            })
+            .collect();
+        let place =
+            |name: &str| crate::place::resolve_place(scenario, &zones, name).expect("checked");
+        let faults: Vec<Fault> = scenario
+            .faults
+            .iter()
+            .map(|f| Fault::new(f, f.service().map(index_of), &place))
+            .collect();
+        for f in &faults {
+            if let (FaultKind::Pause, Some(s)) = (f.kind, f.service) {
+                let end = f.end.expect("a pause has a duration");
+                for (i, inst) in services[s as usize].instances.iter_mut().enumerate() {
+                    if f.hits(i) {
+                        inst.pauses.push((f.start, end));
+                        inst.pauses.sort_unstable();
+                    }
+                }
+            }
+        }
+        let network_faults = faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Network(..) | FaultKind::Flapping(..)));
+        let network = Network::new(
+            &scenario.network,
+            &place,
+            scenario.clients.len() + scenario.services.len(),
+            zones.len(),
+            network_faults,
+            rngs.stream("network"),
+        );
+        // Policy stacks: one per caller instance of each edge with policies.
+        let mut stacks = Vec::new();
+        let mut stack_edges = Vec::new();
+        let mut edge_stacks = vec![u32::MAX; edges.len()];
+        let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
+        let mut rejection_series = vec![Vec::new(); edges.len()];
+        let retry_series = vec![CountSeries::new(bucket); edges.len()];
+        for (&e, (specs, path)) in &edge_policies {
+            let spec = StackSpec::new(specs);
+            let ed = &mut edges[e as usize];
+            ed.policies = true;
+            let to = &services[ed.to as usize].name;
+            let callers = if ed.from_client {
+                1
+            } else {
+                services[index_of(&ed.from) as usize].instances.len()
+            };
+            edge_stacks[e as usize] = stacks.len() as u32;
+            for i in 0..callers {
+                let rng = rngs.stream(&format!("policy/{}/{to}/{i}", ed.from));
+                match spec.build(registry, rng) {
+                    Ok(stack) => {
+                        stacks.push(stack);
+                        stack_edges.push(e);
+                    }
+                    Err(message) => {
+                        problems.push(crate::check::Problem {
+                            severity: Severity::Error,
+                            path: path.clone(),
+                            message,
+                        });
+                        break;
+                    }
+                }
+            }
+            if let Some(stack) = stacks.last() {
+                let levels = stack
+                    .layers
+                    .iter()
+                    .map(|l| PolicyLevel::new(l.name(), bucket))
+                    .collect();
+                policy_levels[e as usize] = levels;
+                rejection_series[e as usize] =
+                    vec![CountSeries::new(bucket); Outcome::LOCAL_REJECTIONS.len() + 1];
+            }
+            // A timeout outside the retry bounds the whole call, like the call's own timeout.
+            if let Some(t) = spec.call_timeout {
+                if let Some(c) = client_edges.iter().position(|&x| x == e) {
+                    let cur = &mut client_timeouts[c];
+                    *cur = Some(cur.map_or(t, |x| x.min(t)));
+                }
+                for s in services.iter_mut() {
+                    for target in s.program.calls.iter_mut().filter(|x| x.edge == e) {
+                        target.timeout = Some(target.timeout.map_or(t, |x| x.min(t)));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        let mut timer_base = Vec::new();
+        let mut queues = scenario.clients.len();
+        for s in &services {
+            timer_base.push(queues as u32);
+            queues += s.program.calls.len();
+        }
+        // Two more per edge with policies: its calls' deadlines and its attempts' timeouts.
+        let mut edge_timers = vec![u32::MAX; edges.len()];
+        for (e, t) in edge_timers.iter_mut().enumerate() {
+            if edges[e].policies {
+                *t = queues as u32;
+                queues += 2;
+            }
+        }
+        let mut world = World {
+            timers: vec![TimerQueue::default(); queues],
+            timer_base,
+            edge_timers,
+            services,
+            clients,
+            edges,
+            faults,
+            network,
+            zones,
+            requests: Slab::default(),
+            calls: Slab::default(),
+            invocations: Slab::default(),
+            stacks,
+            stack_edges,
+            edge_stacks,
+            policy_levels,
+            rejection_series,
+            retry_series,
+            resume: VecDeque::new(),
+            level_period: level_period(bucket),
+            ready: VecDeque::new(),
+            client_zones,
+            client_origins,
+            client_timeouts,
+            client_edges,
+            max_in_flight: scenario.limits.max_in_flight,
+            warmup: SimTime(scenario.warmup.as_nanos()),
+            measured_from: SimTime::ZERO,
+            totals: Totals::default(),
+            seed,
+            trace: None,
+            observer,
+        };
+        world.start_levels();
+        Ok(world)
+    }
+}

@@ -1,0 +1,109 @@
+//! A client's side of a request: it is sent (within the in-flight limit, with the client's
+//! timeout armed) and, when its answer or timeout comes, it ends as the client sees it.
+
+use super::{Event, Timer, TimerFor, World};
+use crate::call::{Caller, Outcome, Outgoing, Request};
+use crate::client::ClientKind;
+use crate::network::Endpoint;
+use crate::observer::{Observer, RequestId};
+use sim_core::{Context, SimTime, StopReason};
+
+impl<O: Observer> World<O> {
+    /// A client sends a new request, unless that would exceed the in-flight limit.
+    pub(super) fn send(&mut self, client: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let load = self.requests.len().max(self.calls.len()) as u64;
+        if load >= self.max_in_flight {
+            ctx.stop(StopReason::Model {
+                limit: "max_in_flight",
+                detail: format!(
+                    "stopped at {now}: {load} requests or calls in flight reached limits.max_in_flight; the system is overloaded (raise the limit if this is expected)",
+                ),
+            });
+            return;
+        }
+        self.totals.sent += 1;
+        let c = &mut self.clients[client as usize];
+        c.stats.sent += 1;
+        c.series.sent.add(now, 1);
+        let target = c.target;
+        let edge = self.client_edges[client as usize];
+        let deadline = self.client_timeouts[client as usize].map_or(SimTime::MAX, |t| now + t);
+        let (id, gen) = self.requests.insert(Request {
+            client,
+            created: now,
+            edge,
+        });
+        self.observer
+            .request_sent(now, RequestId { index: id, gen }, client);
+        if self.trace.is_some() {
+            self.trace_request_sent(id, gen, now);
+        }
+        // Through policies, the invocation owns the deadline and answers by it (with the
+        // stack's fallback, if any); a second timer at the same instant would race it.
+        if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
+            let timer = Timer {
+                at: deadline,
+                id,
+                gen,
+                what: TimerFor::Request,
+            };
+            self.set_timer(client, timer, ctx);
+        }
+        let from = Endpoint {
+            node: client,
+            instance: 0,
+            zone: self.client_zones[client as usize],
+        };
+        let origin = self.client_origins[client as usize];
+        let out = Outgoing {
+            caller: Caller::Request { id, gen },
+            from,
+            service: target,
+            edge,
+            deadline,
+            origin,
+        };
+        self.call(out, ctx);
+    }
+
+    /// Request `id` ends with `outcome`, as its client sees it.
+    pub(super) fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        if self.trace.is_some() {
+            self.trace_request_ended(id, outcome, now);
+        }
+        let gen = if O::WATCHING {
+            self.requests.gen(id)
+        } else {
+            0
+        };
+        let r = *self.requests.remove(id);
+        self.observer.request_ended(
+            now,
+            RequestId { index: id, gen },
+            r.client,
+            outcome,
+            now - r.created,
+        );
+        self.totals.ended[outcome as usize] += 1;
+        let c = &mut self.clients[r.client as usize];
+        if outcome == Outcome::Completed {
+            let latency = (now - r.created).as_nanos();
+            c.stats.latency.record(latency);
+            c.series.completed.add(now, 1);
+            c.series.latency_sum.add(now, latency as u128);
+            c.series.latency_quantiles.record(now, latency);
+        } else if outcome.is_error() {
+            c.series.errors.add(now, 1);
+        }
+        c.stats.outcomes[outcome as usize] += 1;
+        if let ClientKind::Closed {
+            think_time, rng, ..
+        } = &mut c.kind
+        {
+            let think = think_time.sample(rng);
+            ctx.schedule_in(think, Event::UserReady { client: r.client });
+        }
+    }
+}

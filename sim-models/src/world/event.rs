@@ -1,0 +1,136 @@
+//! What happens in the simulated system: the events of [`World`](super::World)'s future-event
+//! set. Each carries the index and generation of what it concerns, so an event for something
+//! that has ended meanwhile is recognised and ignored.
+
+use crate::call::CallId;
+
+/// Everything that happens in the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// The warm-up ends: statistics restart from here.
+    WarmupEnd,
+    /// Hedging: the delay after attempt `attempt` of invocation `inv` is over.
+    Hedge {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt the delay followed.
+        attempt: u32,
+    },
+    /// Every caller layer's level is sampled (see [`World::level_period`]).
+    SampleLevels,
+    /// A service's outlier detection sweeps its instances.
+    OutlierSweep {
+        /// Service index.
+        service: u32,
+    },
+    /// An open-loop client sends its next request.
+    OpenArrival {
+        /// Client index.
+        client: u32,
+    },
+    /// A closed-loop user has finished thinking and sends a request.
+    UserReady {
+        /// Client index.
+        client: u32,
+    },
+    /// A call's request message reaches its instance.
+    Deliver {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A worker finishes a call's local work.
+    WorkDone {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call's answer reaches its caller.
+    Reply {
+        /// The call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call stops waiting for child `slot` of its wait `token`.
+    CallTimeout {
+        /// The waiting call.
+        call: CallId,
+        /// Its generation.
+        gen: u32,
+        /// The child.
+        slot: u8,
+        /// The wait.
+        token: u32,
+    },
+    /// A client stops waiting for a request.
+    RequestTimeout {
+        /// The request.
+        request: u32,
+        /// Its generation.
+        gen: u32,
+    },
+    /// Fault number `fault` (in the scenario's order) starts.
+    FaultStart {
+        /// Fault index.
+        fault: u32,
+    },
+    /// Fault number `fault` ends (for a crash: the instance restarts).
+    FaultEnd {
+        /// Fault index.
+        fault: u32,
+    },
+    /// The earliest timer of timer queue `queue` is due.
+    Timers {
+        /// The queue.
+        queue: u32,
+    },
+    /// A flapping link of fault `fault` fails or is repaired.
+    Flap {
+        /// Fault index.
+        fault: u32,
+    },
+    /// A call through a policy stack makes its next attempt after a backoff.
+    Retry {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
+    /// A call held by a policy layer goes on (or is refused, if a refusal is pending).
+    Resume {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
+    /// Attempt `attempt` of a call through a policy stack times out.
+    AttemptTimeout {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt.
+        attempt: u32,
+    },
+    /// A call waiting in a policy layer's queue (for attempt `attempt`) has waited its most.
+    QueueTimeout {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+        /// The attempt.
+        attempt: u32,
+    },
+    /// The deadline of a whole call through a policy stack.
+    CallDeadline {
+        /// The invocation.
+        inv: u32,
+        /// Its generation.
+        gen: u32,
+    },
+}

@@ -1,0 +1,135 @@
+//! Faults starting and ending: crashes end every call their instance holds, capacity changes
+//! start or retire workers, service faults change what new work costs or how it ends, network
+//! faults change what the network does to messages.
+
+use super::{Event, World};
+use crate::call::{CallId, CallState};
+use crate::fault::{Fault, FaultKind};
+use crate::observer::{InstanceRef, Observer};
+use crate::outcome::Outcome;
+use crate::program::Op;
+use sim_core::{Context, SimDuration};
+
+impl<O: Observer> World<O> {
+    /// Applies fault number `index` starting (`on`) or ending.
+    pub(super) fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        self.observer.fault_changed(now, index, on);
+        let f = self.faults[index as usize].clone();
+        let Some(service) = f.service else {
+            return self.network_fault(index, &f, on, ctx);
+        };
+        let n = self.services[service as usize].instances.len();
+        match f.kind {
+            FaultKind::Crash => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    if !on {
+                        self.services[service as usize].restart(i);
+                        if self.services[service as usize].instances[i].up {
+                            let at = InstanceRef {
+                                service,
+                                instance: i as u32,
+                            };
+                            self.observer.instance_changed(now, at, true);
+                        }
+                    } else {
+                        self.crash(service, i as u32, ctx);
+                    }
+                }
+            }
+            FaultKind::CapacityLoss(workers) => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    for next in self.services[service as usize].capacity_loss(now, i, workers, on) {
+                        self.calls.at(next).holds_worker = true;
+                        self.ready.push_back((next, self.calls.gen(next)));
+                    }
+                    self.answer_shed(service as usize);
+                }
+            }
+            FaultKind::Slowdown(factor) => self.services[service as usize].slowdown(factor, on),
+            FaultKind::ErrorInjection(fraction, mode) => {
+                self.services[service as usize].inject_errors(fraction, mode, on)
+            }
+            FaultKind::BlackHole => {
+                for i in (0..n).filter(|&i| f.hits(i)) {
+                    self.services[service as usize].black_hole(i, on);
+                }
+            }
+            FaultKind::Corrupt(fraction) => self.services[service as usize].corrupt(fraction, on),
+            FaultKind::Pause => {} // instances already schedule their work around it
+            FaultKind::Network(..) | FaultKind::Flapping(..) => unreachable!("no service"),
+        }
+    }
+
+    /// Instance `i` of `service` crashes: every call it holds ends as `crashed` (the
+    /// connection resets), and the calls those were waiting on are abandoned.
+    pub(super) fn crash(&mut self, service: u32, i: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        if !self.services[service as usize].instances[i as usize].up {
+            self.services[service as usize].crash(now, i as usize);
+            return;
+        }
+        // A crash is rare: a scan of the calls in flight costs nothing on the common path.
+        let held: Vec<CallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| {
+                c.service == service
+                    && c.instance == i
+                    && matches!(
+                        c.state,
+                        CallState::Queued
+                            | CallState::Working
+                            | CallState::Waiting
+                            | CallState::Ready
+                    )
+            })
+            .map(|(id, _)| id)
+            .collect();
+        self.services[service as usize].crash(now, i as usize);
+        let at = InstanceRef {
+            service,
+            instance: i,
+        };
+        self.observer.instance_changed(now, at, false);
+        for id in held {
+            let c = self.calls.at(id);
+            c.holds_worker = false;
+            if matches!(c.state, CallState::Waiting | CallState::Ready) {
+                let pc = c.pc as usize;
+                if let Op::Calls { first, .. } = self.services[service as usize].program.ops[pc] {
+                    self.abandon_children(id, first, now);
+                }
+            }
+            self.respond(id, Outcome::Crashed, ctx);
+        }
+    }
+
+    /// A network fault starts or ends.
+    pub(super) fn network_fault(
+        &mut self,
+        index: u32,
+        f: &Fault,
+        on: bool,
+        ctx: &mut Context<Event>,
+    ) {
+        let (a, b) = (&f.sides.0[..], &f.sides.1[..]);
+        match (f.kind, on) {
+            (_, false) => self.network.set_fault(index, None),
+            (FaultKind::Network(effect, one_way), true) => {
+                self.network.set_fault(index, Some((effect, a, b, one_way)))
+            }
+            (FaultKind::Flapping(fail, _), true) => {
+                use crate::network::NetEffect;
+                self.network
+                    .set_fault(index, Some((NetEffect::Flap, a, b, false)));
+                let next = self.network.first_flap(fail);
+                ctx.schedule_in(
+                    SimDuration::from_secs_f64(next),
+                    Event::Flap { fault: index },
+                );
+            }
+            _ => unreachable!("a service fault"),
+        }
+    }
+}

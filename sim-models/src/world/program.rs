@@ -1,0 +1,253 @@
+//! An admitted call runs its service's program: local work holds a worker for a drawn time,
+//! calls and fan-outs send child calls and wait for enough of them, publishes fire and forget,
+//! branches and routes pick where to go next.
+
+use super::{Event, Timer, TimerFor, World};
+use crate::call::{CallId, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::observer::Observer;
+use crate::program::Op;
+use sim_core::{Context, SimTime};
+
+impl<O: Observer> World<O> {
+    /// Runs call `id`'s program from its current step until it waits or ends.
+    #[inline]
+    pub(super) fn run(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        loop {
+            let c = *self.calls.at(id);
+            let (s, i) = (c.service as usize, c.instance as usize);
+            let svc = &mut self.services[s];
+            let Some(&op) = svc.program.ops.get(c.pc as usize) else {
+                return self.end_program(id, ctx);
+            };
+            match op {
+                Op::Work(k) => {
+                    if !c.holds_worker {
+                        if !svc.acquire(now, i, id, c.origin.criticality as u8) {
+                            self.calls.at(id).state = CallState::Queued;
+                            return;
+                        }
+                        self.calls.at(id).holds_worker = true;
+                    }
+                    let done = svc.work(now, i, k);
+                    self.calls.at(id).state = CallState::Working;
+                    let gen = self.calls.gen(id);
+                    ctx.schedule_at(done, Event::WorkDone { call: id, gen });
+                    return;
+                }
+                Op::Calls { first, count, .. } => {
+                    return self.start_wait(id, first, count, ctx);
+                }
+                Op::Publish { service, edge } => {
+                    let from = self.endpoint(c.service, c.instance);
+                    let origin = c.origin;
+                    let out = Outgoing {
+                        caller: Caller::Nobody,
+                        from,
+                        service,
+                        edge,
+                        deadline: SimTime::MAX,
+                        origin,
+                    };
+                    if self.trace.is_some() {
+                        self.trace_publishing(id);
+                    }
+                    self.call(out, ctx);
+                    if self.trace.is_some() {
+                        self.trace_published();
+                    }
+                    self.calls.at(id).pc += 1;
+                }
+                Op::Branch { first, count, end } => {
+                    let next = svc.branch(first, count).unwrap_or(end);
+                    self.calls.at(id).pc = next;
+                }
+                Op::Jump(to) => self.calls.at(id).pc = to,
+            }
+        }
+    }
+
+    /// Call `id` sends the calls of its current step and waits for them.
+    pub(super) fn start_wait(
+        &mut self,
+        id: CallId,
+        first: u32,
+        count: u16,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let gen = self.calls.gen(id);
+        let c = self.calls.at(id);
+        let token = c.wait.token.wrapping_add(1);
+        c.wait = Wait {
+            token,
+            outstanding: if count >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << count) - 1
+            },
+            ok: 0,
+            failed: 0,
+        };
+        c.state = CallState::Waiting;
+        let c = *c;
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if !self.services[s].holds_worker_while_waiting() {
+            // Async: the call waits parked, and any worker it had goes back to the pool (a call
+            // whose first step is a call never had one).
+            if c.holds_worker {
+                self.calls.at(id).holds_worker = false;
+                self.release_worker(c.service, c.instance, now);
+            }
+            self.services[s].park(now, i, 1);
+        }
+        let from = self.endpoint(c.service, c.instance);
+        let deadlines = &self.services[s].deadlines;
+        // The deadline forwarded to every call of the step, if any.
+        let inherited = if deadlines.propagate && c.deadline != SimTime::MAX {
+            SimTime(c.deadline.0.saturating_sub(deadlines.margin.as_nanos()))
+        } else {
+            SimTime::MAX
+        };
+        for slot in 0..count {
+            let target = self.services[s].program.calls[(first + slot as u32) as usize];
+            let deadline = target
+                .timeout
+                .map_or(SimTime::MAX, |t| now + t)
+                .min(inherited);
+            let caller = Caller::Call {
+                id,
+                gen,
+                slot: slot as u8,
+                token,
+            };
+            // As for a request: through policies, the invocation answers by the deadline.
+            if deadline != SimTime::MAX && !self.edges[target.edge as usize].policies {
+                let timer = Timer {
+                    at: deadline.max(now),
+                    id,
+                    gen,
+                    what: TimerFor::Child {
+                        slot: slot as u8,
+                        token,
+                    },
+                };
+                let queue = self.timer_base[s] + first + slot as u32;
+                self.set_timer(queue, timer, ctx);
+            }
+            let out = Outgoing {
+                caller,
+                from,
+                service: target.service,
+                edge: target.edge,
+                deadline,
+                origin: c.origin,
+            };
+            self.call(out, ctx);
+        }
+    }
+
+    /// Call `id`'s wait is over (it is `Ready`): it moves on, or fails.
+    pub(super) fn end_wait(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = *self.calls.at(id);
+        let (s, i) = (c.service as usize, c.instance as usize);
+        let Op::Calls {
+            first,
+            need,
+            optional,
+            ..
+        } = self.services[s].program.ops[c.pc as usize]
+        else {
+            unreachable!("a call waits only at a Calls step")
+        };
+        self.abandon_children(id, first, now);
+        if !self.services[s].holds_worker_while_waiting() {
+            self.services[s].park(now, i, -1);
+        }
+        if c.wait.ok >= need || optional {
+            self.calls.at(id).pc += 1;
+            self.run(id, ctx);
+        } else {
+            self.respond(id, Outcome::Dependency, ctx);
+        }
+    }
+
+    /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
+    pub(super) fn abandon_children(&mut self, id: CallId, first: u32, now: SimTime) {
+        if self.trace.is_some() {
+            self.trace_children_abandoned(id, now);
+        }
+        let c = self.calls.at(id);
+        let mut left = c.wait.outstanding;
+        c.wait.outstanding = 0;
+        let s = c.service as usize;
+        while left != 0 {
+            let slot = left.trailing_zeros();
+            left &= left - 1;
+            let edge = self.services[s].program.calls[(first + slot) as usize].edge;
+            self.edges[edge as usize].abandoned(1);
+        }
+    }
+
+    /// Call `id`'s program has ended: it answers (or, with a route, moves on to the next
+    /// service).
+    pub(super) fn end_program(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = *self.calls.at(id);
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if c.doomed {
+            return self.respond(id, Outcome::Injected, ctx);
+        }
+        let svc = &mut self.services[s];
+        svc.complete(now, i, c.arrived);
+        if svc.corrupted() {
+            return self.respond(id, Outcome::Corrupted, ctx);
+        }
+        match svc.route() {
+            Some((next, edge)) => self.forward(id, next, edge, ctx),
+            None => self.respond(id, Outcome::Completed, ctx),
+        }
+    }
+
+    /// Routing: call `id`, served here, goes on to service `next` along `edge`; whoever waits
+    /// for it will get the answer from there.
+    pub(super) fn forward(&mut self, id: CallId, next: u32, edge: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let c = *self.calls.at(id);
+        if c.holds_worker {
+            self.release_worker(c.service, c.instance, now);
+        }
+        // This leg succeeded: the service did its part.
+        if self.services[c.service as usize].watched {
+            self.watch_end(&c, Outcome::Completed, now);
+        }
+        self.edges[c.edge as usize].resolved(Outcome::Completed);
+        self.services[c.service as usize].count_outcome(now, Outcome::Completed);
+        if let Caller::Request { id: r, gen } = c.caller {
+            if let Some(req) = self.requests.get(r, gen) {
+                req.edge = edge;
+            }
+        }
+        self.edges[edge as usize].sent();
+        if self.trace.is_some() {
+            self.trace_forwarded(id, edge, next, now);
+        }
+        let from = self.endpoint(c.service, c.instance);
+        let Some(instance) = self.services[next as usize].pick() else {
+            self.calls.remove(id);
+            return self.answer(c.caller, edge, next, Outcome::Unavailable, ctx);
+        };
+        let gen = self.calls.gen(id);
+        let n = self.calls.at(id);
+        n.service = next;
+        n.instance = instance;
+        n.edge = edge;
+        n.pc = 0;
+        n.state = CallState::Travelling;
+        n.holds_worker = false;
+        n.doomed = false;
+        n.wait = Wait::default();
+        self.transmit(id, gen, from, ctx);
+    }
+}
