@@ -1,24 +1,20 @@
-//! The future event set: a binary heap ordered by `(time, sequence number)` with O(1) lazy
+//! The future event set: a binary heap ordered by `(time, sequence number)` with lazy
 //! cancellation.
 //!
 //! Events at the same instant pop in the order they were scheduled (FIFO), which makes a run a pure
-//! function of its inputs. Cancelling does not search the heap: a cancellable event owns a slot whose
-//! tag is cleared on cancel, and the stale heap entry is skipped when it surfaces. Timeouts are
-//! almost always cancelled, so this keeps them at the cost of a store.
+//! function of its inputs. Most models never cancel (they recognise stale events by a
+//! generation), so a heap entry is only its time, sequence number and payload, and popping tests
+//! one counter to learn that no cancellable event is pending. Cancellable events are tracked by
+//! sequence number beside the heap; a cancelled one stays in the heap and is skipped when it
+//! surfaces.
 
 use crate::time::SimTime;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
-/// Marks an entry that was scheduled without a cancellation slot.
-const NO_SLOT: u32 = u32::MAX;
-/// Marks a cancellation slot that holds no live event.
-const FREE: u64 = u64::MAX;
+use std::collections::{BTreeSet, BinaryHeap};
 
 /// Handle to a cancellable event, returned by [`EventQueue::schedule_cancellable`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EventId {
-    slot: u32,
     seq: u64,
 }
 
@@ -37,7 +33,6 @@ pub struct Scheduled<E> {
 struct Entry<E> {
     time: u64,
     seq: u64,
-    slot: u32,
     event: E,
 }
 
@@ -80,10 +75,13 @@ impl<E> Ord for Entry<E> {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
-    /// `slots[i]` is the sequence number of the live event owning slot `i`, or `FREE`.
-    slots: Vec<u64>,
-    free_slots: Vec<u32>,
-    cancelled_pending: usize,
+    /// Sequence numbers of the cancellable events still pending.
+    live: BTreeSet<u64>,
+    /// Sequence numbers of the cancelled events still in the heap.
+    cancelled: BTreeSet<u64>,
+    /// Entries in the heap that are in `live` or `cancelled`: while it is zero, popping
+    /// looks at neither.
+    tracked: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -98,9 +96,9 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::new(),
             next_seq: 0,
-            slots: Vec::new(),
-            free_slots: Vec::new(),
-            cancelled_pending: 0,
+            live: BTreeSet::new(),
+            cancelled: BTreeSet::new(),
+            tracked: 0,
         }
     }
 
@@ -112,46 +110,42 @@ impl<E> EventQueue<E> {
         self.heap.push(Entry {
             time: time.0,
             seq,
-            slot: NO_SLOT,
             event,
         });
     }
 
     /// Schedules `event` at `time` and returns a handle that [`cancel`](Self::cancel) accepts.
-    #[inline]
     pub fn schedule_cancellable(&mut self, time: SimTime, event: E) -> EventId {
         let seq = self.next_seq;
-        self.next_seq += 1;
-        let slot = match self.free_slots.pop() {
-            Some(s) => {
-                self.slots[s as usize] = seq;
-                s
-            }
-            None => {
-                self.slots.push(seq);
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.heap.push(Entry {
-            time: time.0,
-            seq,
-            slot,
-            event,
-        });
-        EventId { slot, seq }
+        self.schedule(time, event);
+        self.live.insert(seq);
+        self.tracked += 1;
+        EventId { seq }
     }
 
-    /// Cancels a pending event in O(1). Returns `false` if it already ran or was cancelled.
-    #[inline]
+    /// Cancels a pending event in O(log n) of the cancellable events pending. Returns `false`
+    /// if it already ran or was cancelled.
     pub fn cancel(&mut self, id: EventId) -> bool {
-        match self.slots.get_mut(id.slot as usize) {
-            Some(tag) if *tag == id.seq => {
-                *tag = FREE;
-                self.free_slots.push(id.slot);
-                self.cancelled_pending += 1;
-                true
+        if self.live.remove(&id.seq) {
+            self.cancelled.insert(id.seq);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the entry with sequence number `seq`, just taken off the heap, was cancelled;
+    /// forgets it either way.
+    #[cold]
+    fn take_tracked(&mut self, seq: u64) -> bool {
+        if self.cancelled.remove(&seq) {
+            self.tracked -= 1;
+            true
+        } else {
+            if self.live.remove(&seq) {
+                self.tracked -= 1;
             }
-            _ => false,
+            false
         }
     }
 
@@ -160,14 +154,8 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
         loop {
             let e = self.heap.pop()?;
-            if e.slot != NO_SLOT {
-                let tag = &mut self.slots[e.slot as usize];
-                if *tag != e.seq {
-                    self.cancelled_pending -= 1;
-                    continue; // cancelled: its slot was freed (and maybe reused) already
-                }
-                *tag = FREE;
-                self.free_slots.push(e.slot);
+            if self.tracked != 0 && self.take_tracked(e.seq) {
+                continue;
             }
             return Some(Scheduled {
                 time: SimTime(e.time),
@@ -181,19 +169,13 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<Scheduled<E>> {
         loop {
-            // One look at the top and one tag check per event: this is the engine's hot path.
+            // One look at the top and one counter test per event: this is the engine's hot path.
             if self.heap.peek()?.time > limit.0 {
                 return None;
             }
             let e = self.heap.pop().expect("peeked");
-            if e.slot != NO_SLOT {
-                let tag = &mut self.slots[e.slot as usize];
-                if *tag != e.seq {
-                    self.cancelled_pending -= 1;
-                    continue; // cancelled
-                }
-                *tag = FREE;
-                self.free_slots.push(e.slot);
+            if self.tracked != 0 && self.take_tracked(e.seq) {
+                continue;
             }
             return Some(Scheduled {
                 time: SimTime(e.time),
@@ -207,9 +189,9 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         while let Some(top) = self.heap.peek() {
-            if top.slot != NO_SLOT && self.slots[top.slot as usize] != top.seq {
+            if !self.cancelled.is_empty() && self.cancelled.remove(&top.seq) {
+                self.tracked -= 1;
                 self.heap.pop();
-                self.cancelled_pending -= 1;
                 continue;
             }
             return Some(SimTime(top.time));
@@ -219,7 +201,7 @@ impl<E> EventQueue<E> {
 
     /// Number of live (not cancelled) pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() - self.cancelled_pending
+        self.heap.len() - self.cancelled.len()
     }
 
     /// Whether no live event is pending.
@@ -282,16 +264,42 @@ mod tests {
     }
 
     #[test]
-    fn a_reused_slot_does_not_resurrect_or_cancel_the_wrong_event() {
+    fn a_stale_handle_does_not_resurrect_or_cancel_a_later_event() {
         let mut q = EventQueue::new();
         let old = q.schedule_cancellable(SimTime(10), "old");
         assert!(q.cancel(old));
-        let new = q.schedule_cancellable(SimTime(20), "new"); // reuses old's slot
+        let new = q.schedule_cancellable(SimTime(20), "new");
         assert!(
             !q.cancel(old),
-            "a stale handle must not cancel the slot's new owner"
+            "a stale handle must not cancel an event scheduled after it"
         );
         assert_eq!(q.pop().unwrap().event, "new");
         assert!(!q.cancel(new));
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_queue_that_never_cancels_keeps_no_bookkeeping_and_one_that_did_drains_it() {
+        let mut q = EventQueue::new();
+        for t in 0..100u64 {
+            q.schedule(SimTime(t), t);
+        }
+        assert_eq!(q.tracked, 0);
+        let ids: Vec<_> = (0..50u64)
+            .map(|t| q.schedule_cancellable(SimTime(t * 2 + 1), 1000 + t))
+            .collect();
+        for id in ids.iter().step_by(2) {
+            assert!(q.cancel(*id));
+        }
+        assert_eq!(q.len(), 125);
+        let got: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|s| s.event).collect();
+        assert_eq!(got.len(), 125);
+        assert!(got.iter().all(|e| *e < 1000 || (e - 1000) % 2 == 1));
+        assert_eq!((q.tracked, q.live.len(), q.cancelled.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn an_entry_is_its_time_sequence_number_and_payload() {
+        assert_eq!(std::mem::size_of::<Entry<u64>>(), 24);
     }
 }
