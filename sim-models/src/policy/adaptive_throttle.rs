@@ -3,6 +3,7 @@
 //! minutes, and refuses a new request locally with probability
 //! `max(0, (requests − K·accepts) / (requests + 1))`. Local refusals count as requests too.
 
+use super::hooks::Hooks;
 use super::sliding_count::SlidingCount;
 use super::{Arrival, CallerPolicy, Ended, Verdict};
 use crate::outcome::Outcome;
@@ -58,6 +59,10 @@ impl AdaptiveThrottle {
 }
 
 impl CallerPolicy for AdaptiveThrottle {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "adaptive_throttle"
     }

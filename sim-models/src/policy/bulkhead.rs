@@ -3,6 +3,7 @@
 //! (with an optional fair wait for a permit) and a thread pool with a queue, which starts
 //! threads beyond its core size only once the queue is full, as Java's `ThreadPoolExecutor`.
 
+use super::hooks::Hooks;
 use super::{Arrival, CallerPolicy, Ended, Verdict};
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,10 @@ impl Bulkhead {
 }
 
 impl CallerPolicy for Bulkhead {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "bulkhead"
     }

@@ -13,6 +13,7 @@
 //! calls, minimum calls, a number of half-open probes, growing open waits) and Polly v8 (a
 //! rolling time window of ten buckets, evaluated on failures only, one probe at a time).
 
+use super::hooks::Hooks;
 use super::{CallerPolicy, Ended, Verdict};
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
@@ -400,6 +401,10 @@ impl Resilience4jBreaker {
 }
 
 impl CallerPolicy for Resilience4jBreaker {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "circuit_breaker"
     }
@@ -509,6 +514,10 @@ impl PollyBreaker {
 }
 
 impl CallerPolicy for PollyBreaker {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "circuit_breaker"
     }

@@ -9,6 +9,7 @@
 //! (`onIgnore`).
 
 use super::concurrency_limit::{Limit, LimitSpec};
+use super::hooks::Hooks;
 use super::server_policy::{ServerArrival, ServerPolicy};
 use super::{Arrival, CallerPolicy, Ended, Verdict};
 use crate::outcome::Outcome;
@@ -51,6 +52,10 @@ impl ConcurrencyLimiter {
 }
 
 impl CallerPolicy for ConcurrencyLimiter {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "concurrency_limit"
     }

@@ -2,6 +2,7 @@
 //! one. The caller goes on as if it had succeeded, but reports count `fallback` apart from
 //! success, so a fallback never hides an outage.
 
+use super::hooks::Hooks;
 use super::{CallerPolicy, Ended};
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,10 @@ impl Fallback {
 }
 
 impl CallerPolicy for Fallback {
+    fn hooks(&self) -> Hooks {
+        Hooks::RECORD | Hooks::ANSWER
+    }
+
     fn name(&self) -> &str {
         "fallback"
     }

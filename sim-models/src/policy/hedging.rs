@@ -15,6 +15,7 @@
 //!   windowed histogram and refreshes its cut-off on a timer); either answer wins, a failure
 //!   waits for the other.
 
+use super::hooks::Hooks;
 use super::retry_budget::{BudgetSpec, RetryBudget};
 use super::CallerPolicy;
 use crate::outcome::Outcome;
@@ -161,6 +162,10 @@ impl Hedge {
 }
 
 impl CallerPolicy for Hedge {
+    fn hooks(&self) -> Hooks {
+        Hooks::STARTED | Hooks::MAY_RETRY | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "hedge"
     }

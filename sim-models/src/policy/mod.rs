@@ -23,6 +23,7 @@ pub mod criticality;
 pub mod export;
 pub mod fallback;
 pub mod hedging;
+pub mod hooks;
 pub mod load_shedding;
 pub mod priority_classes;
 pub mod rate_limiter;
@@ -53,6 +54,7 @@ pub use concurrency_limiter::ConcurrencyLimiter;
 pub use criticality::Criticality;
 pub use fallback::{Fallback, FallbackSpec};
 pub use hedging::{Hedge, HedgeSpec};
+pub use hooks::Hooks;
 pub use priority_classes::CriticalitySpec;
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
 pub use registry::PolicyRegistry;
@@ -238,6 +240,11 @@ pub trait CallerPolicy: std::fmt::Debug + Send + PolicyClone {
     fn level(&mut self, _now: SimTime) -> Option<f64> {
         None
     }
+
+    /// The hooks above that this layer implements: its stack calls it for no others.
+    fn hooks(&self) -> Hooks {
+        Hooks::ALL
+    }
 }
 
 /// Lets a boxed policy be cloned with the world (implemented for every `Clone` policy).
@@ -278,6 +285,10 @@ impl Retry {
 impl CallerPolicy for Retry {
     fn name(&self) -> &str {
         "retry"
+    }
+
+    fn hooks(&self) -> Hooks {
+        Hooks::NONE // its retry_delay is asked of the stack's retry layer directly
     }
 
     fn retry_delay(
@@ -393,6 +404,10 @@ impl Layer {
     pub fn level(&mut self, now: SimTime) -> Option<f64> {
         dispatch!(self, p => p.level(now))
     }
+    /// See [`CallerPolicy::hooks`].
+    pub fn hooks(&self) -> Hooks {
+        dispatch!(self, p => p.hooks())
+    }
 }
 
 /// A caller instance's policy stack on one edge.
@@ -412,6 +427,8 @@ pub struct Stack {
     pub queues: Vec<std::collections::VecDeque<(u32, u32)>>,
     /// Each layer's level as last reported.
     pub levels: Vec<f64>,
+    /// The hooks each layer uses: the stack calls a layer only for these.
+    pub hooks: Vec<Hooks>,
     /// The stack's random stream (jitter, throttling draws).
     pub rng: SimRng,
 }
@@ -485,6 +502,7 @@ impl StackSpec {
             attempt_timeout,
             queues: vec![Default::default(); n],
             levels: vec![0.0; n],
+            hooks: layers.iter().map(Layer::hooks).collect(),
             rng,
             layers,
         })

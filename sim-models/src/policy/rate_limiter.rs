@@ -4,6 +4,7 @@
 //! cycle and waits for it, if that wait fits in `timeout`; otherwise it waits the whole
 //! timeout and then fails (`rate_limited`).
 
+use super::hooks::Hooks;
 use super::{Arrival, CallerPolicy, Verdict};
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,10 @@ impl RateLimiter {
 }
 
 impl CallerPolicy for RateLimiter {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "rate_limiter"
     }

@@ -5,6 +5,7 @@
 //!
 //! A budget goes after the `Retry` in a stack: it sees every attempt.
 
+use super::hooks::Hooks;
 use super::sliding_count::SlidingCount;
 use super::{Arrival, CallerPolicy, Ended, Verdict};
 use crate::outcome::Outcome;
@@ -184,6 +185,10 @@ impl RetryBudget {
 }
 
 impl CallerPolicy for RetryBudget {
+    fn hooks(&self) -> Hooks {
+        Hooks::ADMIT | Hooks::STARTED | Hooks::RECORD | Hooks::MAY_RETRY | Hooks::LEVEL
+    }
+
     fn name(&self) -> &str {
         "retry_budget"
     }

@@ -17,7 +17,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
-use crate::policy::{Arrival, Ended, Verdict};
+use crate::policy::{Arrival, Ended, Hooks, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
 impl<O: crate::observer::Observer> World<O> {
@@ -58,8 +58,11 @@ impl<O: crate::observer::Observer> World<O> {
         if self.trace.is_some() {
             self.trace_invocation_started(id, gen);
         }
-        for layer in &mut self.stacks[stack as usize].layers {
-            layer.started(now);
+        let st = &mut self.stacks[stack as usize];
+        for (layer, hooks) in st.layers.iter_mut().zip(&st.hooks) {
+            if hooks.has(Hooks::STARTED) {
+                layer.started(now);
+            }
         }
         if self.stacks[stack as usize].hedging {
             self.guard_deadline(id, gen, ctx); // attempts overlap: no single attempt timer
@@ -115,6 +118,10 @@ impl<O: crate::observer::Observer> World<O> {
         let n = self.stacks[s].layers.len();
         let mut layer = v.layer as usize;
         while layer < n {
+            if !self.stacks[s].hooks[layer].has(Hooks::ADMIT) {
+                layer += 1;
+                continue;
+            }
             let arrival = Arrival {
                 attempt: v.attempts,
                 waiting: self.stacks[s].queues[layer].len(),
@@ -273,7 +280,9 @@ impl<O: crate::observer::Observer> World<O> {
         }
         // The hedge's own budget (Finagle's backup budget), then the client's retry budget.
         for l in retry..self.stacks[s].layers.len() {
-            if !self.stacks[s].layers[l].may_retry(now, outcome) {
+            if self.stacks[s].hooks[l].has(Hooks::MAY_RETRY)
+                && !self.stacks[s].layers[l].may_retry(now, outcome)
+            {
                 self.edges[v.edge as usize].stats.budget_exhausted += 1;
                 self.observer.retry_denied(now, v.edge);
                 return;
@@ -440,6 +449,9 @@ impl<O: crate::observer::Observer> World<O> {
             if let Some(d) = delay.filter(|&d| now + d < v.deadline) {
                 let mut allowed = true;
                 for l in (0..n).filter(|&l| l != retry) {
+                    if !self.stacks[s].hooks[l].has(Hooks::MAY_RETRY) {
+                        continue;
+                    }
                     allowed = self.stacks[s].layers[l].may_retry(now, outcome);
                     if !allowed {
                         break;
@@ -483,7 +495,9 @@ impl<O: crate::observer::Observer> World<O> {
         self.record_layers(s, 0, outer, &ended, now);
         let mut answer = outcome;
         for l in (0..outer).rev() {
-            answer = self.stacks[s].layers[l].answer(now, answer);
+            if self.stacks[s].hooks[l].has(Hooks::ANSWER) {
+                answer = self.stacks[s].layers[l].answer(now, answer);
+            }
         }
         if self.trace.is_some() {
             self.trace_invocation_ended(id, outcome, answer, now);
@@ -513,8 +527,14 @@ impl<O: crate::observer::Observer> World<O> {
     /// queued calls in if that freed room.
     fn record_layers(&mut self, s: usize, from: usize, to: usize, ended: &Ended, now: SimTime) {
         for l in (from..to).rev() {
-            self.stacks[s].layers[l].record(now, ended);
-            self.wake(s, l, now);
+            let hooks = self.stacks[s].hooks[l];
+            if hooks.has(Hooks::RECORD) {
+                self.stacks[s].layers[l].record(now, ended);
+            }
+            // Only a layer that admits can have queued a call.
+            if hooks.has(Hooks::ADMIT) {
+                self.wake(s, l, now);
+            }
         }
     }
 
@@ -564,7 +584,9 @@ impl<O: crate::observer::Observer> World<O> {
     pub(super) fn sample_levels(&mut self, now: SimTime) {
         for s in 0..self.stacks.len() {
             for l in 0..self.stacks[s].layers.len() {
-                self.update_level(self.stack_edges[s], s, l, now);
+                if self.stacks[s].hooks[l].has(Hooks::LEVEL) {
+                    self.update_level(self.stack_edges[s], s, l, now);
+                }
             }
         }
     }
