@@ -23,6 +23,11 @@
 //! simulator's seeded stream with every sample, and the algorithms read it only where Java
 //! draws (see [`Limit::sample`]), so a run stays reproducible.
 
+mod ranges;
+mod sample;
+
+use ranges::{bounds, smoothing_in_range, tolerance_in_range};
+use sample::Sample;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 
@@ -211,18 +216,6 @@ fn one_second() -> SimDuration {
 }
 fn hundred_micros() -> SimDuration {
     SimDuration::from_nanos(100_000)
-}
-
-/// One sample as an algorithm sees it (Java's `onSample(startTime, rtt, inflight, didDrop)`;
-/// no algorithm reads `startTime`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Sample {
-    /// Round-trip time in nanoseconds.
-    rtt: u64,
-    /// Calls in flight when the call started, itself included.
-    inflight: u32,
-    /// The call timed out or was rejected by the server.
-    dropped: bool,
 }
 
 /// A running limit.
@@ -835,61 +828,6 @@ pub fn check(spec: &LimitSpec) -> Vec<(String, String)> {
     out
 }
 
-/// `min ≥ 1`, `max ≥ 1`, `min ≤ max`, `initial ∈ [min, max]`.
-fn bounds(
-    algo: &str,
-    initial: u32,
-    min: u32,
-    max: u32,
-    max_name: &str,
-    err: &mut impl FnMut(&str, String),
-) {
-    if min == 0 {
-        err(
-            "min",
-            format!("{algo} min must be at least 1 (a limit of 0 admits no call and so never learns); got 0"),
-        );
-    }
-    if max == 0 {
-        err(
-            "max",
-            format!("{algo} max ({max_name}) must be at least 1; got 0"),
-        );
-    }
-    if min > max {
-        err(
-            "min",
-            format!("{algo} min must be <= max; got min {min} > max {max}"),
-        );
-    } else if max > 0 && !(min.max(1)..=max).contains(&initial) {
-        err(
-            "initial",
-            format!(
-                "{algo} initial must be in [min, max] = [{}, {max}]; got {initial}",
-                min.max(1)
-            ),
-        );
-    }
-}
-
-fn smoothing_in_range(algo: &str, smoothing: f64, err: &mut impl FnMut(&str, String)) {
-    if !(smoothing > 0.0 && smoothing <= 1.0) {
-        err(
-            "smoothing",
-            format!("{algo} smoothing must be in (0, 1] (Netflix: 1.0 takes each new estimate whole; 0 would never move); got {smoothing}"),
-        );
-    }
-}
-
-fn tolerance_in_range(algo: &str, class: &str, tolerance: f64, err: &mut impl FnMut(&str, String)) {
-    if !(tolerance >= 1.0 && tolerance.is_finite()) {
-        err(
-            "rtt_tolerance",
-            format!("{algo} rtt_tolerance must be >= 1.0 (Netflix {class}); got {tolerance}"),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1443,7 +1381,7 @@ mod tests {
         assert_eq!(w.count, 0);
     }
 
-    fn fields(spec: &LimitSpec) -> Vec<String> {
+    pub(super) fn fields(spec: &LimitSpec) -> Vec<String> {
         check(spec).into_iter().map(|(f, _)| f).collect()
     }
 
@@ -1489,63 +1427,6 @@ mod tests {
         let found = check(&spec(0.4));
         assert_eq!(found[0].0, "backoff_ratio");
         assert!(found[0].1.contains("[0.5, 1]"), "{}", found[0].1);
-    }
-
-    #[test]
-    fn check_rejects_min_over_max_and_initial_outside_the_bounds() {
-        let g2 = |initial, min, max| LimitSpec::Gradient2 {
-            initial,
-            min,
-            max,
-            smoothing: 0.2,
-            queue_size: 4,
-            long_window: 600,
-            rtt_tolerance: 1.5,
-            window: None,
-        };
-        let found = check(&g2(20, 50, 40));
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, "min");
-        assert!(found[0].1.contains("min 50 > max 40"), "{}", found[0].1);
-        for initial in [19, 201] {
-            let found = check(&g2(initial, 20, 200));
-            assert_eq!(found.len(), 1, "{found:?}");
-            assert_eq!(found[0].0, "initial");
-            assert!(found[0].1.contains("[20, 200]"), "{}", found[0].1);
-        }
-        assert!(check(&g2(20, 20, 200)).is_empty());
-        let vegas = LimitSpec::Vegas {
-            initial: 1001,
-            max_concurrency: 1000,
-            smoothing: 1.0,
-            probe_multiplier: 30,
-        };
-        let found = check(&vegas);
-        assert_eq!(fields(&vegas), ["initial"]);
-        assert!(found[0].1.contains("[1, max_concurrency = 1000]"));
-    }
-
-    #[test]
-    fn check_rejects_smoothing_outside_zero_to_one() {
-        for bad in [0.0, -0.1, 1.5, f64::NAN] {
-            let spec = LimitSpec::Vegas {
-                initial: 20,
-                max_concurrency: 1000,
-                smoothing: bad,
-                probe_multiplier: 30,
-            };
-            let found = check(&spec);
-            assert_eq!(found.len(), 1, "{found:?}");
-            assert_eq!(found[0].0, "smoothing");
-            assert!(found[0].1.contains("(0, 1]"), "{}", found[0].1);
-        }
-        let spec = LimitSpec::Vegas {
-            initial: 20,
-            max_concurrency: 1000,
-            smoothing: 1.0,
-            probe_multiplier: 30,
-        };
-        assert!(check(&spec).is_empty());
     }
 
     #[test]
