@@ -23,6 +23,7 @@
 //! simulator's seeded stream with every sample, and the algorithms read it only where Java
 //! draws (see [`Limit::sample`]), so a run stays reproducible.
 
+mod fixed;
 mod ranges;
 mod sample;
 
@@ -703,14 +704,7 @@ pub fn check(spec: &LimitSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut err = |field: &str, message: String| out.push((field.to_string(), message));
     match *spec {
-        LimitSpec::Fixed { limit } => {
-            if limit == 0 {
-                err(
-                    "limit",
-                    "a Fixed limit must be at least 1 (0 admits no call); got 0".into(),
-                );
-            }
-        }
+        LimitSpec::Fixed { limit } => fixed::check(limit, &mut err),
         LimitSpec::Aimd {
             initial,
             min,
@@ -832,13 +826,13 @@ pub fn check(spec: &LimitSpec) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    const MS: u64 = 1_000_000;
+    pub(super) const MS: u64 = 1_000_000;
 
-    fn ms(n: u64) -> SimDuration {
+    pub(super) fn ms(n: u64) -> SimDuration {
         SimDuration::from_millis(n)
     }
 
-    fn at_ms(n: u64) -> SimTime {
+    pub(super) fn at_ms(n: u64) -> SimTime {
         SimTime(n * MS)
     }
 
@@ -972,19 +966,6 @@ mod tests {
             long_window: 600,
             rtt_tolerance: 1.5,
             window,
-        }
-    }
-
-    #[test]
-    fn a_fixed_limit_never_changes() {
-        let mut l = Limit::new(&LimitSpec::Fixed { limit: 7 });
-        for (i, &(rtt, inflight, dropped)) in [(1, 7, false), (10_000, 1, true), (5, 100, false)]
-            .iter()
-            .enumerate()
-        {
-            l.sample(at_ms(i as u64), ms(rtt), inflight, dropped, 0.5);
-            assert_eq!(l.limit(), 7);
-            assert_eq!(l.value(), 7.0);
         }
     }
 
