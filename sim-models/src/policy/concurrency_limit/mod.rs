@@ -23,10 +23,12 @@
 //! simulator's seeded stream with every sample, and the algorithms read it only where Java
 //! draws (see [`Limit::sample`]), so a run stays reproducible.
 
+mod aimd;
 mod fixed;
 mod ranges;
 mod sample;
 
+use aimd::Aimd;
 use ranges::{bounds, smoothing_in_range, tolerance_in_range};
 use sample::Sample;
 use serde::{Deserialize, Serialize};
@@ -248,13 +250,7 @@ impl Limit {
                 max,
                 backoff_ratio,
                 timeout,
-            } => Algo::Aimd(Aimd {
-                limit: initial,
-                min,
-                max,
-                backoff_ratio,
-                timeout: timeout.as_nanos(),
-            }),
+            } => Algo::Aimd(Aimd::new(initial, min, max, backoff_ratio, timeout)),
             LimitSpec::Vegas {
                 initial,
                 max_concurrency,
@@ -324,7 +320,7 @@ impl Limit {
     pub fn value(&self) -> f64 {
         match &self.algo {
             Algo::Fixed(l) => *l as f64,
-            Algo::Aimd(a) => a.limit as f64,
+            Algo::Aimd(a) => a.value(),
             Algo::Vegas(v) => v.limit,
             Algo::Gradient(g) => g.limit,
             Algo::Gradient2(g) => g.limit,
@@ -366,32 +362,6 @@ impl Limit {
             Algo::Gradient(g) => g.update(s, u),
             Algo::Gradient2(g) => g.update(s),
         }
-    }
-}
-
-/// `AIMDLimit`: an integer limit, as Java's `getLimit()`.
-#[derive(Clone, Debug)]
-struct Aimd {
-    limit: u32,
-    min: u32,
-    max: u32,
-    backoff_ratio: f64,
-    /// Nanoseconds.
-    timeout: u64,
-}
-
-impl Aimd {
-    fn update(&mut self, s: Sample) {
-        let mut l = self.limit;
-        if s.dropped || s.rtt > self.timeout {
-            // Java's `(int) (currentLimit * backoffRatio)` truncates, i.e. floors.
-            l = (l as f64 * self.backoff_ratio) as u32;
-        } else if s.inflight as u64 * 2 >= l as u64 {
-            l = l.saturating_add(1);
-        }
-        // `Math.min(maxLimit, Math.max(minLimit, l))`: not `clamp`, which would panic on an
-        // unchecked spec with min > max where Java yields max.
-        self.limit = l.max(self.min).min(self.max);
     }
 }
 
@@ -711,21 +681,7 @@ pub fn check(spec: &LimitSpec) -> Vec<(String, String)> {
             max,
             backoff_ratio,
             timeout,
-        } => {
-            bounds("AIMD", initial, min, max, "maxLimit", &mut err);
-            if !(0.5..1.0).contains(&backoff_ratio) {
-                err(
-                    "backoff_ratio",
-                    format!("AIMD backoff_ratio must be in [0.5, 1) (Netflix AIMDLimit); got {backoff_ratio}"),
-                );
-            }
-            if timeout == SimDuration::ZERO {
-                err(
-                    "timeout",
-                    "AIMD timeout must be > 0 (Netflix AIMDLimit); got 0".into(),
-                );
-            }
-        }
+        } => aimd::check(initial, min, max, backoff_ratio, timeout, &mut err),
         LimitSpec::Vegas {
             initial,
             max_concurrency,
@@ -834,16 +790,6 @@ mod tests {
 
     pub(super) fn at_ms(n: u64) -> SimTime {
         SimTime(n * MS)
-    }
-
-    fn aimd(initial: u32, min: u32, max: u32) -> Limit {
-        Limit::new(&LimitSpec::Aimd {
-            initial,
-            min,
-            max,
-            backoff_ratio: 0.9,
-            timeout: SimDuration::from_secs(5),
-        })
     }
 
     fn vegas(initial: u32, smoothing: f64, probe_multiplier: u32) -> Limit {
@@ -967,53 +913,6 @@ mod tests {
             rtt_tolerance: 1.5,
             window,
         }
-    }
-
-    #[test]
-    fn aimd_grows_by_one_only_when_inflight_is_at_least_half_the_limit() {
-        let mut l = aimd(20, 20, 200);
-        // 9·2 = 18 < 20: unchanged.
-        l.sample(at_ms(1), ms(10), 9, false, 0.5);
-        assert_eq!(l.limit(), 20);
-        // 10·2 = 20 ≥ 20: +1.
-        l.sample(at_ms(2), ms(10), 10, false, 0.5);
-        assert_eq!(l.limit(), 21);
-        // 10·2 = 20 < 21: unchanged.
-        l.sample(at_ms(3), ms(10), 10, false, 0.5);
-        assert_eq!(l.limit(), 21);
-        l.sample(at_ms(4), ms(10), 11, false, 0.5);
-        assert_eq!(l.limit(), 22);
-        assert_eq!(l.value(), 22.0);
-    }
-
-    #[test]
-    fn aimd_backs_off_to_the_floor_of_ninety_percent_on_a_drop_and_on_a_slow_call() {
-        let mut l = aimd(50, 10, 200);
-        // Drop: ⌊50·0.9⌋ = 45.
-        l.sample(at_ms(1), ms(10), 50, true, 0.5);
-        assert_eq!(l.limit(), 45);
-        // rtt 5.001 s > 5 s: ⌊45·0.9⌋ = ⌊40.5⌋ = 40, even with inflight high.
-        l.sample(at_ms(2), ms(5_001), 45, false, 0.5);
-        assert_eq!(l.limit(), 40);
-        // rtt exactly 5 s is not over the timeout: 20·2 ≥ 40, so +1.
-        l.sample(at_ms(3), ms(5_000), 20, false, 0.5);
-        assert_eq!(l.limit(), 41);
-        // Drop at 41: ⌊36.9⌋ = 36.
-        l.sample(at_ms(4), ms(10), 1, true, 0.5);
-        assert_eq!(l.limit(), 36);
-    }
-
-    #[test]
-    fn aimd_clamps_to_min_and_max() {
-        let mut l = aimd(20, 20, 21);
-        // ⌊20·0.9⌋ = 18, raised to min 20.
-        l.sample(at_ms(1), ms(10), 20, true, 0.5);
-        assert_eq!(l.limit(), 20);
-        l.sample(at_ms(2), ms(10), 20, false, 0.5);
-        assert_eq!(l.limit(), 21);
-        // 22 is over max 21.
-        l.sample(at_ms(3), ms(10), 21, false, 0.5);
-        assert_eq!(l.limit(), 21);
     }
 
     /// A Vegas limit at `initial` whose no-load rtt is `noload` ns (the first sample sets it
@@ -1364,50 +1263,6 @@ mod tests {
 
     pub(super) fn fields(spec: &LimitSpec) -> Vec<String> {
         check(spec).into_iter().map(|(f, _)| f).collect()
-    }
-
-    #[test]
-    fn check_rejects_aimd_backoff_ratios_outside_half_to_one() {
-        for bad in [0.4, 1.0, 1.2] {
-            let spec = LimitSpec::Aimd {
-                initial: 20,
-                min: 20,
-                max: 200,
-                backoff_ratio: bad,
-                timeout: SimDuration::from_secs(5),
-            };
-            let found = check(&spec);
-            assert_eq!(found.len(), 1, "{found:?}");
-            assert_eq!(found[0].0, "backoff_ratio");
-            assert_eq!(
-                found[0].1,
-                format!("AIMD backoff_ratio must be in [0.5, 1) (Netflix AIMDLimit); got {bad}")
-            );
-        }
-        for good in [0.5, 0.9, 0.99] {
-            let spec = LimitSpec::Aimd {
-                initial: 20,
-                min: 20,
-                max: 200,
-                backoff_ratio: good,
-                timeout: SimDuration::from_secs(5),
-            };
-            assert!(check(&spec).is_empty());
-        }
-        // Gradient's own range includes 1.
-        let spec = |backoff_ratio| LimitSpec::Gradient {
-            initial: 50,
-            min: 1,
-            max: 1000,
-            smoothing: 0.2,
-            rtt_tolerance: 2.0,
-            backoff_ratio,
-            probe_interval: Some(1000),
-        };
-        assert!(check(&spec(1.0)).is_empty());
-        let found = check(&spec(0.4));
-        assert_eq!(found[0].0, "backoff_ratio");
-        assert!(found[0].1.contains("[0.5, 1]"), "{}", found[0].1);
     }
 
     #[test]
