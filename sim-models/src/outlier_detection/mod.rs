@@ -24,26 +24,17 @@
 //! start of the run (Envoy's interval timer), and supplies uniform draws from a seeded stream
 //! for the "enforcing" percentages, so a run is reproducible.
 
+mod detection;
+mod host;
 mod spec;
 
+pub use host::HostResult;
 pub use spec::{check, OutlierSpec};
+
+use host::Host;
 
 use serde::Serialize;
 use sim_core::{SimDuration, SimTime};
-
-/// What a request's result was, as the detector classifies it (Envoy's
-/// `putHttpResponseCode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostResult {
-    /// Not a 5xx: resets both consecutive counters.
-    Success,
-    /// A 5xx other than 502/503/504: counts toward `consecutive_5xx`, and breaks a run of
-    /// gateway failures (Envoy resets that counter on any other 5xx).
-    Error,
-    /// 502, 503, 504, or a local connect failure or timeout: counts toward both
-    /// `consecutive_gateway_failure` and `consecutive_5xx`.
-    GatewayError,
-}
 
 /// Enforced ejections so far, by reason (Envoy's `ejections_enforced_*` counters), and the
 /// detections that `max_ejection_percent` refused.
@@ -88,23 +79,6 @@ enum Attempt {
     Overflow,
     /// The enforcing draw said no.
     NotEnforced,
-}
-
-/// One host's monitor (Envoy's `DetectorHostMonitorImpl`).
-#[derive(Clone, Debug, Default)]
-struct Host {
-    consecutive_5xx: u32,
-    consecutive_gateway_failure: u32,
-    /// Results since the last sweep.
-    requests: u64,
-    /// Non-5xx results since the last sweep.
-    successes: u64,
-    /// When the ejection in force began.
-    ejected_at: Option<SimTime>,
-    /// When the host last came back (Envoy's `lastUnejectionTime`).
-    unejected_at: Option<SimTime>,
-    /// Envoy's `ejectTimeBackoff`: the ejection lasts `base·multiplier`, capped.
-    multiplier: u32,
 }
 
 /// Outlier detection over a fixed set of hosts, numbered from 0.
@@ -260,58 +234,23 @@ impl OutlierDetector {
         &self.counts
     }
 
-    /// Success rates (percent) of the hosts in service with at least `success_rate_request_volume`
-    /// results this interval; below `mean − (factor/1000)·stdev` (population stdev) is an outlier.
+    /// Envoy's success-rate check: an ejection attempt for each outlier, in host order.
     fn success_rate_check(&mut self, now: SimTime, draw: &mut dyn FnMut() -> f64) {
-        let volume = self.spec.success_rate_request_volume as u64;
         let mut rates = std::mem::take(&mut self.rates);
-        rates.clear();
-        let mut sum = 0.0;
-        for (i, h) in self.hosts.iter().enumerate() {
-            // Envoy has no rate for a host without requests, whatever the volume setting.
-            if h.ejected_at.is_none() && h.requests > 0 && h.requests >= volume {
-                let rate = h.successes as f64 * 100.0 / h.requests as f64;
-                sum += rate;
-                rates.push((i, rate));
-            }
-        }
-        if !rates.is_empty() && rates.len() >= self.spec.success_rate_minimum_hosts as usize {
-            let n = rates.len() as f64;
-            let mean = sum / n;
-            let variance = rates.iter().map(|&(_, r)| (r - mean).powi(2)).sum::<f64>() / n;
-            let factor = self.spec.success_rate_stdev_factor as f64 / 1000.0;
-            let threshold = mean - factor * variance.sqrt();
-            for &(i, rate) in &rates {
-                if rate < threshold {
-                    self.attempt(now, i, Reason::SuccessRate, &mut *draw);
-                }
-            }
+        detection::success_rate_outliers(&self.spec, &self.hosts, &mut rates);
+        for &(i, _) in &rates {
+            self.attempt(now, i, Reason::SuccessRate, &mut *draw);
         }
         self.rates = rates;
     }
 
-    /// Failure percentages of the hosts in service with at least
-    /// `failure_percentage_request_volume` results this interval; at or above the threshold is
-    /// an outlier.
+    /// Envoy's failure-percentage check, after the success-rate one: an ejection attempt for
+    /// each outlier, in host order.
     fn failure_percentage_check(&mut self, now: SimTime, draw: &mut dyn FnMut() -> f64) {
-        let volume = self.spec.failure_percentage_request_volume as u64;
         let mut rates = std::mem::take(&mut self.rates);
-        rates.clear();
-        for (i, h) in self.hosts.iter().enumerate() {
-            // Skipping ejected hosts also skips those the success-rate check just ejected;
-            // Envoy would call `ejectHost` on them a second time (a debug assertion, and a
-            // double count in release builds).
-            if h.ejected_at.is_none() && h.requests > 0 && h.requests >= volume {
-                rates.push((i, h.successes as f64 * 100.0 / h.requests as f64));
-            }
-        }
-        if !rates.is_empty() && rates.len() >= self.spec.failure_percentage_minimum_hosts as usize {
-            let threshold = self.spec.failure_percentage_threshold as f64;
-            for &(i, success_rate) in &rates {
-                if 100.0 - success_rate >= threshold {
-                    self.attempt(now, i, Reason::FailurePercentage, &mut *draw);
-                }
-            }
+        detection::failure_percentage_outliers(&self.spec, &self.hosts, &mut rates);
+        for &(i, _) in &rates {
+            self.attempt(now, i, Reason::FailurePercentage, &mut *draw);
         }
         self.rates = rates;
     }
@@ -374,14 +313,8 @@ impl OutlierDetector {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::{s, ALWAYS};
     use super::*;
-
-    fn s(secs: u64) -> SimTime {
-        SimTime(secs * 1_000_000_000)
-    }
-
-    /// Draws that always enforce (any enforcing above 0 passes).
-    const ALWAYS: f64 = 1e-9;
 
     fn results(d: &mut OutlierDetector, at: SimTime, host: usize, r: HostResult, n: u32) -> bool {
         (0..n).fold(false, |ejected, _| d.record(at, host, r, ALWAYS) || ejected)
@@ -394,28 +327,6 @@ mod tests {
             d.sweep(s(t), &mut || ALWAYS);
             !d.is_ejected(host)
         })
-    }
-
-    /// One interval of `requests` results with `successes` successes (5xx otherwise), in order
-    /// successes first so that no consecutive-5xx run is long enough to matter.
-    fn interval_counts(d: &mut OutlierDetector, host: usize, requests: u32, successes: u32) {
-        for i in 0..requests {
-            let r = if i < successes {
-                HostResult::Success
-            } else {
-                HostResult::Error
-            };
-            // Draws of 0.999 never enforce below 100 %: keep consecutive ejections out of it.
-            d.record(s(1), host, r, 0.999_999);
-        }
-    }
-
-    fn no_consecutive() -> OutlierSpec {
-        OutlierSpec {
-            consecutive_5xx: 0,
-            consecutive_gateway_failure: 0,
-            ..Default::default()
-        }
     }
 
     #[test]
@@ -676,113 +587,17 @@ mod tests {
         assert!(results(&mut d, s(1), 0, HostResult::Error, 5));
         assert!(!results(&mut d, s(1), 1, HostResult::Error, 5));
     }
+}
 
-    #[test]
-    fn success_rate_check_ejects_the_one_outlier_of_five() {
-        // Success rates {50, 100, 100, 100, 100}: mean 90, population variance
-        // (40² + 4·10²)/5 = 400, stdev 20, threshold 90 − 1.9·20 = 52. Only 50 is below.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        let mut draws = 0;
-        let swept = d
-            .sweep(s(10), &mut || {
-                draws += 1;
-                ALWAYS
-            })
-            .to_vec();
-        assert_eq!(swept, vec![0]);
-        assert_eq!(draws, 1, "a draw only for the outlier");
-        assert_eq!(d.ejections().success_rate, 1);
-        assert!(d.is_ejected(0));
+/// What the tests of every part of the detector share.
+#[cfg(test)]
+mod testing {
+    use sim_core::SimTime;
+
+    pub(super) fn s(secs: u64) -> SimTime {
+        SimTime(secs * 1_000_000_000)
     }
 
-    #[test]
-    fn success_rate_exactly_at_the_threshold_is_not_an_outlier() {
-        // Same rates, factor 2.0: threshold 90 − 2·20 = 50, and 50 is not below 50. At 1.999
-        // the threshold is 50.02 and the host is out.
-        for (factor, ejected) in [(2000, false), (1999, true)] {
-            let spec = OutlierSpec {
-                success_rate_stdev_factor: factor,
-                ..no_consecutive()
-            };
-            let mut d = OutlierDetector::new(spec, 5);
-            interval_counts(&mut d, 0, 100, 50);
-            for host in 1..5 {
-                interval_counts(&mut d, host, 100, 100);
-            }
-            d.sweep(s(10), &mut || ALWAYS);
-            assert_eq!(d.is_ejected(0), ejected, "factor {factor}");
-        }
-    }
-
-    #[test]
-    fn success_rate_check_needs_the_minimum_number_of_hosts() {
-        let mut d = OutlierDetector::new(no_consecutive(), 4);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..4 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-        // Five hosts but one under the request volume: 4 take part, still too few.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..4 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        interval_counts(&mut d, 4, 99, 99);
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-    }
-
-    #[test]
-    fn interval_counts_start_again_at_each_sweep() {
-        // 60 + 60 requests over two intervals never reach the volume of 100 in one.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        for t in [10, 20] {
-            interval_counts(&mut d, 0, 60, 30);
-            for host in 1..5 {
-                interval_counts(&mut d, host, 60, 60);
-            }
-            assert!(d.sweep(s(t), &mut || panic!("no draw")).is_empty());
-        }
-    }
-
-    #[test]
-    fn failure_percentage_ejects_at_85_percent_not_84() {
-        // The success-rate check is kept out by its minimum hosts.
-        let spec = OutlierSpec {
-            enforcing_failure_percentage: 100,
-            success_rate_minimum_hosts: 100,
-            ..no_consecutive()
-        };
-        let mut d = OutlierDetector::new(spec.clone(), 5);
-        interval_counts(&mut d, 0, 100, 15); // 85 % failures
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert_eq!(d.sweep(s(10), &mut || ALWAYS), [0]);
-        assert_eq!(d.ejections().failure_percentage, 1);
-        let mut d = OutlierDetector::new(spec, 5);
-        interval_counts(&mut d, 0, 100, 16); // 84 %
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-    }
-
-    #[test]
-    fn failure_percentage_is_not_enforced_by_default() {
-        let spec = OutlierSpec {
-            success_rate_minimum_hosts: 100,
-            ..no_consecutive()
-        };
-        let mut d = OutlierDetector::new(spec, 5);
-        for host in 0..5 {
-            interval_counts(&mut d, host, 100, 0); // every host fails everything
-        }
-        assert!(d.sweep(s(10), &mut || 0.000_001).is_empty());
-        assert_eq!(d.ejections().total(), 0);
-    }
+    /// Draws that always enforce (any enforcing above 0 passes).
+    pub(super) const ALWAYS: f64 = 1e-9;
 }
