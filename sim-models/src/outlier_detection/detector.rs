@@ -1,144 +1,13 @@
-//! Envoy's outlier detection: a load balancer stops sending to a host whose results stand out,
-//! for a while that grows each time it happens again.
-//!
-//! ```text
-//!              5th consecutive 5xx or gateway failure (inline, as the result arrives)
-//!              success rate or failure % outlier (at an interval sweep)
-//!              ── and the enforcing draw passes and max_ejection_percent allows ──
-//!   IN SERVICE ─────────────────────────────────────────────────────────────────▶ EJECTED
-//!       ▲                                                                           │
-//!       └───────────────────────────────────────────────────────────────────────────┘
-//!         the first sweep at or after  ejected_at + min(base_ejection_time·multiplier, max)
-//! ```
-//!
-//! The semantics are Envoy's `Upstream::Outlier::DetectorImpl` and `DetectorHostMonitorImpl`
-//! (`source/common/upstream/outlier_detection_impl.cc`, with the ranges and defaults of
-//! `api/envoy/config/cluster/v3/outlier_detection.proto`), as summarised in
-//! `policy-semantics.md` §4, for the default `split_external_local_origin_errors: false` (local
-//! connect failures and timeouts are reported as 503 and 504). What is left out: the
-//! local-origin detectors of the split mode, `max_ejection_time_jitter` (Envoy's default 0),
-//! un-ejection by a successful active health check, and the extension monitors.
-//!
-//! This module is pure: it neither schedules nor draws. The caller feeds it each result
-//! ([`OutlierDetector::record`]), runs [`OutlierDetector::sweep`] every `interval` from the
-//! start of the run (Envoy's interval timer), and supplies uniform draws from a seeded stream
-//! for the "enforcing" percentages, so a run is reproducible.
+//! The ejection state machine of the module's diagram ([`OutlierDetector`]): each result
+//! counted as it arrives, with the consecutive-5xx and gateway-failure detections inline; the
+//! interval sweep that brings hosts back and runs the statistical detectors (`detection.rs`);
+//! and `ejectHost`, where `max_ejection_percent` and the enforcing draw decide.
 
-use serde::{Deserialize, Serialize};
+use super::detection;
+use super::host::{Host, HostResult};
+use super::spec::OutlierSpec;
+use serde::Serialize;
 use sim_core::{SimDuration, SimTime};
-
-/// Outlier detection as written in a scenario; every default is Envoy's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutlierSpec {
-    /// Consecutive 5xx (gateway failures included) that eject a host (default 5; 0 never ejects,
-    /// as Envoy compares the incremented count for equality).
-    #[serde(default = "five")]
-    pub consecutive_5xx: u32,
-    /// Percent chance that a consecutive-5xx detection really ejects, in [0, 100] (default 100).
-    #[serde(default = "hundred")]
-    pub enforcing_consecutive_5xx: u32,
-    /// Consecutive gateway failures (502, 503, 504, local connect failures and timeouts) that
-    /// eject a host (default 5).
-    #[serde(default = "five")]
-    pub consecutive_gateway_failure: u32,
-    /// Percent chance that a consecutive-gateway-failure detection really ejects, in [0, 100]
-    /// (default 0: detected and counted toward `consecutive_5xx`, never ejected on its own).
-    #[serde(default)]
-    pub enforcing_consecutive_gateway_failure: u32,
-    /// Time between sweeps (default 10 s).
-    #[serde(default = "ten_seconds")]
-    pub interval: SimDuration,
-    /// Ejection time of a first ejection; later ones are multiples of it (default 30 s).
-    #[serde(default = "thirty_seconds")]
-    pub base_ejection_time: SimDuration,
-    /// Longest ejection (default 300 s). Envoy uses `base_ejection_time` instead when that is
-    /// longer and this field is left unset; here a value below `base_ejection_time` is raised
-    /// to it (see [`check`] for when it is refused).
-    #[serde(default = "three_hundred_seconds")]
-    pub max_ejection_time: SimDuration,
-    /// Most hosts ejected at once, in percent of the hosts, in [0, 100] (default 10): a host is
-    /// ejected only while fewer than this percentage are already out, and one host can always
-    /// be ejected, even at 0 % (`policy-semantics.md`; Envoy before 1.27 checked the same way
-    /// but ejected none at 0 %, and 1.27+ also counts the host being ejected).
-    #[serde(default = "ten")]
-    pub max_ejection_percent: u32,
-    /// Hosts with enough requests needed before the success-rate check runs (default 5).
-    #[serde(default = "five")]
-    pub success_rate_minimum_hosts: u32,
-    /// Requests in an interval for a host to take part in the success-rate check (default 100).
-    #[serde(default = "hundred")]
-    pub success_rate_request_volume: u32,
-    /// Thousandths of a standard deviation below the mean success rate that eject: the
-    /// threshold is `mean − (factor / 1000)·stdev` (default 1900, i.e. 1.9).
-    #[serde(default = "nineteen_hundred")]
-    pub success_rate_stdev_factor: u32,
-    /// Percent chance that a success-rate detection really ejects, in [0, 100] (default 100).
-    #[serde(default = "hundred")]
-    pub enforcing_success_rate: u32,
-    /// Failure percentage at or above which a host is an outlier, in [0, 100] (default 85).
-    #[serde(default = "eighty_five")]
-    pub failure_percentage_threshold: u32,
-    /// Percent chance that a failure-percentage detection really ejects, in [0, 100]
-    /// (default 0: the check is off unless enabled).
-    #[serde(default)]
-    pub enforcing_failure_percentage: u32,
-    /// Hosts with enough requests needed before the failure-percentage check runs (default 5).
-    #[serde(default = "five")]
-    pub failure_percentage_minimum_hosts: u32,
-    /// Requests in an interval for a host to take part in the failure-percentage check
-    /// (default 50).
-    #[serde(default = "fifty")]
-    pub failure_percentage_request_volume: u32,
-}
-
-fn five() -> u32 {
-    5
-}
-fn ten() -> u32 {
-    10
-}
-fn fifty() -> u32 {
-    50
-}
-fn eighty_five() -> u32 {
-    85
-}
-fn hundred() -> u32 {
-    100
-}
-fn nineteen_hundred() -> u32 {
-    1900
-}
-fn ten_seconds() -> SimDuration {
-    SimDuration::from_secs(10)
-}
-fn thirty_seconds() -> SimDuration {
-    SimDuration::from_secs(30)
-}
-fn three_hundred_seconds() -> SimDuration {
-    SimDuration::from_secs(300)
-}
-
-impl Default for OutlierSpec {
-    fn default() -> Self {
-        ron::from_str("()").expect("every field has a default")
-    }
-}
-
-/// What a request's result was, as the detector classifies it (Envoy's
-/// `putHttpResponseCode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostResult {
-    /// Not a 5xx: resets both consecutive counters.
-    Success,
-    /// A 5xx other than 502/503/504: counts toward `consecutive_5xx`, and breaks a run of
-    /// gateway failures (Envoy resets that counter on any other 5xx).
-    Error,
-    /// 502, 503, 504, or a local connect failure or timeout: counts toward both
-    /// `consecutive_gateway_failure` and `consecutive_5xx`.
-    GatewayError,
-}
 
 /// Enforced ejections so far, by reason (Envoy's `ejections_enforced_*` counters), and the
 /// detections that `max_ejection_percent` refused.
@@ -183,23 +52,6 @@ enum Attempt {
     Overflow,
     /// The enforcing draw said no.
     NotEnforced,
-}
-
-/// One host's monitor (Envoy's `DetectorHostMonitorImpl`).
-#[derive(Clone, Debug, Default)]
-struct Host {
-    consecutive_5xx: u32,
-    consecutive_gateway_failure: u32,
-    /// Results since the last sweep.
-    requests: u64,
-    /// Non-5xx results since the last sweep.
-    successes: u64,
-    /// When the ejection in force began.
-    ejected_at: Option<SimTime>,
-    /// When the host last came back (Envoy's `lastUnejectionTime`).
-    unejected_at: Option<SimTime>,
-    /// Envoy's `ejectTimeBackoff`: the ejection lasts `base·multiplier`, capped.
-    multiplier: u32,
 }
 
 /// Outlier detection over a fixed set of hosts, numbered from 0.
@@ -355,58 +207,23 @@ impl OutlierDetector {
         &self.counts
     }
 
-    /// Success rates (percent) of the hosts in service with at least `success_rate_request_volume`
-    /// results this interval; below `mean − (factor/1000)·stdev` (population stdev) is an outlier.
+    /// Envoy's success-rate check: an ejection attempt for each outlier, in host order.
     fn success_rate_check(&mut self, now: SimTime, draw: &mut dyn FnMut() -> f64) {
-        let volume = self.spec.success_rate_request_volume as u64;
         let mut rates = std::mem::take(&mut self.rates);
-        rates.clear();
-        let mut sum = 0.0;
-        for (i, h) in self.hosts.iter().enumerate() {
-            // Envoy has no rate for a host without requests, whatever the volume setting.
-            if h.ejected_at.is_none() && h.requests > 0 && h.requests >= volume {
-                let rate = h.successes as f64 * 100.0 / h.requests as f64;
-                sum += rate;
-                rates.push((i, rate));
-            }
-        }
-        if !rates.is_empty() && rates.len() >= self.spec.success_rate_minimum_hosts as usize {
-            let n = rates.len() as f64;
-            let mean = sum / n;
-            let variance = rates.iter().map(|&(_, r)| (r - mean).powi(2)).sum::<f64>() / n;
-            let factor = self.spec.success_rate_stdev_factor as f64 / 1000.0;
-            let threshold = mean - factor * variance.sqrt();
-            for &(i, rate) in &rates {
-                if rate < threshold {
-                    self.attempt(now, i, Reason::SuccessRate, &mut *draw);
-                }
-            }
+        detection::success_rate_outliers(&self.spec, &self.hosts, &mut rates);
+        for &(i, _) in &rates {
+            self.attempt(now, i, Reason::SuccessRate, &mut *draw);
         }
         self.rates = rates;
     }
 
-    /// Failure percentages of the hosts in service with at least
-    /// `failure_percentage_request_volume` results this interval; at or above the threshold is
-    /// an outlier.
+    /// Envoy's failure-percentage check, after the success-rate one: an ejection attempt for
+    /// each outlier, in host order.
     fn failure_percentage_check(&mut self, now: SimTime, draw: &mut dyn FnMut() -> f64) {
-        let volume = self.spec.failure_percentage_request_volume as u64;
         let mut rates = std::mem::take(&mut self.rates);
-        rates.clear();
-        for (i, h) in self.hosts.iter().enumerate() {
-            // Skipping ejected hosts also skips those the success-rate check just ejected;
-            // Envoy would call `ejectHost` on them a second time (a debug assertion, and a
-            // double count in release builds).
-            if h.ejected_at.is_none() && h.requests > 0 && h.requests >= volume {
-                rates.push((i, h.successes as f64 * 100.0 / h.requests as f64));
-            }
-        }
-        if !rates.is_empty() && rates.len() >= self.spec.failure_percentage_minimum_hosts as usize {
-            let threshold = self.spec.failure_percentage_threshold as f64;
-            for &(i, success_rate) in &rates {
-                if 100.0 - success_rate >= threshold {
-                    self.attempt(now, i, Reason::FailurePercentage, &mut *draw);
-                }
-            }
+        detection::failure_percentage_outliers(&self.spec, &self.hosts, &mut rates);
+        for &(i, _) in &rates {
+            self.attempt(now, i, Reason::FailurePercentage, &mut *draw);
         }
         self.rates = rates;
     }
@@ -467,77 +284,11 @@ impl OutlierDetector {
     }
 }
 
-/// Range checks, with Envoy's own valid range in each message: `(field, message)` pairs, empty
-/// if Envoy would accept the configuration.
-pub fn check(spec: &OutlierSpec) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let percents = [
-        ("enforcing_consecutive_5xx", spec.enforcing_consecutive_5xx),
-        (
-            "enforcing_consecutive_gateway_failure",
-            spec.enforcing_consecutive_gateway_failure,
-        ),
-        ("max_ejection_percent", spec.max_ejection_percent),
-        ("enforcing_success_rate", spec.enforcing_success_rate),
-        (
-            "failure_percentage_threshold",
-            spec.failure_percentage_threshold,
-        ),
-        (
-            "enforcing_failure_percentage",
-            spec.enforcing_failure_percentage,
-        ),
-    ];
-    for (field, value) in percents {
-        if value > 100 {
-            out.push((
-                field.to_string(),
-                format!("must be in [0, 100] (Envoy outlier_detection); got {value}"),
-            ));
-        }
-    }
-    let durations = [
-        ("interval", spec.interval),
-        ("base_ejection_time", spec.base_ejection_time),
-        ("max_ejection_time", spec.max_ejection_time),
-    ];
-    for (field, value) in durations {
-        // The proto wants > 0, and Envoy keeps whole milliseconds: under 1 ms is 0 to it.
-        if value < SimDuration::from_millis(1) {
-            out.push((
-                field.to_string(),
-                format!(
-                    "must be at least 1ms (Envoy outlier_detection: > 0, in whole milliseconds); got {value}"
-                ),
-            ));
-        }
-    }
-    // Envoy refuses a max below the base when it is written; the default 300 s is taken as
-    // unset (Envoy then uses the base), since the two cannot be told apart here.
-    if spec.max_ejection_time < spec.base_ejection_time
-        && spec.max_ejection_time != three_hundred_seconds()
-    {
-        out.push((
-            "max_ejection_time".to_string(),
-            format!(
-                "must be at least base_ejection_time {} (Envoy outlier_detection refuses the cluster); got {}",
-                spec.base_ejection_time, spec.max_ejection_time
-            ),
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::check;
+    use super::super::testing::{s, ALWAYS};
     use super::*;
-
-    fn s(secs: u64) -> SimTime {
-        SimTime(secs * 1_000_000_000)
-    }
-
-    /// Draws that always enforce (any enforcing above 0 passes).
-    const ALWAYS: f64 = 1e-9;
 
     fn results(d: &mut OutlierDetector, at: SimTime, host: usize, r: HostResult, n: u32) -> bool {
         (0..n).fold(false, |ejected, _| d.record(at, host, r, ALWAYS) || ejected)
@@ -550,52 +301,6 @@ mod tests {
             d.sweep(s(t), &mut || ALWAYS);
             !d.is_ejected(host)
         })
-    }
-
-    /// One interval of `requests` results with `successes` successes (5xx otherwise), in order
-    /// successes first so that no consecutive-5xx run is long enough to matter.
-    fn interval_counts(d: &mut OutlierDetector, host: usize, requests: u32, successes: u32) {
-        for i in 0..requests {
-            let r = if i < successes {
-                HostResult::Success
-            } else {
-                HostResult::Error
-            };
-            // Draws of 0.999 never enforce below 100 %: keep consecutive ejections out of it.
-            d.record(s(1), host, r, 0.999_999);
-        }
-    }
-
-    fn no_consecutive() -> OutlierSpec {
-        OutlierSpec {
-            consecutive_5xx: 0,
-            consecutive_gateway_failure: 0,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn spec_defaults_are_envoys_and_unknown_fields_are_refused() {
-        let d = OutlierSpec::default();
-        assert_eq!(d.consecutive_5xx, 5);
-        assert_eq!(d.enforcing_consecutive_5xx, 100);
-        assert_eq!(d.consecutive_gateway_failure, 5);
-        assert_eq!(d.enforcing_consecutive_gateway_failure, 0);
-        assert_eq!(d.interval, SimDuration::from_secs(10));
-        assert_eq!(d.base_ejection_time, SimDuration::from_secs(30));
-        assert_eq!(d.max_ejection_time, SimDuration::from_secs(300));
-        assert_eq!(d.max_ejection_percent, 10);
-        assert_eq!(d.success_rate_minimum_hosts, 5);
-        assert_eq!(d.success_rate_request_volume, 100);
-        assert_eq!(d.success_rate_stdev_factor, 1900);
-        assert_eq!(d.enforcing_success_rate, 100);
-        assert_eq!(d.failure_percentage_threshold, 85);
-        assert_eq!(d.enforcing_failure_percentage, 0);
-        assert_eq!(d.failure_percentage_minimum_hosts, 5);
-        assert_eq!(d.failure_percentage_request_volume, 50);
-        let written: OutlierSpec = ron::from_str(r#"(interval: "5s")"#).unwrap();
-        assert_eq!(written.interval, SimDuration::from_secs(5));
-        assert!(ron::from_str::<OutlierSpec>("(consecutive_500: 3)").is_err());
     }
 
     #[test]
@@ -855,154 +560,5 @@ mod tests {
         let mut d = OutlierDetector::new(spec, 5);
         assert!(results(&mut d, s(1), 0, HostResult::Error, 5));
         assert!(!results(&mut d, s(1), 1, HostResult::Error, 5));
-    }
-
-    #[test]
-    fn success_rate_check_ejects_the_one_outlier_of_five() {
-        // Success rates {50, 100, 100, 100, 100}: mean 90, population variance
-        // (40² + 4·10²)/5 = 400, stdev 20, threshold 90 − 1.9·20 = 52. Only 50 is below.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        let mut draws = 0;
-        let swept = d
-            .sweep(s(10), &mut || {
-                draws += 1;
-                ALWAYS
-            })
-            .to_vec();
-        assert_eq!(swept, vec![0]);
-        assert_eq!(draws, 1, "a draw only for the outlier");
-        assert_eq!(d.ejections().success_rate, 1);
-        assert!(d.is_ejected(0));
-    }
-
-    #[test]
-    fn success_rate_exactly_at_the_threshold_is_not_an_outlier() {
-        // Same rates, factor 2.0: threshold 90 − 2·20 = 50, and 50 is not below 50. At 1.999
-        // the threshold is 50.02 and the host is out.
-        for (factor, ejected) in [(2000, false), (1999, true)] {
-            let spec = OutlierSpec {
-                success_rate_stdev_factor: factor,
-                ..no_consecutive()
-            };
-            let mut d = OutlierDetector::new(spec, 5);
-            interval_counts(&mut d, 0, 100, 50);
-            for host in 1..5 {
-                interval_counts(&mut d, host, 100, 100);
-            }
-            d.sweep(s(10), &mut || ALWAYS);
-            assert_eq!(d.is_ejected(0), ejected, "factor {factor}");
-        }
-    }
-
-    #[test]
-    fn success_rate_check_needs_the_minimum_number_of_hosts() {
-        let mut d = OutlierDetector::new(no_consecutive(), 4);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..4 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-        // Five hosts but one under the request volume: 4 take part, still too few.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        interval_counts(&mut d, 0, 100, 50);
-        for host in 1..4 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        interval_counts(&mut d, 4, 99, 99);
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-    }
-
-    #[test]
-    fn interval_counts_start_again_at_each_sweep() {
-        // 60 + 60 requests over two intervals never reach the volume of 100 in one.
-        let mut d = OutlierDetector::new(no_consecutive(), 5);
-        for t in [10, 20] {
-            interval_counts(&mut d, 0, 60, 30);
-            for host in 1..5 {
-                interval_counts(&mut d, host, 60, 60);
-            }
-            assert!(d.sweep(s(t), &mut || panic!("no draw")).is_empty());
-        }
-    }
-
-    #[test]
-    fn failure_percentage_ejects_at_85_percent_not_84() {
-        // The success-rate check is kept out by its minimum hosts.
-        let spec = OutlierSpec {
-            enforcing_failure_percentage: 100,
-            success_rate_minimum_hosts: 100,
-            ..no_consecutive()
-        };
-        let mut d = OutlierDetector::new(spec.clone(), 5);
-        interval_counts(&mut d, 0, 100, 15); // 85 % failures
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert_eq!(d.sweep(s(10), &mut || ALWAYS), [0]);
-        assert_eq!(d.ejections().failure_percentage, 1);
-        let mut d = OutlierDetector::new(spec, 5);
-        interval_counts(&mut d, 0, 100, 16); // 84 %
-        for host in 1..5 {
-            interval_counts(&mut d, host, 100, 100);
-        }
-        assert!(d.sweep(s(10), &mut || panic!("no draw")).is_empty());
-    }
-
-    #[test]
-    fn failure_percentage_is_not_enforced_by_default() {
-        let spec = OutlierSpec {
-            success_rate_minimum_hosts: 100,
-            ..no_consecutive()
-        };
-        let mut d = OutlierDetector::new(spec, 5);
-        for host in 0..5 {
-            interval_counts(&mut d, host, 100, 0); // every host fails everything
-        }
-        assert!(d.sweep(s(10), &mut || 0.000_001).is_empty());
-        assert_eq!(d.ejections().total(), 0);
-    }
-
-    #[test]
-    fn check_accepts_the_defaults() {
-        assert!(check(&OutlierSpec::default()).is_empty());
-    }
-
-    #[test]
-    fn check_refuses_out_of_range_values_with_envoys_range() {
-        let spec = OutlierSpec {
-            max_ejection_percent: 150,
-            interval: SimDuration::ZERO,
-            base_ejection_time: SimDuration::ZERO,
-            enforcing_success_rate: 101,
-            ..Default::default()
-        };
-        let found = check(&spec);
-        let message = |field: &str| {
-            found
-                .iter()
-                .find(|(f, _)| f == field)
-                .map(|(_, m)| m.clone())
-                .unwrap_or_else(|| panic!("no finding for {field}: {found:?}"))
-        };
-        assert_eq!(
-            message("max_ejection_percent"),
-            "must be in [0, 100] (Envoy outlier_detection); got 150"
-        );
-        assert!(message("enforcing_success_rate").contains("[0, 100]"));
-        assert!(message("enforcing_success_rate").contains("got 101"));
-        assert!(message("interval").contains("> 0"));
-        assert!(message("interval").contains("got 0s"));
-        assert!(message("base_ejection_time").contains("> 0"));
-        assert_eq!(found.len(), 4, "{found:?}");
-        let spec = OutlierSpec {
-            base_ejection_time: SimDuration::from_secs(60),
-            max_ejection_time: SimDuration::from_secs(40),
-            ..Default::default()
-        };
-        assert_eq!(check(&spec)[0].0, "max_ejection_time");
     }
 }
