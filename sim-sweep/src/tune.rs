@@ -79,7 +79,7 @@ mod options;
 mod result;
 mod space;
 
-pub use error::TuneError;
+pub use error::{SpaceError, TuneError};
 pub use estimate::Estimate;
 pub use expr::{closest, parse_value, Comparison, Constraint, Direction, Objective, ParseError};
 pub use options::{Search, TuneOptions};
@@ -117,9 +117,7 @@ where
         Search::Auto => size <= options.grid_limit as u128,
         Search::Grid => {
             if size > 1_000_000 {
-                return Err(TuneError::Space(format!(
-                    "a grid of {size} points is too large; use random search with halving"
-                )));
+                return Err(SpaceError::GridTooLarge { points: size }.into());
             }
             true
         }

@@ -1,7 +1,7 @@
 //! How to search, and what a search is refused for before it starts: an empty or repeated
 //! parameter, settings out of range, and bookkeeping larger than the memory limit.
 
-use super::error::TuneError;
+use super::error::SpaceError;
 use super::space::Parameter;
 use std::collections::BTreeSet;
 
@@ -59,45 +59,45 @@ impl Default for TuneOptions {
 }
 
 /// Refuses an empty space, a parameter without values or given twice, and settings out of range.
-pub(super) fn check(space: &[Parameter], options: &TuneOptions) -> Result<(), TuneError> {
-    let bad = |why: String| Err(TuneError::Space(why));
+pub(super) fn check(space: &[Parameter], options: &TuneOptions) -> Result<(), SpaceError> {
     if space.is_empty() {
-        return bad("no parameter to tune".into());
+        return Err(SpaceError::NoParameter);
     }
     let mut names = BTreeSet::new();
     for p in space {
         if p.values.is_empty() {
-            return bad(format!("parameter {:?} has no candidate value", p.name));
+            return Err(SpaceError::NoValues {
+                name: p.name.clone(),
+            });
         }
         if !names.insert(&p.name) {
-            return bad(format!("parameter {:?} is given twice", p.name));
+            return Err(SpaceError::Repeated {
+                name: p.name.clone(),
+            });
         }
     }
     if options.replications == 0 || options.initial_replications == 0 {
-        return bad("replications must be at least 1".into());
+        return Err(SpaceError::NoReplications);
     }
     if u64::from(options.replications) > crate::spec::MAX_SEEDS {
-        return bad(format!(
-            "{} replications: at most {} (an interval narrows as 1/√n: 1,000 already gives one 14 times tighter than 5)",
-            options.replications,
-            crate::spec::MAX_SEEDS
-        ));
+        return Err(SpaceError::TooManyReplications {
+            replications: options.replications,
+            limit: crate::spec::MAX_SEEDS,
+        });
     }
     if options.candidates == 0 {
-        return bad("random search needs at least one candidate".into());
+        return Err(SpaceError::NoCandidates);
     }
     if options.candidates > crate::grid::MAX_POINTS {
-        return bad(format!(
-            "{} candidates: random search draws at most {}",
-            options.candidates,
-            crate::grid::MAX_POINTS
-        ));
+        return Err(SpaceError::TooManyCandidates {
+            candidates: options.candidates,
+            limit: crate::grid::MAX_POINTS,
+        });
     }
     if !(options.level > 0.0 && options.level < 1.0) {
-        return bad(format!(
-            "the confidence level must be in (0, 1), got {}",
-            options.level
-        ));
+        return Err(SpaceError::Level {
+            level: options.level,
+        });
     }
     Ok(())
 }
@@ -109,7 +109,7 @@ pub(super) fn check_memory(
     points: usize,
     metrics: usize,
     options: &TuneOptions,
-) -> Result<(), TuneError> {
+) -> Result<(), SpaceError> {
     let (points, metrics, reps) = (
         points as u64,
         metrics as u64,
@@ -123,9 +123,10 @@ pub(super) fn check_memory(
     if total <= options.max_memory.0 {
         return Ok(());
     }
-    Err(TuneError::Space(format!(
-        "{points} points × {reps} replications would need {} of memory, more than {} (limits.max_memory, by default half the memory this process may have); lower --seeds, --candidates or the number of --vary values",
-        sim_core::ByteSize(total),
-        options.max_memory
-    )))
+    Err(SpaceError::Memory {
+        points,
+        replications: reps,
+        needed: sim_core::ByteSize(total),
+        limit: options.max_memory,
+    })
 }
