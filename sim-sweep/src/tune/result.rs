@@ -80,7 +80,7 @@ pub struct TuneResult {
     pub space: u128,
     /// The best feasible candidate, if any is feasible.
     pub best: Option<Candidate>,
-    /// The next best feasible candidates (at most [`TuneOptions::runners_up`]).
+    /// The next best feasible candidates (at most [`TuneOptions::runners_up`](crate::tune::TuneOptions::runners_up)).
     pub runners_up: Vec<Candidate>,
     /// When nothing is feasible: the candidates closest to feasibility, least violation first.
     pub closest: Vec<Candidate>,
