@@ -221,16 +221,16 @@ pub enum SpecError {
         index: usize,
         /// The entry as written.
         text: String,
-        /// What is wrong with it.
-        source: VaryError,
+        /// What is wrong with it (boxed: it would double the size of every sweep `Result`).
+        source: Box<VaryError>,
     },
     /// A `--vary` argument cannot be read.
     #[error("--vary {arg}: {source}")]
     Vary {
         /// The argument.
         arg: String,
-        /// What is wrong with it.
-        source: VaryError,
+        /// What is wrong with it (boxed: it would double the size of every sweep `Result`).
+        source: Box<VaryError>,
     },
     /// A baseline cannot be read.
     #[error("{place}: {source}")]

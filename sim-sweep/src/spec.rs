@@ -453,7 +453,7 @@ impl SweepSpec {
                     at: located(&shown, &text, v),
                     index: i,
                     text: v.clone(),
-                    source,
+                    source: Box::new(source),
                 })?);
             }
             let seeds = args.seeds.unwrap_or(file.seeds);
@@ -484,7 +484,7 @@ impl SweepSpec {
         for v in &args.vary {
             vary.push(Vary::parse(v).map_err(|source| SpecError::Vary {
                 arg: v.clone(),
-                source,
+                source: Box::new(source),
             })?);
         }
         let seeds = args.seeds.ok_or(SpecError::NoSeeds)?;
