@@ -211,7 +211,7 @@ pub(crate) fn load_failure(e: sim_models::LoadError) -> Failure {
     }
 }
 
-/// A sweep's error as the CLI reports it: every line an `error:` line.
+/// `--search`: `auto`, `grid` or `halving`.
 fn parse_search(s: &str) -> Result<sim_sweep::tune::Search, String> {
     match s {
         "auto" => Ok(sim_sweep::tune::Search::Auto),
@@ -221,16 +221,20 @@ fn parse_search(s: &str) -> Result<sim_sweep::tune::Search, String> {
     }
 }
 
-pub(crate) fn sweep_failure(e: sim_sweep::SweepError) -> Failure {
-    let lines = |m: &str| {
-        m.lines()
-            .map(|l| format!("error: {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    match e {
-        sim_sweep::SweepError::Input(m) => Failure::Input(lines(&m)),
-        sim_sweep::SweepError::Io(m) => Failure::Internal(lines(&m)),
+/// A sweep's error as the CLI reports it: every line an `error:` line; exit code 1 when the
+/// machine is at fault, 2 when the input is.
+pub(crate) fn sweep_failure(e: impl Into<sim_sweep::SweepError>) -> Failure {
+    let e = e.into();
+    let lines = e
+        .to_string()
+        .lines()
+        .map(|l| format!("error: {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if e.is_machine_fault() {
+        Failure::Internal(lines)
+    } else {
+        Failure::Input(lines)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The points of a sweep (the cartesian product of the varied values) and shards of them.
 
+use crate::error::{GridError, ShardError};
 use crate::spec::Vary;
 
 /// Most points one sweep may have.
@@ -31,16 +32,13 @@ impl Point {
 }
 
 /// Number of points of the grid, or an error if it exceeds [`MAX_POINTS`].
-pub fn count(vary: &[Vary]) -> Result<usize, String> {
+pub fn count(vary: &[Vary]) -> Result<usize, GridError> {
     vary.iter()
         .try_fold(1usize, |n, v| n.checked_mul(v.values.len()))
         .filter(|&n| n <= MAX_POINTS)
-        .ok_or_else(|| {
-            let sizes: Vec<String> = vary.iter().map(|v| v.values.len().to_string()).collect();
-            format!(
-                "the grid has {} points, more than the {MAX_POINTS} a sweep may have",
-                sizes.join(" × ")
-            )
+        .ok_or_else(|| GridError::TooManyPoints {
+            sizes: vary.iter().map(|v| v.values.len()).collect(),
+            limit: MAX_POINTS,
         })
 }
 
@@ -84,29 +82,29 @@ pub struct Shard {
 
 impl Shard {
     /// Parses `K/N` with `1 ≤ K ≤ N`.
-    pub fn parse(arg: &str) -> Result<Shard, String> {
-        let usage = "expected K/N with 1 ≤ K ≤ N, e.g. 1/4 (shards are numbered from 1)";
+    pub fn parse(arg: &str) -> Result<Shard, ShardError> {
         let (k, n) = arg
             .split_once('/')
-            .ok_or_else(|| format!("`{arg}`: {usage}"))?;
-        let parse = |s: &str, what: &str| {
-            s.trim().parse::<usize>().map_err(|_| {
-                format!(
-                    "`{arg}`: the {what} `{}` is not a whole number; {usage}",
-                    s.trim()
-                )
-            })
+            .ok_or_else(|| ShardError::NoSlash { arg: arg.into() })?;
+        let parse = |s: &str, what: &'static str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| ShardError::NotANumber {
+                    arg: arg.into(),
+                    what,
+                    text: s.trim().into(),
+                })
         };
         let (index, count) = (parse(k, "shard")?, parse(n, "shard count")?);
         if count == 0 {
-            return Err(format!(
-                "`{arg}`: the shard count must be at least 1; {usage}"
-            ));
+            return Err(ShardError::NoShards { arg: arg.into() });
         }
         if index == 0 || index > count {
-            return Err(format!(
-                "`{arg}`: shard {index} does not exist: shards of {count} are numbered 1 to {count}"
-            ));
+            return Err(ShardError::NoSuchShard {
+                arg: arg.into(),
+                index,
+                count,
+            });
         }
         Ok(Shard { index, count })
     }
@@ -167,10 +165,21 @@ mod tests {
     #[test]
     fn shard_zero_and_shards_past_the_count_are_refused() {
         for bad in ["0/2", "3/2", "1/0", "x/2", "2", "1/-1"] {
-            let e = Shard::parse(bad).unwrap_err();
+            let e = Shard::parse(bad).unwrap_err().to_string();
             assert!(e.contains(bad), "{e}");
         }
-        assert!(Shard::parse("0/2").unwrap_err().contains("numbered 1 to 2"));
+        assert_eq!(
+            Shard::parse("3/2"),
+            Err(ShardError::NoSuchShard {
+                arg: "3/2".into(),
+                index: 3,
+                count: 2
+            })
+        );
+        assert!(Shard::parse("0/2")
+            .unwrap_err()
+            .to_string()
+            .contains("numbered 1 to 2"));
     }
 
     #[test]

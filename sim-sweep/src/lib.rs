@@ -24,6 +24,11 @@
 //! 4. [`merge()`] ([`mod@merge`]): combines the directories of shards (`--shard K/N`) into exactly
 //!    what the whole sweep writes.
 //!
+//! Each step fails with a typed error ([`mod@error`]: [`SpecError`], [`PlanError`],
+//! [`MemoryError`], [`RunError`], [`MergeError`], [`OutputError`], all within [`SweepError`])
+//! whose variants carry what they name — the path, the value, the limit — and whose message is
+//! what the command line prints.
+//!
 //! [`tune`](mod@tune) searches the same kind of space for the values that optimise one metric
 //! while others stay within limits (grid search, or random search with successive halving
 //! over replications), judged by confidence intervals.
@@ -55,6 +60,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod error;
 pub mod grid;
 pub mod memory;
 pub mod merge;
@@ -66,6 +72,10 @@ pub mod spec;
 pub mod stats;
 pub mod tune;
 
+pub use error::{
+    BaselineError, GridError, ManifestDifference, MemoryError, MergeError, OutputError, PlanError,
+    PointMismatch, RunError, ShardError, SpecError, SweepError, VaryError,
+};
 pub use grid::{Point, Shard};
 pub use merge::{merge, MergeSummary};
 pub use metrics::{metrics, Metrics};
@@ -74,15 +84,3 @@ pub use plan::{check_vary, Plan};
 pub use runner::{run_sweep, RunOptions, RunSummary};
 pub use spec::{Baseline, SweepArgs, SweepSpec, Vary};
 pub use stats::{estimate, paired, Estimate};
-
-/// Why a sweep could not be done.
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    /// Bad input (arguments, a sweep or scenario file, an output directory holding another
-    /// sweep): each line says where and why. The CLI exits with code 2.
-    #[error("{0}")]
-    Input(String),
-    /// The machine's fault: a file that cannot be written. The CLI exits with code 1.
-    #[error("{0}")]
-    Io(String),
-}

@@ -6,7 +6,7 @@
 //! single run is held to. The constants are measured like the engine's (`tests/memory_estimate.rs`
 //! holds the estimate against a counting allocator).
 
-use crate::SweepError;
+use crate::error::MemoryError;
 use sim_core::ByteSize;
 use sim_models::{MemoryEstimate, MemoryPart, Scenario};
 
@@ -38,12 +38,12 @@ pub struct RunSizes {
 impl RunSizes {
     /// Probes `scenario`: its memory estimate, and the metrics of a run stopped at once (the
     /// metrics a report has depend on its components, not on how long it ran).
-    pub fn probe(scenario: &Scenario) -> Result<RunSizes, SweepError> {
+    pub fn probe(scenario: &Scenario) -> Result<RunSizes, MemoryError> {
         let mut short = scenario.clone();
         short.limits.max_events = Some(1);
         short.limits.wall_clock = None;
         let result = sim_models::run(&short, scenario.seed)
-            .map_err(|p| SweepError::Input(format!("the scenario cannot run: {p}")))?;
+            .map_err(|source| MemoryError::CannotRun { source })?;
         let metrics = crate::metrics(&result.report);
         let missing = crate::metrics::HEADLINE
             .iter()
@@ -132,15 +132,14 @@ pub fn estimate(
 }
 
 /// Refuses a sweep whose estimate exceeds `limit`, naming what to lower.
-pub fn check(estimate: &MemoryEstimate, limit: ByteSize) -> Result<(), SweepError> {
+pub fn check(estimate: &MemoryEstimate, limit: ByteSize) -> Result<(), MemoryError> {
     if estimate.total <= limit.0 {
         return Ok(());
     }
-    Err(SweepError::Input(format!(
-        "the sweep would need up to {} of memory, more than {limit} (limits.max_memory, by default half the memory this process may have): {}; lower --jobs, --seeds or the number of --vary values, or raise limits.max_memory (--set limits.max_memory=…) if the machine has the memory",
-        ByteSize(estimate.total),
-        estimate.describe(3)
-    )))
+    Err(MemoryError::Exceeded {
+        estimate: estimate.clone(),
+        limit,
+    })
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Combining the directories of a sweep's shards into the directory the whole sweep would have
 //! written, byte for byte.
 
+use crate::error::{MergeError, OutputError, SweepError};
 use crate::output::{
     point_path, read_json, read_points, record_fits, to_json, write_atomic, write_results,
     Manifest, PointRecord,
 };
-use crate::SweepError;
 use std::path::{Path, PathBuf};
 
 /// What [`merge`] did.
@@ -18,13 +18,11 @@ pub struct MergeSummary {
 }
 
 /// The point indices whose files a sweep directory holds (`points/NNNNN.json`), sorted.
-fn point_files(dir: &Path) -> Result<Vec<usize>, SweepError> {
+fn point_files(dir: &Path) -> Result<Vec<usize>, MergeError> {
     let points = dir.join("points");
-    let entries = std::fs::read_dir(&points).map_err(|e| {
-        SweepError::Input(format!(
-            "{}: cannot list the point files: {e}",
-            points.display()
-        ))
+    let entries = std::fs::read_dir(&points).map_err(|source| MergeError::ListPoints {
+        dir: points.clone(),
+        source,
     })?;
     let mut out = Vec::new();
     for entry in entries.flatten() {
@@ -46,56 +44,54 @@ fn point_files(dir: &Path) -> Result<Vec<usize>, SweepError> {
 /// point files and the final files of the whole sweep.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
     let Some(first) = dirs.first() else {
-        return Err(SweepError::Input(
-            "merge: give the shard directories to merge".into(),
-        ));
+        return Err(MergeError::NoDirectories.into());
     };
     let mut manifests = Vec::new();
     for d in dirs {
         let path = d.join("sweep.json");
         if !path.exists() {
-            return Err(SweepError::Input(format!(
-                "{}: no sweep.json: not the output directory of a sweep",
-                d.display()
-            )));
+            return Err(MergeError::NotASweep { dir: d.clone() }.into());
         }
         manifests.push(read_json::<Manifest>(&path)?);
     }
     for (d, m) in dirs.iter().zip(&manifests).skip(1) {
-        if let Some(why) = m.differs_from(&manifests[0]) {
-            return Err(SweepError::Input(format!(
-                "{} and {} hold different sweeps: {why}",
-                d.display(),
-                first.display()
-            )));
+        if let Some(difference) = m.differs_from(&manifests[0]) {
+            return Err(MergeError::DifferentSweeps {
+                dir: d.clone(),
+                first: first.clone(),
+                difference,
+            }
+            .into());
         }
     }
     let mut manifest = manifests[0].clone();
     manifest.shard = None;
     if manifest.points > crate::grid::MAX_POINTS || manifest.points == 0 {
-        return Err(SweepError::Input(format!(
-            "{}: `points: {}` is not the size of a sweep (1 to {})",
-            first.join("sweep.json").display(),
-            manifest.points,
-            crate::grid::MAX_POINTS
-        )));
+        return Err(MergeError::BadPointCount {
+            manifest: first.join("sweep.json"),
+            points: manifest.points,
+            limit: crate::grid::MAX_POINTS,
+        }
+        .into());
     }
     let mut owner: Vec<Option<usize>> = vec![None; manifest.points];
     for (k, d) in dirs.iter().enumerate() {
         for i in point_files(d)? {
             if i >= manifest.points {
-                return Err(SweepError::Input(format!(
-                    "{}: point {i} is outside the sweep's {} points",
-                    point_path(d, i).display(),
-                    manifest.points
-                )));
+                return Err(MergeError::PointOutside {
+                    path: point_path(d, i),
+                    point: i,
+                    points: manifest.points,
+                }
+                .into());
             }
             if let Some(other) = owner[i] {
-                return Err(SweepError::Input(format!(
-                    "point {i} is in both {} and {}: each point must come from exactly one shard",
-                    dirs[other].display(),
-                    d.display()
-                )));
+                return Err(MergeError::PointTwice {
+                    point: i,
+                    first: dirs[other].clone(),
+                    second: d.clone(),
+                }
+                .into());
             }
             owner[i] = Some(k);
         }
@@ -104,29 +100,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
         .filter(|&i| owner[i].is_none())
         .collect();
     if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
-        let more = if missing.len() > 10 { ", …" } else { "" };
-        return Err(SweepError::Input(format!(
-            "{} of {} points are missing (points {}{more}): a shard has not finished, or its directory was not given",
-            missing.len(),
-            manifest.points,
-            shown.join(", ")
-        )));
+        return Err(MergeError::Missing {
+            missing,
+            points: manifest.points,
+        }
+        .into());
     }
-    std::fs::create_dir_all(out.join("points")).map_err(|e| {
-        SweepError::Input(format!(
-            "--out {}: cannot create the directory: {e}",
-            out.display()
-        ))
+    std::fs::create_dir_all(out.join("points")).map_err(|source| OutputError::CreateDirectory {
+        dir: out.to_path_buf(),
+        source,
     })?;
     let out_manifest = out.join("sweep.json");
     if out_manifest.exists() && !dirs.iter().any(|d| d == out) {
         let existing: Manifest = read_json(&out_manifest)?;
-        if let Some(why) = existing.differs_from(&manifest) {
-            return Err(SweepError::Input(format!(
-                "--out {}: the directory holds another sweep ({why}); choose another --out",
-                out.display()
-            )));
+        if let Some(difference) = existing.differs_from(&manifest) {
+            return Err(MergeError::OtherSweep {
+                dir: out.to_path_buf(),
+                difference,
+            }
+            .into());
         }
     }
     // Every point is read back to write the result files: refuse at once if they cannot fit,
@@ -145,16 +137,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeSummary, SweepError> {
     for (i, k) in owner.iter().enumerate() {
         let from = point_path(&dirs[k.unwrap_or(0)], i);
         let record: PointRecord = read_json(&from)?;
-        record_fits(&record, &manifest, i).map_err(|why| {
-            SweepError::Input(format!(
-                "{}: not this sweep's point {i}: {why}",
-                from.display()
-            ))
+        record_fits(&record, &manifest, i).map_err(|mismatch| OutputError::NotThePoint {
+            path: from.clone(),
+            point: i,
+            mismatch,
         })?;
         let to = point_path(out, i);
         if from != to {
-            let bytes = std::fs::read_to_string(&from)
-                .map_err(|e| SweepError::Io(format!("cannot read {}: {e}", from.display())))?;
+            let bytes = std::fs::read_to_string(&from).map_err(|source| OutputError::Copy {
+                path: from.clone(),
+                source,
+            })?;
             write_atomic(&to, &bytes)?;
         }
     }

@@ -11,10 +11,10 @@
 //! Numbers are written with Rust's shortest round-trip formatting (CSV) and serde_json's (JSON):
 //! both are deterministic. No map with a random order is ever iterated.
 
+use crate::error::{ManifestDifference, OutputError, PointMismatch};
 use crate::metrics::{self, Metrics};
 use crate::spec::Vary;
 use crate::stats::{self, Estimate};
-use crate::SweepError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -52,7 +52,7 @@ impl Manifest {
 
     /// The first way `self` and `other` describe different sweeps, if any (the scenario's file
     /// name and the shard are not compared).
-    pub fn differs_from(&self, other: &Manifest) -> Option<String> {
+    pub fn differs_from(&self, other: &Manifest) -> Option<ManifestDifference> {
         let fields: [(&str, String, String); 8] = [
             ("format", json(&self.format), json(&other.format)),
             (
@@ -74,7 +74,7 @@ impl Manifest {
         fields
             .into_iter()
             .find(|(_, a, b)| a != b)
-            .map(|(name, a, b)| format!("{name} differs: {a} vs {b}"))
+            .map(|(field, this, other)| ManifestDifference { field, this, other })
     }
 }
 
@@ -124,13 +124,16 @@ pub fn point_path(dir: &Path, index: usize) -> PathBuf {
 
 /// Writes `content` to `path` through a temporary file and a rename, so a reader (or a sweep
 /// killed half-way) never sees half a file.
-pub fn write_atomic(path: &Path, content: &str) -> Result<(), SweepError> {
+pub fn write_atomic(path: &Path, content: &str) -> Result<(), OutputError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let fail = |e: std::io::Error| SweepError::Io(format!("cannot write {}: {e}", path.display()));
+    let fail = |source| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     std::fs::write(&tmp, content).map_err(fail)?;
     std::fs::rename(&tmp, path).map_err(fail)
 }
@@ -142,16 +145,14 @@ pub fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// Reads and parses a JSON file, saying which file is wrong and why.
-pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, SweepError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| SweepError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        SweepError::Input(format!(
-            "{}:{}:{}: not a sweep file of this version: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, OutputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OutputError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| OutputError::Format {
+        path: path.to_path_buf(),
+        source,
     })
 }
 
@@ -175,34 +176,39 @@ pub fn expected_assignments(vary: &[Vary], index: usize) -> Vec<Assignment> {
 }
 
 /// Whether a point file is the finished point `index` of the sweep the manifest describes.
-pub fn record_fits(record: &PointRecord, manifest: &Manifest, index: usize) -> Result<(), String> {
+pub fn record_fits(
+    record: &PointRecord,
+    manifest: &Manifest,
+    index: usize,
+) -> Result<(), PointMismatch> {
     if record.point != index {
-        return Err(format!("it holds point {} instead", record.point));
+        return Err(PointMismatch::OtherPoint {
+            found: record.point,
+        });
     }
     if record.assignments != expected_assignments(&manifest.vary, index) {
-        return Err("its varied values are not this point's".into());
+        return Err(PointMismatch::OtherValues);
     }
     let seeds: Vec<u64> = record.replications.iter().map(|r| r.seed).collect();
     if seeds != manifest.seeds {
-        return Err(format!(
-            "its seeds {seeds:?} are not the sweep's {:?}",
-            manifest.seeds
-        ));
+        return Err(PointMismatch::OtherSeeds {
+            found: seeds,
+            expected: manifest.seeds.clone(),
+        });
     }
     Ok(())
 }
 
 /// Reads every point of the sweep from `dir`'s point files, checking each against the manifest.
-pub fn read_points(dir: &Path, manifest: &Manifest) -> Result<Vec<PointRecord>, SweepError> {
+pub fn read_points(dir: &Path, manifest: &Manifest) -> Result<Vec<PointRecord>, OutputError> {
     (0..manifest.points)
         .map(|i| {
             let path = point_path(dir, i);
             let record: PointRecord = read_json(&path)?;
-            record_fits(&record, manifest, i).map_err(|why| {
-                SweepError::Input(format!(
-                    "{}: not this sweep's point {i}: {why}",
-                    path.display()
-                ))
+            record_fits(&record, manifest, i).map_err(|mismatch| OutputError::NotThePoint {
+                path: path.clone(),
+                point: i,
+                mismatch,
             })?;
             Ok(record)
         })
@@ -275,18 +281,17 @@ pub fn write_results(
     dir: &Path,
     manifest: &Manifest,
     records: &[PointRecord],
-) -> Result<(), SweepError> {
+) -> Result<(), OutputError> {
     let names: BTreeSet<&String> = records
         .iter()
         .flat_map(|r| r.replications.iter().flat_map(|rep| rep.metrics.keys()))
         .collect();
     let names = metrics::ordered(names);
     let Some(base) = records.get(manifest.baseline) else {
-        return Err(SweepError::Input(format!(
-            "the baseline point {} is not among the sweep's {} points",
-            manifest.baseline,
-            records.len()
-        )));
+        return Err(OutputError::NoBaseline {
+            baseline: manifest.baseline,
+            points: records.len(),
+        });
     };
     let stats: Vec<PointStats> = records
         .iter()

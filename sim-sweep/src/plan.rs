@@ -1,9 +1,9 @@
 //! A sweep checked against its scenario: every point loaded and checked before anything runs.
 
+use crate::error::{PlanError, SweepError};
 use crate::grid::{self, Point};
 use crate::output::Manifest;
 use crate::spec::{Baseline, SweepSpec};
-use crate::SweepError;
 use sim_models::{
     closest_field_paths, field_paths, load_scenario_str_with, LoadError, LoadedScenario, Scenario,
 };
@@ -58,8 +58,9 @@ pub fn text_hash(text: &str) -> String {
     format!("fnv1a64:{h:016x}")
 }
 
-/// A loader error in the user's words: overrides that came from `--vary` are called so.
-fn load_error(e: LoadError, context: &str, varied: &[String]) -> SweepError {
+/// A loader error in the user's words, one line per problem: overrides that came from
+/// `--vary` are called so.
+fn load_problems(e: LoadError, varied: &[String]) -> Vec<String> {
     let flag = |arg: &str| {
         if varied.iter().any(|v| v == arg) {
             "--vary"
@@ -67,7 +68,7 @@ fn load_error(e: LoadError, context: &str, varied: &[String]) -> SweepError {
             "--set"
         }
     };
-    let lines: Vec<String> = match e {
+    match e {
         LoadError::Io { .. } | LoadError::TooLarge { .. } => vec![e.to_string()],
         LoadError::Set { arg, message } => vec![format!("{} {arg}: {message}", flag(&arg))],
         LoadError::Invalid(errors) => errors
@@ -84,14 +85,7 @@ fn load_error(e: LoadError, context: &str, varied: &[String]) -> SweepError {
                 None => e.to_string(),
             })
             .collect(),
-    };
-    SweepError::Input(
-        lines
-            .into_iter()
-            .map(|l| format!("{context}{l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    }
 }
 
 impl Plan {
@@ -103,7 +97,7 @@ impl Plan {
     pub fn new(spec: SweepSpec) -> Result<Plan, SweepError> {
         spec.check_counts()?;
         let (base, warnings, single) = check_values(&spec)?;
-        let points = grid::count(&spec.vary).map_err(SweepError::Input)?;
+        let points = grid::count(&spec.vary)?;
         let name = if base.scenario.name.is_empty() {
             scenario_stem(&spec.scenario_file)
         } else {
@@ -136,7 +130,7 @@ impl Plan {
 
     /// Point `index` with its scenario loaded and checked (the caller keeps `index` below
     /// [`Plan::points`]).
-    pub fn point(&self, index: usize) -> Result<PlannedPoint, SweepError> {
+    pub fn point(&self, index: usize) -> Result<PlannedPoint, PlanError> {
         point_of(&self.spec, &self.name, index)
     }
 
@@ -163,14 +157,17 @@ impl Plan {
 }
 
 /// Point `index` of `spec`'s grid, loaded through the `--set` machinery and checked.
-fn point_of(spec: &SweepSpec, name: &str, index: usize) -> Result<PlannedPoint, SweepError> {
+fn point_of(spec: &SweepSpec, name: &str, index: usize) -> Result<PlannedPoint, PlanError> {
     let point = grid::point(&spec.vary, index);
     let varied = point.sets();
     let sets: Vec<String> = spec.sets.iter().chain(&varied).cloned().collect();
-    let context = format!("point {} ({}): ", point.index, point.describe());
     let mut scenario =
         load_scenario_str_with(&spec.scenario_file, &spec.scenario_text, &sets, &spec.load)
-            .map_err(|e| load_error(e, &context, &varied))?
+            .map_err(|e| PlanError::Point {
+                index: point.index,
+                values: point.describe(),
+                problems: load_problems(e, &varied),
+            })?
             .scenario;
     if scenario.name.is_empty() {
         scenario.name = name.to_string();
@@ -189,23 +186,18 @@ fn resolve_baseline(
     baseline: &Baseline,
     spec: &SweepSpec,
     points: usize,
-) -> Result<usize, SweepError> {
-    let bad = |m: String| Err(SweepError::Input(format!("--baseline: {m}")));
+) -> Result<usize, PlanError> {
     match baseline {
         Baseline::Index(i) if *i < points => Ok(*i),
-        Baseline::Index(i) => bad(format!(
-            "point {i} does not exist: the sweep has points 0 to {}",
-            points - 1
-        )),
+        Baseline::Index(i) => Err(PlanError::NoSuchBaseline { index: *i, points }),
         Baseline::At(at) => {
             let mut positions = Vec::with_capacity(spec.vary.len());
             for (path, _) in at {
                 if !spec.vary.iter().any(|v| &v.path == path) {
-                    let varied: Vec<&str> = spec.vary.iter().map(|v| v.path.as_str()).collect();
-                    return bad(format!(
-                        "`{path}` is not varied (varied: {})",
-                        varied.join(", ")
-                    ));
+                    return Err(PlanError::BaselineNotVaried {
+                        path: path.clone(),
+                        varied: spec.vary.iter().map(|v| v.path.clone()).collect(),
+                    });
                 }
             }
             let mut missing = Vec::new();
@@ -219,14 +211,16 @@ fn resolve_baseline(
                 for value in &given {
                     match v.values.iter().position(|x| x == *value) {
                         None => {
-                            return bad(format!(
-                                "`{}` never takes the value `{value}` (its values: {})",
-                                v.path,
-                                v.values.join(", ")
-                            ))
+                            return Err(PlanError::BaselineValue {
+                                path: v.path.clone(),
+                                value: value.to_string(),
+                                values: v.values.clone(),
+                            })
                         }
                         Some(k) if found.is_some_and(|f| f != k) => {
-                            return bad(format!("`{}` is given two different values", v.path))
+                            return Err(PlanError::BaselineTwoValues {
+                                path: v.path.clone(),
+                            })
                         }
                         Some(k) => found = Some(k),
                     }
@@ -239,14 +233,12 @@ fn resolve_baseline(
             if missing.is_empty() {
                 return Ok(grid::index_of(&spec.vary, &positions));
             }
-            let matching = missing
-                .iter()
-                .fold(1usize, |n, v| n.saturating_mul(v.values.len()));
-            let names: Vec<&str> = missing.iter().map(|v| v.path.as_str()).collect();
-            bad(format!(
-                "matches {matching} points; give a value for {} too",
-                names.join(", ")
-            ))
+            Err(PlanError::BaselineAmbiguous {
+                matching: missing
+                    .iter()
+                    .fold(1usize, |n, v| n.saturating_mul(v.values.len())),
+                missing: missing.iter().map(|v| v.path.clone()).collect(),
+            })
         }
     }
 }
@@ -255,24 +247,25 @@ fn resolve_baseline(
 /// the closest ones) and each value on its own, without building the grid: what a sweep checks
 /// before its points, and all a search over a space too large to list checks up front.
 /// Returns the scenario with the overrides only, and its warnings.
-pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), SweepError> {
+pub fn check_vary(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>), PlanError> {
     check_values(spec).map(|(base, warnings, _)| (base, warnings))
 }
 
 /// [`check_vary`], and the most memory a run needs with any one value on its own.
-fn check_values(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>, u64), SweepError> {
+fn check_values(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>, u64), PlanError> {
     let file = spec.scenario_file.as_str();
     let text = spec.scenario_text.as_str();
-    let base = load_scenario_str_with(file, text, &spec.sets, &spec.load)
-        .map_err(|e| load_error(e, "", &[]))?;
+    let base = load_scenario_str_with(file, text, &spec.sets, &spec.load).map_err(|e| {
+        PlanError::Scenario {
+            problems: load_problems(e, &[]),
+        }
+    })?;
     let warnings = base.warnings.iter().map(|w| w.to_string()).collect();
     let known = field_paths(&base.text);
     let mut single = 0;
     for v in &spec.vary {
         if v.path == "seed" {
-            return Err(SweepError::Input(
-                "--vary seed: replications take their seeds from --seeds (seed + 0, 1, …); varying the scenario's seed would change nothing".into(),
-            ));
+            return Err(PlanError::VariedSeed);
         }
         // A path is known, or lies under a known field with no fields listed below it: one
         // the text leaves out, whose own fields the loader checks when it inserts it.
@@ -281,27 +274,19 @@ fn check_values(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>, u64), 
             known.iter().any(|k| k == &v.path[..i]) && !known.iter().any(|k| k.starts_with(parent))
         });
         if !known.iter().any(|k| k == &v.path) && !under_absent {
-            let hint = closest_field_paths(&base.text, &v.path);
-            let mut msg = format!(
-                "--vary {}: the scenario {file} has no field `{}`",
-                v.path, v.path
-            );
-            if !hint.is_empty() {
-                let hint: Vec<String> = hint.iter().map(|h| format!("`{h}`")).collect();
-                msg += &format!("; did you mean {}?", hint.join(" or "));
-            }
-            return Err(SweepError::Input(msg));
+            return Err(PlanError::UnknownField {
+                path: v.path.clone(),
+                file: file.into(),
+                suggestions: closest_field_paths(&base.text, &v.path),
+            });
         }
         for value in &v.values {
             let arg = format!("{}={value}", v.path);
             let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
             let one = load_scenario_str_with(file, text, &sets, &spec.load).map_err(|e| {
-                let context = format!("with --vary {arg}: ");
-                match load_error(e, "", std::slice::from_ref(&arg)) {
-                    SweepError::Input(m) if !m.contains(&format!("--vary {arg}")) => {
-                        SweepError::Input(format!("{context}{m}"))
-                    }
-                    other => other,
+                PlanError::Value {
+                    problems: load_problems(e, std::slice::from_ref(&arg)),
+                    arg: arg.clone(),
                 }
             })?;
             single = single.max(one.scenario.memory_estimate().total);

@@ -5,6 +5,7 @@
 //! pure function of its scenario and seed, replications are stored by index, and the final files
 //! are built from the point files alone.
 
+use crate::error::{OutputError, PlanError, RunError, SweepError};
 use crate::grid::Shard;
 use crate::metrics::metrics;
 use crate::output::{
@@ -12,7 +13,6 @@ use crate::output::{
     Assignment, Manifest, PointRecord, Replication,
 };
 use crate::plan::{Plan, PlannedPoint};
-use crate::SweepError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use std::collections::BTreeMap;
@@ -56,7 +56,7 @@ pub struct RunSummary {
 /// A point being computed: its scenario, loaded by the first replication to start, and its
 /// replications as they finish. Slots exist only while their point is in flight.
 struct Slot {
-    scenario: OnceLock<Result<PlannedPoint, String>>,
+    scenario: OnceLock<Result<PlannedPoint, PlanError>>,
     progress: Mutex<Progress>,
 }
 
@@ -74,9 +74,7 @@ fn workers(jobs: Option<usize>) -> usize {
 pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepError> {
     let dir = &options.out;
     if options.jobs == Some(0) {
-        return Err(SweepError::Input(
-            "--jobs 0: at least one worker is needed".into(),
-        ));
+        return Err(RunError::NoWorkers.into());
     }
     let owned = match options.shard {
         Some(s) => plan.points / s.count + usize::from(plan.points % s.count >= s.index),
@@ -90,27 +88,23 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
         options.shard.is_none(),
     );
     crate::memory::check(&memory, plan.sizes.limit)?;
-    std::fs::create_dir_all(dir.join("points")).map_err(|e| {
-        SweepError::Input(format!(
-            "--out {}: cannot create the directory: {e}",
-            dir.display()
-        ))
+    std::fs::create_dir_all(dir.join("points")).map_err(|source| OutputError::CreateDirectory {
+        dir: dir.clone(),
+        source,
     })?;
     let manifest = plan.manifest(options.shard);
     let manifest_path = dir.join("sweep.json");
     if manifest_path.exists() {
         if !options.resume {
-            return Err(SweepError::Input(format!(
-                "--out {}: the directory already holds a sweep (sweep.json); pass --resume to continue it, or choose another --out",
-                dir.display()
-            )));
+            return Err(RunError::AlreadyASweep { dir: dir.clone() }.into());
         }
         let old: Manifest = read_json(&manifest_path)?;
-        if let Some(why) = manifest.differs_from(&old) {
-            return Err(SweepError::Input(format!(
-                "--resume: {} describes another sweep than this command: {why} (now vs then); use another --out, or remove the directory",
-                manifest_path.display()
-            )));
+        if let Some(difference) = manifest.differs_from(&old) {
+            return Err(RunError::OtherSweep {
+                manifest: manifest_path,
+                difference,
+            }
+            .into());
         }
     }
     write_atomic(&manifest_path, &to_json(&manifest))?;
@@ -121,14 +115,16 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
         summary.points += 1;
         let path = point_path(dir, i);
         if path.exists() {
-            match read_json::<PointRecord>(&path)
-                .and_then(|r| record_fits(&r, &manifest, i).map_err(SweepError::Input))
-            {
-                Ok(()) => {
+            let why = match read_json::<PointRecord>(&path) {
+                Ok(r) => record_fits(&r, &manifest, i).err().map(|m| m.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            match why {
+                None => {
                     summary.skipped += 1;
                     continue;
                 }
-                Err(why) => summary.notes.push(format!("recomputing point {i}: {why}")),
+                Some(why) => summary.notes.push(format!("recomputing point {i}: {why}")),
             }
         }
         todo.push(i);
@@ -150,7 +146,7 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
         .build()
-        .map_err(|e| SweepError::Io(format!("cannot start the worker threads: {e}")))?;
+        .map_err(|source| RunError::Threads { source })?;
     // par_bridge hands the pairs out in order, so points finish roughly in index order and
     // only about one point per worker is in flight.
     let pairs = (0..todo.len()).flat_map(|k| (0..seeds.len()).map(move |r| (k, r)));
@@ -170,17 +166,17 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
             };
             let planned = slot
                 .scenario
-                .get_or_init(|| plan.point(todo[k]).map_err(|e| e.to_string()))
+                .get_or_init(|| plan.point(todo[k]))
                 .as_ref()
-                .map_err(|e| SweepError::Input(e.clone()))?;
+                .map_err(|e| SweepError::from(e.clone()))?;
             let seed = seeds[r];
-            let result = sim_models::run(&planned.scenario, seed).map_err(|p| {
-                SweepError::Input(format!(
-                    "point {} ({}), seed {seed}: {p}",
-                    planned.point.index,
-                    planned.point.describe()
-                ))
-            })?;
+            let result =
+                sim_models::run(&planned.scenario, seed).map_err(|source| RunError::Failed {
+                    point: planned.point.index,
+                    values: planned.point.describe(),
+                    seed,
+                    source,
+                })?;
             let report = result.report;
             if !report.stop.complete {
                 stopped_early.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -214,7 +210,7 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
                 write_atomic(&point_path(dir, record.point), &to_json(&record))?;
             }
             bar.inc(1);
-            Ok(())
+            Ok::<(), SweepError>(())
         })
     })?;
     bar.finish_and_clear();

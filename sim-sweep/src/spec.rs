@@ -27,9 +27,9 @@
 //! )
 //! ```
 
-use crate::SweepError;
+use crate::error::{BaselineError, SpecError, VaryError};
 use serde::Deserialize;
-use sim_models::{read_scenario_file, LoadError, LoadOptions};
+use sim_models::{read_scenario_file, LoadOptions};
 use std::path::{Path, PathBuf};
 
 /// Most values one `--vary` may produce.
@@ -52,18 +52,15 @@ pub struct Vary {
 impl Vary {
     /// Parses `PATH=v1,v2,…` or `PATH=lo..hi:step`; the error says what is wrong (the caller
     /// says where).
-    pub fn parse(arg: &str) -> Result<Vary, String> {
-        let (path, values) = arg.split_once('=').ok_or_else(|| {
-            "expected PATH=VALUES, e.g. services.db.workers=1,2,4 or warmup=100ms..1s:100ms"
-                .to_string()
-        })?;
+    pub fn parse(arg: &str) -> Result<Vary, VaryError> {
+        let (path, values) = arg.split_once('=').ok_or(VaryError::NoEquals)?;
         let path = path.trim();
         if path.is_empty() {
-            return Err("the field path before `=` is empty".into());
+            return Err(VaryError::EmptyPath);
         }
         let values = values.trim();
         if values.is_empty() {
-            return Err(format!("no values after `{path}=`"));
+            return Err(VaryError::NoValues { path: path.into() });
         }
         let values = match top_level_find(values, "..") {
             Some(at) => range(&values[..at], &values[at + 2..])?,
@@ -71,7 +68,7 @@ impl Vary {
         };
         for (i, v) in values.iter().enumerate() {
             if values[..i].contains(v) {
-                return Err(format!("the value `{v}` appears twice"));
+                return Err(VaryError::Repeated { value: v.clone() });
             }
         }
         Ok(Vary {
@@ -125,16 +122,16 @@ fn top_level_find(text: &str, needle: &str) -> Option<usize> {
 }
 
 /// The values of a `v1,v2,…` list, trimmed; an empty value is an error.
-fn list(text: &str) -> Result<Vec<String>, String> {
+fn list(text: &str) -> Result<Vec<String>, VaryError> {
     let parts = split_top_level(text);
     let mut values = Vec::with_capacity(parts.len());
     for (i, p) in parts.iter().enumerate() {
         let v = p.trim();
         if v.is_empty() {
-            return Err(format!(
-                "value {} of the list `{text}` is empty (a stray comma?)",
-                i + 1
-            ));
+            return Err(VaryError::EmptyValue {
+                list: text.into(),
+                position: i + 1,
+            });
         }
         values.push(v.to_string());
     }
@@ -233,20 +230,19 @@ fn duration_text(ns: i128) -> String {
 }
 
 /// `lo..hi:step`, given the text before and after `..`.
-fn range(lo: &str, rest: &str) -> Result<Vec<String>, String> {
+fn range(lo: &str, rest: &str) -> Result<Vec<String>, VaryError> {
     let whole = format!("{lo}..{rest}");
     let Some((hi, step)) = rest.split_once(':') else {
-        return Err(format!(
-            "the range `{whole}` has no step: write lo..hi:step, e.g. 1..8:1 or 100ms..1s:100ms"
-        ));
+        return Err(VaryError::NoStep { range: whole });
     };
     let parts = [lo.trim(), hi.trim(), step.trim()];
     let names = ["lo", "hi", "step"];
     for (p, name) in parts.iter().zip(names) {
         if p.is_empty() {
-            return Err(format!(
-                "the range `{whole}` has no {name}: write lo..hi:step"
-            ));
+            return Err(VaryError::MissingPart {
+                range: whole,
+                part: name,
+            });
         }
     }
     let split = parts.map(number_and_unit);
@@ -257,36 +253,37 @@ fn range(lo: &str, rest: &str) -> Result<Vec<String>, String> {
         .all(|(_, u)| u.is_empty() || u.starts_with('/'));
     let mut parsed = Vec::new();
     for ((n, u), name) in split.iter().zip(names) {
-        let d = Decimal::parse(n).ok_or_else(|| {
-            format!("the {name} of `{whole}` is not a number like 0.25, 10 or 100ms")
+        let d = Decimal::parse(n).ok_or_else(|| VaryError::NotANumber {
+            range: whole.clone(),
+            part: name,
         })?;
         if plain {
             if *u != suffix {
-                return Err(format!(
-                    "the range `{whole}` mixes units: lo, hi and step must all have the same one"
-                ));
+                return Err(VaryError::MixedUnits { range: whole });
             }
             parsed.push(d);
             continue;
         }
-        let per = unit_nanos(u).ok_or_else(|| {
-            format!(
-                "the {name} of `{whole}` has the unknown unit `{u}` (durations: ns, us, ms, s, min, h; rates: /s, /min, …)"
-            )
+        let per = unit_nanos(u).ok_or_else(|| VaryError::UnknownUnit {
+            range: whole.clone(),
+            part: name,
+            unit: u.to_string(),
         })?;
         let p = 10i128.pow(d.scale);
         let ns = d
             .digits
             .checked_mul(per)
             .filter(|x| x % p == 0)
-            .ok_or_else(|| {
-                format!("the {name} of `{whole}` is not a whole number of nanoseconds")
+            .ok_or_else(|| VaryError::NotWholeNanoseconds {
+                range: whole.clone(),
+                part: name,
             })?
             / p;
         if ns < 0 {
-            return Err(format!(
-                "the {name} of `{whole}` is negative: durations cannot be"
-            ));
+            return Err(VaryError::NegativeDuration {
+                range: whole,
+                part: name,
+            });
         }
         parsed.push(Decimal {
             digits: ns,
@@ -303,16 +300,18 @@ fn range(lo: &str, rest: &str) -> Result<Vec<String>, String> {
     };
     let [lo, hi, step] = [parsed[0], parsed[1], parsed[2]].map(|d| d.at(scale));
     if step <= 0 {
-        return Err(format!("the step of `{whole}` must be positive"));
+        return Err(VaryError::StepNotPositive { range: whole });
     }
     if lo > hi {
-        return Err(format!("the range `{whole}` is empty: lo is above hi"));
+        return Err(VaryError::EmptyRange { range: whole });
     }
     let count = (hi - lo) / step + 1;
     if count > MAX_VALUES as i128 {
-        return Err(format!(
-            "the range `{whole}` has {count} values; at most {MAX_VALUES} per --vary"
-        ));
+        return Err(VaryError::TooManyValues {
+            range: whole,
+            count,
+            limit: MAX_VALUES,
+        });
     }
     Ok((0..count).map(|k| write(lo + k * step)).collect())
 }
@@ -328,22 +327,21 @@ pub enum Baseline {
 
 impl Baseline {
     /// Parses `INDEX` or `PATH=VALUE,PATH=VALUE,…`.
-    pub fn parse(arg: &str) -> Result<Baseline, String> {
+    pub fn parse(arg: &str) -> Result<Baseline, BaselineError> {
         let arg = arg.trim();
         if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) {
             return arg
                 .parse()
                 .map(Baseline::Index)
-                .map_err(|_| format!("`{arg}` is too large for a point index"));
+                .map_err(|_| BaselineError::IndexTooLarge { text: arg.into() });
         }
         let mut at = Vec::new();
         for part in split_top_level(arg) {
-            let (path, value) = part.split_once('=').ok_or_else(|| {
-                format!(
-                    "expected a point index or PATH=VALUE,…, got `{}`",
-                    part.trim()
-                )
-            })?;
+            let (path, value) =
+                part.split_once('=')
+                    .ok_or_else(|| BaselineError::NotAnAssignment {
+                        text: part.trim().into(),
+                    })?;
             at.push((path.trim().to_string(), value.trim().to_string()));
         }
         Ok(Baseline::At(at))
@@ -420,20 +418,11 @@ pub fn is_sweep_file(text: &str) -> bool {
 }
 
 /// Reads a sweep or scenario file within the same size limit as a scenario run on its own.
-fn read(path: &Path, what: &str, limits: &LoadOptions) -> Result<String, SweepError> {
-    read_scenario_file(path, limits).map_err(|e| match e {
-        LoadError::Io { message, .. } => SweepError::Input(format!(
-            "{}: cannot read the {what}: {message}",
-            path.display()
-        )),
-        LoadError::Invalid(errors) => SweepError::Input(
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        other => SweepError::Input(other.to_string()),
+fn read(path: &Path, what: &str, limits: &LoadOptions) -> Result<String, SpecError> {
+    read_scenario_file(path, limits).map_err(|source| SpecError::Read {
+        path: path.to_path_buf(),
+        what: what.into(),
+        source,
     })
 }
 
@@ -441,37 +430,38 @@ impl SweepSpec {
     /// The sweep the command line describes: a scenario file with `--vary` and `--seeds`, or a
     /// sweep file (whose `seeds` and `baseline` the command line may override, and whose `sets`
     /// it may extend; its vary list it may not).
-    pub fn from_args(args: &SweepArgs) -> Result<SweepSpec, SweepError> {
+    pub fn from_args(args: &SweepArgs) -> Result<SweepSpec, SpecError> {
         let text = read(&args.file, "file", &args.load)?;
         let shown = args.file.display().to_string();
-        let bad = |msg: String| SweepError::Input(msg);
-        let baseline =
-            |arg: &str, place: &str| Baseline::parse(arg).map_err(|m| bad(format!("{place}: {m}")));
+        let baseline = |arg: &str, place: String| {
+            Baseline::parse(arg).map_err(|source| SpecError::Baseline { place, source })
+        };
         if is_sweep_file(&text) {
             let file = parse_sweep_file(&shown, &text)?;
             if !args.vary.is_empty() {
-                return Err(bad(format!(
-                    "--vary {}: {shown} is a sweep file, which gives the vary list itself; edit it, or sweep its scenario ({}) directly",
-                    args.vary[0], file.scenario
-                )));
+                return Err(SpecError::VaryWithSweepFile {
+                    arg: args.vary[0].clone(),
+                    file: shown,
+                    scenario: file.scenario,
+                });
             }
             let dir = args.file.parent().unwrap_or(Path::new(""));
             let scenario = dir.join(&file.scenario);
             let mut vary = Vec::new();
             for (i, v) in file.vary.iter().enumerate() {
-                vary.push(Vary::parse(v).map_err(|m| {
-                    bad(format!(
-                        "{}: vary.{i} (`{v}`): {m}",
-                        located(&shown, &text, v)
-                    ))
+                vary.push(Vary::parse(v).map_err(|source| SpecError::SweepFileVary {
+                    at: located(&shown, &text, v),
+                    index: i,
+                    text: v.clone(),
+                    source: Box::new(source),
                 })?);
             }
             let seeds = args.seeds.unwrap_or(file.seeds);
             let baseline = match (&args.baseline, &file.baseline) {
-                (Some(b), _) => baseline(b, &format!("--baseline {b}"))?,
+                (Some(b), _) => baseline(b, format!("--baseline {b}"))?,
                 (None, Some(b)) => baseline(
                     b,
-                    &format!("{}: baseline (`{b}`)", located(&shown, &text, b)),
+                    format!("{}: baseline (`{b}`)", located(&shown, &text, b)),
                 )?,
                 (None, None) => Baseline::Index(0),
             };
@@ -488,17 +478,16 @@ impl SweepSpec {
             return Ok(spec);
         }
         if args.vary.is_empty() {
-            return Err(bad(format!(
-                "{shown}: nothing to sweep: give at least one --vary PATH=VALUES (or a sweep file)"
-            )));
+            return Err(SpecError::NothingToSweep { file: shown });
         }
         let mut vary = Vec::new();
         for v in &args.vary {
-            vary.push(Vary::parse(v).map_err(|m| bad(format!("--vary {v}: {m}")))?);
+            vary.push(Vary::parse(v).map_err(|source| SpecError::Vary {
+                arg: v.clone(),
+                source: Box::new(source),
+            })?);
         }
-        let seeds = args.seeds.ok_or_else(|| {
-            bad("--seeds N is required: the replications per point (e.g. --seeds 5)".into())
-        })?;
+        let seeds = args.seeds.ok_or(SpecError::NoSeeds)?;
         let spec = SweepSpec {
             load: args.load,
             scenario_file: shown,
@@ -507,7 +496,7 @@ impl SweepSpec {
             vary,
             seeds,
             baseline: match &args.baseline {
-                Some(b) => baseline(b, &format!("--baseline {b}"))?,
+                Some(b) => baseline(b, format!("--baseline {b}"))?,
                 None => Baseline::Index(0),
             },
         };
@@ -517,30 +506,24 @@ impl SweepSpec {
 
     /// Checks the counts a sweep is sized by: the replications (1 to [`MAX_SEEDS`]), a
     /// non-empty vary list and no path varied twice.
-    pub(crate) fn check_counts(&self) -> Result<(), SweepError> {
+    pub(crate) fn check_counts(&self) -> Result<(), SpecError> {
         if self.seeds == 0 {
-            return Err(SweepError::Input(
-                "--seeds 0: a sweep needs at least one replication per point (2 or more for intervals)"
-                    .into(),
-            ));
+            return Err(SpecError::ZeroSeeds);
         }
         if self.seeds > MAX_SEEDS {
-            return Err(SweepError::Input(format!(
-                "--seeds {}: at most {MAX_SEEDS} replications per point (an interval narrows as 1/√n: 1,000 already gives one 14 times tighter than 5)",
-                self.seeds
-            )));
+            return Err(SpecError::TooManySeeds {
+                seeds: self.seeds,
+                limit: MAX_SEEDS,
+            });
         }
         if self.vary.is_empty() {
-            return Err(SweepError::Input(
-                "nothing to sweep: the vary list is empty".into(),
-            ));
+            return Err(SpecError::EmptyVary);
         }
         for (i, v) in self.vary.iter().enumerate() {
             if self.vary[..i].iter().any(|w| w.path == v.path) {
-                return Err(SweepError::Input(format!(
-                    "--vary {}: the path is varied twice; give all its values in one --vary",
-                    v.path
-                )));
+                return Err(SpecError::VariedTwice {
+                    path: v.path.clone(),
+                });
             }
         }
         Ok(())
@@ -562,15 +545,15 @@ fn located(file: &str, text: &str, item: &str) -> String {
 }
 
 /// Parses a sweep file, locating errors at `file:line:column`.
-fn parse_sweep_file(file: &str, text: &str) -> Result<Sweep, SweepError> {
+fn parse_sweep_file(file: &str, text: &str) -> Result<Sweep, SpecError> {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<Sweep>(text)
-        .map_err(|e| {
-            SweepError::Input(format!(
-                "{file}:{}:{}: {} (a sweep file is Sweep(scenario: \"…\", vary: [\"PATH=VALUES\", …], seeds: N, sets: [..], baseline: \"…\"))",
-                e.span.start.line, e.span.start.col, e.code
-            ))
+        .map_err(|e| SpecError::SweepFile {
+            file: file.into(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
         })
 }
 
@@ -618,7 +601,7 @@ mod tests {
 
     #[test]
     fn bad_ranges_say_what_is_wrong() {
-        let err = |a: &str| Vary::parse(a).unwrap_err();
+        let err = |a: &str| Vary::parse(a).unwrap_err().to_string();
         assert!(err("x=1..5").contains("no step"), "{}", err("x=1..5"));
         assert!(err("x=1..5:0").contains("must be positive"));
         assert!(err("x=1..5:-1").contains("must be positive"));
@@ -631,6 +614,14 @@ mod tests {
         assert!(err("x=1,1").contains("twice"));
         assert!(err("x").contains("PATH=VALUES"));
         assert!(err("x=").contains("no values"));
+        assert_eq!(
+            Vary::parse("x=0..1:0.0000001"),
+            Err(VaryError::TooManyValues {
+                range: "0..1:0.0000001".into(),
+                count: 10_000_001,
+                limit: MAX_VALUES
+            })
+        );
     }
 
     #[test]
