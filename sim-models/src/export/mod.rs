@@ -38,7 +38,7 @@
 //! says which.
 //!
 //! ```
-//! use sim_models::policy::export::{export_stack, Library};
+//! use sim_models::export::{export_stack, Library};
 //! use sim_models::policy::PolicySpec;
 //! let policies: Vec<PolicySpec> = ron::from_str(
 //!     "[Retry((max_attempts: Some(3), backoff: Resilience4j(initial: \"100ms\", multiplier: 2.0))),
@@ -56,16 +56,18 @@
 //! Everything here is a pure function of the scenario's data; the YAML is written by a small
 //! emitter of its own, so the output is byte-for-byte deterministic.
 
-use super::bulkhead::BulkheadSpec;
-use super::circuit_breaker::{AfterHalfOpen, BreakerSpec, BreakerWindow, Resilience4jBreakerSpec};
-use super::concurrency_limit::LimitSpec;
-use super::hedging::HedgeSpec;
-use super::rate_limiter::RateLimiterSpec;
-use super::retry::{Backoff, RetrySpec};
-use super::retry_budget::BudgetSpec;
-use super::PolicySpec;
 use crate::outcome::Outcome;
 use crate::outlier_detection::OutlierSpec;
+use crate::policy::bulkhead::BulkheadSpec;
+use crate::policy::circuit_breaker::{
+    AfterHalfOpen, BreakerSpec, BreakerWindow, Resilience4jBreakerSpec,
+};
+use crate::policy::concurrency_limit::LimitSpec;
+use crate::policy::hedging::HedgeSpec;
+use crate::policy::rate_limiter::RateLimiterSpec;
+use crate::policy::retry::{Backoff, RetrySpec};
+use crate::policy::retry_budget::BudgetSpec;
+use crate::policy::PolicySpec;
 use crate::program::Step;
 use crate::scenario::Scenario;
 use sim_core::SimDuration;
