@@ -98,12 +98,12 @@ impl Export {
             let _ = writeln!(out, "# ---- {what} ----");
             if d.library.is_json() {
                 for r in &d.remarks {
-                    comment_lines(&mut out, "", r);
+                    comment_lines(&mut out, r);
                 }
                 for u in self.untranslated.iter().filter(|u| {
                     u.library == Some(d.library) && d.target.as_deref() == Some(u.target.as_str())
                 }) {
-                    comment_lines(&mut out, "", &format!("not expressed: {u}"));
+                    comment_lines(&mut out, &format!("not expressed: {u}"));
                 }
             }
             out.push_str(&d.text);
@@ -123,28 +123,72 @@ impl Export {
                 self.caller
             );
             for u in orphans {
-                comment_lines(&mut out, "", &u.to_string());
+                comment_lines(&mut out, &u.to_string());
             }
         }
         out
     }
 }
 
-/// Length of a YAML document's header (its leading comment lines up to the remarks).
-pub(super) fn header_len(text: &str) -> usize {
-    // The first line is the title; remarks follow it. Untranslated entries go after both.
-    let mut at = 0;
-    for line in text.split_inclusive('\n') {
-        if !line.starts_with('#') {
-            break;
-        }
-        at += line.len();
-    }
-    at
+/// A document before the untranslated entries are known: what each library's writer returns.
+pub(super) struct Draft {
+    pub(super) library: Library,
+    pub(super) target: Option<String>,
+    pub(super) remarks: Vec<String>,
+    pub(super) body: Body,
 }
 
-pub(super) fn comment_lines(out: &mut String, pad: &str, text: &str) {
+/// A document's content, built as serde values with keys in a fixed order.
+pub(super) enum Body {
+    /// YAML, written after a comment header that starts with `title`.
+    Yaml {
+        title: String,
+        value: serde_yaml::Value,
+    },
+    /// JSON, which has no comments: its remarks stay in [`Document::remarks`].
+    Json(serde_json::Value),
+}
+
+impl Draft {
+    /// The text to paste. YAML: a header of `#` lines (the title, the remarks, then every
+    /// untranslated entry of this library) before the serialised document, since serde writes
+    /// no comments; JSON: the document alone.
+    pub(super) fn finish(self, untranslated: &[Untranslated]) -> Document {
+        let text = match &self.body {
+            Body::Json(value) => {
+                serde_json::to_string_pretty(value).expect("JSON serialises") + "\n"
+            }
+            Body::Yaml { title, value } => {
+                let mut text = String::new();
+                comment_lines(&mut text, title);
+                for r in &self.remarks {
+                    comment_lines(&mut text, r);
+                }
+                let mine: Vec<&Untranslated> = untranslated
+                    .iter()
+                    .filter(|u| u.library == Some(self.library))
+                    .collect();
+                if !mine.is_empty() {
+                    text.push_str("# Not expressed here (set by hand, or keep in code):\n");
+                    for u in mine {
+                        comment_lines(&mut text, &format!("- {u}"));
+                    }
+                }
+                text + &serde_yaml::to_string(value).expect("YAML serialises")
+            }
+        };
+        Document {
+            library: self.library,
+            target: self.target,
+            text,
+            remarks: self.remarks,
+        }
+    }
+}
+
+/// `text` as YAML comment lines, one `# ` line per line of text.
+fn comment_lines(out: &mut String, text: &str) {
     for line in text.lines() {
-        let _ = writeln!(out, "{pad}# {line}");
+        let _ = writeln!(out, "# {line}");
     }
 }

@@ -1,14 +1,15 @@
 //! Envoy: v3 clusters and route configuration (YAML).
 
-use super::document::{comment_lines, Document, Library, Untranslated};
+use super::document::{Body, Draft, Library, Untranslated};
 use super::plan::{outcomes, Plan};
-use super::yaml::{Map, Node};
+use super::yaml::{dur, misread_name, num, Tree};
 use crate::outcome::Outcome;
 use crate::outlier_detection::OutlierSpec;
 use crate::policy::concurrency_limit::LimitSpec;
 use crate::policy::retry::{Backoff, RetrySpec};
 use crate::policy::retry_budget::BudgetSpec;
 use crate::policy::PolicySpec;
+use serde_yaml::{Mapping, Value};
 use sim_core::SimDuration;
 
 /// What Envoy sees of an outcome: `500` (a plain server error), `gateway` (a 502, 503 or 504,
@@ -89,20 +90,22 @@ fn envoy_retry_on(
     conds.join(",")
 }
 
-pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) -> Option<Document> {
+pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) -> Option<Draft> {
     let lib = Library::Envoy;
     let mut clusters = Vec::new();
     let mut hosts = Vec::new();
     let mut remarks = Vec::new();
     for p in plans.iter().filter(|p| p.uses(lib)) {
         let home = p.home == lib;
-        let mut cluster = Map::default();
-        cluster.put("name", Node::str(p.target));
-        let mut thresholds = Map::default();
-        thresholds.put("priority", Node::str("DEFAULT"));
+        remarks.extend(misread_name(p.target));
+        let mut cluster = Mapping::new();
+        cluster.put("name", p.target);
+        let mut thresholds = Mapping::new();
+        thresholds.put("priority", "DEFAULT");
         let mut retry_policy = None;
         let mut budget = false;
-        let mut max_requests = false;
+        // The layer and limit of the ConcurrencyLimit(Fixed) written as max_requests.
+        let mut max_requests: Option<(usize, &PolicySpec, u32)> = None;
         for (i, spec) in p.layers_for(lib) {
             let layer = Some((i, spec));
             match spec {
@@ -112,25 +115,19 @@ pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) ->
                         ..
                     },
                 ) => {
-                    let mut rp = Map::default();
+                    let mut rp = Mapping::new();
                     rp.put(
                         "retry_on",
-                        Node::str(&envoy_retry_on(
-                            r.retry_on.as_deref(),
-                            p,
-                            layer,
-                            un,
-                            &mut remarks,
-                        )),
+                        envoy_retry_on(r.retry_on.as_deref(), p, layer, un, &mut remarks),
                     )
-                    .put("num_retries", Node::int(r.attempts().saturating_sub(1)));
+                    .put("num_retries", r.attempts().saturating_sub(1));
                     if let (true, Some(t)) = (home, p.attempt_timeout) {
-                        rp.put("per_try_timeout", Node::dur(t, lib));
+                        rp.put("per_try_timeout", dur(t, lib));
                     }
                     let max = max.unwrap_or(SimDuration::from_nanos(base.as_nanos() * 10));
                     rp.child("retry_back_off")
-                        .put("base_interval", Node::dur(*base, lib))
-                        .put("max_interval", Node::dur(max, lib));
+                        .put("base_interval", dur(*base, lib))
+                        .put("max_interval", dur(max, lib));
                     retry_policy = Some(rp);
                 }
                 PolicySpec::RetryBudget(BudgetSpec::Envoy {
@@ -138,18 +135,38 @@ pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) ->
                     min_retry_concurrency,
                 }) => {
                     let b = thresholds.child("retry_budget");
-                    b.child("budget_percent")
-                        .put("value", Node::num(*budget_percent));
-                    b.put("min_retry_concurrency", Node::int(*min_retry_concurrency));
+                    b.child("budget_percent").put("value", num(*budget_percent));
+                    b.put("min_retry_concurrency", *min_retry_concurrency);
                     budget = true;
                 }
                 PolicySpec::ConcurrencyLimit(LimitSpec::Fixed { limit }) => {
-                    thresholds.put_noted(
-                        "max_requests",
-                        Node::int(*limit),
-                        "ConcurrencyLimit(Fixed): requests in flight",
-                    );
-                    max_requests = true;
+                    // A cluster has one max_requests: nested limits keep the smallest.
+                    let this = (i, spec, *limit);
+                    let (kept, dropped) = match max_requests {
+                        Some(held) if held.2 <= *limit => (held, Some(this)),
+                        Some(held) => (this, Some(held)),
+                        None => (this, None),
+                    };
+                    match dropped {
+                        Some((at, s, l)) => p.note(
+                            un,
+                            lib,
+                            Some((at, s)),
+                            format!("ConcurrencyLimit(Fixed(limit: {l}))"),
+                            format!(
+                                "Envoy has one max_requests per cluster: the smaller limit, {}, \
+                                 is written",
+                                kept.2
+                            ),
+                        ),
+                        None => remarks.push(format!(
+                            "calls to {}: max_requests is ConcurrencyLimit(Fixed): requests in \
+                             flight",
+                            p.target
+                        )),
+                    }
+                    thresholds.put("max_requests", kept.2);
+                    max_requests = Some(kept);
                 }
                 other => p.note(
                     un,
@@ -173,45 +190,45 @@ pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) ->
                 p.target
             ));
         }
-        if thresholds.0.len() > 1 || retry_policy.is_some() {
+        if thresholds.len() > 1 || retry_policy.is_some() {
             remarks.push(format!(
                 "calls to {}: {} keep Envoy's defaults (1024); the simulation models no \
                  connection pool",
                 p.target,
-                if max_requests {
+                if max_requests.is_some() {
                     "max_connections and max_pending_requests"
                 } else {
                     "max_connections, max_pending_requests and max_requests"
                 }
             ));
         }
-        if thresholds.0.len() > 1 {
+        if thresholds.len() > 1 {
             cluster
                 .child("circuit_breakers")
-                .put("thresholds", Node::Seq(vec![Node::Map(thresholds)]));
+                .put("thresholds", vec![Value::Mapping(thresholds)]);
         }
         if let Some(o) = p.outlier {
-            cluster.put("outlier_detection", Node::Map(outlier(o)));
+            cluster.put("outlier_detection", outlier(o));
         }
-        clusters.push(Node::Map(cluster));
+        clusters.push(Value::Mapping(cluster));
         if home || retry_policy.is_some() {
-            let mut route = Map::default();
-            route.put("cluster", Node::str(p.target));
+            let mut route = Mapping::new();
+            route.put("cluster", p.target);
             let timeout = if home {
                 p.call_timeout()
             } else {
                 p.edge_timeout
             };
-            match timeout {
-                Some(t) => route.put("timeout", Node::dur(t, lib)),
-                None => route.put_noted(
-                    "timeout",
-                    Node::dur(SimDuration::ZERO, lib),
-                    "none, as simulated (Envoy's default is 15s)",
-                ),
-            };
+            route.put("timeout", dur(timeout.unwrap_or_default(), lib));
+            if timeout.is_none() {
+                remarks.push(format!(
+                    "calls to {}: the route's timeout of 0s is none, as simulated (Envoy's \
+                     default is 15s)",
+                    p.target
+                ));
+            }
             if let Some(rp) = retry_policy {
-                route.put("retry_policy", Node::Map(rp));
+                route.put("retry_policy", rp);
             } else if home && p.attempt_timeout.is_some() {
                 p.note(
                     un,
@@ -224,93 +241,72 @@ pub(super) fn envoy(caller: &str, plans: &[Plan], un: &mut Vec<Untranslated>) ->
                     "Envoy limits each try only within a retry_policy (per_try_timeout)",
                 );
             }
-            let mut r = Map::default();
-            r.child("match").put("prefix", Node::str("/"));
-            r.put("route", Node::Map(route));
-            let mut host = Map::default();
-            host.put("name", Node::str(p.target))
-                .put("domains", Node::Seq(vec![Node::str(p.target)]))
-                .put("routes", Node::Seq(vec![Node::Map(r)]));
-            hosts.push(Node::Map(host));
+            let mut r = Mapping::new();
+            r.child("match").put("prefix", "/");
+            r.put("route", route);
+            let mut host = Mapping::new();
+            host.put("name", p.target)
+                .put("domains", vec![p.target])
+                .put("routes", vec![Value::Mapping(r)]);
+            hosts.push(Value::Mapping(host));
         }
     }
     if clusters.is_empty() {
         return None;
     }
-    let mut root = Map::default();
-    root.put("clusters", Node::Seq(clusters));
+    let mut root = Mapping::new();
+    root.put("clusters", clusters);
     if !hosts.is_empty() {
-        root.child("route_config")
-            .put("virtual_hosts", Node::Seq(hosts));
+        root.child("route_config").put("virtual_hosts", hosts);
     }
-    let mut text = format!(
-        "# Envoy v3: clusters and route configuration for the calls of {caller} (exported by \
-         Faultline)\n"
-    );
-    for r in &remarks {
-        comment_lines(&mut text, "", r);
-    }
-    text.push_str(&root.to_yaml());
-    Some(Document {
+    Some(Draft {
         library: lib,
         target: None,
-        text,
         remarks,
+        body: Body::Yaml {
+            title: format!(
+                "Envoy v3: clusters and route configuration for the calls of {caller} (exported \
+                 by Faultline)"
+            ),
+            value: Value::Mapping(root),
+        },
     })
 }
 
 /// Envoy's `outlier_detection`, every field written.
-fn outlier(o: &OutlierSpec) -> Map {
+fn outlier(o: &OutlierSpec) -> Mapping {
     let lib = Library::Envoy;
-    let mut m = Map::default();
-    m.put("consecutive_5xx", Node::int(o.consecutive_5xx))
-        .put(
-            "enforcing_consecutive_5xx",
-            Node::int(o.enforcing_consecutive_5xx),
-        )
-        .put(
-            "consecutive_gateway_failure",
-            Node::int(o.consecutive_gateway_failure),
-        )
+    let mut m = Mapping::new();
+    m.put("consecutive_5xx", o.consecutive_5xx)
+        .put("enforcing_consecutive_5xx", o.enforcing_consecutive_5xx)
+        .put("consecutive_gateway_failure", o.consecutive_gateway_failure)
         .put(
             "enforcing_consecutive_gateway_failure",
-            Node::int(o.enforcing_consecutive_gateway_failure),
+            o.enforcing_consecutive_gateway_failure,
         )
-        .put("interval", Node::dur(o.interval, lib))
-        .put("base_ejection_time", Node::dur(o.base_ejection_time, lib))
-        .put("max_ejection_time", Node::dur(o.max_ejection_time, lib))
-        .put("max_ejection_percent", Node::int(o.max_ejection_percent))
-        .put(
-            "success_rate_minimum_hosts",
-            Node::int(o.success_rate_minimum_hosts),
-        )
-        .put(
-            "success_rate_request_volume",
-            Node::int(o.success_rate_request_volume),
-        )
-        .put(
-            "success_rate_stdev_factor",
-            Node::int(o.success_rate_stdev_factor),
-        )
-        .put(
-            "enforcing_success_rate",
-            Node::int(o.enforcing_success_rate),
-        )
+        .put("interval", dur(o.interval, lib))
+        .put("base_ejection_time", dur(o.base_ejection_time, lib))
+        .put("max_ejection_time", dur(o.max_ejection_time, lib))
+        .put("max_ejection_percent", o.max_ejection_percent)
+        .put("success_rate_minimum_hosts", o.success_rate_minimum_hosts)
+        .put("success_rate_request_volume", o.success_rate_request_volume)
+        .put("success_rate_stdev_factor", o.success_rate_stdev_factor)
+        .put("enforcing_success_rate", o.enforcing_success_rate)
         .put(
             "failure_percentage_threshold",
-            Node::int(o.failure_percentage_threshold),
+            o.failure_percentage_threshold,
         )
         .put(
             "enforcing_failure_percentage",
-            Node::int(o.enforcing_failure_percentage),
+            o.enforcing_failure_percentage,
         )
         .put(
             "failure_percentage_minimum_hosts",
-            Node::int(o.failure_percentage_minimum_hosts),
+            o.failure_percentage_minimum_hosts,
         )
         .put(
             "failure_percentage_request_volume",
-            Node::int(o.failure_percentage_request_volume),
+            o.failure_percentage_request_volume,
         );
     m
 }
@@ -405,9 +401,36 @@ route_config:
         let stack = specs(r#"[Retry((backoff: Envoy()))]"#);
         let doc = &export_stack("a", "b", &stack).documents[0];
         assert!(doc.remarks[0].contains("3 retries in flight"));
+        // serde writes no comment beside a value: the note is a remark, in the header.
+        assert!(doc.text.contains("        timeout: 0s\n"));
+        let none = "calls to b: the route's timeout of 0s is none, as simulated (Envoy's \
+                    default is 15s)";
+        assert!(doc.remarks.iter().any(|r| r == none), "{:?}", doc.remarks);
+        assert!(doc.text.contains(&format!("# {none}\n")));
+    }
+
+    #[test]
+    fn a_fixed_concurrency_limit_is_max_requests_and_nested_limits_keep_the_smallest() {
+        let stack = specs(
+            r#"[ConcurrencyLimit(Fixed(limit: 9)), ConcurrencyLimit(Fixed(limit: 7)), RetryBudget(Envoy())]"#,
+        );
+        let export = export_stack("a", "b", &stack);
+        let doc = &export.documents[0];
+        let v: serde_yaml::Value = serde_yaml::from_str(&doc.text).expect("valid YAML");
+        let thresholds = &v["clusters"][0]["circuit_breakers"]["thresholds"][0];
+        assert_eq!(thresholds["max_requests"], 7);
         assert!(doc
-            .text
-            .contains("timeout: 0s  # none, as simulated (Envoy's default is 15s)\n"));
+            .remarks
+            .iter()
+            .any(|r| r.contains("max_requests is ConcurrencyLimit(Fixed)")));
+        let dropped: Vec<String> = export.untranslated.iter().map(|u| u.to_string()).collect();
+        assert_eq!(
+            dropped,
+            [
+                "b [0 concurrency_limit] ConcurrencyLimit(Fixed(limit: 9)): Envoy has one \
+              max_requests per cluster: the smaller limit, 7, is written"
+            ]
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! gRPC: a service config (JSON) per target.
 
-use super::document::{Document, Library, Untranslated};
+use super::document::{Body, Draft, Library, Untranslated};
 use super::duration::proto_duration;
 use super::plan::{outcomes, Plan};
 use crate::outcome::Outcome;
@@ -76,7 +76,7 @@ fn grpc_codes(
     codes
 }
 
-pub(super) fn grpc(p: &Plan, un: &mut Vec<Untranslated>) -> Option<Document> {
+pub(super) fn grpc(p: &Plan, un: &mut Vec<Untranslated>) -> Option<Draft> {
     use serde_json::{json, Map as JMap, Value};
     let lib = Library::Grpc;
     if !p.uses(lib) {
@@ -246,13 +246,11 @@ pub(super) fn grpc(p: &Plan, un: &mut Vec<Untranslated>) -> Option<Document> {
         ));
     }
     config.insert("methodConfig".into(), json!([Value::Object(method)]));
-    let text =
-        serde_json::to_string_pretty(&Value::Object(config)).expect("JSON serialises") + "\n";
-    Some(Document {
+    Some(Draft {
         library: lib,
         target: Some(p.target.to_string()),
-        text,
         remarks,
+        body: Body::Json(Value::Object(config)),
     })
 }
 

@@ -53,8 +53,10 @@
 //! assert!(export.untranslated.is_empty());
 //! ```
 //!
-//! Everything here is a pure function of the scenario's data; the YAML is written by a small
-//! emitter of its own, so the output is byte-for-byte deterministic.
+//! Everything here is a pure function of the scenario's data. Each document is built as a
+//! serde value whose keys are in a fixed order and written by `serde_yaml` or `serde_json`, so
+//! the output is byte-for-byte deterministic and parses back; serde writes no comments, so a
+//! YAML document's remarks and untranslated entries are a block of `#` lines before it.
 
 mod document;
 mod duration;
@@ -71,7 +73,6 @@ pub use plan::CallEdge;
 use crate::policy::PolicySpec;
 use crate::program::Step;
 use crate::scenario::Scenario;
-use document::{comment_lines, header_len};
 use plan::{Dest, Plan};
 use sim_core::SimDuration;
 
@@ -191,18 +192,16 @@ pub fn export_stack(caller: &str, target: &str, policies: &[PolicySpec]) -> Expo
 pub fn export_edges(caller: &str, edges: &[CallEdge]) -> Export {
     let plans: Vec<Plan> = edges.iter().map(Plan::new).collect();
     let mut untranslated = Vec::new();
-    let mut documents = Vec::new();
-    if let Some(d) = resilience4j::resilience4j(caller, &plans, &mut untranslated) {
-        documents.push(d);
-    }
+    let mut drafts = Vec::new();
+    drafts.extend(resilience4j::resilience4j(
+        caller,
+        &plans,
+        &mut untranslated,
+    ));
     for p in &plans {
-        if let Some(d) = grpc::grpc(p, &mut untranslated) {
-            documents.push(d);
-        }
+        drafts.extend(grpc::grpc(p, &mut untranslated));
     }
-    if let Some(d) = envoy::envoy(caller, &plans, &mut untranslated) {
-        documents.push(d);
-    }
+    drafts.extend(envoy::envoy(caller, &plans, &mut untranslated));
     // Layers of no library, listed in their edge's home document.
     for p in &plans {
         for &(i, spec, dest) in &p.layers {
@@ -212,29 +211,16 @@ pub fn export_edges(caller: &str, edges: &[CallEdge]) -> Export {
                     layer: format!("{i} {}", spec.kind()),
                     what: ron::to_string(spec).unwrap_or_else(|_| spec.kind().to_string()),
                     why: why.to_string(),
-                    library: p.home_document(&documents),
+                    library: p.home_document(&drafts),
                 });
             }
         }
     }
-    // Put each document's untranslated entries at its top, as comments (YAML only).
-    for d in &mut documents {
-        if d.library.is_json() {
-            continue;
-        }
-        let mut head = String::new();
-        let mine: Vec<&Untranslated> = untranslated
-            .iter()
-            .filter(|u| u.library == Some(d.library))
-            .collect();
-        if !mine.is_empty() {
-            head.push_str("# Not expressed here (set by hand, or keep in code):\n");
-            for u in mine {
-                comment_lines(&mut head, "", &format!("- {u}"));
-            }
-        }
-        d.text.insert_str(header_len(&d.text), &head);
-    }
+    // Each YAML document lists its untranslated entries at its top, as comments.
+    let documents = drafts
+        .into_iter()
+        .map(|d| d.finish(&untranslated))
+        .collect();
     // Stable order: edge, then layer, as listed.
     untranslated.sort_by_key(|u| {
         (
@@ -340,6 +326,132 @@ mod tests {
         assert!(api.untranslated[0].what.starts_with("RetryBudget(Sre"));
         // Same input, same bytes.
         assert_eq!(export_scenario(&scenario), exports);
+    }
+
+    /// Every document of `export`, parsed back: JSON with serde_json, YAML (its comment header
+    /// included) with serde_yaml, as the same tree of values the exporter built.
+    fn parsed(export: &Export) -> Vec<serde_json::Value> {
+        export
+            .documents
+            .iter()
+            .map(|d| {
+                let v: serde_json::Value = if d.library.is_json() {
+                    serde_json::from_str(&d.text)
+                        .unwrap_or_else(|e| panic!("{}: {e}\n{}", export.caller, d.text))
+                } else {
+                    serde_yaml::from_str(&d.text)
+                        .unwrap_or_else(|e| panic!("{}: {e}\n{}", export.caller, d.text))
+                };
+                assert!(v.is_object(), "{}: {}", export.caller, d.text);
+                v
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_document_of_every_bundled_scenario_parses_back() {
+        let base = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"));
+        let mut dirs = vec![base];
+        let (mut scenarios, mut documents) = (0, 0);
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("scenarios") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("read");
+                if path.extension().is_none_or(|e| e != "ron") || text.contains("Sweep(") {
+                    continue;
+                }
+                let name = path.display().to_string();
+                let scenario = crate::load_scenario_str(&name, &text, &[])
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+                    .scenario;
+                scenarios += 1;
+                for export in export_scenario(&scenario) {
+                    for (d, v) in export.documents.iter().zip(parsed(&export)) {
+                        let top = match d.library {
+                            Library::Resilience4j => "resilience4j",
+                            Library::Grpc => "methodConfig",
+                            Library::Envoy => "clusters",
+                        };
+                        assert!(v.get(top).is_some(), "{name}: {}", d.text);
+                        documents += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            scenarios >= 10 && documents >= 5,
+            "{scenarios} scenarios, {documents} documents"
+        );
+    }
+
+    #[test]
+    fn odd_service_names_read_back_as_the_same_strings_in_every_library() {
+        let names = [
+            "db", "yes", "off", "123", "1.5", "true", "null", "a: b", "#x", "1_000", "", "x y",
+        ];
+        let stacks = [
+            r#"[Retry((backoff: Resilience4j(initial: "1s"))), Bulkhead(Semaphore(max_concurrent: 2))]"#,
+            r#"[Retry((backoff: Envoy())), RetryBudget(Envoy())]"#,
+            r#"[Retry((backoff: Grpc(initial: "1s", max: "2s", multiplier: 2.0)))]"#,
+        ];
+        for stack in stacks {
+            let policies = specs(stack);
+            let edges: Vec<CallEdge> = names
+                .iter()
+                .map(|target| CallEdge {
+                    target,
+                    timeout: None,
+                    policies: &policies,
+                    outlier_detection: None,
+                })
+                .collect();
+            let export = export_edges("caller", &edges);
+            for (d, v) in export.documents.iter().zip(parsed(&export)) {
+                let mut read: Vec<&str> = match d.library {
+                    Library::Resilience4j => v["resilience4j"]["retry"]["instances"]
+                        .as_object()
+                        .expect("instances")
+                        .keys()
+                        .map(String::as_str)
+                        .collect(),
+                    Library::Grpc => vec![v["methodConfig"][0]["name"][0]["service"]
+                        .as_str()
+                        .expect("a string")],
+                    Library::Envoy => v["clusters"]
+                        .as_array()
+                        .expect("clusters")
+                        .iter()
+                        .map(|c| c["name"].as_str().expect("a string"))
+                        .collect(),
+                };
+                read.sort_unstable();
+                match &d.target {
+                    Some(t) => assert_eq!(read, [t.as_str()]),
+                    None => {
+                        let mut all = names.to_vec();
+                        all.sort_unstable();
+                        assert_eq!(read, all, "{}", d.text);
+                    }
+                }
+                if !d.library.is_json() {
+                    // serde_yaml follows YAML 1.2; where a YAML 1.1 reader would take a name
+                    // for a boolean or a number, a remark says to quote it.
+                    for odd in ["yes", "off", "1_000"] {
+                        assert!(
+                            d.remarks
+                                .iter()
+                                .any(|r| r.starts_with(&format!("calls to {odd}: a YAML 1.1"))),
+                            "{odd}: {:?}",
+                            d.remarks
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Planning: which library each layer of an edge goes to, and the edge's timeouts.
 
-use super::document::{Document, Library, Untranslated};
+use super::document::{Draft, Library, Untranslated};
 use crate::outcome::Outcome;
 use crate::outlier_detection::OutlierSpec;
 use crate::policy::circuit_breaker::BreakerSpec;
@@ -177,8 +177,8 @@ impl<'a> Plan<'a> {
     }
 
     /// The document the edge's foreign layers are listed in.
-    pub(super) fn home_document(&self, documents: &[Document]) -> Option<Library> {
-        documents
+    pub(super) fn home_document(&self, drafts: &[Draft]) -> Option<Library> {
+        drafts
             .iter()
             .find(|d| {
                 d.library == self.home && d.target.as_deref().is_none_or(|t| t == self.target)

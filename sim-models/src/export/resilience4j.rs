@@ -1,8 +1,8 @@
 //! Resilience4j: Spring Boot `application.yml` instances.
 
-use super::document::{comment_lines, Document, Library, Untranslated};
+use super::document::{Body, Draft, Library, Untranslated};
 use super::plan::{outcomes, Plan};
-use super::yaml::{Map, Node};
+use super::yaml::{dur, misread_name, num, Tree};
 use crate::policy::bulkhead::BulkheadSpec;
 use crate::policy::circuit_breaker::{
     AfterHalfOpen, BreakerSpec, BreakerWindow, Resilience4jBreakerSpec,
@@ -11,6 +11,7 @@ use crate::policy::concurrency_limit::LimitSpec;
 use crate::policy::rate_limiter::RateLimiterSpec;
 use crate::policy::retry::{Backoff, RetrySpec};
 use crate::policy::PolicySpec;
+use serde_yaml::{Mapping, Value};
 use sim_core::SimDuration;
 
 /// Spring Boot's default decorator order, outermost first:
@@ -34,18 +35,19 @@ pub(super) fn resilience4j(
     caller: &str,
     plans: &[Plan],
     un: &mut Vec<Untranslated>,
-) -> Option<Document> {
+) -> Option<Draft> {
     let lib = Library::Resilience4j;
-    let mut root = Map::default();
+    let mut root = Mapping::new();
     let mut remarks = Vec::new();
     for p in plans.iter().filter(|p| p.uses(lib)) {
+        remarks.extend(misread_name(p.target));
         // (stack index, module) of every instance written for this edge, for the order check.
         let mut order: Vec<(usize, &'static str)> = Vec::new();
-        let mut instance = |root: &mut Map, module: &'static str, at: usize| -> String {
+        let mut instance = |root: &mut Mapping, module: &'static str, at: usize| -> String {
             let instances = root.child("resilience4j").child(module).child("instances");
             let mut name = p.target.to_string();
             let mut n = 1;
-            while instances.has(&name) {
+            while instances.contains_key(name.as_str()) {
                 n += 1;
                 name = format!("{}-{n}", p.target);
             }
@@ -72,8 +74,8 @@ pub(super) fn resilience4j(
                     let name = instance(&mut root, "bulkhead", i);
                     r4j_module(&mut root, "bulkhead")
                         .child(&name)
-                        .put("maxConcurrentCalls", Node::int(*max_concurrent))
-                        .put("maxWaitDuration", Node::dur(*max_wait, lib));
+                        .put("maxConcurrentCalls", *max_concurrent)
+                        .put("maxWaitDuration", dur(*max_wait, lib));
                 }
                 PolicySpec::Bulkhead(BulkheadSpec::ThreadPool {
                     core_threads,
@@ -83,9 +85,9 @@ pub(super) fn resilience4j(
                     let name = instance(&mut root, "thread-pool-bulkhead", i);
                     r4j_module(&mut root, "thread-pool-bulkhead")
                         .child(&name)
-                        .put("coreThreadPoolSize", Node::int(*core_threads))
-                        .put("maxThreadPoolSize", Node::int(*max_threads))
-                        .put("queueCapacity", Node::int(*queue_capacity));
+                        .put("coreThreadPoolSize", *core_threads)
+                        .put("maxThreadPoolSize", *max_threads)
+                        .put("queueCapacity", *queue_capacity);
                 }
                 PolicySpec::RateLimiter(RateLimiterSpec {
                     limit_for_period,
@@ -95,17 +97,21 @@ pub(super) fn resilience4j(
                     let name = instance(&mut root, "ratelimiter", i);
                     r4j_module(&mut root, "ratelimiter")
                         .child(&name)
-                        .put("limitForPeriod", Node::int(*limit_for_period))
-                        .put("limitRefreshPeriod", Node::dur(*refresh_period, lib))
-                        .put("timeoutDuration", Node::dur(*timeout, lib));
+                        .put("limitForPeriod", *limit_for_period)
+                        .put("limitRefreshPeriod", dur(*refresh_period, lib))
+                        .put("timeoutDuration", dur(*timeout, lib));
                 }
                 PolicySpec::ConcurrencyLimit(LimitSpec::Fixed { limit }) => {
                     let name = instance(&mut root, "bulkhead", i);
                     r4j_module(&mut root, "bulkhead")
                         .child(&name)
-                        .comment(format!("ConcurrencyLimit(Fixed(limit: {limit})): a semaphore that refuses at once"))
-                        .put("maxConcurrentCalls", Node::int(*limit))
-                        .put("maxWaitDuration", Node::dur(SimDuration::ZERO, lib));
+                        .put("maxConcurrentCalls", *limit)
+                        .put("maxWaitDuration", dur(SimDuration::ZERO, lib));
+                    remarks.push(format!(
+                        "calls to {}: bulkhead {name} is ConcurrencyLimit(Fixed(limit: {limit})): \
+                         a semaphore that refuses at once",
+                        p.target
+                    ));
                 }
                 other => p.note(
                     un,
@@ -134,7 +140,7 @@ pub(super) fn resilience4j(
                 let name = instance(&mut root, "timelimiter", at);
                 r4j_module(&mut root, "timelimiter")
                     .child(&name)
-                    .put("timeoutDuration", Node::dur(t, lib));
+                    .put("timeoutDuration", dur(t, lib));
             }
             if let (true, Some(t)) = (per_attempt, p.stack_timeout) {
                 p.note(
@@ -175,28 +181,26 @@ pub(super) fn resilience4j(
     if root.is_empty() {
         return None;
     }
-    let mut text = format!(
-        "# Resilience4j 2.x, Spring Boot application.yml: the calls of {caller} (exported by \
-         Faultline)\n"
-    );
-    for r in &remarks {
-        comment_lines(&mut text, "", r);
-    }
-    text.push_str(&root.to_yaml());
-    Some(Document {
+    Some(Draft {
         library: lib,
         target: None,
-        text,
         remarks,
+        body: Body::Yaml {
+            title: format!(
+                "Resilience4j 2.x, Spring Boot application.yml: the calls of {caller} (exported \
+                 by Faultline)"
+            ),
+            value: Value::Mapping(root),
+        },
     })
 }
 
-fn r4j_module<'m>(root: &'m mut Map, module: &str) -> &'m mut Map {
+fn r4j_module<'m>(root: &'m mut Mapping, module: &str) -> &'m mut Mapping {
     root.child("resilience4j").child(module).child("instances")
 }
 
 fn r4j_breaker(
-    m: &mut Map,
+    m: &mut Mapping,
     b: &Resilience4jBreakerSpec,
     p: &Plan,
     layer: Option<(usize, &PolicySpec)>,
@@ -207,37 +211,31 @@ fn r4j_breaker(
         BreakerWindow::Count(n) => ("COUNT_BASED", n),
         BreakerWindow::Time(n) => ("TIME_BASED", n),
     };
-    m.put("slidingWindowType", Node::str(kind))
-        .put("slidingWindowSize", Node::int(size))
-        .put("minimumNumberOfCalls", Node::int(b.minimum_calls))
-        .put("failureRateThreshold", Node::num(b.failure_rate_threshold))
-        .put(
-            "slowCallRateThreshold",
-            Node::num(b.slow_call_rate_threshold),
-        )
-        .put(
-            "slowCallDurationThreshold",
-            Node::dur(b.slow_call_duration, lib),
-        )
-        .put("waitDurationInOpenState", Node::dur(b.wait_in_open, lib));
+    m.put("slidingWindowType", kind)
+        .put("slidingWindowSize", size)
+        .put("minimumNumberOfCalls", b.minimum_calls)
+        .put("failureRateThreshold", num(b.failure_rate_threshold))
+        .put("slowCallRateThreshold", num(b.slow_call_rate_threshold))
+        .put("slowCallDurationThreshold", dur(b.slow_call_duration, lib))
+        .put("waitDurationInOpenState", dur(b.wait_in_open, lib));
     if b.wait_multiplier != 1.0 {
-        m.put("enableExponentialBackoff", Node::bool(true))
-            .put("exponentialBackoffMultiplier", Node::num(b.wait_multiplier));
+        m.put("enableExponentialBackoff", true)
+            .put("exponentialBackoffMultiplier", num(b.wait_multiplier));
         if let Some(max) = b.max_wait_in_open {
-            m.put("exponentialMaxWaitDurationInOpenState", Node::dur(max, lib));
+            m.put("exponentialMaxWaitDurationInOpenState", dur(max, lib));
         }
     }
     m.put(
         "permittedNumberOfCallsInHalfOpenState",
-        Node::int(b.permitted_in_half_open),
+        b.permitted_in_half_open,
     )
     .put(
         "automaticTransitionFromOpenToHalfOpenEnabled",
-        Node::bool(b.automatic_transition),
+        b.automatic_transition,
     )
     .put(
         "maxWaitDurationInHalfOpenState",
-        Node::dur(b.max_wait_in_half_open, lib),
+        dur(b.max_wait_in_half_open, lib),
     );
     if b.after_half_open_wait == AfterHalfOpen::Closed && b.max_wait_in_half_open.as_nanos() > 0 {
         p.note(
@@ -261,20 +259,20 @@ fn r4j_breaker(
 }
 
 fn r4j_retry(
-    m: &mut Map,
+    m: &mut Mapping,
     r: &RetrySpec,
     p: &Plan,
     layer: Option<(usize, &PolicySpec)>,
     un: &mut Vec<Untranslated>,
 ) {
     let lib = Library::Resilience4j;
-    m.put("maxAttempts", Node::int(r.attempts()));
+    m.put("maxAttempts", r.attempts());
     match &r.backoff {
         Backoff::Immediate => {
-            m.put("waitDuration", Node::dur(SimDuration::ZERO, lib));
+            m.put("waitDuration", dur(SimDuration::ZERO, lib));
         }
         Backoff::Constant(d) => {
-            m.put("waitDuration", Node::dur(*d, lib));
+            m.put("waitDuration", dur(*d, lib));
         }
         Backoff::Resilience4j {
             initial,
@@ -290,17 +288,17 @@ fn r4j_retry(
                 Some(cap) if !exponential => (*initial).min(*cap),
                 _ => *initial,
             };
-            m.put("waitDuration", Node::dur(wait, lib));
+            m.put("waitDuration", dur(wait, lib));
             if exponential {
-                m.put("enableExponentialBackoff", Node::bool(true))
-                    .put("exponentialBackoffMultiplier", Node::num(*multiplier));
+                m.put("enableExponentialBackoff", true)
+                    .put("exponentialBackoffMultiplier", num(*multiplier));
                 if let Some(cap) = max {
-                    m.put("exponentialMaxWaitDuration", Node::dur(*cap, lib));
+                    m.put("exponentialMaxWaitDuration", dur(*cap, lib));
                 }
             }
             if randomized {
-                m.put("enableRandomizedWait", Node::bool(true))
-                    .put("randomizedWaitFactor", Node::num(*randomization));
+                m.put("enableRandomizedWait", true)
+                    .put("randomizedWaitFactor", num(*randomization));
             }
         }
         other => p.note(

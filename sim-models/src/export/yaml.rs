@@ -1,171 +1,77 @@
-//! A small YAML emitter: block maps and sequences, plain or double-quoted scalars, comments.
+//! Building YAML documents as `serde_yaml` values: a mapping filled key by key (serde_yaml's
+//! `Mapping` keeps insertion order, so the output is deterministic) and the scalars each library
+//! reads. serde_yaml decides the quoting.
 
-use super::document::{comment_lines, Library};
+use super::document::Library;
 use super::duration::{proto_duration, spring_duration};
+use serde_yaml::{Mapping, Value};
 use sim_core::SimDuration;
-use std::fmt::Write as _;
 
-#[derive(Clone, Debug)]
-pub(super) enum Node {
-    Scalar(String),
-    Map(Map),
-    Seq(Vec<Node>),
+/// A mapping written key by key.
+pub(super) trait Tree {
+    /// Sets `key` to `value` (in place if the key is already there, else at the end).
+    fn put(&mut self, key: &str, value: impl Into<Value>) -> &mut Self;
+    /// The mapping under `key`, created at the end if absent.
+    fn child(&mut self, key: &str) -> &mut Mapping;
 }
 
-#[derive(Clone, Debug)]
-pub(super) enum Item {
-    Pair(String, Node, Option<String>),
-    Comment(String),
-}
+impl Tree for Mapping {
+    fn put(&mut self, key: &str, value: impl Into<Value>) -> &mut Self {
+        self.insert(Value::from(key), value.into());
+        self
+    }
 
-impl Node {
-    pub(super) fn str(s: &str) -> Node {
-        Node::Scalar(yaml_string(s))
-    }
-    pub(super) fn num(v: f64) -> Node {
-        Node::Scalar(format!("{v}"))
-    }
-    pub(super) fn int(v: impl Into<u64>) -> Node {
-        Node::Scalar(v.into().to_string())
-    }
-    pub(super) fn bool(v: bool) -> Node {
-        Node::Scalar(v.to_string())
-    }
-    pub(super) fn dur(d: SimDuration, lib: Library) -> Node {
-        match lib {
-            Library::Resilience4j => Node::Scalar(spring_duration(d)),
-            Library::Grpc | Library::Envoy => Node::Scalar(proto_duration(d)),
+    fn child(&mut self, key: &str) -> &mut Mapping {
+        let slot = self
+            .entry(Value::from(key))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !slot.is_mapping() {
+            *slot = Value::Mapping(Mapping::new());
+        }
+        match slot {
+            Value::Mapping(m) => m,
+            _ => unreachable!("a mapping was just put there"),
         }
     }
 }
 
-/// A block map, keys in insertion order.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Map(pub(super) Vec<Item>);
-
-impl Map {
-    pub(super) fn put(&mut self, key: &str, value: Node) -> &mut Self {
-        self.0.push(Item::Pair(key.into(), value, None));
-        self
-    }
-    pub(super) fn put_noted(
-        &mut self,
-        key: &str,
-        value: Node,
-        comment: impl Into<String>,
-    ) -> &mut Self {
-        self.0
-            .push(Item::Pair(key.into(), value, Some(comment.into())));
-        self
-    }
-    pub(super) fn comment(&mut self, text: impl Into<String>) -> &mut Self {
-        self.0.push(Item::Comment(text.into()));
-        self
-    }
-    /// The map under `key`, created at the end if absent.
-    pub(super) fn child(&mut self, key: &str) -> &mut Map {
-        let at = match self
-            .0
-            .iter()
-            .position(|i| matches!(i, Item::Pair(k, Node::Map(_), _) if k == key))
-        {
-            Some(at) => at,
-            None => {
-                self.0
-                    .push(Item::Pair(key.into(), Node::Map(Map::default()), None));
-                self.0.len() - 1
-            }
-        };
-        match &mut self.0[at] {
-            Item::Pair(_, Node::Map(m), _) => m,
-            _ => unreachable!("found or inserted a map"),
-        }
-    }
-    pub(super) fn has(&self, key: &str) -> bool {
-        self.0
-            .iter()
-            .any(|i| matches!(i, Item::Pair(k, _, _) if k == key))
-    }
-    pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub(super) fn to_yaml(&self) -> String {
-        let mut out = String::new();
-        emit(&self.0, 0, &mut out);
-        out
-    }
-}
-
-fn yaml_string(s: &str) -> String {
-    let special = [
-        "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n",
-    ];
-    let plain = !s.is_empty()
-        && !s.starts_with(|c: char| !(c.is_ascii_alphanumeric() || "/._".contains(c)))
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./,+".contains(c))
-        && !special.contains(&s.to_ascii_lowercase().as_str())
-        && s.parse::<f64>().is_err();
-    if plain {
-        s.to_string()
+/// A number as the old emitter printed it: a whole number without a fraction (`25`, not
+/// `25.0`), so `failureRateThreshold: 25` reads the same to every library.
+pub(super) fn num(v: f64) -> Value {
+    // Whole numbers up to 2^53 are exact in both f64 and i64.
+    if v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0 {
+        Value::from(v as i64)
     } else {
-        serde_json::to_string(s).expect("a string serialises")
+        Value::from(v)
     }
 }
 
-fn emit(items: &[Item], indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    for item in items {
-        match item {
-            Item::Comment(t) => comment_lines(out, &pad, t),
-            Item::Pair(key, value, comment) => {
-                let c = comment
-                    .as_ref()
-                    .map(|c| format!("  # {c}"))
-                    .unwrap_or_default();
-                match value {
-                    Node::Scalar(s) => {
-                        let _ = writeln!(out, "{pad}{key}: {s}{c}");
-                    }
-                    Node::Map(m) if m.is_empty() => {
-                        let _ = writeln!(out, "{pad}{key}: {{}}{c}");
-                    }
-                    Node::Seq(v) if v.is_empty() => {
-                        let _ = writeln!(out, "{pad}{key}: []{c}");
-                    }
-                    Node::Map(m) => {
-                        let _ = writeln!(out, "{pad}{key}:{c}");
-                        emit(&m.0, indent + 2, out);
-                    }
-                    Node::Seq(v) => {
-                        let _ = writeln!(out, "{pad}{key}:{c}");
-                        emit_seq(v, indent, out);
-                    }
-                }
-            }
-        }
-    }
+/// A duration as `lib` reads it: Spring Boot's `1500ms`, or protobuf's `1.500s`.
+pub(super) fn dur(d: SimDuration, lib: Library) -> Value {
+    Value::from(match lib {
+        Library::Resilience4j => spring_duration(d),
+        Library::Grpc | Library::Envoy => proto_duration(d),
+    })
 }
 
-fn emit_seq(nodes: &[Node], indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    for n in nodes {
-        match n {
-            Node::Scalar(s) => {
-                let _ = writeln!(out, "{pad}- {s}");
-            }
-            Node::Map(m) => {
-                let mut inner = String::new();
-                emit(&m.0, indent + 2, &mut inner);
-                // The first line of the item's map goes on the dash.
-                let _ = write!(out, "{pad}- {}", &inner[indent + 2..]);
-            }
-            Node::Seq(inner) => {
-                let _ = writeln!(out, "{pad}-");
-                emit_seq(inner, indent + 2, out);
-            }
-        }
-    }
+/// A remark for a service name that serde_yaml writes unquoted (it follows YAML 1.2) but a
+/// YAML 1.1 reader — Spring Boot's SnakeYAML, Envoy's yaml-cpp — takes for a boolean or a
+/// number: `yes`, `off`, `1_000`, `1:30`.
+pub(super) fn misread_name(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let boolean = ["yes", "no", "on", "off", "y", "n"].contains(&lower.as_str());
+    let number = name.chars().any(|c| c.is_ascii_digit())
+        && name.contains(['_', ':'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_digit() || "_:.+-".contains(c));
+    (boolean || number).then(|| {
+        format!(
+            "calls to {name}: a YAML 1.1 reader (SnakeYAML in Spring Boot, Envoy) takes the \
+             unquoted name {name} for a {}: put it in quotes",
+            if boolean { "boolean" } else { "number" }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -173,13 +79,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn yaml_strings_are_quoted_only_when_needed() {
-        assert_eq!(yaml_string("db"), "db");
-        assert_eq!(yaml_string("5xx,reset"), "5xx,reset");
-        assert_eq!(yaml_string("/"), "/");
-        assert_eq!(yaml_string("yes"), "\"yes\"");
-        assert_eq!(yaml_string("123"), "\"123\"");
-        assert_eq!(yaml_string("a: b"), "\"a: b\"");
-        assert_eq!(yaml_string(""), "\"\"");
+    fn a_tree_keeps_insertion_order_and_finds_its_children() {
+        let mut m = Mapping::new();
+        m.put("b", 1u32).put("a", "x");
+        m.child("c").put("d", true);
+        m.child("c").put("e", num(0.5));
+        m.put("b", 2u32);
+        assert_eq!(
+            serde_yaml::to_string(&m).unwrap(),
+            "b: 2\na: x\nc:\n  d: true\n  e: 0.5\n"
+        );
+    }
+
+    #[test]
+    fn whole_numbers_are_written_without_a_fraction() {
+        let text = |v: f64| serde_yaml::to_string(&num(v)).unwrap();
+        assert_eq!(text(25.0), "25\n");
+        assert_eq!(text(-3.0), "-3\n");
+        assert_eq!(text(0.0), "0\n");
+        assert_eq!(text(1.6), "1.6\n");
+        assert_eq!(text(0.12345), "0.12345\n");
+        assert_eq!(text(1e300), "1e300\n");
+    }
+
+    #[test]
+    fn names_a_yaml_1_1_reader_would_misread_are_remarked() {
+        for name in ["yes", "No", "OFF", "y", "1_000", "1:30"] {
+            assert!(misread_name(name).is_some(), "{name}");
+        }
+        for name in [
+            "db",
+            "payments-v2",
+            "123",
+            "1.5",
+            "true",
+            "a: b",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(misread_name(name), None, "{name}");
+        }
     }
 }
