@@ -160,7 +160,7 @@ pub(crate) fn tune(args: TuneArgs, limits: &sim_models::LoadOptions) -> Result<(
     if let Some(best) = &result.best {
         let loaded = load_at(&best.point).map_err(|e| input(e.to_string()))?;
         files.push(("best.ron".into(), loaded.text.clone()));
-        let exports = sim_models::policy::export::export_scenario(&loaded.scenario);
+        let exports = sim_models::export::export_scenario(&loaded.scenario);
         let with_config: Vec<_> = exports
             .iter()
             .filter(|e| !e.documents.is_empty() || !e.untranslated.is_empty())

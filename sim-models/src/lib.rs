@@ -29,6 +29,7 @@ mod check;
 mod client;
 mod edge;
 mod explain;
+pub mod export;
 mod fault;
 mod instance;
 mod load;

@@ -20,7 +20,6 @@ pub mod codel;
 pub mod concurrency_limit;
 pub mod concurrency_limiter;
 pub mod criticality;
-pub mod export;
 pub mod fallback;
 pub mod hedging;
 pub mod hooks;
