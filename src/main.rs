@@ -385,7 +385,12 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let registry = sim_models::policy::PolicyRegistry::new();
             progress::catch_interrupts()?;
             let mut driver = progress::RunProgress::new();
-            let result = sim_models::run_controlled(&scenario, seed, &registry, tracing, |p| {
+            // The summary never reads time series: keep them only for the files that show them.
+            let recording = sim_models::Recording {
+                trace: tracing,
+                series: out.is_some(),
+            };
+            let result = sim_models::run_controlled(&scenario, seed, &registry, recording, |p| {
                 driver.update(p)
             });
             driver.finish();

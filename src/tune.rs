@@ -136,7 +136,7 @@ pub(crate) fn tune(args: TuneArgs, limits: &sim_models::LoadOptions) -> Result<(
     let evaluate = |point: &[usize], replication: u32| {
         let scenario = load_at(point).map_err(|e| e.to_string())?.scenario;
         let seed = seed0.wrapping_add(replication as u64);
-        let result = sim_models::run(&scenario, seed).map_err(|p| p.to_string())?;
+        let result = sim_models::run_summary(&scenario, seed).map_err(|p| p.to_string())?;
         Ok(sim_sweep::metrics(&result.report))
     };
     let pool = rayon::ThreadPoolBuilder::new()

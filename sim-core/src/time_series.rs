@@ -22,6 +22,8 @@ pub struct BucketSeries<T> {
     /// so the common case is two comparisons instead of a division.
     current: usize,
     current_range: (u64, u64),
+    /// Records nothing anyone reads (see [`BucketSeries::disabled`]).
+    disabled: bool,
 }
 
 impl<T: Copy + Default + std::ops::AddAssign> BucketSeries<T> {
@@ -32,6 +34,19 @@ impl<T: Copy + Default + std::ops::AddAssign> BucketSeries<T> {
             counts: Vec::new(),
             current: 0,
             current_range: (0, 0),
+            disabled: false,
+        }
+    }
+
+    /// A series that keeps nothing, for a run whose time series nobody reads: every add
+    /// lands in one scratch slot without a branch, and it reads as empty.
+    pub fn disabled() -> Self {
+        BucketSeries {
+            width: u64::MAX,
+            counts: vec![T::default()],
+            current: 0,
+            current_range: (0, u64::MAX),
+            disabled: true,
         }
     }
 
@@ -56,19 +71,26 @@ impl<T: Copy + Default + std::ops::AddAssign> BucketSeries<T> {
         self.current_range = (start, start.saturating_add(self.width));
     }
 
-    /// Value in bucket `i` (zero past the end).
+    /// Value in bucket `i` (zero past the end, and always for a disabled series).
     pub fn get(&self, i: usize) -> T {
+        if self.disabled {
+            return T::default();
+        }
         self.counts.get(i).copied().unwrap_or_default()
     }
 
     /// Number of buckets touched so far.
     pub fn len(&self) -> usize {
-        self.counts.len()
+        if self.disabled {
+            0
+        } else {
+            self.counts.len()
+        }
     }
 
     /// Whether nothing was counted yet.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.len() == 0
     }
 }
 
@@ -83,6 +105,8 @@ pub struct LevelSeries {
     since_bucket_end: u64,
     /// level × ns accumulated per bucket.
     area: Vec<u128>,
+    /// Records nothing anyone reads (see [`LevelSeries::disabled`]).
+    disabled: bool,
 }
 
 impl LevelSeries {
@@ -95,6 +119,21 @@ impl LevelSeries {
             since_bucket: 0,
             since_bucket_end: 0,
             area: Vec::new(),
+            disabled: false,
+        }
+    }
+
+    /// A series that keeps nothing, for a run whose time series nobody reads: one bucket as
+    /// wide as time, so every change takes the fast path, and it reads as zero.
+    pub fn disabled() -> Self {
+        LevelSeries {
+            width: u64::MAX,
+            level: 0,
+            since: 0,
+            since_bucket: 0,
+            since_bucket_end: u64::MAX,
+            area: vec![0],
+            disabled: true,
         }
     }
 
@@ -153,8 +192,12 @@ impl LevelSeries {
         self.accumulate(end.0);
     }
 
-    /// Mean level in bucket `i`, over the part of it that lies before `end`.
+    /// Mean level in bucket `i`, over the part of it that lies before `end` (zero for a
+    /// disabled series).
     pub fn mean(&self, i: usize, end: SimTime) -> f64 {
+        if self.disabled {
+            return 0.0;
+        }
         let start = (i as u64).saturating_mul(self.width);
         let span = (i as u64 + 1)
             .saturating_mul(self.width)
@@ -197,6 +240,23 @@ mod tests {
     }
 
     #[test]
+    fn a_disabled_series_takes_any_record_and_reads_as_empty() {
+        let mut c = CountSeries::disabled();
+        let mut l = LevelSeries::disabled();
+        for t in [0u64, 5, 3_000_000_000_000, u64::MAX - 1] {
+            c.add(SimTime(t), 7);
+            l.set(SimTime(t), 3);
+        }
+        l.finish(SimTime(u64::MAX));
+        assert_eq!((c.get(0), c.len(), c.is_empty()), (0, 0, true));
+        assert_eq!(l.mean(0, SimTime(10)), 0.0);
+        let mut q = QuantileSeries::disabled();
+        q.record(SimTime(1), 10);
+        q.finish(SimTime(10));
+        assert_eq!((q.get(0), q.len()), (None, 0));
+    }
+
+    #[test]
     fn the_last_partial_bucket_is_averaged_over_its_elapsed_part() {
         let mut s = LevelSeries::new(SimDuration(10));
         s.set(SimTime(0), 3);
@@ -220,6 +280,8 @@ pub struct QuantileSeries {
     hist: crate::Histogram,
     /// `[p50, p90, p99]` of each finished bucket, ns (`None`: nothing recorded in it).
     done: Vec<Option<[u64; 3]>>,
+    /// Records nothing (see [`QuantileSeries::disabled`]).
+    disabled: bool,
 }
 
 impl QuantileSeries {
@@ -234,12 +296,24 @@ impl QuantileSeries {
             current_end: width.as_nanos().max(1),
             hist: crate::Histogram::new(),
             done: Vec::new(),
+            disabled: false,
+        }
+    }
+
+    /// A series that records nothing, for a run whose time series nobody reads.
+    pub fn disabled() -> Self {
+        QuantileSeries {
+            disabled: true,
+            ..QuantileSeries::new(SimDuration(u64::MAX))
         }
     }
 
     /// Records `value` (ns) at `now`.
     #[inline]
     pub fn record(&mut self, now: SimTime, value: u64) {
+        if self.disabled {
+            return;
+        }
         if now.0 >= self.current_end {
             self.close_until((now.0 / self.width) as usize);
         }
@@ -263,6 +337,9 @@ impl QuantileSeries {
 
     /// Closes the series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
+        if self.disabled {
+            return;
+        }
         let last = (end.0 / self.width) as usize + 1;
         self.close_until(self.current.max(last.saturating_sub(1)) + 1);
     }

@@ -136,7 +136,44 @@ pub fn run_traced(
     registry: &PolicyRegistry,
     trace: Option<TraceConfig>,
 ) -> Result<RunResult, Problems> {
-    run_controlled(scenario, seed, registry, trace, |_| Control::Continue)
+    let recording = Recording {
+        trace,
+        ..Recording::default()
+    };
+    run_controlled(scenario, seed, registry, recording, |_| Control::Continue)
+}
+
+/// [`run`] keeping only what the report needs: no time series, so
+/// [`RunResult::timeseries_csv`], [`RunResult::policies_csv`] and charts come out empty. The
+/// report is the same as [`run`]'s; sweeps and searches, which read only reports, run this way.
+pub fn run_summary(scenario: &Scenario, seed: u64) -> Result<RunResult, Problems> {
+    let recording = Recording {
+        series: false,
+        ..Recording::default()
+    };
+    run_controlled(scenario, seed, &PolicyRegistry::new(), recording, |_| {
+        Control::Continue
+    })
+}
+
+/// What a run records beyond its report. Recording changes no result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recording {
+    /// Traces of a sample of the requests, if any.
+    pub trace: Option<TraceConfig>,
+    /// Whether to keep the time series (per-bucket counts, levels and quantiles) that
+    /// `timeseries.csv`, `policies.csv` and the charts show. The report never reads them.
+    pub series: bool,
+}
+
+impl Default for Recording {
+    /// Time series on, no traces: everything [`run`] gives.
+    fn default() -> Self {
+        Recording {
+            trace: None,
+            series: true,
+        }
+    }
 }
 
 /// How far a run has got, as [`run_controlled`] tells its driver between slices of events.
@@ -163,19 +200,22 @@ pub enum Control {
 /// stop is prompt and the calls cost nothing measurable.
 pub const PROGRESS_SLICE: u64 = 1 << 16;
 
-/// [`run_traced`], calling `control` every [`PROGRESS_SLICE`] events with the run's progress:
+/// [`run`] recording what `recording` says, calling `control` every [`PROGRESS_SLICE`] events with the run's progress:
 /// it can show progress, and stop the run with its results kept (Ctrl-C). Stopping changes
 /// nothing before the stop: the results so far are those of the uninterrupted run.
 pub fn run_controlled(
     scenario: &Scenario,
     seed: u64,
     registry: &PolicyRegistry,
-    trace: Option<TraceConfig>,
+    recording: Recording,
     mut control: impl FnMut(Progress) -> Control,
 ) -> Result<RunResult, Problems> {
     let mut sim = simulation_with_policies(scenario, seed, registry)?;
-    if let Some(config) = trace {
+    if let Some(config) = recording.trace {
         sim.model_mut().enable_tracing(config);
+    }
+    if !recording.series {
+        sim.model_mut().disable_series();
     }
     while sim.run_for(PROGRESS_SLICE).is_none() {
         let progress = Progress {

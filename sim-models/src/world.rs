@@ -251,6 +251,53 @@ impl<O: Observer> World<O> {
         }
     }
 
+    /// Keeps no time series from now on: per-bucket counts, levels and quantiles of
+    /// services, clients, edges and policy layers. The summary (the report) never reads them,
+    /// so a run that writes no CSV or chart skips their upkeep; every result in the report is
+    /// the same. Call it before the run starts.
+    pub fn disable_series(&mut self) {
+        use sim_core::{LevelSeries, QuantileSeries, SumSeries};
+        for s in &mut self.services {
+            let se = &mut s.series;
+            for c in [
+                &mut se.arrivals,
+                &mut se.completed,
+                &mut se.goodput,
+                &mut se.errors,
+            ]
+            .into_iter()
+            .chain(&mut se.errors_by_kind)
+            .chain([&mut se.wasted])
+            .chain(&mut se.shed)
+            {
+                *c = CountSeries::disabled();
+            }
+            se.latency_sum = SumSeries::disabled();
+            se.queued = LevelSeries::disabled();
+            se.busy = LevelSeries::disabled();
+            for l in &mut s.server_levels {
+                l.series = LevelSeries::disabled();
+            }
+        }
+        for c in &mut self.clients {
+            let se = &mut c.series;
+            for s in [&mut se.sent, &mut se.completed, &mut se.errors] {
+                *s = CountSeries::disabled();
+            }
+            se.latency_sum = SumSeries::disabled();
+            se.latency_quantiles = QuantileSeries::disabled();
+        }
+        for s in self.rejection_series.iter_mut().flatten() {
+            *s = CountSeries::disabled();
+        }
+        for s in &mut self.retry_series {
+            *s = CountSeries::disabled();
+        }
+        for l in self.policy_levels.iter_mut().flatten() {
+            l.series = LevelSeries::disabled();
+        }
+    }
+
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
         if let Some(t) = self.trace.as_deref_mut() {

@@ -170,13 +170,14 @@ pub fn run_sweep(plan: &Plan, options: &RunOptions) -> Result<RunSummary, SweepE
                 .as_ref()
                 .map_err(|e| SweepError::from(e.clone()))?;
             let seed = seeds[r];
-            let result =
-                sim_models::run(&planned.scenario, seed).map_err(|source| RunError::Failed {
+            let result = sim_models::run_summary(&planned.scenario, seed).map_err(|source| {
+                RunError::Failed {
                     point: planned.point.index,
                     values: planned.point.describe(),
                     seed,
                     source,
-                })?;
+                }
+            })?;
             let report = result.report;
             if !report.stop.complete {
                 stopped_early.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
