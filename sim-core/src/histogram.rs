@@ -39,7 +39,10 @@ impl PartialEq for Histogram {
     /// The same values recorded, however the buckets were grown.
     fn eq(&self, other: &Self) -> bool {
         let used = |c: &[u64]| c.len() - c.iter().rev().take_while(|&&n| n == 0).count();
-        let (a, b) = (&self.counts[..used(&self.counts)], &other.counts[..used(&other.counts)]);
+        let (a, b) = (
+            &self.counts[..used(&self.counts)],
+            &other.counts[..used(&other.counts)],
+        );
         self.count == other.count
             && self.sum == other.sum
             && self.min == other.min
@@ -255,9 +258,17 @@ mod tests {
     #[test]
     fn buckets_grow_only_to_the_largest_value_and_a_cleared_one_counts_afresh() {
         let mut h = Histogram::new();
-        assert_eq!(h.counts.capacity(), 0, "an empty histogram allocates nothing");
+        assert_eq!(
+            h.counts.capacity(),
+            0,
+            "an empty histogram allocates nothing"
+        );
         h.record(1_000_000_000); // 1 s
-        assert!(h.counts.len() < BUCKETS / 2, "{} buckets for 1 s", h.counts.len());
+        assert!(
+            h.counts.len() < BUCKETS / 2,
+            "{} buckets for 1 s",
+            h.counts.len()
+        );
         h.record(u64::MAX);
         assert_eq!(h.counts.len(), BUCKETS);
         h.clear();

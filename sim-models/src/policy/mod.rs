@@ -56,7 +56,7 @@ pub use hedging::{Hedge, HedgeSpec};
 pub use hooks::Hooks;
 pub use priority_classes::CriticalitySpec;
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
-pub use registry::PolicyRegistry;
+pub use registry::{Params, PolicyRegistry, Registry, RegistryError};
 pub use retry::{Backoff, BackoffState, Jitter, RetrySpec};
 pub use retry_budget::{BudgetSpec, RetryBudget};
 pub use server::{ServerArrival, ServerLayer, ServerPolicy, ServerPolicySpec, ShedReason};
@@ -484,7 +484,9 @@ impl StackSpec {
                     }
                 }
                 PolicySpec::Custom { name, params } => {
-                    layers.push(Layer::Custom(registry.build(name, params)?));
+                    layers.push(Layer::Custom(
+                        registry.build(name, params).map_err(|e| e.to_string())?,
+                    ));
                 }
                 other => {
                     if matches!(other, PolicySpec::Retry(_) | PolicySpec::Hedge(_)) {

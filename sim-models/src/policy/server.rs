@@ -129,9 +129,11 @@ impl ServerLayer {
             ServerPolicySpec::TenantRateLimit(s) => {
                 ServerLayer::TenantRate(TenantRateLimit::new(s.clone(), tenants))
             }
-            ServerPolicySpec::Custom { name, params } => {
-                ServerLayer::Custom(registry.build_server(name, params)?)
-            }
+            ServerPolicySpec::Custom { name, params } => ServerLayer::Custom(
+                registry
+                    .build_server(name, params)
+                    .map_err(|e| e.to_string())?,
+            ),
         })
     }
 
