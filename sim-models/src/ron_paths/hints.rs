@@ -54,6 +54,7 @@ pub(crate) fn unquoted_unit_near(text: &str, offset: usize) -> Option<&str> {
     let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic()) && token.parse::<f64>().is_err();
     (!quoted && starts_with_digit && has_unit).then_some(token)
 }
+
 /// Levenshtein distance, for "did you mean" suggestions.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -31,6 +31,7 @@ pub enum Admission {
     /// A server policy sheds it.
     Shed,
 }
+
 impl Service {
     /// The load balancer's choice of instance for a new request, or `None` when none is up.
     #[inline]

@@ -121,6 +121,7 @@ pub(crate) struct ServiceParts {
     pub(crate) outlier: Option<OutlierSpec>,
     pub(crate) outlier_rng: SimRng,
 }
+
 impl Service {
     /// Fails, instead of aborting the process, when the machine cannot hold its instances.
     pub(crate) fn new(p: ServiceParts) -> Result<Self, std::collections::TryReserveError> {

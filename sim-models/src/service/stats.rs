@@ -87,6 +87,7 @@ impl ServiceSeries {
         }
     }
 }
+
 impl Service {
     /// Instance `i` finished a request that arrived at `arrived`, successfully.
     #[inline]
