@@ -1,5 +1,5 @@
 //! The shape of the code: no import cycles between the modules of any crate (shared
-//! vocabulary lives in leaf modules), and no source file far over 800 lines.
+//! vocabulary lives in leaf modules), and no source file over 800 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -212,6 +212,7 @@ fn no_crate_has_an_import_cycle_between_its_modules() {
     let mut found = Vec::new();
     for krate in [
         "sim-core/src",
+        "sim-net/src",
         "sim-models/src",
         "sim-sweep/src",
         "sim-plot/src",
@@ -248,5 +249,41 @@ fn the_cycle_finder_finds_a_planted_cycle() {
     assert_eq!(
         refs,
         vec![vec!["policy", "call", "Outcome"], vec!["world", "World"]]
+    );
+}
+
+/// The most lines a source file may have: past this a file holds more than one concept, and a
+/// newcomer can no longer find a concept by its file name.
+const MAX_LINES: usize = 800;
+
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "sim-core/src",
+        "sim-net/src",
+        "sim-models/src",
+        "sim-sweep/src",
+        "sim-plot/src",
+        "src",
+        "tests",
+        "benches",
+    ] {
+        files.extend(sources(&root.join(dir)));
+    }
+    assert!(files.len() > 100, "{} source files found", files.len());
+    let mut long = Vec::new();
+    for f in &files {
+        let lines = std::fs::read_to_string(f).expect("read").lines().count();
+        if lines > MAX_LINES {
+            let rel = f.strip_prefix(&root).expect("under the workspace");
+            long.push(format!("{}: {lines} lines", rel.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "source files over {MAX_LINES} lines (split them by concept):\n{}",
+        long.join("\n")
     );
 }

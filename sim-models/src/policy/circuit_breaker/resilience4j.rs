@@ -1,42 +1,14 @@
-//! Circuit breakers: stop calling a dependency that keeps failing, then probe it.
-//!
-//! ```text
-//!            failure or slow-call rate ≥ threshold
-//!            (after the minimum number of calls)
-//!   CLOSED ─────────────────────────────────────────▶ OPEN ◀──────────┐
-//!     ▲                                                │ wait in open   │ probes fail
-//!     │ probes succeed                                 ▼                │
-//!     └──────────────────────────────────────────── HALF_OPEN ──────────┘
-//! ```
-//!
-//! Two libraries' versions, exactly: Resilience4j (count or epoch-second time window, slow
-//! calls, minimum calls, a number of half-open probes, growing open waits) and Polly v8 (a
-//! rolling time window of ten buckets, evaluated on failures only, one probe at a time).
+//! Resilience4j's `CircuitBreakerStateMachine`: a count or epoch-second time window
+//! (`window.rs`), slow calls, a minimum number of calls, a number of half-open probes and
+//! growing open waits.
 
-use super::hooks::Hooks;
-use super::{CallerPolicy, Ended, Verdict};
+use super::state::{is_failure, BreakerState};
+use super::window::{BreakerWindow, Window};
 use crate::outcome::Outcome;
+use crate::policy::hooks::Hooks;
+use crate::policy::{Arrival, CallerPolicy, Ended, Verdict};
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
-use std::collections::VecDeque;
-
-/// A circuit breaker as written in a scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum BreakerSpec {
-    /// Resilience4j `CircuitBreakerConfig`; every default is the library's.
-    Resilience4j(Resilience4jBreakerSpec),
-    /// Polly v8 `CircuitBreakerStrategyOptions`; every default is the library's.
-    Polly(PollyBreakerSpec),
-}
-
-/// Resilience4j's sliding window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BreakerWindow {
-    /// The last `n` calls.
-    Count(u32),
-    /// The calls of the current second and the previous `n − 1` whole seconds.
-    Time(u32),
-}
 
 /// Resilience4j's circuit breaker configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,27 +66,6 @@ pub enum AfterHalfOpen {
     Closed,
 }
 
-/// Polly v8's circuit breaker configuration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PollyBreakerSpec {
-    /// `FailureRatio` in (0, 1] (default 0.1).
-    #[serde(default = "tenth")]
-    pub failure_ratio: f64,
-    /// `MinimumThroughput`, at least 2 (default 100).
-    #[serde(default = "hundred")]
-    pub minimum_throughput: u32,
-    /// `SamplingDuration`, at least 500 ms (default 30 s).
-    #[serde(default = "thirty_seconds")]
-    pub sampling_duration: SimDuration,
-    /// `BreakDuration`, at least 500 ms (default 5 s).
-    #[serde(default = "five_seconds")]
-    pub break_duration: SimDuration,
-    /// The outcomes handled as failures (`ShouldHandle`; default every error).
-    #[serde(default)]
-    pub record: Option<Vec<Outcome>>,
-}
-
 fn r4j_window() -> BreakerWindow {
     BreakerWindow::Count(100)
 }
@@ -133,165 +84,13 @@ fn hundred_f() -> f64 {
 fn one() -> f64 {
     1.0
 }
-fn tenth() -> f64 {
-    0.1
-}
 fn sixty_seconds() -> SimDuration {
     SimDuration::from_millis(60_000)
-}
-fn thirty_seconds() -> SimDuration {
-    SimDuration::from_millis(30_000)
-}
-fn five_seconds() -> SimDuration {
-    SimDuration::from_millis(5_000)
 }
 
 impl Default for Resilience4jBreakerSpec {
     fn default() -> Self {
         ron::from_str("()").expect("every field has a default")
-    }
-}
-
-impl Default for PollyBreakerSpec {
-    fn default() -> Self {
-        ron::from_str("()").expect("every field has a default")
-    }
-}
-
-/// A breaker's state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BreakerState {
-    /// Calls pass and are measured.
-    Closed,
-    /// Calls are refused (`circuit_open`).
-    Open,
-    /// A limited number of probes pass.
-    HalfOpen,
-}
-
-impl BreakerState {
-    /// The level a time series shows: 0 closed, 1 half-open, 2 open.
-    pub fn level(self) -> f64 {
-        match self {
-            BreakerState::Closed => 0.0,
-            BreakerState::HalfOpen => 1.0,
-            BreakerState::Open => 2.0,
-        }
-    }
-}
-
-fn is_failure(record: &Option<Vec<Outcome>>, outcome: Outcome) -> bool {
-    match record {
-        Some(list) => list.contains(&outcome),
-        None => outcome.is_error(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resilience4j
-
-/// Totals of a window.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Totals {
-    calls: u32,
-    failed: u32,
-    slow: u32,
-}
-
-/// Resilience4j's sliding windows. Both grow with the calls they see, never with the size the
-/// scenario asks for: a window of 4,294,967,295 calls or seconds costs what the run records.
-#[derive(Clone, Debug)]
-enum Window {
-    /// Ring buffer of the last outcomes (bit 0 failed, bit 1 slow), filled before it wraps.
-    Count {
-        ring: Vec<u8>,
-        next: usize,
-        totals: Totals,
-    },
-    /// The epoch seconds that saw calls, oldest first, within the last `seconds`.
-    Time {
-        seconds: u64,
-        buckets: VecDeque<(u64, Totals)>,
-        totals: Totals,
-    },
-}
-
-impl Window {
-    fn new(kind: BreakerWindow) -> Window {
-        match kind {
-            BreakerWindow::Count(_) => Window::Count {
-                ring: Vec::new(),
-                next: 0,
-                totals: Totals::default(),
-            },
-            BreakerWindow::Time(n) => Window::Time {
-                seconds: u64::from(n),
-                buckets: VecDeque::new(),
-                totals: Totals::default(),
-            },
-        }
-    }
-
-    fn record(&mut self, now: SimTime, failed: bool, slow: bool, size: u32) -> Totals {
-        let bits = failed as u8 | (slow as u8) << 1;
-        self.rotate(now);
-        let add = |t: &mut Totals| {
-            t.calls += 1;
-            t.failed += failed as u32;
-            t.slow += slow as u32;
-        };
-        match self {
-            Window::Count { ring, next, totals } => {
-                if ring.len() < size as usize {
-                    ring.push(bits);
-                } else {
-                    let old = ring[*next];
-                    totals.calls -= 1;
-                    totals.failed -= (old & 1) as u32;
-                    totals.slow -= (old >> 1) as u32;
-                    ring[*next] = bits;
-                    *next = (*next + 1) % size as usize;
-                }
-                add(totals);
-                *totals
-            }
-            Window::Time {
-                buckets, totals, ..
-            } => {
-                let sec = now.0 / 1_000_000_000;
-                match buckets.back_mut() {
-                    Some((s, b)) if *s == sec => add(b),
-                    _ => {
-                        let mut b = Totals::default();
-                        add(&mut b);
-                        buckets.push_back((sec, b));
-                    }
-                }
-                add(totals);
-                *totals
-            }
-        }
-    }
-
-    /// Drops from a time window the seconds that have left it by `now`.
-    fn rotate(&mut self, now: SimTime) {
-        if let Window::Time {
-            seconds,
-            buckets,
-            totals,
-        } = self
-        {
-            let sec = now.0 / 1_000_000_000;
-            while let Some(&(s, b)) = buckets.front() {
-                if s + *seconds > sec {
-                    break;
-                }
-                totals.calls -= b.calls;
-                totals.failed -= b.failed;
-                totals.slow -= b.slow;
-                buckets.pop_front();
-            }
-        }
     }
 }
 
@@ -409,7 +208,7 @@ impl CallerPolicy for Resilience4jBreaker {
         "circuit_breaker"
     }
 
-    fn admit(&mut self, now: SimTime, _: &super::Arrival, _: &mut SimRng) -> Verdict {
+    fn admit(&mut self, now: SimTime, _: &Arrival, _: &mut SimRng) -> Verdict {
         self.advance(now);
         match self.state {
             BreakerState::Closed => Verdict::Pass,
@@ -457,153 +256,11 @@ impl CallerPolicy for Resilience4jBreaker {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Polly
-
-/// Polly v8's `CircuitStateController` with `AdvancedCircuitBehavior` and rolling health
-/// metrics.
-#[derive(Clone, Debug)]
-pub struct PollyBreaker {
-    spec: PollyBreakerSpec,
-    state: BreakerState,
-    /// Rolling windows: (start, successes, failures).
-    windows: std::collections::VecDeque<(SimTime, u32, u32)>,
-    /// Width of one window.
-    width: SimDuration,
-    /// Calls are blocked until then (open), or the probe's turn ends then (half-open).
-    blocked_until: SimTime,
-}
-
-impl PollyBreaker {
-    /// A closed breaker.
-    pub fn new(spec: PollyBreakerSpec) -> Self {
-        let sampling = spec.sampling_duration.as_nanos();
-        // Ten windows, or one if the sampling duration is under 200 ms.
-        let width = if sampling < 200_000_000 {
-            sampling
-        } else {
-            sampling / 10
-        };
-        PollyBreaker {
-            spec,
-            state: BreakerState::Closed,
-            windows: Default::default(),
-            width: SimDuration::from_nanos(width),
-            blocked_until: SimTime::ZERO,
-        }
-    }
-
-    /// The state at `now`, as the last call left it.
-    pub fn state(&self) -> BreakerState {
-        self.state
-    }
-
-    fn update_window(&mut self, now: SimTime) {
-        let start_new = self.windows.back().is_none_or(|w| now - w.0 >= self.width);
-        if start_new {
-            self.windows.push_back((now, 0, 0));
-        }
-        while self
-            .windows
-            .front()
-            .is_some_and(|w| now - w.0 >= self.spec.sampling_duration)
-        {
-            self.windows.pop_front();
-        }
-    }
-}
-
-impl CallerPolicy for PollyBreaker {
-    fn hooks(&self) -> Hooks {
-        Hooks::ADMIT | Hooks::RECORD | Hooks::LEVEL
-    }
-
-    fn name(&self) -> &str {
-        "circuit_breaker"
-    }
-
-    fn admit(&mut self, now: SimTime, _: &super::Arrival, _: &mut SimRng) -> Verdict {
-        match self.state {
-            BreakerState::Closed => Verdict::Pass,
-            // One probe: the first call after the block flips to half-open and holds the turn
-            // for one break duration; if it has not finished by then, another may probe.
-            BreakerState::Open | BreakerState::HalfOpen if now >= self.blocked_until => {
-                self.state = BreakerState::HalfOpen;
-                self.blocked_until = now + self.spec.break_duration;
-                Verdict::Pass
-            }
-            _ => Verdict::reject(Outcome::CircuitOpen),
-        }
-    }
-
-    fn record(&mut self, now: SimTime, ended: &Ended) {
-        let failed = is_failure(&self.spec.record, ended.outcome);
-        match (self.state, failed) {
-            (BreakerState::HalfOpen, false) => {
-                self.state = BreakerState::Closed;
-                self.windows.clear();
-            }
-            (BreakerState::HalfOpen, true) => {
-                self.state = BreakerState::Open;
-                self.blocked_until = now + self.spec.break_duration;
-            }
-            (BreakerState::Closed, _) => {
-                self.update_window(now);
-                let w = self.windows.back_mut().expect("just updated");
-                if failed {
-                    w.2 += 1;
-                } else {
-                    w.1 += 1;
-                    return; // Polly evaluates on failures only
-                }
-                let (ok, bad) = self
-                    .windows
-                    .iter()
-                    .fold((0u64, 0u64), |(s, f), w| (s + w.1 as u64, f + w.2 as u64));
-                let throughput = ok + bad;
-                if throughput >= self.spec.minimum_throughput as u64
-                    && bad as f64 / throughput as f64 >= self.spec.failure_ratio
-                {
-                    self.state = BreakerState::Open;
-                    self.blocked_until = now + self.spec.break_duration;
-                }
-            }
-            (BreakerState::Open, _) => {}
-        }
-    }
-
-    fn level(&mut self, now: SimTime) -> Option<f64> {
-        Some(match self.state {
-            BreakerState::Open | BreakerState::HalfOpen if now >= self.blocked_until => {
-                BreakerState::HalfOpen.level()
-            }
-            s => s.level(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::{Arrival, CallerPolicy, Ended, Verdict};
+    use super::super::testing::{ended, passes, t};
     use super::*;
-    use sim_core::RngFactory;
 
-    fn t(ms: u64) -> SimTime {
-        SimTime(ms * 1_000_000)
-    }
-    fn ended(outcome: Outcome, latency_ms: u64) -> Ended {
-        Ended {
-            outcome,
-            latency: SimDuration::from_millis(latency_ms),
-            attempt: 1,
-            outcome_before: None,
-            inflight: 0,
-        }
-    }
-    fn passes(b: &mut dyn CallerPolicy, now: SimTime) -> bool {
-        let mut rng = RngFactory::new(0).stream("x");
-        matches!(b.admit(now, &Arrival::default(), &mut rng), Verdict::Pass)
-    }
     fn r4j(window: BreakerWindow, minimum_calls: u32) -> Resilience4jBreaker {
         Resilience4jBreaker::new(Resilience4jBreakerSpec {
             window,
@@ -760,49 +417,5 @@ mod tests {
         b.record(t(0), &ended(Outcome::Timeout, 1));
         assert_eq!(b.state(t(499)), BreakerState::Open);
         assert_eq!(b.state(t(500)), BreakerState::HalfOpen);
-    }
-
-    #[test]
-    fn polly_trips_on_a_failure_once_throughput_and_ratio_are_reached() {
-        let mut b = PollyBreaker::new(PollyBreakerSpec {
-            failure_ratio: 0.5,
-            minimum_throughput: 4,
-            sampling_duration: SimDuration::from_millis(10_000),
-            break_duration: SimDuration::from_millis(1000),
-            record: None,
-        });
-        b.record(t(0), &ended(Outcome::Completed, 1));
-        b.record(t(1), &ended(Outcome::Timeout, 1));
-        b.record(t(2), &ended(Outcome::Completed, 1));
-        assert_eq!(
-            b.state(),
-            BreakerState::Closed,
-            "3 calls < minimum throughput"
-        );
-        b.record(t(3), &ended(Outcome::Timeout, 1)); // 2 of 4 = 0.5 ≥ 0.5
-        assert_eq!(b.state(), BreakerState::Open);
-        assert!(!passes(&mut b, t(1002)));
-        // Exactly one probe after the break.
-        assert!(passes(&mut b, t(1003)));
-        assert!(!passes(&mut b, t(1004)));
-        b.record(t(1010), &ended(Outcome::Completed, 1));
-        assert_eq!(b.state(), BreakerState::Closed);
-    }
-
-    #[test]
-    fn polly_forgets_windows_older_than_the_sampling_duration() {
-        let mut b = PollyBreaker::new(PollyBreakerSpec {
-            failure_ratio: 0.5,
-            minimum_throughput: 2,
-            sampling_duration: SimDuration::from_millis(1000),
-            break_duration: SimDuration::from_millis(1000),
-            record: None,
-        });
-        b.record(t(0), &ended(Outcome::Timeout, 1));
-        // 1.5 s later the first failure has left the window: 1 call, below throughput.
-        b.record(t(1500), &ended(Outcome::Timeout, 1));
-        assert_eq!(b.state(), BreakerState::Closed);
-        b.record(t(1510), &ended(Outcome::Timeout, 1));
-        assert_eq!(b.state(), BreakerState::Open);
     }
 }

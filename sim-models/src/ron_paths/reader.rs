@@ -1,15 +1,6 @@
-//! Where each field of a RON document is, by its dotted path.
-//!
-//! serde and `ron` tell us *that* a value is wrong and, for syntax errors, *where*; but checks made
-//! after deserialising (an unknown service, zero workers) know only the field path, e.g.
-//! `services.db.workers`. This small reader walks the (already valid) RON text and records the byte
-//! span of every value by path, so such errors can be reported at `file:line:column`. The same index
-//! lets `--set PATH=VALUE` splice a new value into the text, so that overrides go through exactly the
-//! same parser and checks as the file itself.
-//!
-//! Paths: struct fields and map keys by name, list and tuple items by index (`schedule.0.rate`).
-//! Enum variants add no segment: the fields of `Exponential(mean: "1s")` at `service_time` are
-//! `service_time.mean`. `Some(x)` is transparent.
+//! The reader: walks the (already valid) RON text and records the byte span of every value by
+//! path, following exactly ron's whitespace and comments; and the same walk as a scan of
+//! brackets outside strings and comments.
 
 /// What kind of value a path holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,12 +22,6 @@ pub(crate) struct Node {
     pub(crate) start: usize,
     pub(crate) end: usize,
     pub(crate) kind: Kind,
-}
-
-/// Every value of a document, by path, in document order.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RonIndex {
-    pub(crate) nodes: Vec<Node>,
 }
 
 struct Reader<'a> {
@@ -385,46 +370,17 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl RonIndex {
-    /// Indexes `text`. A malformed document gives the part read before the fault.
-    pub(crate) fn new(text: &str) -> RonIndex {
-        let mut r = Reader {
-            s: text.as_bytes(),
-            pos: 0,
-            nodes: Vec::new(),
-            depth: 0,
-        };
-        let _ = r.value("", None);
-        RonIndex { nodes: r.nodes }
-    }
-
-    /// The node at exactly `path`.
-    pub(crate) fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.path == path)
-    }
-
-    /// Where `path` is written — the offsets of its field name, and the start and end of its
-    /// value — or, if the document leaves it out, of its nearest existing ancestor.
-    pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize, usize)> {
-        let mut p = path;
-        loop {
-            if let Some(n) = self.get(p) {
-                return Some((n.key, n.start, n.end));
-            }
-            match p.rfind('.') {
-                Some(i) => p = &p[..i],
-                None => return self.get("").map(|n| (n.key, n.start, n.end)),
-            }
-        }
-    }
-
-    /// Every path in the document, for suggestions.
-    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
-        self.nodes
-            .iter()
-            .map(|n| n.path.as_str())
-            .filter(|p| !p.is_empty())
-    }
+/// Every value of `text`, by path, in document order. A malformed document gives the part read
+/// before the fault.
+pub(super) fn nodes(text: &str) -> Vec<Node> {
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+        nodes: Vec::new(),
+        depth: 0,
+    };
+    let _ = r.value("", None);
+    r.nodes
 }
 
 /// Every bracket of `text` — `(`, `[`, `{`, `)`, `]`, `}` — outside strings, chars and comments,
@@ -452,214 +408,10 @@ pub(crate) fn brackets(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     })
 }
 
-/// The offset of the innermost bracket still open at the end of `text`, if any: where a
-/// truncated file lost its way. Strings and comments are skipped.
-pub(crate) fn unclosed_bracket(text: &str) -> Option<usize> {
-    let mut open = Vec::new();
-    for (at, b) in brackets(text) {
-        match b {
-            b'(' | b'[' | b'{' => open.push(at),
-            _ => {
-                open.pop();
-            }
-        }
-    }
-    open.last().copied()
-}
-
-/// The offset of the first bracket nested deeper than `max` levels, if any.
-pub(crate) fn too_deep(text: &str, max: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (at, b) in brackets(text) {
-        if matches!(b, b'(' | b'[' | b'{') {
-            depth += 1;
-            if depth > max {
-                return Some(at);
-            }
-        } else {
-            depth = depth.saturating_sub(1);
-        }
-    }
-    None
-}
-
-/// A number with a unit written without quotes (`30ms`, `10/s`) at or next to `offset`: the most
-/// common mistake in a hand-written scenario, which RON reports only as "expected comma".
-pub(crate) fn unquoted_unit_near(text: &str, offset: usize) -> Option<&str> {
-    let b = text.as_bytes();
-    let part = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'/';
-    let mut start = offset.min(b.len());
-    while start > 0 && part(b[start - 1]) {
-        start -= 1;
-    }
-    let mut end = offset.min(b.len());
-    while end < b.len() && part(b[end]) {
-        end += 1;
-    }
-    let token = &text[start..end];
-    let quoted = start > 0 && b[start - 1] == b'"';
-    let starts_with_digit = token.bytes().next().is_some_and(|c| c.is_ascii_digit());
-    // A number in exponent notation (`1e400`) has a letter but no unit.
-    let has_unit = token.bytes().any(|c| c.is_ascii_alphabetic()) && token.parse::<f64>().is_err();
-    (!quoted && starts_with_digit && has_unit).then_some(token)
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
-/// The byte offset of a 1-based line and column (in characters).
-pub(crate) fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let mut off = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return off
-                + l.char_indices()
-                    .nth(col.saturating_sub(1))
-                    .map_or(l.len(), |(b, _)| b);
-        }
-        off += l.len();
-    }
-    text.len()
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The candidates closest to `wanted`, best first (at most three, and only plausible ones).
-pub(crate) fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(usize, &str)> = candidates
-        .map(|c| (edit_distance(wanted, c), c))
-        .filter(|(d, c)| *d <= (wanted.len().max(c.len()) / 2).max(2))
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
-/// One `--set` splice: what replaced what, to map error positions back to the original file.
-#[derive(Clone, Debug)]
-pub(crate) struct Splice {
-    pub(crate) start: usize,
-    pub(crate) old_len: usize,
-    pub(crate) new_len: usize,
-}
-
-/// Where an offset in the spliced text came from.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// Inside the text of splice `k`.
-    Set(usize),
-    /// At this offset of the original text.
-    Original(usize),
-}
-
-/// Maps an offset in text produced by applying `splices` in order back to its origin.
-pub(crate) fn origin(splices: &[Splice], mut offset: usize) -> Origin {
-    for (k, s) in splices.iter().enumerate().rev() {
-        // Inclusive end: ron reports some errors (a wrong type) just after the offending token.
-        if offset >= s.start && offset <= s.start + s.new_len && s.new_len > 0 {
-            return Origin::Set(k);
-        }
-        if offset >= s.start + s.new_len {
-            offset = offset - s.new_len + s.old_len;
-        }
-    }
-    Origin::Original(offset)
-}
-
-/// Sets the value at `path` in `text` to `value` (RON text), inserting the field if the document
-/// leaves it out. Fails with a message (and suggestions) when no such place exists.
-pub(crate) fn splice(text: &mut String, path: &str, value: &str) -> Result<Splice, String> {
-    let index = RonIndex::new(text);
-    if let Some(n) = index.get(path).filter(|_| !path.is_empty()) {
-        let s = Splice {
-            start: n.start,
-            old_len: n.end - n.start,
-            new_len: value.len(),
-        };
-        text.replace_range(n.start..n.end, value);
-        return Ok(s);
-    }
-    // The nearest ancestor the document has: insert the missing fields under it, creating any
-    // missing structs on the way (`limits.max_events=5` in a file without `limits`).
-    let segments: Vec<&str> = path.split('.').collect();
-    let nearest = (0..segments.len())
-        .rev()
-        .find_map(|k| Some((k, index.get(&segments[..k].join("."))?)));
-    let insert = nearest.and_then(|(k, parent)| {
-        let missing = &segments[k..];
-        let nested = missing[1..]
-            .iter()
-            .rev()
-            .fold(value.to_string(), |inner, field| {
-                format!("({field}: {inner})")
-            });
-        match parent.kind {
-            Kind::Struct { body } => Some((body, format!("{}: {nested}, ", missing[0]))),
-            // Under a map only a whole new entry: a longer missing path there is more likely a
-            // misspelt name, which the error below answers with suggestions.
-            Kind::Map { body } if missing.len() == 1 => {
-                Some((body, format!("{:?}: {nested}, ", missing[0])))
-            }
-            Kind::Map { .. } => None,
-            Kind::Other => None,
-        }
-    });
-    match insert {
-        Some((at, new)) => {
-            text.insert_str(at, &new);
-            Ok(Splice {
-                start: at,
-                old_len: 0,
-                new_len: new.len(),
-            })
-        }
-        None => {
-            let hint = closest(path, index.paths());
-            let mut msg = format!("the scenario has no field `{path}`");
-            if !hint.is_empty() {
-                msg += &format!(
-                    "; did you mean {}?",
-                    hint.iter()
-                        .map(|h| format!("`{h}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                );
-            }
-            Err(msg)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ron_paths::{splice, RonIndex};
 
     #[test]
     fn a_mismatched_bracket_ends_the_index_instead_of_looping() {
@@ -677,83 +429,6 @@ mod tests {
             );
         }
     }
-
-    const DOC: &str = r#"// a comment
-Scenario(
-    name: "x", /* block /* nested */ */
-    clients: {
-        "users": Open(rate: 0.9, target: "db", schedule: [Step(at: "10s", rate: 2.0)]),
-    },
-    services: {
-        "db": (workers: 2, service_time: Exponential(mean: "1s"), capacity: Some(10)),
-    },
-)
-"#;
-
-    #[test]
-    fn paths_cover_fields_keys_items_and_variants() {
-        let idx = RonIndex::new(DOC);
-        for p in [
-            "name",
-            "clients.users.rate",
-            "clients.users.schedule.0.at",
-            "services.db.workers",
-            "services.db.service_time.mean",
-            "services.db.capacity",
-        ] {
-            assert!(
-                idx.get(p).is_some(),
-                "missing {p}: {:?}",
-                idx.paths().collect::<Vec<_>>()
-            );
-        }
-        let n = idx.get("services.db.workers").unwrap();
-        assert_eq!(&DOC[n.start..n.end], "2");
-        assert_eq!(line_col(DOC, n.key), (8, 16));
-    }
-
-    #[test]
-    fn missing_paths_locate_at_their_nearest_ancestor() {
-        let idx = RonIndex::new(DOC);
-        let db = idx.get("services.db").unwrap();
-        assert_eq!(
-            idx.locate("services.db.routes.0.to"),
-            Some((db.key, db.start, db.end))
-        );
-    }
-
-    #[test]
-    fn splice_replaces_an_existing_value() {
-        let mut t = DOC.to_string();
-        splice(&mut t, "services.db.workers", "8").unwrap();
-        assert!(t.contains("workers: 8,"));
-        splice(&mut t, "services.db.capacity", "None").unwrap();
-        assert!(t.contains("capacity: None"));
-    }
-
-    #[test]
-    fn splice_inserts_a_missing_field_and_maps_positions_back() {
-        let mut t = DOC.to_string();
-        let s = splice(&mut t, "seed", "7").unwrap();
-        assert!(t.contains("Scenario(seed: 7, "));
-        assert_eq!(
-            origin(std::slice::from_ref(&s), s.start + 2),
-            Origin::Set(0)
-        );
-        let after = t.find("name").unwrap();
-        assert_eq!(
-            origin(&[s], after),
-            Origin::Original(DOC.find("name").unwrap())
-        );
-    }
-
-    #[test]
-    fn splice_creates_missing_parent_structs() {
-        let mut t = DOC.to_string();
-        splice(&mut t, "limits.max_events", "5").unwrap();
-        assert!(t.contains("Scenario(limits: (max_events: 5), "), "{t}");
-    }
-
     #[test]
     fn deep_nesting_is_refused_instead_of_overflowing_the_stack() {
         let deep = format!("Scenario(x: {}", "[".repeat(200_000));
@@ -762,14 +437,6 @@ Scenario(
         let mut t = deep.clone();
         let _ = splice(&mut t, "x.0.0", "1"); // must return, not overflow the stack
     }
-
-    #[test]
-    fn splice_into_a_path_that_does_not_exist_suggests_real_ones() {
-        let mut t = DOC.to_string();
-        let e = splice(&mut t, "services.dbb.workers", "3").unwrap_err();
-        assert!(e.contains("`services.db.workers`"), "{e}");
-    }
-
     #[test]
     fn whitespace_is_exactly_what_ron_skips() {
         // After a string only whitespace, a comma or the closing bracket may follow: ron accepts
@@ -804,14 +471,6 @@ Scenario(
             let mut t = doc.clone();
             splice(&mut t, "b.c", "9").unwrap();
             assert!(t.contains("c: 9"), "{ws:?}: {t}");
-        }
-    }
-
-    #[test]
-    fn offsets_and_line_columns_round_trip() {
-        for off in [0, 5, 40, DOC.len() - 1] {
-            let (l, c) = line_col(DOC, off);
-            assert_eq!(offset_of(DOC, l, c), off);
         }
     }
 }

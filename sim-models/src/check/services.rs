@@ -1,0 +1,168 @@
+//! A service's fields, and its steps: work, calls, fan-outs, publishes and branches.
+
+use super::policies::{check_policies, report_findings};
+use super::problem::Checker;
+use crate::program::{Step, Wait};
+use crate::scenario::{Scenario, ServiceSpec};
+use sim_core::SimDuration;
+
+impl Scenario {
+    /// One service's fields: its sizes, its work, its steps, zones, server policies, outlier
+    /// detection, capacity and routes.
+    pub(super) fn check_service(&self, c: &mut Checker, name: &str, s: &ServiceSpec) {
+        let path = format!("services.{name}");
+        if s.instances == 0 {
+            c.error(format!("{path}.instances"), "must be at least 1");
+        }
+        if s.workers == 0 {
+            c.error(
+                format!("{path}.workers"),
+                "must be at least 1 (a service needs a worker to serve anything)",
+            );
+        }
+        match (&s.service_time, s.steps.is_empty()) {
+            (Some(d), _) => {
+                if let Err(e) = d.sampler() {
+                    c.error(format!("{path}.service_time.{}", e.field), e.message);
+                }
+                if !s.steps.is_empty() {
+                    c.warn(
+                        format!("{path}.service_time"),
+                        "is ignored because the service has steps; put it in a Work step",
+                    );
+                }
+            }
+            (None, true) => c.error(
+                format!("{path}.service_time"),
+                "is needed when the service has no steps, e.g. service_time: Exponential(mean: \"10ms\")",
+            ),
+            (None, false) => {}
+        }
+        self.check_steps(c, &format!("{path}.steps"), &s.steps);
+        for (z, zone) in s.zones.iter().enumerate() {
+            if self.services.contains_key(zone) || self.clients.contains_key(zone) {
+                c.error(
+                    format!("{path}.zones.{z}"),
+                    format!("{zone:?} is also the name of a service or client; zone names must differ from them so that links and partitions can tell them apart"),
+                );
+            }
+        }
+        report_findings(
+            c,
+            &format!("{path}.server_policies"),
+            crate::policy::validate::validate_server(&s.server_policies),
+        );
+        if let Some(o) = &s.outlier_detection {
+            if s.instances < 2 {
+                c.warn(
+                    format!("{path}.outlier_detection"),
+                    "with one instance there is nothing to eject it in favour of",
+                );
+            }
+            for (field, message) in crate::outlier_detection::check(o) {
+                c.error(format!("{path}.outlier_detection.{field}"), message);
+            }
+        }
+        if let Some(k) = s.capacity {
+            if k < s.workers as u64 {
+                c.error(
+                    format!("{path}.capacity"),
+                    format!("counts requests in service and queued together, so it must be at least workers ({}), got {k}", s.workers),
+                );
+            }
+        }
+        let mut total = 0.0;
+        for (i, r) in s.routes.iter().enumerate() {
+            let rp = format!("{path}.routes.{i}");
+            self.check_target(c, &format!("{rp}.to"), &r.to);
+            if !(0.0..=1.0).contains(&r.probability) {
+                c.error(
+                    format!("{rp}.probability"),
+                    format!("must be between 0 and 1, got {}", r.probability),
+                );
+            }
+            total += r.probability;
+        }
+        if total > 1.0 + 1e-9 {
+            c.error(
+                format!("{path}.routes"),
+                format!("probabilities add up to {total}, more than 1"),
+            );
+        }
+    }
+
+    fn check_steps(&self, c: &mut Checker, path: &str, steps: &[Step]) {
+        for (i, step) in steps.iter().enumerate() {
+            let p = format!("{path}.{i}");
+            let check_timeout = |c: &mut Checker, t: &Option<SimDuration>, at: String| {
+                if *t == Some(SimDuration::ZERO) {
+                    c.error(
+                        at,
+                        "must be longer than zero (leave it out to wait forever)",
+                    );
+                }
+            };
+            match step {
+                Step::Work(d) => {
+                    if let Err(e) = d.sampler() {
+                        c.error(format!("{p}.{}", e.field), e.message);
+                    }
+                }
+                Step::Call {
+                    to,
+                    timeout,
+                    policies,
+                    ..
+                } => {
+                    self.check_target(c, &format!("{p}.to"), to);
+                    check_timeout(c, timeout, format!("{p}.timeout"));
+                    check_policies(c, &format!("{p}.policies"), policies);
+                }
+                Step::FanOut { calls, wait, .. } => {
+                    if calls.is_empty() || calls.len() > 64 {
+                        c.error(
+                            format!("{p}.calls"),
+                            format!("a fan-out makes 1 to 64 calls, got {}", calls.len()),
+                        );
+                    }
+                    for (k, call) in calls.iter().enumerate() {
+                        self.check_target(c, &format!("{p}.calls.{k}.to"), &call.to);
+                        check_timeout(c, &call.timeout, format!("{p}.calls.{k}.timeout"));
+                        check_policies(c, &format!("{p}.calls.{k}.policies"), &call.policies);
+                    }
+                    if let Wait::Quorum(k) = wait {
+                        if *k == 0 || *k as usize > calls.len() {
+                            c.error(
+                                format!("{p}.wait"),
+                                format!(
+                                    "Quorum(k) needs 1 <= k <= the {} calls, got {k}",
+                                    calls.len()
+                                ),
+                            );
+                        }
+                    }
+                }
+                Step::Publish { to } => self.check_target(c, &format!("{p}.to"), to),
+                Step::Branch(paths) => {
+                    let mut total = 0.0;
+                    for (k, b) in paths.iter().enumerate() {
+                        if !(0.0..=1.0).contains(&b.probability) {
+                            c.error(
+                                format!("{p}.{k}.probability"),
+                                format!("must be between 0 and 1, got {}", b.probability),
+                            );
+                        }
+                        total += b.probability;
+                        self.check_steps(c, &format!("{p}.{k}.steps"), &b.steps);
+                    }
+                    if total > 1.0 + 1e-9 {
+                        c.error(
+                            p.clone(),
+                            format!("probabilities add up to {total}, more than 1"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

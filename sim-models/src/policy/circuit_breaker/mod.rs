@@ -1,0 +1,66 @@
+//! Circuit breakers: stop calling a dependency that keeps failing, then probe it.
+//!
+//! ```text
+//!            failure or slow-call rate ≥ threshold
+//!            (after the minimum number of calls)
+//!   CLOSED ─────────────────────────────────────────▶ OPEN ◀──────────┐
+//!     ▲                                                │ wait in open   │ probes fail
+//!     │ probes succeed                                 ▼                │
+//!     └──────────────────────────────────────────── HALF_OPEN ──────────┘
+//! ```
+//!
+//! Two libraries' versions, exactly: Resilience4j (count or epoch-second time window, slow
+//! calls, minimum calls, a number of half-open probes, growing open waits) and Polly v8 (a
+//! rolling time window of ten buckets, evaluated on failures only, one probe at a time).
+//!
+//! Each library's breaker has its own file, with its spec (every default the library's), its
+//! state machine and their tests: `resilience4j.rs` and `polly.rs`. Their vocabulary sits in
+//! leaves, so neither depends on this file or on the other: `state.rs` ([`BreakerState`] and
+//! which outcomes count as failures) and `window.rs` (Resilience4j's sliding windows). This
+//! file holds only [`BreakerSpec`], the choice between them.
+
+mod polly;
+mod resilience4j;
+mod state;
+mod window;
+
+use serde::{Deserialize, Serialize};
+
+pub use polly::{PollyBreaker, PollyBreakerSpec};
+pub use resilience4j::{AfterHalfOpen, Resilience4jBreaker, Resilience4jBreakerSpec};
+pub use state::BreakerState;
+pub use window::BreakerWindow;
+
+/// A circuit breaker as written in a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum BreakerSpec {
+    /// Resilience4j `CircuitBreakerConfig`; every default is the library's.
+    Resilience4j(Resilience4jBreakerSpec),
+    /// Polly v8 `CircuitBreakerStrategyOptions`; every default is the library's.
+    Polly(PollyBreakerSpec),
+}
+
+/// What the breakers' tests share.
+#[cfg(test)]
+mod testing {
+    use crate::outcome::Outcome;
+    use crate::policy::{Arrival, CallerPolicy, Ended, Verdict};
+    use sim_core::{RngFactory, SimDuration, SimTime};
+
+    pub(super) fn t(ms: u64) -> SimTime {
+        SimTime(ms * 1_000_000)
+    }
+    pub(super) fn ended(outcome: Outcome, latency_ms: u64) -> Ended {
+        Ended {
+            outcome,
+            latency: SimDuration::from_millis(latency_ms),
+            attempt: 1,
+            outcome_before: None,
+            inflight: 0,
+        }
+    }
+    pub(super) fn passes(b: &mut dyn CallerPolicy, now: SimTime) -> bool {
+        let mut rng = RngFactory::new(0).stream("x");
+        matches!(b.admit(now, &Arrival::default(), &mut rng), Verdict::Pass)
+    }
+}

@@ -1,0 +1,230 @@
+//! A service: one or more identical instances behind a load balancer, each with `workers` servers
+//! in front of one FIFO queue, optionally bounded.
+//!
+//! One instance is the station of queueing theory (M/M/c, M/M/c/K, M/G/1, …). The service decides
+//! what happens to an arriving request (which instance; start, queue or reject there) and which
+//! queued request a freed worker takes next; the [`World`](crate::World) schedules the events.
+//!
+//! A service's state is [`Service`], here, built from [`ServiceParts`] and read through its
+//! gauges; what it does is in one file per concept: `admission.rs` (an arrival: which
+//! instance, refused, shed, or admitted to a worker or the queue), `workers.rs` (busy
+//! workers, freed workers taking the next queued call, local work, the server policies'
+//! levels), `faults.rs` (the faults in force: crashes, capacity losses, slowdowns, error
+//! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer) and
+//! `stats.rs` (its statistics and time series).
+
+mod admission;
+mod faults;
+mod outlier;
+mod stats;
+mod workers;
+
+pub use admission::Admission;
+pub use stats::{ServiceSeries, ServiceStats};
+
+use crate::call::CallId;
+use crate::fault::FailureMode;
+use crate::instance::Instance;
+use crate::load_balancer::{Balancer, LoadBalancer};
+use crate::outlier_detection::{OutlierDetector, OutlierSpec};
+use crate::policy::{PolicyLevel, ServerLayer};
+use crate::program::Program;
+use crate::scenario::{Concurrency, DeadlineSpec};
+use sim_core::{SimDuration, SimRng};
+
+/// The state of one service during a run.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Workers per instance, as configured.
+    pub workers: u32,
+    /// Its instances.
+    pub instances: Vec<Instance>,
+    /// Its steps, compiled.
+    pub(crate) program: Program,
+    /// Whether waiting on a call holds a worker.
+    pub(crate) concurrency: Concurrency,
+    /// What it does with deadlines.
+    pub(crate) deadlines: DeadlineSpec,
+    /// Message sizes, for links with a bandwidth.
+    pub(crate) request_bytes: u64,
+    pub(crate) response_bytes: u64,
+    balancer: Balancer,
+    service_rng: SimRng,
+    /// Cumulative probabilities, the next service and the edge to it; past the last, the
+    /// request leaves.
+    routes: Vec<(f64, u32, u32)>,
+    routing_rng: SimRng,
+    /// Factors of the slowdowns in force.
+    slowdowns: Vec<f64>,
+    /// Failure probabilities and modes of the error injections in force.
+    injections: Vec<(f64, FailureMode)>,
+    /// Corruption probabilities of the corrupted-response faults in force.
+    corruptions: Vec<f64>,
+    errors_rng: SimRng,
+    /// Instances up now.
+    up_count: usize,
+    /// Instances up and not ejected now: the load balancer's candidates.
+    eligible: usize,
+    /// Envoy outlier detection at its load balancer, if configured.
+    outlier: Option<OutlierDetector>,
+    outlier_rng: SimRng,
+    /// Instances ejected, over time (a level in `server_levels`' last place when on).
+    ejected_level: Option<PolicyLevel>,
+    /// Requests queued, workers busy and async requests parked, over all instances.
+    queued_total: u64,
+    busy_total: u64,
+    parked_total: u64,
+    /// Whether its instances run server policies.
+    has_policies: bool,
+    /// Whether anything learns how its requests end (server policies, outlier detection).
+    pub(crate) watched: bool,
+    /// Draws of its server policies.
+    server_rng: SimRng,
+    /// Calls its policies shed during the current event, for the world to answer.
+    pub(crate) shed: Vec<CallId>,
+    /// Each server policy's level over time, summed over the instances.
+    pub server_levels: Vec<PolicyLevel>,
+    /// Summary statistics since the warm-up.
+    pub stats: ServiceStats,
+    /// Time series over the whole run.
+    pub series: ServiceSeries,
+}
+
+/// Everything needed to build a [`Service`]; the identities of its random streams derive from
+/// `name`.
+pub(crate) struct ServiceParts {
+    pub(crate) name: String,
+    pub(crate) instances: u32,
+    pub(crate) zones: Vec<u16>,
+    pub(crate) workers: u32,
+    pub(crate) capacity: Option<u64>,
+    pub(crate) load_balancer: LoadBalancer,
+    pub(crate) program: Program,
+    pub(crate) concurrency: Concurrency,
+    pub(crate) deadlines: DeadlineSpec,
+    pub(crate) request_bytes: u64,
+    pub(crate) response_bytes: u64,
+    pub(crate) routes: Vec<(f64, u32, u32)>,
+    pub(crate) service_rng: SimRng,
+    pub(crate) routing_rng: SimRng,
+    pub(crate) balancer_rng: SimRng,
+    pub(crate) errors_rng: SimRng,
+    pub(crate) bucket: SimDuration,
+    /// Its server policies, one copy per instance.
+    pub(crate) server_layers: Vec<ServerLayer>,
+    /// Priority classes of its queue (1: none).
+    pub(crate) classes: usize,
+    pub(crate) server_rng: SimRng,
+    /// Outlier detection at its load balancer.
+    pub(crate) outlier: Option<OutlierSpec>,
+    pub(crate) outlier_rng: SimRng,
+}
+
+impl Service {
+    /// Fails, instead of aborting the process, when the machine cannot hold its instances.
+    pub(crate) fn new(p: ServiceParts) -> Result<Self, std::collections::TryReserveError> {
+        let watched = !p.server_layers.is_empty() || p.outlier.is_some();
+        let mut instances = Vec::new();
+        instances.try_reserve_exact(p.instances as usize)?;
+        instances.extend((0..p.instances as usize).map(|i| {
+            let mut inst = Instance::new(p.workers, p.capacity, p.classes, p.server_layers.clone());
+            if !p.zones.is_empty() {
+                inst.zone = p.zones[i % p.zones.len()];
+            }
+            inst
+        }));
+        Ok(Service {
+            name: p.name,
+            workers: p.workers,
+            instances,
+            program: p.program,
+            concurrency: p.concurrency,
+            deadlines: p.deadlines,
+            request_bytes: p.request_bytes,
+            response_bytes: p.response_bytes,
+            balancer: Balancer::new(p.load_balancer, p.balancer_rng),
+            service_rng: p.service_rng,
+            routes: p.routes,
+            routing_rng: p.routing_rng,
+            slowdowns: Vec::new(),
+            injections: Vec::new(),
+            corruptions: Vec::new(),
+            errors_rng: p.errors_rng,
+            up_count: p.instances as usize,
+            eligible: p.instances as usize,
+            ejected_level: p
+                .outlier
+                .as_ref()
+                .map(|_| PolicyLevel::new("outlier_ejected", p.bucket)),
+            outlier: p
+                .outlier
+                .map(|spec| OutlierDetector::new(spec, p.instances as usize)),
+            outlier_rng: p.outlier_rng,
+            queued_total: 0,
+            busy_total: 0,
+            parked_total: 0,
+            has_policies: !p.server_layers.is_empty(),
+            watched,
+            server_rng: p.server_rng,
+            shed: Vec::new(),
+            server_levels: p
+                .server_layers
+                .iter()
+                .map(|l| PolicyLevel::new(l.name(), p.bucket))
+                .collect(),
+            stats: ServiceStats::default(),
+            series: ServiceSeries::new(p.bucket),
+        })
+    }
+
+    /// Requests here now, in service, queued or parked, over all instances.
+    pub fn in_system(&self) -> u64 {
+        self.busy_total + self.queued_total + self.parked_total
+    }
+
+    /// Workers busy now, over all instances.
+    pub fn busy_workers(&self) -> u64 {
+        self.busy_total
+    }
+
+    /// Requests queued now, over all instances.
+    pub fn queue_length(&self) -> u64 {
+        self.queued_total
+    }
+
+    /// Workers configured over all instances: the denominator of utilisation.
+    pub fn total_workers(&self) -> u64 {
+        self.workers as u64 * self.instances.len() as u64
+    }
+
+    /// Whether a request waiting on a call keeps its worker.
+    #[inline]
+    pub(crate) fn holds_worker_while_waiting(&self) -> bool {
+        self.concurrency == Concurrency::ThreadPerRequest
+    }
+
+    /// Where a request served here goes next — another service's index and the edge to it —
+    /// or `None` to answer.
+    #[inline]
+    pub(crate) fn route(&mut self) -> Option<(u32, u32)> {
+        if self.routes.is_empty() {
+            return None;
+        }
+        let u = sim_core::open01(&mut self.routing_rng);
+        self.routes
+            .iter()
+            .find(|(cum, _, _)| u < *cum)
+            .map(|&(_, to, edge)| (to, edge))
+    }
+
+    /// Picks the path of a branch: the op of the chosen path among `paths`, or `None` for
+    /// the probability left over.
+    #[inline]
+    pub(crate) fn branch(&mut self, first: u32, count: u16) -> Option<u16> {
+        let u = sim_core::open01(&mut self.routing_rng);
+        let paths = &self.program.branches[first as usize..first as usize + count as usize];
+        paths.iter().find(|(cum, _)| u < *cum).map(|&(_, pc)| pc)
+    }
+}

@@ -1,0 +1,155 @@
+//! A service's statistics since the warm-up and its time series over the whole run, and the
+//! counts that feed them.
+
+use super::Service;
+use crate::call::{Outcome, OutcomeCounts};
+use crate::policy::ShedReason;
+use sim_core::{CountSeries, Gauge, Histogram, LevelSeries, SimDuration, SimTime, SumSeries};
+
+/// Summary statistics of a service (all its instances) since the end of the warm-up.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceStats {
+    /// Requests that reached an instance (refused ones included).
+    pub arrivals: u64,
+    /// Requests its instances finished successfully (whether or not anyone still waited).
+    pub completed: u64,
+    /// How calls to it ended, as their callers saw them; `Completed` is goodput.
+    pub outcomes: OutcomeCounts,
+    /// Successful answers nobody used: the caller had given up, or the answer was lost.
+    pub wasted: u64,
+    /// Requests swallowed by a black hole.
+    pub black_holed: u64,
+    /// Requests dropped unserved because their deadline had passed (`drop_expired`).
+    pub dropped_expired: u64,
+    /// Requests its server policies shed, by reason (indexed like [`ShedReason::ALL`]).
+    pub shed: [u64; ShedReason::COUNT],
+    /// Time from arrival to completion at the server (nanoseconds).
+    pub latency: Histogram,
+    /// Time from joining a queue to getting a worker (nanoseconds).
+    pub wait: Histogram,
+    /// Requests waiting, over all instances.
+    pub queued: Gauge,
+    /// Workers busy, over all instances.
+    pub busy: Gauge,
+    /// Requests of an `Async` service waiting on calls without a worker.
+    pub parked: Gauge,
+}
+
+impl ServiceStats {
+    /// Calls to it that ended with `outcome`, as their callers saw them.
+    pub fn outcome(&self, outcome: Outcome) -> u64 {
+        self.outcomes[outcome as usize]
+    }
+}
+
+/// Per-bucket time series of a service over the whole run.
+#[derive(Clone, Debug)]
+pub struct ServiceSeries {
+    /// Arrivals per bucket.
+    pub arrivals: CountSeries,
+    /// Completions at the server per bucket.
+    pub completed: CountSeries,
+    /// Successful answers received by callers still waiting, per bucket.
+    pub goodput: CountSeries,
+    /// Failed calls per bucket, whatever the kind.
+    pub errors: CountSeries,
+    /// Failed calls per bucket by kind, indexed like [`Outcome::ERRORS`].
+    pub errors_by_kind: Vec<CountSeries>,
+    /// Successful answers nobody used, per bucket.
+    pub wasted: CountSeries,
+    /// Sum of latencies of the requests completed in each bucket (ns).
+    pub latency_sum: SumSeries,
+    /// Queue length over all instances, time-averaged per bucket.
+    pub queued: LevelSeries,
+    /// Busy workers over all instances, time-averaged per bucket.
+    pub busy: LevelSeries,
+    /// Requests shed by its server policies per bucket, by reason (indexed like
+    /// [`ShedReason::ALL`]).
+    pub shed: Vec<CountSeries>,
+}
+
+impl ServiceSeries {
+    pub(super) fn new(bucket: SimDuration) -> Self {
+        ServiceSeries {
+            arrivals: CountSeries::new(bucket),
+            completed: CountSeries::new(bucket),
+            goodput: CountSeries::new(bucket),
+            errors: CountSeries::new(bucket),
+            errors_by_kind: Outcome::ERRORS
+                .iter()
+                .map(|_| CountSeries::new(bucket))
+                .collect(),
+            wasted: CountSeries::new(bucket),
+            latency_sum: SumSeries::new(bucket),
+            queued: LevelSeries::new(bucket),
+            busy: LevelSeries::new(bucket),
+            shed: vec![CountSeries::new(bucket); ShedReason::COUNT],
+        }
+    }
+}
+
+impl Service {
+    /// Instance `i` finished a request that arrived at `arrived`, successfully.
+    #[inline]
+    pub(crate) fn complete(&mut self, now: SimTime, i: usize, arrived: SimTime) {
+        let latency = (now - arrived).as_nanos();
+        self.stats.completed += 1;
+        self.stats.latency.record(latency);
+        self.series.completed.add(now, 1);
+        self.series.latency_sum.add(now, latency as u128);
+        self.instances[i].stats.completed += 1;
+    }
+
+    /// A call to this service ended with `outcome`, as its caller saw it, at `now`.
+    #[inline]
+    pub(crate) fn count_outcome(&mut self, now: SimTime, outcome: Outcome) {
+        self.stats.outcomes[outcome as usize] += 1;
+        if outcome == Outcome::Completed {
+            self.series.goodput.add(now, 1);
+        } else {
+            self.series.errors.add(now, 1);
+            // `Outcome::ERRORS` lists every outcome after `Completed`, in declaration order.
+            self.series.errors_by_kind[outcome as usize - 1].add(now, 1);
+        }
+    }
+
+    /// A successful answer of this service went unused.
+    pub(crate) fn count_wasted(&mut self, now: SimTime) {
+        self.stats.wasted += 1;
+        self.series.wasted.add(now, 1);
+    }
+
+    /// Starts the measurement window at `now` (end of the warm-up).
+    pub(crate) fn reset_stats(&mut self, now: SimTime) {
+        let s = &mut self.stats;
+        s.arrivals = 0;
+        s.completed = 0;
+        s.outcomes = OutcomeCounts::default();
+        s.wasted = 0;
+        s.black_holed = 0;
+        s.dropped_expired = 0;
+        s.shed = [0; ShedReason::COUNT];
+        s.latency.clear();
+        s.wait.clear();
+        s.queued.reset(now);
+        s.busy.reset(now);
+        s.parked.reset(now);
+        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+            l.gauge.reset(now);
+        }
+        for inst in &mut self.instances {
+            inst.stats.arrivals = 0;
+            inst.stats.completed = 0;
+            inst.stats.busy.reset(now);
+        }
+    }
+
+    /// Closes the time series at the end of the run.
+    pub(crate) fn finish_series(&mut self, end: SimTime) {
+        self.series.queued.finish(end);
+        self.series.busy.finish(end);
+        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+            l.series.finish(end);
+        }
+    }
+}
