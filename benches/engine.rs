@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench engine` prints, in one run:
 //! 1. M/M/1 at λ = 0.9, μ = 1 with 10M customers through the real engine (scenario → report,
-//!    statistics on) and through a minimal hand-written loop (BinaryHeap, integer time, ChaCha8),
+//!    statistics on, as `faultline run --json` runs it; and again with time series, as `--out`
+//!    does) and through a minimal hand-written loop (BinaryHeap, integer time, ChaCha8),
 //!    the floor, twice: drawing exponentials by `ln`, and by the engine's own ziggurat, so the
 //!    ratio is against the faster floor. Target: the engine keeps ≥ 50% of it.
 //! 2. Bytes per request in flight with 1M requests queued (counting allocator). Target ≤ 256.
@@ -109,7 +110,9 @@ fn floor_mm1(customers: u64, draw: Draw) -> u64 {
     served
 }
 
-fn engine_mm1(customers: u64) -> u64 {
+/// M/M/1 through the engine from scenario text to report: as `faultline run --json` runs it
+/// (no time series) or, with `series`, as `--out` does.
+fn engine_mm1(customers: u64, series: bool) -> u64 {
     let duration = (customers as f64 / 0.9).ceil() as u64;
     let text = format!(
         r#"(
@@ -121,7 +124,12 @@ fn engine_mm1(customers: u64) -> u64 {
     let scenario = sim_models::load_scenario_str("bench.ron", &text, &[])
         .unwrap()
         .scenario;
-    let r = sim_models::run(&scenario, 1).unwrap();
+    let r = if series {
+        sim_models::run(&scenario, 1)
+    } else {
+        sim_models::run_summary(&scenario, 1)
+    }
+    .unwrap();
     let w = r.report.services["server"].wait.mean;
     assert!(
         (w - 9.0).abs() < 0.5,
@@ -137,11 +145,11 @@ fn engine_mm1(customers: u64) -> u64 {
 /// with a timeout, at 10k requests/s for `seconds` of simulated time; `network` adds a latency
 /// to every message. Returns the requests the users sent.
 fn three_tier(seconds: u64, network: bool) -> u64 {
-    three_tier_at(seconds, 10_000, network)
+    three_tier_at(seconds, 10_000, network, false)
 }
 
-/// [`three_tier`] at `rate` requests/s.
-fn three_tier_at(seconds: u64, rate: u64, network: bool) -> u64 {
+/// [`three_tier`] at `rate` requests/s, keeping time series if `series` (as the GUI does).
+fn three_tier_at(seconds: u64, rate: u64, network: bool, series: bool) -> u64 {
     let net = if network {
         r#"network: (latency: LogNormal(mean: "300us", sd: "100us")),"#
     } else {
@@ -164,7 +172,7 @@ fn three_tier_at(seconds: u64, rate: u64, network: bool) -> u64 {
             }},
         )"#
     );
-    run_healthy(&text)
+    run_healthy(&text, series)
 }
 
 /// Which caller-side policies the policy benchmark puts on both edges.
@@ -181,6 +189,7 @@ enum Stack {
 /// Requests through users → api → db at 10k/s for `seconds`, with `stack` on both edges; a
 /// healthy system, so the policies decide but rarely refuse.
 fn policy_cost(seconds: u64, stack: Stack) -> u64 {
+    let series = false;
     let policies = match stack {
         Stack::All => {
             r#"policies: [
@@ -217,16 +226,21 @@ fn policy_cost(seconds: u64, stack: Stack) -> u64 {
             }},
         )"#
     );
-    run_healthy(&text)
+    run_healthy(&text, series)
 }
 
-/// Runs scenario `text` with seed 1 and returns the requests its `users` sent, after checking
+/// Runs scenario `text` with seed 1 (keeping time series if `series`) and returns the requests its `users` sent, after checking
 /// that the system stayed healthy (a benchmark of a collapsed system measures nothing).
-fn run_healthy(text: &str) -> u64 {
+fn run_healthy(text: &str, series: bool) -> u64 {
     let scenario = sim_models::load_scenario_str("bench.ron", text, &[])
         .unwrap()
         .scenario;
-    let r = sim_models::run(&scenario, 1).unwrap();
+    let r = if series {
+        sim_models::run(&scenario, 1)
+    } else {
+        sim_models::run_summary(&scenario, 1)
+    }
+    .unwrap();
     let users = &r.report.clients["users"];
     assert!(
         users.completed as f64 > 0.99 * users.sent as f64,
@@ -332,7 +346,7 @@ fn rerun_bench() {
     let mut best = f64::INFINITY;
     let mut sent = 0;
     for _ in 0..ROUNDS {
-        let (n, s) = timed(|| three_tier_at(black_box(60), 1_000, false));
+        let (n, s) = timed(|| three_tier_at(black_box(60), 1_000, false, true));
         best = best.min(s);
         sent = n;
     }
@@ -387,13 +401,16 @@ fn engine_benches() {
     );
     let (mut ln_s, mut zig_s, mut engine_s) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     let (mut ln_served, mut zig_served, mut engine_served) = (0, 0, 0);
+    let (mut series_s, mut series_served) = (f64::INFINITY, 0);
     for _ in 0..ROUNDS {
         let (served, s) = timed(|| floor_mm1(black_box(customers), Draw::Inversion));
         (ln_served, ln_s) = (served, ln_s.min(s));
         let (served, s) = timed(|| floor_mm1(black_box(customers), Draw::Ziggurat));
         (zig_served, zig_s) = (served, zig_s.min(s));
-        let (served, s) = timed(|| engine_mm1(black_box(customers)));
+        let (served, s) = timed(|| engine_mm1(black_box(customers), false));
         (engine_served, engine_s) = (served, engine_s.min(s));
+        let (served, s) = timed(|| engine_mm1(black_box(customers), true));
+        (series_served, series_s) = (served, series_s.min(s));
     }
     let ln_rate = ln_served as f64 / ln_s;
     let zig_rate = zig_served as f64 / zig_s;
@@ -407,13 +424,19 @@ fn engine_benches() {
         zig_rate / 1e6
     );
     println!(
-        "engine (scenario → report):        {:>6.2} M customers/s  ({engine_s:.2} s)",
+        "engine (scenario → report, --json): {:>5.2} M customers/s  ({engine_s:.2} s)",
         engine_rate / 1e6
     );
+    let series_rate = series_served as f64 / series_s;
     println!(
-        "engine / fastest floor = {:.0}%   (target ≥ 50%; against the ln floor: {:.0}%)",
+        "engine, with time series (--out):  {:>6.2} M customers/s  ({series_s:.2} s)",
+        series_rate / 1e6
+    );
+    println!(
+        "engine / fastest floor = {:.0}%   (target ≥ 50%; against the ln floor: {:.0}%; with time series {:.0}%)",
         100.0 * engine_rate / ln_rate.max(zig_rate),
-        100.0 * engine_rate / ln_rate
+        100.0 * engine_rate / ln_rate,
+        100.0 * series_rate / ln_rate.max(zig_rate)
     );
 
     let tier_seconds: u64 = std::env::var("FAULTLINE_BENCH_TIER_SECONDS")
