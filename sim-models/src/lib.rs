@@ -31,6 +31,7 @@ mod edge;
 mod explain;
 pub mod export;
 mod fault;
+mod ids;
 mod instance;
 mod load;
 mod load_balancer;
@@ -63,6 +64,7 @@ pub use check::{
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
+pub use ids::{InvocationId, RequestIndex, SlabKey};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
     closest_field_paths, field_paths, load_scenario, load_scenario_str, load_scenario_str_with,

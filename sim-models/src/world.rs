@@ -102,10 +102,10 @@ pub struct World<O = ()> {
     pub network: Network,
     /// Zone names, by index.
     pub zones: Vec<String>,
-    requests: Slab<Request>,
-    calls: Slab<Call>,
+    requests: Slab<u32, Request>,
+    calls: Slab<CallId, Call>,
     /// Calls through policy stacks.
-    invocations: Slab<Invocation>,
+    invocations: Slab<u32, Invocation>,
     /// Policy stacks: one per caller instance of every edge that has policies.
     stacks: Vec<Stack>,
     /// The edge of each stack.
