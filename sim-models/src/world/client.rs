@@ -44,9 +44,8 @@ impl<O: Observer> World<O> {
         if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
             let timer = Timer {
                 at: deadline,
-                id,
                 gen,
-                what: TimerFor::Request,
+                what: TimerFor::Request(id),
             };
             self.set_timer(client, timer, ctx);
         }

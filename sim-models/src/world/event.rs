@@ -134,3 +134,13 @@ pub enum Event {
         gen: u32,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_event_fits_in_16_bytes() {
+        // The future-event set holds one per pending event and moves them as it sifts: typed
+        // keys and new variants must not grow it.
+        assert_eq!(std::mem::size_of::<super::Event>(), 16);
+    }
+}

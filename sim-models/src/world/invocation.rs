@@ -84,9 +84,8 @@ impl<O: crate::observer::Observer> World<O> {
         v.deadline_armed = true;
         let timer = Timer {
             at: v.deadline.max(now),
-            id,
             gen,
-            what: TimerFor::Invocation,
+            what: TimerFor::Invocation(id),
         };
         let queue = self.edge_timers[v.edge as usize];
         self.set_timer(queue, timer, ctx);
@@ -193,9 +192,8 @@ impl<O: crate::observer::Observer> World<O> {
             if at < deadline {
                 let timer = Timer {
                     at,
-                    id,
                     gen,
-                    what: TimerFor::Attempt(v.attempts),
+                    what: TimerFor::Attempt(id, v.attempts),
                 };
                 self.set_timer(self.edge_timers[v.edge as usize] + 1, timer, ctx);
                 deadline = at;

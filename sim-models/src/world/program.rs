@@ -125,9 +125,9 @@ impl<O: Observer> World<O> {
             if deadline != SimTime::MAX && !self.edges[target.edge as usize].policies {
                 let timer = Timer {
                     at: deadline.max(now),
-                    id,
                     gen,
                     what: TimerFor::Child {
+                        call: id,
                         slot: slot as u8,
                         token,
                     },
