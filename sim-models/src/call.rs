@@ -7,7 +7,7 @@
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
-use crate::ids::SlabKey;
+use crate::ids::{RequestIndex, SlabKey};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -47,7 +47,7 @@ pub enum Caller {
     /// A client's request.
     Request {
         /// Its index.
-        id: u32,
+        id: RequestIndex,
         /// Its generation: a stale answer to a reused slot is recognised and ignored.
         gen: u32,
     },

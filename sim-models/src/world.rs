@@ -42,6 +42,7 @@ use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
+use crate::ids::RequestIndex;
 use crate::network::{Endpoint, Network};
 use crate::observer::Observer;
 pub use crate::policy::PolicyLevel;
@@ -102,7 +103,7 @@ pub struct World<O = ()> {
     pub network: Network,
     /// Zone names, by index.
     pub zones: Vec<String>,
-    requests: Slab<u32, Request>,
+    requests: Slab<RequestIndex, Request>,
     calls: Slab<CallId, Call>,
     /// Calls through policy stacks.
     invocations: Slab<u32, Invocation>,

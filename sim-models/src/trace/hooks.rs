@@ -4,6 +4,7 @@
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
 use crate::call::{Caller, Outcome};
+use crate::ids::RequestIndex;
 use sim_core::SimTime;
 
 impl Tracer {
@@ -15,13 +16,13 @@ impl Tracer {
     pub(crate) fn request_sent(
         &mut self,
         seq: u64,
-        id: u32,
+        id: RequestIndex,
         gen: u32,
         edge: u32,
         service: u32,
         now: SimTime,
     ) {
-        let slot = id as usize;
+        let slot = id.index() as usize;
         if self.requests.len() <= slot {
             self.requests.resize(
                 slot + 1,
@@ -53,13 +54,19 @@ impl Tracer {
     }
 
     /// Request `id` ends with `outcome` as its client sees it.
-    pub(crate) fn request_ended(&mut self, id: u32, gen: u32, outcome: Outcome, now: SimTime) {
+    pub(crate) fn request_ended(
+        &mut self,
+        id: RequestIndex,
+        gen: u32,
+        outcome: Outcome,
+        now: SimTime,
+    ) {
         let Some(&r) = self.request_slot(id, gen) else {
             return;
         };
         self.close_chain(r.call, SpanEnd::Outcome(outcome), now);
         self.close(r.root, SpanEnd::Outcome(outcome), now);
-        self.requests[id as usize].root = NO_SPAN;
+        self.requests[id.index() as usize].root = NO_SPAN;
     }
 
     /// `caller` makes a call along `edge` to `service` (bare or through a policy stack).
@@ -75,7 +82,7 @@ impl Tracer {
         }
         let span = self.open(parent, SpanKind::Call, edge, service, now);
         match caller {
-            Caller::Request { id, .. } => self.requests[id as usize].call = span,
+            Caller::Request { id, .. } => self.requests[id.index() as usize].call = span,
             Caller::Call { id, slot, .. } => {
                 let children = &mut self.calls[id as usize].children;
                 if children.len() <= slot as usize {
@@ -399,7 +406,7 @@ mod tests {
             1,
         );
         for seq in 1..=5 {
-            t.request_sent(seq, seq as u32, 0, 0, 0, SimTime(seq));
+            t.request_sent(seq, RequestIndex::new(seq as u32), 0, 0, 0, SimTime(seq));
         }
         assert_eq!(t.roots.len(), 2);
         assert_eq!(t.over_cap, 3);
@@ -409,14 +416,17 @@ mod tests {
     #[test]
     fn a_route_chain_ends_with_the_answer_and_open_spans_end_in_flight() {
         let mut t = Tracer::new(TraceConfig::sampling(1.0), 1);
-        let req = Caller::Request { id: 0, gen: 0 };
-        t.request_sent(1, 0, 0, 0, 0, SimTime(0));
+        let req = Caller::Request {
+            id: RequestIndex::new(0),
+            gen: 0,
+        };
+        t.request_sent(1, RequestIndex::new(0), 0, 0, 0, SimTime(0));
         t.call_started(req, 0, 0, SimTime(0));
         t.message_sent(5, 3, req);
         t.serve_started(5, 3, 0, 0, 0, SimTime(1));
         t.forwarded(5, 3, req, 1, 1, SimTime(2));
         t.serve_started(5, 3, 1, 1, 0, SimTime(3));
-        t.request_ended(0, 0, Outcome::Timeout, SimTime(4));
+        t.request_ended(RequestIndex::new(0), 0, Outcome::Timeout, SimTime(4));
         t.finish(SimTime(10));
         let s = &t.spans;
         assert_eq!(s.len(), 5);

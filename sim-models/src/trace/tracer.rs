@@ -4,6 +4,7 @@
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
 use crate::call::Caller;
+use crate::ids::RequestIndex;
 use sim_core::{RngFactory, SimTime};
 
 /// A request in flight that is traced.
@@ -166,9 +167,9 @@ impl Tracer {
         }
     }
 
-    pub(super) fn request_slot(&self, id: u32, gen: u32) -> Option<&RequestSlot> {
+    pub(super) fn request_slot(&self, id: RequestIndex, gen: u32) -> Option<&RequestSlot> {
         self.requests
-            .get(id as usize)
+            .get(id.index() as usize)
             .filter(|r| r.gen == gen && r.root != NO_SPAN)
     }
 
@@ -204,7 +205,7 @@ impl Tracer {
     pub(super) fn set_caller_span(&mut self, caller: Caller, span: u32) {
         match caller {
             Caller::Request { id, gen } => {
-                if let Some(r) = self.requests.get_mut(id as usize) {
+                if let Some(r) = self.requests.get_mut(id.index() as usize) {
                     if r.gen == gen && r.root != NO_SPAN {
                         r.call = span;
                     }

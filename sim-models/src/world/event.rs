@@ -3,6 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::call::CallId;
+use crate::ids::RequestIndex;
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,7 +71,7 @@ pub enum Event {
     /// A client stops waiting for a request.
     RequestTimeout {
         /// The request.
-        request: u32,
+        request: RequestIndex,
         /// Its generation.
         gen: u32,
     },

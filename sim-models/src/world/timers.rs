@@ -4,6 +4,7 @@
 
 use super::{Event, World};
 use crate::call::CallId;
+use crate::ids::RequestIndex;
 use crate::observer::Observer;
 use sim_core::{Context, Model, SimTime};
 use std::collections::VecDeque;
@@ -33,7 +34,7 @@ pub(super) struct Timer {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum TimerFor {
     /// A client's wait for request `.0`.
-    Request(u32),
+    Request(RequestIndex),
     /// Call `call`'s wait for child `slot` of its wait `token`.
     Child { call: CallId, slot: u8, token: u32 },
     /// A whole call through a policy stack (invocation `.0`).

@@ -9,6 +9,7 @@
 
 use super::World;
 use crate::call::{CallId, Caller, Outcome, Outgoing};
+use crate::ids::RequestIndex;
 use crate::trace::Tracer;
 use sim_core::SimTime;
 
@@ -21,7 +22,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Request `id` (`gen`) was just sent: `totals.sent` is its number.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_request_sent(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_request_sent(&mut self, id: RequestIndex, gen: u32, now: SimTime) {
         let edge = self.requests.at(id).edge;
         let (seq, to) = (self.totals.sent, self.edges[edge as usize].to);
         self.tracer().request_sent(seq, id, gen, edge, to, now);
@@ -130,7 +131,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_request_ended(&mut self, id: u32, outcome: Outcome, now: SimTime) {
+    pub(super) fn trace_request_ended(&mut self, id: RequestIndex, outcome: Outcome, now: SimTime) {
         let gen = self.requests.gen(id);
         self.tracer().request_ended(id, gen, outcome, now);
     }
