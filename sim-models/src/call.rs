@@ -7,7 +7,7 @@
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
-use crate::ids::{RequestIndex, SlabKey};
+use crate::ids::{InvocationId, RequestIndex, SlabKey};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -65,7 +65,7 @@ pub enum Caller {
     /// Attempt number `attempt` of a call through a policy stack.
     Attempt {
         /// The invocation's index.
-        id: u32,
+        id: InvocationId,
         /// Its generation.
         gen: u32,
         /// Which attempt (1 for the first).

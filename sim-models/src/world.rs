@@ -42,7 +42,7 @@ use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
 use crate::observer::Observer;
 pub use crate::policy::PolicyLevel;
@@ -106,7 +106,7 @@ pub struct World<O = ()> {
     requests: Slab<RequestIndex, Request>,
     calls: Slab<CallId, Call>,
     /// Calls through policy stacks.
-    invocations: Slab<u32, Invocation>,
+    invocations: Slab<InvocationId, Invocation>,
     /// Policy stacks: one per caller instance of every edge that has policies.
     stacks: Vec<Stack>,
     /// The edge of each stack.
@@ -122,7 +122,7 @@ pub struct World<O = ()> {
     /// Per edge: retries (and hedges) sent per bucket, for edges with policies.
     pub retry_series: Vec<CountSeries>,
     /// Invocations whose admission goes on before the current event ends.
-    resume: VecDeque<(u32, u32)>,
+    resume: VecDeque<(InvocationId, u32)>,
     /// How often caller layers' levels are sampled: a tenth of a time-series bucket, between
     /// 1 ms and 100 ms.
     pub level_period: SimDuration,

@@ -4,7 +4,7 @@
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
 use crate::call::{Caller, Outcome};
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 use sim_core::SimTime;
 
 impl Tracer {
@@ -270,9 +270,9 @@ impl Tracer {
     }
 
     /// Invocation `id` (`gen`) starts for `caller`, whose call span it continues.
-    pub(crate) fn invocation_started(&mut self, id: u32, gen: u32, caller: Caller) {
+    pub(crate) fn invocation_started(&mut self, id: InvocationId, gen: u32, caller: Caller) {
         let call = self.caller_span(caller);
-        let slot = id as usize;
+        let slot = id.index() as usize;
         if self.invocations.len() <= slot {
             self.invocations.resize(
                 slot + 1,
@@ -293,7 +293,14 @@ impl Tracer {
 
     /// Attempt `n` of invocation `id` starts passing its layers (`hedge`: a hedge, else a
     /// retry if `n > 1`); a backoff before it is over.
-    pub(crate) fn attempt_started(&mut self, id: u32, gen: u32, n: u32, hedge: bool, now: SimTime) {
+    pub(crate) fn attempt_started(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        n: u32,
+        hedge: bool,
+        now: SimTime,
+    ) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -305,7 +312,7 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Attempt { n, hedge }, edge, service, now);
-        let attempts = &mut self.invocations[id as usize].attempts;
+        let attempts = &mut self.invocations[id.index() as usize].attempts;
         if attempts.len() < n as usize {
             attempts.resize(n as usize, NO_SPAN);
         }
@@ -316,7 +323,7 @@ impl Tracer {
     /// refusal).
     pub(crate) fn attempt_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         n: u32,
         outcome: Outcome,
@@ -332,7 +339,13 @@ impl Tracer {
     }
 
     /// Invocation `id` stops waiting for the attempts in `attempts` (bit `n − 1`: attempt `n`).
-    pub(crate) fn attempts_abandoned(&mut self, id: u32, gen: u32, mut attempts: u8, now: SimTime) {
+    pub(crate) fn attempts_abandoned(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        mut attempts: u8,
+        now: SimTime,
+    ) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -344,11 +357,11 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.invocations[id as usize].attempts = spans;
+        self.invocations[id.index() as usize].attempts = spans;
     }
 
     /// Invocation `id` backs off before its next attempt.
-    pub(crate) fn backoff_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(crate) fn backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -358,13 +371,13 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Backoff, edge, service, now);
-        self.invocations[id as usize].backoff = span;
+        self.invocations[id.index() as usize].backoff = span;
     }
 
     /// Invocation `id` ends: its call answers `answer` (`outcome` before a fallback).
     pub(crate) fn invocation_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         outcome: Outcome,
         answer: Outcome,
@@ -380,7 +393,7 @@ impl Tracer {
         for &a in &attempts {
             self.close_chain(a, SpanEnd::Abandoned, now);
         }
-        self.invocations[id as usize].attempts = attempts;
+        self.invocations[id.index() as usize].attempts = attempts;
         if let Some(s) = self.spans.get_mut(call as usize) {
             if s.is_open() && answer != outcome {
                 s.before_fallback = Some(outcome);

@@ -4,7 +4,7 @@
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
 use crate::call::Caller;
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 use sim_core::{RngFactory, SimTime};
 
 /// A request in flight that is traced.
@@ -179,9 +179,13 @@ impl Tracer {
             .filter(|c| c.gen == gen && c.up != NO_SPAN)
     }
 
-    pub(super) fn invocation_slot(&mut self, id: u32, gen: u32) -> Option<&mut InvocationSlot> {
+    pub(super) fn invocation_slot(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+    ) -> Option<&mut InvocationSlot> {
         self.invocations
-            .get_mut(id as usize)
+            .get_mut(id.index() as usize)
             .filter(|v| v.gen == gen && v.call != NO_SPAN)
     }
 

@@ -3,7 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::call::CallId;
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,7 +13,7 @@ pub enum Event {
     /// Hedging: the delay after attempt `attempt` of invocation `inv` is over.
     Hedge {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt the delay followed.
@@ -98,21 +98,21 @@ pub enum Event {
     /// A call through a policy stack makes its next attempt after a backoff.
     Retry {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },
     /// A call held by a policy layer goes on (or is refused, if a refusal is pending).
     Resume {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },
     /// Attempt `attempt` of a call through a policy stack times out.
     AttemptTimeout {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt.
@@ -121,7 +121,7 @@ pub enum Event {
     /// A call waiting in a policy layer's queue (for attempt `attempt`) has waited its most.
     QueueTimeout {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt.
@@ -130,7 +130,7 @@ pub enum Event {
     /// The deadline of a whole call through a policy stack.
     CallDeadline {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },

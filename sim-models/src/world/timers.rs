@@ -4,7 +4,7 @@
 
 use super::{Event, World};
 use crate::call::CallId;
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::observer::Observer;
 use sim_core::{Context, Model, SimTime};
 use std::collections::VecDeque;
@@ -38,9 +38,9 @@ pub(super) enum TimerFor {
     /// Call `call`'s wait for child `slot` of its wait `token`.
     Child { call: CallId, slot: u8, token: u32 },
     /// A whole call through a policy stack (invocation `.0`).
-    Invocation(u32),
+    Invocation(InvocationId),
     /// Attempt number `.1` of invocation `.0`.
-    Attempt(u32, u32),
+    Attempt(InvocationId, u32),
 }
 
 impl<O: Observer> World<O> {

@@ -9,7 +9,7 @@
 
 use super::World;
 use crate::call::{CallId, Caller, Outcome, Outgoing};
-use crate::ids::RequestIndex;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::trace::Tracer;
 use sim_core::SimTime;
 
@@ -138,7 +138,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_invocation_started(&mut self, id: u32, gen: u32) {
+    pub(super) fn trace_invocation_started(&mut self, id: InvocationId, gen: u32) {
         let caller = self.invocations.at(id).caller;
         self.tracer().invocation_started(id, gen, caller);
     }
@@ -146,7 +146,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Invocation `id` has just begun its next attempt.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_attempt_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_attempt_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         let v = *self.invocations.at(id);
         let hedging = self.stacks[v.stack as usize].hedging;
         self.tracer()
@@ -157,7 +157,7 @@ impl<O: crate::observer::Observer> World<O> {
     #[inline(never)]
     pub(super) fn trace_attempt_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         outcome: Outcome,
@@ -169,7 +169,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Invocation `id` is about to abandon its hedged attempts still out.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_attempts_abandoned(&mut self, id: u32, now: SimTime) {
+    pub(super) fn trace_attempts_abandoned(&mut self, id: InvocationId, now: SimTime) {
         let out = self.invocations.at(id).hedges;
         let gen = self.invocations.gen(id);
         self.tracer().attempts_abandoned(id, gen, out, now);
@@ -177,7 +177,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_backoff_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         self.tracer().backoff_started(id, gen, now);
     }
 
@@ -186,7 +186,7 @@ impl<O: crate::observer::Observer> World<O> {
     #[inline(never)]
     pub(super) fn trace_invocation_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         outcome: Outcome,
         answer: Outcome,
         now: SimTime,
