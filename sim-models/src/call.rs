@@ -7,7 +7,7 @@
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
-use crate::ids::{InvocationId, RequestIndex, SlabKey};
+use crate::ids::{CallId, InvocationId, RequestIndex, SlabKey};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -19,9 +19,6 @@ pub struct Origin {
     /// Its criticality.
     pub criticality: crate::policy::Criticality,
 }
-
-/// Index of a call in flight.
-pub type CallId = u32;
 
 /// A call about to leave: who waits for it, where it leaves from, the service and edge it
 /// goes to, when its caller stops waiting (`SimTime::MAX`: never) and whom it is for.

@@ -49,6 +49,11 @@ macro_rules! slab_key {
 }
 
 slab_key! {
+    /// Index of a call in flight (one service's handling of one message).
+    CallId
+}
+
+slab_key! {
     /// Index of a client's request in flight. (Not [`RequestId`](crate::RequestId), the
     /// observer's public index and generation of a request.)
     RequestIndex
@@ -57,19 +62,6 @@ slab_key! {
 slab_key! {
     /// Index of a call through a policy stack (an *invocation*) in flight.
     InvocationId
-}
-
-// A bare `u32` keys the slabs not yet typed, while they move to their own key one at a time.
-impl SlabKey for u32 {
-    #[inline]
-    fn new(index: u32) -> Self {
-        index
-    }
-
-    #[inline]
-    fn index(self) -> u32 {
-        self
-    }
 }
 
 #[cfg(test)]
@@ -81,6 +73,7 @@ mod tests {
     fn a_key_is_a_bare_u32_in_memory() {
         // What keeps calls, events and timers the size they were with bare `u32`s.
         let u32_layout = (size_of::<u32>(), align_of::<u32>());
+        assert_eq!((size_of::<CallId>(), align_of::<CallId>()), u32_layout);
         assert_eq!(
             (size_of::<RequestIndex>(), align_of::<RequestIndex>()),
             u32_layout

@@ -35,13 +35,12 @@
 //! or how it ends; network faults change what the network does to messages. Pauses need no
 //! events: instances compute completion times around them.
 
-use crate::call::{
-    Call, CallId, CallState, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab,
-};
+use crate::call::{Call, CallState, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab};
 use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
+use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
 use crate::observer::Observer;

@@ -4,7 +4,7 @@
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
 use crate::call::{Caller, Outcome};
-use crate::ids::{InvocationId, RequestIndex};
+use crate::ids::{CallId, InvocationId, RequestIndex};
 use sim_core::SimTime;
 
 impl Tracer {
@@ -84,7 +84,7 @@ impl Tracer {
         match caller {
             Caller::Request { id, .. } => self.requests[id.index() as usize].call = span,
             Caller::Call { id, slot, .. } => {
-                let children = &mut self.calls[id as usize].children;
+                let children = &mut self.calls[id.index() as usize].children;
                 if children.len() <= slot as usize {
                     children.resize(slot as usize + 1, NO_SPAN);
                 }
@@ -96,7 +96,7 @@ impl Tracer {
     }
 
     /// Call `id` (serving span known) publishes a message: the publish's spans hang from it.
-    pub(crate) fn publishing(&mut self, id: u32, gen: u32) {
+    pub(crate) fn publishing(&mut self, id: CallId, gen: u32) {
         self.publisher = self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve);
     }
 
@@ -106,7 +106,7 @@ impl Tracer {
     }
 
     /// The message of call `id` (`gen`) leaves for an instance on behalf of `caller`.
-    pub(crate) fn message_sent(&mut self, id: u32, gen: u32, caller: Caller) {
+    pub(crate) fn message_sent(&mut self, id: CallId, gen: u32, caller: Caller) {
         let up = self.caller_span(caller);
         if up == NO_SPAN {
             return;
@@ -114,8 +114,8 @@ impl Tracer {
         self.set_message(id, gen, up);
     }
 
-    fn set_message(&mut self, id: u32, gen: u32, up: u32) {
-        let slot = id as usize;
+    fn set_message(&mut self, id: CallId, gen: u32, up: u32) {
+        let slot = id.index() as usize;
         if self.calls.len() <= slot {
             self.calls.resize(
                 slot + 1,
@@ -136,14 +136,14 @@ impl Tracer {
 
     /// The network duplicated call `id`'s message: the copy `dup` (`dup_gen`) has the same
     /// caller.
-    pub(crate) fn message_duplicated(&mut self, id: u32, gen: u32, dup: u32, dup_gen: u32) {
+    pub(crate) fn message_duplicated(&mut self, id: CallId, gen: u32, dup: CallId, dup_gen: u32) {
         if let Some(up) = self.call_slot(id, gen).map(|c| c.up) {
             self.set_message(dup, dup_gen, up);
         }
     }
 
     /// Call `id`'s message vanished (lost or black-holed; `publish`: nobody waits for it).
-    pub(crate) fn message_dropped(&mut self, id: u32, gen: u32, publish: bool, now: SimTime) {
+    pub(crate) fn message_dropped(&mut self, id: CallId, gen: u32, publish: bool, now: SimTime) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
         };
@@ -158,7 +158,7 @@ impl Tracer {
     /// Call `id`'s message reaches instance `instance` of `service`.
     pub(crate) fn serve_started(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         edge: u32,
         service: u32,
@@ -171,13 +171,13 @@ impl Tracer {
         let up = c.up;
         let span = self.open(up, SpanKind::Serve, edge, service, now);
         self.spans[span as usize].instance = instance;
-        let c = &mut self.calls[id as usize];
+        let c = &mut self.calls[id.index() as usize];
         c.serve = span;
         c.children.clear();
     }
 
     /// Call `id`, queued, gets a worker.
-    pub(crate) fn worker_taken(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(crate) fn worker_taken(&mut self, id: CallId, gen: u32, now: SimTime) {
         let Some(serve) = self.call_slot(id, gen).map(|c| c.serve) else {
             return;
         };
@@ -192,7 +192,7 @@ impl Tracer {
     /// so the publish's call ends too).
     pub(crate) fn serve_ended(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         outcome: Outcome,
         publish: bool,
@@ -212,7 +212,7 @@ impl Tracer {
     /// the caller's, and the caller's answer will end both.
     pub(crate) fn forwarded(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         caller: Caller,
         edge: u32,
@@ -226,7 +226,7 @@ impl Tracer {
         self.close(serve, SpanEnd::Outcome(Outcome::Completed), now);
         let span = self.open(up, SpanKind::Call, edge, service, now);
         self.spans[span as usize].routed = true;
-        let c = &mut self.calls[id as usize];
+        let c = &mut self.calls[id.index() as usize];
         c.up = span;
         c.serve = NO_SPAN;
         if caller == Caller::Nobody {
@@ -238,7 +238,7 @@ impl Tracer {
     /// Call `id` takes the answer `outcome` of child `slot`.
     pub(crate) fn child_answered(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         slot: u8,
         outcome: Outcome,
@@ -254,7 +254,13 @@ impl Tracer {
     }
 
     /// Call `id` stops waiting for the children in `slots` (bit `k`: child `k`).
-    pub(crate) fn children_abandoned(&mut self, id: u32, gen: u32, mut slots: u64, now: SimTime) {
+    pub(crate) fn children_abandoned(
+        &mut self,
+        id: CallId,
+        gen: u32,
+        mut slots: u64,
+        now: SimTime,
+    ) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
         };
@@ -266,7 +272,7 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.calls[id as usize].children = children;
+        self.calls[id.index() as usize].children = children;
     }
 
     /// Invocation `id` (`gen`) starts for `caller`, whose call span it continues.
@@ -435,10 +441,11 @@ mod tests {
         };
         t.request_sent(1, RequestIndex::new(0), 0, 0, 0, SimTime(0));
         t.call_started(req, 0, 0, SimTime(0));
-        t.message_sent(5, 3, req);
-        t.serve_started(5, 3, 0, 0, 0, SimTime(1));
-        t.forwarded(5, 3, req, 1, 1, SimTime(2));
-        t.serve_started(5, 3, 1, 1, 0, SimTime(3));
+        let call = CallId::new(5);
+        t.message_sent(call, 3, req);
+        t.serve_started(call, 3, 0, 0, 0, SimTime(1));
+        t.forwarded(call, 3, req, 1, 1, SimTime(2));
+        t.serve_started(call, 3, 1, 1, 0, SimTime(3));
         t.request_ended(RequestIndex::new(0), 0, Outcome::Timeout, SimTime(4));
         t.finish(SimTime(10));
         let s = &t.spans;

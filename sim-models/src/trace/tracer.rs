@@ -4,7 +4,7 @@
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
 use crate::call::Caller;
-use crate::ids::{InvocationId, RequestIndex};
+use crate::ids::{CallId, InvocationId, RequestIndex};
 use sim_core::{RngFactory, SimTime};
 
 /// A request in flight that is traced.
@@ -173,9 +173,9 @@ impl Tracer {
             .filter(|r| r.gen == gen && r.root != NO_SPAN)
     }
 
-    pub(super) fn call_slot(&mut self, id: u32, gen: u32) -> Option<&mut CallSlot> {
+    pub(super) fn call_slot(&mut self, id: CallId, gen: u32) -> Option<&mut CallSlot> {
         self.calls
-            .get_mut(id as usize)
+            .get_mut(id.index() as usize)
             .filter(|c| c.gen == gen && c.up != NO_SPAN)
     }
 

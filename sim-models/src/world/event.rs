@@ -2,7 +2,7 @@
 //! set. Each carries the index and generation of what it concerns, so an event for something
 //! that has ended meanwhile is recognised and ignored.
 
-use crate::call::CallId;
+use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.

@@ -3,7 +3,8 @@
 //! branches and routes pick where to go next.
 
 use super::{Event, Timer, TimerFor, World};
-use crate::call::{CallId, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::call::{CallState, Caller, Outcome, Outgoing, Wait};
+use crate::ids::CallId;
 use crate::observer::Observer;
 use crate::program::Op;
 use sim_core::{Context, SimTime};

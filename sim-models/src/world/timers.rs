@@ -3,7 +3,7 @@
 //! in the order they were set and most never fire.
 
 use super::{Event, World};
-use crate::call::CallId;
+use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 use crate::observer::Observer;
 use sim_core::{Context, Model, SimTime};

@@ -8,7 +8,8 @@
 //! and `start_queued` from being inlined: 2% more instructions on a tandem queue).
 
 use super::World;
-use crate::call::{CallId, Caller, Outcome, Outgoing};
+use crate::call::{Caller, Outcome, Outgoing};
+use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 use crate::trace::Tracer;
 use sim_core::SimTime;
@@ -48,7 +49,7 @@ impl<O: crate::observer::Observer> World<O> {
         &mut self,
         id: CallId,
         gen: u32,
-        dup: u32,
+        dup: CallId,
         dup_gen: u32,
     ) {
         self.tracer().message_duplicated(id, gen, dup, dup_gen);
