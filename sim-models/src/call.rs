@@ -1,11 +1,13 @@
-//! Requests and calls in flight, kept in slabs indexed by `u32` so that events carry an index
-//! and a generation instead of a pointer, and a finished one's slot is reused without allocating.
+//! Requests and calls in flight, kept in slabs keyed by typed `u32` indices (`ids.rs`) so that
+//! events carry an index and a generation instead of a pointer, and a finished one's slot is
+//! reused without allocating.
 //!
 //! A *request* is what a client sends and waits for. A *call* is one service's handling of one
 //! message: the client's request at its target service, or a call one service makes to another.
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
+use crate::ids::{CallId, InvocationId, RequestIndex, SlabKey};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -36,16 +38,13 @@ pub(crate) struct Outgoing {
     pub(crate) origin: Origin,
 }
 
-/// Index of a call in flight.
-pub type CallId = u32;
-
 /// Who waits for a call's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
     /// A client's request.
     Request {
         /// Its index.
-        id: u32,
+        id: RequestIndex,
         /// Its generation: a stale answer to a reused slot is recognised and ignored.
         gen: u32,
     },
@@ -63,7 +62,7 @@ pub enum Caller {
     /// Attempt number `attempt` of a call through a policy stack.
     Attempt {
         /// The invocation's index.
-        id: u32,
+        id: InvocationId,
         /// Its generation.
         gen: u32,
         /// Which attempt (1 for the first).
@@ -234,14 +233,16 @@ impl<T: Clone> Clone for Entry<T> {
 }
 
 /// Values in flight, by index, with a generation per slot so that an event about a value that
-/// has since ended (and whose slot was reused) is recognised as stale.
+/// has since ended (and whose slot was reused) is recognised as stale. `K` is the key type of
+/// its slots ([`CallId`], [`RequestIndex`](crate::RequestIndex), …), so that one slab's index
+/// cannot be used in another.
 #[derive(Clone)]
-pub struct Slab<T> {
+pub struct Slab<K, T> {
     entries: Vec<Entry<T>>,
-    free: Vec<u32>,
+    free: Vec<K>,
 }
 
-impl<T> Default for Slab<T> {
+impl<K, T> Default for Slab<K, T> {
     fn default() -> Self {
         Slab {
             entries: Vec::new(),
@@ -250,19 +251,19 @@ impl<T> Default for Slab<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Slab<T> {
+impl<K: SlabKey, T> std::fmt::Debug for Slab<K, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Slab({} live)", self.len())
     }
 }
 
-impl<T> Slab<T> {
-    /// Stores a value; returns its index and generation.
+impl<K: SlabKey, T> Slab<K, T> {
+    /// Stores a value; returns its key and generation.
     #[inline]
-    pub fn insert(&mut self, value: T) -> (u32, u32) {
+    pub fn insert(&mut self, value: T) -> (K, u32) {
         match self.free.pop() {
             Some(id) => {
-                let e = &mut self.entries[id as usize];
+                let e = &mut self.entries[id.index() as usize];
                 e.value = value;
                 e.gen = e.gen.wrapping_add(1);
                 e.live = true;
@@ -274,7 +275,7 @@ impl<T> Slab<T> {
                     gen: 0,
                     live: true,
                 });
-                ((self.entries.len() - 1) as u32, 0)
+                (K::new((self.entries.len() - 1) as u32), 0)
             }
         }
     }
@@ -285,9 +286,9 @@ impl<T> Slab<T> {
     /// If it already ended: ending something twice is a bug that would corrupt the accounting,
     /// so it stops the run loudly instead.
     #[inline]
-    pub fn remove(&mut self, id: u32) -> &T {
-        let e = &mut self.entries[id as usize];
-        assert!(e.live, "slot {id} ended twice");
+    pub fn remove(&mut self, id: K) -> &T {
+        let e = &mut self.entries[id.index() as usize];
+        assert!(e.live, "slot {} ended twice", id.index());
         e.live = false;
         self.free.push(id);
         &e.value
@@ -295,39 +296,39 @@ impl<T> Slab<T> {
 
     /// The live value at `id` if its generation is still `gen`.
     #[inline]
-    pub fn get(&mut self, id: u32, gen: u32) -> Option<&mut T> {
-        let e = self.entries.get_mut(id as usize)?;
+    pub fn get(&mut self, id: K, gen: u32) -> Option<&mut T> {
+        let e = self.entries.get_mut(id.index() as usize)?;
         (e.live && e.gen == gen).then_some(&mut e.value)
     }
 
     /// The live value at `id` if its generation is still `gen`, read-only.
     #[inline]
-    pub fn peek(&self, id: u32, gen: u32) -> Option<&T> {
-        let e = self.entries.get(id as usize)?;
+    pub fn peek(&self, id: K, gen: u32) -> Option<&T> {
+        let e = self.entries.get(id.index() as usize)?;
         (e.live && e.gen == gen).then_some(&e.value)
     }
 
     /// The generation of the value at `id`.
     #[inline]
-    pub fn gen(&self, id: u32) -> u32 {
-        self.entries[id as usize].gen
+    pub fn gen(&self, id: K) -> u32 {
+        self.entries[id.index() as usize].gen
     }
 
     /// The live value at `id`.
     #[inline]
-    pub fn at(&mut self, id: u32) -> &mut T {
-        let e = &mut self.entries[id as usize];
+    pub fn at(&mut self, id: K) -> &mut T {
+        let e = &mut self.entries[id.index() as usize];
         debug_assert!(e.live);
         &mut e.value
     }
 
-    /// The live values with their indices.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+    /// The live values with their keys.
+    pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
         self.entries
             .iter()
             .enumerate()
             .filter(|(_, e)| e.live)
-            .map(|(i, e)| (i as u32, &e.value))
+            .map(|(i, e)| (K::new(i as u32), &e.value))
     }
 
     /// Number of live values.
@@ -360,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_reused_slot_has_a_new_generation_so_stale_events_miss_it() {
-        let mut s = Slab::default();
+        let mut s: Slab<crate::ids::RequestIndex, i32> = Slab::default();
         let (a, g0) = s.insert(1);
         s.remove(a);
         let (b, g1) = s.insert(2);
@@ -373,7 +374,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "ended twice")]
     fn ending_twice_is_a_loud_bug() {
-        let mut s = Slab::default();
+        let mut s: Slab<crate::ids::RequestIndex, i32> = Slab::default();
         let (a, _) = s.insert(1);
         s.remove(a);
         s.remove(a);

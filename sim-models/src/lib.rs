@@ -31,6 +31,7 @@ mod edge;
 mod explain;
 pub mod export;
 mod fault;
+mod ids;
 mod instance;
 mod load;
 mod load_balancer;
@@ -55,7 +56,7 @@ mod wait_queue;
 mod world;
 
 pub use call::{
-    Call, CallId, CallState, Caller, Invocation, Outcome, OutcomeCounts, Phase, Request, Slab, Wait,
+    Call, CallState, Caller, Invocation, Outcome, OutcomeCounts, Phase, Request, Slab, Wait,
 };
 pub use check::{
     Problem, Problems, Severity, MAX_BUCKETS, MAX_RATE_PER_SECOND, WORK_WARNING_EVENTS,
@@ -63,6 +64,7 @@ pub use check::{
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
+pub use ids::{CallId, InvocationId, RequestIndex, SlabKey};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
     closest_field_paths, field_paths, load_scenario, load_scenario_str, load_scenario_str_with,

@@ -6,10 +6,13 @@
 //! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
 //! observer only watches: it cannot change the run, so attaching one never changes a result.
 
-use crate::call::{CallId, Outcome};
+use crate::call::Outcome;
 use sim_core::{SimDuration, SimTime};
 
 /// A client's request, unique over a run: its slot and that slot's generation.
+///
+/// The slot is the index of the world's own key, [`RequestIndex`](crate::RequestIndex), as a
+/// bare `u32`: observers outside the crate read and store it as a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId {
     /// Its slot among the requests in flight.
@@ -18,11 +21,12 @@ pub struct RequestId {
     pub gen: u32,
 }
 
-/// One call (a service's handling of one message), unique over a run like [`RequestId`].
+/// One call (a service's handling of one message), unique over a run like [`RequestId`]; its
+/// slot is the index of a [`CallId`](crate::CallId), as a bare `u32` for the same reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallRef {
     /// Its slot among the calls in flight.
-    pub index: CallId,
+    pub index: u32,
     /// How many calls had used the slot before it.
     pub gen: u32,
 }

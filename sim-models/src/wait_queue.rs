@@ -3,7 +3,7 @@
 //! classes (criticality). Each entry may carry a time after which it is not worth serving
 //! (a controlled-delay timeout).
 
-use crate::call::CallId;
+use crate::ids::CallId;
 use sim_core::SimTime;
 use std::collections::VecDeque;
 
@@ -135,7 +135,7 @@ mod tests {
 
     fn w(call: u32, class: u8) -> Waiting {
         Waiting {
-            call,
+            call: CallId::new(call),
             since: SimTime(call as u64),
             expires: SimTime::MAX,
             class,
@@ -149,7 +149,7 @@ mod tests {
             q.push(w(call, class));
         }
         let order: Vec<u32> = std::iter::from_fn(|| q.pop(false))
-            .map(|w| w.call)
+            .map(|w| w.call.index())
             .collect();
         assert_eq!(order, [3, 2, 4, 1, 5]);
         assert!(q.is_empty());
@@ -161,8 +161,8 @@ mod tests {
         for call in 1..=3 {
             q.push(w(call, 0));
         }
-        assert_eq!(q.pop(true).unwrap().call, 3);
-        assert_eq!(q.pop(false).unwrap().call, 1);
+        assert_eq!(q.pop(true).unwrap().call.index(), 3);
+        assert_eq!(q.pop(false).unwrap().call.index(), 1);
         assert_eq!(q.len(), 1);
     }
 
@@ -172,9 +172,9 @@ mod tests {
         for (call, class) in [(1, 1), (2, 0), (3, 0), (4, 2)] {
             q.push(w(call, class));
         }
-        assert_eq!(q.evict_below(2).unwrap().call, 3);
-        assert_eq!(q.evict_below(2).unwrap().call, 2);
-        assert_eq!(q.evict_below(2).unwrap().call, 1);
+        assert_eq!(q.evict_below(2).unwrap().call.index(), 3);
+        assert_eq!(q.evict_below(2).unwrap().call.index(), 2);
+        assert_eq!(q.evict_below(2).unwrap().call.index(), 1);
         assert_eq!(
             q.evict_below(2),
             None,
@@ -199,7 +199,7 @@ mod tests {
         });
         q.push(w(2, 0));
         assert_eq!(q.pop_expired(SimTime(9)), None);
-        assert_eq!(q.pop_expired(SimTime(10)).unwrap().call, 1);
+        assert_eq!(q.pop_expired(SimTime(10)).unwrap().call.index(), 1);
         assert_eq!(q.pop_expired(SimTime(100)), None);
     }
 }

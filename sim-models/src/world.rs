@@ -35,13 +35,13 @@
 //! or how it ends; network faults change what the network does to messages. Pauses need no
 //! events: instances compute completion times around them.
 
-use crate::call::{
-    Call, CallId, CallState, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab,
-};
+use crate::call::{Call, CallState, Invocation, Origin, Outcome, OutcomeCounts, Request, Slab};
 use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
+use crate::ids::CallId;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
 use crate::observer::Observer;
 pub use crate::policy::PolicyLevel;
@@ -102,10 +102,10 @@ pub struct World<O = ()> {
     pub network: Network,
     /// Zone names, by index.
     pub zones: Vec<String>,
-    requests: Slab<Request>,
-    calls: Slab<Call>,
+    requests: Slab<RequestIndex, Request>,
+    calls: Slab<CallId, Call>,
     /// Calls through policy stacks.
-    invocations: Slab<Invocation>,
+    invocations: Slab<InvocationId, Invocation>,
     /// Policy stacks: one per caller instance of every edge that has policies.
     stacks: Vec<Stack>,
     /// The edge of each stack.
@@ -121,7 +121,7 @@ pub struct World<O = ()> {
     /// Per edge: retries (and hedges) sent per bucket, for edges with policies.
     pub retry_series: Vec<CountSeries>,
     /// Invocations whose admission goes on before the current event ends.
-    resume: VecDeque<(u32, u32)>,
+    resume: VecDeque<(InvocationId, u32)>,
     /// How often caller layers' levels are sampled: a tenth of a time-series bucket, between
     /// 1 ms and 100 ms.
     pub level_period: SimDuration,

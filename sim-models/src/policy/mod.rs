@@ -35,6 +35,7 @@ pub mod sliding_count;
 pub mod tenant_rate_limit;
 pub mod validate;
 
+use crate::ids::InvocationId;
 use crate::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimRng, SimTime};
@@ -422,8 +423,8 @@ pub struct Stack {
     pub hedging: bool,
     /// Per-attempt timeout (a `Timeout` after the retry).
     pub attempt_timeout: Option<SimDuration>,
-    /// Calls queued in each layer (`Verdict::Queue`), with their generations.
-    pub queues: Vec<std::collections::VecDeque<(u32, u32)>>,
+    /// Calls queued in each layer (`Verdict::Queue`): their invocations, with their generations.
+    pub queues: Vec<std::collections::VecDeque<(InvocationId, u32)>>,
     /// Each layer's level as last reported.
     pub levels: Vec<f64>,
     /// The hooks each layer uses: the stack calls a layer only for these.

@@ -4,8 +4,9 @@
 //! queued call that the server policies do not drop.
 
 use super::Service;
-use crate::call::{CallId, Origin};
+use crate::call::Origin;
 use crate::fault::FailureMode;
+use crate::ids::CallId;
 use crate::policy::{ServerArrival, ShedReason};
 use crate::wait_queue::Waiting;
 use sim_core::SimTime;

@@ -2,8 +2,8 @@
 //! corrupted responses and black holes, switched on and off by the world's fault events.
 
 use super::Service;
-use crate::call::CallId;
 use crate::fault::FailureMode;
+use crate::ids::CallId;
 use sim_core::SimTime;
 
 impl Service {

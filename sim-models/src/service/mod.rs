@@ -22,8 +22,8 @@ mod workers;
 pub use admission::Admission;
 pub use stats::{ServiceSeries, ServiceStats};
 
-use crate::call::CallId;
 use crate::fault::FailureMode;
+use crate::ids::CallId;
 use crate::instance::Instance;
 use crate::load_balancer::{Balancer, LoadBalancer};
 use crate::outlier_detection::{OutlierDetector, OutlierSpec};

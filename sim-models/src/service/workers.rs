@@ -3,7 +3,7 @@
 //! policies that watch them.
 
 use super::Service;
-use crate::call::CallId;
+use crate::ids::CallId;
 use sim_core::{SimDuration, SimTime};
 
 impl Service {

@@ -4,6 +4,7 @@
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
 use crate::call::{Caller, Outcome};
+use crate::ids::{CallId, InvocationId, RequestIndex};
 use sim_core::SimTime;
 
 impl Tracer {
@@ -15,13 +16,13 @@ impl Tracer {
     pub(crate) fn request_sent(
         &mut self,
         seq: u64,
-        id: u32,
+        id: RequestIndex,
         gen: u32,
         edge: u32,
         service: u32,
         now: SimTime,
     ) {
-        let slot = id as usize;
+        let slot = id.index() as usize;
         if self.requests.len() <= slot {
             self.requests.resize(
                 slot + 1,
@@ -53,13 +54,19 @@ impl Tracer {
     }
 
     /// Request `id` ends with `outcome` as its client sees it.
-    pub(crate) fn request_ended(&mut self, id: u32, gen: u32, outcome: Outcome, now: SimTime) {
+    pub(crate) fn request_ended(
+        &mut self,
+        id: RequestIndex,
+        gen: u32,
+        outcome: Outcome,
+        now: SimTime,
+    ) {
         let Some(&r) = self.request_slot(id, gen) else {
             return;
         };
         self.close_chain(r.call, SpanEnd::Outcome(outcome), now);
         self.close(r.root, SpanEnd::Outcome(outcome), now);
-        self.requests[id as usize].root = NO_SPAN;
+        self.requests[id.index() as usize].root = NO_SPAN;
     }
 
     /// `caller` makes a call along `edge` to `service` (bare or through a policy stack).
@@ -75,9 +82,9 @@ impl Tracer {
         }
         let span = self.open(parent, SpanKind::Call, edge, service, now);
         match caller {
-            Caller::Request { id, .. } => self.requests[id as usize].call = span,
+            Caller::Request { id, .. } => self.requests[id.index() as usize].call = span,
             Caller::Call { id, slot, .. } => {
-                let children = &mut self.calls[id as usize].children;
+                let children = &mut self.calls[id.index() as usize].children;
                 if children.len() <= slot as usize {
                     children.resize(slot as usize + 1, NO_SPAN);
                 }
@@ -89,7 +96,7 @@ impl Tracer {
     }
 
     /// Call `id` (serving span known) publishes a message: the publish's spans hang from it.
-    pub(crate) fn publishing(&mut self, id: u32, gen: u32) {
+    pub(crate) fn publishing(&mut self, id: CallId, gen: u32) {
         self.publisher = self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve);
     }
 
@@ -99,7 +106,7 @@ impl Tracer {
     }
 
     /// The message of call `id` (`gen`) leaves for an instance on behalf of `caller`.
-    pub(crate) fn message_sent(&mut self, id: u32, gen: u32, caller: Caller) {
+    pub(crate) fn message_sent(&mut self, id: CallId, gen: u32, caller: Caller) {
         let up = self.caller_span(caller);
         if up == NO_SPAN {
             return;
@@ -107,8 +114,8 @@ impl Tracer {
         self.set_message(id, gen, up);
     }
 
-    fn set_message(&mut self, id: u32, gen: u32, up: u32) {
-        let slot = id as usize;
+    fn set_message(&mut self, id: CallId, gen: u32, up: u32) {
+        let slot = id.index() as usize;
         if self.calls.len() <= slot {
             self.calls.resize(
                 slot + 1,
@@ -129,14 +136,14 @@ impl Tracer {
 
     /// The network duplicated call `id`'s message: the copy `dup` (`dup_gen`) has the same
     /// caller.
-    pub(crate) fn message_duplicated(&mut self, id: u32, gen: u32, dup: u32, dup_gen: u32) {
+    pub(crate) fn message_duplicated(&mut self, id: CallId, gen: u32, dup: CallId, dup_gen: u32) {
         if let Some(up) = self.call_slot(id, gen).map(|c| c.up) {
             self.set_message(dup, dup_gen, up);
         }
     }
 
     /// Call `id`'s message vanished (lost or black-holed; `publish`: nobody waits for it).
-    pub(crate) fn message_dropped(&mut self, id: u32, gen: u32, publish: bool, now: SimTime) {
+    pub(crate) fn message_dropped(&mut self, id: CallId, gen: u32, publish: bool, now: SimTime) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
         };
@@ -151,7 +158,7 @@ impl Tracer {
     /// Call `id`'s message reaches instance `instance` of `service`.
     pub(crate) fn serve_started(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         edge: u32,
         service: u32,
@@ -164,13 +171,13 @@ impl Tracer {
         let up = c.up;
         let span = self.open(up, SpanKind::Serve, edge, service, now);
         self.spans[span as usize].instance = instance;
-        let c = &mut self.calls[id as usize];
+        let c = &mut self.calls[id.index() as usize];
         c.serve = span;
         c.children.clear();
     }
 
     /// Call `id`, queued, gets a worker.
-    pub(crate) fn worker_taken(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(crate) fn worker_taken(&mut self, id: CallId, gen: u32, now: SimTime) {
         let Some(serve) = self.call_slot(id, gen).map(|c| c.serve) else {
             return;
         };
@@ -185,7 +192,7 @@ impl Tracer {
     /// so the publish's call ends too).
     pub(crate) fn serve_ended(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         outcome: Outcome,
         publish: bool,
@@ -205,7 +212,7 @@ impl Tracer {
     /// the caller's, and the caller's answer will end both.
     pub(crate) fn forwarded(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         caller: Caller,
         edge: u32,
@@ -219,7 +226,7 @@ impl Tracer {
         self.close(serve, SpanEnd::Outcome(Outcome::Completed), now);
         let span = self.open(up, SpanKind::Call, edge, service, now);
         self.spans[span as usize].routed = true;
-        let c = &mut self.calls[id as usize];
+        let c = &mut self.calls[id.index() as usize];
         c.up = span;
         c.serve = NO_SPAN;
         if caller == Caller::Nobody {
@@ -231,7 +238,7 @@ impl Tracer {
     /// Call `id` takes the answer `outcome` of child `slot`.
     pub(crate) fn child_answered(
         &mut self,
-        id: u32,
+        id: CallId,
         gen: u32,
         slot: u8,
         outcome: Outcome,
@@ -247,7 +254,13 @@ impl Tracer {
     }
 
     /// Call `id` stops waiting for the children in `slots` (bit `k`: child `k`).
-    pub(crate) fn children_abandoned(&mut self, id: u32, gen: u32, mut slots: u64, now: SimTime) {
+    pub(crate) fn children_abandoned(
+        &mut self,
+        id: CallId,
+        gen: u32,
+        mut slots: u64,
+        now: SimTime,
+    ) {
         let Some(c) = self.call_slot(id, gen) else {
             return;
         };
@@ -259,13 +272,13 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.calls[id as usize].children = children;
+        self.calls[id.index() as usize].children = children;
     }
 
     /// Invocation `id` (`gen`) starts for `caller`, whose call span it continues.
-    pub(crate) fn invocation_started(&mut self, id: u32, gen: u32, caller: Caller) {
+    pub(crate) fn invocation_started(&mut self, id: InvocationId, gen: u32, caller: Caller) {
         let call = self.caller_span(caller);
-        let slot = id as usize;
+        let slot = id.index() as usize;
         if self.invocations.len() <= slot {
             self.invocations.resize(
                 slot + 1,
@@ -286,7 +299,14 @@ impl Tracer {
 
     /// Attempt `n` of invocation `id` starts passing its layers (`hedge`: a hedge, else a
     /// retry if `n > 1`); a backoff before it is over.
-    pub(crate) fn attempt_started(&mut self, id: u32, gen: u32, n: u32, hedge: bool, now: SimTime) {
+    pub(crate) fn attempt_started(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        n: u32,
+        hedge: bool,
+        now: SimTime,
+    ) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -298,7 +318,7 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Attempt { n, hedge }, edge, service, now);
-        let attempts = &mut self.invocations[id as usize].attempts;
+        let attempts = &mut self.invocations[id.index() as usize].attempts;
         if attempts.len() < n as usize {
             attempts.resize(n as usize, NO_SPAN);
         }
@@ -309,7 +329,7 @@ impl Tracer {
     /// refusal).
     pub(crate) fn attempt_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         n: u32,
         outcome: Outcome,
@@ -325,7 +345,13 @@ impl Tracer {
     }
 
     /// Invocation `id` stops waiting for the attempts in `attempts` (bit `n − 1`: attempt `n`).
-    pub(crate) fn attempts_abandoned(&mut self, id: u32, gen: u32, mut attempts: u8, now: SimTime) {
+    pub(crate) fn attempts_abandoned(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        mut attempts: u8,
+        now: SimTime,
+    ) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -337,11 +363,11 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.invocations[id as usize].attempts = spans;
+        self.invocations[id.index() as usize].attempts = spans;
     }
 
     /// Invocation `id` backs off before its next attempt.
-    pub(crate) fn backoff_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(crate) fn backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         let Some(v) = self.invocation_slot(id, gen) else {
             return;
         };
@@ -351,13 +377,13 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Backoff, edge, service, now);
-        self.invocations[id as usize].backoff = span;
+        self.invocations[id.index() as usize].backoff = span;
     }
 
     /// Invocation `id` ends: its call answers `answer` (`outcome` before a fallback).
     pub(crate) fn invocation_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         outcome: Outcome,
         answer: Outcome,
@@ -373,7 +399,7 @@ impl Tracer {
         for &a in &attempts {
             self.close_chain(a, SpanEnd::Abandoned, now);
         }
-        self.invocations[id as usize].attempts = attempts;
+        self.invocations[id.index() as usize].attempts = attempts;
         if let Some(s) = self.spans.get_mut(call as usize) {
             if s.is_open() && answer != outcome {
                 s.before_fallback = Some(outcome);
@@ -399,7 +425,7 @@ mod tests {
             1,
         );
         for seq in 1..=5 {
-            t.request_sent(seq, seq as u32, 0, 0, 0, SimTime(seq));
+            t.request_sent(seq, RequestIndex::new(seq as u32), 0, 0, 0, SimTime(seq));
         }
         assert_eq!(t.roots.len(), 2);
         assert_eq!(t.over_cap, 3);
@@ -409,14 +435,18 @@ mod tests {
     #[test]
     fn a_route_chain_ends_with_the_answer_and_open_spans_end_in_flight() {
         let mut t = Tracer::new(TraceConfig::sampling(1.0), 1);
-        let req = Caller::Request { id: 0, gen: 0 };
-        t.request_sent(1, 0, 0, 0, 0, SimTime(0));
+        let req = Caller::Request {
+            id: RequestIndex::new(0),
+            gen: 0,
+        };
+        t.request_sent(1, RequestIndex::new(0), 0, 0, 0, SimTime(0));
         t.call_started(req, 0, 0, SimTime(0));
-        t.message_sent(5, 3, req);
-        t.serve_started(5, 3, 0, 0, 0, SimTime(1));
-        t.forwarded(5, 3, req, 1, 1, SimTime(2));
-        t.serve_started(5, 3, 1, 1, 0, SimTime(3));
-        t.request_ended(0, 0, Outcome::Timeout, SimTime(4));
+        let call = CallId::new(5);
+        t.message_sent(call, 3, req);
+        t.serve_started(call, 3, 0, 0, 0, SimTime(1));
+        t.forwarded(call, 3, req, 1, 1, SimTime(2));
+        t.serve_started(call, 3, 1, 1, 0, SimTime(3));
+        t.request_ended(RequestIndex::new(0), 0, Outcome::Timeout, SimTime(4));
         t.finish(SimTime(10));
         let s = &t.spans;
         assert_eq!(s.len(), 5);

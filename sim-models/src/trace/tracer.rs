@@ -4,6 +4,7 @@
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
 use crate::call::Caller;
+use crate::ids::{CallId, InvocationId, RequestIndex};
 use sim_core::{RngFactory, SimTime};
 
 /// A request in flight that is traced.
@@ -166,21 +167,25 @@ impl Tracer {
         }
     }
 
-    pub(super) fn request_slot(&self, id: u32, gen: u32) -> Option<&RequestSlot> {
+    pub(super) fn request_slot(&self, id: RequestIndex, gen: u32) -> Option<&RequestSlot> {
         self.requests
-            .get(id as usize)
+            .get(id.index() as usize)
             .filter(|r| r.gen == gen && r.root != NO_SPAN)
     }
 
-    pub(super) fn call_slot(&mut self, id: u32, gen: u32) -> Option<&mut CallSlot> {
+    pub(super) fn call_slot(&mut self, id: CallId, gen: u32) -> Option<&mut CallSlot> {
         self.calls
-            .get_mut(id as usize)
+            .get_mut(id.index() as usize)
             .filter(|c| c.gen == gen && c.up != NO_SPAN)
     }
 
-    pub(super) fn invocation_slot(&mut self, id: u32, gen: u32) -> Option<&mut InvocationSlot> {
+    pub(super) fn invocation_slot(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+    ) -> Option<&mut InvocationSlot> {
         self.invocations
-            .get_mut(id as usize)
+            .get_mut(id.index() as usize)
             .filter(|v| v.gen == gen && v.call != NO_SPAN)
     }
 
@@ -204,7 +209,7 @@ impl Tracer {
     pub(super) fn set_caller_span(&mut self, caller: Caller, span: u32) {
         match caller {
             Caller::Request { id, gen } => {
-                if let Some(r) = self.requests.get_mut(id as usize) {
+                if let Some(r) = self.requests.get_mut(id.index() as usize) {
                     if r.gen == gen && r.root != NO_SPAN {
                         r.call = span;
                     }

@@ -2,7 +2,8 @@
 //! queueing it) or refuses it, and a freed worker takes the next queued call.
 
 use super::{Event, World};
-use crate::call::{CallId, CallState};
+use crate::call::CallState;
+use crate::ids::CallId;
 use crate::observer::{CallRef, InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::service::Admission;
@@ -21,7 +22,7 @@ impl<O: Observer> World<O> {
             c.origin,
         );
         let call = CallRef {
-            index: id,
+            index: id.index(),
             gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {
@@ -87,7 +88,7 @@ impl<O: Observer> World<O> {
         }
         let c = *self.calls.at(id);
         let call = CallRef {
-            index: id,
+            index: id.index(),
             gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {

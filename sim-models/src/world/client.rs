@@ -4,6 +4,7 @@
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Outcome, Outgoing, Request};
 use crate::client::ClientKind;
+use crate::ids::RequestIndex;
 use crate::network::Endpoint;
 use crate::observer::{Observer, RequestId};
 use sim_core::{Context, SimTime, StopReason};
@@ -34,8 +35,14 @@ impl<O: Observer> World<O> {
             created: now,
             edge,
         });
-        self.observer
-            .request_sent(now, RequestId { index: id, gen }, client);
+        self.observer.request_sent(
+            now,
+            RequestId {
+                index: id.index(),
+                gen,
+            },
+            client,
+        );
         if self.trace.is_some() {
             self.trace_request_sent(id, gen, now);
         }
@@ -44,9 +51,8 @@ impl<O: Observer> World<O> {
         if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
             let timer = Timer {
                 at: deadline,
-                id,
                 gen,
-                what: TimerFor::Request,
+                what: TimerFor::Request(id),
             };
             self.set_timer(client, timer, ctx);
         }
@@ -68,7 +74,12 @@ impl<O: Observer> World<O> {
     }
 
     /// Request `id` ends with `outcome`, as its client sees it.
-    pub(super) fn end_request(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+    pub(super) fn end_request(
+        &mut self,
+        id: RequestIndex,
+        outcome: Outcome,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
         if self.trace.is_some() {
             self.trace_request_ended(id, outcome, now);
@@ -81,7 +92,10 @@ impl<O: Observer> World<O> {
         let r = *self.requests.remove(id);
         self.observer.request_ended(
             now,
-            RequestId { index: id, gen },
+            RequestId {
+                index: id.index(),
+                gen,
+            },
             r.client,
             outcome,
             now - r.created,

@@ -2,7 +2,8 @@
 //! set. Each carries the index and generation of what it concerns, so an event for something
 //! that has ended meanwhile is recognised and ignored.
 
-use crate::call::CallId;
+use crate::ids::CallId;
+use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -12,7 +13,7 @@ pub enum Event {
     /// Hedging: the delay after attempt `attempt` of invocation `inv` is over.
     Hedge {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt the delay followed.
@@ -70,7 +71,7 @@ pub enum Event {
     /// A client stops waiting for a request.
     RequestTimeout {
         /// The request.
-        request: u32,
+        request: RequestIndex,
         /// Its generation.
         gen: u32,
     },
@@ -97,21 +98,21 @@ pub enum Event {
     /// A call through a policy stack makes its next attempt after a backoff.
     Retry {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },
     /// A call held by a policy layer goes on (or is refused, if a refusal is pending).
     Resume {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },
     /// Attempt `attempt` of a call through a policy stack times out.
     AttemptTimeout {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt.
@@ -120,7 +121,7 @@ pub enum Event {
     /// A call waiting in a policy layer's queue (for attempt `attempt`) has waited its most.
     QueueTimeout {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
         /// The attempt.
@@ -129,8 +130,18 @@ pub enum Event {
     /// The deadline of a whole call through a policy stack.
     CallDeadline {
         /// The invocation.
-        inv: u32,
+        inv: InvocationId,
         /// Its generation.
         gen: u32,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_event_fits_in_16_bytes() {
+        // The future-event set holds one per pending event and moves them as it sifts: typed
+        // keys and new variants must not grow it.
+        assert_eq!(std::mem::size_of::<super::Event>(), 16);
+    }
 }

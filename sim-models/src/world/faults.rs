@@ -3,8 +3,9 @@
 //! faults change what the network does to messages.
 
 use super::{Event, World};
-use crate::call::{CallId, CallState};
+use crate::call::CallState;
 use crate::fault::{Fault, FaultKind};
+use crate::ids::CallId;
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;

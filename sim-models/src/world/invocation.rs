@@ -17,6 +17,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
+use crate::ids::InvocationId;
 use crate::policy::{Arrival, Ended, Hooks, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
 
@@ -75,7 +76,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// attempt timeout, and a timer per call that never fires cost as much as a policy layer.
     /// The caller sets no timer of its own for a call through policies: the invocation always
     /// answers by its deadline (the stack's fallback sees that timeout, as a decorator would).
-    fn guard_deadline(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    fn guard_deadline(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = self.invocations.at(id);
         if v.deadline_armed || v.deadline == SimTime::MAX {
@@ -84,9 +85,8 @@ impl<O: crate::observer::Observer> World<O> {
         v.deadline_armed = true;
         let timer = Timer {
             at: v.deadline.max(now),
-            id,
             gen,
-            what: TimerFor::Invocation,
+            what: TimerFor::Invocation(id),
         };
         let queue = self.edge_timers[v.edge as usize];
         self.set_timer(queue, timer, ctx);
@@ -94,7 +94,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// The next attempt of invocation `id` starts passing its layers: all of them the first
     /// time, those after the retry afterwards.
-    fn begin_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    fn begin_attempt(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let retry = self.stacks[self.invocations.at(id).stack as usize].retry;
         let v = self.invocations.at(id);
         v.attempts += 1;
@@ -108,7 +108,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// Invocation `id` passes its layers from `layer` on, and its attempt leaves if all let it.
-    pub(super) fn admit_from(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    pub(super) fn admit_from(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let Some(v) = self.invocations.get(id, gen) else {
             return; // it ended meanwhile
@@ -179,7 +179,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// Invocation `id`'s attempt has passed every layer: it goes to an instance.
-    fn send_attempt(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    fn send_attempt(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
         self.edges[v.edge as usize].attempted(v.attempts > 1);
@@ -193,9 +193,8 @@ impl<O: crate::observer::Observer> World<O> {
             if at < deadline {
                 let timer = Timer {
                     at,
-                    id,
                     gen,
-                    what: TimerFor::Attempt(v.attempts),
+                    what: TimerFor::Attempt(id, v.attempts),
                 };
                 self.set_timer(self.edge_timers[v.edge as usize] + 1, timer, ctx);
                 deadline = at;
@@ -238,7 +237,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// hedging delay, if the policy allows another.
     fn schedule_hedge(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         s: usize,
         attempt: u32,
@@ -260,7 +259,13 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// Hedging: the delay after attempt `attempt` is over; the next goes if none has answered
     /// well meanwhile and the budgets allow it.
-    pub(super) fn hedge_due(&mut self, id: u32, gen: u32, attempt: u32, ctx: &mut Context<Event>) {
+    pub(super) fn hedge_due(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        attempt: u32,
+        ctx: &mut Context<Event>,
+    ) {
         let live = self.invocations.get(id, gen);
         if live.is_some_and(|v| v.attempts == attempt && v.phase == Phase::InFlight) {
             self.try_hedge(id, gen, Outcome::Timeout, ctx);
@@ -269,7 +274,13 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// Hedging: sends invocation `id`'s next attempt if it may have one (`outcome`: what
     /// prompted it, for budgets that price retries by cause).
-    fn try_hedge(&mut self, id: u32, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+    fn try_hedge(
+        &mut self,
+        id: InvocationId,
+        gen: u32,
+        outcome: Outcome,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
         let s = v.stack as usize;
@@ -297,7 +308,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// still waited for this attempt.
     fn hedge_answered(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         outcome: Outcome,
@@ -358,7 +369,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// Hedging: invocation `id` stops waiting for the attempts still out.
-    fn abandon_hedges(&mut self, id: u32, now: SimTime) {
+    fn abandon_hedges(&mut self, id: InvocationId, now: SimTime) {
         if self.trace.is_some() {
             self.trace_attempts_abandoned(id, now);
         }
@@ -375,7 +386,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// invocation still waited for it (otherwise it is late).
     pub(super) fn attempt_answered(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         outcome: Outcome,
@@ -395,7 +406,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// A layer refused invocation `id`'s attempt with `outcome`.
-    fn refused(&mut self, id: u32, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+    fn refused(&mut self, id: InvocationId, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let edge = self.invocations.at(id).edge as usize;
         self.observer.refused(ctx.now(), edge as u32, outcome);
         if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
@@ -410,7 +421,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// retries or finishes.
     fn attempt_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         outcome: Outcome,
         sent: bool,
@@ -475,7 +486,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// Invocation `id` ends with `outcome`: the layers before the retry learn it (a fallback
     /// may replace it), and the caller gets the answer if it still waits.
-    fn end_invocation(&mut self, id: u32, outcome: Outcome, ctx: &mut Context<Event>) {
+    fn end_invocation(&mut self, id: InvocationId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
         let s = v.stack as usize;
@@ -607,7 +618,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// A backoff is over: the next attempt, unless the caller gave up meanwhile.
-    pub(super) fn retry_due(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    pub(super) fn retry_due(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let Some(v) = self.invocations.get(id, gen) else {
             return;
         };
@@ -622,7 +633,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// A hold is over: a pending refusal is delivered, or admission goes on.
-    pub(super) fn resume_due(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    pub(super) fn resume_due(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let Some(v) = self.invocations.get(id, gen) else {
             return;
         };
@@ -641,7 +652,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Attempt `attempt`'s own timeout runs out.
     pub(super) fn attempt_timeout(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         ctx: &mut Context<Event>,
@@ -655,7 +666,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Attempt `attempt` has waited in a layer's queue as long as the layer allows.
     pub(super) fn queue_timeout(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         ctx: &mut Context<Event>,
@@ -671,7 +682,7 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// The whole call's deadline: whatever it is doing, it ends as `timeout`.
-    pub(super) fn call_deadline(&mut self, id: u32, gen: u32, ctx: &mut Context<Event>) {
+    pub(super) fn call_deadline(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let Some(v) = self.invocations.get(id, gen) else {
             return;
         };
@@ -692,7 +703,7 @@ impl<O: crate::observer::Observer> World<O> {
         }
     }
 
-    fn leave_queue(&mut self, id: u32, gen: u32, v: &Invocation) {
+    fn leave_queue(&mut self, id: InvocationId, gen: u32, v: &Invocation) {
         let q = &mut self.stacks[v.stack as usize].queues[v.layer as usize];
         if let Some(k) = q.iter().position(|&x| x == (id, gen)) {
             q.remove(k);

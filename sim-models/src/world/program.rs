@@ -3,7 +3,8 @@
 //! branches and routes pick where to go next.
 
 use super::{Event, Timer, TimerFor, World};
-use crate::call::{CallId, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::call::{CallState, Caller, Outcome, Outgoing, Wait};
+use crate::ids::CallId;
 use crate::observer::Observer;
 use crate::program::Op;
 use sim_core::{Context, SimTime};
@@ -125,9 +126,9 @@ impl<O: Observer> World<O> {
             if deadline != SimTime::MAX && !self.edges[target.edge as usize].policies {
                 let timer = Timer {
                     at: deadline.max(now),
-                    id,
                     gen,
                     what: TimerFor::Child {
+                        call: id,
                         slot: slot as u8,
                         token,
                     },

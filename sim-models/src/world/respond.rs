@@ -3,7 +3,8 @@
 //! or it is counted late.
 
 use super::{Event, World};
-use crate::call::{Call, CallId, CallState, Caller, Outcome};
+use crate::call::{Call, CallState, Caller, Outcome};
+use crate::ids::CallId;
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
 use crate::program::Op;
@@ -16,7 +17,7 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         let c = *self.calls.at(id);
         let call = CallRef {
-            index: id,
+            index: id.index(),
             gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
         };
         let at = InstanceRef {

@@ -3,7 +3,8 @@
 //! in the order they were set and most never fire.
 
 use super::{Event, World};
-use crate::call::CallId;
+use crate::ids::CallId;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::observer::Observer;
 use sim_core::{Context, Model, SimTime};
 use std::collections::VecDeque;
@@ -19,26 +20,27 @@ pub(super) struct TimerQueue {
     pub(super) armed: bool,
 }
 
-/// A timeout of the request, call or invocation `id` (generation `gen`).
+/// A timeout of what `what` names, if its generation is still `gen`.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Timer {
     pub(super) at: SimTime,
-    pub(super) id: u32,
     pub(super) gen: u32,
     pub(super) what: TimerFor,
 }
 
-/// What a timer ends.
+/// What a timer ends, and the index of whose wait it is. The index is in the variant, not in
+/// `Timer`, so that each kind carries its own slab's key: it costs no room (the tag and `slot`
+/// fill the bytes before the two `u32`s, and a `Timer` stays 24 bytes).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum TimerFor {
-    /// A client's wait for its request.
-    Request,
-    /// A call's wait for child `slot` of its wait `token`.
-    Child { slot: u8, token: u32 },
-    /// A whole call through a policy stack.
-    Invocation,
-    /// Attempt number `.0` of a call through a policy stack.
-    Attempt(u32),
+    /// A client's wait for request `.0`.
+    Request(RequestIndex),
+    /// Call `call`'s wait for child `slot` of its wait `token`.
+    Child { call: CallId, slot: u8, token: u32 },
+    /// A whole call through a policy stack (invocation `.0`).
+    Invocation(InvocationId),
+    /// Attempt number `.1` of invocation `.0`.
+    Attempt(InvocationId, u32),
 }
 
 impl<O: Observer> World<O> {
@@ -82,12 +84,12 @@ impl<O: Observer> World<O> {
     #[inline]
     pub(super) fn timer_live(&self, t: &Timer) -> bool {
         match t.what {
-            TimerFor::Request => self.requests.peek(t.id, t.gen).is_some(),
-            TimerFor::Child { slot, token } => self.call_waits_for(t.id, t.gen, slot, token),
-            TimerFor::Invocation => self.invocations.peek(t.id, t.gen).is_some(),
-            TimerFor::Attempt(n) => self
+            TimerFor::Request(id) => self.requests.peek(id, t.gen).is_some(),
+            TimerFor::Child { call, slot, token } => self.call_waits_for(call, t.gen, slot, token),
+            TimerFor::Invocation(id) => self.invocations.peek(id, t.gen).is_some(),
+            TimerFor::Attempt(id, n) => self
                 .invocations
-                .peek(t.id, t.gen)
+                .peek(id, t.gen)
                 .is_some_and(|v| v.attempts == n && v.phase == crate::call::Phase::InFlight),
         }
     }
@@ -103,25 +105,26 @@ impl<O: Observer> World<O> {
 
 /// The event a timer stands for.
 pub(super) fn timer_event(t: Timer) -> Event {
+    let gen = t.gen;
     match t.what {
-        TimerFor::Request => Event::RequestTimeout {
-            request: t.id,
-            gen: t.gen,
-        },
-        TimerFor::Child { slot, token } => Event::CallTimeout {
-            call: t.id,
-            gen: t.gen,
+        TimerFor::Request(request) => Event::RequestTimeout { request, gen },
+        TimerFor::Child { call, slot, token } => Event::CallTimeout {
+            call,
+            gen,
             slot,
             token,
         },
-        TimerFor::Invocation => Event::CallDeadline {
-            inv: t.id,
-            gen: t.gen,
-        },
-        TimerFor::Attempt(attempt) => Event::AttemptTimeout {
-            inv: t.id,
-            gen: t.gen,
-            attempt,
-        },
+        TimerFor::Invocation(inv) => Event::CallDeadline { inv, gen },
+        TimerFor::Attempt(inv, attempt) => Event::AttemptTimeout { inv, gen, attempt },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_timer_fits_in_24_bytes() {
+        // One per timeout set, most of which never fire: the timer queues hold many of them.
+        // The key in `TimerFor` must not grow it.
+        assert_eq!(std::mem::size_of::<super::Timer>(), 24);
     }
 }

@@ -8,7 +8,9 @@
 //! and `start_queued` from being inlined: 2% more instructions on a tandem queue).
 
 use super::World;
-use crate::call::{CallId, Caller, Outcome, Outgoing};
+use crate::call::{Caller, Outcome, Outgoing};
+use crate::ids::CallId;
+use crate::ids::{InvocationId, RequestIndex};
 use crate::trace::Tracer;
 use sim_core::SimTime;
 
@@ -21,7 +23,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Request `id` (`gen`) was just sent: `totals.sent` is its number.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_request_sent(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_request_sent(&mut self, id: RequestIndex, gen: u32, now: SimTime) {
         let edge = self.requests.at(id).edge;
         let (seq, to) = (self.totals.sent, self.edges[edge as usize].to);
         self.tracer().request_sent(seq, id, gen, edge, to, now);
@@ -47,7 +49,7 @@ impl<O: crate::observer::Observer> World<O> {
         &mut self,
         id: CallId,
         gen: u32,
-        dup: u32,
+        dup: CallId,
         dup_gen: u32,
     ) {
         self.tracer().message_duplicated(id, gen, dup, dup_gen);
@@ -130,14 +132,14 @@ impl<O: crate::observer::Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_request_ended(&mut self, id: u32, outcome: Outcome, now: SimTime) {
+    pub(super) fn trace_request_ended(&mut self, id: RequestIndex, outcome: Outcome, now: SimTime) {
         let gen = self.requests.gen(id);
         self.tracer().request_ended(id, gen, outcome, now);
     }
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_invocation_started(&mut self, id: u32, gen: u32) {
+    pub(super) fn trace_invocation_started(&mut self, id: InvocationId, gen: u32) {
         let caller = self.invocations.at(id).caller;
         self.tracer().invocation_started(id, gen, caller);
     }
@@ -145,7 +147,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Invocation `id` has just begun its next attempt.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_attempt_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_attempt_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         let v = *self.invocations.at(id);
         let hedging = self.stacks[v.stack as usize].hedging;
         self.tracer()
@@ -156,7 +158,7 @@ impl<O: crate::observer::Observer> World<O> {
     #[inline(never)]
     pub(super) fn trace_attempt_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         gen: u32,
         attempt: u32,
         outcome: Outcome,
@@ -168,7 +170,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// Invocation `id` is about to abandon its hedged attempts still out.
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_attempts_abandoned(&mut self, id: u32, now: SimTime) {
+    pub(super) fn trace_attempts_abandoned(&mut self, id: InvocationId, now: SimTime) {
         let out = self.invocations.at(id).hedges;
         let gen = self.invocations.gen(id);
         self.tracer().attempts_abandoned(id, gen, out, now);
@@ -176,7 +178,7 @@ impl<O: crate::observer::Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn trace_backoff_started(&mut self, id: u32, gen: u32, now: SimTime) {
+    pub(super) fn trace_backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         self.tracer().backoff_started(id, gen, now);
     }
 
@@ -185,7 +187,7 @@ impl<O: crate::observer::Observer> World<O> {
     #[inline(never)]
     pub(super) fn trace_invocation_ended(
         &mut self,
-        id: u32,
+        id: InvocationId,
         outcome: Outcome,
         answer: Outcome,
         now: SimTime,

@@ -3,7 +3,8 @@
 //! it).
 
 use super::{Event, World};
-use crate::call::{Call, CallId, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::call::{Call, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::ids::CallId;
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
 use sim_core::{Context, SimDuration, SimTime};
@@ -82,7 +83,10 @@ impl<O: Observer> World<O> {
                     instance: c.instance,
                 };
                 let message = Message {
-                    call: CallRef { index: id, gen },
+                    call: CallRef {
+                        index: id.index(),
+                        gen,
+                    },
                     at,
                     request: true,
                     travel: Some(SimDuration::ZERO),
@@ -93,7 +97,10 @@ impl<O: Observer> World<O> {
         }
         let c = *self.calls.at(id);
         let message = |travel| Message {
-            call: CallRef { index: id, gen },
+            call: CallRef {
+                index: id.index(),
+                gen,
+            },
             at: InstanceRef {
                 service: c.service,
                 instance: c.instance,
@@ -127,7 +134,7 @@ impl<O: Observer> World<O> {
                     now,
                     Message {
                         call: CallRef {
-                            index: dup,
+                            index: dup.index(),
                             gen: dup_gen,
                         },
                         ..message(Some(t2 - now))

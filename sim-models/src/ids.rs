@@ -1,0 +1,86 @@
+//! Typed keys of the slabs of things in flight ([`Slab`](crate::Slab), `call.rs`): a call's, a
+//! client request's and a policy invocation's slot index. Each is a `u32` the compiler tells
+//! apart from the others, so a request's index cannot be passed where an invocation's is
+//! expected; `#[repr(transparent)]` keeps it a `u32` in memory, in events and in hashes.
+//!
+//! A leaf module: it depends on nothing else in the crate, so every module may use it.
+
+/// The key of a slab's slots: a slot index of one kind of value.
+pub trait SlabKey: Copy {
+    /// The key of slot `index`.
+    fn new(index: u32) -> Self;
+    /// Its slot index.
+    fn index(self) -> u32;
+}
+
+macro_rules! slab_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The key of slot `index`.
+            #[inline]
+            pub const fn new(index: u32) -> Self {
+                $name(index)
+            }
+
+            /// Its slot index.
+            #[inline]
+            pub const fn index(self) -> u32 {
+                self.0
+            }
+        }
+
+        impl SlabKey for $name {
+            #[inline]
+            fn new(index: u32) -> Self {
+                $name(index)
+            }
+
+            #[inline]
+            fn index(self) -> u32 {
+                self.0
+            }
+        }
+    };
+}
+
+slab_key! {
+    /// Index of a call in flight (one service's handling of one message).
+    CallId
+}
+
+slab_key! {
+    /// Index of a client's request in flight. (Not [`RequestId`](crate::RequestId), the
+    /// observer's public index and generation of a request.)
+    RequestIndex
+}
+
+slab_key! {
+    /// Index of a call through a policy stack (an *invocation*) in flight.
+    InvocationId
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{align_of, size_of};
+
+    #[test]
+    fn a_key_is_a_bare_u32_in_memory() {
+        // What keeps calls, events and timers the size they were with bare `u32`s.
+        let u32_layout = (size_of::<u32>(), align_of::<u32>());
+        assert_eq!((size_of::<CallId>(), align_of::<CallId>()), u32_layout);
+        assert_eq!(
+            (size_of::<RequestIndex>(), align_of::<RequestIndex>()),
+            u32_layout
+        );
+        assert_eq!(
+            (size_of::<InvocationId>(), align_of::<InvocationId>()),
+            u32_layout
+        );
+    }
+}
