@@ -19,7 +19,8 @@ pub enum Event {
         /// The attempt the delay followed.
         attempt: u32,
     },
-    /// Every caller layer's level is sampled (see [`World::level_period`]).
+    /// Every caller layer's level is sampled (see
+    /// [`World::level_period`](super::World::level_period)).
     SampleLevels,
     /// A service's outlier detection sweeps its instances.
     OutlierSweep {
