@@ -43,7 +43,7 @@ use crate::fault::{Fault, FaultKind};
 use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
-use crate::observer::Observer;
+use crate::observer::{CallRef, InstanceRef, Observer};
 pub use crate::policy::PolicyLevel;
 use crate::policy::{PolicyRegistry, Stack};
 use crate::program::Op;
@@ -220,6 +220,17 @@ impl<O: Observer> World<O> {
                 )
             })
             .count() as u64
+    }
+
+    /// Call `id` at instance `instance` of `service`, as observers are told of it (its
+    /// generation is looked up only if someone watches).
+    #[inline]
+    fn observed(&self, id: CallId, service: u32, instance: u32) -> (CallRef, InstanceRef) {
+        let call = CallRef {
+            index: id.index(),
+            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
+        };
+        (call, InstanceRef { service, instance })
     }
 
     /// The endpoint of instance `instance` of service `service`.

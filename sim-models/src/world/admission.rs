@@ -4,7 +4,7 @@
 use super::{Event, World};
 use crate::call::CallState;
 use crate::ids::CallId;
-use crate::observer::{CallRef, InstanceRef, Observer};
+use crate::observer::Observer;
 use crate::outcome::Outcome;
 use crate::service::Admission;
 use sim_core::{Context, SimTime};
@@ -21,14 +21,7 @@ impl<O: Observer> World<O> {
             c.deadline,
             c.origin,
         );
-        let call = CallRef {
-            index: id.index(),
-            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
-        };
-        let at = InstanceRef {
-            service: s as u32,
-            instance: i as u32,
-        };
+        let (call, at) = self.observed(id, s as u32, i as u32);
         self.observer.message_delivered(now, call, at);
         if self.trace.is_some() {
             self.trace_serve_started(id, now);
@@ -87,14 +80,7 @@ impl<O: Observer> World<O> {
             self.trace_worker_taken(id, ctx.now());
         }
         let c = *self.calls.at(id);
-        let call = CallRef {
-            index: id.index(),
-            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
-        };
-        let at = InstanceRef {
-            service: c.service,
-            instance: c.instance,
-        };
+        let (call, at) = self.observed(id, c.service, c.instance);
         self.observer.call_started(ctx.now(), call, at);
         let svc = &self.services[c.service as usize];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {

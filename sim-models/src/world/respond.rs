@@ -6,7 +6,7 @@ use super::{Event, World};
 use crate::call::{Call, CallState, Caller, Outcome};
 use crate::ids::CallId;
 use crate::network::{Delivery, Endpoint};
-use crate::observer::{CallRef, InstanceRef, Message, Observer};
+use crate::observer::{Message, Observer};
 use crate::program::Op;
 use sim_core::{Context, SimTime};
 
@@ -16,14 +16,7 @@ impl<O: Observer> World<O> {
     pub(super) fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let call = CallRef {
-            index: id.index(),
-            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
-        };
-        let at = InstanceRef {
-            service: c.service,
-            instance: c.instance,
-        };
+        let (call, at) = self.observed(id, c.service, c.instance);
         self.observer.call_finished(now, call, at, outcome);
         if self.trace.is_some() {
             self.trace_serve_ended(id, outcome, now);
