@@ -4,7 +4,7 @@
 //!
 //! - **integer time** ([`SimTime`], [`SimDuration`]): nanoseconds, parsed from `"250ms"`-style text;
 //! - **an event loop** ([`Simulation`]) over a model's own event enum ([`Model`]), ordered by
-//!   `(time, sequence number)`, with O(1) lazy cancellation ([`EventQueue`]);
+//!   `(time, sequence number)`, with lazy cancellation ([`EventQueue`]);
 //! - **run limits** ([`RunLimits`]) that stop a run cleanly and say why ([`StopReason`]);
 //! - **seeded randomness** ([`RngFactory`]): one ChaCha8 stream per component, derived from the
 //!   scenario seed and the component's name;

@@ -81,7 +81,8 @@ impl<E> Context<'_, E> {
         self.queue.schedule_cancellable(self.now + delay, event)
     }
 
-    /// Cancels a pending event in O(1); `false` if it already ran or was cancelled.
+    /// Cancels a pending event (O(log n) in the cancellable events pending); `false` if it
+    /// already ran or was cancelled.
     #[inline]
     pub fn cancel(&mut self, id: EventId) -> bool {
         self.queue.cancel(id)

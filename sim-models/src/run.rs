@@ -144,8 +144,9 @@ pub fn run_traced(
 }
 
 /// [`run`] keeping only what the report needs: no time series, so
-/// [`RunResult::timeseries_csv`], [`RunResult::policies_csv`] and charts come out empty. The
-/// report is the same as [`run`]'s; sweeps and searches, which read only reports, run this way.
+/// [`RunResult::timeseries_csv`], [`RunResult::policies_csv`] and charts would show zeros in
+/// every bucket. The report is the same as [`run`]'s; sweeps and searches, which read only
+/// reports, run this way.
 pub fn run_summary(scenario: &Scenario, seed: u64) -> Result<RunResult, Problems> {
     let recording = Recording {
         series: false,

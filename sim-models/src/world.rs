@@ -269,26 +269,7 @@ impl<O: Observer> World<O> {
     pub fn disable_series(&mut self) {
         use sim_core::{LevelSeries, QuantileSeries, SumSeries};
         for s in &mut self.services {
-            let se = &mut s.series;
-            for c in [
-                &mut se.arrivals,
-                &mut se.completed,
-                &mut se.goodput,
-                &mut se.errors,
-            ]
-            .into_iter()
-            .chain(&mut se.errors_by_kind)
-            .chain([&mut se.wasted])
-            .chain(&mut se.shed)
-            {
-                *c = CountSeries::disabled();
-            }
-            se.latency_sum = SumSeries::disabled();
-            se.queued = LevelSeries::disabled();
-            se.busy = LevelSeries::disabled();
-            for l in &mut s.server_levels {
-                l.series = LevelSeries::disabled();
-            }
+            s.disable_series();
         }
         for c in &mut self.clients {
             let se = &mut c.series;

@@ -144,6 +144,31 @@ impl Service {
         }
     }
 
+    /// Keeps no time series from now on (see [`crate::World::disable_series`]).
+    pub(crate) fn disable_series(&mut self) {
+        use sim_core::{CountSeries, LevelSeries, SumSeries};
+        let se = &mut self.series;
+        for c in [
+            &mut se.arrivals,
+            &mut se.completed,
+            &mut se.goodput,
+            &mut se.errors,
+        ]
+        .into_iter()
+        .chain(&mut se.errors_by_kind)
+        .chain([&mut se.wasted])
+        .chain(&mut se.shed)
+        {
+            *c = CountSeries::disabled();
+        }
+        se.latency_sum = SumSeries::disabled();
+        se.queued = LevelSeries::disabled();
+        se.busy = LevelSeries::disabled();
+        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+            l.series = LevelSeries::disabled();
+        }
+    }
+
     /// Closes the time series at the end of the run.
     pub(crate) fn finish_series(&mut self, end: SimTime) {
         self.series.queued.finish(end);
