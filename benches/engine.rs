@@ -189,7 +189,6 @@ enum Stack {
 /// Requests through users → api → db at 10k/s for `seconds`, with `stack` on both edges; a
 /// healthy system, so the policies decide but rarely refuse.
 fn policy_cost(seconds: u64, stack: Stack) -> u64 {
-    let series = false;
     let policies = match stack {
         Stack::All => {
             r#"policies: [
@@ -226,7 +225,7 @@ fn policy_cost(seconds: u64, stack: Stack) -> u64 {
             }},
         )"#
     );
-    run_healthy(&text, series)
+    run_healthy(&text, false)
 }
 
 /// Runs scenario `text` with seed 1 (keeping time series if `series`) and returns the requests its `users` sent, after checking

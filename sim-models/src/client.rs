@@ -99,6 +99,17 @@ impl Client {
         }
     }
 
+    /// Series that keep nothing (see [`crate::World::disable_series`]), every field named.
+    pub(crate) fn disable_series(&mut self) {
+        self.series = ClientSeries {
+            sent: CountSeries::disabled(),
+            completed: CountSeries::disabled(),
+            errors: CountSeries::disabled(),
+            latency_sum: SumSeries::disabled(),
+            latency_quantiles: sim_core::QuantileSeries::disabled(),
+        };
+    }
+
     /// "open" or "closed", for reports.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {

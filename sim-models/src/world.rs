@@ -267,26 +267,22 @@ impl<O: Observer> World<O> {
     /// so a run that writes no CSV or chart skips their upkeep; every result in the report is
     /// the same. Call it before the run starts.
     pub fn disable_series(&mut self) {
-        use sim_core::{LevelSeries, QuantileSeries, SumSeries};
         for s in &mut self.services {
             s.disable_series();
         }
         for c in &mut self.clients {
-            let se = &mut c.series;
-            for s in [&mut se.sent, &mut se.completed, &mut se.errors] {
-                *s = CountSeries::disabled();
-            }
-            se.latency_sum = SumSeries::disabled();
-            se.latency_quantiles = QuantileSeries::disabled();
+            c.disable_series();
         }
-        for s in self.rejection_series.iter_mut().flatten() {
-            *s = CountSeries::disabled();
-        }
-        for s in &mut self.retry_series {
+        for s in self
+            .rejection_series
+            .iter_mut()
+            .flatten()
+            .chain(&mut self.retry_series)
+        {
             *s = CountSeries::disabled();
         }
         for l in self.policy_levels.iter_mut().flatten() {
-            l.series = LevelSeries::disabled();
+            l.disable_series();
         }
     }
 

@@ -540,6 +540,11 @@ impl PolicyLevel {
         }
     }
 
+    /// Keeps no time series of the level from now on; its mean (the gauge) stays.
+    pub fn disable_series(&mut self) {
+        self.series = sim_core::LevelSeries::disabled();
+    }
+
     /// One instance's level moved by `delta` at `now`.
     pub fn add(&mut self, now: SimTime, delta: f64) {
         self.reported = true;

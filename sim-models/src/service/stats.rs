@@ -86,6 +86,23 @@ impl ServiceSeries {
             shed: vec![CountSeries::new(bucket); ShedReason::COUNT],
         }
     }
+
+    /// Series that keep nothing (see [`crate::World::disable_series`]). Written out field by
+    /// field, so that a series added to the struct cannot be forgotten here.
+    pub(super) fn disabled() -> Self {
+        ServiceSeries {
+            arrivals: CountSeries::disabled(),
+            completed: CountSeries::disabled(),
+            goodput: CountSeries::disabled(),
+            errors: CountSeries::disabled(),
+            errors_by_kind: vec![CountSeries::disabled(); Outcome::ERRORS.len()],
+            wasted: CountSeries::disabled(),
+            latency_sum: SumSeries::disabled(),
+            queued: LevelSeries::disabled(),
+            busy: LevelSeries::disabled(),
+            shed: vec![CountSeries::disabled(); ShedReason::COUNT],
+        }
+    }
 }
 
 impl Service {
@@ -146,26 +163,9 @@ impl Service {
 
     /// Keeps no time series from now on (see [`crate::World::disable_series`]).
     pub(crate) fn disable_series(&mut self) {
-        use sim_core::{CountSeries, LevelSeries, SumSeries};
-        let se = &mut self.series;
-        for c in [
-            &mut se.arrivals,
-            &mut se.completed,
-            &mut se.goodput,
-            &mut se.errors,
-        ]
-        .into_iter()
-        .chain(&mut se.errors_by_kind)
-        .chain([&mut se.wasted])
-        .chain(&mut se.shed)
-        {
-            *c = CountSeries::disabled();
-        }
-        se.latency_sum = SumSeries::disabled();
-        se.queued = LevelSeries::disabled();
-        se.busy = LevelSeries::disabled();
+        self.series = ServiceSeries::disabled();
         for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
-            l.series = LevelSeries::disabled();
+            l.disable_series();
         }
     }
 
