@@ -9,7 +9,9 @@ pub(crate) enum Kind {
     Struct { body: usize },
     /// `{ key: v, … }`: new keys can be inserted after `{`.
     Map { body: usize },
-    /// A list, a tuple, or a scalar.
+    /// `[v, …]`: a new item can be appended at `append` (after the last item, or after `[`).
+    List { append: usize, items: usize },
+    /// A tuple or a scalar.
     Other,
 }
 
@@ -215,8 +217,8 @@ impl<'a> Reader<'a> {
             }
             b'[' => {
                 self.pos += 1;
-                self.seq(path, b']')?;
-                Kind::Other
+                let (append, items) = self.seq(path, b']')?;
+                Kind::List { append, items }
             }
             b'{' => {
                 self.pos += 1;
@@ -324,15 +326,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn seq(&mut self, path: &str, close: u8) -> Option<()> {
+    /// Reads items up to `close`; returns where a new item would go (after the last item, or
+    /// at the start of the body) and how many there were.
+    fn seq(&mut self, path: &str, close: u8) -> Option<(usize, usize)> {
         let mut i = 0;
+        let mut append = self.pos;
         loop {
             self.skip_ws();
             if self.peek()? == close {
                 self.pos += 1;
-                return Some(());
+                return Some((append, i));
             }
             self.value(&join(path, &i.to_string()), None)?;
+            append = self.pos;
             i += 1;
             self.skip_ws();
             if self.peek() == Some(b',') {

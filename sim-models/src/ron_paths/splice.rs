@@ -37,7 +37,7 @@ pub(crate) fn origin(splices: &[Splice], mut offset: usize) -> Origin {
 }
 
 /// Sets the value at `path` in `text` to `value` (RON text), inserting the field if the document
-/// leaves it out. Fails with a message (and suggestions) when no such place exists.
+/// leaves it out, or appending the item if `path` is one past a list's last item. Fails with a message (and suggestions) when no such place exists.
 pub(crate) fn splice(text: &mut String, path: &str, value: &str) -> Result<Splice, String> {
     let index = RonIndex::new(text);
     if let Some(n) = index.get(path).filter(|_| !path.is_empty()) {
@@ -71,7 +71,14 @@ pub(crate) fn splice(text: &mut String, path: &str, value: &str) -> Result<Splic
                 Some((body, format!("{:?}: {nested}, ", missing[0])))
             }
             Kind::Map { .. } => None,
-            Kind::Other => None,
+            // One past a list's last item appends an item (`faults.2=…` after two faults).
+            Kind::List { append, items }
+                if missing.len() == 1 && missing[0].parse() == Ok(items) =>
+            {
+                let sep = if items == 0 { "" } else { ", " };
+                Some((append, format!("{sep}{value}")))
+            }
+            Kind::List { .. } | Kind::Other => None,
         }
     });
     match insert {
@@ -128,6 +135,23 @@ mod tests {
             origin(&[s], after),
             Origin::Original(DOC.find("name").unwrap())
         );
+    }
+
+    #[test]
+    fn splice_one_past_a_lists_end_appends_an_item() {
+        let mut text = DOC.to_string();
+        splice(&mut text, "clients.users.schedule.1", r#"Step(at: "20s", rate: 3.0)"#).unwrap();
+        assert!(text.contains(
+            r#"schedule: [Step(at: "10s", rate: 2.0), Step(at: "20s", rate: 3.0)]"#
+        ));
+        let mut empty = "(faults: [ ])".to_string();
+        splice(&mut empty, "faults.0", "X").unwrap();
+        assert_eq!(empty, "(faults: [X ])");
+        let mut trailing = "(faults: [A, B, ])".to_string();
+        splice(&mut trailing, "faults.2", "C").unwrap();
+        assert_eq!(trailing, "(faults: [A, B, C, ])");
+        let err = splice(&mut DOC.to_string(), "clients.users.schedule.2", "X").unwrap_err();
+        assert!(err.contains("no field `clients.users.schedule.2`"), "{err}");
     }
 
     #[test]
