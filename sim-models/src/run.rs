@@ -177,6 +177,16 @@ impl Default for Recording {
     }
 }
 
+/// Sets up what `sim` records, before it runs.
+fn record<O: Observer>(sim: &mut Simulation<World<O>>, recording: Recording) {
+    if let Some(config) = recording.trace {
+        sim.model_mut().enable_tracing(config);
+    }
+    if !recording.series {
+        sim.model_mut().disable_series();
+    }
+}
+
 /// How far a run has got, as [`run_controlled`] tells its driver between slices of events.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Progress {
@@ -212,12 +222,7 @@ pub fn run_controlled(
     mut control: impl FnMut(Progress) -> Control,
 ) -> Result<RunResult, Problems> {
     let mut sim = simulation_with_policies(scenario, seed, registry)?;
-    if let Some(config) = recording.trace {
-        sim.model_mut().enable_tracing(config);
-    }
-    if !recording.series {
-        sim.model_mut().disable_series();
-    }
+    record(&mut sim, recording);
     while sim.run_for(PROGRESS_SLICE).is_none() {
         let progress = Progress {
             now: sim.now(),
@@ -261,7 +266,19 @@ pub fn run_observed<O: Observer>(
     seed: u64,
     observer: O,
 ) -> Result<RunResult<O>, Problems> {
+    run_observed_recording(scenario, seed, observer, Recording::default())
+}
+
+/// [`run_observed`] recording what `recording` says: an experiment that reads only the report
+/// and its observer runs without time series.
+pub fn run_observed_recording<O: Observer>(
+    scenario: &Scenario,
+    seed: u64,
+    observer: O,
+    recording: Recording,
+) -> Result<RunResult<O>, Problems> {
     let mut sim = simulation_observed(scenario, seed, &PolicyRegistry::new(), observer)?;
+    record(&mut sim, recording);
     sim.run();
     Ok(finish(sim, scenario, seed))
 }

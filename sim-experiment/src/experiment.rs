@@ -1,0 +1,312 @@
+//! The experiment: a scenario, what varies between cases, how many cases, and the property
+//! each case's run must have.
+
+use crate::case::Case;
+use crate::error::ExperimentError;
+use crate::fault_gen::{FaultGen, Resolved};
+use crate::search::{search, Plan};
+use sim_models::{LoadOptions, Observer, Report, RunResult, Scenario};
+use sim_sweep::{Baseline, SweepSpec, Vary, VaryError};
+use std::fmt;
+
+/// The most cases one experiment runs.
+pub const MAX_CASES: u64 = 100_000;
+
+/// Environment variable that sets the number of cases, over [`Experiment::seeds`].
+pub const CASES_VAR: &str = "FAULTLINE_CASES";
+/// Environment variable that sets the seed of the search (which cases are drawn).
+pub const SEED_VAR: &str = "FAULTLINE_SEED";
+/// Environment variable that caps the runs spent shrinking a failure.
+pub const SHRINK_VAR: &str = "FAULTLINE_SHRINK_RUNS";
+
+/// A property checked over many runs of one scenario: each case draws a seed, a value of
+/// every varied field and each generated fault; all cases run in parallel; the first failing
+/// case (in case order, so the same on any number of threads) is shrunk with proptest to the
+/// simplest values and the earliest, shortest faults that still fail, with its seed held.
+///
+/// ```no_run
+/// use sim_experiment::{ensure, Experiment, FaultGen};
+/// Experiment::load("scenarios/retry-amplification-budget.ron")
+///     .unwrap()
+///     .vary("faults.0.fraction=0.1..0.9:0.1")
+///     .fault(FaultGen::crash("db").starting("5s", "40s").lasting("100ms", "10s"))
+///     .seeds(50)
+///     .check(|run| {
+///         let a = run.metric("amplification")?;
+///         ensure!(a <= 1.5, "amplification {a:.2} > 1.5");
+///         Ok(())
+///     });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    file: String,
+    text: String,
+    load: LoadOptions,
+    sets: Vec<String>,
+    vary: Vec<Vary>,
+    faults: Vec<FaultGen>,
+    cases: u64,
+    series: bool,
+    search_seed: u64,
+    shrink_runs: u32,
+    /// The first `vary` argument that could not be read, reported when the experiment runs.
+    mistake: Option<(String, VaryError)>,
+}
+
+/// One case's run, as the property sees it.
+pub struct Run<'a, O = ()> {
+    /// The case: seed, values, faults.
+    pub case: &'a Case,
+    /// The scenario it ran.
+    pub scenario: &'a Scenario,
+    /// The report and the final state of the system, with its observer.
+    pub result: &'a RunResult<O>,
+}
+
+impl<O: Observer> Run<'_, O> {
+    /// The run's summary (what `faultline run --json` prints).
+    pub fn report(&self) -> &Report {
+        &self.result.report
+    }
+
+    /// The observer that watched the run.
+    pub fn observer(&self) -> &O {
+        self.result.world.observer()
+    }
+
+    /// A metric by its sweep name (`amplification`, `services.db.utilization`,
+    /// `edges.api->db.attempts`: see [`sim_sweep::metrics`]); an error naming the closest
+    /// ones if the run does not define it, so that a property can use `?`.
+    pub fn metric(&self, name: &str) -> Result<f64, String> {
+        let all = sim_sweep::metrics::metrics(&self.result.report);
+        all.get(name).copied().ok_or_else(|| {
+            let prefix = name.rsplit_once('.').map_or("", |(p, _)| p);
+            let near: Vec<&str> = all
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .take(8)
+                .map(String::as_str)
+                .collect();
+            format!("this run has no metric `{name}` (some it has: {})", near.join(", "))
+        })
+    }
+}
+
+/// How an experiment ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every case had the property.
+    Passed {
+        /// How many cases ran.
+        cases: u64,
+    },
+    /// A case did not: the smallest failing case found.
+    Failed(Box<Failure>),
+}
+
+/// A failing property, shrunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What the property said of the minimal case.
+    pub message: String,
+    /// The minimal failing case.
+    pub case: Case,
+    /// The command that runs the minimal case.
+    pub command: String,
+    /// The first failing case found, before shrinking, and what the property said of it.
+    pub first: (Case, String),
+    /// Its position among the cases (from 0) and how many there were.
+    pub found_at: (u64, u64),
+    /// Runs spent shrinking.
+    pub shrink_runs: u32,
+    /// The seed of the search: `FAULTLINE_SEED` with this value draws the same cases.
+    pub search_seed: u64,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "property failed: {}", self.message)?;
+        writeln!(f, "minimal case: {}", self.case)?;
+        writeln!(f, "reproduce with: {}", self.command)?;
+        writeln!(
+            f,
+            "found at case {} of {} ({SEED_VAR}={} draws the same cases), shrunk in {} runs from: {}",
+            self.found_at.0 + 1,
+            self.found_at.1,
+            self.search_seed,
+            self.shrink_runs,
+            self.first.0
+        )?;
+        write!(f, "which failed with: {}", self.first.1)
+    }
+}
+
+impl Experiment {
+    /// An experiment on the scenario in file `path` (named so in commands and messages: a path
+    /// relative to where `faultline` will run, as `cargo test` runs from the package root).
+    pub fn load(path: &str) -> Result<Experiment, ExperimentError> {
+        let loaded = sim_models::load_scenario(path, &[])?;
+        Ok(Self::from_text(path, &loaded.text))
+    }
+
+    /// An experiment on scenario text `text`, named `file` in messages and commands.
+    pub fn from_text(file: &str, text: &str) -> Experiment {
+        Experiment {
+            file: file.to_string(),
+            text: text.to_string(),
+            load: LoadOptions::default(),
+            sets: Vec::new(),
+            vary: Vec::new(),
+            faults: Vec::new(),
+            cases: 32,
+            series: false,
+            search_seed: 0,
+            shrink_runs: 256,
+            mistake: None,
+        }
+    }
+
+    /// Overrides a field in every case, as `faultline run --set PATH=VALUE` does.
+    pub fn set(mut self, arg: &str) -> Self {
+        self.sets.push(arg.to_string());
+        self
+    }
+
+    /// Varies a field over the sweep's syntax: `PATH=v1,v2,…` or `PATH=lo..hi:step`. Each case
+    /// takes one value; shrinking prefers the earlier ones, so list the simplest first.
+    pub fn vary(mut self, arg: &str) -> Self {
+        match Vary::parse(arg) {
+            Ok(v) => self.vary.push(v),
+            Err(source) => {
+                self.mistake.get_or_insert((arg.to_string(), source));
+            }
+        }
+        self
+    }
+
+    /// Adds a fault that each case draws afresh (see [`FaultGen`]).
+    pub fn fault(mut self, fault: FaultGen) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// Runs `n` cases, each with its own seed ([`CASES_VAR`] overrides it).
+    pub fn seeds(mut self, n: u64) -> Self {
+        self.cases = n;
+        self
+    }
+
+    /// Draws the cases from `seed` ([`SEED_VAR`] overrides it; 0 unless set).
+    pub fn search_seed(mut self, seed: u64) -> Self {
+        self.search_seed = seed;
+        self
+    }
+
+    /// Spends at most `n` runs shrinking a failure ([`SHRINK_VAR`] overrides it; 256 unless
+    /// set).
+    pub fn shrink_runs(mut self, n: u32) -> Self {
+        self.shrink_runs = n;
+        self
+    }
+
+    /// Keeps the time series (`run.result.timeseries_csv()`); off unless asked, so that each
+    /// case records only the report and its observer.
+    pub fn with_series(mut self) -> Self {
+        self.series = true;
+        self
+    }
+
+    /// Checks `property` on every case and panics with the minimal failing case and the
+    /// command that reproduces it, or with the reason the experiment could not run.
+    pub fn check<P>(self, property: P)
+    where
+        P: Fn(&Run<'_, ()>) -> Result<(), String> + Sync,
+    {
+        self.check_observed(|| (), property)
+    }
+
+    /// [`check`](Self::check) with an observer made by `make` for each run.
+    pub fn check_observed<O, M, P>(self, make: M, property: P)
+    where
+        O: Observer,
+        M: Fn() -> O + Sync,
+        P: Fn(&Run<'_, O>) -> Result<(), String> + Sync,
+    {
+        match self.run(make, property) {
+            Ok(Verdict::Passed { .. }) => {}
+            Ok(Verdict::Failed(failure)) => panic!("{failure}"),
+            Err(e) => panic!("experiment on {} could not run: {e}", self.file),
+        }
+    }
+
+    /// Runs the experiment: [`Verdict::Passed`], the shrunk [`Failure`], or why it could not
+    /// run.
+    pub fn run<O, M, P>(&self, make: M, property: P) -> Result<Verdict, ExperimentError>
+    where
+        O: Observer,
+        M: Fn() -> O + Sync,
+        P: Fn(&Run<'_, O>) -> Result<(), String> + Sync,
+    {
+        let plan = self.plan()?;
+        search(&plan, &make, &property)
+    }
+
+    /// Checks everything that can be checked before a case runs, and settles the numbers.
+    fn plan(&self) -> Result<Plan, ExperimentError> {
+        if let Some((arg, source)) = &self.mistake {
+            return Err(ExperimentError::Vary {
+                arg: arg.clone(),
+                source: source.clone(),
+            });
+        }
+        let cases = env_number(CASES_VAR)?.unwrap_or(self.cases);
+        if cases == 0 || cases > MAX_CASES {
+            return Err(ExperimentError::Cases {
+                cases,
+                max: MAX_CASES,
+            });
+        }
+        let spec = SweepSpec {
+            scenario_file: self.file.clone(),
+            scenario_text: self.text.clone(),
+            sets: self.sets.clone(),
+            vary: self.vary.clone(),
+            seeds: 1,
+            baseline: Baseline::Index(0),
+            load: self.load,
+        };
+        let (base, _warnings) = sim_sweep::plan::check_vary(&spec)?;
+        let faults: Vec<Resolved> = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| f.resolve(i, &base.scenario))
+            .collect::<Result<_, _>>()?;
+        let shrink = env_number(SHRINK_VAR)?.unwrap_or(u64::from(self.shrink_runs));
+        Ok(Plan {
+            file: self.file.clone(),
+            text: self.text.clone(),
+            load: self.load,
+            sets: self.sets.clone(),
+            vary: self.vary.clone(),
+            faults,
+            existing_faults: base.scenario.faults.len(),
+            cases,
+            series: self.series,
+            search_seed: env_number(SEED_VAR)?.unwrap_or(self.search_seed),
+            shrink_runs: u32::try_from(shrink).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+/// The whole number in environment variable `name`, if set.
+fn env_number(name: &'static str) -> Result<Option<u64>, ExperimentError> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ExperimentError::Env { name, value }),
+        Err(_) => Ok(None),
+    }
+}
