@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn words_are_quoted_only_when_the_shell_would_split_or_expand_them() {
         assert_eq!(shell_quote("scenarios/mm1.ron"), "scenarios/mm1.ron");
-        assert_eq!(shell_quote("services.db.workers=2"), "services.db.workers=2");
+        assert_eq!(
+            shell_quote("services.db.workers=2"),
+            "services.db.workers=2"
+        );
         assert_eq!(shell_quote(r#"a="1s""#), r#"'a="1s"'"#);
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");

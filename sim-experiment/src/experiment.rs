@@ -87,7 +87,10 @@ impl<O: Observer> Run<'_, O> {
                 .take(8)
                 .map(String::as_str)
                 .collect();
-            format!("this run has no metric `{name}` (some it has: {})", near.join(", "))
+            format!(
+                "this run has no metric `{name}` (some it has: {})",
+                near.join(", ")
+            )
         })
     }
 }

@@ -61,11 +61,7 @@ impl FaultGen {
             let quoted: Vec<String> = z.iter().map(|z| format!("{z:?}")).collect();
             quoted.join(", ")
         };
-        Self::windowed(&format!(
-            "Partition(a: [{}], b: [{}])",
-            zones(a),
-            zones(b)
-        ))
+        Self::windowed(&format!("Partition(a: [{}], b: [{}])", zones(a), zones(b)))
     }
 
     /// A crash of one instance of `service` (each case picks which), restarted after the
@@ -101,7 +97,11 @@ impl FaultGen {
 
     /// Checks the ranges and the fault against `scenario`: the ranges are durations in order,
     /// within [`MAX_FAULT_TIME`], a length is at least 1 ms, and a crashed service exists.
-    pub(crate) fn resolve(&self, index: usize, scenario: &Scenario) -> Result<Resolved, ExperimentError> {
+    pub(crate) fn resolve(
+        &self,
+        index: usize,
+        scenario: &Scenario,
+    ) -> Result<Resolved, ExperimentError> {
         let range = |field: &'static str, (lo, hi): &(String, String), min: u64| {
             let ms = |text: &str| -> Result<u64, ExperimentError> {
                 let d: SimDuration = text.parse().map_err(|e| ExperimentError::Fault {
@@ -133,7 +133,9 @@ impl FaultGen {
             What::Windowed(t) if !t.ends_with(')') || !t.contains('(') => {
                 return Err(ExperimentError::Fault {
                     index,
-                    reason: format!("`{t}` is not a fault such as `Slowdown(service: \"db\", factor: 5.0)`"),
+                    reason: format!(
+                        "`{t}` is not a fault such as `Slowdown(service: \"db\", factor: 5.0)`"
+                    ),
                 })
             }
             What::Windowed(_) => 1,
@@ -144,7 +146,12 @@ impl FaultGen {
                         index,
                         reason: format!(
                             "the scenario has no service `{service}` to crash (it has {})",
-                            scenario.services.keys().cloned().collect::<Vec<_>>().join(", ")
+                            scenario
+                                .services
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     })
                 }
@@ -187,7 +194,9 @@ mod tests {
         let text = r#"(duration: "60s",
             clients: { "users": Open(rate: 1, target: "db") },
             services: { "db": (instances: 3, workers: 1, service_time: Exponential(mean: "1ms")) })"#;
-        sim_models::load_scenario_str("t.ron", text, &[]).unwrap().scenario
+        sim_models::load_scenario_str("t.ron", text, &[])
+            .unwrap()
+            .scenario
     }
 
     #[test]
@@ -195,12 +204,18 @@ mod tests {
         let r = FaultGen::windowed("Slowdown(service: \"db\", factor: 5.0)")
             .resolve(0, &scenario())
             .unwrap();
-        let draw = FaultDraw { start_ms: 1500, length_ms: 20, instance: 0 };
+        let draw = FaultDraw {
+            start_ms: 1500,
+            length_ms: 20,
+            instance: 0,
+        };
         assert_eq!(
             r.text(&draw),
             r#"Slowdown(start: "1500ms", duration: "20ms", service: "db", factor: 5.0)"#
         );
-        let p = FaultGen::partition(&["a"], &["b", "c"]).resolve(0, &scenario()).unwrap();
+        let p = FaultGen::partition(&["a"], &["b", "c"])
+            .resolve(0, &scenario())
+            .unwrap();
         assert_eq!(
             p.text(&draw),
             r#"Partition(start: "1500ms", duration: "20ms", a: ["a"], b: ["b", "c"])"#
@@ -209,9 +224,16 @@ mod tests {
 
     #[test]
     fn a_crash_picks_among_the_services_instances() {
-        let r = FaultGen::crash("db").lasting("1ms", "2s").resolve(0, &scenario()).unwrap();
+        let r = FaultGen::crash("db")
+            .lasting("1ms", "2s")
+            .resolve(0, &scenario())
+            .unwrap();
         assert_eq!((r.instances, r.length), (3, (1, 2000)));
-        let draw = FaultDraw { start_ms: 5, length_ms: 7, instance: 2 };
+        let draw = FaultDraw {
+            start_ms: 5,
+            length_ms: 7,
+            instance: 2,
+        };
         assert_eq!(
             r.text(&draw),
             r#"Crash(service: "db", instance: 2, at: "5ms", restart_after: "7ms")"#
@@ -223,9 +245,14 @@ mod tests {
         let s = scenario();
         let err = |g: FaultGen| g.resolve(1, &s).unwrap_err().to_string();
         assert!(err(FaultGen::crash("dbx")).contains("no service `dbx` to crash (it has db)"));
-        assert!(err(FaultGen::crash("db").lasting("0s", "1s")).contains("length must run from at least 1 ms"));
-        assert!(err(FaultGen::crash("db").starting("5s", "1s")).contains("(got 5000 ms to 1000 ms)"));
-        assert!(err(FaultGen::crash("db").starting("1s", "ten")).contains("`ten` is not a duration"));
+        assert!(err(FaultGen::crash("db").lasting("0s", "1s"))
+            .contains("length must run from at least 1 ms"));
+        assert!(
+            err(FaultGen::crash("db").starting("5s", "1s")).contains("(got 5000 ms to 1000 ms)")
+        );
+        assert!(
+            err(FaultGen::crash("db").starting("1s", "ten")).contains("`ten` is not a duration")
+        );
         assert!(err(FaultGen::crash("db").lasting("1s", "100000h")).contains("longer than a day"));
         assert!(err(FaultGen::windowed("Slowdown")).contains("is not a fault"));
         assert!(err(FaultGen::crash("dbx")).starts_with("generated fault 1: "));

@@ -54,12 +54,14 @@ pub use fault_gen::{FaultDraw, FaultGen};
 #[macro_export]
 macro_rules! ensure {
     ($cond:expr $(,)?) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err(format!("condition failed: {}", stringify!($cond)));
         }
     };
     ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err(format!($($fmt)+));
         }
     };

@@ -47,7 +47,13 @@ enum Outcome {
 
 impl Plan {
     fn case(&self, drawn: &Drawn) -> Case {
-        Case::new(drawn, &self.sets, &self.vary, &self.faults, self.existing_faults)
+        Case::new(
+            drawn,
+            &self.sets,
+            &self.vary,
+            &self.faults,
+            self.existing_faults,
+        )
     }
 
     /// Every draw a case makes, as one proptest strategy: positions shrink towards the first
@@ -59,13 +65,16 @@ impl Plan {
             .faults
             .iter()
             .map(|f| {
-                (f.start.0..=f.start.1, f.length.0..=f.length.1, 0..f.instances).prop_map(
-                    |(start_ms, length_ms, instance)| FaultDraw {
+                (
+                    f.start.0..=f.start.1,
+                    f.length.0..=f.length.1,
+                    0..f.instances,
+                )
+                    .prop_map(|(start_ms, length_ms, instance)| FaultDraw {
                         start_ms,
                         length_ms,
                         instance,
-                    },
-                )
+                    })
             })
             .collect();
         let seed = (1..=u64::from(u32::MAX)).no_shrink();
@@ -90,20 +99,25 @@ impl Plan {
                 problems,
             })
         };
-        let loaded =
-            match sim_models::load_scenario_str_with(&self.file, &self.text, &case.sets, &self.load) {
-                Ok(l) => l,
-                Err(e) => return broken(e.to_string()),
-            };
+        let loaded = match sim_models::load_scenario_str_with(
+            &self.file, &self.text, &case.sets, &self.load,
+        ) {
+            Ok(l) => l,
+            Err(e) => return broken(e.to_string()),
+        };
         let recording = Recording {
             series: self.series,
             trace: None,
         };
-        let result =
-            match sim_models::run_observed_recording(&loaded.scenario, case.seed, make(), recording) {
-                Ok(r) => r,
-                Err(problems) => return broken(problems.to_string()),
-            };
+        let result = match sim_models::run_observed_recording(
+            &loaded.scenario,
+            case.seed,
+            make(),
+            recording,
+        ) {
+            Ok(r) => r,
+            Err(problems) => return broken(problems.to_string()),
+        };
         let run = Run {
             case: &case,
             scenario: &loaded.scenario,
@@ -117,7 +131,11 @@ impl Plan {
 }
 
 /// Runs `plan`'s cases and shrinks the first failure.
-pub(crate) fn search<O, M, P>(plan: &Plan, make: &M, property: &P) -> Result<Verdict, ExperimentError>
+pub(crate) fn search<O, M, P>(
+    plan: &Plan,
+    make: &M,
+    property: &P,
+) -> Result<Verdict, ExperimentError>
 where
     O: Observer,
     M: Fn() -> O + Sync,
@@ -245,7 +263,10 @@ mod tests {
     fn busy_and_failing(run: &crate::Run<'_>) -> Result<(), String> {
         let util = run.report().services["server"].utilization;
         let errors: u64 = run.report().clients["users"].errors.values().sum();
-        ensure!(util < 0.6 || errors == 0, "utilization {util:.2} with {errors} errors");
+        ensure!(
+            util < 0.6 || errors == 0,
+            "utilization {util:.2} with {errors} errors"
+        );
         Ok(())
     }
 
@@ -254,24 +275,48 @@ mod tests {
         let Verdict::Failed(f) = planted().run(|| (), busy_and_failing).unwrap() else {
             panic!("the planted bug was not found");
         };
-        assert_eq!(f.case.values, [("clients.users.rate".to_string(), "70".to_string())]);
+        assert_eq!(
+            f.case.values,
+            [("clients.users.rate".to_string(), "70".to_string())]
+        );
         assert_eq!(
             f.case.faults,
-            [r#"ErrorInjection(start: "2000ms", duration: "500ms", service: "server", fraction: 1.0)"#]
+            [
+                r#"ErrorInjection(start: "2000ms", duration: "500ms", service: "server", fraction: 1.0)"#
+            ]
         );
-        assert_eq!(f.case.seed, f.first.0.seed, "the seed is held while shrinking");
-        assert!(f.command.starts_with(&format!("faultline run server.ron --seed {} ", f.case.seed)));
-        assert!(f.command.contains("--set clients.users.rate=70 --set 'faults=[ErrorInjection(start: \"2000ms\""));
+        assert_eq!(
+            f.case.seed, f.first.0.seed,
+            "the seed is held while shrinking"
+        );
+        assert!(f
+            .command
+            .starts_with(&format!("faultline run server.ron --seed {} ", f.case.seed)));
+        assert!(f.command.contains(
+            "--set clients.users.rate=70 --set 'faults=[ErrorInjection(start: \"2000ms\""
+        ));
         let text = f.to_string();
-        assert!(text.starts_with("property failed: utilization 0."), "{text}");
-        assert!(text.contains("found at case") && text.contains("FAULTLINE_SEED=0"), "{text}");
-        assert!(text.contains("reproduce with: faultline run server.ron"), "{text}");
+        assert!(
+            text.starts_with("property failed: utilization 0."),
+            "{text}"
+        );
+        assert!(
+            text.contains("found at case") && text.contains("FAULTLINE_SEED=0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("reproduce with: faultline run server.ron"),
+            "{text}"
+        );
     }
 
     #[test]
     fn the_verdict_is_the_same_on_one_thread_and_on_four() {
         let on = |threads| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             pool.install(|| planted().run(|| (), busy_and_failing).unwrap())
         };
         assert_eq!(on(1), on(4));
@@ -280,10 +325,13 @@ mod tests {
     #[test]
     fn a_property_that_holds_passes_every_case() {
         let verdict = planted()
-            .run(|| (), |run| {
-                ensure!(run.report().services["server"].utilization < 0.95);
-                Ok(())
-            })
+            .run(
+                || (),
+                |run| {
+                    ensure!(run.report().services["server"].utilization < 0.95);
+                    Ok(())
+                },
+            )
             .unwrap();
         assert_eq!(verdict, Verdict::Passed { cases: 8 });
     }
@@ -295,13 +343,19 @@ mod tests {
             .run(|| (), |_| Ok(()))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("clients.users.rte") && err.contains("clients.users.rate"), "{err}");
+        assert!(
+            err.contains("clients.users.rte") && err.contains("clients.users.rate"),
+            "{err}"
+        );
         let err = Experiment::from_text("server.ron", SERVER)
             .vary("clients.users.rate")
             .run(|| (), |_| Ok(()))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("vary `clients.users.rate`: expected PATH=VALUES"), "{err}");
+        assert!(
+            err.starts_with("vary `clients.users.rate`: expected PATH=VALUES"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -310,15 +364,23 @@ mod tests {
             .seeds(0)
             .run(|| (), |_| Ok(()))
             .unwrap_err();
-        assert_eq!(err.to_string(), "an experiment runs 1 to 100000 cases, not 0");
+        assert_eq!(
+            err.to_string(),
+            "an experiment runs 1 to 100000 cases, not 0"
+        );
         // A crash of an instance the service does not have: the scenario refuses it.
         let err = Experiment::from_text("server.ron", SERVER)
-            .fault(FaultGen::windowed("Pause(service: \"server\", instance: 3)"))
+            .fault(FaultGen::windowed(
+                "Pause(service: \"server\", instance: 3)",
+            ))
             .seeds(1)
             .run(|| (), |_| Ok(()))
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("case could not run (faultline run server.ron --seed "), "{err}");
+        assert!(
+            err.starts_with("case could not run (faultline run server.ron --seed "),
+            "{err}"
+        );
         assert!(err.contains("instance"), "{err}");
     }
 }

@@ -140,10 +140,15 @@ mod tests {
     #[test]
     fn splice_one_past_a_lists_end_appends_an_item() {
         let mut text = DOC.to_string();
-        splice(&mut text, "clients.users.schedule.1", r#"Step(at: "20s", rate: 3.0)"#).unwrap();
-        assert!(text.contains(
-            r#"schedule: [Step(at: "10s", rate: 2.0), Step(at: "20s", rate: 3.0)]"#
-        ));
+        splice(
+            &mut text,
+            "clients.users.schedule.1",
+            r#"Step(at: "20s", rate: 3.0)"#,
+        )
+        .unwrap();
+        assert!(
+            text.contains(r#"schedule: [Step(at: "10s", rate: 2.0), Step(at: "20s", rate: 3.0)]"#)
+        );
         let mut empty = "(faults: [ ])".to_string();
         splice(&mut empty, "faults.0", "X").unwrap();
         assert_eq!(empty, "(faults: [X ])");
