@@ -207,14 +207,33 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every crate's sources.
-const CRATES: [&str; 6] = [
+const CRATES: [&str; 7] = [
     "sim-core/src",
     "sim-net/src",
     "sim-models/src",
     "sim-sweep/src",
     "sim-plot/src",
+    "sim-experiment/src",
     "src",
 ];
+
+#[test]
+fn every_workspace_member_is_checked() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find(|l| l.starts_with("members"))
+        .expect("a members line");
+    let listed: Vec<&str> = members.split('"').skip(1).step_by(2).collect();
+    assert!(listed.len() >= 6, "{members}");
+    for member in listed {
+        assert!(
+            CRATES.contains(&format!("{member}/src").as_str()),
+            "{member} is a workspace member but not in CRATES"
+        );
+    }
+}
 
 #[test]
 fn no_crate_has_an_import_cycle_between_its_modules() {

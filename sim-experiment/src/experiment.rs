@@ -1,23 +1,16 @@
 //! The experiment: a scenario, what varies between cases, how many cases, and the property
 //! each case's run must have.
 
-use crate::case::Case;
+use crate::env::{env_number, CASES_VAR, SEED_VAR, SHRINK_VAR};
 use crate::error::ExperimentError;
 use crate::fault_gen::{FaultGen, Resolved};
 use crate::search::{search, Plan};
-use sim_models::{LoadOptions, Observer, Report, RunResult, Scenario};
+use crate::verdict::{Run, Verdict};
+use sim_models::{LoadOptions, Observer};
 use sim_sweep::{Baseline, SweepSpec, Vary, VaryError};
-use std::fmt;
 
 /// The most cases one experiment runs.
 pub const MAX_CASES: u64 = 100_000;
-
-/// Environment variable that sets the number of cases, over [`Experiment::seeds`].
-pub const CASES_VAR: &str = "FAULTLINE_CASES";
-/// Environment variable that sets the seed of the search (which cases are drawn).
-pub const SEED_VAR: &str = "FAULTLINE_SEED";
-/// Environment variable that caps the runs spent shrinking a failure.
-pub const SHRINK_VAR: &str = "FAULTLINE_SHRINK_RUNS";
 
 /// A property checked over many runs of one scenario: each case draws a seed, a value of
 /// every varied field and each generated fault; all cases run in parallel; the first failing
@@ -51,97 +44,6 @@ pub struct Experiment {
     shrink_runs: u32,
     /// The first `vary` argument that could not be read, reported when the experiment runs.
     mistake: Option<(String, VaryError)>,
-}
-
-/// One case's run, as the property sees it.
-pub struct Run<'a, O = ()> {
-    /// The case: seed, values, faults.
-    pub case: &'a Case,
-    /// The scenario it ran.
-    pub scenario: &'a Scenario,
-    /// The report and the final state of the system, with its observer.
-    pub result: &'a RunResult<O>,
-}
-
-impl<O: Observer> Run<'_, O> {
-    /// The run's summary (what `faultline run --json` prints).
-    pub fn report(&self) -> &Report {
-        &self.result.report
-    }
-
-    /// The observer that watched the run.
-    pub fn observer(&self) -> &O {
-        self.result.world.observer()
-    }
-
-    /// A metric by its sweep name (`amplification`, `services.db.utilization`,
-    /// `edges.api->db.attempts`: see [`sim_sweep::metrics`]); an error naming the closest
-    /// ones if the run does not define it, so that a property can use `?`.
-    pub fn metric(&self, name: &str) -> Result<f64, String> {
-        let all = sim_sweep::metrics::metrics(&self.result.report);
-        all.get(name).copied().ok_or_else(|| {
-            let prefix = name.rsplit_once('.').map_or("", |(p, _)| p);
-            let near: Vec<&str> = all
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .take(8)
-                .map(String::as_str)
-                .collect();
-            format!(
-                "this run has no metric `{name}` (some it has: {})",
-                near.join(", ")
-            )
-        })
-    }
-}
-
-/// How an experiment ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every case had the property.
-    Passed {
-        /// How many cases ran.
-        cases: u64,
-    },
-    /// A case did not: the smallest failing case found.
-    Failed(Box<Failure>),
-}
-
-/// A failing property, shrunk.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    /// What the property said of the minimal case.
-    pub message: String,
-    /// The minimal failing case.
-    pub case: Case,
-    /// The command that runs the minimal case.
-    pub command: String,
-    /// The first failing case found, before shrinking, and what the property said of it.
-    pub first: (Case, String),
-    /// Its position among the cases (from 0) and how many there were.
-    pub found_at: (u64, u64),
-    /// Runs spent shrinking.
-    pub shrink_runs: u32,
-    /// The seed of the search: `FAULTLINE_SEED` with this value draws the same cases.
-    pub search_seed: u64,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "property failed: {}", self.message)?;
-        writeln!(f, "minimal case: {}", self.case)?;
-        writeln!(f, "reproduce with: {}", self.command)?;
-        writeln!(
-            f,
-            "found at case {} of {} ({SEED_VAR}={} draws the same cases), shrunk in {} runs from: {}",
-            self.found_at.0 + 1,
-            self.found_at.1,
-            self.search_seed,
-            self.shrink_runs,
-            self.first.0
-        )?;
-        write!(f, "which failed with: {}", self.first.1)
-    }
 }
 
 impl Experiment {
@@ -242,7 +144,7 @@ impl Experiment {
         }
     }
 
-    /// Runs the experiment: [`Verdict::Passed`], the shrunk [`Failure`], or why it could not
+    /// Runs the experiment: [`Verdict::Passed`], the shrunk [`Failure`](crate::Failure), or why it could not
     /// run.
     pub fn run<O, M, P>(&self, make: M, property: P) -> Result<Verdict, ExperimentError>
     where
@@ -299,17 +201,5 @@ impl Experiment {
             search_seed: env_number(SEED_VAR)?.unwrap_or(self.search_seed),
             shrink_runs: u32::try_from(shrink).unwrap_or(u32::MAX),
         })
-    }
-}
-
-/// The whole number in environment variable `name`, if set.
-fn env_number(name: &'static str) -> Result<Option<u64>, ExperimentError> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| ExperimentError::Env { name, value }),
-        Err(_) => Ok(None),
     }
 }

@@ -31,23 +31,26 @@
 //! statistics are the report's. An observer ([`Experiment::check_observed`]) sees every event
 //! of the run, for properties the report cannot express.
 //!
-//! Files: [`experiment`](mod@experiment) (the builder, [`Run`], [`Verdict`], [`Failure`]),
-//! `case.rs` (a case's overrides and command), [`fault_gen`] (generated faults), `search.rs`
-//! (drawing, running and shrinking), [`error`].
+//! Files: [`experiment`](mod@experiment) (the builder), [`verdict`] ([`Run`], what a property
+//! sees; [`Verdict`] and [`Failure`], what comes out), `case.rs` (a case's overrides and
+//! command), [`fault_gen`] (generated faults), `search.rs` (drawing, running and shrinking),
+//! `env.rs` (the environment variables), [`error`].
 #![warn(missing_docs, unreachable_pub)]
 
 mod case;
+mod env;
 pub mod error;
 pub mod experiment;
 pub mod fault_gen;
 mod search;
+pub mod verdict;
 
 pub use case::Case;
+pub use env::{CASES_VAR, SEED_VAR, SHRINK_VAR};
 pub use error::ExperimentError;
-pub use experiment::{
-    Experiment, Failure, Run, Verdict, CASES_VAR, MAX_CASES, SEED_VAR, SHRINK_VAR,
-};
+pub use experiment::{Experiment, MAX_CASES};
 pub use fault_gen::{FaultDraw, FaultGen};
+pub use verdict::{Failure, Run, Verdict};
 
 /// Returns `Err` from a property with a message unless `cond` holds: `ensure!(x <= 1.5, "x
 /// is {x}")`, or `ensure!(x <= 1.5)` for a message naming the condition.

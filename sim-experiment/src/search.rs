@@ -9,8 +9,8 @@
 
 use crate::case::{Case, Drawn};
 use crate::error::ExperimentError;
-use crate::experiment::{Failure, Run, Verdict};
 use crate::fault_gen::{FaultDraw, Resolved};
+use crate::verdict::{Failure, Run, Verdict};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use rayon::prelude::*;
