@@ -6,7 +6,7 @@
 //! `(1 + q₀ + q₀²)(1 + q₁ + q₁²)(1 + q₂ + q₂²)` with `q₀ = f`, `qₖ₊₁ = qₖ³`: the product of the
 //! layers' amplifications.
 
-use sim_experiment::{ensure, Experiment};
+use sim_experiment::{ensure, Experiment, FaultGen};
 
 /// Expected db attempts per user request with 3 attempts per layer over 3 layers.
 fn product_of_layers(f: f64) -> f64 {
@@ -47,6 +47,7 @@ fn a_ten_percent_retry_budget_at_every_layer_keeps_db_load_within_1_1_cubed_for_
         .set("services.edge.steps.1.policies.1=RetryBudget(Sre(ratio: 0.1))")
         .set("duration=\"20s\"")
         .vary("faults.0.fraction=0.1..1.0:0.1")
+        .fault(FaultGen::crash("db").starting("1s", "15s").lasting("10ms", "5s"))
         .seeds(48)
         .check(|run| {
             // Each caller instance checks retries / requests < 10% before a retry, so it may
