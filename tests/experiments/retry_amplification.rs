@@ -47,7 +47,11 @@ fn a_ten_percent_retry_budget_at_every_layer_keeps_db_load_within_1_1_cubed_for_
         .set("services.edge.steps.1.policies.1=RetryBudget(Sre(ratio: 0.1))")
         .set("duration=\"20s\"")
         .vary("faults.0.fraction=0.1..1.0:0.1")
-        .fault(FaultGen::crash("db").starting("1s", "15s").lasting("10ms", "5s"))
+        .fault(
+            FaultGen::crash("db")
+                .starting("1s", "15s")
+                .lasting("10ms", "5s"),
+        )
         .seeds(48)
         .check(|run| {
             // Each caller instance checks retries / requests < 10% before a retry, so it may
