@@ -47,6 +47,17 @@ pub enum ExperimentError {
         /// Its value.
         value: String,
     },
+    /// A regression file cannot be read or written, or a case in it no longer fits the
+    /// experiment (`line` 0: the file as a whole).
+    #[error("regression file {file}:{line}: {reason}")]
+    Regression {
+        /// The file.
+        file: String,
+        /// The line of the case, from 1.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A case's scenario could not be built or run (a generated fault that the scenario
     /// refuses, a varied combination that is invalid together).
     #[error("case could not run ({command}):\n{problems}")]

@@ -4,10 +4,12 @@
 use crate::env::{env_number, CASES_VAR, SEED_VAR, SHRINK_VAR};
 use crate::error::ExperimentError;
 use crate::fault_gen::{FaultGen, Resolved};
+use crate::regressions;
 use crate::search::{search, Plan};
 use crate::verdict::{Run, Verdict};
 use sim_models::{LoadOptions, Observer};
 use sim_sweep::{Baseline, SweepSpec, Vary, VaryError};
+use std::path::PathBuf;
 
 /// The most cases one experiment runs.
 pub const MAX_CASES: u64 = 100_000;
@@ -42,6 +44,7 @@ pub struct Experiment {
     series: bool,
     search_seed: u64,
     shrink_runs: u32,
+    regressions: Option<PathBuf>,
     /// The first `vary` argument that could not be read, reported when the experiment runs.
     mistake: Option<(String, VaryError)>,
 }
@@ -67,6 +70,7 @@ impl Experiment {
             series: false,
             search_seed: 0,
             shrink_runs: 256,
+            regressions: None,
             mistake: None,
         }
     }
@@ -111,6 +115,14 @@ impl Experiment {
     /// set).
     pub fn shrink_runs(mut self, n: u32) -> Self {
         self.shrink_runs = n;
+        self
+    }
+
+    /// Keeps a regression file at `path`: its cases run first, before any case is drawn, and
+    /// each new minimal failure is appended to it (one JSON line per case, with its values and
+    /// fault draws; commit it beside the test).
+    pub fn regressions(mut self, path: impl Into<PathBuf>) -> Self {
+        self.regressions = Some(path.into());
         self
     }
 
@@ -188,6 +200,10 @@ impl Experiment {
             .map(|(i, f)| f.resolve(i, &base.scenario))
             .collect::<Result<_, _>>()?;
         let shrink = env_number(SHRINK_VAR)?.unwrap_or(u64::from(self.shrink_runs));
+        let regressions = match &self.regressions {
+            Some(path) => regressions::read(path, &self.vary, &faults)?,
+            None => Vec::new(),
+        };
         Ok(Plan {
             file: self.file.clone(),
             text: self.text.clone(),
@@ -200,6 +216,8 @@ impl Experiment {
             series: self.series,
             search_seed: env_number(SEED_VAR)?.unwrap_or(self.search_seed),
             shrink_runs: u32::try_from(shrink).unwrap_or(u32::MAX),
+            regression_file: self.regressions.clone(),
+            regressions,
         })
     }
 }

@@ -34,7 +34,7 @@
 //! Files: [`experiment`](mod@experiment) (the builder), [`verdict`] ([`Run`], what a property
 //! sees; [`Verdict`] and [`Failure`], what comes out), `case.rs` (a case's overrides and
 //! command), [`fault_gen`] (generated faults), `search.rs` (drawing, running and shrinking),
-//! `env.rs` (the environment variables), [`error`].
+//! `env.rs` (the environment variables), `regressions.rs` (regression files), [`error`].
 #![warn(missing_docs, unreachable_pub)]
 
 mod case;
@@ -42,6 +42,7 @@ mod env;
 pub mod error;
 pub mod experiment;
 pub mod fault_gen;
+mod regressions;
 mod search;
 pub mod verdict;
 
@@ -50,7 +51,7 @@ pub use env::{CASES_VAR, SEED_VAR, SHRINK_VAR};
 pub use error::ExperimentError;
 pub use experiment::{Experiment, MAX_CASES};
 pub use fault_gen::{FaultDraw, FaultGen};
-pub use verdict::{Failure, Run, Verdict};
+pub use verdict::{Failure, FoundAt, Run, Verdict};
 
 /// Returns `Err` from a property with a message unless `cond` holds: `ensure!(x <= 1.5, "x
 /// is {x}")`, or `ensure!(x <= 1.5)` for a message naming the condition.

@@ -10,12 +10,15 @@
 use crate::case::{Case, Drawn};
 use crate::error::ExperimentError;
 use crate::fault_gen::{FaultDraw, Resolved};
+use crate::regressions::{self, Regression};
+use crate::verdict::FoundAt;
 use crate::verdict::{Failure, Run, Verdict};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 use rayon::prelude::*;
 use sim_models::{LoadOptions, Observer, Recording};
 use sim_sweep::Vary;
+use std::path::PathBuf;
 
 /// Cases run in parallel between two looks for a failure: the search stops within a chunk
 /// of the first failure, and the chunk's size does not depend on the number of threads.
@@ -35,6 +38,10 @@ pub(crate) struct Plan {
     pub(crate) series: bool,
     pub(crate) search_seed: u64,
     pub(crate) shrink_runs: u32,
+    /// Where new minimal failures are stored, if anywhere.
+    pub(crate) regression_file: Option<PathBuf>,
+    /// The cases stored there, run first.
+    pub(crate) regressions: Vec<Regression>,
 }
 
 /// What one case's run came to.
@@ -148,6 +155,31 @@ where
         max_shrink_iters: plan.shrink_runs,
         ..Config::default()
     };
+    // Stored failures first: each was minimal when it was found, so it is reported as it is.
+    let stored: Vec<Outcome> = plan
+        .regressions
+        .par_iter()
+        .map(|(_, d)| plan.evaluate(d, make, property))
+        .collect();
+    for ((line, drawn), outcome) in plan.regressions.iter().zip(stored) {
+        match outcome {
+            Outcome::Holds => {}
+            Outcome::Broken(e) => return Err(e),
+            Outcome::Fails(message) => {
+                let case = plan.case(drawn);
+                return Ok(Verdict::Failed(Box::new(Failure {
+                    command: case.command(&plan.file),
+                    first: (case.clone(), message.clone()),
+                    case,
+                    message,
+                    found_at: FoundAt::Regression { line: *line },
+                    shrink_runs: 0,
+                    search_seed: plan.search_seed,
+                    note: None,
+                })));
+            }
+        }
+    }
     let mut runner = TestRunner::new(config);
     let strategy = plan.strategy();
     let mut trees = Vec::new();
@@ -174,7 +206,15 @@ where
                 Outcome::Broken(e) => return Err(e),
                 Outcome::Fails(message) => {
                     let tree = trees[index].take().expect("each tree is taken once");
-                    let failure = shrink(plan, tree, &draws[k], message, index, make, property);
+                    let (mut failure, minimal) =
+                        shrink(plan, tree, &draws[k], message, index, make, property);
+                    if let Some(path) = &plan.regression_file {
+                        if let Err(e) =
+                            regressions::append(path, &minimal, &plan.vary, &failure.message)
+                        {
+                            failure.note = Some(e.to_string());
+                        }
+                    }
                     return Ok(Verdict::Failed(Box::new(failure)));
                 }
             }
@@ -193,7 +233,7 @@ fn shrink<O, M, P, T>(
     index: usize,
     make: &M,
     property: &P,
-) -> Failure
+) -> (Failure, Drawn)
 where
     O: Observer,
     M: Fn() -> O,
@@ -225,15 +265,20 @@ where
         }
     }
     let case = plan.case(&best.0);
-    Failure {
+    let failure = Failure {
         message: best.1,
         command: case.command(&plan.file),
         case,
         first: (plan.case(first), message),
-        found_at: (index as u64, plan.cases),
+        found_at: FoundAt::Case {
+            index: index as u64,
+            of: plan.cases,
+        },
         shrink_runs: runs,
         search_seed: plan.search_seed,
-    }
+        note: None,
+    };
+    (failure, best.0)
 }
 
 #[cfg(test)]
@@ -308,6 +353,57 @@ mod tests {
             text.contains("reproduce with: faultline run server.ron"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_failure_is_stored_and_replayed_first_whatever_the_search_seed() {
+        let dir = std::env::temp_dir().join(format!("sim-experiment-regr-{}", std::process::id()));
+        let file = dir.join("planted.regressions");
+        let _ = std::fs::remove_dir_all(&dir);
+        let Verdict::Failed(found) = planted()
+            .regressions(&file)
+            .run(|| (), busy_and_failing)
+            .unwrap()
+        else {
+            panic!("the planted bug was not found");
+        };
+        assert!(matches!(found.found_at, crate::FoundAt::Case { .. }));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("# utilization 0."), "{text}");
+        assert!(
+            text.contains(r#""values":[["clients.users.rate","70"]],"faults":[[2000,500,0]]"#),
+            "{text}"
+        );
+        let Verdict::Failed(again) = planted()
+            .regressions(&file)
+            .search_seed(99)
+            .run(|| (), busy_and_failing)
+            .unwrap()
+        else {
+            panic!("the stored case no longer fails");
+        };
+        assert_eq!(again.found_at, crate::FoundAt::Regression { line: 2 });
+        assert_eq!(
+            (again.case.clone(), again.shrink_runs),
+            (found.case.clone(), 0)
+        );
+        assert!(again
+            .to_string()
+            .contains("found by the regression file's line 2"));
+        // A stored case that no longer fits the experiment is an error naming its line.
+        std::fs::write(&file, text.replace(r#""70""#, r#""65""#)).unwrap();
+        let err = planted()
+            .regressions(&file)
+            .run(|| (), busy_and_failing)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "regression file {}:2: `clients.users.rate=65` is no longer among its values",
+                file.display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

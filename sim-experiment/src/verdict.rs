@@ -71,12 +71,31 @@ pub struct Failure {
     pub command: String,
     /// The first failing case found, before shrinking, and what the property said of it.
     pub first: (Case, String),
-    /// Its position among the cases (from 0) and how many there were.
-    pub found_at: (u64, u64),
+    /// Where the first failing case came from.
+    pub found_at: FoundAt,
     /// Runs spent shrinking.
     pub shrink_runs: u32,
     /// The seed of the search: `FAULTLINE_SEED` with this value draws the same cases.
     pub search_seed: u64,
+    /// Anything else to know: the case could not be stored in the regression file, and why.
+    pub note: Option<String>,
+}
+
+/// Where a failing case came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FoundAt {
+    /// Drawn as case `index` (from 0) of `of`.
+    Case {
+        /// Its position.
+        index: u64,
+        /// How many cases the search draws.
+        of: u64,
+    },
+    /// Stored in the experiment's regression file, on `line`.
+    Regression {
+        /// The line, from 1.
+        line: usize,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -84,15 +103,26 @@ impl fmt::Display for Failure {
         writeln!(f, "property failed: {}", self.message)?;
         writeln!(f, "minimal case: {}", self.case)?;
         writeln!(f, "reproduce with: {}", self.command)?;
+        match self.found_at {
+            FoundAt::Case { index, of } => write!(
+                f,
+                "found at case {} of {of} ({SEED_VAR}={} draws the same cases)",
+                index + 1,
+                self.search_seed
+            )?,
+            FoundAt::Regression { line } => {
+                write!(f, "found by the regression file's line {line}")?
+            }
+        }
         writeln!(
             f,
-            "found at case {} of {} ({SEED_VAR}={} draws the same cases), shrunk in {} runs from: {}",
-            self.found_at.0 + 1,
-            self.found_at.1,
-            self.search_seed,
-            self.shrink_runs,
-            self.first.0
+            ", shrunk in {} runs from: {}",
+            self.shrink_runs, self.first.0
         )?;
-        write!(f, "which failed with: {}", self.first.1)
+        write!(f, "which failed with: {}", self.first.1)?;
+        if let Some(note) = &self.note {
+            write!(f, "\nnote: {note}")?;
+        }
+        Ok(())
     }
 }
