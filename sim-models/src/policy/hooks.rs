@@ -41,6 +41,91 @@ impl Hooks {
     }
 }
 
+/// A set of a stack's layers, by index (a stack has at most
+/// [`MAX_LAYERS`](super::MAX_LAYERS)): walked in order by popping its lowest or highest member.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayerSet(u64);
+
+impl LayerSet {
+    /// The layers `l` of `0..n` for which `keep(l)` holds.
+    pub fn of(n: usize, keep: impl Fn(usize) -> bool) -> LayerSet {
+        LayerSet(
+            (0..n.min(64))
+                .filter(|&l| keep(l))
+                .fold(0, |m, l| m | 1 << l),
+        )
+    }
+
+    /// The members in `from..to`.
+    #[inline]
+    pub fn within(self, from: usize, to: usize) -> LayerSet {
+        let below = |k: usize| if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
+        LayerSet(self.0 & below(to) & !below(from))
+    }
+
+    /// The set without layer `l`.
+    #[inline]
+    pub fn without(self, l: usize) -> LayerSet {
+        LayerSet(self.0 & !(1u64.checked_shl(l as u32).unwrap_or(0)))
+    }
+
+    /// Removes and returns the lowest member (the outermost layer).
+    #[inline]
+    pub fn pop_first(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let l = self.0.trailing_zeros() as usize;
+            self.0 &= self.0 - 1;
+            l
+        })
+    }
+
+    /// Removes and returns the highest member (the innermost layer).
+    #[inline]
+    pub fn pop_last(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let l = 63 - self.0.leading_zeros() as usize;
+            self.0 &= !(1 << l);
+            l
+        })
+    }
+}
+
+/// For each hook, the layers of a stack that use it: what the stack walks instead of asking
+/// every layer whether it uses the hook.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HookLists {
+    /// Layers that may refuse, delay or queue a call (`admit`).
+    pub admit: LayerSet,
+    /// Layers told how a call ended (`record`) or that may let queued calls in when one ends
+    /// (every admitting layer).
+    pub ended: LayerSet,
+    /// Layers that may deny a retry (`may_retry`).
+    pub may_retry: LayerSet,
+    /// Layers that count new logical calls (`started`).
+    pub started: LayerSet,
+    /// Layers that may change the final answer (`answer`).
+    pub answer: LayerSet,
+    /// Layers that report a level (`level`).
+    pub level: LayerSet,
+}
+
+impl HookLists {
+    /// The lists for layers that use `hooks`, in stack order.
+    pub fn new(hooks: &[Hooks]) -> HookLists {
+        let using = |wanted: Hooks| LayerSet::of(hooks.len(), |l| hooks[l].has(wanted));
+        HookLists {
+            admit: using(Hooks::ADMIT),
+            ended: LayerSet::of(hooks.len(), |l| {
+                hooks[l].has(Hooks::RECORD) || hooks[l].has(Hooks::ADMIT)
+            }),
+            may_retry: using(Hooks::MAY_RETRY),
+            started: using(Hooks::STARTED),
+            answer: using(Hooks::ANSWER),
+            level: using(Hooks::LEVEL),
+        }
+    }
+}
+
 impl BitOr for Hooks {
     type Output = Hooks;
     fn bitor(self, other: Hooks) -> Hooks {
@@ -85,6 +170,41 @@ mod tests {
                 Layer::of(spec).expect("a built-in")
             })
             .collect()
+    }
+
+    #[test]
+    fn each_hooks_list_holds_exactly_the_layers_that_use_it_in_stack_order() {
+        let hooks = [
+            Hooks::NONE,
+            Hooks::ADMIT | Hooks::LEVEL,
+            Hooks::RECORD | Hooks::ANSWER,
+            Hooks::ALL,
+        ];
+        let lists = super::HookLists::new(&hooks);
+        let members = |mut set: super::LayerSet| {
+            let mut out = Vec::new();
+            while let Some(l) = set.pop_first() {
+                out.push(l);
+            }
+            out
+        };
+        assert_eq!(members(lists.admit), [1, 3]);
+        assert_eq!(members(lists.ended), [1, 2, 3]);
+        assert_eq!(members(lists.may_retry), [3]);
+        assert_eq!(members(lists.started), [3]);
+        assert_eq!(members(lists.answer), [2, 3]);
+        assert_eq!(members(lists.level), [1, 3]);
+        assert_eq!(members(lists.ended.within(2, 4)), [2, 3]);
+        assert_eq!(members(lists.ended.within(0, 2)), [1]);
+        assert_eq!(members(lists.ended.without(2)), [1, 3]);
+        let mut backwards = lists.ended;
+        assert_eq!(
+            (backwards.pop_last(), backwards.pop_last()),
+            (Some(3), Some(2))
+        );
+        let all = super::LayerSet::of(64, |_| true);
+        assert_eq!(members(all.within(62, 64)), [62, 63]);
+        assert_eq!(members(all.within(0, 64)).len(), 64);
     }
 
     #[test]

@@ -54,7 +54,10 @@ pub use concurrency_limiter::ConcurrencyLimiter;
 pub use criticality::Criticality;
 pub use fallback::{Fallback, FallbackSpec};
 pub use hedging::{Hedge, HedgeSpec};
-pub use hooks::Hooks;
+pub use hooks::{HookLists, Hooks, LayerSet};
+
+/// The most layers a policy list may have: a stack walks its layers as sets of 64 bits.
+pub const MAX_LAYERS: usize = 64;
 pub use priority_classes::CriticalitySpec;
 pub use rate_limiter::{RateLimiter, RateLimiterSpec};
 pub use registry::{Params, PolicyRegistry, Registry, RegistryError};
@@ -429,6 +432,8 @@ pub struct Stack {
     pub levels: Vec<f64>,
     /// The hooks each layer uses: the stack calls a layer only for these.
     pub hooks: Vec<Hooks>,
+    /// For each hook, the layers that use it: what the stack walks.
+    pub uses: HookLists,
     /// The stack's random stream (jitter, throttling draws).
     pub rng: SimRng,
 }
@@ -498,13 +503,15 @@ impl StackSpec {
             }
         }
         let n = layers.len();
+        let hooks: Vec<Hooks> = layers.iter().map(Layer::hooks).collect();
         Ok(Stack {
             hedging: retry.is_some_and(|r| matches!(layers[r], Layer::Hedge(_))),
             retry: retry.unwrap_or(n),
             attempt_timeout,
             queues: vec![Default::default(); n],
             levels: vec![0.0; n],
-            hooks: layers.iter().map(Layer::hooks).collect(),
+            uses: HookLists::new(&hooks),
+            hooks,
             rng,
             layers,
         })

@@ -25,6 +25,17 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
         .filter(|s| matches!(s, PolicySpec::Retry(_)))
         .count();
     let ms = |d: SimDuration| d.as_nanos() as f64 / 1e6;
+    if specs.len() > super::MAX_LAYERS {
+        out.err(
+            format!("{}", super::MAX_LAYERS),
+            format!(
+                "a policy list has at most {} layers, this one has {}",
+                super::MAX_LAYERS,
+                specs.len()
+            ),
+        );
+        return out.0;
+    }
     for (i, spec) in specs.iter().enumerate() {
         let at = |field: &str| {
             if field.is_empty() {

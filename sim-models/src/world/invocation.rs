@@ -60,10 +60,9 @@ impl<O: crate::observer::Observer> World<O> {
             self.trace_invocation_started(id, gen);
         }
         let st = &mut self.stacks[stack as usize];
-        for (layer, hooks) in st.layers.iter_mut().zip(&st.hooks) {
-            if hooks.has(Hooks::STARTED) {
-                layer.started(now);
-            }
+        let mut started = st.uses.started;
+        while let Some(l) = started.pop_first() {
+            st.layers[l].started(now);
         }
         if self.stacks[stack as usize].hedging {
             self.guard_deadline(id, gen, ctx); // attempts overlap: no single attempt timer
@@ -116,12 +115,8 @@ impl<O: crate::observer::Observer> World<O> {
         let v = *v;
         let s = v.stack as usize;
         let n = self.stacks[s].layers.len();
-        let mut layer = v.layer as usize;
-        while layer < n {
-            if !self.stacks[s].hooks[layer].has(Hooks::ADMIT) {
-                layer += 1;
-                continue;
-            }
+        let mut admitting = self.stacks[s].uses.admit.within(v.layer as usize, n);
+        while let Some(layer) = admitting.pop_first() {
             let arrival = Arrival {
                 attempt: v.attempts,
                 waiting: self.stacks[s].queues[layer].len(),
@@ -133,7 +128,6 @@ impl<O: crate::observer::Observer> World<O> {
                 if let crate::policy::Layer::Limiter(l) = &self.stacks[s].layers[layer] {
                     self.invocations.at(id).inflight = l.inflight();
                 }
-                layer += 1;
                 continue;
             }
             let inv = self.invocations.at(id);
@@ -290,14 +284,19 @@ impl<O: crate::observer::Observer> World<O> {
             return;
         }
         // The hedge's own budget (Finagle's backup budget), then the client's retry budget.
-        for l in retry..self.stacks[s].layers.len() {
-            if self.stacks[s].hooks[l].has(Hooks::MAY_RETRY)
-                && !self.stacks[s].layers[l].may_retry(now, outcome)
-            {
-                self.edges[v.edge as usize].stats.budget_exhausted += 1;
-                self.observer.retry_denied(now, v.edge);
-                return;
+        let st = &mut self.stacks[s];
+        let mut asked = st.uses.may_retry.within(retry, st.layers.len());
+        let mut denied = false;
+        while let Some(l) = asked.pop_first() {
+            if !st.layers[l].may_retry(now, outcome) {
+                denied = true;
+                break;
             }
+        }
+        if denied {
+            self.edges[v.edge as usize].stats.budget_exhausted += 1;
+            self.observer.retry_denied(now, v.edge);
+            return;
         }
         self.begin_attempt(id, gen, ctx);
     }
@@ -458,13 +457,12 @@ impl<O: crate::observer::Observer> World<O> {
             let delay =
                 st.layers[retry].retry_delay(v.attempts, outcome, &mut inv.backoff, &mut st.rng);
             if let Some(d) = delay.filter(|&d| now + d < v.deadline) {
+                let st = &mut self.stacks[s];
+                let mut asked = st.uses.may_retry.without(retry);
                 let mut allowed = true;
-                for l in (0..n).filter(|&l| l != retry) {
-                    if !self.stacks[s].hooks[l].has(Hooks::MAY_RETRY) {
-                        continue;
-                    }
-                    allowed = self.stacks[s].layers[l].may_retry(now, outcome);
-                    if !allowed {
+                while let Some(l) = asked.pop_first() {
+                    if !st.layers[l].may_retry(now, outcome) {
+                        allowed = false;
                         break;
                     }
                 }
@@ -505,10 +503,10 @@ impl<O: crate::observer::Observer> World<O> {
         };
         self.record_layers(s, 0, outer, &ended, now);
         let mut answer = outcome;
-        for l in (0..outer).rev() {
-            if self.stacks[s].hooks[l].has(Hooks::ANSWER) {
-                answer = self.stacks[s].layers[l].answer(now, answer);
-            }
+        let st = &mut self.stacks[s];
+        let mut answering = st.uses.answer.within(0, outer);
+        while let Some(l) = answering.pop_last() {
+            answer = st.layers[l].answer(now, answer);
         }
         if self.trace.is_some() {
             self.trace_invocation_ended(id, outcome, answer, now);
@@ -537,7 +535,8 @@ impl<O: crate::observer::Observer> World<O> {
     /// Layers `from..to` of stack `s` (innermost first) learn that a call ended, and let
     /// queued calls in if that freed room.
     fn record_layers(&mut self, s: usize, from: usize, to: usize, ended: &Ended, now: SimTime) {
-        for l in (from..to).rev() {
+        let mut told = self.stacks[s].uses.ended.within(from, to);
+        while let Some(l) = told.pop_last() {
             let hooks = self.stacks[s].hooks[l];
             if hooks.has(Hooks::RECORD) {
                 self.stacks[s].layers[l].record(now, ended);
@@ -594,10 +593,9 @@ impl<O: crate::observer::Observer> World<O> {
     /// when they were due, whenever they are looked at), so it changes no outcome.
     pub(super) fn sample_levels(&mut self, now: SimTime) {
         for s in 0..self.stacks.len() {
-            for l in 0..self.stacks[s].layers.len() {
-                if self.stacks[s].hooks[l].has(Hooks::LEVEL) {
-                    self.update_level(self.stack_edges[s], s, l, now);
-                }
+            let mut levels = self.stacks[s].uses.level;
+            while let Some(l) = levels.pop_first() {
+                self.update_level(self.stack_edges[s], s, l, now);
             }
         }
     }
