@@ -1,9 +1,25 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Tuning a circuit breaker and a backoff, and carrying the setting to production
 #
 # An SRE's question: *users → api → db at 200 requests/s; from 20 s to 50 s db is slow and
 # fails 90% of its requests. Which circuit-breaker wait and which backoff cap keep p99 under
-# 500 ms and db's load under 1.5× the users', with the most goodput?* The api calls db with a
+# 500 ms and db's load under 1.5× the users' requests, with the most goodput?* (`amplification`
+# is the busiest edge's attempts per user request: here api → db.) The api calls db with a
 # Resilience4j Retry (3 attempts, exponential backoff with jitter) around a count-based
 # CircuitBreaker (`scenarios/tuning/breaker-backoff.ron`).
 #
@@ -51,9 +67,11 @@ plt.show()
 
 # %% [markdown]
 # Waiting 20 s open costs a fifth of the goodput: the breaker is still open long after db has
-# recovered. Among shorter waits the means differ by a few answers per second and their
-# intervals overlap; paired against the first point (same seeds at every point) the
-# differences are measured several times more tightly:
+# recovered. Among shorter waits the means differ by a few answers per second, and not in
+# order: 2 s does worse than 1 s and than 5 s (`faultline.run(SCENARIO, set=...).policies`
+# shows the breaker's state over time, for a closer look). Paired against the first point
+# (the same seeds at every point) the differences are measured several times more tightly
+# than the means:
 
 # %%
 sweep.paired[[f"{BREAKER}.wait_in_open", "goodput.diff_mean", "goodput.diff_ci_low", "goodput.diff_ci_high"]]

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Retry storms and metastable failures
 #
@@ -108,7 +123,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Below about a third of capacity the system recovers; above it, the same load has two stable
-# states, and the trigger decides which one it is in. Three attempts make the sustaining load
-# 3λ: once 3λ exceeds capacity, the retries alone keep the queue growing. A retry budget, a
+# Three attempts make the sustaining load 3λ. Above a third of capacity (3λ > 1,000/s) the
+# retries alone keep the queue growing: the same load has two stable states, and the trigger
+# decides which one the system is in. Just below it (300/s) the system does recover, but
+# slowly: the backlog drains at only 1,000 − 3·300 = 100 requests/s, so much of the measured
+# minute is still lost; at 200/s it drains at 400/s and the minute is clean. A retry budget, a
 # shorter queue or dropping expired work are the cures to try next (`set=` in the cells above).

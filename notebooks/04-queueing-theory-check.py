@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # Queueing theory check: simulated waits against M/M/c formulas
 #
@@ -81,7 +96,9 @@ plt.show()
 # %% [markdown]
 # Each formula value should fall inside (or very near) its interval; the intervals widen as ρ
 # approaches 1, where waits are long and strongly correlated and a run of fixed length holds
-# fewer independent busy periods. Little's law ties the queue length to the wait exactly:
+# fewer independent busy periods. Little's law ties the queue length to the wait: the two
+# columns differ only by the difference between the nominal λ used here and the rate the
+# run actually drew:
 
 # %%
 lq = sweep.metric(f"services.{server.name}.mean_queue_length")["mean"]

@@ -16,6 +16,7 @@ built with ``cargo build --release`` the first time it is missing.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import subprocess
 import tempfile
@@ -46,8 +47,10 @@ def ron(value: Value) -> str:
         return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, numbers.Integral):  # int, numpy integers
+        return str(int(value))
+    if isinstance(value, numbers.Real):  # float, numpy floats
+        return repr(float(value))
     if isinstance(value, str):
         return json.dumps(value)
     raise TypeError(f"cannot write {value!r} as RON; wrap RON text in Ron(...)")

@@ -1,5 +1,6 @@
 """Tests of faultline.py, the notebooks' module: values become RON, errors say why, outputs load."""
 
+import numpy as np
 import pytest
 
 import faultline
@@ -14,6 +15,8 @@ def test_python_values_become_ron_text():
     assert faultline.ron(True) == "true"
     assert faultline.ron("200ms") == '"200ms"'
     assert faultline.ron(Ron('Constant("20ms")')) == 'Constant("20ms")'
+    assert faultline.ron(np.float64(0.5)) == "0.5"
+    assert faultline.ron(np.int64(3)) == "3"
     with pytest.raises(TypeError, match="wrap RON text in Ron"):
         faultline.ron([1, 2])
 

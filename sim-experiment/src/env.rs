@@ -12,12 +12,13 @@ pub const SHRINK_VAR: &str = "FAULTLINE_SHRINK_RUNS";
 
 /// The whole number in environment variable `name`, if set.
 pub(crate) fn env_number(name: &'static str) -> Result<Option<u64>, ExperimentError> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| ExperimentError::Env { name, value }),
-        Err(_) => Ok(None),
-    }
+    let Some(raw) = std::env::var_os(name) else {
+        return Ok(None);
+    };
+    let value = raw.to_string_lossy().into_owned();
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| ExperimentError::Env { name, value })
 }

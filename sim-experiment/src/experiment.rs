@@ -45,6 +45,8 @@ pub struct Experiment {
     search_seed: u64,
     shrink_runs: u32,
     regressions: Option<PathBuf>,
+    /// Whether the environment variables are read.
+    environment: bool,
     /// The first `vary` argument that could not be read, reported when the experiment runs.
     mistake: Option<(String, VaryError)>,
 }
@@ -71,6 +73,7 @@ impl Experiment {
             search_seed: 0,
             shrink_runs: 256,
             regressions: None,
+            environment: true,
             mistake: None,
         }
     }
@@ -126,6 +129,13 @@ impl Experiment {
         self
     }
 
+    /// Ignores [`CASES_VAR`], [`SEED_VAR`] and [`SHRINK_VAR`]: for a test whose verdict must
+    /// not depend on the shell it runs in (a test of a known failure, say).
+    pub fn ignore_environment(mut self) -> Self {
+        self.environment = false;
+        self
+    }
+
     /// Keeps the time series (`run.result.timeseries_csv()`); off unless asked, so that each
     /// case records only the report and its observer.
     pub fn with_series(mut self) -> Self {
@@ -176,7 +186,11 @@ impl Experiment {
                 source: source.clone(),
             });
         }
-        let cases = env_number(CASES_VAR)?.unwrap_or(self.cases);
+        let env = |name| match self.environment {
+            true => env_number(name),
+            false => Ok(None),
+        };
+        let cases = env(CASES_VAR)?.unwrap_or(self.cases);
         if cases == 0 || cases > MAX_CASES {
             return Err(ExperimentError::Cases {
                 cases,
@@ -197,9 +211,9 @@ impl Experiment {
             .faults
             .iter()
             .enumerate()
-            .map(|(i, f)| f.resolve(i, &base.scenario))
+            .map(|(i, f)| f.resolve(i, &base.scenario, &self.vary))
             .collect::<Result<_, _>>()?;
-        let shrink = env_number(SHRINK_VAR)?.unwrap_or(u64::from(self.shrink_runs));
+        let shrink = env(SHRINK_VAR)?.unwrap_or(u64::from(self.shrink_runs));
         let regressions = match &self.regressions {
             Some(path) => regressions::read(path, &self.vary, &faults)?,
             None => Vec::new(),
@@ -214,7 +228,7 @@ impl Experiment {
             existing_faults: base.scenario.faults.len(),
             cases,
             series: self.series,
-            search_seed: env_number(SEED_VAR)?.unwrap_or(self.search_seed),
+            search_seed: env(SEED_VAR)?.unwrap_or(self.search_seed),
             shrink_runs: u32::try_from(shrink).unwrap_or(u32::MAX),
             regression_file: self.regressions.clone(),
             regressions,

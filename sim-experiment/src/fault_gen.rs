@@ -8,6 +8,7 @@
 use crate::error::ExperimentError;
 use sim_core::SimDuration;
 use sim_models::Scenario;
+use sim_sweep::Vary;
 
 /// The longest a generated fault may start after the beginning or last: a day, far beyond
 /// any experiment, so that a typo (`"10000h"`) is an error instead of a run that never ends.
@@ -97,10 +98,13 @@ impl FaultGen {
 
     /// Checks the ranges and the fault against `scenario`: the ranges are durations in order,
     /// within [`MAX_FAULT_TIME`], a length is at least 1 ms, and a crashed service exists.
+    /// A crashed service's instances are the fewest it has in any case (its `instances` may
+    /// be among the varied fields), so that every drawn instance exists in every case.
     pub(crate) fn resolve(
         &self,
         index: usize,
         scenario: &Scenario,
+        vary: &[Vary],
     ) -> Result<Resolved, ExperimentError> {
         let range = |field: &'static str, (lo, hi): &(String, String), min: u64| {
             let ms = |text: &str| -> Result<u64, ExperimentError> {
@@ -140,7 +144,14 @@ impl FaultGen {
             }
             What::Windowed(_) => 1,
             What::Crash(service) => match scenario.services.get(service) {
-                Some(s) => s.instances.max(1),
+                Some(s) => {
+                    let path = format!("services.{service}.instances");
+                    let varied = vary
+                        .iter()
+                        .filter(|v| v.path == path)
+                        .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
+                    varied.fold(s.instances, u32::min).max(1)
+                }
                 None => {
                     return Err(ExperimentError::Fault {
                         index,
@@ -202,7 +213,7 @@ mod tests {
     #[test]
     fn a_windowed_fault_gets_its_drawn_start_and_duration() {
         let r = FaultGen::windowed("Slowdown(service: \"db\", factor: 5.0)")
-            .resolve(0, &scenario())
+            .resolve(0, &scenario(), &[])
             .unwrap();
         let draw = FaultDraw {
             start_ms: 1500,
@@ -214,7 +225,7 @@ mod tests {
             r#"Slowdown(start: "1500ms", duration: "20ms", service: "db", factor: 5.0)"#
         );
         let p = FaultGen::partition(&["a"], &["b", "c"])
-            .resolve(0, &scenario())
+            .resolve(0, &scenario(), &[])
             .unwrap();
         assert_eq!(
             p.text(&draw),
@@ -226,7 +237,7 @@ mod tests {
     fn a_crash_picks_among_the_services_instances() {
         let r = FaultGen::crash("db")
             .lasting("1ms", "2s")
-            .resolve(0, &scenario())
+            .resolve(0, &scenario(), &[])
             .unwrap();
         assert_eq!((r.instances, r.length), (3, (1, 2000)));
         let draw = FaultDraw {
@@ -241,9 +252,18 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_draws_among_the_fewest_instances_any_case_has() {
+        let vary = [Vary::parse("services.db.instances=4,2,5").unwrap()];
+        let r = FaultGen::crash("db")
+            .resolve(0, &scenario(), &vary)
+            .unwrap();
+        assert_eq!(r.instances, 2);
+    }
+
+    #[test]
     fn bad_ranges_and_unknown_services_are_errors_that_say_why() {
         let s = scenario();
-        let err = |g: FaultGen| g.resolve(1, &s).unwrap_err().to_string();
+        let err = |g: FaultGen| g.resolve(1, &s, &[]).unwrap_err().to_string();
         assert!(err(FaultGen::crash("dbx")).contains("no service `dbx` to crash (it has db)"));
         assert!(err(FaultGen::crash("db").lasting("0s", "1s"))
             .contains("length must run from at least 1 ms"));

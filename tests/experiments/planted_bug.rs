@@ -13,6 +13,9 @@ fn claim() -> Experiment {
         .vary("services.db.workers=200,100,50")
         .vary("faults.0.fraction=0.0..0.9:0.1")
         .seeds(16)
+        // Search seed 1 first fails at 100 workers and fraction 0.9: both fields must shrink.
+        .search_seed(1)
+        .ignore_environment()
 }
 
 fn never_doubles(run: &sim_experiment::Run<'_>) -> Result<(), String> {
@@ -36,6 +39,14 @@ fn the_shrinker_finds_the_smallest_failing_fraction_and_its_command_reproduces_i
             ("faults.0.fraction".to_string(), "0.6".to_string()),
         ],
         "{failure}"
+    );
+    assert_eq!(
+        failure.first.0.values,
+        [
+            ("services.db.workers".to_string(), "100".to_string()),
+            ("faults.0.fraction".to_string(), "0.9".to_string()),
+        ],
+        "the first failure, before shrinking: {failure}"
     );
     // The printed command, run by the real binary, shows the same amplification.
     let words = failure

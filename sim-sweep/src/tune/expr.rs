@@ -175,7 +175,7 @@ impl FromStr for Constraint {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = |why: String| ParseError::new("constraint", s, why);
         let t = s.trim();
-        let Some(at) = t.find(['<', '>', '≤', '≥']) else {
+        let Some(at) = operator_at(t) else {
             let why = if t.contains("!=") || t.contains('=') {
                 format!("equality cannot be judged on a noisy mean; {CONSTRAINT_FORM}")
             } else {
@@ -235,8 +235,20 @@ impl fmt::Display for Constraint {
     }
 }
 
+/// Where the comparison operator of `text` starts: the first `<`, `>`, `≤` or `≥` that is not
+/// the arrow of an edge's name (`edges.api->db.amplification`).
+fn operator_at(text: &str) -> Option<usize> {
+    let mut previous = None;
+    text.char_indices().find_map(|(i, c)| {
+        let arrow = c == '>' && previous == Some('-');
+        previous = Some(c);
+        (matches!(c, '<' | '>' | '≤' | '≥') && !arrow).then_some(i)
+    })
+}
+
 fn check_metric(name: &str) -> Result<(), String> {
     if let Some(c) = name
+        .replace("->", "")
         .chars()
         .find(|c| c.is_whitespace() || "<>=≤≥".contains(*c))
     {
@@ -382,6 +394,18 @@ mod tests {
                 "amplification",
                 Comparison::Less,
                 1.5,
+            ),
+            (
+                "edges.api->db.amplification < 1.5",
+                "edges.api->db.amplification",
+                Comparison::Less,
+                1.5,
+            ),
+            (
+                "edges.api->db.attempts>100",
+                "edges.api->db.attempts",
+                Comparison::Greater,
+                100.0,
             ),
             (
                 "error_rate <= 0.01",
