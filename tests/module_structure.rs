@@ -207,13 +207,14 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every crate's sources.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 8] = [
     "sim-core/src",
     "sim-net/src",
     "sim-models/src",
     "sim-sweep/src",
     "sim-plot/src",
     "sim-experiment/src",
+    "sim-gui/src",
     "src",
 ];
 

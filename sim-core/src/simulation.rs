@@ -385,6 +385,30 @@ impl<M: Model> Simulation<M> {
         }
     }
 
+    /// [`run_until`](Self::run_until) `time`, but processing at most `events` events: returns
+    /// whether it got there (the clock is then `time`). A viewer bounds each frame's work so,
+    /// letting the clock fall behind at high speeds instead of the frame taking longer.
+    pub fn run_until_within(&mut self, time: SimTime, events: u64) -> bool {
+        self.start();
+        for _ in 0..events {
+            if self.stopped.is_some() {
+                return true;
+            }
+            match self.queue.peek_time() {
+                Some(t) if t <= time => {
+                    self.step();
+                }
+                _ => break,
+            }
+        }
+        let there =
+            self.stopped.is_some() || !matches!(self.queue.peek_time(), Some(t) if t <= time);
+        if there {
+            self.now = self.now.max(time.min(self.limits.end_time));
+        }
+        there
+    }
+
     /// The current simulated time.
     pub fn now(&self) -> SimTime {
         self.now
@@ -525,6 +549,21 @@ mod tests {
         assert!(sim.run_until(SimTime(107)).is_none());
         assert_eq!(sim.now(), SimTime(107));
         assert_eq!(sim.model().seen.len(), 4);
+    }
+
+    #[test]
+    fn run_until_within_stops_at_its_event_budget_and_never_overshoots() {
+        let mut sim = Simulation::new(Pinger::default(), RunLimits::default());
+        assert!(
+            !sim.run_until_within(SimTime(10), 2),
+            "two of the three events due"
+        );
+        assert_eq!(sim.model().seen.len(), 2);
+        assert!(sim.now() <= SimTime(10));
+        assert!(sim.run_until_within(SimTime(10), 100));
+        assert_eq!((sim.model().seen.len(), sim.now()), (3, SimTime(10)));
+        assert!(sim.run_until_within(SimTime(107), 100));
+        assert_eq!((sim.model().seen.len(), sim.now()), (4, SimTime(107)));
     }
 
     struct Forever;

@@ -208,11 +208,45 @@ impl LevelSeries {
         }
         self.area.get(i).copied().unwrap_or(0) as f64 / span as f64
     }
+
+    /// [`mean`](Self::mean) of a series still running at `now`: the current level counts up
+    /// to `now` even where it has not been written into the buckets yet (a level that has not
+    /// changed since). For a viewer, which reads the series mid-run without closing it.
+    pub fn mean_so_far(&self, i: usize, now: SimTime) -> f64 {
+        if self.disabled {
+            return 0.0;
+        }
+        let start = (i as u64).saturating_mul(self.width);
+        let end = (i as u64 + 1).saturating_mul(self.width).min(now.0);
+        let span = end.saturating_sub(start);
+        if span == 0 {
+            return 0.0;
+        }
+        let pending = end.saturating_sub(self.since.max(start));
+        let area = self.area.get(i).copied().unwrap_or(0) + self.level as u128 * pending as u128;
+        area as f64 / span as f64
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_level_read_mid_run_counts_up_to_now_without_closing_the_series() {
+        let mut s = LevelSeries::new(SimDuration(10));
+        s.set(SimTime(5), 4);
+        // Nothing written past 5 yet; the level 4 has held since.
+        assert_eq!(s.mean_so_far(0, SimTime(25)), 2.0);
+        assert_eq!(s.mean_so_far(1, SimTime(25)), 4.0);
+        assert_eq!(s.mean_so_far(2, SimTime(25)), 4.0);
+        assert_eq!(s.mean_so_far(3, SimTime(25)), 0.0);
+        let mut closed = s.clone();
+        closed.finish(SimTime(25));
+        for i in 0..3 {
+            assert_eq!(closed.mean(i, SimTime(25)), s.mean_so_far(i, SimTime(25)));
+        }
+    }
 
     #[test]
     fn counts_land_in_their_buckets() {

@@ -1,0 +1,274 @@
+//! The window: a lesson picker and playback controls on top, the lesson and the fault buttons
+//! on the left, the topology and the charts in the middle, a status bar at the bottom.
+//!
+//! Every control has an accessible name (its label), which is how tests find it.
+
+use crate::lesson::Lesson;
+use crate::session::{Session, SPEEDS};
+use crate::text::printable;
+use crate::{charts, topology};
+use egui::{Panel, RichText};
+use sim_core::SimDuration;
+
+/// The application's state.
+pub struct FaultlineApp {
+    /// The lessons to pick from.
+    pub lessons: Vec<Lesson>,
+    /// The lesson open, if any.
+    pub session: Option<Session>,
+    /// The last error to show (a fault the scenario refuses, a lesson that does not load).
+    pub error: Option<String>,
+    seed_text: String,
+    /// The service (by index) and instance the fault buttons act on.
+    pub target: (usize, u32),
+    /// How many random seeds have been drawn: the next one derives from it.
+    draws: u64,
+}
+
+impl FaultlineApp {
+    /// An app over `lessons`, with `open` open (paused at t = 0) if given.
+    pub fn new(lessons: Vec<Lesson>, open: Option<Lesson>) -> FaultlineApp {
+        let mut app = FaultlineApp {
+            lessons,
+            session: None,
+            error: None,
+            seed_text: String::new(),
+            target: (0, 0),
+            draws: 0,
+        };
+        if let Some(lesson) = open {
+            app.open(lesson);
+        }
+        app
+    }
+
+    /// Opens `lesson`, paused at t = 0 with its scenario's seed.
+    pub fn open(&mut self, lesson: Lesson) {
+        match Session::open(lesson, None) {
+            Ok(s) => {
+                self.seed_text = s.seed.to_string();
+                self.target = (0, 0);
+                self.session = Some(s);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Draws the whole window into `ui` and advances a playing run by the frame's time.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.1) as f64;
+        if let Some(s) = &mut self.session {
+            s.advance(dt);
+            if s.playing {
+                ui.ctx().request_repaint();
+            }
+        }
+        Panel::top("controls").show(ui, |ui| self.controls(ui));
+        Panel::bottom("status").show(ui, |ui| self.status(ui));
+        Panel::left("lesson")
+            .default_size(300.0)
+            .show(ui, |ui| self.lesson_panel(ui));
+        egui::CentralPanel::default().show(ui, |ui| match &self.session {
+            Some(s) => {
+                let height = ui.available_height();
+                ui.allocate_ui(egui::vec2(ui.available_width(), height * 0.45), |ui| {
+                    topology::show(ui, s)
+                });
+                ui.separator();
+                charts::show(ui, s);
+            }
+            None => {
+                ui.heading("Pick a lesson above to start.");
+            }
+        });
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let current = self.session.as_ref().map(|s| s.lesson.name.clone());
+            let mut pick = None;
+            egui::ComboBox::from_label("Lesson")
+                .selected_text(current.clone().unwrap_or_else(|| "choose".into()))
+                .show_ui(ui, |ui| {
+                    for (i, l) in self.lessons.iter().enumerate() {
+                        if ui
+                            .selectable_label(current.as_deref() == Some(&l.name), &l.name)
+                            .clicked()
+                        {
+                            pick = Some(i);
+                        }
+                    }
+                });
+            if let Some(i) = pick {
+                self.open(self.lessons[i].clone());
+            }
+            let Some(s) = &mut self.session else {
+                return;
+            };
+            ui.separator();
+            let play = if s.playing { "Pause" } else { "Play" };
+            let space = ui.input(|i| i.key_pressed(egui::Key::Space));
+            if ui.button(play).clicked() || space {
+                s.playing = !s.playing && !s.ended();
+            }
+            if ui.button("Step event").clicked() {
+                s.step_event();
+            }
+            if ui.button("Step 100 ms").clicked() {
+                s.step_by(SimDuration::from_millis(100));
+            }
+            if ui.button("Run to end").clicked() {
+                s.run_to_end();
+            }
+            ui.add(
+                egui::Slider::new(&mut s.speed, SPEEDS.0..=SPEEDS.1)
+                    .logarithmic(true)
+                    .suffix("x")
+                    .text("Speed"),
+            );
+            ui.separator();
+            let seed_label = ui.label("Seed");
+            ui.add(egui::TextEdit::singleline(&mut self.seed_text).desired_width(90.0))
+                .labelled_by(seed_label.id);
+            let mut restart = ui.button("Restart").clicked();
+            if ui.button("Random seed").clicked() {
+                self.draws += 1;
+                // A new seed each click, reproducible from the click count.
+                let mixed =
+                    (s.seed ^ self.draws.wrapping_mul(0x9e37_79b9_7f4a_7c15)) % 1_000_000_007;
+                self.seed_text = (mixed + 1).to_string();
+                restart = true;
+            }
+            if restart {
+                match self.seed_text.trim().parse::<u64>() {
+                    Ok(seed) => {
+                        if let Err(e) = s.restart(seed) {
+                            self.error = Some(e);
+                        }
+                    }
+                    Err(_) => {
+                        self.error =
+                            Some(format!("seed `{}` is not a whole number", self.seed_text))
+                    }
+                }
+            }
+        });
+    }
+
+    fn status(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| match &self.session {
+            Some(s) => {
+                ui.label(format!(
+                    "t = {:.3} s of {:.0} s",
+                    s.now().as_secs_f64(),
+                    s.end().as_secs_f64()
+                ));
+                ui.separator();
+                ui.label(format!("{} events", s.sim().events()));
+                ui.separator();
+                ui.label(format!(
+                    "{:.2} simulated s/s, {:.2} M events/s",
+                    s.rate.0,
+                    s.rate.1 / 1e6
+                ));
+                if s.ended() {
+                    ui.separator();
+                    ui.label("ended");
+                }
+                if let Some(e) = &self.error {
+                    ui.separator();
+                    ui.colored_label(egui::Color32::RED, e);
+                }
+            }
+            None => {
+                if let Some(e) = &self.error {
+                    ui.colored_label(egui::Color32::RED, e);
+                }
+            }
+        });
+    }
+
+    fn lesson_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(s) = &mut self.session else {
+            return;
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let ctx = ui.ctx().clone();
+            ui.heading(&s.lesson.name);
+            ui.label(printable(&ctx, &s.lesson.text));
+            if !s.lesson.look_for.is_empty() {
+                ui.add_space(6.0);
+                ui.label(RichText::new("What to look for").strong());
+                for point in &s.lesson.look_for {
+                    ui.label(format!("- {}", printable(&ctx, point)));
+                }
+            }
+            ui.add_space(8.0);
+            ui.separator();
+            ui.label(RichText::new("Faults").strong());
+            let services: Vec<(String, u32)> = s
+                .world()
+                .services
+                .iter()
+                .map(|x| (x.name.clone(), x.instances.len() as u32))
+                .collect();
+            let (mut svc, mut inst) = self.target;
+            svc = svc.min(services.len().saturating_sub(1));
+            egui::ComboBox::from_label("Service")
+                .selected_text(services.get(svc).map_or("", |x| x.0.as_str()))
+                .show_ui(ui, |ui| {
+                    for (i, (name, _)) in services.iter().enumerate() {
+                        ui.selectable_value(&mut svc, i, name);
+                    }
+                });
+            let count = services.get(svc).map_or(1, |x| x.1);
+            inst = inst.min(count - 1);
+            ui.add(egui::Slider::new(&mut inst, 0..=count - 1).text("Instance"));
+            self.target = (svc, inst);
+            let name = services.get(svc).map(|x| x.0.clone()).unwrap_or_default();
+            ui.horizontal_wrapped(|ui| {
+                let mut result = Ok(());
+                if ui.button("Crash instance").clicked() {
+                    result = s.crash(&name, inst, None);
+                }
+                if ui.button("Crash for 10 s").clicked() {
+                    result = s.crash(&name, inst, Some(SimDuration::from_secs(10)));
+                }
+                if ui.button("Slow service x5 for 10 s").clicked() {
+                    result = s.slow_down(&name, 5.0, SimDuration::from_secs(10));
+                }
+                if let Err(e) = result {
+                    self.error = Some(e);
+                }
+            });
+            ui.add_space(6.0);
+            ui.label(RichText::new("In the scenario").strong());
+            for (i, f) in s.scenario.faults.iter().enumerate() {
+                ui.label(format!("{i}: {}", crate::faults::describe(f)));
+            }
+            ui.add_space(6.0);
+            ui.label(RichText::new("Events").strong());
+            for (t, what) in s.world().observer().log.iter().rev().take(12) {
+                let text = match what {
+                    crate::animator::Happening::Fault { fault, started } => {
+                        format!("fault {fault} {}", if *started { "starts" } else { "ends" })
+                    }
+                    crate::animator::Happening::Instance { at, up } => format!(
+                        "{}/{} {}",
+                        s.world().services[at.service as usize].name,
+                        at.instance,
+                        if *up { "up" } else { "down" }
+                    ),
+                };
+                ui.label(format!("{:.3} s  {text}", t.as_secs_f64()));
+            }
+        });
+    }
+}
+
+impl eframe::App for FaultlineApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}

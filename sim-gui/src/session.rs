@@ -1,0 +1,256 @@
+//! A lesson being watched: the simulation, its clock and playback, and the faults the user
+//! added. Plain state with no drawing, so that it is tested without a window.
+//!
+//! The GUI is a client of the library: it builds the same `Simulation<World>` that
+//! `faultline run` builds, with an [`Animator`](crate::animator::Animator) watching, and drives
+//! it with `run_until`. A fault button is `inject_fault` at the current clock, and the fault
+//! is appended to the session's scenario too, so that the scenario replays what was seen.
+
+use crate::animator::Animator;
+use crate::lesson::Lesson;
+use sim_core::{SimDuration, SimTime, Simulation};
+use sim_models::{
+    finish, inject_fault, load_scenario_str, policy::PolicyRegistry, simulation_observed,
+    FaultSpec, Report, Scenario, World,
+};
+
+/// Events one frame may simulate at most, so that the UI stays responsive at any speed: the
+/// clock then falls behind the requested speed instead of the frame taking longer.
+pub const EVENTS_PER_FRAME: u64 = 200_000;
+
+/// The slowest and fastest playback, in simulated seconds per real second.
+pub const SPEEDS: (f64, f64) = (0.1, 10_000.0);
+
+/// A lesson's simulation and how it is being played.
+pub struct Session {
+    /// The lesson.
+    pub lesson: Lesson,
+    /// The scenario as run: the lesson's, with the faults the user added appended.
+    pub scenario: Scenario,
+    /// The seed of this run.
+    pub seed: u64,
+    sim: Simulation<World<Animator>>,
+    /// Whether the clock runs.
+    pub playing: bool,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Faults the user added, in order (also in `scenario.faults`).
+    pub added: Vec<FaultSpec>,
+    /// Simulated seconds per real second over the last frame that ran, and events per second.
+    pub rate: (f64, f64),
+}
+
+impl Session {
+    /// Opens `lesson` paused at t = 0, with `seed` (the scenario's own if `None`).
+    pub fn open(lesson: Lesson, seed: Option<u64>) -> Result<Session, String> {
+        let file = lesson.path.display().to_string();
+        let loaded = load_scenario_str(&file, &lesson.source, &[]).map_err(|e| e.to_string())?;
+        let scenario = loaded.scenario;
+        let seed = seed.unwrap_or(scenario.seed);
+        let sim = build(&scenario, seed)?;
+        Ok(Session {
+            lesson,
+            scenario,
+            seed,
+            sim,
+            playing: false,
+            speed: 1.0,
+            added: Vec::new(),
+            rate: (0.0, 0.0),
+        })
+    }
+
+    /// Starts again from t = 0 with `seed`, keeping the faults the user added.
+    pub fn restart(&mut self, seed: u64) -> Result<(), String> {
+        self.sim = build(&self.scenario, seed)?;
+        self.seed = seed;
+        self.rate = (0.0, 0.0);
+        Ok(())
+    }
+
+    /// The simulation.
+    pub fn sim(&self) -> &Simulation<World<Animator>> {
+        &self.sim
+    }
+
+    /// The system now.
+    pub fn world(&self) -> &World<Animator> {
+        self.sim.model()
+    }
+
+    /// The simulated clock.
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    /// When the run ends.
+    pub fn end(&self) -> SimTime {
+        self.sim.end_time()
+    }
+
+    /// Whether the run has reached its end (or a limit).
+    pub fn ended(&self) -> bool {
+        self.sim.stop_reason().is_some()
+    }
+
+    /// Advances the clock by `real_seconds` of playback at the current speed, if playing,
+    /// simulating at most [`EVENTS_PER_FRAME`] events.
+    pub fn advance(&mut self, real_seconds: f64) {
+        if !self.playing || self.ended() {
+            return;
+        }
+        let (start, events) = (self.now(), self.sim.events());
+        let target = start + SimDuration::from_secs_f64(self.speed * real_seconds.max(0.0));
+        self.sim
+            .run_until_within(target.min(self.end()), EVENTS_PER_FRAME);
+        if real_seconds > 0.0 {
+            self.rate = (
+                (self.now() - start).as_secs_f64() / real_seconds,
+                (self.sim.events() - events) as f64 / real_seconds,
+            );
+        }
+        if self.ended() {
+            self.playing = false;
+        }
+    }
+
+    /// Processes the next event.
+    pub fn step_event(&mut self) {
+        self.sim.step();
+    }
+
+    /// Advances the clock by `by` (however many events that takes).
+    pub fn step_by(&mut self, by: SimDuration) {
+        let target = (self.now() + by).min(self.end());
+        self.sim.run_until(target);
+    }
+
+    /// Runs to the end.
+    pub fn run_to_end(&mut self) {
+        self.sim.run();
+        self.playing = false;
+    }
+
+    /// Crashes instance `instance` of service `service` now; it stays down unless
+    /// `restart_after` is given.
+    pub fn crash(
+        &mut self,
+        service: &str,
+        instance: u32,
+        restart_after: Option<SimDuration>,
+    ) -> Result<(), String> {
+        self.add_fault(FaultSpec::Crash {
+            service: service.to_string(),
+            instance: Some(instance),
+            at: self.clock(),
+            restart_after,
+        })
+    }
+
+    /// Slows `service` down `factor` times for `duration`, from now.
+    pub fn slow_down(
+        &mut self,
+        service: &str,
+        factor: f64,
+        duration: SimDuration,
+    ) -> Result<(), String> {
+        self.add_fault(FaultSpec::Slowdown {
+            service: service.to_string(),
+            start: self.clock(),
+            duration,
+            factor,
+        })
+    }
+
+    /// The clock as a duration from the start: when an added fault starts.
+    fn clock(&self) -> SimDuration {
+        SimDuration(self.now().0)
+    }
+
+    /// Adds `fault` to the running simulation and to the scenario.
+    fn add_fault(&mut self, fault: FaultSpec) -> Result<(), String> {
+        inject_fault(&mut self.sim, &self.scenario, fault.clone()).map_err(|e| e.to_string())?;
+        self.scenario.faults.push(fault.clone());
+        self.added.push(fault);
+        Ok(())
+    }
+
+    /// The report of the run so far, as `faultline run` would print it if it stopped now.
+    pub fn report(&self) -> Report {
+        finish(self.sim.clone(), &self.scenario, self.seed).report
+    }
+}
+
+/// The simulation of `scenario` with `seed`, watched by an animator.
+fn build(scenario: &Scenario, seed: u64) -> Result<Simulation<World<Animator>>, String> {
+    simulation_observed(scenario, seed, &PolicyRegistry::new(), Animator::default())
+        .map_err(|p| p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::bundled;
+    use std::path::Path;
+
+    fn lesson(name: &str) -> Lesson {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        bundled(&root).into_iter().find(|l| l.name == name).unwrap()
+    }
+
+    #[test]
+    fn a_lesson_opens_paused_at_zero_and_plays_at_its_speed() {
+        let mut s = Session::open(lesson("cascade"), None).unwrap();
+        assert_eq!((s.now(), s.playing), (SimTime::ZERO, false));
+        s.advance(1.0);
+        assert_eq!(s.now(), SimTime::ZERO, "paused: the clock does not move");
+        s.playing = true;
+        s.speed = 2.0;
+        s.advance(0.5);
+        assert_eq!(
+            s.now(),
+            SimTime(1_000_000_000),
+            "0.5 s at 2× is one simulated second"
+        );
+    }
+
+    #[test]
+    fn a_frame_simulates_a_bounded_number_of_events_at_any_speed() {
+        let mut s = Session::open(lesson("cascade"), None).unwrap();
+        s.playing = true;
+        s.speed = SPEEDS.1;
+        s.advance(1.0);
+        assert!(s.sim().events() <= EVENTS_PER_FRAME, "{}", s.sim().events());
+        assert!(s.now() < s.end(), "the clock falls behind instead");
+    }
+
+    #[test]
+    fn watching_changes_no_result_and_a_crash_is_part_of_the_scenario() {
+        let mut s = Session::open(lesson("faults/instance-crash"), Some(3)).unwrap();
+        s.run_to_end();
+        let plain = sim_models::run(&s.scenario, 3).unwrap().report;
+        assert_eq!(
+            serde_json::to_string(&s.report()).unwrap(),
+            serde_json::to_string(&plain).unwrap(),
+            "the report with the GUI's observer is the plain run's"
+        );
+        // A crash added at 10 s: the instance is down at once, and the scenario replays it.
+        let mut s = Session::open(lesson("cascade"), Some(3)).unwrap();
+        s.step_by(SimDuration::from_secs(10));
+        s.crash("api", 1, None).unwrap();
+        s.step_event();
+        let api = s.world().services.iter().find(|x| x.name == "api").unwrap();
+        assert!(!api.instances[1].up, "crashed");
+        assert!(matches!(
+            s.scenario.faults.last(),
+            Some(FaultSpec::Crash { at, .. }) if *at == SimDuration::from_secs(10)
+        ));
+        s.run_to_end();
+        let replayed = sim_models::run(&s.scenario, 3).unwrap().report;
+        assert_eq!(
+            serde_json::to_string(&s.report()).unwrap(),
+            serde_json::to_string(&replayed).unwrap(),
+            "the scenario with the added fault replays exactly what was seen"
+        );
+    }
+}

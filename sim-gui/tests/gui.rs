@@ -1,0 +1,87 @@
+//! The GUI driven as a person would, headless (egui_kittest renders through wgpu on a CPU
+//! renderer when a test takes a snapshot; the others need no renderer at all).
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use sim_gui::lesson::{bundled, Lesson};
+use sim_gui::FaultlineApp;
+use std::path::Path;
+
+fn lessons() -> Vec<Lesson> {
+    bundled(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios"))
+}
+
+fn harness(open: &str) -> Harness<'static, FaultlineApp> {
+    let lessons = lessons();
+    let lesson = lessons.iter().find(|l| l.name == open).cloned();
+    let app = FaultlineApp::new(lessons, lesson);
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut FaultlineApp| app.show(ui), app)
+}
+
+#[test]
+fn a_lesson_opens_paused_at_zero_with_its_text_and_points() {
+    let mut h = harness("cascade");
+    h.run_steps(2);
+    h.get_by_label("Play");
+    h.get_by_label_contains("t = 0.000 s of 180 s");
+    h.get_by_label("What to look for");
+    assert_eq!(h.state().session.as_ref().unwrap().now().0, 0);
+}
+
+#[test]
+fn play_advances_the_clock_and_pause_stops_it() {
+    let mut h = harness("cascade");
+    h.get_by_label("Play").click();
+    h.run_steps(30);
+    let t = h.state().session.as_ref().unwrap().now();
+    assert!(t.0 > 0, "the clock moved");
+    h.get_by_label("Pause").click();
+    h.run_steps(1);
+    let paused = h.state().session.as_ref().unwrap().now();
+    h.run_steps(10);
+    assert_eq!(h.state().session.as_ref().unwrap().now(), paused, "paused");
+}
+
+#[test]
+fn crashing_an_instance_draws_it_down_and_puts_the_fault_in_the_scenario() {
+    let mut h = harness("cascade");
+    h.get_by_label("Step 100 ms").click();
+    h.run_steps(2);
+    h.get_by_label_contains("api/1: up");
+    let api = h
+        .state()
+        .session
+        .as_ref()
+        .unwrap()
+        .world()
+        .services
+        .iter()
+        .position(|s| s.name == "api")
+        .unwrap();
+    h.state_mut().target = (api, 1);
+    h.run_steps(1);
+    h.get_by_label("Crash instance").click();
+    h.run_steps(1);
+    h.get_by_label("Step event").click();
+    h.run_steps(2);
+    h.get_by_label_contains("api/1: down");
+    h.get_by_label_contains("crash api/1, from 0.100 s");
+    let faults = &h.state().session.as_ref().unwrap().scenario.faults;
+    assert!(
+        matches!(faults.last(), Some(sim_models::FaultSpec::Crash { service, instance: Some(1), .. }) if service == "api")
+    );
+}
+
+#[test]
+fn the_main_screen_matches_its_snapshot() {
+    let mut h = harness("cascade");
+    h.state_mut()
+        .session
+        .as_mut()
+        .unwrap()
+        .step_by(sim_core::SimDuration::from_secs(75));
+    h.run_steps(3);
+    h.snapshot("cascade_at_75s");
+}
