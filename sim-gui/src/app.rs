@@ -3,6 +3,8 @@
 //!
 //! Every control has an accessible name (its label), which is how tests find it.
 
+use crate::charts::Lines;
+use crate::knobs::{self, Knob};
 use crate::lesson::Lesson;
 use crate::session::{Session, SPEEDS};
 use crate::text::printable;
@@ -23,6 +25,14 @@ pub struct FaultlineApp {
     pub target: (usize, u32),
     /// How many random seeds have been drawn: the next one derives from it.
     draws: u64,
+    /// A slider per number of the lesson's scenario.
+    pub knobs: Vec<Knob>,
+    /// The charts' lines before the last re-run, drawn faded.
+    pub ghost: Option<[Lines; 4]>,
+    /// Where "Save scenario" writes.
+    pub save_dir: std::path::PathBuf,
+    /// What the last save did.
+    pub saved: Option<String>,
 }
 
 impl FaultlineApp {
@@ -35,6 +45,10 @@ impl FaultlineApp {
             seed_text: String::new(),
             target: (0, 0),
             draws: 0,
+            knobs: Vec::new(),
+            ghost: None,
+            save_dir: std::path::PathBuf::from("."),
+            saved: None,
         };
         if let Some(lesson) = open {
             app.open(lesson);
@@ -48,6 +62,9 @@ impl FaultlineApp {
             Ok(s) => {
                 self.seed_text = s.seed.to_string();
                 self.target = (0, 0);
+                self.knobs = knobs::knobs(&s.lesson.source);
+                self.ghost = None;
+                self.saved = None;
                 self.session = Some(s);
                 self.error = None;
             }
@@ -59,6 +76,12 @@ impl FaultlineApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.1) as f64;
         if let Some(s) = &mut self.session {
+            if let Err(e) = s.poll() {
+                self.error = Some(e);
+            }
+            if s.rerunning() {
+                ui.ctx().request_repaint();
+            }
             s.advance(dt);
             if s.playing {
                 ui.ctx().request_repaint();
@@ -76,7 +99,7 @@ impl FaultlineApp {
                     topology::show(ui, s)
                 });
                 ui.separator();
-                charts::show(ui, s);
+                charts::show(ui, s, self.ghost.as_ref());
             }
             None => {
                 ui.heading("Pick a lesson above to start.");
@@ -243,6 +266,48 @@ impl FaultlineApp {
                 }
             });
             ui.add_space(6.0);
+            egui::CollapsingHeader::new("Settings")
+                .default_open(true)
+                .show(ui, |ui| {
+                    let mut moved = false;
+                    for k in &mut self.knobs {
+                        let mut slider = egui::Slider::new(&mut k.value, k.range.0..=k.range.1)
+                            .logarithmic(k.log)
+                            .text(&k.field.path);
+                        match k.field.kind {
+                            sim_models::NumberKind::Integer => {
+                                slider = slider.step_by(1.0).fixed_decimals(0);
+                            }
+                            sim_models::NumberKind::Duration => slider = slider.suffix(" s"),
+                            sim_models::NumberKind::Real => {}
+                        }
+                        let r = ui.add(slider);
+                        moved |= r.drag_stopped() || (r.changed() && !r.dragged());
+                    }
+                    if ui.button("Reset settings").clicked() {
+                        for k in &mut self.knobs {
+                            k.value = k.field.value;
+                        }
+                        moved = true;
+                    }
+                    if moved {
+                        self.ghost = Some(crate::charts::lines(s));
+                        s.rerun(knobs::sets(&self.knobs));
+                    }
+                    if s.rerunning() {
+                        ui.label("re-running the same seed...");
+                    }
+                });
+            if ui.button("Save scenario").clicked() {
+                self.saved = Some(match save(s, &self.save_dir) {
+                    Ok(path) => format!("saved to {}", path.display()),
+                    Err(e) => format!("not saved: {e}"),
+                });
+            }
+            if let Some(saved) = &self.saved {
+                ui.label(saved);
+            }
+            ui.add_space(6.0);
             ui.label(RichText::new("In the scenario").strong());
             for (i, f) in s.scenario.faults.iter().enumerate() {
                 ui.label(format!("{i}: {}", crate::faults::describe(f)));
@@ -265,6 +330,18 @@ impl FaultlineApp {
             }
         });
     }
+}
+
+/// Writes `session`'s scenario as run (moved knobs, added faults, seed) into `dir`, named
+/// after the lesson; returns the file's path.
+pub fn save(session: &Session, dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    let text = session.scenario_text()?;
+    let path = dir.join(format!(
+        "{}-edited.ron",
+        session.lesson.name.replace('/', "-")
+    ));
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }
 
 impl eframe::App for FaultlineApp {

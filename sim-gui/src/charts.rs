@@ -7,7 +7,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 use sim_core::SimTime;
 
 /// One chart's lines: a name and its points (seconds, value).
-type Lines = Vec<(String, Vec<[f64; 2]>)>;
+pub type Lines = Vec<(String, Vec<[f64; 2]>)>;
 
 /// The series of `session` up to its clock, as the four charts' lines.
 pub fn lines(session: &Session) -> [Lines; 4] {
@@ -72,13 +72,18 @@ fn fault_marks(session: &Session, now: SimTime) -> Vec<f64> {
     marks
 }
 
-/// Draws the four charts.
-pub fn show(ui: &mut egui::Ui, session: &Session) {
+/// Draws the four charts, with `ghost`'s lines (the run before the last re-run) faded behind.
+pub fn show(ui: &mut egui::Ui, session: &Session, ghost: Option<&[Lines; 4]>) {
     let [traffic, latency, queues, busy] = lines(session);
+    let empty = Lines::new();
+    let ghosts: [&Lines; 4] = match ghost {
+        Some([a, b, c, d]) => [a, b, c, d],
+        None => [&empty, &empty, &empty, &empty],
+    };
     let marks = fault_marks(session, session.now());
     let end = session.end().as_secs_f64();
     let height = (ui.available_height() / 2.0 - 24.0).max(80.0);
-    let chart = |ui: &mut egui::Ui, id: &str, title: &str, lines: &Lines| {
+    let chart = |ui: &mut egui::Ui, id: &str, title: &str, lines: &Lines, ghost: &Lines| {
         ui.label(title);
         Plot::new(id)
             .height(height)
@@ -91,25 +96,22 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
                 for &t in &marks {
                     plot.vline(VLine::new("fault", t).color(egui::Color32::from_rgb(200, 80, 80)));
                 }
+                // Unnamed, so that the legend lists only the current run.
+                for (_, points) in ghost {
+                    let faded = egui::Color32::from_rgba_unmultiplied(160, 160, 160, 70);
+                    plot.line(Line::new("", PlotPoints::from(points.clone())).color(faded));
+                }
                 for (name, points) in lines {
                     plot.line(Line::new(name.clone(), PlotPoints::from(points.clone())));
                 }
             });
     };
     ui.columns(2, |cols| {
-        chart(
-            &mut cols[0],
-            "traffic",
-            "Throughput and goodput (per second)",
-            &traffic,
-        );
-        chart(&mut cols[0], "queues", "Queue length", &queues);
-        chart(
-            &mut cols[1],
-            "latency",
-            "Client latency p50 and p99 (s)",
-            &latency,
-        );
-        chart(&mut cols[1], "busy", "Busy workers", &busy);
+        let traffic_title = "Throughput and goodput (per second)";
+        chart(&mut cols[0], "traffic", traffic_title, &traffic, ghosts[0]);
+        chart(&mut cols[0], "queues", "Queue length", &queues, ghosts[2]);
+        let latency_title = "Client latency p50 and p99 (s)";
+        chart(&mut cols[1], "latency", latency_title, &latency, ghosts[1]);
+        chart(&mut cols[1], "busy", "Busy workers", &busy, ghosts[3]);
     });
 }

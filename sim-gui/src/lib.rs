@@ -10,13 +10,14 @@
 //!
 //! Files: [`lesson`] (lessons from scenario files), [`session`] (a run and its playback, no
 //! drawing), [`animator`] (the observer), [`app`] (the window), [`topology`], [`charts`],
-//! [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
+//! [`knobs`] (sliders from the scenario's numbers), [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
 #![warn(missing_docs)]
 
 pub mod animator;
 pub mod app;
 pub mod charts;
 pub mod faults;
+pub mod knobs;
 pub mod lesson;
 pub mod session;
 pub mod text;

@@ -13,6 +13,7 @@ use sim_models::{
     finish, inject_fault, load_scenario_str, policy::PolicyRegistry, simulation_observed,
     FaultSpec, Report, Scenario, World,
 };
+use std::sync::mpsc::{channel, Receiver};
 
 /// Events one frame may simulate at most, so that the UI stays responsive at any speed: the
 /// clock then falls behind the requested speed instead of the frame taking longer.
@@ -38,6 +39,23 @@ pub struct Session {
     pub added: Vec<FaultSpec>,
     /// Simulated seconds per real second over the last frame that ran, and events per second.
     pub rate: (f64, f64),
+    /// The overrides (`PATH=VALUE`) applied to the lesson's scenario: the moved knobs.
+    pub sets: Vec<String>,
+    /// A re-run in progress on a background thread, if any.
+    pending: Option<Pending>,
+}
+
+/// A re-run on a background thread: what it will deliver, and whether to play on after.
+struct Pending {
+    result: Receiver<Result<Rerun, String>>,
+    sets: Vec<String>,
+    resume: bool,
+}
+
+/// What a re-run delivers: the new scenario's run, at the clock the old one was at.
+struct Rerun {
+    scenario: Scenario,
+    sim: Simulation<World<Animator>>,
 }
 
 impl Session {
@@ -57,7 +75,97 @@ impl Session {
             speed: 1.0,
             added: Vec::new(),
             rate: (0.0, 0.0),
+            sets: Vec::new(),
+            pending: None,
         })
+    }
+
+    /// Re-simulates the lesson with overrides `sets` (and the faults the user added), with the
+    /// same seed, from t = 0 to the current clock, on a background thread; [`poll`](Self::poll)
+    /// installs it. The run pauses meanwhile and plays on after if it was playing.
+    pub fn rerun(&mut self, sets: Vec<String>) {
+        let (send, result) = channel();
+        let (file, source) = (
+            self.lesson.path.display().to_string(),
+            self.lesson.source.clone(),
+        );
+        let (added, seed, until) = (self.added.clone(), self.seed, self.now());
+        let thread_sets = sets.clone();
+        std::thread::spawn(move || {
+            let rerun = (|| {
+                let loaded =
+                    load_scenario_str(&file, &source, &thread_sets).map_err(|e| e.to_string())?;
+                let mut scenario = loaded.scenario;
+                scenario.faults.extend(added);
+                let mut sim = build(&scenario, seed)?;
+                sim.run_until(until);
+                Ok(Rerun { scenario, sim })
+            })();
+            // The session may have gone: nobody to tell then.
+            let _ = send.send(rerun);
+        });
+        let resume = self.playing || self.pending.as_ref().is_some_and(|p| p.resume);
+        self.playing = false;
+        self.pending = Some(Pending {
+            result,
+            sets,
+            resume,
+        });
+    }
+
+    /// Whether a re-run is in progress.
+    pub fn rerunning(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Installs a finished re-run; returns whether one was installed, or the re-run's error
+    /// (the overrides give a scenario that does not load).
+    pub fn poll(&mut self) -> Result<bool, String> {
+        let Some(p) = &self.pending else {
+            return Ok(false);
+        };
+        let Ok(result) = p.result.try_recv() else {
+            return Ok(false);
+        };
+        let p = self.pending.take().expect("checked above");
+        let rerun = result?;
+        self.scenario = rerun.scenario;
+        self.sim = rerun.sim;
+        self.sets = p.sets;
+        self.playing = p.resume && !self.ended();
+        Ok(true)
+    }
+
+    /// Waits for a re-run in progress to finish and installs it.
+    pub fn wait(&mut self) -> Result<bool, String> {
+        while self.rerunning() {
+            if self.poll()? {
+                return Ok(true);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok(false)
+    }
+
+    /// The scenario as run, as scenario text: the lesson's file with the moved knobs spliced
+    /// in and the added faults appended, comments kept. Running it with this session's seed
+    /// replays exactly what was seen.
+    pub fn scenario_text(&self) -> Result<String, String> {
+        let mut sets = self.sets.clone();
+        sets.push(format!("seed={}", self.seed));
+        let before = self.scenario.faults.len() - self.added.len();
+        for (k, fault) in self.added.iter().enumerate() {
+            let ron = ron::to_string(fault).map_err(|e| e.to_string())?;
+            sets.push(if before == 0 && k == 0 {
+                format!("faults=[{ron}]")
+            } else {
+                format!("faults.{}={ron}", before + k)
+            });
+        }
+        let file = self.lesson.path.display().to_string();
+        let loaded =
+            load_scenario_str(&file, &self.lesson.source, &sets).map_err(|e| e.to_string())?;
+        Ok(loaded.text)
     }
 
     /// Starts again from t = 0 with `seed`, keeping the faults the user added.
@@ -212,6 +320,40 @@ mod tests {
             SimTime(1_000_000_000),
             "0.5 s at 2× is one simulated second"
         );
+    }
+
+    #[test]
+    fn a_rerun_with_a_moved_knob_reaches_the_same_clock_as_a_fresh_run_with_that_setting() {
+        let mut s = Session::open(lesson("cascade"), Some(2)).unwrap();
+        s.step_by(SimDuration::from_secs(30));
+        s.crash("api", 0, Some(SimDuration::from_secs(5))).unwrap();
+        s.step_by(SimDuration::from_secs(5));
+        let sets = vec!["services.db.workers=32".to_string()];
+        s.rerun(sets.clone());
+        assert!(s.wait().unwrap(), "installed");
+        assert_eq!(s.now(), SimTime(35_000_000_000));
+        assert_eq!(s.scenario.services["db"].workers, 32);
+        let db = s.world().services.iter().find(|x| x.name == "db").unwrap();
+        assert_eq!(db.instances[0].workers, 32);
+        // The saved scenario replays it: the same report as the session's at the end.
+        s.run_to_end();
+        let text = s.scenario_text().unwrap();
+        assert!(
+            text.contains("workers: 32") && text.contains("Crash("),
+            "{text}"
+        );
+        assert!(text.starts_with("// A cascading failure"), "comments kept");
+        let saved = load_scenario_str("saved.ron", &text, &[]).unwrap().scenario;
+        assert_eq!(saved.seed, 2, "the seed is saved too");
+        assert_eq!(
+            serde_json::to_string(&sim_models::run(&saved, saved.seed).unwrap().report).unwrap(),
+            serde_json::to_string(&s.report()).unwrap()
+        );
+        // Overrides that do not load leave the run as it was, with the reason.
+        s.rerun(vec!["services.db.workers=0".to_string()]);
+        let err = s.wait().unwrap_err();
+        assert!(err.contains("workers"), "{err}");
+        assert_eq!(s.scenario.services["db"].workers, 32);
     }
 
     #[test]

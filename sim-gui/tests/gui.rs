@@ -85,3 +85,65 @@ fn the_main_screen_matches_its_snapshot() {
     h.run_steps(3);
     h.snapshot("cascade_at_75s");
 }
+
+/// Steps the harness until the session's re-run has been installed.
+fn settle(h: &mut Harness<'static, FaultlineApp>) {
+    for _ in 0..2000 {
+        h.run_steps(1);
+        if !h.state().session.as_ref().unwrap().rerunning() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    panic!("the re-run did not finish");
+}
+
+#[test]
+fn moving_a_slider_reruns_the_same_seed_to_the_same_clock_with_the_new_value() {
+    let mut h = harness("cascade");
+    h.state_mut()
+        .session
+        .as_mut()
+        .unwrap()
+        .step_by(sim_core::SimDuration::from_secs(30));
+    h.run_steps(2);
+    h.get_by_label_contains("of 16 workers busy");
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "services.db.workers")
+        .focus();
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowRight);
+    settle(&mut h);
+    let s = h.state().session.as_ref().unwrap();
+    assert_eq!(s.scenario.services["db"].workers, 17);
+    assert_eq!(s.now(), sim_core::SimTime(30_000_000_000), "the same clock");
+    assert_eq!(s.sets, ["services.db.workers=17"]);
+    assert!(
+        h.state().ghost.is_some(),
+        "the previous curves are kept as ghosts"
+    );
+    h.get_by_label_contains("of 17 workers busy");
+}
+
+#[test]
+fn save_scenario_writes_a_file_that_replays_what_was_seen() {
+    let dir = std::env::temp_dir().join(format!("sim-gui-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut h = harness("faults/instance-crash");
+    h.state_mut().save_dir = dir.clone();
+    h.get_by_label("Step 100 ms").click();
+    h.run_steps(1);
+    h.get_by_label("Crash for 10 s").click();
+    h.run_steps(1);
+    h.get_by_label("Save scenario").click();
+    h.run_steps(2);
+    let path = dir.join("faults-instance-crash-edited.ron");
+    h.get_by_label_contains("saved to");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let saved = sim_models::load_scenario_str("saved.ron", &text, &[])
+        .unwrap()
+        .scenario;
+    let session = h.state().session.as_ref().unwrap();
+    assert_eq!(saved.faults, session.scenario.faults);
+    assert_eq!(saved.seed, session.seed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

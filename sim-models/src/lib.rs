@@ -37,6 +37,7 @@ mod load;
 mod load_balancer;
 pub mod memory;
 pub use sim_net as network;
+pub mod numeric_fields;
 pub mod observer;
 mod outcome;
 pub mod outlier_detection;
@@ -76,6 +77,7 @@ pub use memory::{MemoryEstimate, MemoryPart};
 pub use network::{
     Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,
 };
+pub use numeric_fields::{numeric_fields, NumberKind, NumericField};
 pub use observer::{CallRef, InstanceRef, Message, Observer, RequestId};
 pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
