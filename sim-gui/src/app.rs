@@ -33,6 +33,8 @@ pub struct FaultlineApp {
     pub save_dir: std::path::PathBuf,
     /// What the last save did.
     pub saved: Option<String>,
+    /// The timeline slider's value while it is dragged, in seconds.
+    scrub: Option<f64>,
 }
 
 impl FaultlineApp {
@@ -49,6 +51,7 @@ impl FaultlineApp {
             ghost: None,
             save_dir: std::path::PathBuf::from("."),
             saved: None,
+            scrub: None,
         };
         if let Some(lesson) = open {
             app.open(lesson);
@@ -87,7 +90,10 @@ impl FaultlineApp {
                 ui.ctx().request_repaint();
             }
         }
-        Panel::top("controls").show(ui, |ui| self.controls(ui));
+        Panel::top("controls").show(ui, |ui| {
+            self.controls(ui);
+            self.timeline(ui);
+        });
         Panel::bottom("status").show(ui, |ui| self.status(ui));
         Panel::left("lesson")
             .default_size(300.0)
@@ -177,6 +183,32 @@ impl FaultlineApp {
                 }
             }
         });
+    }
+
+    /// The timeline: drag it back to replay from any moment (from the run's checkpoints), or
+    /// forward to run ahead.
+    fn timeline(&mut self, ui: &mut egui::Ui) {
+        let Some(s) = &mut self.session else {
+            return;
+        };
+        let end = s.end().as_secs_f64();
+        let mut t = self.scrub.unwrap_or(s.now().as_secs_f64());
+        let r = ui.add_sized(
+            [ui.available_width() - 80.0, 18.0],
+            egui::Slider::new(&mut t, 0.0..=end)
+                .text("Time")
+                .suffix(" s")
+                .fixed_decimals(1),
+        );
+        if r.dragged() {
+            self.scrub = Some(t);
+        }
+        if r.drag_stopped() || (r.changed() && !r.dragged()) {
+            self.scrub = None;
+            if let Err(e) = s.seek(sim_core::SimTime((t * 1e9) as u64)) {
+                self.error = Some(e);
+            }
+        }
     }
 
     fn status(&self, ui: &mut egui::Ui) {

@@ -9,7 +9,7 @@
 //! watched by an observer ([`animator::Animator`]), so watching changes no result.
 //!
 //! Files: [`lesson`] (lessons from scenario files), [`session`] (a run and its playback, no
-//! drawing), [`animator`] (the observer), [`app`] (the window), [`topology`], [`charts`],
+//! drawing), [`timeline`] (checkpoints to drag back to), [`animator`] (the observer), [`app`] (the window), [`topology`], [`charts`],
 //! [`knobs`] (sliders from the scenario's numbers), [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
 #![warn(missing_docs)]
 
@@ -21,6 +21,7 @@ pub mod knobs;
 pub mod lesson;
 pub mod session;
 pub mod text;
+pub mod timeline;
 pub mod topology;
 
 pub use app::FaultlineApp;

@@ -8,6 +8,7 @@
 
 use crate::animator::Animator;
 use crate::lesson::Lesson;
+use crate::timeline::Timeline;
 use sim_core::{SimDuration, SimTime, Simulation};
 use sim_models::{
     finish, inject_fault, load_scenario_str, policy::PolicyRegistry, simulation_observed,
@@ -43,6 +44,8 @@ pub struct Session {
     pub sets: Vec<String>,
     /// A re-run in progress on a background thread, if any.
     pending: Option<Pending>,
+    /// Checkpoints of the run, to go back to.
+    timeline: Timeline,
 }
 
 /// A re-run on a background thread: what it will deliver, and whether to play on after.
@@ -52,10 +55,12 @@ struct Pending {
     resume: bool,
 }
 
-/// What a re-run delivers: the new scenario's run, at the clock the old one was at.
+/// What a re-run delivers: the new scenario's run, at the clock the old one was at, with its
+/// checkpoints.
 struct Rerun {
     scenario: Scenario,
     sim: Simulation<World<Animator>>,
+    timeline: Timeline,
 }
 
 impl Session {
@@ -66,6 +71,7 @@ impl Session {
         let scenario = loaded.scenario;
         let seed = seed.unwrap_or(scenario.seed);
         let sim = build(&scenario, seed)?;
+        let timeline = Timeline::new(&sim, sim.end_time());
         Ok(Session {
             lesson,
             scenario,
@@ -77,6 +83,7 @@ impl Session {
             rate: (0.0, 0.0),
             sets: Vec::new(),
             pending: None,
+            timeline,
         })
     }
 
@@ -90,6 +97,7 @@ impl Session {
             self.lesson.source.clone(),
         );
         let (added, seed, until) = (self.added.clone(), self.seed, self.now());
+        let faults = added.len();
         let thread_sets = sets.clone();
         std::thread::spawn(move || {
             let rerun = (|| {
@@ -98,8 +106,13 @@ impl Session {
                 let mut scenario = loaded.scenario;
                 scenario.faults.extend(added);
                 let mut sim = build(&scenario, seed)?;
-                sim.run_until(until);
-                Ok(Rerun { scenario, sim })
+                let mut timeline = Timeline::new(&sim, sim.end_time());
+                run_noting(&mut sim, &mut timeline, until, faults);
+                Ok(Rerun {
+                    scenario,
+                    sim,
+                    timeline,
+                })
             })();
             // The session may have gone: nobody to tell then.
             let _ = send.send(rerun);
@@ -131,6 +144,7 @@ impl Session {
         let rerun = result?;
         self.scenario = rerun.scenario;
         self.sim = rerun.sim;
+        self.timeline = rerun.timeline;
         self.sets = p.sets;
         self.playing = p.resume && !self.ended();
         Ok(true)
@@ -171,6 +185,7 @@ impl Session {
     /// Starts again from t = 0 with `seed`, keeping the faults the user added.
     pub fn restart(&mut self, seed: u64) -> Result<(), String> {
         self.sim = build(&self.scenario, seed)?;
+        self.timeline = Timeline::new(&self.sim, self.sim.end_time());
         self.seed = seed;
         self.rate = (0.0, 0.0);
         Ok(())
@@ -211,6 +226,7 @@ impl Session {
         let target = start + SimDuration::from_secs_f64(self.speed * real_seconds.max(0.0));
         self.sim
             .run_until_within(target.min(self.end()), EVENTS_PER_FRAME);
+        self.timeline.note(&self.sim, self.added.len());
         if real_seconds > 0.0 {
             self.rate = (
                 (self.now() - start).as_secs_f64() / real_seconds,
@@ -225,18 +241,46 @@ impl Session {
     /// Processes the next event.
     pub fn step_event(&mut self) {
         self.sim.step();
+        self.timeline.note(&self.sim, self.added.len());
     }
 
     /// Advances the clock by `by` (however many events that takes).
     pub fn step_by(&mut self, by: SimDuration) {
         let target = (self.now() + by).min(self.end());
-        self.sim.run_until(target);
+        run_noting(&mut self.sim, &mut self.timeline, target, self.added.len());
     }
 
     /// Runs to the end.
     pub fn run_to_end(&mut self) {
+        let end = self.end();
+        run_noting(&mut self.sim, &mut self.timeline, end, self.added.len());
         self.sim.run();
         self.playing = false;
+    }
+
+    /// Moves the clock to `t`: forward by running, back by taking the last checkpoint before
+    /// `t` (with the faults the user added after it put back) and running from there. The run
+    /// at `t` is exactly what it was when the clock first passed `t`, apart from faults added
+    /// since, which stay part of the scenario.
+    pub fn seek(&mut self, t: SimTime) -> Result<(), String> {
+        let t = t.min(self.end());
+        if t < self.now() {
+            let (mut sim, held) = self.timeline.before(t);
+            let base = self.scenario.faults.len() - self.added.len();
+            for (k, fault) in self.added.iter().enumerate().skip(held) {
+                let mut built = self.scenario.clone();
+                built.faults.truncate(base + k);
+                inject_fault(&mut sim, &built, fault.clone()).map_err(|e| e.to_string())?;
+            }
+            self.sim = sim;
+        }
+        run_noting(&mut self.sim, &mut self.timeline, t, self.added.len());
+        Ok(())
+    }
+
+    /// The checkpoints of the run.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
     }
 
     /// Crashes instance `instance` of service `service` now; it stays down unless
@@ -280,12 +324,29 @@ impl Session {
         inject_fault(&mut self.sim, &self.scenario, fault.clone()).map_err(|e| e.to_string())?;
         self.scenario.faults.push(fault.clone());
         self.added.push(fault);
+        // Checkpoints after now lack the fault: the future has changed.
+        self.timeline.truncate_after(self.now());
         Ok(())
     }
 
     /// The report of the run so far, as `faultline run` would print it if it stopped now.
     pub fn report(&self) -> Report {
         finish(self.sim.clone(), &self.scenario, self.seed).report
+    }
+}
+
+/// Runs `sim` to `until`, keeping a checkpoint in `timeline` every so often (its runs hold
+/// `faults` of the user's faults).
+fn run_noting(
+    sim: &mut Simulation<World<Animator>>,
+    timeline: &mut Timeline,
+    until: SimTime,
+    faults: usize,
+) {
+    while sim.now() < until && sim.stop_reason().is_none() {
+        let next = (sim.now() + timeline.every()).min(until);
+        sim.run_until(next);
+        timeline.note(sim, faults);
     }
 }
 
@@ -354,6 +415,27 @@ mod tests {
         let err = s.wait().unwrap_err();
         assert!(err.contains("workers"), "{err}");
         assert_eq!(s.scenario.services["db"].workers, 32);
+    }
+
+    #[test]
+    fn going_back_on_the_timeline_gives_the_run_as_it_was_with_the_added_faults_kept() {
+        let report_at = |s: &Session| serde_json::to_string(&s.report()).unwrap();
+        let mut s = Session::open(lesson("cascade"), Some(4)).unwrap();
+        s.step_by(SimDuration::from_secs(39));
+        let at_39 = report_at(&s);
+        s.step_by(SimDuration::from_secs(1));
+        s.crash("db", 0, Some(SimDuration::from_secs(3))).unwrap();
+        s.step_by(SimDuration::from_secs(50));
+        assert!(s.timeline().len() > 10, "{}", s.timeline().len());
+        s.seek(SimTime(39_000_000_000)).unwrap();
+        assert_eq!(s.now(), SimTime(39_000_000_000));
+        assert_eq!(report_at(&s), at_39, "back at 39 s: the run as it was");
+        s.seek(SimTime(12_345_000_000)).unwrap();
+        assert_eq!(s.now(), SimTime(12_345_000_000));
+        // Forward to the end: the crash added at 40 s still happens.
+        s.run_to_end();
+        let replay = sim_models::run(&s.scenario, 4).unwrap().report;
+        assert_eq!(report_at(&s), serde_json::to_string(&replay).unwrap());
     }
 
     #[test]

@@ -147,3 +147,26 @@ fn save_scenario_writes_a_file_that_replays_what_was_seen() {
     assert_eq!(saved.seed, session.seed);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_timeline_goes_back_to_an_earlier_moment() {
+    let mut h = harness("cascade");
+    h.state_mut()
+        .session
+        .as_mut()
+        .unwrap()
+        .step_by(sim_core::SimDuration::from_secs(80));
+    h.run_steps(2);
+    h.get_by_label_contains("api/0: up, 20 of 20 workers busy");
+    let time = h.get_by_role_and_label(egui::accesskit::Role::Slider, "Time");
+    time.focus();
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowLeft);
+    h.run_steps(2);
+    let now = h.state().session.as_ref().unwrap().now();
+    assert!(
+        now < sim_core::SimTime(80_000_000_000),
+        "went back: {now:?}"
+    );
+    h.get_by_label_contains(&format!("t = {:.3} s of 180 s", now.as_secs_f64()));
+}
