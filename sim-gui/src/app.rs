@@ -35,6 +35,8 @@ pub struct FaultlineApp {
     pub saved: Option<String>,
     /// The timeline slider's value while it is dragged, in seconds.
     scrub: Option<f64>,
+    /// Policies added with one click, as overrides (applied after the knobs).
+    pub added_policies: Vec<String>,
 }
 
 impl FaultlineApp {
@@ -52,6 +54,7 @@ impl FaultlineApp {
             save_dir: std::path::PathBuf::from("."),
             saved: None,
             scrub: None,
+            added_policies: Vec::new(),
         };
         if let Some(lesson) = open {
             app.open(lesson);
@@ -66,6 +69,7 @@ impl FaultlineApp {
                 self.seed_text = s.seed.to_string();
                 self.target = (0, 0);
                 self.knobs = knobs::knobs(&s.lesson.source);
+                self.added_policies.clear();
                 self.ghost = None;
                 self.saved = None;
                 self.session = Some(s);
@@ -193,8 +197,8 @@ impl FaultlineApp {
         };
         let end = s.end().as_secs_f64();
         let mut t = self.scrub.unwrap_or(s.now().as_secs_f64());
-        let r = ui.add_sized(
-            [ui.available_width() - 80.0, 18.0],
+        ui.spacing_mut().slider_width = (ui.available_width() - 140.0).max(100.0);
+        let r = ui.add(
             egui::Slider::new(&mut t, 0.0..=end)
                 .text("Time")
                 .suffix(" s")
@@ -298,6 +302,46 @@ impl FaultlineApp {
                 }
             });
             ui.add_space(6.0);
+            egui::CollapsingHeader::new("Policies")
+                .default_open(true)
+                .show(ui, |ui| {
+                    let mut add = None;
+                    for site in crate::policies::call_sites(&s.scenario) {
+                        ui.horizontal_wrapped(|ui| {
+                            let kinds: Vec<&str> = site.policies.iter().map(|p| p.kind()).collect();
+                            ui.label(format!(
+                                "{}: {}",
+                                site.label,
+                                if kinds.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    kinds.join(", ")
+                                }
+                            ));
+                            if site.can_add_breaker()
+                                && ui
+                                    .button(format!("Add breaker on {}", site.label))
+                                    .clicked()
+                            {
+                                add = Some(site.add(crate::policies::BREAKER));
+                            }
+                            if site.can_add_budget()
+                                && ui
+                                    .button(format!("Add retry budget on {}", site.label))
+                                    .clicked()
+                            {
+                                add = Some(site.add(crate::policies::BUDGET));
+                            }
+                        });
+                    }
+                    if let Some(set) = add {
+                        self.added_policies.push(set);
+                        self.ghost = Some(crate::charts::lines(s));
+                        let mut sets = knobs::sets(&self.knobs);
+                        sets.extend(self.added_policies.iter().cloned());
+                        s.rerun(sets);
+                    }
+                });
             egui::CollapsingHeader::new("Settings")
                 .default_open(true)
                 .show(ui, |ui| {
@@ -324,7 +368,9 @@ impl FaultlineApp {
                     }
                     if moved {
                         self.ghost = Some(crate::charts::lines(s));
-                        s.rerun(knobs::sets(&self.knobs));
+                        let mut sets = knobs::sets(&self.knobs);
+                        sets.extend(self.added_policies.iter().cloned());
+                        s.rerun(sets);
                     }
                     if s.rerunning() {
                         ui.label("re-running the same seed...");

@@ -10,7 +10,7 @@
 //!
 //! Files: [`lesson`] (lessons from scenario files), [`session`] (a run and its playback, no
 //! drawing), [`timeline`] (checkpoints to drag back to), [`animator`] (the observer), [`app`] (the window), [`topology`], [`charts`],
-//! [`knobs`] (sliders from the scenario's numbers), [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
+//! [`knobs`] (sliders from the scenario's numbers), [`policies`] (one-click breakers and budgets), [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
 #![warn(missing_docs)]
 
 pub mod animator;
@@ -19,6 +19,7 @@ pub mod charts;
 pub mod faults;
 pub mod knobs;
 pub mod lesson;
+pub mod policies;
 pub mod session;
 pub mod text;
 pub mod timeline;

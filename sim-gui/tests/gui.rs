@@ -170,3 +170,43 @@ fn the_timeline_goes_back_to_an_earlier_moment() {
     );
     h.get_by_label_contains(&format!("t = {:.3} s of 180 s", now.as_secs_f64()));
 }
+
+#[test]
+fn a_breaker_added_with_one_click_keeps_the_front_end_out_of_the_cascade_on_the_same_seed() {
+    let mut h = harness("cascade");
+    h.state_mut()
+        .session
+        .as_mut()
+        .unwrap()
+        .step_by(sim_core::SimDuration::from_secs(75));
+    h.run_steps(2);
+    // The cascade: the database slowed down at 60 s and the front end is saturated.
+    h.get_by_label_contains("frontend/0: up, 30 of 30 workers busy");
+    h.get_by_label("Add breaker on api -> db").click();
+    settle(&mut h);
+    h.run_steps(2);
+    let s = h.state().session.as_ref().unwrap();
+    assert_eq!(
+        s.now(),
+        sim_core::SimTime(75_000_000_000),
+        "the same moment, replayed"
+    );
+    assert!(s
+        .sets
+        .iter()
+        .any(|x| x.starts_with("services.api.steps.1.policies=[CircuitBreaker(")));
+    let frontend = s
+        .world()
+        .services
+        .iter()
+        .find(|x| x.name == "frontend")
+        .unwrap();
+    let busy: u32 = frontend.instances.iter().map(|i| i.busy_workers()).sum();
+    assert!(
+        busy < 15,
+        "with the breaker the front end is not saturated: {busy} busy"
+    );
+    h.get_by_label_contains("api -> db: circuit_breaker");
+    assert!(h.query_by_label("Add breaker on api -> db").is_none());
+    h.snapshot("cascade_with_breaker_at_75s");
+}
