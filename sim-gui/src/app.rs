@@ -112,7 +112,9 @@ impl FaultlineApp {
                 charts::show(ui, s, self.ghost.as_ref());
             }
             None => {
-                ui.heading("Pick a lesson above to start.");
+                if let Some(lesson) = picker(ui, &self.lessons) {
+                    self.open(lesson);
+                }
             }
         });
     }
@@ -408,6 +410,31 @@ impl FaultlineApp {
             }
         });
     }
+}
+
+/// The lesson picker: each lesson's name, its first sentence and an Open button; returns the
+/// lesson chosen.
+fn picker(ui: &mut egui::Ui, lessons: &[Lesson]) -> Option<Lesson> {
+    let mut chosen = None;
+    ui.heading("Lessons");
+    ui.label("Every bundled scenario is a lesson. Open one: it starts paused at t = 0.");
+    ui.add_space(8.0);
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Grid::new("lessons")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                for lesson in lessons {
+                    if ui.button(format!("Open {}", lesson.name)).clicked() {
+                        chosen = Some(lesson.clone());
+                    }
+                    let first = lesson.text.split(". ").next().unwrap_or("");
+                    ui.label(printable(ui.ctx(), first));
+                    ui.end_row();
+                }
+            });
+    });
+    chosen
 }
 
 /// Writes `session`'s scenario as run (moved knobs, added faults, seed) into `dir`, named

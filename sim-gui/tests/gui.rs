@@ -210,3 +210,28 @@ fn a_breaker_added_with_one_click_keeps_the_front_end_out_of_the_cascade_on_the_
     assert!(h.query_by_label("Add breaker on api -> db").is_none());
     h.snapshot("cascade_with_breaker_at_75s");
 }
+
+#[test]
+fn without_a_lesson_the_picker_lists_every_lesson_and_opens_one() {
+    let app = FaultlineApp::new(lessons(), None);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(|ui, app: &mut FaultlineApp| app.show(ui), app);
+    h.run_steps(2);
+    for name in [
+        "cascade",
+        "partition",
+        "queueing/mm1",
+        "metastable-retry-storm",
+    ] {
+        h.get_by_label(&format!("Open {name}"));
+    }
+    h.get_by_label("Open partition").click();
+    h.run_steps(2);
+    let s = h.state().session.as_ref().expect("opened");
+    assert_eq!(
+        (s.lesson.name.as_str(), s.now().0, s.playing),
+        ("partition", 0, false)
+    );
+    h.get_by_label("Play");
+}
