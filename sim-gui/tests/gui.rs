@@ -77,13 +77,15 @@ fn crashing_an_instance_draws_it_down_and_puts_the_fault_in_the_scenario() {
 #[test]
 fn the_main_screen_matches_its_snapshot() {
     let mut h = harness("cascade");
-    h.state_mut()
-        .session
-        .as_mut()
-        .unwrap()
-        .step_by(sim_core::SimDuration::from_secs(75));
+    advance(&mut h, 75);
     h.run_steps(3);
     h.snapshot("cascade_at_75s");
+}
+
+/// Advances the open lesson's clock by `seconds`, as the Step buttons would.
+fn advance(h: &mut Harness<'static, FaultlineApp>, seconds: u64) {
+    let session = h.state_mut().session.as_mut().expect("a lesson is open");
+    session.step_by(sim_core::SimDuration::from_secs(seconds));
 }
 
 /// Steps the harness until the session's re-run has been installed.
@@ -101,11 +103,7 @@ fn settle(h: &mut Harness<'static, FaultlineApp>) {
 #[test]
 fn moving_a_slider_reruns_the_same_seed_to_the_same_clock_with_the_new_value() {
     let mut h = harness("cascade");
-    h.state_mut()
-        .session
-        .as_mut()
-        .unwrap()
-        .step_by(sim_core::SimDuration::from_secs(30));
+    advance(&mut h, 30);
     h.run_steps(2);
     h.get_by_label_contains("of 16 workers busy");
     h.get_by_role_and_label(egui::accesskit::Role::Slider, "services.db.workers")
@@ -151,11 +149,7 @@ fn save_scenario_writes_a_file_that_replays_what_was_seen() {
 #[test]
 fn the_timeline_goes_back_to_an_earlier_moment() {
     let mut h = harness("cascade");
-    h.state_mut()
-        .session
-        .as_mut()
-        .unwrap()
-        .step_by(sim_core::SimDuration::from_secs(80));
+    advance(&mut h, 80);
     h.run_steps(2);
     h.get_by_label_contains("api/0: up, 20 of 20 workers busy");
     let time = h.get_by_role_and_label(egui::accesskit::Role::Slider, "Time");
@@ -174,11 +168,7 @@ fn the_timeline_goes_back_to_an_earlier_moment() {
 #[test]
 fn a_breaker_added_with_one_click_keeps_the_front_end_out_of_the_cascade_on_the_same_seed() {
     let mut h = harness("cascade");
-    h.state_mut()
-        .session
-        .as_mut()
-        .unwrap()
-        .step_by(sim_core::SimDuration::from_secs(75));
+    advance(&mut h, 75);
     h.run_steps(2);
     // The cascade: the database slowed down at 60 s and the front end is saturated.
     h.get_by_label_contains("frontend/0: up, 30 of 30 workers busy");
