@@ -51,17 +51,12 @@ impl Case {
             .collect();
         let mut all: Vec<String> = sets.to_vec();
         all.extend(values.iter().map(|(p, v)| format!("{p}={v}")));
-        if existing == 0 && !fault_texts.is_empty() {
-            // A scenario may have no `faults` field at all: set the whole list.
-            all.push(format!("faults=[{}]", fault_texts.join(", ")));
-        } else {
-            all.extend(
-                fault_texts
-                    .iter()
-                    .enumerate()
-                    .map(|(k, t)| format!("faults.{}={t}", existing + k)),
-            );
-        }
+        all.extend(
+            fault_texts
+                .iter()
+                .enumerate()
+                .map(|(k, t)| sim_models::append_set("faults", existing + k, t)),
+        );
         Case {
             seed: drawn.seed,
             values,

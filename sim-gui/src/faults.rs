@@ -3,47 +3,11 @@
 use sim_core::SimDuration;
 use sim_models::FaultSpec;
 
-/// When `fault` starts and, if it does, ends, in seconds from the start of the run.
+/// When `fault` starts and, if it does, ends, in seconds from the start of the run
+/// ([`FaultSpec::window`] in seconds).
 pub fn window(fault: &FaultSpec) -> (f64, Option<f64>) {
-    use FaultSpec as F;
-    let s = |d: &SimDuration| d.as_secs_f64();
-    match fault {
-        F::Crash {
-            at, restart_after, ..
-        } => (s(at), restart_after.map(|r| s(at) + s(&r))),
-        F::Slowdown {
-            start, duration, ..
-        }
-        | F::CapacityLoss {
-            start, duration, ..
-        }
-        | F::Pause {
-            start, duration, ..
-        }
-        | F::ErrorInjection {
-            start, duration, ..
-        }
-        | F::BlackHole {
-            start, duration, ..
-        }
-        | F::CorruptResponses {
-            start, duration, ..
-        }
-        | F::Partition {
-            start, duration, ..
-        }
-        | F::NetworkDelay {
-            start, duration, ..
-        }
-        | F::PacketLoss {
-            start, duration, ..
-        }
-        | F::FlappingLink {
-            start, duration, ..
-        } => (s(start), Some(s(start) + s(duration))),
-        #[allow(unreachable_patterns)]
-        _ => (0.0, None),
-    }
+    let (start, end) = fault.window();
+    (start.as_secs_f64(), end.map(SimDuration::as_secs_f64))
 }
 
 /// A fault in a line: its kind and target, and when it is in force.
@@ -79,8 +43,6 @@ pub fn describe(fault: &FaultSpec) -> String {
         F::NetworkDelay { extra, .. } => format!("network +{:.3} s", extra.as_secs_f64()),
         F::PacketLoss { loss, .. } => format!("packet loss {:.0}%", loss * 100.0),
         F::FlappingLink { .. } => "flapping link".to_string(),
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
     };
     format!("{what}, {when}")
 }

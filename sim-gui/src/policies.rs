@@ -39,10 +39,7 @@ impl CallSite {
 
     /// The override that appends `layer` (scenario text) to its policies.
     pub fn add(&self, layer: &str) -> String {
-        match self.policies.len() {
-            0 => format!("{}=[{layer}]", self.path),
-            n => format!("{}.{n}={layer}", self.path),
-        }
+        sim_models::append_set(&self.path, self.policies.len(), layer)
     }
 }
 

@@ -170,11 +170,7 @@ impl Session {
         let before = self.scenario.faults.len() - self.added.len();
         for (k, fault) in self.added.iter().enumerate() {
             let ron = ron::to_string(fault).map_err(|e| e.to_string())?;
-            sets.push(if before == 0 && k == 0 {
-                format!("faults=[{ron}]")
-            } else {
-                format!("faults.{}={ron}", before + k)
-            });
+            sets.push(sim_models::append_set("faults", before + k, &ron));
         }
         let file = self.lesson.path.display().to_string();
         let loaded =

@@ -68,9 +68,9 @@ pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use ids::{CallId, InvocationId, RequestIndex, SlabKey};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
-    closest_field_paths, field_paths, load_scenario, load_scenario_str, load_scenario_str_with,
-    load_scenario_with, read_scenario_file, InputSize, LoadError, LoadOptions, LoadedScenario,
-    ScenarioError,
+    append_set, closest_field_paths, field_paths, load_scenario, load_scenario_str,
+    load_scenario_str_with, load_scenario_with, read_scenario_file, InputSize, LoadError,
+    LoadOptions, LoadedScenario, ScenarioError,
 };
 pub use load_balancer::LoadBalancer;
 pub use memory::{MemoryEstimate, MemoryPart};

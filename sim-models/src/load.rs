@@ -415,6 +415,21 @@ pub fn load_scenario_str_with(
     })
 }
 
+/// The override (`--set` argument) that appends `item` (RON text) to the list at `path`, which
+/// holds `existing` items: the whole list when it is empty or absent (a scenario may leave
+/// `faults` out), else one past its last item.
+///
+/// ```
+/// assert_eq!(sim_models::append_set("faults", 0, "X"), "faults=[X]");
+/// assert_eq!(sim_models::append_set("faults", 2, "X"), "faults.2=X");
+/// ```
+pub fn append_set(path: &str, existing: usize, item: &str) -> String {
+    match existing {
+        0 => format!("{path}=[{item}]"),
+        n => format!("{path}.{n}={item}"),
+    }
+}
+
 /// Every field path `--set` (or a sweep's `--vary`) could name in the scenario `text`, sorted:
 /// the paths the text writes, and for each struct it writes, the fields of that struct it leaves
 /// out (asked of the scenario format itself, by probing the struct with a field it lacks).
