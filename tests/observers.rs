@@ -27,6 +27,12 @@ struct Recorder {
     refused: BTreeMap<&'static str, u64>,
     retries_denied: u64,
     faults: Vec<(SimTime, u32, bool)>,
+    /// Per edge, how its calls ended as their callers saw them.
+    resolved: BTreeMap<u32, BTreeMap<&'static str, u64>>,
+    /// Messages whose edge does not lead to the instance they go to or come from.
+    wrong_edge: u64,
+    /// Each message's edge's callee, by service index: filled in by the test.
+    edge_targets: Vec<u32>,
     instances: Vec<(SimTime, InstanceRef, bool)>,
 }
 
@@ -54,6 +60,9 @@ impl Observer for Recorder {
         }
     }
     fn message_sent(&mut self, _: SimTime, message: Message) {
+        if self.edge_targets.get(message.edge as usize) != Some(&message.at.service) {
+            self.wrong_edge += 1;
+        }
         match (message.request, message.travel) {
             (_, None) => self.lost += 1,
             (true, Some(_)) => self.requests_out += 1,
@@ -82,6 +91,14 @@ impl Observer for Recorder {
     fn retry_denied(&mut self, _: SimTime, _: u32) {
         self.retries_denied += 1;
     }
+    fn edge_resolved(&mut self, _: SimTime, edge: u32, outcome: Outcome) {
+        *self
+            .resolved
+            .entry(edge)
+            .or_default()
+            .entry(outcome.name())
+            .or_default() += 1;
+    }
     fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
         self.faults.push((now, fault, started));
     }
@@ -105,8 +122,13 @@ fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
         SimDuration::ZERO,
         "counts are compared over the whole run"
     );
-    let plain = run(s, seed).expect("runs").report;
-    let result = run_observed(s, seed, Recorder::default()).expect("runs");
+    let plain = run(s, seed).expect("runs");
+    let recorder = Recorder {
+        edge_targets: plain.world.edges.iter().map(|e| e.to).collect(),
+        ..Recorder::default()
+    };
+    let plain = plain.report;
+    let result = run_observed(s, seed, recorder).expect("runs");
     let report = result.report.clone();
     assert_eq!(
         serde_json::to_string(&plain).unwrap(),
@@ -114,6 +136,28 @@ fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
         "an observer changed the result"
     );
     let r = result.world.observer().clone();
+    assert_eq!(r.wrong_edge, 0, "a message names the edge it travels along");
+    for (e, edge) in result.world.edges.iter().enumerate() {
+        let all = std::iter::once(Outcome::Completed)
+            .chain(Outcome::ERRORS)
+            .chain([Outcome::Fallback]);
+        for outcome in all {
+            let seen = r
+                .resolved
+                .get(&(e as u32))
+                .and_then(|m| m.get(outcome.name()))
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(
+                seen,
+                edge.stats.outcomes[outcome as usize],
+                "edge {e} ({} -> {}): {}",
+                edge.from,
+                edge.to,
+                outcome.name()
+            );
+        }
+    }
     assert_eq!(r.sent_twice, 0);
     assert_eq!(r.ended_unsent_or_twice, 0);
     assert_eq!(r.latency_wrong, 0);

@@ -47,6 +47,8 @@ pub struct Message {
     pub call: CallRef,
     /// The instance serving the call.
     pub at: InstanceRef,
+    /// The edge the call travels along (index into [`crate::World::edges`]).
+    pub edge: u32,
     /// Whether it goes to the instance (`true`: the request) or back to the caller (the answer).
     pub request: bool,
     /// How long it travels, or `None` if the network loses it.
@@ -115,6 +117,13 @@ pub trait Observer {
     #[inline]
     fn retry_denied(&mut self, now: SimTime, edge: u32) {}
 
+    /// A call along edge `edge` ended as its caller saw it: answered, failed, timed out or
+    /// refused by the caller's own policies. With policies on the edge this is the whole call,
+    /// after its retries; without, its one attempt. Abandoned calls and lost publishes do not
+    /// end this way.
+    #[inline]
+    fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {}
+
     /// Fault `fault` (index into the scenario's faults, then injected ones) started or ended.
     #[inline]
     fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {}
@@ -180,6 +189,10 @@ macro_rules! tuple_observer {
             #[inline]
             fn retry_denied(&mut self, now: SimTime, edge: u32) {
                 $(self.$i.retry_denied(now, edge);)+
+            }
+            #[inline]
+            fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {
+                $(self.$i.edge_resolved(now, edge, outcome);)+
             }
             #[inline]
             fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {

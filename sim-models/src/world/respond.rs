@@ -58,6 +58,7 @@ impl<O: Observer> World<O> {
             Message {
                 call,
                 at,
+                edge: c.edge,
                 request: false,
                 travel: match delivery {
                     Delivery::Lost => None,
@@ -157,6 +158,7 @@ impl<O: Observer> World<O> {
     /// Records how an attempt along `edge` to `service` ended.
     #[inline]
     pub(super) fn resolve(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
+        self.observer.edge_resolved(now, edge, outcome);
         let e = &mut self.edges[edge as usize];
         e.resolved(outcome);
         if !e.policies {

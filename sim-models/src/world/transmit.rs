@@ -88,6 +88,7 @@ impl<O: Observer> World<O> {
                         gen,
                     },
                     at,
+                    edge: c.edge,
                     request: true,
                     travel: Some(SimDuration::ZERO),
                 };
@@ -105,6 +106,7 @@ impl<O: Observer> World<O> {
                 service: c.service,
                 instance: c.instance,
             },
+            edge: c.edge,
             request: true,
             travel,
         };
