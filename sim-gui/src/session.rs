@@ -23,6 +23,14 @@ pub const EVENTS_PER_FRAME: u64 = 200_000;
 /// The slowest and fastest playback, in simulated seconds per real second.
 pub const SPEEDS: (f64, f64) = (0.1, 10_000.0);
 
+/// How long a message dot takes to cross its edge, in real seconds (or its network travel
+/// time, if longer in playback).
+pub const FLIGHT_SECONDS: f64 = 0.5;
+
+/// Dots of one kind an edge shows at once, about: the animator samples one every
+/// `FLIGHT_SECONDS × speed / DOTS_PER_EDGE` simulated seconds.
+pub const DOTS_PER_EDGE: f64 = 16.0;
+
 /// A lesson's simulation and how it is being played.
 pub struct Session {
     /// The lesson.
@@ -219,6 +227,8 @@ impl Session {
             return;
         }
         let (start, events) = (self.now(), self.sim.events());
+        self.sim.model_mut().observer_mut().gap =
+            SimDuration::from_secs_f64(FLIGHT_SECONDS * self.speed / DOTS_PER_EDGE);
         let target = start + SimDuration::from_secs_f64(self.speed * real_seconds.max(0.0));
         self.sim
             .run_until_within(target.min(self.end()), EVENTS_PER_FRAME);
@@ -232,6 +242,12 @@ impl Session {
         if self.ended() {
             self.playing = false;
         }
+    }
+
+    /// How long, in simulated time, a dot takes to cross its edge at the current speed
+    /// (at least its network travel time).
+    pub fn flight_time(&self) -> SimDuration {
+        SimDuration::from_secs_f64(FLIGHT_SECONDS * self.speed)
     }
 
     /// Processes the next event.
@@ -348,8 +364,9 @@ fn run_noting(
 
 /// The simulation of `scenario` with `seed`, watched by an animator.
 fn build(scenario: &Scenario, seed: u64) -> Result<Simulation<World<Animator>>, String> {
-    simulation_observed(scenario, seed, &PolicyRegistry::new(), Animator::default())
-        .map_err(|p| p.to_string())
+    let mut animator = Animator::default();
+    animator.gap = SimDuration::from_secs_f64(FLIGHT_SECONDS / DOTS_PER_EDGE);
+    simulation_observed(scenario, seed, &PolicyRegistry::new(), animator).map_err(|p| p.to_string())
 }
 
 #[cfg(test)]
@@ -432,6 +449,36 @@ mod tests {
         s.run_to_end();
         let replay = sim_models::run(&s.scenario, 4).unwrap().report;
         assert_eq!(report_at(&s), serde_json::to_string(&replay).unwrap());
+    }
+
+    #[test]
+    fn playing_puts_requests_and_their_outcomes_on_the_edges_they_travel() {
+        use crate::animator::Tint;
+        let mut s = Session::open(lesson("cascade"), Some(1)).unwrap();
+        s.step_by(SimDuration::from_secs(5));
+        s.playing = true;
+        for _ in 0..30 {
+            s.advance(1.0 / 60.0);
+        }
+        let world = s.world();
+        let users = world.edges.iter().position(|e| e.from == "users").unwrap() as u32;
+        let flights = &world.observer().flights;
+        let on_screen: Vec<_> = flights
+            .iter()
+            .filter(|f| crate::topology::position(f, s.now(), s.flight_time()).is_some())
+            .collect();
+        for tint in [Tint::Request, Tint::Ok] {
+            assert!(
+                on_screen.iter().any(|f| f.edge == users && f.tint == tint),
+                "{tint:?} dots on users -> frontend: {flights:?}"
+            );
+        }
+        // About DOTS_PER_EDGE of a tint per edge at once, whatever the speed.
+        let requests = on_screen
+            .iter()
+            .filter(|f| f.edge == users && f.tint == Tint::Request)
+            .count();
+        assert!((8..=24).contains(&requests), "{requests}");
     }
 
     #[test]

@@ -1,15 +1,21 @@
 //! The topology: clients on the left, services in columns by call depth, each instance a box
 //! with its workers as dots (busy ones filled) and its queue as a bar; a crashed instance is
-//! drawn dark red and marked DOWN, an ejected one with an orange frame. Hovering an instance
-//! shows its numbers; each box's accessible name says the same, for tests and screen readers.
+//! drawn dark red and marked DOWN, an ejected one with an orange frame. Each call edge carries
+//! sampled messages as moving dots — requests out, outcomes back, coloured by how the call
+//! ended — and takes its circuit breaker's colour (amber half-open, red open). Hovering an
+//! instance or an edge's midpoint shows its numbers; each one's accessible name says the same,
+//! for tests and screen readers.
 
+use crate::animator::{Flight, Tint};
 use crate::session::Session;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2};
+use sim_core::SimTime;
 use sim_models::{Instance, World};
 
 const BOX: Vec2 = Vec2::new(130.0, 58.0);
 const GAP: f32 = 10.0;
-const COLUMN: f32 = 190.0;
+/// The widest a column gets: wider spreads the edges out more than it helps.
+const COLUMN: f32 = 260.0;
 const DOTS_PER_ROW: usize = 16;
 const MAX_DOTS: u32 = 48;
 
@@ -62,6 +68,9 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
     let world = session.world();
     let cols = columns(world);
     let origin = ui.cursor().min + Vec2::new(8.0, 8.0);
+    // Columns share the width, leaving room between boxes for the edges' dots.
+    let last = cols.iter().max().copied().unwrap_or(1).max(1);
+    let column = ((ui.available_width() - BOX.x - 24.0) / last as f32).clamp(BOX.x + 40.0, COLUMN);
     let painter = ui.painter().clone();
     let text = ui.visuals().text_color();
     // Clients in column 0.
@@ -84,7 +93,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
     let mut max_y = origin.y;
     for (s, svc) in world.services.iter().enumerate() {
         let col = cols[s];
-        let x = origin.x + col as f32 * COLUMN;
+        let x = origin.x + col as f32 * column;
         let mut y = origin.y + rows[col] as f32 * (BOX.y + GAP);
         painter.text(
             Pos2::new(x, y),
@@ -104,8 +113,8 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         max_y = max_y.max(y);
     }
     // Call edges, from the caller's box or header to the callee's header.
-    let edge = Stroke::new(1.5, Color32::from_gray(140));
-    for e in &world.edges {
+    let mut ends = Vec::with_capacity(world.edges.len());
+    for (k, e) in world.edges.iter().enumerate() {
         let to = header.get(e.to as usize).copied().unwrap_or_default();
         let from = if e.from_client {
             let k = world.clients.iter().position(|c| c.name == e.from);
@@ -114,15 +123,182 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
             let k = world.services.iter().position(|s| s.name == e.from);
             k.map(|k| header[k] + Vec2::new(BOX.x + 8.0, 0.0))
         };
-        if let Some(from) = from {
-            painter.arrow(from, (to - from) * 0.97, edge);
-        }
+        ends.push(from.map(|from| (from, to)));
+        let Some(from) = from else { continue };
+        let open = breaker_open(world, k);
+        let colour = match open {
+            Some(f) if f > 0.0 => lerp(
+                Color32::from_rgb(240, 180, 40),
+                Color32::from_rgb(230, 40, 40),
+                f,
+            ),
+            _ => Color32::from_gray(140),
+        };
+        let width = if open.is_some_and(|f| f > 0.0) {
+            3.0
+        } else {
+            1.5
+        };
+        painter.arrow(from, (to - from) * 0.97, Stroke::new(width, colour));
+        edge_handle(ui, &painter, from.lerp(to, 0.5), world, k, open, colour);
     }
+    flights(&painter, session, &ends);
+    legend(
+        &painter,
+        origin + Vec2::new(0.0, (max_y - origin.y).max(BOX.y * 2.0)),
+    );
     let used = Vec2::new(
-        (cols.iter().max().copied().unwrap_or(0) + 1) as f32 * COLUMN,
-        (max_y - origin.y + 16.0).max(world.clients.len() as f32 * (BOX.y + GAP)),
+        last as f32 * column + BOX.x + 16.0,
+        (max_y - origin.y + 16.0).max(world.clients.len() as f32 * (BOX.y + GAP)) + 20.0,
     );
     ui.allocate_space(used);
+}
+
+/// The colour of a message dot of `tint`.
+pub fn tint_colour(tint: Tint) -> Color32 {
+    match tint {
+        Tint::Request => Color32::from_rgb(140, 180, 255),
+        Tint::Ok => Color32::from_rgb(80, 210, 110),
+        Tint::Error => Color32::from_rgb(235, 60, 60),
+        Tint::Timeout => Color32::from_rgb(250, 220, 60),
+        Tint::Shed => Color32::from_rgb(250, 140, 40),
+        Tint::Refused => Color32::from_rgb(200, 110, 230),
+        Tint::Lost => Color32::from_gray(150),
+    }
+}
+
+const TINTS: [Tint; Tint::COUNT] = [
+    Tint::Request,
+    Tint::Ok,
+    Tint::Error,
+    Tint::Timeout,
+    Tint::Shed,
+    Tint::Refused,
+    Tint::Lost,
+];
+
+/// What the dot colours mean, in one row at `at`.
+fn legend(painter: &egui::Painter, at: Pos2) {
+    let mut x = at.x;
+    for tint in TINTS {
+        painter.circle_filled(Pos2::new(x + 4.0, at.y + 6.0), 4.0, tint_colour(tint));
+        let r = painter.text(
+            Pos2::new(x + 11.0, at.y),
+            Align2::LEFT_TOP,
+            tint.name(),
+            FontId::proportional(11.0),
+            Color32::from_gray(180),
+        );
+        x = r.right() + 12.0;
+    }
+}
+
+/// How far along its edge a dot is at `now` (0 at the caller, 1 at the callee), or `None` if
+/// it is not on the edge now. A dot crosses in `flight` of simulated time, or its network
+/// travel time if longer; requests go out, outcomes come back, refusals bounce off the
+/// caller (they never left), lost messages fade halfway.
+pub fn position(f: &Flight, now: SimTime, flight: sim_core::SimDuration) -> Option<f32> {
+    if f.at > now {
+        return None;
+    }
+    let span = flight.as_secs_f64().max(f.travel.as_secs_f64()).max(1e-9);
+    let p = ((now - f.at).as_secs_f64() / span) as f32;
+    if p >= 1.0 {
+        return None;
+    }
+    Some(match f.tint {
+        Tint::Request => p,
+        Tint::Refused => 0.15 * (1.0 - (2.0 * p - 1.0).abs()),
+        Tint::Lost => 0.5 * p,
+        _ => 1.0 - p,
+    })
+}
+
+/// The sampled messages in flight now, as dots on their edges.
+fn flights(painter: &egui::Painter, session: &Session, ends: &[Option<(Pos2, Pos2)>]) {
+    let (now, flight) = (session.now(), session.flight_time());
+    for f in &session.world().observer().flights {
+        let Some(Some((from, to))) = ends.get(f.edge as usize) else {
+            continue;
+        };
+        let Some(p) = position(f, now, flight) else {
+            continue;
+        };
+        let mut colour = tint_colour(f.tint);
+        if f.tint == Tint::Lost {
+            colour = colour.gamma_multiply(1.0 - p);
+        }
+        painter.circle_filled(from.lerp(*to, p), 3.5, colour);
+    }
+}
+
+/// How open edge `edge`'s circuit breakers are: 0 all closed, 0.5 all half-open, 1 all open
+/// (the mean over its callers' instances), or `None` without a breaker.
+pub fn breaker_open(world: &World<impl sim_models::Observer>, edge: usize) -> Option<f32> {
+    let level = world
+        .policy_levels
+        .get(edge)?
+        .iter()
+        .find(|l| l.layer == "circuit_breaker")?;
+    let e = &world.edges[edge];
+    let callers = if e.from_client {
+        1
+    } else {
+        world
+            .services
+            .iter()
+            .find(|s| s.name == e.from)
+            .map_or(1, |s| s.instances.len().max(1))
+    };
+    Some((level.level / (2.0 * callers as f64)).clamp(0.0, 1.0) as f32)
+}
+
+/// An edge in words: its accessible name and hover text.
+pub fn describe_edge(world: &World<impl sim_models::Observer>, edge: usize) -> String {
+    let e = &world.edges[edge];
+    let to = world.services.get(e.to as usize).map_or("?", |s| &s.name);
+    let errors: u64 = e.stats.outcomes.iter().skip(1).sum::<u64>()
+        - e.stats.outcomes[sim_models::Outcome::Fallback as usize];
+    let mut words = format!(
+        "{} -> {to}: {} sent, {} retries, {} failed",
+        e.from, e.stats.attempts, e.stats.retries, errors
+    );
+    if let Some(open) = breaker_open(world, edge) {
+        let state = match open {
+            0.0 => "closed".to_string(),
+            1.0 => "open".to_string(),
+            f => format!("{:.0}% open", f * 100.0),
+        };
+        words.push_str(&format!(", breaker {state}"));
+    }
+    words
+}
+
+/// A small handle at an edge's midpoint: hover it for the edge's numbers.
+fn edge_handle(
+    ui: &mut egui::Ui,
+    painter: &egui::Painter,
+    at: Pos2,
+    world: &World<impl sim_models::Observer>,
+    edge: usize,
+    open: Option<f32>,
+    colour: Color32,
+) {
+    let words = describe_edge(world, edge);
+    let r = Rect::from_center_size(at, Vec2::splat(12.0));
+    let response = ui.interact(r, ui.scope_id().with(("edge", edge)), Sense::hover());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, &words));
+    response.on_hover_text(words);
+    if open.is_some() {
+        painter.circle(at, 5.0, Color32::from_gray(30), Stroke::new(2.0, colour));
+    } else {
+        painter.circle_filled(at, 3.0, colour);
+    }
+}
+
+fn lerp(a: Color32, b: Color32, f: f32) -> Color32 {
+    let m = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * f).round() as u8;
+    Color32::from_rgb(m(a.r(), b.r()), m(a.g(), b.g()), m(a.b(), b.b()))
 }
 
 /// One instance: a box with worker dots and a queue bar, hoverable, with an accessible name.

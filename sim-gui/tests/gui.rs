@@ -1,7 +1,7 @@
 //! The GUI driven as a person would, headless (egui_kittest renders through wgpu on a CPU
 //! renderer when a test takes a snapshot; the others need no renderer at all).
 
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use sim_gui::lesson::{bundled, Lesson};
 use sim_gui::FaultlineApp;
@@ -79,7 +79,18 @@ fn the_main_screen_matches_its_snapshot() {
     let mut h = harness("cascade");
     advance(&mut h, 75);
     h.run_steps(3);
+    let words = edge_words(&h, "api -> db: ");
+    assert!(!words.contains("breaker"), "no breaker yet: {words}");
     h.snapshot("cascade_at_75s");
+}
+
+/// What the topology says of the edge whose words start with `edge` (its midpoint handle's
+/// accessible name).
+fn edge_words(h: &Harness<'static, FaultlineApp>, edge: &str) -> String {
+    h.query_all_by_label_contains(edge)
+        .filter_map(|n| n.accesskit_node().label())
+        .find(|words| words.starts_with(edge) && words.contains(" sent, "))
+        .unwrap_or_else(|| panic!("no edge {edge}"))
 }
 
 /// Advances the open lesson's clock by `seconds`, as the Step buttons would.
@@ -198,6 +209,17 @@ fn a_breaker_added_with_one_click_keeps_the_front_end_out_of_the_cascade_on_the_
     );
     h.get_by_label_contains("api -> db: circuit_breaker");
     assert!(h.query_by_label("Add breaker on api -> db").is_none());
+    // The edge itself shows its breaker: its state in words, and a colour when not closed.
+    let world = s.world();
+    let edge = world
+        .edges
+        .iter()
+        .position(|e| e.from == "api" && world.services[e.to as usize].name == "db")
+        .unwrap();
+    let open = sim_gui::topology::breaker_open(world, edge).expect("a breaker on the edge");
+    assert_eq!(open, 1.0, "the slow database keeps every api breaker open");
+    let words = edge_words(&h, "api -> db: ");
+    assert!(words.ends_with(", breaker open"), "{words}");
     h.snapshot("cascade_with_breaker_at_75s");
 }
 
