@@ -35,8 +35,19 @@ pub struct FaultlineApp {
     pub saved: Option<String>,
     /// The timeline slider's value while it is dragged, in seconds.
     scrub: Option<f64>,
-    /// Policies added with one click, as overrides (applied after the knobs).
+    /// Policies and load spikes added with one click, as overrides (applied after the knobs).
     pub added_policies: Vec<String>,
+    /// The two places (indices into [`places`]) the partition button cuts apart.
+    pub sides: (usize, usize),
+}
+
+/// The places a partition can cut apart: the scenario's zones, clients and services.
+pub fn places(session: &Session) -> Vec<String> {
+    let mut all: Vec<String> = session.world().zones.clone();
+    all.extend(session.scenario.clients.keys().cloned());
+    all.extend(session.scenario.services.keys().cloned());
+    all.dedup();
+    all
 }
 
 impl FaultlineApp {
@@ -55,6 +66,7 @@ impl FaultlineApp {
             saved: None,
             scrub: None,
             added_policies: Vec::new(),
+            sides: (0, 1),
         };
         if let Some(lesson) = open {
             app.open(lesson);
@@ -303,6 +315,48 @@ impl FaultlineApp {
                     self.error = Some(e);
                 }
             });
+            let places = places(s);
+            let (mut a, mut b) = self.sides;
+            for (side, label) in [(&mut a, "Side A"), (&mut b, "Side B")] {
+                *side = (*side).min(places.len().saturating_sub(1));
+                egui::ComboBox::from_label(label)
+                    .selected_text(places.get(*side).map_or("", String::as_str))
+                    .show_ui(ui, |ui| {
+                        for (i, place) in places.iter().enumerate() {
+                            ui.selectable_value(side, i, place);
+                        }
+                    });
+            }
+            self.sides = (a, b);
+            let mut respike = None;
+            ui.horizontal_wrapped(|ui| {
+                if let (Some(pa), Some(pb)) = (places.get(a), places.get(b)) {
+                    if ui.button("Partition A | B").clicked() {
+                        if let Err(e) = s.partition(pa, pb) {
+                            self.error = Some(e);
+                        }
+                    }
+                }
+                if ui.button("Heal partitions").clicked() && s.heal() == 0 {
+                    self.error = Some("no partition added here is in force now".into());
+                }
+                let clients: Vec<String> = s.scenario.clients.keys().cloned().collect();
+                for client in clients {
+                    if ui
+                        .button(format!("Load spike x3 on {client} for 10 s"))
+                        .clicked()
+                    {
+                        match s.spike_set(&client, 3.0, SimDuration::from_secs(10)) {
+                            Ok(set) => respike = Some(set),
+                            Err(e) => self.error = Some(e),
+                        }
+                    }
+                }
+            });
+            if let Some(set) = respike {
+                self.added_policies.push(set);
+                self.ghost = Some(rerun(s, &self.knobs, &self.added_policies));
+            }
             ui.add_space(6.0);
             egui::CollapsingHeader::new("Policies")
                 .default_open(true)
@@ -338,10 +392,7 @@ impl FaultlineApp {
                     }
                     if let Some(set) = add {
                         self.added_policies.push(set);
-                        self.ghost = Some(crate::charts::lines(s));
-                        let mut sets = knobs::sets(&self.knobs);
-                        sets.extend(self.added_policies.iter().cloned());
-                        s.rerun(sets);
+                        self.ghost = Some(rerun(s, &self.knobs, &self.added_policies));
                     }
                 });
             egui::CollapsingHeader::new("Settings")
@@ -369,10 +420,7 @@ impl FaultlineApp {
                         moved = true;
                     }
                     if moved {
-                        self.ghost = Some(crate::charts::lines(s));
-                        let mut sets = knobs::sets(&self.knobs);
-                        sets.extend(self.added_policies.iter().cloned());
-                        s.rerun(sets);
+                        self.ghost = Some(rerun(s, &self.knobs, &self.added_policies));
                     }
                     if s.rerunning() {
                         ui.label("re-running the same seed...");
@@ -410,6 +458,16 @@ impl FaultlineApp {
             }
         });
     }
+}
+
+/// Re-runs `session` with the knobs' values and the added overrides; returns the charts'
+/// lines before, to draw as ghosts.
+fn rerun(session: &mut Session, knobs: &[Knob], added: &[String]) -> [Lines; 4] {
+    let ghost = charts::lines(session);
+    let mut sets = knobs::sets(knobs);
+    sets.extend(added.iter().cloned());
+    session.rerun(sets);
+    ghost
 }
 
 /// The lesson picker: each lesson's name, its first sentence and an Open button; returns the

@@ -326,6 +326,88 @@ impl Session {
         })
     }
 
+    /// Cuts the network between places `a` and `b` (zones, clients, services or
+    /// `service#i`) from now until [`heal`](Self::heal), or the end of the run.
+    pub fn partition(&mut self, a: &str, b: &str) -> Result<(), String> {
+        let rest = self.end() - self.now();
+        if rest == SimDuration::ZERO {
+            return Err("the run has ended: nothing left to partition".into());
+        }
+        self.add_fault(FaultSpec::Partition {
+            a: vec![a.to_string()],
+            b: vec![b.to_string()],
+            one_way: false,
+            start: self.clock(),
+            duration: rest,
+            hold: false,
+        })
+    }
+
+    /// Heals now every partition the user added that is in force: each ends at the current
+    /// clock (one added this very instant is dropped). The run is re-simulated from t = 0 to
+    /// now with the shortened partitions, like a moved knob, so that the scenario still
+    /// replays what was seen. Returns how many partitions were healed.
+    pub fn heal(&mut self) -> usize {
+        let now = self.clock();
+        let in_force = |f: &FaultSpec| {
+            matches!(f, FaultSpec::Partition { .. }) && {
+                let (start, end) = f.window();
+                start <= now && end.is_none_or(|end| now < end)
+            }
+        };
+        let healed = self.added.iter().filter(|f| in_force(f)).count();
+        if healed == 0 {
+            return 0;
+        }
+        self.added.retain_mut(|f| {
+            if !in_force(f) {
+                return true;
+            }
+            let FaultSpec::Partition {
+                start, duration, ..
+            } = f
+            else {
+                unreachable!("in_force matches partitions only")
+            };
+            *duration = SimDuration(now.0 - start.0);
+            *duration > SimDuration::ZERO
+        });
+        let sets = match &self.pending {
+            Some(p) => p.sets.clone(),
+            None => self.sets.clone(),
+        };
+        self.rerun(sets);
+        healed
+    }
+
+    /// The override that makes client `client` send `factor` times its base rate for
+    /// `duration` from now (a load spike): appended to the client's rate schedule. The caller
+    /// re-runs with it, so that arrivals already drawn are drawn as the saved scenario will.
+    pub fn spike_set(
+        &self,
+        client: &str,
+        factor: f64,
+        duration: SimDuration,
+    ) -> Result<String, String> {
+        let Some(sim_models::ClientSpec::Open { rate, schedule, .. }) =
+            self.scenario.clients.get(client)
+        else {
+            return Err(format!(
+                "clients.{client}: only an open-loop client's rate can spike"
+            ));
+        };
+        let spike = format!(
+            "Spike(start: \"{}\", duration: \"{duration}\", rate: {})",
+            self.clock(),
+            rate.per_second() * factor
+        );
+        Ok(sim_models::append_set(
+            &format!("clients.{client}.schedule"),
+            schedule.len(),
+            &spike,
+        ))
+    }
+
     /// The clock as a duration from the start: when an added fault starts.
     fn clock(&self) -> SimDuration {
         SimDuration(self.now().0)
@@ -479,6 +561,80 @@ mod tests {
             .filter(|f| f.edge == users && f.tint == Tint::Request)
             .count();
         assert!((8..=24).contains(&requests), "{requests}");
+    }
+
+    #[test]
+    fn a_partition_added_now_loses_messages_until_healed_and_the_scenario_replays_it() {
+        let report_at = |s: &Session| serde_json::to_string(&s.report()).unwrap();
+        let mut s = Session::open(lesson("cascade"), Some(5)).unwrap();
+        s.step_by(SimDuration::from_secs(20));
+        s.partition("api", "db").unwrap();
+        s.step_by(SimDuration::from_secs(5));
+        assert!(s.world().network.stats.lost > 0, "api and db cannot talk");
+        // The report but its event count: the re-run has also processed the heal, at now.
+        let figures = |s: &Session| {
+            let mut r = s.report();
+            r.events = 0;
+            serde_json::to_string(&r).unwrap()
+        };
+        let before = figures(&s);
+        assert_eq!(s.heal(), 1);
+        s.wait().unwrap();
+        assert_eq!(s.now(), SimTime(25_000_000_000));
+        assert_eq!(figures(&s), before, "healing changes nothing before now");
+        assert!(matches!(
+            s.scenario.faults.last(),
+            Some(FaultSpec::Partition { start, duration, .. })
+                if *start == SimDuration::from_secs(20) && *duration == SimDuration::from_secs(5)
+        ));
+        let lost = s.world().network.stats.lost;
+        s.step_by(SimDuration::from_secs(5));
+        assert_eq!(
+            s.world().network.stats.lost,
+            lost,
+            "healed: nothing more lost"
+        );
+        assert_eq!(s.heal(), 0, "nothing left to heal");
+        // Places the scenario does not have are refused with the reason.
+        let err = s.partition("api", "nowhere").unwrap_err();
+        assert!(err.contains("nowhere"), "{err}");
+        s.run_to_end();
+        let replay = sim_models::run(&s.scenario, 5).unwrap().report;
+        assert_eq!(report_at(&s), serde_json::to_string(&replay).unwrap());
+    }
+
+    #[test]
+    fn a_load_spike_is_an_override_that_the_rerun_and_the_saved_scenario_share() {
+        let mut s = Session::open(lesson("cascade"), Some(6)).unwrap();
+        s.step_by(SimDuration::from_secs(10));
+        let set = s
+            .spike_set("users", 3.0, SimDuration::from_secs(5))
+            .unwrap();
+        assert_eq!(
+            set,
+            r#"clients.users.schedule=[Spike(start: "10s", duration: "5s", rate: 600)]"#
+        );
+        s.rerun(vec![set]);
+        s.wait().unwrap();
+        let sent = |s: &Session| s.world().totals.sent;
+        let at_10 = sent(&s);
+        s.step_by(SimDuration::from_secs(5));
+        let spiked = sent(&s) - at_10;
+        assert!(
+            (2600..3400).contains(&spiked),
+            "about 600/s for 5 s: {spiked}"
+        );
+        s.run_to_end();
+        let text = s.scenario_text().unwrap();
+        let saved = load_scenario_str("saved.ron", &text, &[]).unwrap().scenario;
+        assert_eq!(
+            serde_json::to_string(&sim_models::run(&saved, 6).unwrap().report).unwrap(),
+            serde_json::to_string(&s.report()).unwrap()
+        );
+        let err = s
+            .spike_set("nobody", 3.0, SimDuration::from_secs(5))
+            .unwrap_err();
+        assert!(err.contains("clients.nobody"), "{err}");
     }
 
     #[test]

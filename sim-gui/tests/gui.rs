@@ -247,3 +247,49 @@ fn without_a_lesson_the_picker_lists_every_lesson_and_opens_one() {
     );
     h.get_by_label("Play");
 }
+
+#[test]
+fn partition_heal_and_load_spike_buttons_change_the_run_and_the_scenario() {
+    let mut h = harness("cascade");
+    advance(&mut h, 10);
+    h.run_steps(1);
+    let places = sim_gui::app::places(h.state().session.as_ref().unwrap());
+    let at = |name: &str| places.iter().position(|p| p == name).unwrap();
+    h.state_mut().sides = (at("api"), at("db"));
+    h.run_steps(1);
+    h.get_by_label("Partition A | B").click();
+    h.run_steps(1);
+    assert_eq!(h.state().error, None);
+    let last = |h: &Harness<'static, FaultlineApp>| {
+        let s = h.state().session.as_ref().unwrap();
+        sim_gui::faults::describe(s.scenario.faults.last().unwrap())
+    };
+    assert_eq!(last(&h), "partition api | db, 10.000 s to 180.000 s");
+    advance(&mut h, 2);
+    let lost = h
+        .state()
+        .session
+        .as_ref()
+        .unwrap()
+        .world()
+        .network
+        .stats
+        .lost;
+    assert!(lost > 0, "api cannot reach db");
+    h.get_by_label("Heal partitions").click();
+    settle(&mut h);
+    assert_eq!(last(&h), "partition api | db, 10.000 s to 12.000 s");
+    h.get_by_label("Load spike x3 on users for 10 s").click();
+    settle(&mut h);
+    let s = h.state().session.as_ref().unwrap();
+    assert_eq!(
+        s.sets,
+        [r#"clients.users.schedule=[Spike(start: "12s", duration: "10s", rate: 600)]"#]
+    );
+    assert_eq!(
+        s.now(),
+        sim_core::SimTime(12_000_000_000),
+        "the same moment"
+    );
+    assert!(h.state().ghost.is_some());
+}
