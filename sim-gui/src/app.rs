@@ -4,6 +4,7 @@
 //! Every control has an accessible name (its label), which is how tests find it.
 
 use crate::charts::Lines;
+use crate::compare::Compare;
 use crate::knobs::{self, Knob};
 use crate::lesson::Lesson;
 use crate::session::{Session, SPEEDS};
@@ -39,6 +40,8 @@ pub struct FaultlineApp {
     pub added_policies: Vec<String>,
     /// The two places (indices into [`places`]) the partition button cuts apart.
     pub sides: (usize, usize),
+    /// Variant B, while comparing.
+    pub compare: Option<Compare>,
 }
 
 /// The places a partition can cut apart: the scenario's zones, clients and services.
@@ -67,6 +70,7 @@ impl FaultlineApp {
             scrub: None,
             added_policies: Vec::new(),
             sides: (0, 1),
+            compare: None,
         };
         if let Some(lesson) = open {
             app.open(lesson);
@@ -84,6 +88,7 @@ impl FaultlineApp {
                 self.added_policies.clear();
                 self.ghost = None;
                 self.saved = None;
+                self.compare = None;
                 self.session = Some(s);
                 self.error = None;
             }
@@ -105,6 +110,13 @@ impl FaultlineApp {
             if s.playing {
                 ui.ctx().request_repaint();
             }
+            if let Some(c) = &mut self.compare {
+                match c.follow(s) {
+                    Ok(true) => {}
+                    Ok(false) => ui.ctx().request_repaint(),
+                    Err(e) => self.error = Some(format!("B: {e}")),
+                }
+            }
         }
         Panel::top("controls").show(ui, |ui| {
             self.controls(ui);
@@ -115,6 +127,9 @@ impl FaultlineApp {
             .default_size(300.0)
             .show(ui, |ui| self.lesson_panel(ui));
         egui::CentralPanel::default().show(ui, |ui| match &self.session {
+            Some(s) if self.compare.is_some() => {
+                crate::compare::show(ui, s, self.compare.as_ref().expect("matched"))
+            }
             Some(s) => {
                 let height = ui.available_height();
                 ui.allocate_ui(egui::vec2(ui.available_width(), height * 0.45), |ui| {
@@ -190,7 +205,11 @@ impl FaultlineApp {
             if restart {
                 match self.seed_text.trim().parse::<u64>() {
                     Ok(seed) => {
-                        if let Err(e) = s.restart(seed) {
+                        let mut result = s.restart(seed);
+                        if let (Ok(()), Some(c)) = (&result, &mut self.compare) {
+                            result = c.b.restart(seed);
+                        }
+                        if let Err(e) = result {
                             self.error = Some(e);
                         }
                     }
@@ -300,19 +319,17 @@ impl FaultlineApp {
             ui.add(egui::Slider::new(&mut inst, 0..=count - 1).text("Instance"));
             self.target = (svc, inst);
             let name = services.get(svc).map(|x| x.0.clone()).unwrap_or_default();
+            let mut action = None;
             ui.horizontal_wrapped(|ui| {
-                let mut result = Ok(());
                 if ui.button("Crash instance").clicked() {
-                    result = s.crash(&name, inst, None);
+                    action = Some(FaultAction::Crash(name.clone(), inst, None));
                 }
                 if ui.button("Crash for 10 s").clicked() {
-                    result = s.crash(&name, inst, Some(SimDuration::from_secs(10)));
+                    let back = Some(SimDuration::from_secs(10));
+                    action = Some(FaultAction::Crash(name.clone(), inst, back));
                 }
                 if ui.button("Slow service x5 for 10 s").clicked() {
-                    result = s.slow_down(&name, 5.0, SimDuration::from_secs(10));
-                }
-                if let Err(e) = result {
-                    self.error = Some(e);
+                    action = Some(FaultAction::Slow(name.clone()));
                 }
             });
             let places = places(s);
@@ -332,9 +349,7 @@ impl FaultlineApp {
             ui.horizontal_wrapped(|ui| {
                 if let (Some(pa), Some(pb)) = (places.get(a), places.get(b)) {
                     if ui.button("Partition A | B").clicked() {
-                        if let Err(e) = s.partition(pa, pb) {
-                            self.error = Some(e);
-                        }
+                        action = Some(FaultAction::Partition(pa.clone(), pb.clone()));
                     }
                 }
                 if ui.button("Heal partitions").clicked() && s.heal() == 0 {
@@ -353,6 +368,19 @@ impl FaultlineApp {
                     }
                 }
             });
+            if let Some(action) = action {
+                let mut result = action.apply(s);
+                if let (Ok(()), Some(c)) = (&result, &mut self.compare) {
+                    result = if c.b.now() == s.now() && !c.b.rerunning() {
+                        action.apply(&mut c.b)
+                    } else {
+                        Err("added to A only: B is still catching up".into())
+                    };
+                }
+                if let Err(e) = result {
+                    self.error = Some(e);
+                }
+            }
             if let Some(set) = respike {
                 self.added_policies.push(set);
                 self.ghost = Some(rerun(s, &self.knobs, &self.added_policies));
@@ -362,6 +390,14 @@ impl FaultlineApp {
                 .default_open(true)
                 .show(ui, |ui| {
                     let mut add = None;
+                    let mut compare = None;
+                    if self.compare.is_some() {
+                        if ui.button("Stop comparing").clicked() {
+                            self.compare = None;
+                        }
+                    } else if ui.button("Compare with an identical copy").clicked() {
+                        compare = Some((Vec::new(), "no change".to_string()));
+                    }
                     for site in crate::policies::call_sites(&s.scenario) {
                         ui.horizontal_wrapped(|ui| {
                             let kinds: Vec<&str> = site.policies.iter().map(|p| p.kind()).collect();
@@ -388,7 +424,33 @@ impl FaultlineApp {
                             {
                                 add = Some(site.add(crate::policies::BUDGET));
                             }
+                            if site.can_add_breaker()
+                                && ui
+                                    .button(format!("Compare with breaker on {}", site.label))
+                                    .clicked()
+                            {
+                                compare = Some((
+                                    vec![site.add(crate::policies::BREAKER)],
+                                    format!("a breaker on {}", site.label),
+                                ));
+                            }
+                            if site.can_add_budget()
+                                && ui
+                                    .button(format!("Compare with retry budget on {}", site.label))
+                                    .clicked()
+                            {
+                                compare = Some((
+                                    vec![site.add(crate::policies::BUDGET)],
+                                    format!("a retry budget on {}", site.label),
+                                ));
+                            }
                         });
+                    }
+                    if let Some((change, label)) = compare {
+                        match Compare::start(s, change, &label) {
+                            Ok(c) => self.compare = Some(c),
+                            Err(e) => self.error = Some(e),
+                        }
                     }
                     if let Some(set) = add {
                         self.added_policies.push(set);
@@ -457,6 +519,28 @@ impl FaultlineApp {
                 ui.label(format!("{:.3} s  {text}", t.as_secs_f64()));
             }
         });
+    }
+}
+
+/// A fault button's action: applied to the run watched and, when comparing, to variant B.
+enum FaultAction {
+    /// Crash a service's instance, until the end or for a while.
+    Crash(String, u32, Option<SimDuration>),
+    /// Slow a service down five times for 10 s.
+    Slow(String),
+    /// Cut the network between two places until healed.
+    Partition(String, String),
+}
+
+impl FaultAction {
+    fn apply(&self, session: &mut Session) -> Result<(), String> {
+        match self {
+            FaultAction::Crash(service, i, back) => session.crash(service, *i, *back),
+            FaultAction::Slow(service) => {
+                session.slow_down(service, 5.0, SimDuration::from_secs(10))
+            }
+            FaultAction::Partition(a, b) => session.partition(a, b),
+        }
     }
 }
 

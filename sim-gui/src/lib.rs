@@ -9,13 +9,14 @@
 //! watched by an observer ([`animator::Animator`]), so watching changes no result.
 //!
 //! Files: [`lesson`] (lessons from scenario files), [`session`] (a run and its playback, no
-//! drawing), [`timeline`] (checkpoints to drag back to), [`animator`] (the observer), [`app`] (the window), [`topology`], [`charts`],
+//! drawing), [`timeline`] (checkpoints to drag back to), [`animator`] (the observer), [`app`] (the window), [`compare`] (A/B: a variant in lockstep), [`topology`], [`charts`],
 //! [`knobs`] (sliders from the scenario's numbers), [`policies`] (one-click breakers and budgets), [`faults`] (how faults are described), [`text`] (scenario text in the GUI's fonts).
 #![warn(missing_docs)]
 
 pub mod animator;
 pub mod app;
 pub mod charts;
+pub mod compare;
 pub mod faults;
 pub mod knobs;
 pub mod lesson;

@@ -99,12 +99,17 @@ impl Session {
     /// same seed, from t = 0 to the current clock, on a background thread; [`poll`](Self::poll)
     /// installs it. The run pauses meanwhile and plays on after if it was playing.
     pub fn rerun(&mut self, sets: Vec<String>) {
+        self.rerun_to(sets, self.now());
+    }
+
+    /// Like [`rerun`](Self::rerun), to clock `until` instead of the current one.
+    pub fn rerun_to(&mut self, sets: Vec<String>, until: SimTime) {
         let (send, result) = channel();
         let (file, source) = (
             self.lesson.path.display().to_string(),
             self.lesson.source.clone(),
         );
-        let (added, seed, until) = (self.added.clone(), self.seed, self.now());
+        let (added, seed) = (self.added.clone(), self.seed);
         let faults = added.len();
         let thread_sets = sets.clone();
         std::thread::spawn(move || {

@@ -293,3 +293,74 @@ fn partition_heal_and_load_spike_buttons_change_the_run_and_the_scenario() {
     );
     assert!(h.state().ghost.is_some());
 }
+
+#[test]
+fn an_identical_copy_side_by_side_shows_identical_views_and_a_zero_difference() {
+    let mut h = harness("cascade");
+    advance(&mut h, 30);
+    h.run_steps(1);
+    h.get_by_label("Compare with an identical copy").click();
+    settle_compare(&mut h);
+    h.get_by_label("Play").click();
+    h.run_steps(20);
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    let app = h.state();
+    let (a, b) = (
+        app.session.as_ref().unwrap(),
+        &app.compare.as_ref().unwrap().b,
+    );
+    assert!(a.now() > sim_core::SimTime(30_000_000_000), "it played");
+    assert_eq!(a.now(), b.now(), "in lockstep");
+    for instance in ["frontend/0: ", "api/1: ", "db/0: "] {
+        let views: Vec<String> = h
+            .query_all_by_label_contains(instance)
+            .filter_map(|n| n.accesskit_node().label())
+            .collect();
+        assert_eq!(views.len(), 2, "{instance} in A and in B");
+        assert_eq!(views[0], views[1]);
+    }
+    let diff = sim_gui::compare::difference(a, b);
+    assert!(diff.iter().all(|(_, p)| p.iter().all(|v| v[1] == 0.0)));
+    h.get_by_label("Stop comparing");
+}
+
+#[test]
+fn the_same_storm_with_and_without_a_breaker_side_by_side() {
+    let mut h = harness("cascade");
+    advance(&mut h, 75);
+    h.run_steps(1);
+    h.get_by_label("Compare with breaker on api -> db").click();
+    settle_compare(&mut h);
+    h.run_steps(2);
+    let b = &h.state().compare.as_ref().unwrap().b;
+    assert_eq!(b.now(), sim_core::SimTime(75_000_000_000));
+    assert!(edge_words(&h, "api -> db: ").contains("sent"));
+    let busy = |s: &sim_gui::session::Session| -> u32 {
+        let frontend = s.world().services.iter().find(|x| x.name == "frontend");
+        frontend
+            .unwrap()
+            .instances
+            .iter()
+            .map(|i| i.busy_workers())
+            .sum()
+    };
+    let app = h.state();
+    assert_eq!(busy(app.session.as_ref().unwrap()), 60, "A: saturated");
+    assert!(busy(b) < 15, "B: the breaker keeps the front end free");
+    h.snapshot("cascade_compare_breaker_at_75s");
+}
+
+/// Steps the harness until variant B has caught up with A's clock.
+fn settle_compare(h: &mut Harness<'static, FaultlineApp>) {
+    for _ in 0..2000 {
+        h.run_steps(1);
+        let app = h.state();
+        let c = app.compare.as_ref().expect("comparing");
+        if !c.b.rerunning() && c.b.now() == app.session.as_ref().unwrap().now() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    panic!("B did not catch up");
+}
