@@ -29,7 +29,7 @@ pub struct FaultlineApp {
     /// A slider per number of the lesson's scenario.
     pub knobs: Vec<Knob>,
     /// The charts' lines before the last re-run, drawn faded.
-    pub ghost: Option<[Lines; 4]>,
+    pub ghost: Option<[Lines; 6]>,
     /// Where "Save scenario" writes.
     pub save_dir: std::path::PathBuf,
     /// What the last save did.
@@ -546,7 +546,7 @@ impl FaultAction {
 
 /// Re-runs `session` with the knobs' values and the added overrides; returns the charts'
 /// lines before, to draw as ghosts.
-fn rerun(session: &mut Session, knobs: &[Knob], added: &[String]) -> [Lines; 4] {
+fn rerun(session: &mut Session, knobs: &[Knob], added: &[String]) -> [Lines; 6] {
     let ghost = charts::lines(session);
     let mut sets = knobs::sets(knobs);
     sets.extend(added.iter().cloned());

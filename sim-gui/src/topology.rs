@@ -240,17 +240,22 @@ pub fn breaker_open(world: &World<impl sim_models::Observer>, edge: usize) -> Op
         .get(edge)?
         .iter()
         .find(|l| l.layer == "circuit_breaker")?;
-    let e = &world.edges[edge];
-    let callers = if e.from_client {
-        1
-    } else {
-        world
-            .services
-            .iter()
-            .find(|s| s.name == e.from)
-            .map_or(1, |s| s.instances.len().max(1))
-    };
+    let callers = callers(world, edge);
     Some((level.level / (2.0 * callers as f64)).clamp(0.0, 1.0) as f32)
+}
+
+/// How many callers edge `edge` has, each with its own policy stack: the calling service's
+/// instances, or 1 for a client.
+pub fn callers(world: &World<impl sim_models::Observer>, edge: usize) -> usize {
+    let e = &world.edges[edge];
+    if e.from_client {
+        return 1;
+    }
+    world
+        .services
+        .iter()
+        .find(|s| s.name == e.from)
+        .map_or(1, |s| s.instances.len().max(1))
 }
 
 /// An edge in words: its accessible name and hover text.
