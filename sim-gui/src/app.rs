@@ -235,7 +235,9 @@ impl FaultlineApp {
             egui::Slider::new(&mut t, 0.0..=end)
                 .text("Time")
                 .suffix(" s")
-                .fixed_decimals(1),
+                // Shown to a tenth, but not rounded: a rounded value would read as a move and
+                // pull the clock back to it every frame.
+                .custom_formatter(|v, _| format!("{v:.1}")),
         );
         if r.dragged() {
             self.scrub = Some(t);

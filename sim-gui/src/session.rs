@@ -20,6 +20,13 @@ use std::sync::mpsc::{channel, Receiver};
 /// clock then falls behind the requested speed instead of the frame taking longer.
 pub const EVENTS_PER_FRAME: u64 = 200_000;
 
+/// Events simulated between two looks at the clock on the wall while playing.
+const EVENTS_PER_SLICE: u64 = 5_000;
+
+/// The wall-clock time a frame may spend simulating, leaving the rest of a 60 frames/s frame
+/// for drawing.
+pub const FRAME_BUDGET: std::time::Duration = std::time::Duration::from_millis(8);
+
 /// The slowest and fastest playback, in simulated seconds per real second.
 pub const SPEEDS: (f64, f64) = (0.1, 10_000.0);
 
@@ -235,8 +242,22 @@ impl Session {
         self.sim.model_mut().observer_mut().gap =
             SimDuration::from_secs_f64(FLIGHT_SECONDS * self.speed / DOTS_PER_EDGE);
         let target = start + SimDuration::from_secs_f64(self.speed * real_seconds.max(0.0));
-        self.sim
-            .run_until_within(target.min(self.end()), EVENTS_PER_FRAME);
+        let target = target.min(self.end());
+        // In slices, so that a frame stops simulating once its time budget is spent: where
+        // the clock lands depends on the machine, what happens at each instant does not.
+        let began = std::time::Instant::now();
+        while self.now() < target && !self.ended() {
+            let budget = EVENTS_PER_FRAME - (self.sim.events() - events);
+            if budget == 0 || began.elapsed() >= FRAME_BUDGET {
+                break;
+            }
+            if self
+                .sim
+                .run_until_within(target, budget.min(EVENTS_PER_SLICE))
+            {
+                break;
+            }
+        }
         self.timeline.note(&self.sim, self.added.len());
         if real_seconds > 0.0 {
             self.rate = (
