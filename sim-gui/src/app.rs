@@ -412,39 +412,23 @@ impl FaultlineApp {
                                     kinds.join(", ")
                                 }
                             ));
-                            if site.can_add_breaker()
-                                && ui
-                                    .button(format!("Add breaker on {}", site.label))
-                                    .clicked()
-                            {
-                                add = Some(site.add(crate::policies::BREAKER));
-                            }
-                            if site.can_add_budget()
-                                && ui
-                                    .button(format!("Add retry budget on {}", site.label))
-                                    .clicked()
-                            {
-                                add = Some(site.add(crate::policies::BUDGET));
-                            }
-                            if site.can_add_breaker()
-                                && ui
-                                    .button(format!("Compare with breaker on {}", site.label))
-                                    .clicked()
-                            {
-                                compare = Some((
-                                    vec![site.add(crate::policies::BREAKER)],
-                                    format!("a breaker on {}", site.label),
-                                ));
-                            }
-                            if site.can_add_budget()
-                                && ui
-                                    .button(format!("Compare with retry budget on {}", site.label))
-                                    .clicked()
-                            {
-                                compare = Some((
-                                    vec![site.add(crate::policies::BUDGET)],
-                                    format!("a retry budget on {}", site.label),
-                                ));
+                            let offers = [
+                                (site.can_add_breaker(), crate::policies::BREAKER, "breaker"),
+                                (
+                                    site.can_add_budget(),
+                                    crate::policies::BUDGET,
+                                    "retry budget",
+                                ),
+                            ];
+                            for (_, policy, what) in offers.into_iter().filter(|o| o.0) {
+                                let on = &site.label;
+                                if ui.button(format!("Add {what} on {on}")).clicked() {
+                                    add = Some(site.add(policy));
+                                }
+                                if ui.button(format!("Compare with {what} on {on}")).clicked() {
+                                    let label = format!("a {what} on {on}");
+                                    compare = Some((vec![site.add(policy)], label));
+                                }
                             }
                         });
                     }
