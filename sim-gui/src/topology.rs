@@ -1,6 +1,8 @@
 //! The topology: clients on the left, services in columns by call depth, each instance a box
 //! with its workers as dots (busy ones filled) and its queue as a bar; a crashed instance is
-//! drawn dark red and marked DOWN, an ejected one with an orange frame. Each call edge carries
+//! drawn dark red and marked DOWN, a paused one blue and PAUSED, one on a side of a partition
+//! in force framed purple and CUT OFF, an ejected one framed orange and EJECTED. Each call edge
+//! carries
 //! sampled messages as moving dots — requests out, outcomes back, coloured by how the call
 //! ended — and takes its circuit breaker's colour (amber half-open, red open). Hovering an
 //! instance or an edge's midpoint shows its numbers; each one's accessible name says the same,
@@ -47,20 +49,78 @@ pub fn columns(world: &World<impl sim_models::Observer>) -> Vec<usize> {
 }
 
 /// What an instance box says, in words: its accessible name and hover text.
-pub fn describe(service: &str, i: usize, inst: &Instance) -> String {
-    let state = if !inst.up {
-        "down"
-    } else if inst.ejected {
-        "ejected"
-    } else {
-        "up"
-    };
+pub fn describe(service: &str, i: usize, inst: &Instance, state: State) -> String {
+    let state = state.name();
     format!(
         "{service}/{i}: {state}, {} of {} workers busy, {} queued",
         inst.busy_workers(),
         inst.workers,
         inst.queue_length()
     )
+}
+
+/// What an instance is going through now, as drawn: the first that applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Crashed.
+    Down,
+    /// Frozen by a pause fault: it holds its work and answers nothing.
+    Paused,
+    /// On one side of a network partition in force.
+    Partitioned,
+    /// Taken out of its load balancer by outlier detection.
+    Ejected,
+    /// Serving.
+    Up,
+}
+
+impl State {
+    /// The word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Down => "down",
+            State::Paused => "paused",
+            State::Partitioned => "partitioned",
+            State::Ejected => "ejected",
+            State::Up => "up",
+        }
+    }
+}
+
+/// The state of instance `i` of service `s` at `now`, from the instance and the faults in force.
+pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i: usize) -> State {
+    let inst = &world.services[s].instances[i];
+    if !inst.up {
+        return State::Down;
+    }
+    let node = (world.clients.len() + s) as u32;
+    let here = |p: &sim_models::Place| match *p {
+        sim_models::Place::Zone(z) => z == inst.zone,
+        sim_models::Place::Node(n) => n == node,
+        sim_models::Place::Instance(n, k) => n == node && k as usize == i,
+    };
+    let mut state = State::Up;
+    for f in &world.faults {
+        if f.start > now || f.end.is_some_and(|end| end <= now) {
+            continue;
+        }
+        match f.kind {
+            sim_models::FaultKind::Pause
+                if f.service == Some(s as u32) && f.instance.is_none_or(|k| k as usize == i) =>
+            {
+                return State::Paused;
+            }
+            sim_models::FaultKind::Network(
+                sim_models::NetEffect::Partition | sim_models::NetEffect::Hold(_),
+                _,
+            ) if f.sides.0.iter().chain(&f.sides.1).any(here) => state = State::Partitioned,
+            _ => {}
+        }
+    }
+    if state == State::Up && inst.ejected {
+        return State::Ejected;
+    }
+    state
 }
 
 /// Draws the topology of `session`'s world now.
@@ -104,9 +164,10 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
         );
         header[s] = Pos2::new(x - 4.0, y + 8.0);
         y += 20.0;
-        for (i, inst) in svc.instances.iter().enumerate() {
+        for i in 0..svc.instances.len() {
             let r = Rect::from_min_size(Pos2::new(x, y), BOX);
-            instance_box(ui, &painter, r, &svc.name, i, inst, &world.zones);
+            let st = state(world, session.now(), s, i);
+            instance_box(ui, &painter, r, world, (s, i), st);
             y += BOX.y + GAP;
         }
         rows[col] += svc.instances.len() + 1;
@@ -311,12 +372,13 @@ fn instance_box(
     ui: &mut egui::Ui,
     painter: &egui::Painter,
     r: Rect,
-    service: &str,
-    i: usize,
-    inst: &Instance,
-    zones: &[String],
+    world: &World<impl sim_models::Observer>,
+    (s, i): (usize, usize),
+    state: State,
 ) {
-    let words = describe(service, i, inst);
+    let (service, zones) = (world.services[s].name.as_str(), &world.zones);
+    let inst = &world.services[s].instances[i];
+    let words = describe(service, i, inst, state);
     let response = ui.interact(r, ui.scope_id().with((service, i)), Sense::hover());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, &words));
     let zone = zones.get(inst.zone as usize).map_or("", String::as_str);
@@ -324,27 +386,28 @@ fn instance_box(
         "{words}\nzone {zone}\narrivals {} · completed {}",
         inst.stats.arrivals, inst.stats.completed
     ));
-    let (fill, frame) = if !inst.up {
-        (
-            Color32::from_rgb(90, 20, 20),
-            Stroke::new(2.0, Color32::RED),
-        )
-    } else if inst.ejected {
-        (
-            Color32::from_gray(45),
-            Stroke::new(2.5, Color32::from_rgb(255, 150, 0)),
-        )
-    } else {
-        (
+    let (fill, frame) = match state {
+        State::Down => (Color32::from_rgb(90, 20, 20), (2.0, Color32::RED)),
+        State::Paused => (
+            Color32::from_rgb(30, 45, 85),
+            (2.5, Color32::from_rgb(110, 150, 255)),
+        ),
+        State::Partitioned => (
             Color32::from_gray(40),
-            Stroke::new(1.0, Color32::from_gray(120)),
-        )
+            (2.5, Color32::from_rgb(200, 110, 230)),
+        ),
+        State::Ejected => (
+            Color32::from_gray(45),
+            (2.5, Color32::from_rgb(255, 150, 0)),
+        ),
+        State::Up => (Color32::from_gray(40), (1.0, Color32::from_gray(120))),
     };
+    let frame = Stroke::new(frame.0, frame.1);
     painter.rect(r, 4.0, fill, frame, egui::StrokeKind::Inside);
-    let label = if inst.up {
-        format!("{i}")
-    } else {
-        format!("{i} DOWN")
+    let label = match state {
+        State::Up => format!("{i}"),
+        State::Partitioned => format!("{i} CUT OFF"),
+        other => format!("{i} {}", other.name().to_uppercase()),
     };
     painter.text(
         r.left_top() + Vec2::new(4.0, 2.0),
@@ -398,5 +461,38 @@ fn instance_box(
             FontId::proportional(10.0),
             Color32::WHITE,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::Lesson;
+    use sim_core::SimDuration;
+
+    #[test]
+    fn a_paused_instance_reads_paused_only_while_the_pause_lasts() {
+        let source = r#"(
+            duration: "20s",
+            clients: { "u": Open(rate: 50, target: "s") },
+            services: { "s": (instances: 2, workers: 4, service_time: Exponential(mean: "10ms")) },
+            faults: [Pause(service: "s", instance: Some(1), start: "5s", duration: "5s")],
+        )"#;
+        let lesson = Lesson {
+            name: "pause".into(),
+            path: "pause.ron".into(),
+            text: String::new(),
+            look_for: Vec::new(),
+            source: source.into(),
+        };
+        let mut session = Session::open(lesson, Some(1)).unwrap();
+        let at = |session: &Session, i| state(session.world(), session.now(), 0, i);
+        session.step_by(SimDuration::from_secs(6));
+        assert_eq!(
+            (at(&session, 0), at(&session, 1)),
+            (State::Up, State::Paused)
+        );
+        session.step_by(SimDuration::from_secs(5));
+        assert_eq!(at(&session, 1), State::Up, "the pause is over");
     }
 }

@@ -268,6 +268,10 @@ fn partition_heal_and_load_spike_buttons_change_the_run_and_the_scenario() {
     };
     assert_eq!(last(&h), "partition api | db, 10.000 s to 180.000 s");
     advance(&mut h, 2);
+    h.run_steps(1);
+    h.get_by_label_contains("api/1: partitioned,");
+    h.get_by_label_contains("db/0: partitioned,");
+    h.get_by_label_contains("frontend/0: up,");
     let lost = h
         .state()
         .session
@@ -281,6 +285,7 @@ fn partition_heal_and_load_spike_buttons_change_the_run_and_the_scenario() {
     h.get_by_label("Heal partitions").click();
     settle(&mut h);
     assert_eq!(last(&h), "partition api | db, 10.000 s to 12.000 s");
+    h.get_by_label_contains("db/0: up,");
     h.get_by_label("Load spike x3 on users for 10 s").click();
     settle(&mut h);
     let s = h.state().session.as_ref().unwrap();
