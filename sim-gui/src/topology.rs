@@ -2,9 +2,8 @@
 //! with its workers as dots (busy ones filled) and its queue as a bar; a crashed instance is
 //! drawn dark red and marked DOWN, a paused one blue and PAUSED, one on a side of a partition
 //! in force framed purple and CUT OFF, an ejected one framed orange and EJECTED. Each call edge
-//! carries
-//! sampled messages as moving dots — requests out, outcomes back, coloured by how the call
-//! ended — and takes its circuit breaker's colour (amber half-open, red open). Hovering an
+//! carries sampled messages as moving dots — requests out, outcomes back, coloured by how the
+//! call ended — and takes its circuit breaker's colour (amber half-open, red open). Hovering an
 //! instance or an edge's midpoint shows its numbers; each one's accessible name says the same,
 //! for tests and screen readers.
 
