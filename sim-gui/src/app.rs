@@ -126,7 +126,7 @@ impl FaultlineApp {
         Panel::left("lesson")
             .default_size(300.0)
             .show(ui, |ui| self.lesson_panel(ui));
-        egui::CentralPanel::default().show(ui, |ui| match &self.session {
+        egui::CentralPanel::default().show(ui, |ui| match &mut self.session {
             Some(s) if self.compare.is_some() => {
                 crate::compare::show(ui, s, self.compare.as_ref().expect("matched"))
             }
@@ -134,6 +134,13 @@ impl FaultlineApp {
                 let height = ui.available_height();
                 ui.allocate_ui(egui::vec2(ui.available_width(), height * 0.45), |ui| {
                     topology::show(ui, s)
+                });
+                // Message kinds can be hidden, to follow one (say, the timeouts) in a crowd.
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Show dots:");
+                    for tint in topology::TINTS {
+                        ui.checkbox(&mut s.shown[tint as usize], tint.name());
+                    }
                 });
                 ui.separator();
                 charts::show(ui, s, self.ghost.as_ref());

@@ -51,6 +51,8 @@ pub struct Session {
     pub playing: bool,
     /// Simulated seconds per real second.
     pub speed: f64,
+    /// Which kinds of message dot the topology draws, by [`Tint`](crate::animator::Tint).
+    pub shown: [bool; crate::animator::Tint::COUNT],
     /// Faults the user added, in order (also in `scenario.faults`).
     pub added: Vec<FaultSpec>,
     /// Simulated seconds per real second over the last frame that ran, and events per second.
@@ -94,6 +96,7 @@ impl Session {
             sim,
             playing: false,
             speed: 1.0,
+            shown: [true; crate::animator::Tint::COUNT],
             added: Vec::new(),
             rate: (0.0, 0.0),
             sets: Vec::new(),
@@ -571,10 +574,7 @@ mod tests {
         let world = s.world();
         let users = world.edges.iter().position(|e| e.from == "users").unwrap() as u32;
         let flights = &world.observer().flights;
-        let on_screen: Vec<_> = flights
-            .iter()
-            .filter(|f| crate::topology::position(f, s.now(), s.flight_time()).is_some())
-            .collect();
+        let on_screen: Vec<_> = crate::topology::on_screen(&s).map(|(f, _)| f).collect();
         for tint in [Tint::Request, Tint::Ok] {
             assert!(
                 on_screen.iter().any(|f| f.edge == users && f.tint == tint),
@@ -587,6 +587,10 @@ mod tests {
             .filter(|f| f.edge == users && f.tint == Tint::Request)
             .count();
         assert!((8..=24).contains(&requests), "{requests}");
+        // A kind hidden is not drawn; the others still are.
+        s.shown[Tint::Request as usize] = false;
+        assert!(crate::topology::on_screen(&s).all(|(f, _)| f.tint != Tint::Request));
+        assert!(crate::topology::on_screen(&s).any(|(f, _)| f.tint == Tint::Ok));
     }
 
     #[test]

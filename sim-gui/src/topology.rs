@@ -227,7 +227,8 @@ pub fn tint_colour(tint: Tint) -> Color32 {
     }
 }
 
-const TINTS: [Tint; Tint::COUNT] = [
+/// Every tint, in legend order.
+pub const TINTS: [Tint; Tint::COUNT] = [
     Tint::Request,
     Tint::Ok,
     Tint::Error,
@@ -276,12 +277,8 @@ pub fn position(f: &Flight, now: SimTime, flight: sim_core::SimDuration) -> Opti
 
 /// The sampled messages in flight now, as dots on their edges.
 fn flights(painter: &egui::Painter, session: &Session, ends: &[Option<(Pos2, Pos2)>]) {
-    let (now, flight) = (session.now(), session.flight_time());
-    for f in &session.world().observer().flights {
+    for (f, p) in on_screen(session) {
         let Some(Some((from, to))) = ends.get(f.edge as usize) else {
-            continue;
-        };
-        let Some(p) = position(f, now, flight) else {
             continue;
         };
         let mut colour = tint_colour(f.tint);
@@ -290,6 +287,19 @@ fn flights(painter: &egui::Painter, session: &Session, ends: &[Option<(Pos2, Pos
         }
         painter.circle_filled(from.lerp(*to, p), 3.5, colour);
     }
+}
+
+/// The message dots the topology draws now, each with how far along its edge it is: the
+/// sampled messages on their edge at this moment, of the kinds shown.
+pub fn on_screen(session: &Session) -> impl Iterator<Item = (&Flight, f32)> {
+    let (now, flight) = (session.now(), session.flight_time());
+    session
+        .world()
+        .observer()
+        .flights
+        .iter()
+        .filter(|f| session.shown[f.tint as usize])
+        .filter_map(move |f| Some((f, position(f, now, flight)?)))
 }
 
 /// How open edge `edge`'s circuit breakers are: 0 all closed, 0.5 all half-open, 1 all open

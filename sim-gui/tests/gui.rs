@@ -83,6 +83,15 @@ fn the_main_screen_matches_its_snapshot() {
     h.run_steps(3);
     let words = edge_words(&h, "api -> db: ");
     assert!(!words.contains("breaker"), "no breaker yet: {words}");
+    h.get_by_label("timeout").click();
+    h.run_steps(1);
+    let s = h.state().session.as_ref().unwrap();
+    assert!(
+        !s.shown[sim_gui::animator::Tint::Timeout as usize],
+        "timeouts hidden"
+    );
+    h.get_by_label("timeout").click();
+    h.run_steps(1);
     h.snapshot("cascade_at_75s");
 }
 
