@@ -223,8 +223,7 @@ impl<O: Observer> World<O> {
         if self.services[c.service as usize].watched {
             self.watch_end(&c, Outcome::Completed, now);
         }
-        self.observer.edge_resolved(now, c.edge, Outcome::Completed);
-        self.edges[c.edge as usize].resolved(Outcome::Completed);
+        self.edge_resolved(c.edge, Outcome::Completed, now);
         self.services[c.service as usize].count_outcome(now, Outcome::Completed);
         if let Caller::Request { id: r, gen } = c.caller {
             if let Some(req) = self.requests.get(r, gen) {

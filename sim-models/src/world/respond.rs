@@ -158,13 +158,20 @@ impl<O: Observer> World<O> {
     /// Records how an attempt along `edge` to `service` ended.
     #[inline]
     pub(super) fn resolve(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
-        self.observer.edge_resolved(now, edge, outcome);
-        let e = &mut self.edges[edge as usize];
-        e.resolved(outcome);
+        self.edge_resolved(edge, outcome, now);
+        let e = &self.edges[edge as usize];
         if !e.policies {
             // With policies the service counts each attempt instead (`attempt_resolved`).
             self.services[service as usize].count_outcome(now, outcome);
         }
+    }
+
+    /// A call along `edge` ended with `outcome` as its caller saw it: counted on the edge and
+    /// told to the observer, in one place so that neither is ever left out.
+    #[inline]
+    pub(super) fn edge_resolved(&mut self, edge: u32, outcome: Outcome, now: SimTime) {
+        self.observer.edge_resolved(now, edge, outcome);
+        self.edges[edge as usize].resolved(outcome);
     }
 
     /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the
