@@ -92,27 +92,19 @@ pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i
     if !inst.up {
         return State::Down;
     }
-    let node = (world.clients.len() + s) as u32;
-    let here = |p: &sim_models::Place| match *p {
-        sim_models::Place::Zone(z) => z == inst.zone,
-        sim_models::Place::Node(n) => n == node,
-        sim_models::Place::Instance(n, k) => n == node && k as usize == i,
-    };
+    let here = world.endpoint(s as u32, i as u32);
     let mut state = State::Up;
-    for f in &world.faults {
-        if f.start > now || f.end.is_some_and(|end| end <= now) {
-            continue;
-        }
+    for f in world.faults.iter().filter(|f| f.in_force(now)) {
         match f.kind {
-            sim_models::FaultKind::Pause
-                if f.service == Some(s as u32) && f.instance.is_none_or(|k| k as usize == i) =>
-            {
+            sim_models::FaultKind::Pause if f.service == Some(s as u32) && f.hits(i) => {
                 return State::Paused;
             }
             sim_models::FaultKind::Network(
                 sim_models::NetEffect::Partition | sim_models::NetEffect::Hold(_),
                 _,
-            ) if f.sides.0.iter().chain(&f.sides.1).any(here) => state = State::Partitioned,
+            ) if f.sides.0.iter().chain(&f.sides.1).any(|p| p.contains(here)) => {
+                state = State::Partitioned
+            }
             _ => {}
         }
     }

@@ -378,4 +378,9 @@ impl Fault {
     pub fn hits(&self, i: usize) -> bool {
         self.instance.is_none_or(|j| j as usize == i)
     }
+
+    /// Whether it is in force at `now`: started, and not yet over.
+    pub fn in_force(&self, now: SimTime) -> bool {
+        self.start <= now && self.end.is_none_or(|end| now < end)
+    }
 }

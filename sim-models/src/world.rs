@@ -233,9 +233,9 @@ impl<O: Observer> World<O> {
         (call, InstanceRef { service, instance })
     }
 
-    /// The endpoint of instance `instance` of service `service`.
+    /// The endpoint of instance `instance` of service `service`: where the network places it.
     #[inline]
-    fn endpoint(&self, service: u32, instance: u32) -> Endpoint {
+    pub fn endpoint(&self, service: u32, instance: u32) -> Endpoint {
         Endpoint {
             node: self.clients.len() as u32 + service,
             instance,

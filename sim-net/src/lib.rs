@@ -102,7 +102,8 @@ pub struct Endpoint {
 pub const NO_ZONE: u16 = u16::MAX;
 
 impl Place {
-    fn contains(self, e: Endpoint) -> bool {
+    /// Whether endpoint `e` is in this place.
+    pub fn contains(self, e: Endpoint) -> bool {
         match self {
             Place::Zone(z) => e.zone == z,
             Place::Node(n) => e.node == n,
