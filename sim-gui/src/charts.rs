@@ -60,17 +60,10 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     // Retries per second over every edge, and the end-to-end amplification: calls arriving
     // at services per request the clients sent.
     let mut retries = Lines::new();
-    let counted = |series: &sim_core::CountSeries, i: usize| {
-        if i < series.len() {
-            series.get(i)
-        } else {
-            0
-        }
-    };
     if !world.retry_series.is_empty() {
         let points = (0..buckets)
             .map(|i| {
-                let n: u64 = world.retry_series.iter().map(|r| counted(r, i)).sum();
+                let n: u64 = world.retry_series.iter().map(|r| r.get(i)).sum();
                 [x(i), n as f64 / elapsed(i)]
             })
             .collect();
@@ -78,15 +71,11 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     }
     let amplification = (0..buckets)
         .filter_map(|i| {
-            let sent: u64 = world
-                .clients
-                .iter()
-                .map(|c| counted(&c.series.sent, i))
-                .sum();
+            let sent: u64 = world.clients.iter().map(|c| c.series.sent.get(i)).sum();
             let arrived: u64 = world
                 .services
                 .iter()
-                .map(|s| counted(&s.series.arrivals, i))
+                .map(|s| s.series.arrivals.get(i))
                 .sum();
             (sent > 0).then(|| [x(i), arrived as f64 / sent as f64])
         })

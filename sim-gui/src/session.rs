@@ -36,7 +36,7 @@ pub const FLIGHT_SECONDS: f64 = 0.5;
 
 /// Dots of one kind an edge shows at once, about: the animator samples one every
 /// `FLIGHT_SECONDS × speed / DOTS_PER_EDGE` simulated seconds.
-pub const DOTS_PER_EDGE: f64 = 16.0;
+pub const DOTS_PER_EDGE: u64 = 16;
 
 /// A lesson's simulation and how it is being played.
 pub struct Session {
@@ -242,8 +242,7 @@ impl Session {
             return;
         }
         let (start, events) = (self.now(), self.sim.events());
-        self.sim.model_mut().observer_mut().gap =
-            SimDuration::from_secs_f64(FLIGHT_SECONDS * self.speed / DOTS_PER_EDGE);
+        self.sim.model_mut().observer_mut().gap = dot_gap(self.speed);
         let target = start + SimDuration::from_secs_f64(self.speed * real_seconds.max(0.0));
         let target = target.min(self.end());
         // In slices, so that a frame stops simulating once its time budget is spent: where
@@ -276,7 +275,7 @@ impl Session {
     /// How long, in simulated time, a dot takes to cross its edge at the current speed
     /// (at least its network travel time).
     pub fn flight_time(&self) -> SimDuration {
-        SimDuration::from_secs_f64(FLIGHT_SECONDS * self.speed)
+        flight_time(self.speed)
     }
 
     /// Processes the next event.
@@ -378,29 +377,22 @@ impl Session {
     /// replays what was seen. Returns how many partitions were healed.
     pub fn heal(&mut self) -> usize {
         let now = self.clock();
-        let in_force = |f: &FaultSpec| {
-            matches!(f, FaultSpec::Partition { .. }) && {
-                let (start, end) = f.window();
-                start <= now && end.is_none_or(|end| now < end)
-            }
-        };
-        let healed = self.added.iter().filter(|f| in_force(f)).count();
-        if healed == 0 {
-            return 0;
-        }
+        let mut healed = 0;
         self.added.retain_mut(|f| {
-            if !in_force(f) {
+            let (start, end) = f.window();
+            let FaultSpec::Partition { duration, .. } = f else {
+                return true;
+            };
+            if start > now || end.is_some_and(|end| end <= now) {
                 return true;
             }
-            let FaultSpec::Partition {
-                start, duration, ..
-            } = f
-            else {
-                unreachable!("in_force matches partitions only")
-            };
+            healed += 1;
             *duration = SimDuration(now.0 - start.0);
             *duration > SimDuration::ZERO
         });
+        if healed == 0 {
+            return 0;
+        }
         let sets = match &self.pending {
             Some(p) => p.sets.clone(),
             None => self.sets.clone(),
@@ -473,10 +465,20 @@ fn run_noting(
     }
 }
 
+/// How long, in simulated time, a dot takes to cross its edge at `speed`.
+fn flight_time(speed: f64) -> SimDuration {
+    SimDuration::from_secs_f64(FLIGHT_SECONDS * speed)
+}
+
+/// The least simulated time between two sampled dots of a kind on an edge at `speed`.
+fn dot_gap(speed: f64) -> SimDuration {
+    SimDuration(flight_time(speed).as_nanos() / DOTS_PER_EDGE)
+}
+
 /// The simulation of `scenario` with `seed`, watched by an animator.
 fn build(scenario: &Scenario, seed: u64) -> Result<Simulation<World<Animator>>, String> {
     let mut animator = Animator::default();
-    animator.gap = SimDuration::from_secs_f64(FLIGHT_SECONDS / DOTS_PER_EDGE);
+    animator.gap = dot_gap(1.0);
     simulation_observed(scenario, seed, &PolicyRegistry::new(), animator).map_err(|p| p.to_string())
 }
 
