@@ -49,7 +49,6 @@ pub fn places(session: &Session) -> Vec<String> {
     let mut all: Vec<String> = session.world().zones.clone();
     all.extend(session.scenario.clients.keys().cloned());
     all.extend(session.scenario.services.keys().cloned());
-    all.dedup();
     all
 }
 
@@ -343,7 +342,8 @@ impl FaultlineApp {
             });
             let places = places(s);
             let (mut a, mut b) = self.sides;
-            for (side, label) in [(&mut a, "Side A"), (&mut b, "Side B")] {
+            // Named "one side" and "other side", not A and B: those are the compared variants.
+            for (side, label) in [(&mut a, "One side"), (&mut b, "Other side")] {
                 *side = (*side).min(places.len().saturating_sub(1));
                 egui::ComboBox::from_label(label)
                     .selected_text(places.get(*side).map_or("", String::as_str))
@@ -357,7 +357,7 @@ impl FaultlineApp {
             let mut respike = None;
             ui.horizontal_wrapped(|ui| {
                 if let (Some(pa), Some(pb)) = (places.get(a), places.get(b)) {
-                    if ui.button("Partition A | B").clicked() {
+                    if ui.button(format!("Partition {pa} | {pb}")).clicked() {
                         action = Some(FaultAction::Partition(pa.clone(), pb.clone()));
                     }
                 }

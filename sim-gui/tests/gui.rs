@@ -268,7 +268,7 @@ fn partition_heal_and_load_spike_buttons_change_the_run_and_the_scenario() {
     let at = |name: &str| places.iter().position(|p| p == name).unwrap();
     h.state_mut().sides = (at("api"), at("db"));
     h.run_steps(1);
-    h.get_by_label("Partition A | B").click();
+    h.get_by_label("Partition api | db").click();
     h.run_steps(1);
     assert_eq!(h.state().error, None);
     let last = |h: &Harness<'static, FaultlineApp>| {
