@@ -207,9 +207,10 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every crate's sources.
-const CRATES: [&str; 8] = [
+const CRATES: [&str; 9] = [
     "sim-core/src",
     "sim-net/src",
+    "sim-history/src",
     "sim-models/src",
     "sim-sweep/src",
     "sim-plot/src",
