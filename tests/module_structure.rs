@@ -207,10 +207,11 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every crate's sources.
-const CRATES: [&str; 9] = [
+const CRATES: [&str; 10] = [
     "sim-core/src",
     "sim-net/src",
     "sim-history/src",
+    "sim-store/src",
     "sim-models/src",
     "sim-sweep/src",
     "sim-plot/src",

@@ -1,0 +1,242 @@
+//! Client processes, as Jepsen runs them: each does one operation at a time — invoke, wait for
+//! the answer or time out — records it in the history, thinks, and goes on. A process sends
+//! to the replica it believes leads, follows "not the leader" hints, and resends an operation
+//! that timed out as many times as its group allows (with the same idempotency key, if it
+//! uses them).
+
+use crate::message::{Answer, ClientOp, Msg};
+use crate::model::{Dest, Event, StoreModel};
+use crate::spec::Reads;
+use rand::Rng;
+use sim_core::{Context, SimDuration};
+use sim_history::{Call, Completion, Key, OpId};
+
+/// One client process.
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// Its group in the spec.
+    pub group: u32,
+    /// Its zone.
+    pub zone: u16,
+    /// The replica it believes leads.
+    pub target: u32,
+    /// Its open operation.
+    pub open: Option<Open>,
+    /// Operations it has done.
+    pub done: u64,
+    /// The last value it saw (read or wrote), for its compare-and-sets.
+    pub last_seen: Option<i64>,
+}
+
+/// A process's open operation.
+#[derive(Clone, Copy, Debug)]
+pub struct Open {
+    /// Its place in the history.
+    pub id: OpId,
+    /// What it asks.
+    pub op: ClientOp,
+    /// Resends after timeouts so far.
+    pub resends: u32,
+    /// Redirects after "not the leader" so far.
+    pub redirects: u32,
+}
+
+impl Process {
+    pub(crate) fn new(group: u32, zone: u16) -> Process {
+        Process {
+            group,
+            zone,
+            target: 0,
+            open: None,
+            done: 0,
+            last_seen: None,
+        }
+    }
+}
+
+impl StoreModel {
+    /// Schedules process `p`'s next operation after its think time (at once for the first,
+    /// spread over one think time so processes do not start in lockstep).
+    pub(crate) fn schedule_next(&mut self, ctx: &mut Context<Event>, p: usize, first: bool) {
+        let g = self.processes[p].group as usize;
+        if let Some(limit) = self.spec.clients[g].operations {
+            if self.processes[p].done >= limit {
+                return;
+            }
+        }
+        let mut think = self.think[g].sample(&mut self.client_rng[g]);
+        if first {
+            think = SimDuration::from_nanos(self.client_rng[g].random_range(0..=think.as_nanos()));
+        }
+        if ctx.now() + think < self.end {
+            ctx.schedule_in(think, Event::Next { process: p as u32 });
+        }
+    }
+
+    fn pick_key(&mut self, g: usize) -> u32 {
+        let rng = &mut self.client_rng[g];
+        if self.zipf.is_empty() {
+            rng.random_range(0..self.spec.keys)
+        } else {
+            let total = *self.zipf.last().expect("at least one key");
+            let u = rng.random::<f64>() * total;
+            (self.zipf.partition_point(|&c| c <= u) as u32).min(self.spec.keys - 1)
+        }
+    }
+
+    pub(crate) fn next_op(&mut self, ctx: &mut Context<Event>, p: usize) {
+        let g = self.processes[p].group as usize;
+        let spec = &self.spec.clients[g];
+        let mix = spec.mix;
+        let keyed = spec.idempotency_keys;
+        let key = self.pick_key(g);
+        let total = mix.read + mix.write + mix.cas + mix.add;
+        let u = self.client_rng[g].random::<f64>() * total;
+        let call = if u < mix.read {
+            Call::Read
+        } else if u < mix.read + mix.write {
+            self.next_value += 1;
+            Call::Write(self.next_value)
+        } else if u < mix.read + mix.write + mix.cas {
+            self.next_value += 1;
+            Call::Cas {
+                from: self.processes[p].last_seen.unwrap_or(0),
+                to: self.next_value,
+            }
+        } else {
+            Call::Add(1)
+        };
+        let id = self
+            .history
+            .invoke(ctx.now(), sim_history::Process(p as u32), Key(key), call)
+            .expect("a process opens one operation at a time");
+        self.next_attempt += 1;
+        let op = ClientOp {
+            key,
+            call,
+            uid: id.0 as u64,
+            attempt: self.next_attempt,
+            keyed,
+            process: p as u32,
+        };
+        self.processes[p].open = Some(Open {
+            id,
+            op,
+            resends: 0,
+            redirects: 0,
+        });
+        self.send_attempt(ctx, p);
+    }
+
+    /// Sends the open operation's current attempt to the process's target, with a timeout.
+    fn send_attempt(&mut self, ctx: &mut Context<Event>, p: usize) {
+        let open = self.processes[p].open.expect("an open operation");
+        let to = if open.op.call == Call::Read && self.spec.reads == Reads::Any {
+            // Any replica will do: the nearest would, but one at random spreads the load.
+            let g = self.processes[p].group as usize;
+            self.client_rng[g].random_range(0..self.spec.replicas)
+        } else {
+            self.processes[p].target
+        };
+        let timeout = self.spec.clients[self.processes[p].group as usize].timeout;
+        self.send(
+            ctx,
+            Dest::Process(p as u32),
+            Dest::Replica(to),
+            Msg::Request(open.op),
+        );
+        ctx.schedule_in(
+            timeout,
+            Event::Timeout {
+                process: p as u32,
+                attempt: open.op.attempt,
+            },
+        );
+    }
+
+    /// A new attempt of the open operation (same operation, same idempotency key if any).
+    fn resend(&mut self, ctx: &mut Context<Event>, p: usize) {
+        self.next_attempt += 1;
+        let attempt = self.next_attempt;
+        if let Some(o) = &mut self.processes[p].open {
+            // Without an idempotency key (`keyed: false`) the store cannot tell this resend
+            // from a new operation, and applies both.
+            o.op.attempt = attempt;
+        }
+        self.send_attempt(ctx, p);
+    }
+
+    /// An answer reaches process `p`.
+    pub(crate) fn answer(&mut self, ctx: &mut Context<Event>, p: usize, msg: Msg) {
+        let Msg::Reply {
+            attempt, answer, ..
+        } = msg
+        else {
+            return;
+        };
+        let Some(open) = self.processes[p].open else {
+            return;
+        };
+        if open.op.attempt != attempt {
+            return; // an answer to an attempt it gave up on
+        }
+        let completion = match answer {
+            Answer::Ok(v) => {
+                let seen = match open.op.call {
+                    Call::Read => v,
+                    Call::Write(x) | Call::Cas { to: x, .. } => Some(x),
+                    Call::Add(_) => None,
+                };
+                if seen.is_some() {
+                    self.processes[p].last_seen = seen;
+                }
+                Completion::Ok(if open.op.call == Call::Read { v } else { None })
+            }
+            Answer::CasFailed | Answer::Unavailable => Completion::Fail,
+            Answer::NotLeader(hint) => {
+                let n = self.spec.replicas;
+                let proc_ = &mut self.processes[p];
+                proc_.target = hint.unwrap_or((proc_.target + 1) % n);
+                if let Some(o) = &mut proc_.open {
+                    o.redirects += 1;
+                    if o.redirects <= 2 * n {
+                        self.resend(ctx, p);
+                        return;
+                    }
+                }
+                Completion::Fail // nobody leads: definitely not applied
+            }
+        };
+        self.finish(ctx, p, completion);
+    }
+
+    pub(crate) fn timed_out(&mut self, ctx: &mut Context<Event>, p: usize, attempt: u64) {
+        let Some(open) = self.processes[p].open else {
+            return;
+        };
+        if open.op.attempt != attempt {
+            return;
+        }
+        let g = self.processes[p].group as usize;
+        let n = self.spec.replicas;
+        // Whoever it asked may be gone: ask the next replica.
+        self.processes[p].target = (self.processes[p].target + 1) % n;
+        if open.resends < self.spec.clients[g].retries {
+            if let Some(o) = &mut self.processes[p].open {
+                o.resends += 1;
+            }
+            self.resend(ctx, p);
+        } else {
+            self.finish(ctx, p, Completion::Info);
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Context<Event>, p: usize, completion: Completion) {
+        let open = self.processes[p].open.take().expect("an open operation");
+        self.history
+            .complete(ctx.now(), open.id, completion)
+            .expect("completed once, after its invocation");
+        self.processes[p].done += 1;
+        self.schedule_next(ctx, p, false);
+    }
+}

@@ -1,0 +1,92 @@
+//! What replicas and client processes say to each other, and the log they replicate.
+
+use sim_history::Call;
+
+/// One entry of a replica's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The term (or epoch) of the leader that appended it.
+    pub term: u64,
+    /// What it does when applied.
+    pub op: EntryOp,
+}
+
+/// What a log entry does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryOp {
+    /// Nothing: a new Raft leader's first entry, which commits those of earlier terms.
+    Noop,
+    /// A client's operation.
+    Client(ClientOp),
+}
+
+/// A client's operation as the store sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientOp {
+    /// The key.
+    pub key: u32,
+    /// What to do.
+    pub call: Call,
+    /// The logical operation: the same on every resend.
+    pub uid: u64,
+    /// This attempt (a resend is a new attempt).
+    pub attempt: u64,
+    /// Whether `uid` is an idempotency key the store deduplicates on.
+    pub keyed: bool,
+    /// The client process.
+    pub process: u32,
+}
+
+/// How a replica answers a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Done; a read returns what it read.
+    Ok(Option<i64>),
+    /// A compare-and-set found another value: definitely not applied.
+    CasFailed,
+    /// Not the leader; try this replica (if it knows one).
+    NotLeader(Option<u32>),
+    /// The leader cannot serve yet (waiting out an old lease): definitely not applied.
+    Unavailable,
+}
+
+/// A message on the network.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    /// A candidate asks for a vote.
+    RequestVote {
+        term: u64,
+        candidate: u32,
+        last_index: u64,
+        last_term: u64,
+    },
+    /// The answer to a vote request.
+    Vote { term: u64, from: u32, granted: bool },
+    /// A leader's entries (none: a heartbeat), with what it knows to be committed.
+    Append {
+        term: u64,
+        leader: u32,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry>,
+        commit: u64,
+        /// The heartbeat round it belongs to (for leases).
+        round: u64,
+    },
+    /// A follower's answer: whether the entries matched, and how far its log now matches.
+    AppendReply {
+        term: u64,
+        from: u32,
+        success: bool,
+        match_index: u64,
+        round: u64,
+    },
+    /// A client's request.
+    Request(ClientOp),
+    /// A replica's answer to a client's attempt.
+    Reply {
+        process: u32,
+        attempt: u64,
+        answer: Answer,
+    },
+}
