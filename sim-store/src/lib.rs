@@ -27,6 +27,7 @@ pub mod client;
 pub mod measure;
 pub mod message;
 pub mod model;
+pub mod process;
 mod protocol;
 pub mod replica;
 mod serve;

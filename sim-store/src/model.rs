@@ -2,8 +2,8 @@
 //! between them, and the faults that hit them. The protocol is in `protocol.rs`, serving
 //! clients in `serve.rs`, the processes in `client.rs`, the verdict in `measure.rs`.
 
-use crate::client::Process;
 use crate::message::Msg;
+use crate::process::Process;
 use crate::replica::{Replica, Role};
 use crate::spec::{Election, StoreSpec};
 use sim_core::{Context, Model, RngFactory, Sampler, SimDuration, SimRng, SimTime};
