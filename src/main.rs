@@ -410,6 +410,15 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     dir.join("timeseries.csv").display(),
                     dir.join("policies.csv").display()
                 );
+                for store in &result.stores {
+                    let sub = dir.join(format!("store-{}", store.name));
+                    eprintln!(
+                        "wrote {} and {} ({} operations)",
+                        sub.join("history.jsonl").display(),
+                        sub.join("history.edn").display(),
+                        store.history.len()
+                    );
+                }
                 if !no_plots {
                     output::write_plots(&dir, &result, &scenario)?;
                 }

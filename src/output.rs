@@ -80,6 +80,33 @@ pub(crate) fn tables(r: &Report) -> String {
         "scenario {} · seed {} · {:.0}s simulated ({:.0}s warm-up excluded) · {} events · {}\n\n",
         r.scenario, r.seed, r.sim_time_s, r.warmup_s, r.events, r.stop.message
     );
+    if !r.services.is_empty() {
+        out += &services_table(r);
+        out.push('\n');
+    }
+    if !r.clients.is_empty() {
+        out += &clients_table(r);
+    }
+    if !r.stores.is_empty() {
+        if !r.services.is_empty() {
+            out.push('\n');
+        }
+        out += &stores_table(r);
+    }
+    if r.in_flight_at_end > 0 {
+        let n = r.in_flight_at_end;
+        let verb = if n == 1 {
+            "request was"
+        } else {
+            "requests were"
+        };
+        let _ = writeln!(out, "\n{n} {verb} still in flight at the end.");
+    }
+    out
+}
+
+/// One row per service.
+fn services_table(r: &Report) -> String {
     let rows: Vec<Vec<String>> = r
         .services
         .iter()
@@ -100,7 +127,7 @@ pub(crate) fn tables(r: &Report) -> String {
             row
         })
         .collect();
-    out += &table(
+    table(
         &[
             "service",
             "workers",
@@ -118,8 +145,11 @@ pub(crate) fn tables(r: &Report) -> String {
             "wait mean",
         ],
         &rows,
-    );
-    out.push('\n');
+    )
+}
+
+/// One row per client.
+fn clients_table(r: &Report) -> String {
     let rows: Vec<Vec<String>> = r
         .clients
         .iter()
@@ -137,7 +167,7 @@ pub(crate) fn tables(r: &Report) -> String {
             row
         })
         .collect();
-    out += &table(
+    table(
         &[
             "client",
             "kind",
@@ -152,15 +182,57 @@ pub(crate) fn tables(r: &Report) -> String {
             "p99.9",
         ],
         &rows,
+    )
+}
+
+/// One row per store, then the first anomaly of each store that has one.
+fn stores_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .stores
+        .iter()
+        .map(|(name, s)| {
+            vec![
+                name.clone(),
+                s.ops.ok.to_string(),
+                s.ops.fail.to_string(),
+                s.ops.info.to_string(),
+                dur(s.latency.p99_ms / 1e3),
+                s.elections.to_string(),
+                s.leaders_max.to_string(),
+                dur(s.split_brain_s),
+                s.lost_acked_writes.to_string(),
+                s.stale_reads.to_string(),
+                s.duplicate_adds.to_string(),
+                dur(s.unavailable_s),
+                serde_json::to_value(s.linearizable)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|v| v.replace('_', " ")))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "store",
+            "ok",
+            "fail",
+            "info",
+            "p99",
+            "elections",
+            "leaders max",
+            "split brain",
+            "lost acked writes",
+            "stale reads",
+            "duplicate adds",
+            "unavailable",
+            "linearizable",
+        ],
+        &rows,
     );
-    if r.in_flight_at_end > 0 {
-        let n = r.in_flight_at_end;
-        let verb = if n == 1 {
-            "request was"
-        } else {
-            "requests were"
-        };
-        let _ = writeln!(out, "\n{n} {verb} still in flight at the end.");
+    for (name, s) in &r.stores {
+        if let Some(a) = &s.first_anomaly {
+            let _ = writeln!(out, "\n{name}: {a}");
+        }
     }
     out
 }
@@ -176,8 +248,11 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
         ))
     })?;
     let write = |name: &str, content: &str| -> Result<(), Failure> {
-        let tmp = dir.join(format!(".{name}.tmp"));
         let path = dir.join(name);
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp",
+            path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
+        ));
         let fail = |e: std::io::Error| {
             Failure::Internal(format!("error: cannot write {}: {e}", path.display()))
         };
@@ -189,7 +264,23 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
         &(json(&result.report).map_err(Failure::Internal)? + "\n"),
     )?;
     write("timeseries.csv", &result.timeseries_csv())?;
-    write("policies.csv", &result.policies_csv())
+    write("policies.csv", &result.policies_csv())?;
+    // Each store's history, as Jepsen writes one, for Knossos, Elle or a notebook.
+    for store in &result.stores {
+        let sub = dir.join(format!("store-{}", store.name));
+        std::fs::create_dir_all(&sub).map_err(|e| {
+            Failure::Internal(format!("error: cannot create {}: {e}", sub.display()))
+        })?;
+        let name = |file: &str| format!("store-{}/{file}", store.name);
+        let mut jsonl = Vec::new();
+        let mut edn = Vec::new();
+        sim_history::export::write_jsonl(&store.history, &mut jsonl)
+            .and_then(|()| sim_history::export::write_edn(&store.history, &mut edn))
+            .map_err(|e| Failure::Internal(format!("error: cannot encode a history: {e}")))?;
+        write(&name("history.jsonl"), &String::from_utf8_lossy(&jsonl))?;
+        write(&name("history.edn"), &String::from_utf8_lossy(&edn))?;
+    }
+    Ok(())
 }
 
 /// Writes the run's charts (SVG and PNG) and `report.html` into `dir`, which `write_dir` made,

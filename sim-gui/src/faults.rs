@@ -43,6 +43,16 @@ pub fn describe(fault: &FaultSpec) -> String {
         F::NetworkDelay { extra, .. } => format!("network +{:.3} s", extra.as_secs_f64()),
         F::PacketLoss { loss, .. } => format!("packet loss {:.0}%", loss * 100.0),
         F::FlappingLink { .. } => "flapping link".to_string(),
+        F::ClockJump {
+            service,
+            by,
+            backwards,
+            ..
+        } => format!(
+            "{service} clock {}{:.3} s",
+            if *backwards { "-" } else { "+" },
+            by.as_secs_f64()
+        ),
     };
     format!("{what}, {when}")
 }

@@ -38,7 +38,7 @@ use std::collections::{BTreeMap, HashSet};
 pub const DEFAULT_STEP_BUDGET: u64 = 10_000_000;
 
 /// The verdict on a history or one of its keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Some order explains every operation.

@@ -187,6 +187,22 @@ pub enum FaultSpec {
         /// How long it flaps; the link is up afterwards.
         duration: SimDuration,
     },
+    /// A store replica's clock steps forward by `by` (back, with `backwards`) at `at`: what an
+    /// NTP step or a migrated VM does to a lease. Only stores keep clocks.
+    ClockJump {
+        /// The store.
+        service: String,
+        /// The replica (default: every replica).
+        #[serde(default)]
+        instance: Option<u32>,
+        /// When it jumps.
+        at: SimDuration,
+        /// By how much.
+        by: SimDuration,
+        /// Step the clock back instead of forward.
+        #[serde(default)]
+        backwards: bool,
+    },
 }
 
 /// When an injected failure shows.
@@ -209,7 +225,8 @@ impl FaultSpec {
             | FaultSpec::Pause { service, .. }
             | FaultSpec::ErrorInjection { service, .. }
             | FaultSpec::BlackHole { service, .. }
-            | FaultSpec::CorruptResponses { service, .. } => Some(service),
+            | FaultSpec::CorruptResponses { service, .. }
+            | FaultSpec::ClockJump { service, .. } => Some(service),
             _ => None,
         }
     }
@@ -220,7 +237,8 @@ impl FaultSpec {
             FaultSpec::Crash { instance, .. }
             | FaultSpec::CapacityLoss { instance, .. }
             | FaultSpec::Pause { instance, .. }
-            | FaultSpec::BlackHole { instance, .. } => *instance,
+            | FaultSpec::BlackHole { instance, .. }
+            | FaultSpec::ClockJump { instance, .. } => *instance,
             _ => None,
         }
     }
@@ -242,6 +260,7 @@ impl FaultSpec {
             FaultSpec::Crash {
                 at, restart_after, ..
             } => (*at, restart_after.map(|r| *at + r)),
+            FaultSpec::ClockJump { at, .. } => (*at, None),
             FaultSpec::Slowdown {
                 start, duration, ..
             }
@@ -297,6 +316,9 @@ pub enum FaultKind {
     Network(NetEffect, bool),
     /// A flapping link: failures and repairs per second.
     Flapping(f64, f64),
+    /// A fault on a store, which the store's own model applies: the services' world leaves
+    /// it alone.
+    Elsewhere,
 }
 
 /// A fault ready to apply: service and instances by index, times in simulated time.
@@ -325,6 +347,7 @@ impl Fault {
         place: &dyn Fn(&str) -> Place,
     ) -> Fault {
         let kind = match spec {
+            FaultSpec::ClockJump { .. } => FaultKind::Elsewhere,
             FaultSpec::Crash { .. } => FaultKind::Crash,
             FaultSpec::Slowdown { factor, .. } => FaultKind::Slowdown(*factor),
             FaultSpec::CapacityLoss { workers, .. } => FaultKind::CapacityLoss(*workers),
@@ -368,6 +391,20 @@ impl Fault {
             kind,
             service,
             sides,
+            instance: spec.instance(),
+            start: SimTime(start.as_nanos()),
+            end: end.map(|e| SimTime(e.as_nanos())),
+        }
+    }
+
+    /// A fault on a store, as the services' world holds it: in its place in the list (so
+    /// fault numbers stay those of the scenario), doing nothing there.
+    pub(crate) fn elsewhere(spec: &FaultSpec) -> Fault {
+        let (start, end) = spec.window();
+        Fault {
+            kind: FaultKind::Elsewhere,
+            service: None,
+            sides: (Vec::new(), Vec::new()),
             instance: spec.instance(),
             start: SimTime(start.as_nanos()),
             end: end.map(|e| SimTime(e.as_nanos())),

@@ -51,6 +51,7 @@ mod ron_paths;
 mod run;
 mod scenario;
 mod service;
+mod stores;
 pub mod trace;
 mod traffic;
 mod wait_queue;

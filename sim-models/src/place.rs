@@ -1,8 +1,13 @@
-//! Place names in a scenario — a zone, a client, a service or one instance (`service#i`) — and
+//! Place names in a scenario — a zone, a client, a service, a store, or one instance or replica
+//! (`service#i`, `store#i`) — and
 //! the network places they stand for. Shared by the checks and the world that is built.
 
 use crate::network::Place;
 use crate::scenario::Scenario;
+
+/// What a store or one of its replicas stands for on the services' network: a place that
+/// contains no endpoint there (stores have their own network, built from the same spec).
+pub(crate) const ELSEWHERE: Place = Place::Instance(u32::MAX, u32::MAX);
 
 /// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.
 pub(crate) fn resolve_place(scenario: &Scenario, zones: &[String], name: &str) -> Option<Place> {
@@ -16,7 +21,14 @@ pub(crate) fn resolve_place(scenario: &Scenario, zones: &[String], name: &str) -
     if let Some(s) = scenario.services.keys().position(|s| s == name) {
         return Some(Place::Node((clients + s) as u32));
     }
+    if scenario.stores.contains_key(name) {
+        return Some(ELSEWHERE);
+    }
     let (service, instance) = name.rsplit_once('#')?;
+    if let Some(store) = scenario.stores.get(service) {
+        let i: u32 = instance.parse().ok()?;
+        return (i < store.replicas).then_some(ELSEWHERE);
+    }
     let s = scenario.services.keys().position(|s| s == service)?;
     let i: u32 = instance.parse().ok()?;
     (i < scenario.services.values().nth(s)?.instances)

@@ -41,6 +41,9 @@ pub struct Report {
     pub edges: Vec<EdgeReport>,
     /// What the network did over the whole run.
     pub network: NetworkReport,
+    /// Per store, by name: what its clients saw and what its replicas did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stores: BTreeMap<String, sim_store::StoreReport>,
 }
 
 /// One caller → callee edge over the measurement window.
@@ -440,6 +443,7 @@ impl<O: crate::observer::Observer> World<O> {
                     }
                 })
                 .collect(),
+            stores: BTreeMap::new(), // the stores' figures are added by `run::finish`
             network: NetworkReport {
                 messages: self.network.stats.messages,
                 lost: self.network.stats.lost,

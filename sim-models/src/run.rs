@@ -66,6 +66,9 @@ pub struct RunResult<O = ()> {
     pub end: SimTime,
     /// Width of a time-series bucket, in nanoseconds.
     pub bucket_ns: u64,
+    /// The scenario's stores at the end of the run, in name order: their histories and
+    /// leadership timelines (their figures are in `report.stores`).
+    pub stores: Vec<sim_store::StoreModel>,
 }
 
 impl<O: Observer> RunResult<O> {
@@ -250,12 +253,21 @@ pub fn finish<O: Observer>(
     let events = sim.events();
     let (mut world, _) = sim.into_parts();
     world.finish(end);
-    let report = world.report(&scenario.name, seed, end, events, &stop);
+    let stores = crate::stores::run_stores(scenario, seed, end);
+    // A scenario of stores alone: the stores' run is the run.
+    let stop = match stores.stop {
+        Some(s) if scenario.services.is_empty() => s,
+        _ => stop,
+    };
+    let mut report = world.report(&scenario.name, seed, end, events + stores.events, &stop);
+    report.stores = stores.reports;
+    let stores = stores.models;
     RunResult {
         report,
         world,
         end,
         bucket_ns: scenario.time_series.bucket.as_nanos(),
+        stores,
     }
 }
 

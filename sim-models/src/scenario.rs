@@ -47,6 +47,14 @@ pub struct Scenario {
     /// What goes wrong, and when.
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// Replicated key-value stores, by name: replicas on the same network electing a leader,
+    /// and the client processes that use them (see `sim_store`).
+    #[serde(
+        default,
+        deserialize_with = "unique_names",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub stores: BTreeMap<String, sim_store::StoreSpec>,
 }
 
 /// Reads a map of names, refusing a name given twice (serde's maps silently keep the last).

@@ -5,7 +5,7 @@
 use crate::message::EntryOp;
 use crate::model::StoreModel;
 use crate::replica::{apply, Role};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::{Histogram, SimDuration, SimTime};
 use sim_history::{linearizable, Call, Completion, Verdict};
 use std::collections::{HashMap, HashSet};
@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 pub const AVAILABILITY_WINDOW: SimDuration = SimDuration::from_millis(100);
 
 /// Operations by how they ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpCounts {
     /// Took effect (Jepsen's `:ok`).
     pub ok: u64,
@@ -25,7 +25,7 @@ pub struct OpCounts {
 }
 
 /// Latency of the operations that succeeded, in milliseconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OpLatency {
     /// Mean.
     pub mean_ms: f64,
@@ -38,7 +38,7 @@ pub struct OpLatency {
 }
 
 /// Everything a run of a store shows: the `stores.NAME` section of a report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoreReport {
     /// Client operations by outcome.
     pub ops: OpCounts,

@@ -8,8 +8,53 @@ use crate::scenario::Scenario;
 impl Scenario {
     pub(super) fn check_fault(&self, c: &mut Checker, path: &str, fault: &FaultSpec) {
         let service = fault.service().unwrap_or("");
-        if fault.service().is_some() {
-            self.check_target(c, &format!("{path}.service"), service);
+        let store = self.stores.get(service);
+        let clock = matches!(fault, FaultSpec::ClockJump { .. });
+        match store {
+            Some(s) => {
+                if !matches!(
+                    fault,
+                    FaultSpec::Crash { .. } | FaultSpec::Pause { .. } | FaultSpec::ClockJump { .. }
+                ) {
+                    c.error(
+                        format!("{path}.service"),
+                        format!("{service:?} is a store: a store's replicas can crash, pause or have their clocks jump, and the network can cut or slow them; this fault is for services"),
+                    );
+                }
+                if let Some(i) = fault.instance() {
+                    if i >= s.replicas {
+                        c.error(
+                            format!("{path}.instance"),
+                            format!("store {service:?} has {} replica(s), numbered from 0; there is no replica {i}", s.replicas),
+                        );
+                    }
+                }
+            }
+            None if clock && self.services.contains_key(service) => c.error(
+                format!("{path}.service"),
+                format!("{service:?} is a service; only stores keep clocks (stores: {})", self.stores.keys().cloned().collect::<Vec<_>>().join(", ")),
+            ),
+            None if fault.service().is_some()
+                && !self.stores.is_empty()
+                && !self.services.contains_key(service) =>
+            {
+                let known: Vec<&str> = self
+                    .services
+                    .keys()
+                    .chain(self.stores.keys())
+                    .map(String::as_str)
+                    .collect();
+                let mut msg = format!("unknown service or store {service:?}");
+                if let Some(h) = crate::ron_paths::closest(service, known.iter().copied()).first() {
+                    msg += &format!("; did you mean {h:?}?");
+                }
+                msg += &format!(" (services and stores: {})", known.join(", "));
+                c.error(format!("{path}.service"), msg);
+            }
+            None if fault.service().is_some() => {
+                self.check_target(c, &format!("{path}.service"), service);
+            }
+            None => {}
         }
         if let (Some(i), Some(s)) = (fault.instance(), self.services.get(service)) {
             if i >= s.instances {
@@ -33,7 +78,7 @@ impl Scenario {
             }
         }
         let (start, end) = fault.window();
-        let start_field = if matches!(fault, FaultSpec::Crash { .. }) {
+        let start_field = if matches!(fault, FaultSpec::Crash { .. } | FaultSpec::ClockJump { .. }) {
             "at"
         } else {
             "start"

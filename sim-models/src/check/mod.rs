@@ -21,6 +21,7 @@ mod policies;
 mod problem;
 mod resources;
 mod services;
+mod stores;
 
 use crate::scenario::Scenario;
 use problem::Checker;
@@ -70,14 +71,28 @@ impl Scenario {
         if self.limits.max_in_flight == 0 {
             c.error("limits.max_in_flight", "must be at least 1");
         }
-        if self.clients.is_empty() {
+        // A scenario of stores alone needs no services, and its stores bring their clients.
+        if self.clients.is_empty() && self.stores.is_empty() {
             c.error(
                 "clients",
-                "a scenario needs at least one client to send requests",
+                "a scenario needs at least one client to send requests (or a store with its own clients)",
             );
         }
-        if self.services.is_empty() {
-            c.error("services", "a scenario needs at least one service");
+        if self.services.is_empty() && self.stores.is_empty() {
+            c.error(
+                "services",
+                "a scenario needs at least one service (or a store)",
+            );
+        }
+        if self.clients.is_empty() != self.services.is_empty() {
+            let (path, what) = if self.clients.is_empty() {
+                ("clients", "services but no client to call them")
+            } else {
+                ("services", "clients but no service for them to call")
+            };
+            if !self.stores.is_empty() {
+                c.error(path, format!("the scenario has {what}"));
+            }
         }
         for (name, client) in &self.clients {
             self.check_client(&mut c, name, client);
@@ -87,6 +102,7 @@ impl Scenario {
             self.check_service(&mut c, name, s);
         }
         self.check_network(&mut c);
+        self.check_stores(&mut c);
         for (i, fault) in self.faults.iter().enumerate() {
             self.check_fault(&mut c, &format!("faults.{i}"), fault);
         }

@@ -31,7 +31,7 @@ impl Scenario {
         tenants
     }
 
-    /// Zone names, sorted, from services and clients.
+    /// Zone names, sorted, from services, clients and stores.
     pub(crate) fn zones(&self) -> Vec<String> {
         let mut zones: Vec<String> = self
             .services
@@ -42,6 +42,12 @@ impl Scenario {
                     .values()
                     .filter_map(|c| c.zone().map(String::from)),
             )
+            .chain(self.stores.values().flat_map(|s| {
+                s.zones
+                    .iter()
+                    .cloned()
+                    .chain(s.clients.iter().filter_map(|c| c.zone.clone()))
+            }))
             .collect();
         zones.sort();
         zones.dedup();
@@ -67,10 +73,14 @@ impl Scenario {
         let mut names = self.zones();
         names.extend(self.services.keys().cloned());
         names.extend(self.clients.keys().cloned());
+        names.extend(self.stores.keys().cloned());
         for (name, s) in &self.services {
             if s.instances > 1 {
                 names.extend((0..s.instances).map(|i| format!("{name}#{i}")));
             }
+        }
+        for (name, s) in &self.stores {
+            names.extend((0..s.replicas.min(64)).map(|i| format!("{name}#{i}")));
         }
         names
     }
@@ -86,12 +96,16 @@ impl Scenario {
                 msg = format!("service {service:?} has {} instance(s), numbered from 0; there is no instance {i}", s.instances);
                 return c.error(path, msg);
             }
+            if let Some(s) = self.stores.get(service) {
+                msg = format!("store {service:?} has {} replica(s), numbered from 0; there is no replica {i}", s.replicas);
+                return c.error(path, msg);
+            }
         }
         let names = self.place_names();
         if let Some(h) = closest(name, names.iter().map(String::as_str)).first() {
             msg += &format!("; did you mean {h:?}?");
         }
-        msg += " (a place is a zone, a service, a client, or one instance as \"service#i\")";
+        msg += " (a place is a zone, a service, a client, a store, or one instance or replica as \"service#i\")";
         c.error(path, msg);
     }
 }

@@ -197,7 +197,10 @@ impl<O: Observer> World<O> {
         let faults: Vec<Fault> = scenario
             .faults
             .iter()
-            .map(|f| Fault::new(f, f.service().map(index_of), &place))
+            .map(|f| match f.service() {
+                Some(s) if scenario.stores.contains_key(s) => Fault::elsewhere(f),
+                service => Fault::new(f, service.map(index_of), &place),
+            })
             .collect();
         for f in &faults {
             if let (FaultKind::Pause, Some(s)) = (f.kind, f.service) {

@@ -58,7 +58,9 @@ impl<O: Observer> World<O> {
             }
             FaultKind::Corrupt(fraction) => self.services[service as usize].corrupt(fraction, on),
             FaultKind::Pause => {} // instances already schedule their work around it
-            FaultKind::Network(..) | FaultKind::Flapping(..) => unreachable!("no service"),
+            FaultKind::Network(..) | FaultKind::Flapping(..) | FaultKind::Elsewhere => {
+                unreachable!("no service")
+            }
         }
     }
 
@@ -116,6 +118,7 @@ impl<O: Observer> World<O> {
     ) {
         let (a, b) = (&f.sides.0[..], &f.sides.1[..]);
         match (f.kind, on) {
+            (FaultKind::Elsewhere, _) => {} // a store's fault: its own model applies it
             (_, false) => self.network.set_fault(index, None),
             (FaultKind::Network(effect, one_way), true) => {
                 self.network.set_fault(index, Some((effect, a, b, one_way)))

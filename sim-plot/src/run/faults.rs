@@ -54,6 +54,17 @@ pub fn fault_label(f: &FaultSpec) -> String {
             format!("loss {} {}–{}", pct(*loss), side(a), side(b))
         }
         FaultSpec::FlappingLink { a, b, .. } => format!("flapping {}–{}", side(a), side(b)),
+        FaultSpec::ClockJump {
+            service,
+            instance,
+            by,
+            backwards,
+            ..
+        } => format!(
+            "clock {} {}{by}",
+            target(service, *instance),
+            if *backwards { "−" } else { "+" }
+        ),
     }
 }
 

@@ -1,0 +1,152 @@
+//! A scenario's stores, run beside its services. Each store is its own model (`sim_store`),
+//! built on the scenario's network spec with the same zones, and hit by the scenario's faults
+//! that name it (crash, pause, clock jump) or that cut, slow or drop messages between places it
+//! is in (a zone, the store, `store#i`). Stores and services do not call each other yet, so
+//! the two run as separate simulations over the same simulated time.
+
+use crate::fault::{Fault, FaultKind, FaultSpec};
+use crate::network::{Network, Place};
+use crate::run::run_limits;
+use crate::scenario::Scenario;
+use sim_core::{RngFactory, SimDuration, SimTime, Simulation};
+use sim_history::linearizable::DEFAULT_STEP_BUDGET;
+use sim_store::{StoreFault, StoreModel, StoreNetFault, StoreReport, REPLICAS_NODE};
+use std::collections::BTreeMap;
+
+/// A place that contains none of a store's endpoints (a service, a client, another store).
+const NOWHERE: Place = Place::Instance(u32::MAX, u32::MAX);
+
+/// What running a scenario's stores gave.
+pub(crate) struct StoreRuns {
+    /// Each store's figures, by name.
+    pub reports: BTreeMap<String, StoreReport>,
+    /// Each store at the end (history, timeline), in name order.
+    pub models: Vec<StoreModel>,
+    /// Events the stores processed, over all of them.
+    pub events: u64,
+    /// Why the last store's run stopped.
+    pub stop: Option<sim_core::StopReason>,
+}
+
+/// Runs every store of a checked scenario with `seed` until `end`.
+pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreRuns {
+    let zones = scenario.zones();
+    let mut runs = StoreRuns {
+        reports: BTreeMap::new(),
+        models: Vec::new(),
+        events: 0,
+        stop: None,
+    };
+    for (name, spec) in &scenario.stores {
+        let zone = |z: &str| {
+            zones
+                .iter()
+                .position(|n| n == z)
+                .map_or(sim_net::NO_ZONE, |i| i as u16)
+        };
+        let place = |p: &str| {
+            if let Some(z) = zones.iter().position(|n| n == p) {
+                return Place::Zone(z as u16);
+            }
+            if p == name {
+                return Place::Node(REPLICAS_NODE);
+            }
+            match p.rsplit_once('#') {
+                Some((store, i)) if store == name => i
+                    .parse()
+                    .map_or(NOWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
+                _ => NOWHERE,
+            }
+        };
+        let (faults, net_faults) = store_faults(scenario, name, &place);
+        let network = Network::new(
+            &scenario.network,
+            &place,
+            2,
+            zones.len(),
+            !net_faults.is_empty(),
+            RngFactory::new(seed).stream(&format!("store/{name}/network")),
+        );
+        let duration = SimDuration::from_nanos(end.0);
+        let model = StoreModel::new(name, spec, seed, network, &zone, faults, net_faults, duration);
+        let limits = sim_core::RunLimits {
+            end_time: end,
+            ..run_limits(scenario)
+        };
+        let mut sim = Simulation::new(model, limits);
+        runs.stop = Some(sim.run());
+        runs.events += sim.events();
+        let (mut model, _) = sim.into_parts();
+        runs.reports
+            .insert(name.clone(), model.measure(end, DEFAULT_STEP_BUDGET));
+        runs.models.push(model);
+    }
+    runs
+}
+
+/// The scenario's faults as store `name` sees them.
+fn store_faults(
+    scenario: &Scenario,
+    name: &str,
+    place: &dyn Fn(&str) -> Place,
+) -> (Vec<StoreFault>, Vec<StoreNetFault>) {
+    let mut faults = Vec::new();
+    let mut net = Vec::new();
+    for spec in &scenario.faults {
+        match spec {
+            FaultSpec::Crash {
+                service,
+                instance,
+                at,
+                restart_after,
+            } if service == name => faults.push(StoreFault::Crash {
+                replica: *instance,
+                at: *at,
+                restart_after: *restart_after,
+            }),
+            FaultSpec::Pause {
+                service,
+                instance,
+                start,
+                duration,
+            } if service == name => faults.push(StoreFault::Pause {
+                replica: *instance,
+                start: *start,
+                duration: *duration,
+            }),
+            FaultSpec::ClockJump {
+                service,
+                instance,
+                at,
+                by,
+                backwards,
+            } if service == name => {
+                let ns = i64::try_from(by.as_nanos()).unwrap_or(i64::MAX);
+                faults.push(StoreFault::ClockJump {
+                    replica: *instance,
+                    at: *at,
+                    by: if *backwards { -ns } else { ns },
+                });
+            }
+            FaultSpec::Partition { .. }
+            | FaultSpec::NetworkDelay { .. }
+            | FaultSpec::PacketLoss { .. } => {
+                let f = Fault::new(spec, None, place);
+                let FaultKind::Network(effect, one_way) = f.kind else {
+                    unreachable!("a network fault");
+                };
+                let (start, end) = spec.window();
+                net.push(StoreNetFault {
+                    start,
+                    end,
+                    effect,
+                    a: f.sides.0,
+                    b: f.sides.1,
+                    one_way,
+                });
+            }
+            _ => {} // a service's fault, or a flapping link (the check warns)
+        }
+    }
+    (faults, net)
+}
