@@ -18,6 +18,8 @@
 //! - indeterminate writes whose value nobody observed are left out (see
 //!   `drop_unobserved_indeterminate`: no verdict changes, and the search no longer tries each
 //!   of them at every later point);
+//! - indeterminate operations asking the same thing (a counter's unanswered adds) are taken
+//!   in invocation order, since any one could stand for another;
 //! - a budget of search steps, not of wall-clock time, bounds the search: past it the answer is
 //!   `Unknown`, and the same on every machine.
 //!
@@ -158,6 +160,24 @@ pub fn check_key(
     if n == 0 {
         return (Verdict::Linearizable, 0, None);
     }
+    // Indeterminate operations asking the same thing are interchangeable: each may take effect
+    // at any time after its invocation, so any order that uses a later one could use the
+    // earliest instead. Taking them in invocation order only turns 2^k subsets into k + 1
+    // counts (a counter's unanswered adds would otherwise exhaust any budget).
+    let mut twin_before = vec![u32::MAX; n];
+    {
+        let mut last: std::collections::HashMap<crate::Call, u32> = Default::default();
+        let mut by_invocation: Vec<usize> = (0..n).collect();
+        by_invocation.sort_by_key(|&i| (ops[i].1.invoked, i));
+        for i in by_invocation {
+            if ops[i].1.result == Completion::Info {
+                if let Some(&t) = last.get(&ops[i].1.call) {
+                    twin_before[i] = t;
+                }
+                last.insert(ops[i].1.call, i as u32);
+            }
+        }
+    }
     let end = |o: &Operation| {
         if o.result == Completion::Info {
             SimTime::MAX
@@ -235,7 +255,13 @@ pub fn check_key(
         let e = entries[entry];
         if e.call {
             let (_, o) = ops[e.op as usize];
-            if let Some(after) = step(state, o.call, o.result) {
+            let twin = twin_before[e.op as usize];
+            let applicable = if twin != u32::MAX && !taken.has(twin) {
+                None // its earlier twin goes first
+            } else {
+                step(state, o.call, o.result)
+            };
+            if let Some(after) = applicable {
                 taken.flip(e.op);
                 if seen.insert(&taken, after) {
                     stack.push((entry, state));
@@ -343,6 +369,10 @@ impl Taken {
             hash: 0,
             keys,
         }
+    }
+
+    fn has(&self, op: u32) -> bool {
+        self.bits[op as usize / 64] & (1 << (op % 64)) != 0
     }
 
     fn flip(&mut self, op: u32) {

@@ -35,6 +35,14 @@ impl StoreSpec {
                 format!("{n} is more than the {MAX_REPLICAS} replicas a store may have"),
             );
         }
+        if let Some(f) = self.first_leader {
+            if f >= n {
+                error(
+                    "first_leader",
+                    format!("the store has {n} replica(s), numbered from 0; there is no replica {f}"),
+                );
+            }
+        }
         if let Err(e) = self.service_time.sampler() {
             error("service_time", e.to_string());
         }
@@ -241,6 +249,7 @@ mod tests {
                 election_timeout_max: SimDuration::from_millis(300),
                 heartbeat: SimDuration::from_millis(50),
             },
+            first_leader: None,
             replication: Replication::Quorum,
             write_quorum: None,
             reads: Default::default(),

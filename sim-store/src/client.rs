@@ -1,8 +1,9 @@
 //! Client processes, as Jepsen runs them: each does one operation at a time — invoke, wait for
 //! the answer or time out — records it in the history, thinks, and goes on. A process sends
 //! to the replica it believes leads, follows "not the leader" hints, and resends an operation
-//! that timed out as many times as its group allows (with the same idempotency key, if it
-//! uses them).
+//! that timed out to the same replica as many times as its group allows (with the same
+//! idempotency key, if it uses them); when they run out, its next operation asks the next
+//! replica.
 
 use crate::message::{Answer, ClientOp, Msg};
 use crate::model::{Dest, Event, StoreModel};
@@ -177,14 +178,15 @@ impl StoreModel {
         }
         let g = self.processes[p].group as usize;
         let n = self.spec.replicas;
-        // Whoever it asked may be gone: ask the next replica.
-        self.processes[p].target = (self.processes[p].target + 1) % n;
         if open.resends < self.spec.clients[g].retries {
+            // Resend to the replica it believes leads, as a client of one endpoint does.
             if let Some(o) = &mut self.processes[p].open {
                 o.resends += 1;
             }
             self.resend(ctx, p);
         } else {
+            // Whoever it asked may be gone: the next operation asks the next replica.
+            self.processes[p].target = (self.processes[p].target + 1) % n;
             self.finish(ctx, p, Completion::Info);
         }
     }

@@ -29,8 +29,9 @@ impl StoreModel {
     /// Raft every replica starts as a follower with a random election timeout.
     pub(crate) fn start_protocol(&mut self, ctx: &mut Context<Event>) {
         if self.failover() {
-            self.replicas[0].term = 1;
-            self.become_leader(ctx, 0);
+            let first = self.spec.first_leader.unwrap_or(0) as usize;
+            self.replicas[first].term = 1;
+            self.become_leader(ctx, first);
         }
         for r in 0..self.n() {
             if self.replicas[r].role != Role::Leader {
@@ -45,11 +46,18 @@ impl StoreModel {
         let failover = self.failover();
         let rep = &mut self.replicas[r];
         rep.election_gen += 1;
+        let first = self.spec.first_leader;
         let wait = if failover {
             // Check every heartbeat whether too many went missing.
             heartbeat
         } else {
-            SimDuration::from_nanos(rep.rng.random_range(min.as_nanos()..=max.as_nanos()))
+            let drawn = rep.rng.random_range(min.as_nanos()..=max.as_nanos());
+            SimDuration::from_nanos(match first {
+                // Before any term, the chosen replica stands first and the others wait.
+                Some(f) if rep.term == 0 && f as usize == r => min.as_nanos(),
+                Some(_) if rep.term == 0 => max.as_nanos() + drawn,
+                _ => drawn,
+            })
         };
         let gen = rep.election_gen;
         ctx.schedule_in(
@@ -116,6 +124,7 @@ impl StoreModel {
         rep.election_gen += 1; // leaders do not time out
         rep.next_index = vec![rep.last_index() + 1; n];
         rep.match_index = vec![0; n];
+        rep.sent_upto = vec![0; n];
         rep.match_index[r] = rep.last_index();
         rep.waiting.clear();
         rep.round_start.clear();
@@ -187,16 +196,18 @@ impl StoreModel {
                 gen,
             },
         );
-        self.replicate(ctx, r);
+        self.replicate(ctx, r, true);
         if self.majority() == 1 {
             self.extend_lease(r, self.replicas[r].round);
         }
     }
 
-    /// Sends each other replica the entries it lacks.
-    pub(crate) fn replicate(&mut self, ctx: &mut Context<Event>, r: usize) {
+    /// Sends each other replica the entries it lacks: all of them (`all`, a heartbeat round),
+    /// or only those never sent.
+    pub(crate) fn replicate(&mut self, ctx: &mut Context<Event>, r: usize, all: bool) {
         for to in 0..self.n() {
-            if to != r {
+            let rep = &self.replicas[r];
+            if to != r && (all || rep.sent_upto[to] < rep.last_index()) {
                 self.send_append(ctx, r, to);
             }
         }
@@ -207,6 +218,8 @@ impl StoreModel {
         let next = rep.next_index[to].clamp(1, rep.last_index() + 1);
         let prev = next - 1;
         let end = (prev as usize + MAX_BATCH).min(rep.log.len());
+        self.replicas[r].sent_upto[to] = end as u64;
+        let rep = &self.replicas[r];
         let msg = Msg::Append {
             term: rep.term,
             leader: r as u32,
@@ -378,7 +391,9 @@ impl StoreModel {
             rep.match_index[from] = rep.match_index[from].max(match_index);
             rep.next_index[from] = rep.match_index[from] + 1;
             self.advance_commit(ctx, r);
-            if self.replicas[r].next_index[from] <= self.replicas[r].last_index() {
+            let rep = &self.replicas[r];
+            // More to send, and nothing newer already on its way: send the next batch.
+            if rep.next_index[from] <= rep.last_index() && rep.sent_upto[from] <= match_index {
                 self.send_append(ctx, r, from);
             }
         } else {
@@ -472,7 +487,7 @@ impl StoreModel {
         let index = rep.last_index();
         rep.waiting.push(Waiter { index, op });
         self.advance_commit(ctx, r);
-        self.replicate(ctx, r);
+        self.replicate(ctx, r, false);
     }
 
     /// Sends `answer` for `op` back to its process.

@@ -65,6 +65,9 @@ pub struct Replica {
     pub next_index: Vec<u64>,
     /// As leader: how far each replica's log is known to match.
     pub match_index: Vec<u64>,
+    /// As leader: the last index sent to each replica, so that a stream of writes sends each
+    /// entry once rather than once per answer (heartbeats resend whatever is missing).
+    pub sent_upto: Vec<u64>,
     /// As leader: operations waiting for their entries to commit.
     pub waiting: Vec<Waiter>,
     /// As leader: its latest heartbeat round.
@@ -117,6 +120,7 @@ impl Replica {
             votes: 0,
             next_index: vec![1; n],
             match_index: vec![0; n],
+            sent_upto: vec![0; n],
             waiting: Vec::new(),
             round: 0,
             round_start: VecDeque::new(),

@@ -21,6 +21,12 @@ pub struct StoreSpec {
     pub workers: u32,
     /// How a leader is chosen.
     pub election: Election,
+    /// The replica that leads first: under `Failover` the first primary (default 0); under
+    /// `Raft` and `Lease` the one whose first election timeout is the shortest
+    /// (`election_timeout_min`, the others' at least `election_timeout_max`), so that a
+    /// scenario can say where its leader starts. Default for those: whoever times out first.
+    #[serde(default)]
+    pub first_leader: Option<u32>,
     /// When a write is acknowledged.
     #[serde(default)]
     pub replication: Replication,

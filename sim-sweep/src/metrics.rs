@@ -1,6 +1,7 @@
 //! What a sweep measures: a flat map of named numbers from one run's [`Report`].
 //!
-//! Every number of the report's `services`, `clients`, `edges`, `totals` and `network` sections,
+//! Every number of the report's `services`, `clients`, `edges`, `totals`, `network` and `stores`
+//! sections (a store's verdict as `stores.<name>.linearizable`: 1 or 0),
 //! named by its path in the JSON summary (`faultline run --json`), with two changes: an edge is
 //! named `edges.<from>-><to>` instead of by its position, and a list of policy levels by layer
 //! (`edges.users->api.policies.retry.mean`). Instances are named by position
@@ -53,6 +54,20 @@ pub fn metrics(report: &Report) -> Metrics {
     flatten("clients", &json(&report.clients), &mut out);
     flatten("totals", &json(&report.totals), &mut out);
     flatten("network", &json(&report.network), &mut out);
+    flatten("stores", &json(&report.stores), &mut out);
+    for (name, s) in &report.stores {
+        // The verdict as a number, so that a sweep can average it: 1 linearizable, 0 not
+        // (left out when the checker's budget ran out).
+        match s.linearizable {
+            sim_history::Verdict::Linearizable => {
+                out.insert(format!("stores.{name}.linearizable"), 1.0);
+            }
+            sim_history::Verdict::NotLinearizable => {
+                out.insert(format!("stores.{name}.linearizable"), 0.0);
+            }
+            sim_history::Verdict::Unknown => {}
+        }
+    }
     for e in &report.edges {
         let mut name = format!("edges.{}->{}", e.from, e.to);
         // A client and a service of the same name calling the same service: keep both.
