@@ -13,6 +13,36 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "store_quorum_larger_than_replicas",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    write_quorum: 4,\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
+        expect: &["store_quorum_larger_than_replicas.ron:8:", "stores.kv.write_quorum", "between 1 and the 3 replica(s), got 4"],
+    },
+    Case {
+        name: "store_without_replicas",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 0,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
+        expect: &["store_without_replicas.ron:6:", "stores.kv.replicas", "at least one replica"],
+    },
+    Case {
+        name: "store_lease_margin_zero",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Lease(ttl: \"2s\", margin: \"0s\", election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
+        expect: &["store_lease_margin_zero.ron:7:", "stores.kv.election.margin", "safety margin"],
+    },
+    Case {
+        name: "store_unknown_in_a_fault",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n  faults: [Crash(service: \"kvv\", at: \"1s\")],\n)",
+        expect: &["store_unknown_in_a_fault.ron:11:", "faults.0.service", "unknown service or store \"kvv\"; did you mean \"kv\"?"],
+    },
+    Case {
+        name: "store_replica_beyond_its_count",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n  faults: [Partition(a: [\"kv#0\"], b: [\"kv#5\"], start: \"1s\", duration: \"1s\")],\n)",
+        expect: &["store_replica_beyond_its_count.ron:11:", "faults.0.b.0", "store \"kv\" has 3 replica(s), numbered from 0; there is no replica 5"],
+    },
+    Case {
+        name: "store_slowed_like_a_service",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n  faults: [Slowdown(service: \"kv\", start: \"1s\", duration: \"1s\", factor: 2.0)],\n)",
+        expect: &["store_slowed_like_a_service.ron:11:", "faults.0.service", "is a store"],
+    },
+    Case {
         name: "hedge_and_retry",
         text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [\n    Retry(max_attempts: 3),\n    Hedge(Grpc(max_attempts: 2)),\n  ]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
         expect: &["hedge_and_retry.ron:5:", "clients.a.policies.1", "either retries or hedging, never both"],

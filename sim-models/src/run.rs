@@ -295,14 +295,28 @@ pub fn run_observed_recording<O: Observer>(
     Ok(finish(sim, scenario, seed))
 }
 
-/// Runs `scenario` twice with `seed` and checks that both runs process the same events; on
-/// divergence, names the first event that differs.
+/// Runs `scenario` twice with `seed` and checks that both runs process the same events (the
+/// services' world, then each store); on divergence, names the first event that differs.
 pub fn verify(
     scenario: &Scenario,
     seed: u64,
 ) -> Result<Result<DeterminismReport, Divergence>, Problems> {
     World::new(scenario, seed)?; // surface scenario errors before running
-    Ok(verify_determinism(|| {
-        simulation(scenario, seed).expect("checked above")
-    }))
+    let world = match verify_determinism(|| simulation(scenario, seed).expect("checked above")) {
+        Ok(r) => r,
+        Err(d) => return Ok(Err(d)),
+    };
+    // Each store is its own simulation: each must repeat itself too.
+    let end = run_limits(scenario).end_time;
+    let mut all = world;
+    for name in scenario.stores.keys() {
+        match verify_determinism(|| crate::stores::store_simulation(scenario, seed, end, name)) {
+            Ok(r) => {
+                all.events += r.events;
+                all.hash = all.hash.rotate_left(17) ^ r.hash;
+            }
+            Err(d) => return Ok(Err(d)),
+        }
+    }
+    Ok(Ok(all))
 }

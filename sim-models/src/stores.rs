@@ -30,50 +30,14 @@ pub(crate) struct StoreRuns {
 
 /// Runs every store of a checked scenario with `seed` until `end`.
 pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreRuns {
-    let zones = scenario.zones();
     let mut runs = StoreRuns {
         reports: BTreeMap::new(),
         models: Vec::new(),
         events: 0,
         stop: None,
     };
-    for (name, spec) in &scenario.stores {
-        let zone = |z: &str| {
-            zones
-                .iter()
-                .position(|n| n == z)
-                .map_or(sim_net::NO_ZONE, |i| i as u16)
-        };
-        let place = |p: &str| {
-            if let Some(z) = zones.iter().position(|n| n == p) {
-                return Place::Zone(z as u16);
-            }
-            if p == name {
-                return Place::Node(REPLICAS_NODE);
-            }
-            match p.rsplit_once('#') {
-                Some((store, i)) if store == name => i
-                    .parse()
-                    .map_or(NOWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
-                _ => NOWHERE,
-            }
-        };
-        let (faults, net_faults) = store_faults(scenario, name, &place);
-        let network = Network::new(
-            &scenario.network,
-            &place,
-            2,
-            zones.len(),
-            !net_faults.is_empty(),
-            RngFactory::new(seed).stream(&format!("store/{name}/network")),
-        );
-        let duration = SimDuration::from_nanos(end.0);
-        let model = StoreModel::new(name, spec, seed, network, &zone, faults, net_faults, duration);
-        let limits = sim_core::RunLimits {
-            end_time: end,
-            ..run_limits(scenario)
-        };
-        let mut sim = Simulation::new(model, limits);
+    for name in scenario.stores.keys() {
+        let mut sim = store_simulation(scenario, seed, end, name);
         runs.stop = Some(sim.run());
         runs.events += sim.events();
         let (mut model, _) = sim.into_parts();
@@ -82,6 +46,53 @@ pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreR
         runs.models.push(model);
     }
     runs
+}
+
+/// A ready-to-run simulation of store `name` of a checked scenario, until `end`.
+pub(crate) fn store_simulation(
+    scenario: &Scenario,
+    seed: u64,
+    end: SimTime,
+    name: &str,
+) -> Simulation<StoreModel> {
+    let zones = scenario.zones();
+    let spec = &scenario.stores[name];
+    let zone = |z: &str| {
+        zones
+            .iter()
+            .position(|n| n == z)
+            .map_or(sim_net::NO_ZONE, |i| i as u16)
+    };
+    let place = |p: &str| {
+        if let Some(z) = zones.iter().position(|n| n == p) {
+            return Place::Zone(z as u16);
+        }
+        if p == name {
+            return Place::Node(REPLICAS_NODE);
+        }
+        match p.rsplit_once('#') {
+            Some((store, i)) if store == name => i
+                .parse()
+                .map_or(NOWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
+            _ => NOWHERE,
+        }
+    };
+    let (faults, net_faults) = store_faults(scenario, name, &place);
+    let network = Network::new(
+        &scenario.network,
+        &place,
+        2,
+        zones.len(),
+        !net_faults.is_empty(),
+        RngFactory::new(seed).stream(&format!("store/{name}/network")),
+    );
+    let duration = SimDuration::from_nanos(end.0);
+    let model = StoreModel::new(name, spec, seed, network, &zone, faults, net_faults, duration);
+    let limits = sim_core::RunLimits {
+        end_time: end,
+        ..run_limits(scenario)
+    };
+    Simulation::new(model, limits)
 }
 
 /// The scenario's faults as store `name` sees them.

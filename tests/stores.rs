@@ -1,0 +1,135 @@
+//! The bundled store scenarios show what their headers promise, over seeds: failover with
+//! async replication splits and loses acknowledged writes; Raft with quorum writes and fencing
+//! under the same cut loses nothing and stays linearizable; a lease on a clock drifting beyond
+//! its margin serves stale reads; idempotency keys stop duplicate charges; quorum replication
+//! trades latency and availability for the writes async loses. And the CLI writes each store's
+//! history for Jepsen's tools.
+
+use sim_history::Verdict;
+use sim_models::{load_scenario, run};
+use sim_store::StoreReport;
+use std::path::Path;
+
+fn scenario(file: &str, sets: &[&str]) -> sim_models::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load_scenario(&path, &sets).expect("a bundled scenario").scenario
+}
+
+fn kv(file: &str, sets: &[&str], seed: u64) -> StoreReport {
+    let s = scenario(file, sets);
+    run(&s, seed).expect("runs").report.stores["kv"].clone()
+}
+
+#[test]
+fn failover_with_async_replication_loses_acknowledged_writes_in_most_seeds() {
+    let losing = (1..=20)
+        .filter(|&seed| {
+            let r = kv("split-brain.ron", &[], seed);
+            assert_eq!(r.leaders_max, 2, "seed {seed}: {r:?}");
+            r.lost_acked_writes > 0 && r.linearizable == Verdict::NotLinearizable
+        })
+        .count();
+    assert!(losing >= 18, "only {losing} of 20 seeds lost acknowledged writes");
+}
+
+#[test]
+fn raft_with_quorum_and_fencing_loses_nothing_under_the_same_cut() {
+    for seed in 1..=20 {
+        let r = kv("split-brain-fenced.ron", &[], seed);
+        assert_eq!(r.lost_acked_writes, 0, "seed {seed}: {r:?}");
+        assert_eq!(r.stale_reads, 0, "seed {seed}: {r:?}");
+        assert_eq!(r.same_term_leaders, 0, "seed {seed}");
+        assert_eq!(r.linearizable, Verdict::Linearizable, "seed {seed}: {:?}", r.first_anomaly);
+        // East's clients pay with timeouts for the 8 s of the cut.
+        assert!(r.ops.info > 40, "seed {seed}: {r:?}");
+    }
+}
+
+#[test]
+fn a_lease_on_a_clock_drifting_past_its_margin_serves_stale_reads_and_within_it_none() {
+    for seed in 1..=5 {
+        let skewed = kv("lease-clock-skew.ron", &[], seed);
+        assert!(skewed.stale_reads > 0, "seed {seed}: {skewed:?}");
+        assert_eq!(skewed.linearizable, Verdict::NotLinearizable);
+        let fine = kv(
+            "lease-clock-skew.ron",
+            &["stores.kv.clock_drift=[-0.01, 0.0, 0.0]"],
+            seed,
+        );
+        assert_eq!(fine.stale_reads, 0, "seed {seed}: {fine:?}");
+        assert_eq!(fine.linearizable, Verdict::Linearizable, "{:?}", fine.first_anomaly);
+    }
+}
+
+#[test]
+fn resent_charges_apply_once_with_idempotency_keys_and_again_without() {
+    for seed in 1..=3 {
+        let unkeyed = kv("idempotency.ron", &[], seed);
+        assert!(unkeyed.duplicate_adds > 100, "seed {seed}: {unkeyed:?}");
+        assert_eq!(unkeyed.linearizable, Verdict::NotLinearizable);
+        let keyed = kv(
+            "idempotency.ron",
+            &["stores.kv.clients.0.idempotency_keys=true"],
+            seed,
+        );
+        assert_eq!(keyed.duplicate_adds, 0, "seed {seed}: {keyed:?}");
+        assert_eq!(keyed.linearizable, Verdict::Linearizable, "{:?}", keyed.first_anomaly);
+    }
+}
+
+#[test]
+fn quorum_replication_pays_latency_and_availability_for_the_writes_async_loses() {
+    let async_ = kv("async-vs-quorum.ron", &[], 1);
+    let quorum = kv("async-vs-quorum.ron", &["stores.kv.replication=Quorum"], 1);
+    assert!(async_.lost_acked_writes > 100, "{async_:?}");
+    assert_eq!(quorum.lost_acked_writes, 0, "{quorum:?}");
+    assert_eq!(quorum.linearizable, Verdict::Linearizable);
+    assert!(quorum.latency.p99_ms > async_.latency.p99_ms + 20.0);
+    assert!(quorum.ops.info > 3 * async_.ops.info, "{quorum:?} {async_:?}");
+}
+
+#[test]
+fn stores_and_services_in_one_scenario_run_side_by_side_without_touching_each_other() {
+    // A service scenario with a store added: the services' figures are exactly those of the
+    // scenario without it.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/cascade.ron");
+    let plain = load_scenario(&path, &[]).unwrap().scenario;
+    let store = scenario("split-brain.ron", &[]);
+    let mut both = plain.clone();
+    both.stores = store.stores.clone();
+    let a = run(&plain, 3).unwrap().report;
+    let b = run(&both, 3).unwrap().report;
+    assert_eq!(a.services, b.services);
+    assert_eq!(a.clients, b.clients);
+    assert!(b.stores["kv"].ops.ok > 1000);
+    assert!(a.stores.is_empty());
+}
+
+#[test]
+fn run_out_writes_each_store_history_as_json_lines_and_edn() {
+    let dir = std::env::temp_dir().join(format!("faultline-store-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/split-brain.ron");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["run", file.to_str().unwrap(), "--no-plots", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let ops = &summary["stores"]["kv"]["ops"];
+    let total = ["ok", "fail", "info"]
+        .iter()
+        .map(|k| ops[k].as_u64().unwrap())
+        .sum::<u64>();
+    let jsonl = std::fs::read_to_string(dir.join("store-kv/history.jsonl")).unwrap();
+    let edn = std::fs::read_to_string(dir.join("store-kv/history.edn")).unwrap();
+    // Two events per operation: its invocation and its completion.
+    assert_eq!(jsonl.lines().count() as u64, 2 * total);
+    assert_eq!(edn.lines().count() as u64, 2 * total);
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(first["type"], "invoke");
+    assert!(edn.lines().all(|l| l.starts_with("{:index ") && l.ends_with('}')));
+    let _ = std::fs::remove_dir_all(&dir);
+}
