@@ -251,7 +251,8 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
         let path = dir.join(name);
         let tmp = path.with_file_name(format!(
             ".{}.tmp",
-            path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            path.file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned())
         ));
         let fail = |e: std::io::Error| {
             Failure::Internal(format!("error: cannot write {}: {e}", path.display()))

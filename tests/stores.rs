@@ -11,9 +11,13 @@ use sim_store::StoreReport;
 use std::path::Path;
 
 fn scenario(file: &str, sets: &[&str]) -> sim_models::Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    load_scenario(&path, &sets).expect("a bundled scenario").scenario
+    load_scenario(&path, &sets)
+        .expect("a bundled scenario")
+        .scenario
 }
 
 fn kv(file: &str, sets: &[&str], seed: u64) -> StoreReport {
@@ -30,7 +34,10 @@ fn failover_with_async_replication_loses_acknowledged_writes_in_most_seeds() {
             r.lost_acked_writes > 0 && r.linearizable == Verdict::NotLinearizable
         })
         .count();
-    assert!(losing >= 18, "only {losing} of 20 seeds lost acknowledged writes");
+    assert!(
+        losing >= 18,
+        "only {losing} of 20 seeds lost acknowledged writes"
+    );
 }
 
 #[test]
@@ -40,7 +47,12 @@ fn raft_with_quorum_and_fencing_loses_nothing_under_the_same_cut() {
         assert_eq!(r.lost_acked_writes, 0, "seed {seed}: {r:?}");
         assert_eq!(r.stale_reads, 0, "seed {seed}: {r:?}");
         assert_eq!(r.same_term_leaders, 0, "seed {seed}");
-        assert_eq!(r.linearizable, Verdict::Linearizable, "seed {seed}: {:?}", r.first_anomaly);
+        assert_eq!(
+            r.linearizable,
+            Verdict::Linearizable,
+            "seed {seed}: {:?}",
+            r.first_anomaly
+        );
         // East's clients pay with timeouts for the 8 s of the cut.
         assert!(r.ops.info > 40, "seed {seed}: {r:?}");
     }
@@ -58,7 +70,12 @@ fn a_lease_on_a_clock_drifting_past_its_margin_serves_stale_reads_and_within_it_
             seed,
         );
         assert_eq!(fine.stale_reads, 0, "seed {seed}: {fine:?}");
-        assert_eq!(fine.linearizable, Verdict::Linearizable, "{:?}", fine.first_anomaly);
+        assert_eq!(
+            fine.linearizable,
+            Verdict::Linearizable,
+            "{:?}",
+            fine.first_anomaly
+        );
     }
 }
 
@@ -74,7 +91,12 @@ fn resent_charges_apply_once_with_idempotency_keys_and_again_without() {
             seed,
         );
         assert_eq!(keyed.duplicate_adds, 0, "seed {seed}: {keyed:?}");
-        assert_eq!(keyed.linearizable, Verdict::Linearizable, "{:?}", keyed.first_anomaly);
+        assert_eq!(
+            keyed.linearizable,
+            Verdict::Linearizable,
+            "{:?}",
+            keyed.first_anomaly
+        );
     }
 }
 
@@ -86,7 +108,10 @@ fn quorum_replication_pays_latency_and_availability_for_the_writes_async_loses()
     assert_eq!(quorum.lost_acked_writes, 0, "{quorum:?}");
     assert_eq!(quorum.linearizable, Verdict::Linearizable);
     assert!(quorum.latency.p99_ms > async_.latency.p99_ms + 20.0);
-    assert!(quorum.ops.info > 3 * async_.ops.info, "{quorum:?} {async_:?}");
+    assert!(
+        quorum.ops.info > 3 * async_.ops.info,
+        "{quorum:?} {async_:?}"
+    );
 }
 
 #[test]
@@ -112,10 +137,20 @@ fn run_out_writes_each_store_history_as_json_lines_and_edn() {
     let _ = std::fs::remove_dir_all(&dir);
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/split-brain.ron");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["run", file.to_str().unwrap(), "--no-plots", "--out", dir.to_str().unwrap()])
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "--no-plots",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let ops = &summary["stores"]["kv"]["ops"];
@@ -130,6 +165,8 @@ fn run_out_writes_each_store_history_as_json_lines_and_edn() {
     assert_eq!(edn.lines().count() as u64, 2 * total);
     let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
     assert_eq!(first["type"], "invoke");
-    assert!(edn.lines().all(|l| l.starts_with("{:index ") && l.ends_with('}')));
+    assert!(edn
+        .lines()
+        .all(|l| l.starts_with("{:index ") && l.ends_with('}')));
     let _ = std::fs::remove_dir_all(&dir);
 }

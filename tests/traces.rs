@@ -602,6 +602,11 @@ fn every_bundled_scenario_reports_the_same_traced_at_a_rate_of_one() {
         let mut json = Vec::new();
         traced.write_trace(&mut json).unwrap();
         let doc: Value = serde_json::from_slice(&json).unwrap();
+        if scenario.services.is_empty() {
+            // A scenario of stores alone sends no service requests: nothing to trace.
+            assert!(t.spans.is_empty(), "{}", path.display());
+            continue;
+        }
         assert!(doc["traceEvents"].as_array().unwrap().len() > t.spans.len());
     }
 }

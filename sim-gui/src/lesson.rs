@@ -59,7 +59,7 @@ pub fn bundled(root: &Path) -> Vec<Lesson> {
                 let rel = path.strip_prefix(root).unwrap_or(&path).with_extension("");
                 let name = rel.to_string_lossy().replace('\\', "/");
                 if let Ok(lesson) = Lesson::read(&path, &name) {
-                    if !is_sweep(&lesson.source) {
+                    if !is_sweep(&lesson.source) && !stores_only(&lesson) {
                         found.push(lesson);
                     }
                 }
@@ -68,6 +68,13 @@ pub fn bundled(root: &Path) -> Vec<Lesson> {
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found
+}
+
+/// Whether the lesson's scenario has stores and no services: the GUI draws services, so it
+/// would have nothing to show (stores are run from the command line).
+fn stores_only(lesson: &Lesson) -> bool {
+    sim_models::load_scenario_str(&lesson.name, &lesson.source, &[])
+        .is_ok_and(|l| l.scenario.services.is_empty() && !l.scenario.stores.is_empty())
 }
 
 /// Whether `source` is a sweep file (`Sweep(…)` after the comments), not a scenario.

@@ -253,7 +253,11 @@ pub fn finish<O: Observer>(
     let events = sim.events();
     let (mut world, _) = sim.into_parts();
     world.finish(end);
-    let stores = crate::stores::run_stores(scenario, seed, end);
+    let limits = RunLimits {
+        end_time: end,
+        ..run_limits(scenario)
+    };
+    let stores = crate::stores::run_stores(scenario, seed, &limits);
     // A scenario of stores alone: the stores' run is the run.
     let stop = match stores.stop {
         Some(s) if scenario.services.is_empty() => s,
@@ -307,10 +311,11 @@ pub fn verify(
         Err(d) => return Ok(Err(d)),
     };
     // Each store is its own simulation: each must repeat itself too.
-    let end = run_limits(scenario).end_time;
+    let limits = run_limits(scenario);
     let mut all = world;
     for name in scenario.stores.keys() {
-        match verify_determinism(|| crate::stores::store_simulation(scenario, seed, end, name)) {
+        match verify_determinism(|| crate::stores::store_simulation(scenario, seed, &limits, name))
+        {
             Ok(r) => {
                 all.events += r.events;
                 all.hash = all.hash.rotate_left(17) ^ r.hash;

@@ -6,9 +6,8 @@
 
 use crate::fault::{Fault, FaultKind, FaultSpec};
 use crate::network::{Network, Place};
-use crate::run::run_limits;
 use crate::scenario::Scenario;
-use sim_core::{RngFactory, SimDuration, SimTime, Simulation};
+use sim_core::{RngFactory, RunLimits, SimDuration, Simulation};
 use sim_history::linearizable::DEFAULT_STEP_BUDGET;
 use sim_store::{StoreFault, StoreModel, StoreNetFault, StoreReport, REPLICAS_NODE};
 use std::collections::BTreeMap;
@@ -28,8 +27,10 @@ pub(crate) struct StoreRuns {
     pub stop: Option<sim_core::StopReason>,
 }
 
-/// Runs every store of a checked scenario with `seed` until `end`.
-pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreRuns {
+/// Runs every store of a checked scenario with `seed` within `limits` (the scenario's, ending
+/// where the services' run ended).
+pub(crate) fn run_stores(scenario: &Scenario, seed: u64, limits: &RunLimits) -> StoreRuns {
+    let end = limits.end_time;
     let mut runs = StoreRuns {
         reports: BTreeMap::new(),
         models: Vec::new(),
@@ -37,7 +38,7 @@ pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreR
         stop: None,
     };
     for name in scenario.stores.keys() {
-        let mut sim = store_simulation(scenario, seed, end, name);
+        let mut sim = store_simulation(scenario, seed, limits, name);
         runs.stop = Some(sim.run());
         runs.events += sim.events();
         let (mut model, _) = sim.into_parts();
@@ -48,13 +49,14 @@ pub(crate) fn run_stores(scenario: &Scenario, seed: u64, end: SimTime) -> StoreR
     runs
 }
 
-/// A ready-to-run simulation of store `name` of a checked scenario, until `end`.
+/// A ready-to-run simulation of store `name` of a checked scenario, within `limits`.
 pub(crate) fn store_simulation(
     scenario: &Scenario,
     seed: u64,
-    end: SimTime,
+    limits: &RunLimits,
     name: &str,
 ) -> Simulation<StoreModel> {
+    let end = limits.end_time;
     let zones = scenario.zones();
     let spec = &scenario.stores[name];
     let zone = |z: &str| {
@@ -87,12 +89,10 @@ pub(crate) fn store_simulation(
         RngFactory::new(seed).stream(&format!("store/{name}/network")),
     );
     let duration = SimDuration::from_nanos(end.0);
-    let model = StoreModel::new(name, spec, seed, network, &zone, faults, net_faults, duration);
-    let limits = sim_core::RunLimits {
-        end_time: end,
-        ..run_limits(scenario)
-    };
-    Simulation::new(model, limits)
+    let model = StoreModel::new(
+        name, spec, seed, network, &zone, faults, net_faults, duration,
+    );
+    Simulation::new(model, limits.clone())
 }
 
 /// The scenario's faults as store `name` sees them.

@@ -39,7 +39,9 @@ impl StoreSpec {
             if f >= n {
                 error(
                     "first_leader",
-                    format!("the store has {n} replica(s), numbered from 0; there is no replica {f}"),
+                    format!(
+                        "the store has {n} replica(s), numbered from 0; there is no replica {f}"
+                    ),
                 );
             }
         }

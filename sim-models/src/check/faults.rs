@@ -32,7 +32,10 @@ impl Scenario {
             }
             None if clock && self.services.contains_key(service) => c.error(
                 format!("{path}.service"),
-                format!("{service:?} is a service; only stores keep clocks (stores: {})", self.stores.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "{service:?} is a service; only stores keep clocks (stores: {})",
+                    self.stores.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             ),
             None if fault.service().is_some()
                 && !self.stores.is_empty()
@@ -78,7 +81,8 @@ impl Scenario {
             }
         }
         let (start, end) = fault.window();
-        let start_field = if matches!(fault, FaultSpec::Crash { .. } | FaultSpec::ClockJump { .. }) {
+        let start_field = if matches!(fault, FaultSpec::Crash { .. } | FaultSpec::ClockJump { .. })
+        {
             "at"
         } else {
             "start"

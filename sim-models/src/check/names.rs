@@ -97,7 +97,10 @@ impl Scenario {
                 return c.error(path, msg);
             }
             if let Some(s) = self.stores.get(service) {
-                msg = format!("store {service:?} has {} replica(s), numbered from 0; there is no replica {i}", s.replicas);
+                msg = format!(
+                    "store {service:?} has {} replica(s), numbered from 0; there is no replica {i}",
+                    s.replicas
+                );
                 return c.error(path, msg);
             }
         }

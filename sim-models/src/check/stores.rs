@@ -34,7 +34,8 @@ impl Scenario {
                 .iter()
                 .map(|g| {
                     let think = g.think_time.mean_secs().unwrap_or(0.0).max(0.001);
-                    let each = (seconds / think).min(g.operations.map_or(f64::INFINITY, |n| n as f64));
+                    let each =
+                        (seconds / think).min(g.operations.map_or(f64::INFINITY, |n| n as f64));
                     g.processes as f64 * each
                 })
                 .sum();

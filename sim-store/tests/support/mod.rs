@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary (and the benchmark) uses its own subset
 //! Building and running a store the way `sim-models` does, for the crate's own tests.
 
 use sim_core::{Distribution, RngFactory, RunLimits, SimDuration, SimTime, Simulation};
@@ -30,7 +31,8 @@ pub fn partition(
     }
 }
 
-/// Runs `spec` for `duration` on a network of 1 ms one-way latency between five zones.
+/// Runs `spec` for `duration` on a network of 1 ms one-way latency between five zones, and
+/// measures it.
 pub fn run(
     spec: &StoreSpec,
     seed: u64,
@@ -38,6 +40,30 @@ pub fn run(
     faults: Vec<StoreFault>,
     net_faults: Vec<StoreNetFault>,
 ) -> (StoreReport, StoreModel) {
+    let mut model = simulate(spec, seed, duration, faults, net_faults);
+    let end = SimTime::ZERO + duration;
+    let report = model.measure(end, sim_history::linearizable::DEFAULT_STEP_BUDGET);
+    (report, model)
+}
+
+fn finish(model: StoreModel, end: SimTime) -> StoreModel {
+    let limits = RunLimits {
+        end_time: end,
+        ..RunLimits::default()
+    };
+    let mut sim = Simulation::new(model, limits);
+    sim.run();
+    sim.into_parts().0
+}
+
+/// Runs `spec` for `duration` on a network of 1 ms one-way latency between five zones.
+pub fn simulate(
+    spec: &StoreSpec,
+    seed: u64,
+    duration: SimDuration,
+    faults: Vec<StoreFault>,
+    net_faults: Vec<StoreNetFault>,
+) -> StoreModel {
     let net = NetworkSpec {
         latency: Some(Distribution::Deterministic { value: ms(1) }),
         ..NetworkSpec::default()
@@ -53,16 +79,7 @@ pub fn run(
     let model = StoreModel::new(
         "kv", spec, seed, network, &zone, faults, net_faults, duration,
     );
-    let end = SimTime::ZERO + duration;
-    let limits = RunLimits {
-        end_time: end,
-        ..RunLimits::default()
-    };
-    let mut sim = Simulation::new(model, limits);
-    sim.run();
-    let (mut model, _) = sim.into_parts();
-    let report = model.measure(end, sim_history::linearizable::DEFAULT_STEP_BUDGET);
-    (report, model)
+    finish(model, SimTime::ZERO + duration)
 }
 
 /// Reads a store spec as scenarios are read (implicit `Some`).
