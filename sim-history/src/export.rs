@@ -39,12 +39,12 @@ fn events(history: &History) -> Vec<Event<'_>> {
 
 /// The value an event carries: what was asked on invocation (and on a completion without a
 /// result), what was read on a read's `ok`.
-fn value(e: &Event) -> Option<Value> {
+fn value(e: &Event) -> Value {
     match (e.op.call, e.op.result, e.invoke) {
-        (Call::Read, Completion::Ok(v), false) => Some(v.map_or(Value::Nil, Value::Int)),
-        (Call::Read, ..) => Some(Value::Nil),
-        (Call::Write(v), ..) | (Call::Add(v), ..) => Some(Value::Int(v)),
-        (Call::Cas { from, to }, ..) => Some(Value::Pair(from, to)),
+        (Call::Read, Completion::Ok(v), false) => v.map_or(Value::Nil, Value::Int),
+        (Call::Read, ..) => Value::Nil,
+        (Call::Write(v), ..) | (Call::Add(v), ..) => Value::Int(v),
+        (Call::Cas { from, to }, ..) => Value::Pair(from, to),
     }
 }
 
@@ -66,9 +66,9 @@ fn kind(e: &Event) -> &'static str {
 pub fn write_jsonl(history: &History, out: &mut impl Write) -> io::Result<()> {
     for (index, e) in events(history).iter().enumerate() {
         let value = match value(e) {
-            Some(Value::Int(v)) => serde_json::json!(v),
-            Some(Value::Pair(a, b)) => serde_json::json!([a, b]),
-            _ => serde_json::Value::Null,
+            Value::Int(v) => serde_json::json!(v),
+            Value::Pair(a, b) => serde_json::json!([a, b]),
+            Value::Nil => serde_json::Value::Null,
         };
         let line = serde_json::json!({
             "index": index,
@@ -90,9 +90,9 @@ pub fn write_edn(history: &History, out: &mut impl Write) -> io::Result<()> {
     for (index, e) in events(history).iter().enumerate() {
         line.clear();
         let v = match value(e) {
-            Some(Value::Int(v)) => v.to_string(),
-            Some(Value::Pair(a, b)) => format!("[{a} {b}]"),
-            _ => "nil".to_string(),
+            Value::Int(v) => v.to_string(),
+            Value::Pair(a, b) => format!("[{a} {b}]"),
+            Value::Nil => "nil".to_string(),
         };
         let time = if e.invoke {
             e.op.invoked

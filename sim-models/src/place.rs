@@ -5,8 +5,9 @@
 use crate::network::Place;
 use crate::scenario::Scenario;
 
-/// What a store or one of its replicas stands for on the services' network: a place that
-/// contains no endpoint there (stores have their own network, built from the same spec).
+/// A place that contains no endpoint of the network at hand: what a store or one of its
+/// replicas stands for on the services' network, and what a service or client stands for on
+/// a store's (each has its own network, built from the same spec).
 pub(crate) const ELSEWHERE: Place = Place::Instance(u32::MAX, u32::MAX);
 
 /// Resolves a place name of a checked scenario: a zone, a client or service, or `service#i`.

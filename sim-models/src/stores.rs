@@ -5,15 +5,14 @@
 //! the two run as separate simulations over the same simulated time.
 
 use crate::fault::{Fault, FaultKind, FaultSpec};
+// A service, a client or another store contains none of this store's endpoints.
 use crate::network::{Network, Place};
+use crate::place::ELSEWHERE;
 use crate::scenario::Scenario;
 use sim_core::{RngFactory, RunLimits, SimDuration, Simulation};
 use sim_history::linearizable::DEFAULT_STEP_BUDGET;
 use sim_store::{StoreFault, StoreModel, StoreNetFault, StoreReport, REPLICAS_NODE};
 use std::collections::BTreeMap;
-
-/// A place that contains none of a store's endpoints (a service, a client, another store).
-const NOWHERE: Place = Place::Instance(u32::MAX, u32::MAX);
 
 /// What running a scenario's stores gave.
 pub(crate) struct StoreRuns {
@@ -75,8 +74,8 @@ pub(crate) fn store_simulation(
         match p.rsplit_once('#') {
             Some((store, i)) if store == name => i
                 .parse()
-                .map_or(NOWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
-            _ => NOWHERE,
+                .map_or(ELSEWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
+            _ => ELSEWHERE,
         }
     };
     let (faults, net_faults) = store_faults(scenario, name, &place);

@@ -1,6 +1,8 @@
 //! What makes a store spec unusable, each problem at the field that causes it.
 
-use crate::spec::{Election, KeyChoice, StoreSpec, MAX_KEYS, MAX_PROCESSES, MAX_REPLICAS};
+use crate::spec::{
+    Election, KeyChoice, StoreSpec, MAX_KEYS, MAX_KEY_SLOTS, MAX_PROCESSES, MAX_REPLICAS,
+};
 use sim_core::SimDuration;
 
 /// A problem with a store spec: the field (relative to the store, e.g. `clients.0.timeout`),
@@ -159,6 +161,15 @@ impl StoreSpec {
             error(
                 "keys",
                 format!("must be between 1 and {MAX_KEYS}, got {}", self.keys),
+            );
+        }
+        if self.keys as u64 * n as u64 > MAX_KEY_SLOTS {
+            error(
+                "keys",
+                format!(
+                    "{} keys on each of {n} replicas is more than the {MAX_KEY_SLOTS} values (16 bytes each) the replicas may hold in all; use fewer keys or replicas",
+                    self.keys
+                ),
             );
         }
         if let KeyChoice::Zipf { s } = self.key_choice {

@@ -156,7 +156,7 @@ impl StoreModel {
                 };
                 let drift = spec.clock_drift.get(i as usize).copied().unwrap_or(0.0);
                 let rng = rngs.stream(&format!("store/{name}/replica/{i}"));
-                Replica::new(i, z, n, spec.workers, drift, rng)
+                Replica::new(i, z, n, spec.keys, spec.workers, drift, rng)
             })
             .collect();
         let mut processes = Vec::new();
@@ -344,7 +344,6 @@ impl StoreModel {
         let rep = &mut self.replicas[r];
         rep.up = false;
         rep.queue.clear();
-        rep.busy = 0;
         rep.serving.iter_mut().for_each(|s| *s = None);
         rep.worker_gen.iter_mut().for_each(|g| *g += 1);
         rep.waiting.clear();

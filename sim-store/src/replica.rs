@@ -51,8 +51,8 @@ pub struct Replica {
     pub commit: u64,
     /// The highest index it has applied.
     pub applied: u64,
-    /// Each key's value in its state machine.
-    pub values: HashMap<u32, i64>,
+    /// Each key's value in its state machine, by key (`None`: never written).
+    pub values: Vec<Option<i64>>,
     /// Idempotency keys applied, with when.
     pub seen_keys: HashMap<u64, SimTime>,
     /// Generation of its election timer (a later timer makes earlier ones stale).
@@ -87,8 +87,6 @@ pub struct Replica {
     pub offset: i64,
     /// Client requests waiting for a worker.
     pub queue: VecDeque<ClientOp>,
-    /// Workers busy.
-    pub busy: u32,
     /// The operation each worker serves, and whether a lease let it read alone (checked when
     /// it started).
     pub serving: Vec<Option<(ClientOp, bool)>>,
@@ -100,7 +98,15 @@ pub struct Replica {
 
 impl Replica {
     /// A fresh follower.
-    pub fn new(id: u32, zone: u16, n: usize, workers: u32, drift: f64, rng: SimRng) -> Replica {
+    pub fn new(
+        id: u32,
+        zone: u16,
+        n: usize,
+        keys: u32,
+        workers: u32,
+        drift: f64,
+        rng: SimRng,
+    ) -> Replica {
         Replica {
             id,
             zone,
@@ -113,7 +119,7 @@ impl Replica {
             log: Vec::new(),
             commit: 0,
             applied: 0,
-            values: HashMap::new(),
+            values: vec![None; keys as usize],
             seen_keys: HashMap::new(),
             election_gen: 0,
             heartbeat_gen: 0,
@@ -130,7 +136,6 @@ impl Replica {
             drift,
             offset: 0,
             queue: VecDeque::new(),
-            busy: 0,
             serving: vec![None; workers as usize],
             worker_gen: vec![0; workers as usize],
             rng,
@@ -199,7 +204,7 @@ impl Replica {
     /// Re-applies its log from the start up to `commit` (after entries it had applied were
     /// replaced: something only unsafe designs do).
     fn rebuild(&mut self) {
-        self.values.clear();
+        self.values.iter_mut().for_each(|v| *v = None);
         self.seen_keys.clear();
         self.applied = 0;
         self.commit = self.commit.min(self.last_index());
@@ -226,8 +231,8 @@ impl Replica {
 }
 
 /// Applies one client operation to a state machine: what the operation answers.
-pub fn apply(
-    values: &mut HashMap<u32, i64>,
+fn apply(
+    values: &mut [Option<i64>],
     seen: &mut HashMap<u64, SimTime>,
     op: ClientOp,
     now: SimTime,
@@ -241,23 +246,24 @@ pub fn apply(
             }
         }
     }
-    let v = values.get(&op.key).copied();
+    let slot = &mut values[op.key as usize];
+    let v = *slot;
     let answer = match op.call {
         Call::Read => Answer::Ok(v),
         Call::Write(x) => {
-            values.insert(op.key, x);
+            *slot = Some(x);
             Answer::Ok(None)
         }
         Call::Cas { from, to } => {
             if v == Some(from) {
-                values.insert(op.key, to);
+                *slot = Some(to);
                 Answer::Ok(None)
             } else {
                 Answer::CasFailed
             }
         }
         Call::Add(d) => {
-            values.insert(op.key, v.unwrap_or(0).wrapping_add(d));
+            *slot = Some(v.unwrap_or(0).wrapping_add(d));
             Answer::Ok(None)
         }
     };

@@ -31,7 +31,6 @@ impl StoreModel {
             let lease_ok =
                 rep.role == Role::Leader && local < rep.lease_until && local >= rep.serve_after;
             rep.serving[w] = Some((op, lease_ok));
-            rep.busy += 1;
             let gen = rep.worker_gen[w];
             let took = self.service.sample(&mut self.replicas[r].rng);
             ctx.schedule_in(
@@ -53,7 +52,6 @@ impl StoreModel {
         let Some((op, lease_ok)) = rep.serving[w].take() else {
             return;
         };
-        rep.busy -= 1;
         self.execute(ctx, r, op, lease_ok);
         self.start_work(ctx, r);
     }
@@ -61,7 +59,7 @@ impl StoreModel {
     fn execute(&mut self, ctx: &mut Context<Event>, r: usize, op: ClientOp, lease_ok: bool) {
         let now = ctx.now();
         let rep = &self.replicas[r];
-        let local_value = rep.values.get(&op.key).copied();
+        let local_value = rep.values[op.key as usize];
         if op.call == Call::Read && self.spec.reads == Reads::Any {
             self.reply(ctx, r, op, Answer::Ok(local_value));
             return;

@@ -66,6 +66,8 @@ pub struct StoreSpec {
 pub const MAX_REPLICAS: u32 = 64;
 /// The most keys a store may have.
 pub const MAX_KEYS: u32 = 1_000_000;
+/// The most values all a store's replicas may hold together (keys × replicas): 256 MiB.
+pub const MAX_KEY_SLOTS: u64 = 16_000_000;
 /// The most client processes a store may have, over all its client groups.
 pub const MAX_PROCESSES: u32 = 100_000;
 

@@ -71,28 +71,18 @@ impl Scenario {
         if self.limits.max_in_flight == 0 {
             c.error("limits.max_in_flight", "must be at least 1");
         }
-        // A scenario of stores alone needs no services, and its stores bring their clients.
-        if self.clients.is_empty() && self.stores.is_empty() {
+        // A scenario of stores alone needs no clients or services, but it has both or neither.
+        if self.clients.is_empty() && (self.stores.is_empty() || !self.services.is_empty()) {
             c.error(
                 "clients",
-                "a scenario needs at least one client to send requests (or a store with its own clients)",
+                "a scenario needs at least one client to send requests (or only stores, with their own clients)",
             );
         }
-        if self.services.is_empty() && self.stores.is_empty() {
+        if self.services.is_empty() && (self.stores.is_empty() || !self.clients.is_empty()) {
             c.error(
                 "services",
-                "a scenario needs at least one service (or a store)",
+                "a scenario needs at least one service (or only stores)",
             );
-        }
-        if self.clients.is_empty() != self.services.is_empty() {
-            let (path, what) = if self.clients.is_empty() {
-                ("clients", "services but no client to call them")
-            } else {
-                ("services", "clients but no service for them to call")
-            };
-            if !self.stores.is_empty() {
-                c.error(path, format!("the scenario has {what}"));
-            }
         }
         for (name, client) in &self.clients {
             self.check_client(&mut c, name, client);
