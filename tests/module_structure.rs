@@ -207,10 +207,11 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every crate's sources.
-const CRATES: [&str; 10] = [
+const CRATES: [&str; 11] = [
     "sim-core/src",
     "sim-net/src",
     "sim-history/src",
+    "sim-backoff/src",
     "sim-store/src",
     "sim-models/src",
     "sim-sweep/src",

@@ -126,44 +126,16 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 if let Some(list) = &r.retry_on {
                     check_errors(list, at("retry_on"), &mut out);
                 }
+                for p in r.backoff.problems() {
+                    let field = if p.field.is_empty() {
+                        "backoff".to_string()
+                    } else {
+                        format!("backoff.{}", p.field)
+                    };
+                    out.err(at(&field), p.message);
+                }
                 match &r.backoff {
-                    Backoff::Resilience4j {
-                        initial,
-                        multiplier,
-                        randomization,
-                        max,
-                    } => {
-                        if ms(*initial) < 1.0 {
-                            out.err(
-                                at("backoff.initial"),
-                                "Resilience4j intervals are whole milliseconds, at least 1 ms"
-                                    .into(),
-                            );
-                        }
-                        if *multiplier < 1.0 {
-                            out.err(
-                                at("backoff.multiplier"),
-                                format!(
-                                    "Resilience4j requires multiplier >= 1.0, got {multiplier}"
-                                ),
-                            );
-                        }
-                        if !(0.0..1.0).contains(randomization) {
-                            out.err(at("backoff.randomization"), format!("Resilience4j requires randomizationFactor in [0, 1), got {randomization}"));
-                        }
-                        if max.is_some_and(|m| m < *initial) {
-                            out.err(
-                                at("backoff.max"),
-                                "must be at least the initial interval".into(),
-                            );
-                        }
-                    }
-                    Backoff::Grpc {
-                        initial,
-                        max,
-                        multiplier,
-                        ..
-                    } => {
+                    Backoff::Grpc { .. } => {
                         if attempts < 2 {
                             out.err(
                                 at("max_attempts"),
@@ -173,69 +145,14 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                         if attempts > 5 {
                             out.warn(at("max_attempts"), format!("gRPC clamps maxAttempts to 5 unless the channel raises the limit; {attempts} may not carry over"));
                         }
-                        if *initial == SimDuration::ZERO || *max == SimDuration::ZERO {
-                            out.err(
-                                at("backoff"),
-                                "gRPC requires initialBackoff > 0 and maxBackoff > 0".into(),
-                            );
-                        }
-                        if *multiplier <= 0.0 {
-                            out.err(
-                                at("backoff.multiplier"),
-                                format!("gRPC requires backoffMultiplier > 0, got {multiplier}"),
-                            );
-                        }
                     }
-                    Backoff::AwsStandard { base, cap, .. } => {
-                        if *base == SimDuration::ZERO || cap < base {
-                            out.err(at("backoff"), "the AWS SDK needs base > 0 and cap >= base (defaults 1 s and 20 s)".into());
-                        }
+                    Backoff::Polly { .. } if r.max_retries == Some(0) => {
+                        out.err(
+                            at("max_retries"),
+                            "Polly requires MaxRetryAttempts >= 1".into(),
+                        );
                     }
-                    Backoff::Envoy { base, max } => {
-                        if ms(*base) < 1.0 {
-                            out.err(at("backoff.base"), "Envoy's base_interval is whole milliseconds, at least 1 ms (default 25 ms)".into());
-                        }
-                        if max.is_some_and(|m| m < *base) {
-                            out.err(
-                                at("backoff.max"),
-                                "Envoy requires max_interval >= base_interval".into(),
-                            );
-                        }
-                    }
-                    Backoff::Polly { delay, max, .. } => {
-                        if *delay > SimDuration::from_millis(86_400_000) {
-                            out.err(
-                                at("backoff.delay"),
-                                "Polly requires Delay in [0, 1 day]".into(),
-                            );
-                        }
-                        if max.is_some_and(|m| m < *delay) {
-                            out.err(
-                                at("backoff.max"),
-                                "Polly's MaxDelay must be at least Delay".into(),
-                            );
-                        }
-                        if r.max_retries.is_some_and(|n| n == 0) {
-                            out.err(
-                                at("max_retries"),
-                                "Polly requires MaxRetryAttempts >= 1".into(),
-                            );
-                        }
-                    }
-                    Backoff::Exponential { base, cap, .. } => {
-                        if *base == SimDuration::ZERO || cap < base {
-                            out.err(at("backoff"), "needs base > 0 and cap >= base".into());
-                        }
-                    }
-                    Backoff::Linear { max, initial, .. } => {
-                        if max.is_some_and(|m| m < *initial) {
-                            out.err(
-                                at("backoff.max"),
-                                "must be at least the initial wait".into(),
-                            );
-                        }
-                    }
-                    Backoff::Immediate | Backoff::Constant(_) => {}
+                    _ => {}
                 }
             }
             PolicySpec::RetryBudget(b) => {
