@@ -23,12 +23,8 @@ pub struct RetrySpec {
     #[serde(default)]
     pub retry_on: Option<Vec<Outcome>>,
     /// The wait before each retry.
-    #[serde(default = "default_backoff")]
+    #[serde(default)]
     pub backoff: Backoff,
-}
-
-fn default_backoff() -> Backoff {
-    Backoff::default()
 }
 
 impl RetrySpec {
@@ -68,7 +64,7 @@ mod tests {
             retry_on: None,
             backoff,
         };
-        assert_eq!(spec(default_backoff(), None, None).attempts(), 3);
+        assert_eq!(spec(Backoff::default(), None, None).attempts(), 3);
         let polly = Backoff::Polly {
             delay: ms(1),
             kind: PollyBackoff::Constant,
@@ -77,6 +73,6 @@ mod tests {
         };
         assert_eq!(spec(polly.clone(), None, None).attempts(), 4);
         assert_eq!(spec(polly, None, Some(2)).attempts(), 3);
-        assert_eq!(spec(default_backoff(), Some(5), None).attempts(), 5);
+        assert_eq!(spec(Backoff::default(), Some(5), None).attempts(), 5);
     }
 }
