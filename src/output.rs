@@ -234,6 +234,45 @@ fn stores_table(r: &Report) -> String {
             let _ = writeln!(out, "\n{name}: {a}");
         }
     }
+    let rmw: Vec<Vec<String>> = r
+        .stores
+        .iter()
+        .filter_map(|(name, s)| {
+            let m = s.read_modify_write.as_ref()?;
+            Some(vec![
+                name.clone(),
+                m.operations.to_string(),
+                m.completed.to_string(),
+                m.abandoned.to_string(),
+                m.indeterminate.to_string(),
+                m.unfinished.to_string(),
+                m.calls.to_string(),
+                format!("{:.2}", m.tries_mean),
+                dur(m.time_mean_ms / 1e3),
+                dur(m.time_p99_ms / 1e3),
+                dur(m.makespan_ms / 1e3),
+            ])
+        })
+        .collect();
+    if !rmw.is_empty() {
+        out.push('\n');
+        out += &table(
+            &[
+                "read-modify-write",
+                "operations",
+                "completed",
+                "abandoned",
+                "indeterminate",
+                "unfinished",
+                "calls",
+                "tries mean",
+                "time mean",
+                "p99",
+                "makespan",
+            ],
+            &rmw,
+        );
+    }
     out
 }
 

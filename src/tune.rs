@@ -122,7 +122,7 @@ pub(crate) fn tune(args: TuneArgs, limits: &sim_models::LoadOptions) -> Result<(
             .vary
             .iter()
             .zip(point)
-            .map(|(v, &i)| format!("{}={}", v.path, v.values[i]));
+            .flat_map(|(v, &i)| v.sets(&v.values[i]));
         spec.sets.iter().cloned().chain(varied).collect()
     };
     let load_at = |point: &[usize]| {

@@ -101,6 +101,44 @@ fn resent_charges_apply_once_with_idempotency_keys_and_again_without() {
 }
 
 #[test]
+fn jitter_spreads_contending_read_modify_writes_and_lockstep_backoff_strands_them() {
+    let s = scenario("optimistic-concurrency.ron", &[]);
+    let (mut full_calls, mut decorrelated_calls) = (0, 0);
+    for seed in 1..=3 {
+        let stores = run(&s, seed).expect("runs").report.stores;
+        let rmw = |name: &str| {
+            let r = &stores[name];
+            assert_eq!(r.linearizable, Verdict::Linearizable, "seed {seed} {name}");
+            r.read_modify_write
+                .clone()
+                .expect("read-modify-write clients")
+        };
+        let immediate = rmw("immediate");
+        let lockstep = rmw("exponential");
+        assert_eq!(immediate.completed, 100, "seed {seed}");
+        // One winner per round: client k needs about k tries.
+        assert!(
+            immediate.calls_per_operation > 40.0,
+            "seed {seed}: {immediate:?}"
+        );
+        assert!(lockstep.unfinished > 20, "seed {seed}: {lockstep:?}");
+        for name in ["full", "equal", "decorrelated"] {
+            let j = rmw(name);
+            assert_eq!(j.completed, 100, "seed {seed} {name}: {j:?}");
+            assert!(j.calls * 2 < lockstep.calls, "seed {seed} {name}: {j:?}");
+            assert!(j.calls * 3 < immediate.calls, "seed {seed} {name}: {j:?}");
+            assert!(j.makespan_ms < 5_000.0, "seed {seed} {name}: {j:?}");
+        }
+        full_calls += rmw("full").calls;
+        decorrelated_calls += rmw("decorrelated").calls;
+    }
+    assert!(
+        full_calls < decorrelated_calls,
+        "{full_calls} vs {decorrelated_calls}"
+    );
+}
+
+#[test]
 fn quorum_replication_pays_latency_and_availability_for_the_writes_async_loses() {
     let async_ = kv("async-vs-quorum.ron", &[], 1);
     let quorum = kv("async-vs-quorum.ron", &["stores.kv.replication=Quorum"], 1);

@@ -6,9 +6,9 @@
 //! order. Every formula takes its random draw `u` in `[0, 1)` as an argument, so tests can
 //! check a sequence against the library's formula for fixed draws.
 //!
-//! A leaf crate so that callers other than the services' retry layer (`sim-models`) can use
-//! the same formulas without depending on `sim-models`: the store clients that will retry a
-//! conflicted compare-and-set (`sim-store`, issue 16) are the first planned.
+//! A leaf crate so that callers other than the services' retry layer (`sim-models`) use the
+//! same formulas without depending on `sim-models`: the store clients that retry a conflicted
+//! compare-and-set (`sim-store/src/read_modify_write.rs`).
 
 use serde::{Deserialize, Serialize};
 use sim_core::SimDuration;

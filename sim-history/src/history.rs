@@ -1,6 +1,7 @@
 //! Recording a history as a run goes: each operation is invoked, then completed once.
 
 use crate::operation::{Call, Completion, Key, OpId, Operation, Process};
+use crate::register::Value;
 use sim_core::SimTime;
 use thiserror::Error;
 
@@ -51,6 +52,8 @@ pub struct History {
     open: Vec<bool>,
     /// Each process's open operation, by process number.
     busy: Vec<Option<OpId>>,
+    /// What every register holds before its first write.
+    initial: Value,
 }
 
 impl History {
@@ -66,7 +69,21 @@ impl History {
             ops,
             open,
             busy: Vec::new(),
+            initial: None,
         }
+    }
+
+    /// The same history, of registers that each hold `initial` before their first write (a
+    /// store whose keys start at 0, as Knossos's `(cas-register 0)` does). The default is
+    /// `None`: empty until written.
+    pub fn with_initial(mut self, initial: Value) -> History {
+        self.initial = initial;
+        self
+    }
+
+    /// What every register holds before its first write.
+    pub fn initial(&self) -> Value {
+        self.initial
     }
 
     /// `process` invokes `call` on `key` at `now`. A process has one operation open at a time,

@@ -95,7 +95,7 @@ pub fn check(history: &History, budget: u64) -> Linearizability {
     let keys: Vec<(Key, Vec<OpId>)> = by_key.into_iter().collect();
     let results: Vec<(Verdict, u64, Option<Anomaly>)> = keys
         .par_iter()
-        .map(|(key, ids)| check_key(history.operations(), *key, ids, budget))
+        .map(|(key, ids)| check_key(history.operations(), history.initial(), *key, ids, budget))
         .collect();
     let mut result = Linearizability {
         verdict: Verdict::Linearizable,
@@ -138,10 +138,11 @@ struct ListEntry {
     other: u32,
 }
 
-/// Checks the operations `ids` of one key; returns the verdict, the steps taken and, if not
-/// linearizable, why.
+/// Checks the operations `ids` of one key, whose register held `initial` before them; returns
+/// the verdict, the steps taken and, if not linearizable, why.
 pub fn check_key(
     all: &[Operation],
+    initial: Value,
     key: Key,
     ids: &[OpId],
     budget: u64,
@@ -240,8 +241,9 @@ pub fn check_key(
 
     let mut taken = Taken::new(n);
     let mut seen = Seen::default();
-    let mut stack: Vec<(usize, Value)> = Vec::new();
-    let mut state: Value = None;
+    // (entry taken, state before it, whether it was a read).
+    let mut stack: Vec<(usize, Value, bool)> = Vec::new();
+    let mut state: Value = initial;
     let mut entry = next[head];
     let mut steps = 0u64;
     // The deepest point reached: (depth, blocked op, values seen there, ops open beside it).
@@ -261,18 +263,29 @@ pub fn check_key(
             } else {
                 step(state, o.call, o.result)
             };
-            if let Some(after) = applicable {
-                taken.flip(e.op);
-                if seen.insert(&taken, after) {
-                    stack.push((entry, state));
-                    state = after;
-                    lift(&mut next, &mut prev, entry, e.other as usize);
-                    entry = next[head];
-                    continue;
-                }
-                taken.flip(e.op);
+            let Some(after) = applicable else {
+                entry = next[entry];
+                continue;
+            };
+            // A read that can go now, and returns what the register holds, can always go
+            // now: any order that places it later stays valid with it moved here (it changes
+            // nothing, and everything that had to precede it already has). So when the search
+            // from here fails, every other choice at this point fails too.
+            let read = o.call == crate::Call::Read;
+            taken.flip(e.op);
+            if seen.insert(&taken, after) {
+                stack.push((entry, state, read));
+                state = after;
+                lift(&mut next, &mut prev, entry, e.other as usize);
+                entry = next[head];
+                continue;
             }
-            entry = next[entry];
+            taken.flip(e.op);
+            if !read {
+                entry = next[entry];
+                continue;
+            }
+            // Seen and not on this path, so searched and failed: so does this point.
         } else {
             if end(&ops[e.op as usize].1) == SimTime::MAX {
                 // Every determinate operation is placed; the rest may never have happened.
@@ -298,8 +311,11 @@ pub fn check_key(
                     deepest = Some((depth, e.op, vec![state], pending));
                 }
             }
-            let Some((top, before)) = stack.pop() else {
-                let (_, op, values, pending) = deepest.expect("set on meeting this completion");
+        }
+        // Back to the latest choice that has alternatives.
+        loop {
+            let Some((top, before, read)) = stack.pop() else {
+                let (_, op, values, pending) = deepest.expect("set on meeting a completion");
                 return (
                     Verdict::NotLinearizable,
                     steps,
@@ -311,6 +327,9 @@ pub fn check_key(
             state = before;
             unlift(&mut next, &mut prev, top, t.other as usize);
             entry = next[top];
+            if !read {
+                break;
+            }
         }
     }
     (Verdict::Linearizable, steps, None)

@@ -4,7 +4,7 @@
 //!
 //! A value is traced to the write that produced it only when one write produced it (values
 //! written twice are skipped, never guessed at); counters (`add`) are not traced. A read that
-//! returns a value nobody wrote is *unexpected*.
+//! returns a value nobody wrote (and that the registers did not start with) is *unexpected*.
 
 use crate::history::History;
 use crate::operation::{Call, Completion, Key, OpId};
@@ -25,6 +25,7 @@ pub struct StaleReads {
 /// Finds the stale and unexpected reads of `history`.
 pub fn stale_reads(history: &History) -> StaleReads {
     let ops = history.operations();
+    let initial = history.initial();
     let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();
     for (i, o) in ops.iter().enumerate() {
         by_key.entry(o.key).or_default().push(i);
@@ -83,7 +84,14 @@ pub fn stale_reads(history: &History) -> StaleReads {
                 continue;
             };
             match v {
-                None => out.stale.push(OpId(i as u32)),
+                // The register's first value, after a write had completed: stale, unless
+                // someone wrote that value again.
+                v if v == initial => {
+                    if v.is_none_or(|v| !writer.contains_key(&v)) {
+                        out.stale.push(OpId(i as u32));
+                    }
+                }
+                None => out.unexpected.push(OpId(i as u32)),
                 Some(v) => match writer.get(&v) {
                     None => out.unexpected.push(OpId(i as u32)),
                     Some(None) => {} // written more than once: cannot tell which
@@ -102,7 +110,10 @@ pub fn stale_reads(history: &History) -> StaleReads {
         for &i in ids {
             let r = &ops[i];
             if let (Call::Read, Completion::Ok(Some(v))) = (r.call, r.result) {
-                if latest_before(r.invoked).is_none() && !writer.contains_key(&v) {
+                if latest_before(r.invoked).is_none()
+                    && !writer.contains_key(&v)
+                    && initial != Some(v)
+                {
                     out.unexpected.push(OpId(i as u32));
                 }
             }
@@ -155,6 +166,26 @@ mod tests {
             op(1, Call::Read, 20, 30, Completion::Ok(None)),
         ]);
         assert_eq!(stale_reads(&h).stale, vec![OpId(2)]);
+    }
+
+    #[test]
+    fn the_starting_value_is_stale_once_a_write_has_completed() {
+        let h = History::from_operations(vec![
+            op(0, Call::Read, 0, 5, Completion::Ok(Some(0))), // before any write: fine
+            op(
+                0,
+                Call::Cas { from: 0, to: 1 },
+                10,
+                20,
+                Completion::Ok(None),
+            ),
+            op(1, Call::Read, 30, 40, Completion::Ok(Some(0))),
+            op(1, Call::Read, 50, 60, Completion::Ok(None)), // registers are never empty
+        ])
+        .with_initial(Some(0));
+        let s = stale_reads(&h);
+        assert_eq!(s.stale, vec![OpId(2)]);
+        assert_eq!(s.unexpected, vec![OpId(3)]);
     }
 
     #[test]

@@ -131,6 +131,23 @@ fn compare_and_set_orders_concurrent_writers() {
 }
 
 #[test]
+fn registers_that_start_at_a_value_are_checked_from_it() {
+    // Read-modify-write from a register that starts at 0: read 0, cas 0 -> 1, read 1.
+    let ops = vec![
+        op(0, Call::Read, 0, 5, read(0)),
+        op(0, Call::Cas { from: 0, to: 1 }, 10, 20, OK),
+        op(1, Call::Read, 30, 40, read(1)),
+    ];
+    let from_zero = History::from_operations(ops.clone()).with_initial(Some(0));
+    assert_eq!(
+        check(&from_zero, DEFAULT_STEP_BUDGET).verdict,
+        Verdict::Linearizable
+    );
+    // The same history of registers that start empty: nobody wrote the 0 that was read.
+    assert_eq!(verdict(ops), Verdict::NotLinearizable);
+}
+
+#[test]
 fn an_add_applied_twice_is_not_linearizable() {
     let v = verdict(vec![
         op(0, Call::Add(1), 0, 10, OK),

@@ -88,9 +88,10 @@ pub(crate) fn store_simulation(
         RngFactory::new(seed).stream(&format!("store/{name}/network")),
     );
     let duration = SimDuration::from_nanos(end.0);
-    let model = StoreModel::new(
+    let mut model = StoreModel::new(
         name, spec, seed, network, &zone, faults, net_faults, duration,
     );
+    model.record_applied(scenario.time_series.bucket);
     Simulation::new(model, limits.clone())
 }
 

@@ -8,18 +8,20 @@
 //!
 //! The code: `series.rs` reads the series ([`RunSeries`]), `faults.rs` labels and shades the
 //! faults, `traffic.rs` draws throughput, errors, latency, queues and saturation, `policies.rs`
-//! circuit breakers, refusals, retries and policy levels, and `report.rs` writes
-//! `report.html`.
+//! circuit breakers, refusals, retries and policy levels, `stores.rs` each store's leaders,
+//! operations, replication lag and first anomaly, and `report.rs` writes `report.html`.
 
 mod faults;
 mod policies;
 mod report;
 mod series;
+mod stores;
 mod traffic;
 
 pub use faults::{fault_label, fault_shades};
 pub use report::write_run_report;
 pub use series::{ClientTrack, PolicyTrack, RunSeries, ServiceTrack};
+pub use stores::{anomaly_timeline, ANOMALY_OPS};
 
 use crate::time_chart::{Shade, TimeChart};
 use sim_models::{RunResult, Scenario};
@@ -67,8 +69,8 @@ fn any_nonzero<'a>(mut values: impl Iterator<Item = &'a f64>) -> bool {
 }
 
 /// The charts that have something to show for this run, in reading order: throughput and
-/// goodput, errors by kind, latency, queues, saturation, circuit breakers, refusals, then one
-/// chart per other kind of policy level.
+/// goodput, errors by kind, latency, queues, saturation, circuit breakers, refusals, one
+/// chart per other kind of policy level, then each store's leaders, operations and lag.
 pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
     let series = RunSeries::of(result);
     let panels = Panels {
@@ -87,6 +89,7 @@ pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
     }
     traffic::charts(&panels, &mut out);
     policies::charts(&panels, &mut out);
+    stores::charts(&panels, &result.stores, &mut out);
     out
 }
 

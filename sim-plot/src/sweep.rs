@@ -230,8 +230,68 @@ pub fn sweep_charts(table: &SweepTable) -> Vec<SweepChart> {
     } else {
         varied.clone()
     };
+    // Each store's figures (`stores.NAME.FIGURE`) share a chart per figure, a line per store.
+    let mut families: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for metric in table.metrics() {
+        let Some((store, figure)) = metric
+            .strip_prefix("stores.")
+            .and_then(|r| r.split_once('.'))
+        else {
+            continue;
+        };
+        let member = (store.to_string(), metric.clone());
+        match families.iter_mut().find(|(f, _)| f == figure) {
+            Some((_, members)) => members.push(member),
+            None => families.push((figure.to_string(), vec![member])),
+        }
+    }
+    for (figure, members) in &families {
         for &p in &against {
+            let mut merged: Option<ParamChart> = None;
+            for (store, metric) in members {
+                let chart = metric_chart(table, metric, p);
+                let named = chart.series.into_iter().map(|mut s| {
+                    s.name = if s.name == *metric {
+                        store.clone()
+                    } else {
+                        format!("{store}: {}", s.name)
+                    };
+                    s
+                });
+                match &mut merged {
+                    None => {
+                        let mut c = ParamChart::new(
+                            format!("{figure} against {} (a line per store)", table.params[p]),
+                            table.params[p].clone(),
+                            figure.clone(),
+                            chart.x,
+                        );
+                        c.series = named.collect();
+                        merged = Some(c);
+                    }
+                    Some(c) => c.series.extend(named),
+                }
+            }
+            let Some(chart) = merged else { continue };
+            charts.push(SweepChart {
+                stem: unique(format!(
+                    "sweep-stores-{}-{}",
+                    stem_of(figure),
+                    stem_of(&table.params[p])
+                )),
+                caption: format!(
+                    "Each store's {figure} against {}: mean (line and dots) and confidence \
+                     interval (band and whiskers).",
+                    table.params[p]
+                ),
+                chart: Chart::Param(chart),
+            });
+        }
+    }
+    for metric in table.metrics() {
+        // A store's figure is drawn above, a line per store; its heatmap is its own.
+        let lines_drawn = metric.starts_with("stores.");
+        for &p in against.iter().filter(|_| !lines_drawn) {
             let chart = metric_chart(table, &metric, p);
             let lines = chart.series.len();
             charts.push(SweepChart {

@@ -440,6 +440,8 @@ impl Draw for TimeChart {
             chart
                 .configure_mesh()
                 .disable_y_mesh()
+                // Every row named, not plotters' default ten.
+                .y_labels(bands.rows.len() + 1)
                 .x_desc(&self.x_label)
                 .x_labels(12)
                 .x_label_formatter(&|v| style::tick(*v, x_span))

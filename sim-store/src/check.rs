@@ -212,6 +212,17 @@ impl StoreSpec {
             } else if weights.iter().sum::<f64>() <= 0.0 {
                 error(&at("mix"), "at least one weight must be above zero".into());
             }
+            if let Some(rmw) = &c.read_modify_write {
+                for (field, message) in rmw.problems() {
+                    error(&at(&format!("read_modify_write.{field}")), message);
+                }
+                if self.initial_value.is_none() {
+                    error(
+                        &at("read_modify_write"),
+                        "a compare-and-set needs a value to start from: give the store an initial_value, e.g. 0".into(),
+                    );
+                }
+            }
             if c.retries > 100 {
                 error(
                     &at("retries"),
@@ -270,6 +281,7 @@ mod tests {
             durability: Default::default(),
             clock_drift: vec![],
             keys: 1,
+            initial_value: None,
             key_choice: KeyChoice::Uniform,
             idempotency_ttl: SimDuration::from_secs(60),
             clients: vec![StoreClientSpec {
@@ -283,6 +295,8 @@ mod tests {
                 retries: 0,
                 idempotency_keys: false,
                 operations: None,
+                start: SimDuration::ZERO,
+                read_modify_write: None,
             }],
         }
     }
@@ -293,6 +307,41 @@ mod tests {
             .filter(|p| p.error)
             .map(|p| (p.path, p.message))
             .collect()
+    }
+
+    #[test]
+    fn read_modify_writes_need_a_starting_value_and_a_sound_backoff() {
+        let mut s = spec();
+        s.clients[0].read_modify_write = Some(crate::read_modify_write::ReadModifyWrite {
+            backoff: sim_backoff::Backoff::Exponential {
+                base: SimDuration::from_millis(5),
+                cap: SimDuration::from_secs(1),
+                jitter: sim_backoff::Jitter::Full,
+            },
+            max_tries: 0,
+        });
+        let paths: Vec<String> = errors(&s).into_iter().map(|e| e.0).collect();
+        assert_eq!(
+            paths,
+            [
+                "clients.0.read_modify_write.max_tries",
+                "clients.0.read_modify_write"
+            ]
+        );
+        s.initial_value = Some(0);
+        s.clients[0].read_modify_write.as_mut().unwrap().max_tries = 10;
+        assert_eq!(s.check(), vec![]);
+        s.clients[0].read_modify_write.as_mut().unwrap().backoff =
+            sim_backoff::Backoff::Resilience4j {
+                initial: SimDuration::ZERO,
+                multiplier: 1.0,
+                randomization: 0.0,
+                max: None,
+            };
+        assert_eq!(
+            errors(&s)[0].0,
+            "clients.0.read_modify_write.backoff.initial"
+        );
     }
 
     #[test]

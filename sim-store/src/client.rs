@@ -4,13 +4,19 @@
 //! that timed out to the same replica as many times as its group allows (with the same
 //! idempotency key, if it uses them); when they run out, its next operation asks the next
 //! replica.
+//!
+//! A read-modify-write group's process (`read_modify_write.rs`) makes each try a read, then a
+//! compare-and-set from the value read, and after a failed try waits its backoff before it
+//! reads again.
 
 use crate::message::{Answer, ClientOp, Msg};
 use crate::model::{Dest, Event, StoreModel};
 use crate::process::Open;
+use crate::read_modify_write::Progress;
 use crate::spec::Reads;
 use rand::Rng;
-use sim_core::{Context, SimDuration};
+use sim_backoff::BackoffState;
+use sim_core::{Context, SimDuration, SimTime};
 use sim_history::{Call, Completion, Key};
 
 impl StoreModel {
@@ -25,14 +31,15 @@ impl StoreModel {
         }
         let mut think = self.think[g].sample(&mut self.client_rng[g]);
         if first {
-            think = SimDuration::from_nanos(self.client_rng[g].random_range(0..=think.as_nanos()));
+            think = self.spec.clients[g].start
+                + SimDuration::from_nanos(self.client_rng[g].random_range(0..=think.as_nanos()));
         }
         if ctx.now() + think < self.end {
             ctx.schedule_in(think, Event::Next { process: p as u32 });
         }
     }
 
-    fn pick_key(&mut self, g: usize) -> u32 {
+    pub(crate) fn pick_key(&mut self, g: usize) -> u32 {
         let rng = &mut self.client_rng[g];
         if self.zipf.is_empty() {
             rng.random_range(0..self.spec.keys)
@@ -43,11 +50,15 @@ impl StoreModel {
         }
     }
 
+    /// Process `p` invokes its next operation (or its read-modify-write's next try).
     pub(crate) fn next_op(&mut self, ctx: &mut Context<Event>, p: usize) {
         let g = self.processes[p].group as usize;
-        let spec = &self.spec.clients[g];
-        let mix = spec.mix;
-        let keyed = spec.idempotency_keys;
+        if self.spec.clients[g].read_modify_write.is_some() {
+            let (key, call) = self.rmw_next(ctx.now(), p);
+            self.invoke(ctx, p, key, call);
+            return;
+        }
+        let mix = self.spec.clients[g].mix;
         let key = self.pick_key(g);
         let total = mix.read + mix.write + mix.cas + mix.add;
         let u = self.client_rng[g].random::<f64>() * total;
@@ -65,6 +76,13 @@ impl StoreModel {
         } else {
             Call::Add(1)
         };
+        self.invoke(ctx, p, key, call);
+    }
+
+    /// Process `p` invokes `call` on `key`: recorded in the history, then sent.
+    pub(crate) fn invoke(&mut self, ctx: &mut Context<Event>, p: usize, key: u32, call: Call) {
+        let g = self.processes[p].group as usize;
+        let keyed = self.spec.clients[g].idempotency_keys;
         let id = self
             .history
             .invoke(ctx.now(), sim_history::Process(p as u32), Key(key), call)
@@ -97,7 +115,11 @@ impl StoreModel {
         } else {
             self.processes[p].target
         };
-        let timeout = self.spec.clients[self.processes[p].group as usize].timeout;
+        let group = &self.spec.clients[self.processes[p].group as usize];
+        let timeout = group.timeout;
+        if group.read_modify_write.is_some() {
+            self.rmw.calls += 1;
+        }
         self.send(
             ctx,
             Dest::Process(p as u32),
@@ -196,6 +218,108 @@ impl StoreModel {
         self.history
             .complete(ctx.now(), open.id, completion)
             .expect("completed once, after its invocation");
+        if self.processes[p].rmw.is_some() {
+            self.rmw_step(ctx, p, open.op.call, completion);
+            return;
+        }
+        self.processes[p].done += 1;
+        self.schedule_next(ctx, p, false);
+    }
+}
+
+/// How one read-modify-write ended.
+enum End {
+    Completed,
+    Abandoned,
+    Indeterminate,
+}
+
+impl StoreModel {
+    /// The key and call of process `p`'s next read-modify-write try: a read, beginning a new
+    /// operation on a fresh key if none is in progress.
+    pub(crate) fn rmw_next(&mut self, now: SimTime, p: usize) -> (u32, Call) {
+        if self.processes[p].rmw.is_none() {
+            let key = self.pick_key(self.processes[p].group as usize);
+            self.processes[p].rmw = Some(Progress {
+                key,
+                tries: 1,
+                began: now,
+                backoff: BackoffState::default(),
+            });
+            self.rmw.begun += 1;
+        }
+        let key = self.processes[p].rmw.expect("in progress").key;
+        (key, Call::Read)
+    }
+
+    /// Process `p`'s read or compare-and-set `call` ended with `completion`: compare-and-set
+    /// what was read, end the operation, or back off and try again.
+    pub(crate) fn rmw_step(
+        &mut self,
+        ctx: &mut Context<Event>,
+        p: usize,
+        call: Call,
+        completion: Completion,
+    ) {
+        let progress = self.processes[p]
+            .rmw
+            .expect("a read-modify-write in progress");
+        match (call, completion) {
+            (Call::Read, Completion::Ok(Some(v))) => {
+                self.invoke(
+                    ctx,
+                    p,
+                    progress.key,
+                    Call::Cas {
+                        from: v,
+                        to: v.wrapping_add(1),
+                    },
+                );
+            }
+            (Call::Cas { .. }, Completion::Ok(_)) => self.rmw_end(ctx, p, End::Completed),
+            (Call::Cas { .. }, Completion::Info) => self.rmw_end(ctx, p, End::Indeterminate),
+            _ => {
+                // A conflict, a refusal, or a read nobody answered: wait, then read again.
+                if matches!(call, Call::Cas { .. }) {
+                    self.rmw.cas_failed += 1;
+                }
+                let g = self.processes[p].group as usize;
+                let spec = self.spec.clients[g]
+                    .read_modify_write
+                    .as_ref()
+                    .expect("a read-modify-write group");
+                if progress.tries >= spec.max_tries {
+                    self.rmw_end(ctx, p, End::Abandoned);
+                    return;
+                }
+                let u = self.client_rng[g].random::<f64>();
+                let rmw = self.processes[p].rmw.as_mut().expect("in progress");
+                let wait = spec.backoff.delay(rmw.tries, u, &mut rmw.backoff);
+                rmw.tries += 1;
+                if ctx.now() + wait < self.end {
+                    ctx.schedule_in(wait, Event::Next { process: p as u32 });
+                }
+            }
+        }
+    }
+
+    fn rmw_end(&mut self, ctx: &mut Context<Event>, p: usize, end: End) {
+        let progress = self.processes[p].rmw.take().expect("in progress");
+        let now = ctx.now();
+        let t = &mut self.rmw;
+        match end {
+            End::Completed => {
+                t.completed += 1;
+                t.tries.record(progress.tries as u64);
+                t.time.record(now.since(progress.began).as_nanos());
+            }
+            End::Abandoned => t.abandoned += 1,
+            End::Indeterminate => t.indeterminate += 1,
+        }
+        t.span = Some(match t.span {
+            None => (progress.began, now),
+            Some((a, b)) => (a.min(progress.began), b.max(now)),
+        });
         self.processes[p].done += 1;
         self.schedule_next(ctx, p, false);
     }

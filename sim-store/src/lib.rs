@@ -18,6 +18,10 @@
 //! first anomaly), stale reads, acknowledged writes lost, adds applied twice, split-brain
 //! seconds, unavailability.
 //!
+//! A client group may instead do read-modify-writes (`read_modify_write.rs`): read, then
+//! compare-and-set from the value read, backing off after a conflict with the same formulas
+//! as the services' retry layer (`sim-backoff`).
+//!
 //! The store is a [`sim_core::Model`] of its own beside `World`, run by the same
 //! `Simulation`; `sim-models` builds it from a scenario's `stores` section, resolving zones,
 //! places and faults the same way it does for services.
@@ -29,6 +33,7 @@ pub mod message;
 pub mod model;
 pub mod process;
 mod protocol;
+pub mod read_modify_write;
 pub mod replica;
 mod serve;
 pub mod spec;

@@ -66,6 +66,9 @@ pub struct StoreReport {
     pub linearizable: Verdict,
     /// Why not, if not: the operation that no order can place.
     pub first_anomaly: Option<String>,
+    /// Read-modify-writes, if any client group does them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_modify_write: Option<crate::read_modify_write::RmwReport>,
 }
 
 impl StoreModel {
@@ -152,6 +155,7 @@ impl StoreModel {
             .count() as u64;
         let duplicate_adds = applied_adds.values().map(|&c| c.saturating_sub(1)).sum();
 
+        self.anomaly = lin.anomaly.clone();
         StoreReport {
             ops: OpCounts { ok, fail, info },
             latency: OpLatency {
@@ -173,7 +177,8 @@ impl StoreModel {
             duplicate_adds,
             unavailable_s: self.unavailable(end).as_secs_f64(),
             linearizable: lin.verdict,
-            first_anomaly: lin.anomaly.map(|a| a.explanation),
+            first_anomaly: lin.anomaly.as_ref().map(|a| a.explanation.clone()),
+            read_modify_write: self.rmw.report(),
         }
     }
 

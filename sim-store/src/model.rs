@@ -95,6 +95,9 @@ pub enum Event {
     NetFault { fault: u32, start: bool },
 }
 
+/// The most buckets [`StoreModel::record_applied`] keeps per replica.
+pub const MAX_APPLIED_BUCKETS: u64 = 100_000;
+
 /// A store during a run.
 #[derive(Clone, Debug)]
 pub struct StoreModel {
@@ -128,6 +131,16 @@ pub struct StoreModel {
     pub(crate) term_leaders: std::collections::HashMap<u64, u32>,
     /// Times a replica became leader in a term another replica already led.
     pub same_term_leaders: u64,
+    /// Read-modify-writes so far.
+    pub rmw: crate::read_modify_write::Tally,
+    /// Each replica's applied index at the end of each bucket of `applied_bucket` (the last
+    /// value written in the bucket; 0 in buckets where it applied nothing: carry the previous
+    /// forward), if [`StoreModel::record_applied`] asked for it.
+    pub applied: Vec<Vec<u64>>,
+    /// The width of `applied`'s buckets.
+    pub applied_bucket: SimDuration,
+    /// The checker's first anomaly, once [`StoreModel::measure`] has run and found one.
+    pub anomaly: Option<sim_history::linearizable::Anomaly>,
     pub(crate) end: SimTime,
 }
 
@@ -146,7 +159,6 @@ impl StoreModel {
         duration: SimDuration,
     ) -> StoreModel {
         let rngs = RngFactory::new(seed);
-        let n = spec.replicas as usize;
         let replicas = (0..spec.replicas)
             .map(|i| {
                 let z = if spec.zones.is_empty() {
@@ -154,9 +166,8 @@ impl StoreModel {
                 } else {
                     zone(&spec.zones[i as usize % spec.zones.len()])
                 };
-                let drift = spec.clock_drift.get(i as usize).copied().unwrap_or(0.0);
                 let rng = rngs.stream(&format!("store/{name}/replica/{i}"));
-                Replica::new(i, z, n, spec.keys, spec.workers, drift, rng)
+                Replica::new(i, z, spec, rng)
             })
             .collect();
         let mut processes = Vec::new();
@@ -183,7 +194,7 @@ impl StoreModel {
             spec: spec.clone(),
             replicas,
             processes,
-            history: History::new(),
+            history: History::new().with_initial(spec.initial_value),
             network,
             faults,
             net_faults,
@@ -204,6 +215,13 @@ impl StoreModel {
             timeline: Vec::new(),
             term_leaders: Default::default(),
             same_term_leaders: 0,
+            applied: Vec::new(),
+            applied_bucket: SimDuration::ZERO,
+            anomaly: None,
+            rmw: crate::read_modify_write::Tally {
+                used: spec.clients.iter().any(|c| c.read_modify_write.is_some()),
+                ..Default::default()
+            },
             end: SimTime::ZERO + duration,
         }
     }
@@ -338,6 +356,36 @@ impl StoreModel {
         }
     }
 
+    /// Records each replica's applied index per bucket of `bucket` (at most
+    /// [`MAX_APPLIED_BUCKETS`] buckets: a finer bucket over a long run is widened), for the
+    /// replication-lag chart.
+    pub fn record_applied(&mut self, bucket: SimDuration) {
+        let run = self.end.0.max(1);
+        let width = bucket
+            .as_nanos()
+            .max(run.div_ceil(MAX_APPLIED_BUCKETS))
+            .max(1);
+        let buckets = run.div_ceil(width) as usize;
+        self.applied_bucket = SimDuration::from_nanos(width);
+        self.applied = vec![vec![0; buckets]; self.replicas.len()];
+    }
+
+    /// Notes replica `r`'s applied index at `now`.
+    pub(crate) fn note_applied(&mut self, now: SimTime, r: usize) {
+        let width = self.applied_bucket.as_nanos();
+        if width == 0 {
+            return;
+        }
+        let applied = self.replicas[r].applied;
+        if let Some(slot) = self
+            .applied
+            .get_mut(r)
+            .and_then(|s| s.get_mut((now.0 / width) as usize))
+        {
+            *slot = applied;
+        }
+    }
+
     fn crash(&mut self, now: SimTime, r: usize) {
         self.set_role(now, r, Role::Follower);
         let keep_unsynced = self.spec.durability == crate::spec::Durability::Synced;
@@ -356,6 +404,7 @@ impl StoreModel {
             let commit = rep.commit;
             rep.truncate(commit);
         }
+        self.note_applied(now, r);
     }
 
     fn restart(&mut self, ctx: &mut Context<Event>, r: usize) {

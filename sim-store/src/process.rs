@@ -2,6 +2,7 @@
 //! behaviour is in `client.rs`).
 
 use crate::message::ClientOp;
+use crate::read_modify_write::Progress;
 use sim_history::OpId;
 
 /// One client process.
@@ -19,6 +20,8 @@ pub struct Process {
     pub done: u64,
     /// The last value it saw (read or wrote), for its compare-and-sets.
     pub last_seen: Option<i64>,
+    /// Its read-modify-write in progress, if its group does them.
+    pub rmw: Option<Progress>,
 }
 
 /// A process's open operation.
@@ -43,6 +46,7 @@ impl Process {
             open: None,
             done: 0,
             last_seen: None,
+            rmw: None,
         }
     }
 }

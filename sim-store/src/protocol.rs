@@ -354,6 +354,7 @@ impl StoreModel {
         };
         let ttl = self.spec.idempotency_ttl;
         self.replicas[r].apply(now, ttl);
+        self.note_applied(now, r);
         let reply = Msg::AppendReply {
             term: self.replicas[r].term,
             from: r as u32,
@@ -457,6 +458,7 @@ impl StoreModel {
         rep.commit = best;
         let ttl = self.spec.idempotency_ttl;
         let applied = rep.apply(now, ttl);
+        self.note_applied(now, r);
         for (index, op, answer) in applied {
             let rep = &mut self.replicas[r];
             if let Some(k) = rep

@@ -2,6 +2,7 @@
 //! workers. The protocol that changes them is in `protocol.rs`; serving clients in `serve.rs`.
 
 use crate::message::{Answer, ClientOp, Entry, EntryOp};
+use crate::spec::StoreSpec;
 use sim_core::{SimRng, SimTime};
 use sim_history::Call;
 use std::collections::{HashMap, VecDeque};
@@ -53,6 +54,8 @@ pub struct Replica {
     pub applied: u64,
     /// Each key's value in its state machine, by key (`None`: never written).
     pub values: Vec<Option<i64>>,
+    /// What each key holds before its first write.
+    pub initial: Option<i64>,
     /// Idempotency keys applied, with when.
     pub seen_keys: HashMap<u64, SimTime>,
     /// Generation of its election timer (a later timer makes earlier ones stale).
@@ -98,15 +101,9 @@ pub struct Replica {
 
 impl Replica {
     /// A fresh follower.
-    pub fn new(
-        id: u32,
-        zone: u16,
-        n: usize,
-        keys: u32,
-        workers: u32,
-        drift: f64,
-        rng: SimRng,
-    ) -> Replica {
+    pub fn new(id: u32, zone: u16, spec: &StoreSpec, rng: SimRng) -> Replica {
+        let n = spec.replicas as usize;
+        let workers = spec.workers as usize;
         Replica {
             id,
             zone,
@@ -119,7 +116,8 @@ impl Replica {
             log: Vec::new(),
             commit: 0,
             applied: 0,
-            values: vec![None; keys as usize],
+            values: vec![spec.initial_value; spec.keys as usize],
+            initial: spec.initial_value,
             seen_keys: HashMap::new(),
             election_gen: 0,
             heartbeat_gen: 0,
@@ -133,11 +131,11 @@ impl Replica {
             lease_until: i64::MIN,
             serve_after: i64::MIN,
             last_heard: SimTime::ZERO,
-            drift,
+            drift: spec.clock_drift.get(id as usize).copied().unwrap_or(0.0),
             offset: 0,
             queue: VecDeque::new(),
-            serving: vec![None; workers as usize],
-            worker_gen: vec![0; workers as usize],
+            serving: vec![None; workers],
+            worker_gen: vec![0; workers],
             rng,
         }
     }
@@ -204,7 +202,8 @@ impl Replica {
     /// Re-applies its log from the start up to `commit` (after entries it had applied were
     /// replaced: something only unsafe designs do).
     fn rebuild(&mut self) {
-        self.values.iter_mut().for_each(|v| *v = None);
+        let initial = self.initial;
+        self.values.iter_mut().for_each(|v| *v = initial);
         self.seen_keys.clear();
         self.applied = 0;
         self.commit = self.commit.min(self.last_index());

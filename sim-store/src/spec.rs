@@ -1,5 +1,6 @@
 //! A store as written in a scenario (`stores: { "kv": ( … ) }`).
 
+use crate::read_modify_write::ReadModifyWrite;
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
 
@@ -51,6 +52,10 @@ pub struct StoreSpec {
     pub clock_drift: Vec<f64>,
     /// How many keys (registers), at most [`MAX_KEYS`].
     pub keys: u32,
+    /// What every key holds before its first write (default: nothing, as in Jepsen's register
+    /// tests). Read-modify-write clients need a number to start from, e.g. 0.
+    #[serde(default)]
+    pub initial_value: Option<i64>,
     /// How a client picks the key of each operation.
     #[serde(default)]
     pub key_choice: KeyChoice,
@@ -200,9 +205,19 @@ pub struct StoreClientSpec {
     /// Attach an idempotency key to each operation, the same on its retries.
     #[serde(default)]
     pub idempotency_keys: bool,
-    /// Each process does this many operations and stops (default: no limit).
+    /// Each process does this many operations and stops (default: no limit). With
+    /// `read_modify_write`, an operation is the whole read-modify-write, however many tries.
     #[serde(default)]
     pub operations: Option<u64>,
+    /// When the processes begin (default: at once); each one's first operation comes within
+    /// one think time after this.
+    #[serde(default)]
+    pub start: SimDuration,
+    /// Optimistic concurrency instead of `mix`: each operation reads its key, then
+    /// compare-and-sets it from the value read to one more, and on a conflict waits a backoff
+    /// and tries again from the read.
+    #[serde(default)]
+    pub read_modify_write: Option<ReadModifyWrite>,
 }
 
 fn default_think_time() -> Distribution {

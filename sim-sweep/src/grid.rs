@@ -21,7 +21,7 @@ impl Point {
     pub fn sets(&self) -> Vec<String> {
         self.assignments
             .iter()
-            .map(|(p, v)| format!("{p}={v}"))
+            .flat_map(|(path, v)| path.split('+').map(move |p| format!("{p}={v}")))
             .collect()
     }
 

@@ -47,6 +47,17 @@ pub const HEADLINE: [&str; 9] = [
     "amplification",
 ];
 
+/// The headline figures of each store, each after `stores.NAME.`: what a sweep report charts
+/// for a store (the CAP trade-off, Brooker's work and completion time).
+pub const STORE_HEADLINE: [&str; 6] = [
+    "lost_acked_writes",
+    "unavailable_s",
+    "latency.p99_ms",
+    "stale_reads",
+    "read_modify_write.calls",
+    "read_modify_write.makespan_ms",
+];
+
 /// The metrics of one run (see the module documentation).
 pub fn metrics(report: &Report) -> Metrics {
     let mut out = Metrics::new();

@@ -264,25 +264,28 @@ fn check_values(spec: &SweepSpec) -> Result<(LoadedScenario, Vec<String>, u64), 
     let known = field_paths(&base.text);
     let mut single = 0;
     for v in &spec.vary {
-        if v.path == "seed" {
+        if v.paths().any(|p| p == "seed") {
             return Err(PlanError::VariedSeed);
         }
-        // A path is known, or lies under a known field with no fields listed below it: one
-        // the text leaves out, whose own fields the loader checks when it inserts it.
-        let under_absent = v.path.match_indices('.').any(|(i, _)| {
-            let parent = &v.path[..=i];
-            known.iter().any(|k| k == &v.path[..i]) && !known.iter().any(|k| k.starts_with(parent))
-        });
-        if !known.iter().any(|k| k == &v.path) && !under_absent {
-            return Err(PlanError::UnknownField {
-                path: v.path.clone(),
-                file: file.into(),
-                suggestions: closest_field_paths(&base.text, &v.path),
+        for path in v.paths() {
+            // A path is known, or lies under a known field with no fields listed below it:
+            // one the text leaves out, whose own fields the loader checks when it inserts it.
+            let under_absent = path.match_indices('.').any(|(i, _)| {
+                let parent = &path[..=i];
+                known.iter().any(|k| k == &path[..i])
+                    && !known.iter().any(|k| k.starts_with(parent))
             });
+            if !known.iter().any(|k| k == path) && !under_absent {
+                return Err(PlanError::UnknownField {
+                    path: path.to_string(),
+                    file: file.into(),
+                    suggestions: closest_field_paths(&base.text, path),
+                });
+            }
         }
         for value in &v.values {
             let arg = format!("{}={value}", v.path);
-            let sets: Vec<String> = spec.sets.iter().cloned().chain([arg.clone()]).collect();
+            let sets: Vec<String> = spec.sets.iter().cloned().chain(v.sets(value)).collect();
             let one = load_scenario_str_with(file, text, &sets, &spec.load).map_err(|e| {
                 PlanError::Value {
                     problems: load_problems(e, std::slice::from_ref(&arg)),

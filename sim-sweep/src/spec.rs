@@ -43,21 +43,24 @@ pub const MAX_SEEDS: u64 = 100_000;
 /// One varied field: its path and the values it takes, each as exact RON text.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Vary {
-    /// Dotted field path, as for `--set` (`services.db.workers`).
+    /// Dotted field path, as for `--set` (`services.db.workers`), or several joined by `+`
+    /// that take each value together (`stores.a.keys+stores.b.keys`).
     pub path: String,
     /// The values in order, as spliced into the scenario text.
     pub values: Vec<String>,
 }
 
 impl Vary {
-    /// Parses `PATH=v1,v2,…` or `PATH=lo..hi:step`; the error says what is wrong (the caller
-    /// says where).
+    /// Parses `PATH=v1,v2,…` or `PATH=lo..hi:step` (`PATH` may be several paths joined by
+    /// `+`); the error says what is wrong (the caller says where).
     pub fn parse(arg: &str) -> Result<Vary, VaryError> {
         let (path, values) = arg.split_once('=').ok_or(VaryError::NoEquals)?;
-        let path = path.trim();
-        if path.is_empty() {
+        let paths: Vec<&str> = path.split('+').map(str::trim).collect();
+        if paths.iter().any(|p| p.is_empty()) {
             return Err(VaryError::EmptyPath);
         }
+        let path = paths.join("+");
+        let path = path.as_str();
         let values = values.trim();
         if values.is_empty() {
             return Err(VaryError::NoValues { path: path.into() });
@@ -75,6 +78,16 @@ impl Vary {
             path: path.to_string(),
             values,
         })
+    }
+
+    /// The fields it sets: one, or each of those joined by `+`.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.path.split('+')
+    }
+
+    /// `--set` arguments giving each of its fields `value`.
+    pub fn sets(&self, value: &str) -> Vec<String> {
+        self.paths().map(|p| format!("{p}={value}")).collect()
     }
 }
 
@@ -520,10 +533,12 @@ impl SweepSpec {
             return Err(SpecError::EmptyVary);
         }
         for (i, v) in self.vary.iter().enumerate() {
-            if self.vary[..i].iter().any(|w| w.path == v.path) {
-                return Err(SpecError::VariedTwice {
-                    path: v.path.clone(),
-                });
+            for path in v.paths() {
+                if self.vary[..i].iter().any(|w| w.paths().any(|p| p == path))
+                    || v.paths().filter(|p| *p == path).count() > 1
+                {
+                    return Err(SpecError::VariedTwice { path: path.into() });
+                }
             }
         }
         Ok(())
@@ -576,6 +591,34 @@ mod tests {
                 r#""x,y""#
             ]
         );
+    }
+
+    #[test]
+    fn linked_paths_take_each_value_together_and_may_not_overlap() {
+        let v = Vary::parse("stores.a.keys + stores.b.keys=1,2").unwrap();
+        assert_eq!(v.path, "stores.a.keys+stores.b.keys");
+        assert_eq!(v.sets("2"), ["stores.a.keys=2", "stores.b.keys=2"]);
+        assert!(matches!(Vary::parse("a+=1"), Err(VaryError::EmptyPath)));
+        let spec = |vary: Vec<Vary>| SweepSpec {
+            scenario_file: "s.ron".into(),
+            scenario_text: String::new(),
+            sets: vec![],
+            vary,
+            seeds: 1,
+            baseline: Baseline::Index(0),
+            load: Default::default(),
+        };
+        let err = spec(vec![v.clone(), Vary::parse("stores.b.keys=3").unwrap()])
+            .check_counts()
+            .unwrap_err();
+        assert!(
+            matches!(&err, SpecError::VariedTwice { path } if path == "stores.b.keys"),
+            "{err}"
+        );
+        assert!(spec(vec![Vary::parse("x+x=1").unwrap()])
+            .check_counts()
+            .is_err());
+        assert!(spec(vec![v]).check_counts().is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A run's `report.html`: the summary tables (the run, faults, clients, services, call edges),
-//! every chart as SVG and PNG, and links to the data files beside it.
+//! A run's `report.html`: the summary tables (the run, faults, clients, services, stores, call
+//! edges), every chart as SVG and PNG, each store's first anomaly as a timeline, and links to
+//! the data files beside it.
 
 use super::faults::fault_label;
 use super::{run_charts, RunCharts};
@@ -148,6 +149,49 @@ fn summary(page: &mut Page, r: &Report, scenario: &Scenario) {
         ],
         &rows,
     );
+    if !r.stores.is_empty() {
+        page.heading("Stores");
+        let rows: Vec<Vec<String>> = r
+            .stores
+            .iter()
+            .map(|(name, s)| {
+                vec![
+                    name.clone(),
+                    format!("{} / {} / {}", s.ops.ok, s.ops.fail, s.ops.info),
+                    dur(s.latency.p99_ms / 1e3),
+                    s.elections.to_string(),
+                    s.leaders_max.to_string(),
+                    dur(s.split_brain_s),
+                    s.lost_acked_writes.to_string(),
+                    s.stale_reads.to_string(),
+                    s.duplicate_adds.to_string(),
+                    dur(s.unavailable_s),
+                    match s.linearizable {
+                        sim_history::Verdict::Linearizable => "linearizable",
+                        sim_history::Verdict::NotLinearizable => "not linearizable",
+                        _ => "unknown (search budget ran out)",
+                    }
+                    .to_string(),
+                ]
+            })
+            .collect();
+        page.table(
+            &[
+                "store",
+                "ok / fail / info",
+                "p99",
+                "elections",
+                "leaders max",
+                "split brain",
+                "lost acked writes",
+                "stale reads",
+                "duplicate adds",
+                "unavailable",
+                "linearizable",
+            ],
+            &rows,
+        );
+    }
     if !r.edges.is_empty() {
         page.heading("Call edges");
         let rows: Vec<Vec<String>> = r
@@ -227,6 +271,40 @@ pub fn write_run_report(
             "Not drawn, for having nothing to show: {}.",
             omitted.join("; ")
         ));
+    }
+    for store in &result.stores {
+        let Some((chart, why)) = super::anomaly_timeline(store) else {
+            continue;
+        };
+        page.heading(&format!(
+            "Store {}: why the history is not linearizable",
+            store.name
+        ));
+        page.paragraph(&why);
+        let stem = format!(
+            "store-{}-anomaly",
+            store.name.replace(['/', '\\', ' '], "_")
+        );
+        let (svg, png) = (format!("{stem}.svg"), format!("{stem}.png"));
+        chart.save(&dir.join(&svg))?;
+        chart.save(&dir.join(&png))?;
+        written.push(dir.join(&svg));
+        written.push(dir.join(&png));
+        page.figure(
+            &svg,
+            &chart.title,
+            &format!(
+                "The operation marked ✗, then up to {} others on its key: those concurrent \
+                 with it, the writes of the value it saw or expected, and the nearest in time; \
+                 each from invocation to completion, coloured by outcome (an indeterminate \
+                 one runs to the end). No order of the operations, each taking effect between \
+                 its ends, explains what the clients saw. The whole history is in \
+                 store-{}/history.jsonl.",
+                super::ANOMALY_OPS - 1,
+                store.name
+            ),
+            &[("PNG", &png)],
+        );
     }
     let data: Vec<(&str, &str)> = [
         ("summary.json: the summary", "summary.json"),
