@@ -322,6 +322,18 @@ pub struct BackoffProblem {
     pub message: String,
 }
 
+impl BackoffProblem {
+    /// The field's path under `backoff`, the path of the backoff itself: `backoff.initial`, or
+    /// `backoff` when the backoff as a whole is at fault.
+    pub fn path(&self, backoff: &str) -> String {
+        if self.field.is_empty() {
+            backoff.to_string()
+        } else {
+            format!("{backoff}.{}", self.field)
+        }
+    }
+}
+
 impl Backoff {
     /// What is wrong with these parameters, by the rules of the library they come from (an
     /// empty list when nothing is). Rules that involve the attempt count belong to the caller.
@@ -577,6 +589,22 @@ mod tests {
         let expect = f(2.0 + 0.1) / 1.4 * 1000.0;
         assert!((total - expect).abs() < 0.001, "{total} vs {expect}");
         assert!((got[0] - f(0.3) / 1.4 * 1000.0).abs() < 0.001);
+    }
+
+    #[test]
+    fn a_problem_of_the_whole_backoff_is_placed_at_the_backoff() {
+        let whole = Backoff::Exponential {
+            base: ms(0),
+            cap: ms(10),
+            jitter: Jitter::Full,
+        };
+        let paths: Vec<String> = whole.problems().iter().map(|p| p.path("backoff")).collect();
+        assert_eq!(paths, ["backoff"]);
+        let field = BackoffProblem {
+            field: "initial",
+            message: String::new(),
+        };
+        assert_eq!(field.path("x.backoff"), "x.backoff.initial");
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod traffic;
 pub use faults::{fault_label, fault_shades};
 pub use report::write_run_report;
 pub use series::{ClientTrack, PolicyTrack, RunSeries, ServiceTrack};
-pub use stores::{anomaly_timeline, ANOMALY_OPS};
+pub use stores::{anomaly_stem, anomaly_timeline, ANOMALY_OPS};
 
 use crate::time_chart::{Shade, TimeChart};
 use sim_models::{RunResult, Scenario};
@@ -61,6 +61,25 @@ impl Panels<'_> {
         let mut c = TimeChart::new(title, y).x_range(0.0, self.series.end_s);
         c.shaded = self.shades.clone();
         c
+    }
+}
+
+/// A file stem made of `[a-z0-9_-]` only, whatever a layer or a store is called.
+fn stem_of(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s
     }
 }
 
@@ -150,6 +169,13 @@ mod tests {
                 (5.0, 13.0)
             );
         }
+    }
+
+    #[test]
+    fn stems_are_safe_file_names() {
+        assert_eq!(stem_of("retry_budget"), "retry_budget");
+        assert_eq!(stem_of("my <policy>/../x"), "my__policy_____x");
+        assert_eq!(stem_of(""), "_");
     }
 
     #[test]

@@ -247,32 +247,21 @@ pub fn sweep_charts(table: &SweepTable) -> Vec<SweepChart> {
     }
     for (figure, members) in &families {
         for &p in &against {
-            let mut merged: Option<ParamChart> = None;
+            // The first store's chart, with every store's lines, each named by its store.
+            let mut chart = metric_chart(table, &members[0].1, p);
+            chart.title = format!("{figure} against {} (a line per store)", table.params[p]);
+            chart.y_label = figure.clone();
+            chart.series.clear();
             for (store, metric) in members {
-                let chart = metric_chart(table, metric, p);
-                let named = chart.series.into_iter().map(|mut s| {
+                for mut s in metric_chart(table, metric, p).series {
                     s.name = if s.name == *metric {
                         store.clone()
                     } else {
                         format!("{store}: {}", s.name)
                     };
-                    s
-                });
-                match &mut merged {
-                    None => {
-                        let mut c = ParamChart::new(
-                            format!("{figure} against {} (a line per store)", table.params[p]),
-                            table.params[p].clone(),
-                            figure.clone(),
-                            chart.x,
-                        );
-                        c.series = named.collect();
-                        merged = Some(c);
-                    }
-                    Some(c) => c.series.extend(named),
+                    chart.series.push(s);
                 }
             }
-            let Some(chart) = merged else { continue };
             charts.push(SweepChart {
                 stem: unique(format!(
                     "sweep-stores-{}-{}",
@@ -290,8 +279,12 @@ pub fn sweep_charts(table: &SweepTable) -> Vec<SweepChart> {
     }
     for metric in table.metrics() {
         // A store's figure is drawn above, a line per store; its heatmap is its own.
-        let lines_drawn = metric.starts_with("stores.");
-        for &p in against.iter().filter(|_| !lines_drawn) {
+        let against: &[usize] = if metric.starts_with("stores.") {
+            &[]
+        } else {
+            &against
+        };
+        for &p in against {
             let chart = metric_chart(table, &metric, p);
             let lines = chart.series.len();
             charts.push(SweepChart {
@@ -458,6 +451,30 @@ mod tests {
         );
         let h = metric_heatmap(&t, "p99 (s)", 0, 1);
         assert_eq!(h.values, vec![vec![1.0, 0.5], vec![0.3, 0.2]]);
+    }
+
+    #[test]
+    fn each_store_figure_gets_one_chart_with_a_line_per_store() {
+        let t = SweepTable {
+            params: vec!["clients".into()],
+            rows: vec![
+                row(&["10"], &[("stores.a.calls", 5.0), ("stores.b.calls", 9.0)]),
+                row(
+                    &["20"],
+                    &[("stores.a.calls", 7.0), ("stores.b.calls", 30.0)],
+                ),
+            ],
+        };
+        let charts = sweep_charts(&t);
+        assert_eq!(charts.len(), 1, "one chart for both stores");
+        assert_eq!(charts[0].stem, "sweep-stores-calls-clients");
+        let Chart::Param(c) = &charts[0].chart else {
+            panic!("a parameter chart");
+        };
+        let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(c.series[1].points[1].mean, 30.0);
+        assert_eq!(c.y_label, "calls");
     }
 
     #[test]

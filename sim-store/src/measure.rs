@@ -178,7 +178,12 @@ impl StoreModel {
             unavailable_s: self.unavailable(end).as_secs_f64(),
             linearizable: lin.verdict,
             first_anomaly: lin.anomaly.as_ref().map(|a| a.explanation.clone()),
-            read_modify_write: self.rmw.report(),
+            read_modify_write: self
+                .spec
+                .clients
+                .iter()
+                .any(|c| c.read_modify_write.is_some())
+                .then(|| self.rmw.report()),
         }
     }
 

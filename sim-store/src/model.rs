@@ -218,10 +218,7 @@ impl StoreModel {
             applied: Vec::new(),
             applied_bucket: SimDuration::ZERO,
             anomaly: None,
-            rmw: crate::read_modify_write::Tally {
-                used: spec.clients.iter().any(|c| c.read_modify_write.is_some()),
-                ..Default::default()
-            },
+            rmw: Default::default(),
             end: SimTime::ZERO + duration,
         }
     }

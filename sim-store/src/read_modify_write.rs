@@ -35,7 +35,7 @@ impl ReadModifyWrite {
             .backoff
             .problems()
             .into_iter()
-            .map(|p| (format!("backoff.{}", p.field), p.message))
+            .map(|p| (p.path("backoff"), p.message))
             .collect();
         if self.max_tries == 0 || self.max_tries > MAX_TRIES {
             out.push((
@@ -63,8 +63,6 @@ pub struct Progress {
 /// Read-modify-writes of a store so far.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    /// Whether any client group does them.
-    pub used: bool,
     /// Operations begun.
     pub begun: u64,
     /// Ended with their compare-and-set acknowledged.
@@ -118,15 +116,12 @@ pub struct RmwReport {
 }
 
 impl Tally {
-    /// The report of the tally, if any client group did read-modify-writes.
-    pub fn report(&self) -> Option<RmwReport> {
-        if !self.used {
-            return None;
-        }
+    /// The report of the tally.
+    pub fn report(&self) -> RmwReport {
         let ended = self.completed + self.abandoned + self.indeterminate;
         let ms = |ns: f64| ns / 1e6;
         let mean = |h: &Histogram| if h.count() > 0 { h.mean() } else { 0.0 };
-        Some(RmwReport {
+        RmwReport {
             operations: self.begun,
             completed: self.completed,
             abandoned: self.abandoned,
@@ -146,6 +141,6 @@ impl Tally {
             makespan_ms: self
                 .span
                 .map_or(0.0, |(a, b)| b.since(a).as_secs_f64() * 1e3),
-        })
+        }
     }
 }

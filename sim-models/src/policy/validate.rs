@@ -127,12 +127,7 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                     check_errors(list, at("retry_on"), &mut out);
                 }
                 for p in r.backoff.problems() {
-                    let field = if p.field.is_empty() {
-                        "backoff".to_string()
-                    } else {
-                        format!("backoff.{}", p.field)
-                    };
-                    out.err(at(&field), p.message);
+                    out.err(at(&p.path("backoff")), p.message);
                 }
                 match &r.backoff {
                     Backoff::Grpc { .. } => {

@@ -1,7 +1,7 @@
 //! The charts of a run's policies: circuit breakers' states and refusals, the calls refused by
 //! other policies, retries, and one chart per other kind of policy level.
 
-use super::{any_nonzero, Panels, RunChart, RunCharts};
+use super::{any_nonzero, stem_of, Panels, RunChart, RunCharts};
 use crate::style::Rgb;
 use crate::time_chart::{BandRow, Line, StateBands};
 use std::collections::BTreeMap;
@@ -45,25 +45,6 @@ fn level_unit(layer: &str) -> (&'static str, &'static str) {
         "codel" => ("CoDel", "instances dropping"),
         "outlier_ejected" => ("Outlier detection", "instances ejected"),
         _ => ("Policy level", "level (summed over instances)"),
-    }
-}
-
-/// A file stem made of `[a-z0-9_-]` only, whatever the layer is called.
-fn stem_of(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() {
-        "_".into()
-    } else {
-        s
     }
 }
 
@@ -250,12 +231,5 @@ mod tests {
         assert_eq!(breaker_state(4.0, 2), 2);
         assert_eq!(breaker_state(2.0, 2), 3);
         assert_eq!(breaker_state(0.0, 2), 0);
-    }
-
-    #[test]
-    fn stems_are_safe_file_names() {
-        assert_eq!(stem_of("retry_budget"), "retry_budget");
-        assert_eq!(stem_of("my <policy>/../x"), "my__policy_____x");
-        assert_eq!(stem_of(""), "_");
     }
 }

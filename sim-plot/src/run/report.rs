@@ -281,10 +281,7 @@ pub fn write_run_report(
             store.name
         ));
         page.paragraph(&why);
-        let stem = format!(
-            "store-{}-anomaly",
-            store.name.replace(['/', '\\', ' '], "_")
-        );
+        let stem = super::anomaly_stem(store);
         let (svg, png) = (format!("{stem}.svg"), format!("{stem}.png"));
         chart.save(&dir.join(&svg))?;
         chart.save(&dir.join(&png))?;

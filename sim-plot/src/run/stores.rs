@@ -2,7 +2,7 @@
 //! leaders at once), client operations by outcome, each replica's replication lag, and the
 //! checker's first anomaly as a timeline of the operations no order explains.
 
-use super::{Panels, RunChart, RunCharts};
+use super::{stem_of, Panels, RunChart, RunCharts};
 use crate::style::Rgb;
 use crate::time_chart::{BandRow, Line, StateBands, TimeChart};
 use sim_history::{Call, Completion, Operation};
@@ -94,7 +94,7 @@ fn leaders(panels: &Panels<'_>, store: &StoreModel) -> RunChart {
         rows,
     });
     RunChart {
-        stem: format!("store-{}-leaders", stem(&store.name)),
+        stem: format!("store-{}-leaders", stem_of(&store.name)),
         caption: format!(
             "Each replica of store {} as it saw itself (bands: follower, candidate, leader) and \
              how many believed at once that they led (line): two or more is split brain. A \
@@ -132,7 +132,7 @@ fn outcomes(panels: &Panels<'_>, store: &StoreModel) -> RunChart {
             .push(Line::new(*name, series.points(&counts[k])).color(k));
     }
     RunChart {
-        stem: format!("store-{}-operations", stem(&store.name)),
+        stem: format!("store-{}-operations", stem_of(&store.name)),
         caption: format!(
             "Store {}'s client operations per second by how they ended, per {} s bucket of \
              their completion: took effect (ok), definitely did not (fail: a refused \
@@ -185,7 +185,7 @@ fn lag(panels: &Panels<'_>, store: &StoreModel) -> Option<RunChart> {
             .push(Line::new(format!("replica {r}"), points).step().color(r));
     }
     any.then(|| RunChart {
-        stem: format!("store-{}-lag", stem(&store.name)),
+        stem: format!("store-{}-lag", stem_of(&store.name)),
         caption: format!(
             "How many log entries each replica of store {} had applied fewer than the most \
              advanced one, at the end of each {} s bucket. A crashed or cut-off replica falls \
@@ -196,6 +196,11 @@ fn lag(panels: &Panels<'_>, store: &StoreModel) -> Option<RunChart> {
         ),
         chart: c,
     })
+}
+
+/// The file stem of `store`'s anomaly timeline, beside its other charts.
+pub fn anomaly_stem(store: &StoreModel) -> String {
+    format!("store-{}-anomaly", stem_of(&store.name))
 }
 
 /// The first anomaly of `store`, if its history had one: a timeline of the operation that
@@ -297,19 +302,6 @@ fn describe(o: &Operation) -> String {
         (Call::Cas { from, to }, _) => format!("cas {from}→{to}"),
         (Call::Add(d), _) => format!("add {d}"),
     }
-}
-
-/// A file stem from a store's name: `[a-z0-9-]`, others as `_`.
-fn stem(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
