@@ -87,6 +87,11 @@ pub(crate) fn tables(r: &Report) -> String {
     if !r.clients.is_empty() {
         out += &clients_table(r);
     }
+    let health = health_table(r);
+    if !health.is_empty() {
+        out.push('\n');
+        out += &health;
+    }
     if !r.stores.is_empty() {
         if !r.services.is_empty() {
             out.push('\n');
@@ -103,6 +108,42 @@ pub(crate) fn tables(r: &Report) -> String {
         let _ = writeln!(out, "\n{n} {verb} still in flight at the end.");
     }
     out
+}
+
+/// One row per service with a health check or a liveness probe; empty if none has.
+fn health_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .services
+        .iter()
+        .filter_map(|(name, s)| s.health.as_ref().map(|h| (name, h)))
+        .map(|(name, h)| {
+            let probes = |p: &sim_models::ProbeCounts| format!("{} ok, {} failed", p.ok, p.failed);
+            vec![
+                name.clone(),
+                probes(&h.readiness_probes),
+                format!("{:.1}", h.unhealthy_s),
+                h.sent_to_unhealthy.to_string(),
+                probes(&h.liveness_probes),
+                h.restarts.to_string(),
+                format!("{:.1}", h.restarting_s),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(
+        &[
+            "health",
+            "health checks",
+            "unhealthy s",
+            "sent to unhealthy",
+            "liveness probes",
+            "restarts",
+            "restarting s",
+        ],
+        &rows,
+    )
 }
 
 /// One row per service.

@@ -118,6 +118,16 @@ const CASES: &[Case] = &[
         expect: &["network_loss_out_of_range.ron:3:", "network.loss", "below 1, got 1.5"],
     },
     Case {
+        name: "health_check_zero_healthy_threshold",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (instances: 2, workers: 1, service_time: Exponential(mean: \"1s\"),\n    health_check: (healthy_threshold: 0)) },\n)",
+        expect: &["health_check_zero_healthy_threshold.ron:5:", "services.s.health_check.healthy_threshold", "at least 1"],
+    },
+    Case {
+        name: "liveness_backoff_max_below_initial",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\"),\n    liveness: (restart_backoff: (initial: \"60s\", max: \"30s\"))) },\n)",
+        expect: &["liveness_backoff_max_below_initial.ron:5:", "services.s.liveness.restart_backoff.max", "at least initial"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],

@@ -37,6 +37,10 @@ pub struct Instance {
     pub up: bool,
     /// Whether outlier detection has ejected it from the load balancer.
     pub ejected: bool,
+    /// Whether the health check passes it (always, without one).
+    pub healthy: bool,
+    /// Until when it is cold after a restart: its work takes longer.
+    pub(crate) cold_until: SimTime,
     /// Waiting calls.
     pub(crate) queue: WaitQueue,
     /// Its server policies, in the order listed.
@@ -75,6 +79,8 @@ impl Instance {
             capacity: capacity.unwrap_or(u64::MAX),
             up: true,
             ejected: false,
+            healthy: true,
+            cold_until: SimTime::ZERO,
             queue: WaitQueue::new(classes),
             levels: vec![0.0; policies.len()],
             policies,
@@ -116,6 +122,26 @@ impl Instance {
             .iter()
             .copied()
             .fold(self.base_workers, u32::min)
+    }
+
+    /// When a pause in force at `now` ends, if one is.
+    pub(crate) fn paused_until(&self, now: SimTime) -> Option<SimTime> {
+        self.pauses[self.pause_cursor.min(self.pauses.len())..]
+            .iter()
+            .take_while(|&&(p0, _)| p0 <= now)
+            .filter(|&&(_, p1)| now < p1)
+            .map(|&(_, p1)| p1)
+            .max()
+    }
+
+    /// Its process is killed at `now`: a pause in force ends with it (the process that was
+    /// frozen is gone; the one that replaces it starts afresh).
+    pub(crate) fn end_pauses(&mut self, now: SimTime) {
+        for (p0, p1) in &mut self.pauses {
+            if *p0 <= now && now < *p1 {
+                *p1 = now;
+            }
+        }
     }
 
     /// When work of length `work` that a worker takes at `now` really starts and when it is done,

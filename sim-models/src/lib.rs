@@ -31,6 +31,7 @@ mod edge;
 mod explain;
 pub mod export;
 mod fault;
+pub mod health;
 mod ids;
 mod instance;
 mod load;
@@ -84,8 +85,8 @@ pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
 pub use report::{
-    ClientReport, EdgeReport, InstanceReport, LatencyReport, NetworkReport, PolicyLevelReport,
-    Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
+    ClientReport, EdgeReport, HealthReport, InstanceReport, LatencyReport, NetworkReport,
+    PolicyLevelReport, ProbeCounts, Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
 };
 pub use run::{
     finish, run, run_controlled, run_limits, run_observed, run_observed_recording, run_summary,

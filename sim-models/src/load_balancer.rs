@@ -45,11 +45,11 @@ impl Balancer {
     }
 
     /// The instance for the next request among `instances`, of which `up` are candidates:
-    /// up and not ejected by outlier detection (or, in `panic`, when every instance up is
-    /// ejected, simply up, as Envoy's panic mode). `None` when there is none.
+    /// up, healthy and not ejected by outlier detection (or, in Envoy's `panic` mode, simply
+    /// up). `None` when there is none.
     #[inline]
     pub(crate) fn pick(&mut self, instances: &[Instance], up: usize, panic: bool) -> Option<usize> {
-        let candidate = |i: &Instance| i.up && (panic || !i.ejected);
+        let candidate = |i: &Instance| i.up && (panic || (!i.ejected && i.healthy));
         let n = instances.len();
         if up == 0 {
             return None;

@@ -210,6 +210,37 @@ pub struct ServiceReport {
     /// ejection percentage refused) and the instances ejected over time, if it is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier_detection: Option<OutlierReport>,
+    /// What its health check and liveness probe did, if it has either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthReport>,
+}
+
+/// What a service's health check and liveness probe did over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// Health-check probes answered in time and failed.
+    pub readiness_probes: ProbeCounts,
+    /// Liveness probes answered in time and failed.
+    pub liveness_probes: ProbeCounts,
+    /// Restarts the liveness probe ordered.
+    pub restarts: u64,
+    /// Instance-seconds spent marked unhealthy by the health check.
+    pub unhealthy_s: f64,
+    /// Instance-seconds spent down for a restart.
+    pub restarting_s: f64,
+    /// Requests the balancer sent to instances marked unhealthy (in panic mode).
+    pub sent_to_unhealthy: u64,
+    /// Instances unhealthy and restarting: time-weighted mean and at the end.
+    pub levels: Vec<PolicyLevelReport>,
+}
+
+/// Probes by result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeCounts {
+    /// Answered within the timeout.
+    pub ok: u64,
+    /// Refused, or not answered within the timeout.
+    pub failed: u64,
 }
 
 /// What outlier detection did at a service's load balancer.
@@ -368,6 +399,30 @@ impl<O: crate::observer::Observer> World<O> {
                             .map(|(k, v)| (k.to_string(), v))
                             .collect(),
                             ejected: level_reports(std::slice::from_ref(l), end).remove(0),
+                        }
+                    }),
+                    health: s.health().map(|h| {
+                        let levels = level_reports(s.health_levels(), end);
+                        let seconds = |name: &str| {
+                            levels
+                                .iter()
+                                .find(|l| l.layer == name)
+                                .map_or(0.0, |l| l.mean * measured)
+                        };
+                        HealthReport {
+                            readiness_probes: ProbeCounts {
+                                ok: h.ok[0],
+                                failed: h.failed[0],
+                            },
+                            liveness_probes: ProbeCounts {
+                                ok: h.ok[1],
+                                failed: h.failed[1],
+                            },
+                            restarts: h.restarts,
+                            unhealthy_s: seconds("unhealthy"),
+                            restarting_s: seconds("restarting"),
+                            sent_to_unhealthy: h.sent_to_unhealthy,
+                            levels,
                         }
                     }),
                 };
@@ -555,15 +610,16 @@ impl<O: crate::observer::Observer> World<O> {
                 }
                 let _ = writeln!(out, "{t},{name},retries,{}", self.retry_series[e].get(i));
             }
-            for s in self
-                .services
-                .iter()
-                .filter(|s| !s.server_levels.is_empty() || s.ejected_level().is_some())
-            {
+            for s in self.services.iter().filter(|s| {
+                !s.server_levels.is_empty()
+                    || s.ejected_level().is_some()
+                    || !s.health_levels().is_empty()
+            }) {
                 for p in s
                     .server_levels
                     .iter()
                     .chain(s.ejected_level())
+                    .chain(s.health_levels())
                     .filter(|p| p.reported)
                 {
                     let v = p.series.mean(i, end) / 1000.0;

@@ -356,6 +356,13 @@ pub struct ServiceSpec {
     /// for a while.
     #[serde(default)]
     pub outlier_detection: Option<crate::outlier_detection::OutlierSpec>,
+    /// An active health check at its load balancer (readiness): instances that fail it stop
+    /// getting traffic until they pass again.
+    #[serde(default)]
+    pub health_check: Option<crate::health::HealthCheckSpec>,
+    /// A liveness probe: instances that fail it are killed and restarted (Kubernetes).
+    #[serde(default)]
+    pub liveness: Option<crate::health::LivenessSpec>,
 }
 
 /// Whether a worker is held while a request waits on a downstream call.

@@ -62,7 +62,6 @@ impl WaitQueue {
     }
 
     /// Whether none waits.
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -14,7 +14,9 @@
 //! | the client records the outcome | `world/client.rs` `end_request` | `RequestTimeout` |
 //!
 //! Timeouts wait in per-kind queues (`world/timers.rs`, event `Timers`); faults start and end
-//! in `world/faults.rs` (`FaultStart`, `FaultEnd`, `Flap`); the world is built in
+//! in `world/faults.rs` (`FaultStart`, `FaultEnd`, `Flap`); health checks probe instances and
+//! liveness restarts them in `world/health.rs` (`Probe`, `ProbeJudged`, `Restarted`); the
+//! world is built in
 //! `world/build.rs`, forked in `world/fork.rs`, and traced in `world/tracing.rs`. The events
 //! themselves are in `world/event.rs`; this file holds the state and dispatches events.
 //!
@@ -59,6 +61,7 @@ mod client;
 mod event;
 mod faults;
 mod fork;
+mod health;
 mod invocation;
 mod program;
 mod respond;
@@ -359,6 +362,7 @@ impl<O: Observer> Model for World<O> {
                 ctx.schedule_at(t, Event::OutlierSweep { service: s as u32 });
             }
         }
+        self.first_probes(ctx);
         for (i, f) in self.faults.iter().enumerate() {
             let fault = i as u32;
             ctx.schedule_at(f.start, Event::FaultStart { fault });
@@ -483,6 +487,17 @@ impl<O: Observer> Model for World<O> {
                 self.sample_levels(now);
                 ctx.schedule_at(now + self.level_period, Event::SampleLevels);
             }
+            Event::Probe {
+                service,
+                instance,
+                kind,
+            } => self.probe_due(service, instance, kind, ctx),
+            Event::ProbeJudged {
+                service,
+                instance,
+                kind,
+            } => self.probe_judged(service, instance, kind, ctx),
+            Event::Restarted { service, instance } => self.restarted(service, instance, ctx),
             Event::OutlierSweep { service } => {
                 if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
                     ctx.schedule_at(next, Event::OutlierSweep { service });

@@ -63,6 +63,16 @@ impl Scenario {
                 c.error(format!("{path}.outlier_detection.{field}"), message);
             }
         }
+        if let Some(h) = &s.health_check {
+            for (field, message) in crate::health::check_health_check(h) {
+                c.error(format!("{path}.health_check.{field}"), message);
+            }
+        }
+        if let Some(l) = &s.liveness {
+            for (field, message) in crate::health::check_liveness(l) {
+                c.error(format!("{path}.liveness.{field}"), message);
+            }
+        }
         if let Some(k) = s.capacity {
             if k < s.workers as u64 {
                 c.error(

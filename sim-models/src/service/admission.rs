@@ -37,12 +37,18 @@ impl Service {
     /// The load balancer's choice of instance for a new request, or `None` when none is up.
     #[inline]
     pub(crate) fn pick(&mut self) -> Option<u32> {
-        // With every instance up ejected, Envoy's panic mode balances over all of them.
-        let panic = self.eligible == 0;
+        // Envoy's panic mode balances over every instance up: with a health check, when fewer
+        // than its threshold are healthy; otherwise when outlier detection has ejected them all.
+        let panic = match self.panic_threshold {
+            None => self.eligible == 0,
+            Some(t) => (self.eligible as f64) * 100.0 < t * self.instances.len() as f64,
+        };
         let count = if panic { self.up_count } else { self.eligible };
-        self.balancer
-            .pick(&self.instances, count, panic)
-            .map(|i| i as u32)
+        let i = self.balancer.pick(&self.instances, count, panic)?;
+        if panic {
+            self.sent_to(i);
+        }
+        Some(i as u32)
     }
 
     /// A request with `deadline`, from `origin`, reaches instance `i` at `now`.

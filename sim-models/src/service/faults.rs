@@ -53,20 +53,22 @@ impl Service {
         let busy = inst.busy as i64;
         let parked = inst.parked as i64;
         self.count_eligible();
+        self.probes_reset(now, i);
         self.set_queued(now, -queued);
         self.set_busy(now, i, -busy);
         self.park(now, i, -parked);
         true
     }
 
-    /// A crash fault on instance `i` ends; the instance comes back up, empty, when no other
-    /// crash holds it down.
-    pub(crate) fn restart(&mut self, i: usize) {
+    /// A crash on instance `i` ends at `now` (a crash fault, or a restart the liveness probe
+    /// ordered); the instance comes back up, empty, when no other crash holds it down.
+    pub(crate) fn restart(&mut self, now: SimTime, i: usize) {
         let inst = &mut self.instances[i];
         inst.crashes_in_force = inst.crashes_in_force.saturating_sub(1);
         if inst.crashes_in_force == 0 && !inst.up {
             inst.up = true;
             self.up_count += 1;
+            self.serving_again(now, i);
             self.count_eligible();
         }
     }
@@ -86,7 +88,12 @@ impl Service {
         } else if let Some(k) = inst.capacity_losses.iter().position(|&w| w == workers) {
             inst.capacity_losses.swap_remove(k);
         }
+        let before = inst.workers;
         inst.workers = inst.allowed_workers();
+        let added = inst.workers.saturating_sub(before.max(inst.busy)) as u64;
+        if added > 0 && self.prober.is_some() {
+            self.handed_on(now, i, added);
+        }
         let mut started = Vec::new();
         while self.instances[i].busy < self.instances[i].workers {
             let Some(next) = self.take_next(now, i) else {

@@ -10,11 +10,13 @@
 //! instance, refused, shed, or admitted to a worker or the queue), `workers.rs` (busy
 //! workers, freed workers taking the next queued call, local work, the server policies'
 //! levels), `faults.rs` (the faults in force: crashes, capacity losses, slowdowns, error
-//! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer) and
-//! `stats.rs` (its statistics and time series).
+//! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer),
+//! `health.rs` (health checks and liveness restarts) and `stats.rs` (its statistics and time
+//! series).
 
 mod admission;
 mod faults;
+mod health;
 mod outlier;
 mod stats;
 mod workers;
@@ -72,6 +74,17 @@ pub struct Service {
     outlier_rng: SimRng,
     /// Instances ejected, over time (a level in `server_levels`' last place when on).
     ejected_level: Option<PolicyLevel>,
+    /// Health checks and liveness probes, if configured.
+    prober: Option<crate::health::Prober>,
+    health_rng: SimRng,
+    /// With a health check: the percentage of healthy instances under which the balancer
+    /// spreads over every instance up.
+    panic_threshold: Option<f64>,
+    /// How many times longer work takes at a cold instance.
+    cold_slowdown: f64,
+    /// Instances unhealthy (with a health check), then instances restarting (with a liveness
+    /// probe), over time.
+    health_levels: Vec<PolicyLevel>,
     /// Requests queued, workers busy and async requests parked, over all instances.
     queued_total: u64,
     busy_total: u64,
@@ -120,6 +133,11 @@ pub(crate) struct ServiceParts {
     /// Outlier detection at its load balancer.
     pub(crate) outlier: Option<OutlierSpec>,
     pub(crate) outlier_rng: SimRng,
+    /// The health check at its load balancer.
+    pub(crate) health_check: Option<crate::health::HealthCheckSpec>,
+    /// Its liveness probe.
+    pub(crate) liveness: Option<crate::health::LivenessSpec>,
+    pub(crate) health_rng: SimRng,
 }
 
 impl Service {
@@ -162,6 +180,24 @@ impl Service {
                 .outlier
                 .map(|spec| OutlierDetector::new(spec, p.instances as usize)),
             outlier_rng: p.outlier_rng,
+            panic_threshold: p.health_check.as_ref().map(|h| h.panic_threshold),
+            cold_slowdown: p
+                .liveness
+                .as_ref()
+                .and_then(|l| l.cold_start.as_ref())
+                .map_or(1.0, |c| c.slowdown),
+            health_levels: [
+                p.health_check.as_ref().map(|_| "unhealthy"),
+                p.liveness.as_ref().map(|_| "restarting"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|name| PolicyLevel::new(name, p.bucket))
+            .collect(),
+            prober: (p.health_check.is_some() || p.liveness.is_some()).then(|| {
+                crate::health::Prober::new(p.health_check, p.liveness, p.instances as usize)
+            }),
+            health_rng: p.health_rng,
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,

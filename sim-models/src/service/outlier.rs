@@ -9,9 +9,13 @@ use sim_core::SimTime;
 
 impl Service {
     /// Recounts the load balancer's candidates after an instance went down, came up, was
-    /// ejected or came back.
+    /// ejected or came back, or its health changed.
     pub(super) fn count_eligible(&mut self) {
-        self.eligible = self.instances.iter().filter(|i| i.up && !i.ejected).count();
+        self.eligible = self
+            .instances
+            .iter()
+            .filter(|i| i.up && !i.ejected && i.healthy)
+            .count();
     }
 
     /// Outlier detection learns how a request at instance `i` ended, as a proxy would see the

@@ -145,13 +145,21 @@ impl Service {
         s.wasted = 0;
         s.black_holed = 0;
         s.dropped_expired = 0;
+        if let Some(p) = &mut self.prober {
+            p.stats = Default::default();
+        }
         s.shed = [0; ShedReason::COUNT];
         s.latency.clear();
         s.wait.clear();
         s.queued.reset(now);
         s.busy.reset(now);
         s.parked.reset(now);
-        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+        for l in self
+            .server_levels
+            .iter_mut()
+            .chain(&mut self.ejected_level)
+            .chain(&mut self.health_levels)
+        {
             l.gauge.reset(now);
         }
         for inst in &mut self.instances {
@@ -164,7 +172,12 @@ impl Service {
     /// Keeps no time series from now on (see [`crate::World::disable_series`]).
     pub(crate) fn disable_series(&mut self) {
         self.series = ServiceSeries::disabled();
-        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+        for l in self
+            .server_levels
+            .iter_mut()
+            .chain(&mut self.ejected_level)
+            .chain(&mut self.health_levels)
+        {
             l.disable_series();
         }
     }
@@ -173,7 +186,12 @@ impl Service {
     pub(crate) fn finish_series(&mut self, end: SimTime) {
         self.series.queued.finish(end);
         self.series.busy.finish(end);
-        for l in self.server_levels.iter_mut().chain(&mut self.ejected_level) {
+        for l in self
+            .server_levels
+            .iter_mut()
+            .chain(&mut self.ejected_level)
+            .chain(&mut self.health_levels)
+        {
             l.series.finish(end);
         }
     }

@@ -43,6 +43,9 @@ impl Service {
     pub(crate) fn release(&mut self, now: SimTime, i: usize) -> Option<CallId> {
         let inst = &self.instances[i];
         if inst.busy <= inst.workers {
+            if self.prober.is_some() {
+                self.handed_on(now, i, 1);
+            }
             if let Some(next) = self.take_next(now, i) {
                 return Some(next);
             }
@@ -58,6 +61,9 @@ impl Service {
         let mut work = self.program.work[k as usize].sample(&mut self.service_rng);
         for f in &self.slowdowns {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
+        }
+        if now < self.instances[i].cold_until {
+            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * self.cold_slowdown);
         }
         self.instances[i].schedule_work(now, work).1
     }
@@ -100,7 +106,7 @@ impl Service {
         for i in 0..self.instances.len() {
             self.update_levels(SimTime::ZERO, i);
         }
-        if let Some(l) = &mut self.ejected_level {
+        for l in self.health_levels.iter_mut().chain(&mut self.ejected_level) {
             l.add(SimTime::ZERO, 0.0);
         }
     }

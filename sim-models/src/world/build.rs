@@ -143,6 +143,9 @@ impl<O: Observer> World<O> {
                 server_rng: rngs.stream(&format!("service/{name}/server_policies")),
                 outlier: s.outlier_detection.clone(),
                 outlier_rng: rngs.stream(&format!("service/{name}/outlier_detection")),
+                health_check: s.health_check.clone(),
+                liveness: s.liveness.clone(),
+                health_rng: rngs.stream(&format!("service/{name}/health")),
             });
             match service {
                 Ok(service) => services.push(service),

@@ -2,6 +2,7 @@
 //! set. Each carries the index and generation of what it concerns, so an event for something
 //! that has ended meanwhile is recognised and ignored.
 
+use crate::health::ProbeKind;
 use crate::ids::CallId;
 use crate::ids::{InvocationId, RequestIndex};
 
@@ -26,6 +27,31 @@ pub enum Event {
     OutlierSweep {
         /// Service index.
         service: u32,
+    },
+    /// A prober of a service sends its next probe to one instance.
+    Probe {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
+        /// Which prober.
+        kind: ProbeKind,
+    },
+    /// An instance's outstanding probe is judged: answered, or timed out.
+    ProbeJudged {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
+        /// Which prober.
+        kind: ProbeKind,
+    },
+    /// An instance the liveness probe killed serves again.
+    Restarted {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
     },
     /// An open-loop client sends its next request.
     OpenArrival {

@@ -25,7 +25,7 @@ impl<O: Observer> World<O> {
             FaultKind::Crash => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
-                        self.services[service as usize].restart(i);
+                        self.services[service as usize].restart(now, i);
                         if self.services[service as usize].instances[i].up {
                             let at = InstanceRef {
                                 service,

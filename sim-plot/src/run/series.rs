@@ -189,11 +189,11 @@ impl RunSeries {
                 retries: rate(&|i| world.retry_series[e].get(i) as f64),
             });
         }
-        for sv in world
-            .services
-            .iter()
-            .filter(|s| !s.server_levels.is_empty() || s.ejected_level().is_some())
-        {
+        for sv in world.services.iter().filter(|s| {
+            !s.server_levels.is_empty()
+                || s.ejected_level().is_some()
+                || !s.health_levels().is_empty()
+        }) {
             policies.push(PolicyTrack {
                 component: sv.name.clone(),
                 instances: sv.instances.len(),
@@ -201,6 +201,7 @@ impl RunSeries {
                     .server_levels
                     .iter()
                     .chain(sv.ejected_level())
+                    .chain(sv.health_levels())
                     .filter(|p| p.reported)
                     .map(|p| {
                         let v = (0..buckets)
