@@ -87,10 +87,11 @@ pub(crate) fn tables(r: &Report) -> String {
     if !r.clients.is_empty() {
         out += &clients_table(r);
     }
-    let health = health_table(r);
-    if !health.is_empty() {
-        out.push('\n');
-        out += &health;
+    for extra in [health_table(r), autoscaling_table(r)] {
+        if !extra.is_empty() {
+            out.push('\n');
+            out += &extra;
+        }
     }
     if !r.stores.is_empty() {
         if !r.services.is_empty() {
@@ -141,6 +142,43 @@ fn health_table(r: &Report) -> String {
             "liveness probes",
             "restarts",
             "restarting s",
+        ],
+        &rows,
+    )
+}
+
+/// One row per autoscaled service; empty if none is.
+fn autoscaling_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .services
+        .iter()
+        .filter_map(|(name, s)| s.autoscaling.as_ref().map(|a| (name, a)))
+        .map(|(name, a)| {
+            vec![
+                name.clone(),
+                format!("{:.1}", a.replicas.mean),
+                format!("{}", a.replicas.end),
+                format!("{}", a.desired.end),
+                a.scale_ups.to_string(),
+                a.scale_downs.to_string(),
+                a.provisioned.to_string(),
+                a.terminated.to_string(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(
+        &[
+            "autoscaling",
+            "replicas mean",
+            "at end",
+            "desired at end",
+            "scale-ups",
+            "scale-downs",
+            "provisioned",
+            "terminated",
         ],
         &rows,
     )

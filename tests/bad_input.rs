@@ -128,6 +128,11 @@ const CASES: &[Case] = &[
         expect: &["liveness_backoff_max_below_initial.ron:5:", "services.s.liveness.restart_backoff.max", "at least initial"],
     },
     Case {
+        name: "autoscaling_min_above_max",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (instances: 2, workers: 1, service_time: Exponential(mean: \"1s\"),\n    autoscaling: (min_replicas: 5, max_replicas: 3, metric: Utilization(60))) },\n)",
+        expect: &["autoscaling_min_above_max.ron:5:", "services.s.autoscaling.max_replicas", "at least min_replicas (5)"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],

@@ -73,6 +73,14 @@ impl Gauge {
         self.peak = self.level;
     }
 
+    /// The level integrated over time (level × nanoseconds) from the last reset to `now`, and
+    /// when that reset was: the difference of two readings in one window is the area between
+    /// them.
+    pub fn area(&self, now: SimTime) -> (u128, SimTime) {
+        let area = self.area + self.level as u128 * now.0.saturating_sub(self.since.0) as u128;
+        (area, self.window_start)
+    }
+
     /// Time-weighted mean level from the last reset to `now`.
     pub fn mean(&self, now: SimTime) -> f64 {
         let span = now.0.saturating_sub(self.window_start.0);

@@ -39,8 +39,12 @@ pub struct Instance {
     pub ejected: bool,
     /// Whether the health check passes it (always, without one).
     pub healthy: bool,
-    /// Until when it is cold after a restart: its work takes longer.
+    /// Whether the balancer may send to it: false while an autoscaled instance is off,
+    /// provisioning or draining.
+    pub in_rotation: bool,
+    /// Until when it is cold after a (re)start: its work takes `cold_slowdown` times longer.
     pub(crate) cold_until: SimTime,
+    pub(crate) cold_slowdown: f64,
     /// Waiting calls.
     pub(crate) queue: WaitQueue,
     /// Its server policies, in the order listed.
@@ -80,7 +84,9 @@ impl Instance {
             up: true,
             ejected: false,
             healthy: true,
+            in_rotation: true,
             cold_until: SimTime::ZERO,
+            cold_slowdown: 1.0,
             queue: WaitQueue::new(classes),
             levels: vec![0.0; policies.len()],
             policies,

@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod autoscaling;
 mod call;
 mod check;
 mod client;
@@ -85,8 +86,9 @@ pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
 pub use report::{
-    ClientReport, EdgeReport, HealthReport, InstanceReport, LatencyReport, NetworkReport,
-    PolicyLevelReport, ProbeCounts, Report, ServiceReport, StopSummary, TotalsReport, WaitReport,
+    AutoscalingReport, ClientReport, EdgeReport, HealthReport, InstanceReport, LatencyReport,
+    NetworkReport, PolicyLevelReport, ProbeCounts, Report, ServiceReport, StopSummary,
+    TotalsReport, WaitReport,
 };
 pub use run::{
     finish, run, run_controlled, run_limits, run_observed, run_observed_recording, run_summary,

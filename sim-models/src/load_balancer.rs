@@ -49,7 +49,8 @@ impl Balancer {
     /// up). `None` when there is none.
     #[inline]
     pub(crate) fn pick(&mut self, instances: &[Instance], up: usize, panic: bool) -> Option<usize> {
-        let candidate = |i: &Instance| i.up && (panic || (!i.ejected && i.healthy));
+        let candidate =
+            |i: &Instance| i.up && i.in_rotation && (panic || (!i.ejected && i.healthy));
         let n = instances.len();
         if up == 0 {
             return None;

@@ -161,7 +161,7 @@ impl Scenario {
             );
         }
         for ((name, s), calls) in self.services.iter().zip(&traffic.service_calls) {
-            let instances = u64::from(s.instances);
+            let instances = u64::from(s.allocated_instances());
             let mut per_instance = INSTANCE_BYTES;
             if s.server_policies
                 .iter()

@@ -213,6 +213,26 @@ pub struct ServiceReport {
     /// What its health check and liveness probe did, if it has either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthReport>,
+    /// What its autoscaler did, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingReport>,
+}
+
+/// What a service's autoscaler did over the measurement window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AutoscalingReport {
+    /// Syncs that added instances, and that removed some.
+    pub scale_ups: u64,
+    /// Syncs that removed instances.
+    pub scale_downs: u64,
+    /// Instances that started provisioning.
+    pub provisioned: u64,
+    /// Instances stopped after draining.
+    pub terminated: u64,
+    /// Instances serving: time-weighted mean and at the end.
+    pub replicas: PolicyLevelReport,
+    /// The replicas the autoscaler wanted: time-weighted mean and at the end.
+    pub desired: PolicyLevelReport,
 }
 
 /// What a service's health check and liveness probe did over the measurement window.
@@ -359,7 +379,7 @@ impl<O: crate::observer::Observer> World<O> {
                     wasted: st.wasted,
                     black_holed: st.black_holed,
                     dropped_expired: st.dropped_expired,
-                    utilization: busy / s.total_workers() as f64,
+                    utilization: busy / s.mean_workers(end),
                     mean_queue_length: queued,
                     mean_in_system: queued + busy + parked,
                     max_queue_length: st.queued.peak(),
@@ -402,7 +422,10 @@ impl<O: crate::observer::Observer> World<O> {
                         }
                     }),
                     health: s.health().map(|h| {
-                        let levels = level_reports(s.health_levels(), end);
+                        let levels: Vec<PolicyLevelReport> = level_reports(s.ops_levels(), end)
+                            .into_iter()
+                            .filter(|l| l.layer == "unhealthy" || l.layer == "restarting")
+                            .collect();
                         let seconds = |name: &str| {
                             levels
                                 .iter()
@@ -423,6 +446,20 @@ impl<O: crate::observer::Observer> World<O> {
                             restarting_s: seconds("restarting"),
                             sent_to_unhealthy: h.sent_to_unhealthy,
                             levels,
+                        }
+                    }),
+                    autoscaling: s.scaling().map(|a| {
+                        let level = |name: &str| {
+                            let l = s.ops_level(name).expect("an autoscaler keeps its levels");
+                            level_reports(std::slice::from_ref(l), end).remove(0)
+                        };
+                        AutoscalingReport {
+                            scale_ups: a.scale_ups,
+                            scale_downs: a.scale_downs,
+                            provisioned: a.provisioned,
+                            terminated: a.terminated,
+                            replicas: level("replicas"),
+                            desired: level("desired"),
                         }
                     }),
                 };
@@ -613,13 +650,13 @@ impl<O: crate::observer::Observer> World<O> {
             for s in self.services.iter().filter(|s| {
                 !s.server_levels.is_empty()
                     || s.ejected_level().is_some()
-                    || !s.health_levels().is_empty()
+                    || !s.ops_levels().is_empty()
             }) {
                 for p in s
                     .server_levels
                     .iter()
                     .chain(s.ejected_level())
-                    .chain(s.health_levels())
+                    .chain(s.ops_levels())
                     .filter(|p| p.reported)
                 {
                     let v = p.series.mean(i, end) / 1000.0;

@@ -363,6 +363,19 @@ pub struct ServiceSpec {
     /// A liveness probe: instances that fail it are killed and restarted (Kubernetes).
     #[serde(default)]
     pub liveness: Option<crate::health::LivenessSpec>,
+    /// A Kubernetes HorizontalPodAutoscaler: `instances` is where it starts.
+    #[serde(default)]
+    pub autoscaling: Option<crate::autoscaling::AutoscalingSpec>,
+}
+
+impl ServiceSpec {
+    /// Instances allocated for a run: `instances`, or with an autoscaler as many as it may
+    /// ever have.
+    pub fn allocated_instances(&self) -> u32 {
+        self.autoscaling
+            .as_ref()
+            .map_or(self.instances, |a| a.max_replicas.max(self.instances))
+    }
 }
 
 /// Whether a worker is held while a request waits on a downstream call.

@@ -16,6 +16,8 @@
 //! Timeouts wait in per-kind queues (`world/timers.rs`, event `Timers`); faults start and end
 //! in `world/faults.rs` (`FaultStart`, `FaultEnd`, `Flap`); health checks probe instances and
 //! liveness restarts them in `world/health.rs` (`Probe`, `ProbeJudged`, `Restarted`); the
+//! autoscaler adds and removes instances in `world/autoscale.rs` (`AutoscaleSync`,
+//! `Provisioned`, `Terminated`); the
 //! world is built in
 //! `world/build.rs`, forked in `world/fork.rs`, and traced in `world/tracing.rs`. The events
 //! themselves are in `world/event.rs`; this file holds the state and dispatches events.
@@ -56,6 +58,7 @@ use sim_core::{Context, CountSeries, Model, SimDuration, SimTime};
 use std::collections::VecDeque;
 
 mod admission;
+mod autoscale;
 mod build;
 mod client;
 mod event;
@@ -363,6 +366,11 @@ impl<O: Observer> Model for World<O> {
             }
         }
         self.first_probes(ctx);
+        for s in 0..self.services.len() {
+            if let Some(t) = self.services[s].first_sync() {
+                ctx.schedule_at(t, Event::AutoscaleSync { service: s as u32 });
+            }
+        }
         for (i, f) in self.faults.iter().enumerate() {
             let fault = i as u32;
             ctx.schedule_at(f.start, Event::FaultStart { fault });
@@ -498,6 +506,13 @@ impl<O: Observer> Model for World<O> {
                 kind,
             } => self.probe_judged(service, instance, kind, ctx),
             Event::Restarted { service, instance } => self.restarted(service, instance, ctx),
+            Event::AutoscaleSync { service } => self.autoscale(service, ctx),
+            Event::Provisioned {
+                service,
+                instance,
+                epoch,
+            } => self.provisioned(service, instance, epoch, ctx),
+            Event::Terminated { service, instance } => self.terminated(service, instance, ctx),
             Event::OutlierSweep { service } => {
                 if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
                     ctx.schedule_at(next, Event::OutlierSweep { service });

@@ -2,6 +2,7 @@
 
 use crate::spec::{
     Election, KeyChoice, StoreSpec, MAX_KEYS, MAX_KEY_SLOTS, MAX_PROCESSES, MAX_REPLICAS,
+    MAX_WORKERS,
 };
 use sim_core::SimDuration;
 
@@ -52,6 +53,14 @@ impl StoreSpec {
         }
         if self.workers == 0 {
             error("workers", "a replica needs at least one worker".into());
+        } else if self.workers > MAX_WORKERS {
+            error(
+                "workers",
+                format!(
+                    "{} is more than the {MAX_WORKERS} workers a replica may have",
+                    self.workers
+                ),
+            );
         }
         if let Some(q) = self.write_quorum {
             if q == 0 || q > n {

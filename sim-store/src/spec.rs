@@ -69,6 +69,9 @@ pub struct StoreSpec {
 
 /// The most replicas a store may have.
 pub const MAX_REPLICAS: u32 = 64;
+/// The most workers a replica may have: each is a slot the replica keeps and scans for a free
+/// one, so the bound keeps both memory and time per operation in check.
+pub const MAX_WORKERS: u32 = 10_000;
 /// The most keys a store may have.
 pub const MAX_KEYS: u32 = 1_000_000;
 /// The most values all a store's replicas may hold together (keys × replicas): 256 MiB.

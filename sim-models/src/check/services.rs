@@ -73,6 +73,11 @@ impl Scenario {
                 c.error(format!("{path}.liveness.{field}"), message);
             }
         }
+        if let Some(a) = &s.autoscaling {
+            for (field, message) in crate::autoscaling::check(a, s.instances) {
+                c.error(format!("{path}.autoscaling.{field}"), message);
+            }
+        }
         if let Some(k) = s.capacity {
             if k < s.workers as u64 {
                 c.error(

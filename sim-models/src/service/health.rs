@@ -48,6 +48,7 @@ impl Service {
             idle_worker: inst.busy < inst.workers && inst.queue.is_empty(),
             queued: inst.queue.len() as u64,
         };
+        let allocated_only = !inst.up && !inst.in_rotation;
         let p = self.prober.as_mut().expect("probed only with a prober");
         let (interval, ..) = p.timing(kind).expect("probed only by a configured prober");
         let jitter = match (&p.readiness, kind) {
@@ -62,6 +63,9 @@ impl Service {
             judge_at: None,
             kill: false,
         };
+        if allocated_only {
+            return sent; // an autoscaled instance off or provisioning: nothing to probe yet
+        }
         match p.send(i, kind, now, at) {
             Sent::Judged(v) => sent.kill = self.apply(now, i, v),
             Sent::Outstanding(pending) => {
@@ -113,15 +117,12 @@ impl Service {
             Verdict::Unhealthy | Verdict::Healthy => {
                 self.instances[i].healthy = verdict == Verdict::Healthy;
                 self.count_eligible();
-                self.health_level(
-                    now,
-                    0,
-                    if verdict == Verdict::Healthy {
-                        -1.0
-                    } else {
-                        1.0
-                    },
-                );
+                let delta = if verdict == Verdict::Healthy {
+                    -1.0
+                } else {
+                    1.0
+                };
+                self.bump_ops_level(now, "unhealthy", delta);
                 false
             }
         }
@@ -133,8 +134,7 @@ impl Service {
         let p = self.prober.as_mut().expect("killed only by a prober");
         let wait = p.kill(i, now);
         self.instances[i].end_pauses(now);
-        let level = p.readiness.is_some() as usize;
-        self.health_level(now, level, 1.0);
+        self.bump_ops_level(now, "restarting", 1.0);
         wait
     }
 
@@ -148,16 +148,16 @@ impl Service {
         let was_restarting = p.instances[i].restarting;
         p.started(i, now);
         let healthy = p.instances[i].healthy;
-        let restart_level = p.readiness.is_some() as usize;
         if let Some(c) = p.liveness.as_ref().and_then(|l| l.cold_start.as_ref()) {
             self.instances[i].cold_until = now + c.duration;
+            self.instances[i].cold_slowdown = c.slowdown;
         }
         self.instances[i].healthy = healthy;
         if was_healthy && !healthy {
-            self.health_level(now, 0, 1.0);
+            self.bump_ops_level(now, "unhealthy", 1.0);
         }
         if was_restarting {
-            self.health_level(now, restart_level, -1.0);
+            self.bump_ops_level(now, "restarting", -1.0);
         }
     }
 
@@ -171,8 +171,18 @@ impl Service {
         }
     }
 
-    fn health_level(&mut self, now: SimTime, k: usize, delta: f64) {
-        if let Some(l) = self.health_levels.get_mut(k) {
+    /// Moves the operations level `name` by `delta` (a probe verdict or a scaling action:
+    /// rare events, so a lookup by name costs nothing that matters).
+    pub(super) fn bump_ops_level(&mut self, now: SimTime, name: &str, delta: f64) {
+        if let Some(l) = self.ops_levels.iter_mut().find(|l| l.layer == name) {
+            l.add(now, delta);
+        }
+    }
+
+    /// Sets the operations level `name` to `value`.
+    pub(super) fn set_ops_level(&mut self, now: SimTime, name: &str, value: f64) {
+        if let Some(l) = self.ops_levels.iter_mut().find(|l| l.layer == name) {
+            let delta = value - l.level;
             l.add(now, delta);
         }
     }
@@ -182,8 +192,13 @@ impl Service {
         self.prober.as_ref().map(|p| &p.stats)
     }
 
-    /// Instances unhealthy and instances restarting, over time (those that are on).
-    pub fn health_levels(&self) -> &[crate::policy::PolicyLevel] {
-        &self.health_levels
+    /// What its operations do over time (see the field): those that are on.
+    pub fn ops_levels(&self) -> &[crate::policy::PolicyLevel] {
+        &self.ops_levels
+    }
+
+    /// The operations level `name`, if it is on.
+    pub fn ops_level(&self, name: &str) -> Option<&crate::policy::PolicyLevel> {
+        self.ops_levels.iter().find(|l| l.layer == name)
     }
 }

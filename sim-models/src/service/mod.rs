@@ -11,10 +11,12 @@
 //! workers, freed workers taking the next queued call, local work, the server policies'
 //! levels), `faults.rs` (the faults in force: crashes, capacity losses, slowdowns, error
 //! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer),
-//! `health.rs` (health checks and liveness restarts) and `stats.rs` (its statistics and time
+//! `health.rs` (health checks and liveness restarts), `autoscale.rs` (the autoscaler) and
+//! `stats.rs` (its statistics and time
 //! series).
 
 mod admission;
+mod autoscale;
 mod faults;
 mod health;
 mod outlier;
@@ -80,11 +82,12 @@ pub struct Service {
     /// With a health check: the percentage of healthy instances under which the balancer
     /// spreads over every instance up.
     panic_threshold: Option<f64>,
-    /// How many times longer work takes at a cold instance.
-    cold_slowdown: f64,
-    /// Instances unhealthy (with a health check), then instances restarting (with a liveness
-    /// probe), over time.
-    health_levels: Vec<PolicyLevel>,
+    /// Its autoscaler, if any.
+    autoscaler: Option<crate::autoscaling::Autoscaler>,
+    /// What its operations do over time: instances `unhealthy` (with a health check),
+    /// `restarting` (with a liveness probe), `replicas` serving and `desired` (with an
+    /// autoscaler).
+    ops_levels: Vec<PolicyLevel>,
     /// Requests queued, workers busy and async requests parked, over all instances.
     queued_total: u64,
     busy_total: u64,
@@ -138,6 +141,10 @@ pub(crate) struct ServiceParts {
     /// Its liveness probe.
     pub(crate) liveness: Option<crate::health::LivenessSpec>,
     pub(crate) health_rng: SimRng,
+    /// Its autoscaler; then `instances` is the number allocated (`max_replicas`) and
+    /// `initial` the number serving at the start.
+    pub(crate) autoscaling: Option<crate::autoscaling::AutoscalingSpec>,
+    pub(crate) initial: u32,
 }
 
 impl Service {
@@ -150,6 +157,12 @@ impl Service {
             let mut inst = Instance::new(p.workers, p.capacity, p.classes, p.server_layers.clone());
             if !p.zones.is_empty() {
                 inst.zone = p.zones[i % p.zones.len()];
+            }
+            if i >= p.initial as usize {
+                // Allocated for the autoscaler, not provisioned: held down and out of rotation.
+                inst.up = false;
+                inst.crashes_in_force = 1;
+                inst.in_rotation = false;
             }
             inst
         }));
@@ -170,8 +183,8 @@ impl Service {
             injections: Vec::new(),
             corruptions: Vec::new(),
             errors_rng: p.errors_rng,
-            up_count: p.instances as usize,
-            eligible: p.instances as usize,
+            up_count: p.initial as usize,
+            eligible: p.initial as usize,
             ejected_level: p
                 .outlier
                 .as_ref()
@@ -181,14 +194,11 @@ impl Service {
                 .map(|spec| OutlierDetector::new(spec, p.instances as usize)),
             outlier_rng: p.outlier_rng,
             panic_threshold: p.health_check.as_ref().map(|h| h.panic_threshold),
-            cold_slowdown: p
-                .liveness
-                .as_ref()
-                .and_then(|l| l.cold_start.as_ref())
-                .map_or(1.0, |c| c.slowdown),
-            health_levels: [
+            ops_levels: [
                 p.health_check.as_ref().map(|_| "unhealthy"),
                 p.liveness.as_ref().map(|_| "restarting"),
+                p.autoscaling.as_ref().map(|_| "replicas"),
+                p.autoscaling.as_ref().map(|_| "desired"),
             ]
             .into_iter()
             .flatten()
@@ -198,6 +208,9 @@ impl Service {
                 crate::health::Prober::new(p.health_check, p.liveness, p.instances as usize)
             }),
             health_rng: p.health_rng,
+            autoscaler: p.autoscaling.map(|spec| {
+                crate::autoscaling::Autoscaler::new(spec, p.initial, p.instances as usize)
+            }),
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,

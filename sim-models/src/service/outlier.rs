@@ -14,7 +14,7 @@ impl Service {
         self.eligible = self
             .instances
             .iter()
-            .filter(|i| i.up && !i.ejected && i.healthy)
+            .filter(|i| i.up && i.in_rotation && !i.ejected && i.healthy)
             .count();
     }
 

@@ -148,6 +148,9 @@ impl Service {
         if let Some(p) = &mut self.prober {
             p.stats = Default::default();
         }
+        if let Some(a) = &mut self.autoscaler {
+            a.stats = Default::default();
+        }
         s.shed = [0; ShedReason::COUNT];
         s.latency.clear();
         s.wait.clear();
@@ -158,7 +161,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.health_levels)
+            .chain(&mut self.ops_levels)
         {
             l.gauge.reset(now);
         }
@@ -176,7 +179,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.health_levels)
+            .chain(&mut self.ops_levels)
         {
             l.disable_series();
         }
@@ -190,7 +193,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.health_levels)
+            .chain(&mut self.ops_levels)
         {
             l.series.finish(end);
         }

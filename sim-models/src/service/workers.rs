@@ -62,8 +62,9 @@ impl Service {
         for f in &self.slowdowns {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
         }
-        if now < self.instances[i].cold_until {
-            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * self.cold_slowdown);
+        let inst = &self.instances[i];
+        if now < inst.cold_until {
+            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * inst.cold_slowdown);
         }
         self.instances[i].schedule_work(now, work).1
     }
@@ -106,8 +107,9 @@ impl Service {
         for i in 0..self.instances.len() {
             self.update_levels(SimTime::ZERO, i);
         }
-        for l in self.health_levels.iter_mut().chain(&mut self.ejected_level) {
+        for l in self.ops_levels.iter_mut().chain(&mut self.ejected_level) {
             l.add(SimTime::ZERO, 0.0);
         }
+        self.start_scale_levels();
     }
 }

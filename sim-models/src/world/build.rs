@@ -119,10 +119,12 @@ impl<O: Observer> World<O> {
                     (cum, to, edge(name, false, to))
                 })
                 .collect();
-            let instances = s.instances;
+            let instances = s.allocated_instances();
             let service = Service::new(ServiceParts {
                 name: name.clone(),
-                instances: s.instances,
+                instances,
+                initial: s.instances,
+                autoscaling: s.autoscaling.clone(),
                 zones: s.zones.iter().map(|z| zone_of(z)).collect(),
                 workers: s.workers,
                 capacity: s.capacity,

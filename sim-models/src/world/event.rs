@@ -53,6 +53,27 @@ pub enum Event {
         /// Instance index.
         instance: u32,
     },
+    /// A service's autoscaler syncs: measures and scales.
+    AutoscaleSync {
+        /// Service index.
+        service: u32,
+    },
+    /// An instance the autoscaler added is provisioned and serves.
+    Provisioned {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
+        /// Which provisioning (a cancelled one's event is ignored).
+        epoch: u32,
+    },
+    /// An instance the autoscaler removed has had its grace period: it stops.
+    Terminated {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
+    },
     /// An open-loop client sends its next request.
     OpenArrival {
         /// Client index.

@@ -190,9 +190,7 @@ impl RunSeries {
             });
         }
         for sv in world.services.iter().filter(|s| {
-            !s.server_levels.is_empty()
-                || s.ejected_level().is_some()
-                || !s.health_levels().is_empty()
+            !s.server_levels.is_empty() || s.ejected_level().is_some() || !s.ops_levels().is_empty()
         }) {
             policies.push(PolicyTrack {
                 component: sv.name.clone(),
@@ -201,7 +199,7 @@ impl RunSeries {
                     .server_levels
                     .iter()
                     .chain(sv.ejected_level())
-                    .chain(sv.health_levels())
+                    .chain(sv.ops_levels())
                     .filter(|p| p.reported)
                     .map(|p| {
                         let v = (0..buckets)

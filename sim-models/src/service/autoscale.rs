@@ -1,0 +1,196 @@
+//! The service's autoscaler (`crate::autoscaling`): measuring its instances at each sync,
+//! starting and draining instances as the controller decides, and the levels `replicas` and
+//! `desired` over time.
+
+use super::Service;
+use crate::autoscaling::{recommend, Observation, Replica, ScaleMetric};
+use sim_core::{SimDuration, SimTime};
+
+/// What a sync decided.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scaling {
+    /// Instances that start provisioning: (instance, epoch, when they serve).
+    pub(crate) start: Vec<(u32, u32, SimTime)>,
+    /// Instances that leave the balancer now: (instance, when they stop).
+    pub(crate) drain: Vec<(u32, SimTime)>,
+}
+
+impl Service {
+    /// When the first sync is due, with an autoscaler.
+    pub(crate) fn first_sync(&self) -> Option<SimTime> {
+        self.autoscaler
+            .as_ref()
+            .map(|a| SimTime::ZERO + a.spec.sync_period)
+    }
+
+    /// The sync period, with an autoscaler.
+    pub(crate) fn sync_period(&self) -> Option<SimDuration> {
+        self.autoscaler.as_ref().map(|a| a.spec.sync_period)
+    }
+
+    /// The autoscaler's sync at `now`: measures, decides, and says which instances to start
+    /// and drain.
+    pub(crate) fn autoscale(&mut self, now: SimTime) -> Scaling {
+        let single = self.instances.len() == 1;
+        let workers = self.workers as f64;
+        let Some(a) = self.autoscaler.as_mut() else {
+            return Scaling::default();
+        };
+        let mut o = Observation {
+            serving: 0,
+            provisioning: 0,
+            metric_sum: 0.0,
+        };
+        for (i, inst) in self.instances.iter().enumerate() {
+            let gauge = if single {
+                &self.stats.busy
+            } else {
+                &inst.stats.busy
+            };
+            let (area, window) = gauge.area(now);
+            let (then, before, then_window) = a.busy_at_sync[i];
+            a.busy_at_sync[i] = (now, area, window);
+            match a.replicas[i] {
+                Replica::Provisioning { .. } => o.provisioning += 1,
+                Replica::Serving if inst.up => {
+                    o.serving += 1;
+                    o.metric_sum += match a.spec.metric {
+                        ScaleMetric::Utilization(_) => {
+                            // Busy over the period; a reset at the warm-up starts a new window.
+                            let (from, used) = if then_window == window {
+                                (then, area - before)
+                            } else {
+                                (window, area)
+                            };
+                            let span = now.0.saturating_sub(from.0).max(1) as f64;
+                            100.0 * used as f64 / span / workers
+                        }
+                        ScaleMetric::InFlight(_) => inst.in_system() as f64,
+                    };
+                }
+                _ => {}
+            }
+        }
+        let current = a.current();
+        let raw = recommend(&a.spec, current, o);
+        let min = a.min_at(now);
+        let desired = a.hpa.decide(&a.spec, now, current, raw, min);
+        let mut out = Scaling::default();
+        if desired > current {
+            a.stats.scale_ups += 1;
+            let mut wanted = desired - current;
+            for (i, r) in a.replicas.iter_mut().enumerate() {
+                if wanted == 0 {
+                    break;
+                }
+                if *r == Replica::Off {
+                    a.epochs += 1;
+                    *r = Replica::Provisioning { epoch: a.epochs };
+                    out.start
+                        .push((i as u32, a.epochs, now + a.spec.provisioning));
+                    a.stats.provisioned += 1;
+                    wanted -= 1;
+                }
+            }
+        } else if desired < current {
+            a.stats.scale_downs += 1;
+            let mut surplus = current - desired;
+            // Instances not serving yet go first, then the newest serving.
+            for r in a.replicas.iter_mut().rev() {
+                if surplus > 0 && matches!(r, Replica::Provisioning { .. }) {
+                    *r = Replica::Off;
+                    surplus -= 1;
+                }
+            }
+            for (i, r) in a.replicas.iter_mut().enumerate().rev() {
+                if surplus > 0 && *r == Replica::Serving {
+                    *r = Replica::Draining;
+                    out.drain.push((i as u32, now + a.spec.termination_grace));
+                    surplus -= 1;
+                }
+            }
+        }
+        for &(i, _) in &out.drain {
+            self.instances[i as usize].in_rotation = false;
+        }
+        if !out.drain.is_empty() {
+            self.count_eligible();
+            self.count_serving(now);
+        }
+        self.set_ops_level(now, "desired", desired as f64);
+        out
+    }
+
+    /// Instance `i`'s provisioning `epoch` is over at `now`: it serves, empty and cold, unless
+    /// that provisioning was cancelled. Returns whether it came up.
+    pub(crate) fn provisioned(&mut self, now: SimTime, i: usize, epoch: u32) -> bool {
+        let Some(a) = self.autoscaler.as_mut() else {
+            return false;
+        };
+        if a.replicas[i] != (Replica::Provisioning { epoch }) {
+            return false;
+        }
+        a.replicas[i] = Replica::Serving;
+        let cold = a.spec.cold_start.clone();
+        self.instances[i].in_rotation = true;
+        self.restart(now, i);
+        if let Some(c) = cold {
+            self.instances[i].cold_until = now + c.duration;
+            self.instances[i].cold_slowdown = c.slowdown;
+        }
+        self.count_eligible();
+        self.count_serving(now);
+        self.instances[i].up
+    }
+
+    /// Instance `i` has drained: it is stopped (the world ends what it still holds) and goes
+    /// off. Returns whether it was still draining.
+    pub(crate) fn terminated(&mut self, now: SimTime, i: usize) -> bool {
+        let Some(a) = self.autoscaler.as_mut() else {
+            return false;
+        };
+        if a.replicas[i] != Replica::Draining {
+            return false;
+        }
+        a.replicas[i] = Replica::Off;
+        a.stats.terminated += 1;
+        self.count_serving(now);
+        true
+    }
+
+    /// The levels `replicas` and `desired` start at the instances serving.
+    pub(super) fn start_scale_levels(&mut self) {
+        if let Some(a) = &self.autoscaler {
+            let current = a.current() as f64;
+            self.set_ops_level(SimTime::ZERO, "desired", current);
+            self.count_serving(SimTime::ZERO);
+        }
+    }
+
+    /// The `replicas` level follows the instances serving.
+    fn count_serving(&mut self, now: SimTime) {
+        let Some(a) = &self.autoscaler else {
+            return;
+        };
+        let serving = a
+            .replicas
+            .iter()
+            .filter(|r| **r == Replica::Serving)
+            .count() as f64;
+        self.set_ops_level(now, "replicas", serving);
+    }
+
+    /// Workers over the measurement window, on average: the configured ones, or with an
+    /// autoscaler those of the instances serving (the denominator of utilisation).
+    pub fn mean_workers(&self, now: SimTime) -> f64 {
+        match self.ops_level("replicas") {
+            Some(l) => self.workers as f64 * (l.gauge.mean(now) / 1000.0),
+            None => self.total_workers() as f64,
+        }
+    }
+
+    /// Scaling counts since the warm-up, with an autoscaler.
+    pub fn scaling(&self) -> Option<&crate::autoscaling::ScaleStats> {
+        self.autoscaler.as_ref().map(|a| &a.stats)
+    }
+}

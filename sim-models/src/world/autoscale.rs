@@ -1,0 +1,52 @@
+//! The autoscaler on the clock: a sync every period, instances serving once provisioned, and
+//! drained instances stopped when their grace is over (what they still hold ends `crashed`).
+
+use super::{Event, World};
+use crate::observer::{InstanceRef, Observer};
+use sim_core::Context;
+
+impl<O: Observer> World<O> {
+    /// `service`'s autoscaler syncs now, and again a period later.
+    pub(super) fn autoscale(&mut self, service: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        let svc = &mut self.services[service as usize];
+        let scaling = svc.autoscale(now);
+        if let Some(period) = svc.sync_period() {
+            ctx.schedule_at(now + period, Event::AutoscaleSync { service });
+        }
+        for (instance, epoch, at) in scaling.start {
+            let event = Event::Provisioned {
+                service,
+                instance,
+                epoch,
+            };
+            ctx.schedule_at(at, event);
+        }
+        for (instance, at) in scaling.drain {
+            ctx.schedule_at(at, Event::Terminated { service, instance });
+        }
+    }
+
+    /// An added instance's provisioning `epoch` is over: it serves, unless it was cancelled.
+    pub(super) fn provisioned(
+        &mut self,
+        service: u32,
+        instance: u32,
+        epoch: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        if self.services[service as usize].provisioned(now, instance as usize, epoch) {
+            let at = InstanceRef { service, instance };
+            self.observer.instance_changed(now, at, true);
+        }
+    }
+
+    /// A drained instance's grace is over: it stops, ending what it still holds.
+    pub(super) fn terminated(&mut self, service: u32, instance: u32, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        if self.services[service as usize].terminated(now, instance as usize) {
+            self.crash(service, instance, ctx);
+        }
+    }
+}

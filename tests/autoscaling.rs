@@ -1,0 +1,128 @@
+//! The autoscaler in whole runs: the bundled lag scenario outruns it in nearly every seed and
+//! its predictive floor removes the damage; scale-down waits out the stabilisation window and
+//! drains without failing a request; replicas stay within their bounds; requests are conserved.
+
+mod common;
+use sim_models::{load_scenario, run, RunResult};
+
+/// Users' requests sent and failed in seconds `[from, to)`.
+fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
+    let users = &result.world.clients[0];
+    let sent = (from..to).map(|i| users.series.sent.get(i)).sum();
+    let failed = (from..to).map(|i| users.series.errors.get(i)).sum();
+    (sent, failed)
+}
+
+/// The api's instances serving in second `i`.
+fn replicas(result: &RunResult, i: usize) -> f64 {
+    let l = result.world.services[0].ops_level("replicas").unwrap();
+    l.series.mean(i, result.end) / 1000.0
+}
+
+#[test]
+fn a_ramp_outruns_the_autoscaler_in_at_least_90_percent_of_seeds_and_a_floor_prevents_it() {
+    let lag = load_scenario("scenarios/autoscaling-lag.ron", &[])
+        .unwrap()
+        .scenario;
+    let fixed = load_scenario("scenarios/autoscaling-lag-fixed.ron", &[])
+        .unwrap()
+        .scenario;
+    let mut lagged = 0;
+    for seed in 1..=20 {
+        let result = run(&lag, seed).unwrap();
+        common::assert_conserved(&result);
+        let (sent, failed) = window(&result, 80, 200);
+        let a = result.report.services["api"].autoscaling.clone().unwrap();
+        // A fifth of the ramp's requests fail while the instances it asked for start.
+        if failed * 5 > sent && a.scale_ups >= 3 {
+            lagged += 1;
+        }
+        // It does get there: by the end nothing fails.
+        let (sent, failed) = window(&result, 320, 400);
+        assert!(failed * 100 < sent, "seed {seed}: {failed} of {sent}");
+    }
+    assert!(
+        lagged >= 18,
+        "the ramp outran the autoscaler in {lagged} of 20 seeds"
+    );
+    for seed in 1..=20 {
+        let result = run(&fixed, seed).unwrap();
+        common::assert_conserved(&result);
+        let (sent, failed) = window(&result, 0, 400);
+        assert!(
+            failed * 1000 < sent,
+            "seed {seed}: {failed} of {sent} failed"
+        );
+        assert!(replicas(&result, 100) >= 15.0);
+    }
+}
+
+/// Load that falls at 100 s from 3,000/s to 300/s, on an HPA targeting 50 % utilisation.
+fn falling(grace: &str) -> sim_models::Scenario {
+    common::scenario(&format!(
+        r#"(
+  duration: "600s",
+  time_series: (bucket: "1s"),
+  clients: {{ "users": Open(rate: 3000, target: "api", timeout: "2s", schedule: [Step(at: "100s", rate: 300)]) }},
+  services: {{ "api": (instances: 16, workers: 8, service_time: Exponential(mean: "20ms"),
+    autoscaling: (min_replicas: 2, max_replicas: 16, metric: Utilization(50),
+                  termination_grace: "{grace}")) }},
+)"#
+    ))
+}
+
+#[test]
+fn scale_down_waits_out_the_stabilisation_window_then_drains_without_failing_a_request() {
+    let result = run(&falling("30s"), 1).unwrap();
+    common::assert_conserved(&result);
+    // 3,000/s at 400/s per instance needs 15 at 50 %: it keeps its 16.
+    assert_eq!(replicas(&result, 90), 16.0);
+    // After the fall every sync recommends ~2, but the window holds the old recommendation for
+    // 300 s after it was last made (at ~90-100 s).
+    assert_eq!(replicas(&result, 380), 16.0, "still within the window");
+    assert!(
+        replicas(&result, 450) <= 3.0,
+        "then down at once: 100 % per period"
+    );
+    let a = result.report.services["api"].autoscaling.clone().unwrap();
+    assert!(a.terminated >= 13, "{a:?}");
+    // A drained instance gets no new request and finishes what it holds within its grace.
+    let users = &result.report.clients["users"];
+    let failed: u64 = users.errors.values().sum();
+    assert_eq!(failed, 0, "{:?}", users.errors);
+}
+
+#[test]
+fn without_grace_a_scale_down_ends_what_the_removed_instances_hold() {
+    let result = run(&falling("0s"), 1).unwrap();
+    common::assert_conserved(&result);
+    let api = &result.report.services["api"];
+    let crashed = api.errors.get("crashed").copied().unwrap_or(0);
+    assert!(
+        crashed > 0,
+        "in-flight requests on removed instances are cut off"
+    );
+}
+
+#[test]
+fn replicas_stay_between_min_and_max_whatever_the_load() {
+    let scenario = common::scenario(
+        r#"(
+  duration: "300s",
+  time_series: (bucket: "1s"),
+  clients: { "users": Open(rate: 20000, target: "api", timeout: "1s", schedule: [Step(at: "150s", rate: 1)]) },
+  services: { "api": (instances: 3, workers: 4, service_time: Exponential(mean: "20ms"), deadlines: (drop_expired: true),
+    autoscaling: (min_replicas: 3, max_replicas: 7, metric: InFlight(2), provisioning: "5s",
+                  scale_down: (percent: 100.0, stabilization: "0s"))) },
+)"#,
+    );
+    let result = run(&scenario, 1).unwrap();
+    common::assert_conserved(&result);
+    let counts: Vec<f64> = (0..300).map(|i| replicas(&result, i)).collect();
+    assert!(
+        counts.iter().all(|&r| (3.0..=7.0).contains(&r)),
+        "{counts:?}"
+    );
+    assert_eq!(counts[140], 7.0, "overload takes it to the maximum");
+    assert_eq!(counts[299], 3.0, "idle takes it back to the minimum");
+}
