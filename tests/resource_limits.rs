@@ -53,7 +53,7 @@ fn a_hundred_million_instances_are_refused_naming_the_field_and_the_estimate() {
         &[
             "instances.ron:3:",
             "services.api.instances",
-            "would need up to 29.",
+            "would need up to 35.",
             "GiB of memory, more than",
             "limits.max_memory",
             "100000000 instances",

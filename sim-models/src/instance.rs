@@ -45,6 +45,11 @@ pub struct Instance {
     /// Until when it is cold after a (re)start: its work takes `cold_slowdown` times longer.
     pub(crate) cold_until: SimTime,
     pub(crate) cold_slowdown: f64,
+    /// How many times as long its work takes (configuration drift; 1 otherwise).
+    pub(crate) work_factor: f64,
+    /// Its own timeout for each of its service's call targets (configuration drift; empty
+    /// when it has the service's).
+    pub(crate) call_timeouts: Vec<Option<sim_core::SimDuration>>,
     /// Waiting calls.
     pub(crate) queue: WaitQueue,
     /// Its server policies, in the order listed.
@@ -87,6 +92,8 @@ impl Instance {
             in_rotation: true,
             cold_until: SimTime::ZERO,
             cold_slowdown: 1.0,
+            work_factor: 1.0,
+            call_timeouts: Vec::new(),
             queue: WaitQueue::new(classes),
             levels: vec![0.0; policies.len()],
             policies,

@@ -28,6 +28,7 @@ pub mod autoscaling;
 mod call;
 mod check;
 mod client;
+pub mod drift;
 mod edge;
 mod explain;
 pub mod export;

@@ -48,7 +48,7 @@ const CLIENT_BYTES: u64 = 128 << 10;
 /// A service's statistics: its latency histograms, counters and compiled program.
 const SERVICE_BYTES: u64 = 132 << 10;
 /// One instance: queue, gauges and counters.
-const INSTANCE_BYTES: u64 = 320;
+const INSTANCE_BYTES: u64 = 384;
 /// One layer of a caller's policy stack, per caller instance (histogram-free state).
 const LAYER_BYTES: u64 = 768;
 /// Per tenant, per instance, of a per-tenant rate limit.

@@ -398,7 +398,7 @@ impl<O: crate::observer::Observer> World<O> {
                                 busy
                             } else {
                                 i.stats.busy.mean(end)
-                            } / s.workers as f64,
+                            } / i.base_workers as f64,
                         })
                         .collect(),
                     shed: ShedReason::ALL

@@ -366,6 +366,9 @@ pub struct ServiceSpec {
     /// A Kubernetes HorizontalPodAutoscaler: `instances` is where it starts.
     #[serde(default)]
     pub autoscaling: Option<crate::autoscaling::AutoscalingSpec>,
+    /// Instances configured unlike their peers (configuration drift).
+    #[serde(default)]
+    pub drift: Vec<crate::drift::DriftSpec>,
 }
 
 impl ServiceSpec {

@@ -14,6 +14,7 @@
 
 mod call_graph;
 mod clients;
+mod drift;
 mod faults;
 mod names;
 mod network;
@@ -90,6 +91,7 @@ impl Scenario {
         self.check_policy_agreement(&mut c);
         for (name, s) in &self.services {
             self.check_service(&mut c, name, s);
+            self.check_drift(&mut c, name, s);
         }
         self.check_network(&mut c);
         self.check_stores(&mut c);

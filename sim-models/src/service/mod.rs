@@ -245,7 +245,7 @@ impl Service {
 
     /// Workers configured over all instances: the denominator of utilisation.
     pub fn total_workers(&self) -> u64 {
-        self.workers as u64 * self.instances.len() as u64
+        self.instances.iter().map(|i| i.base_workers as u64).sum()
     }
 
     /// Whether a request waiting on a call keeps its worker.

@@ -66,6 +66,9 @@ impl Service {
         if now < inst.cold_until {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * inst.cold_slowdown);
         }
+        if inst.work_factor != 1.0 {
+            work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * inst.work_factor);
+        }
         self.instances[i].schedule_work(now, work).1
     }
 

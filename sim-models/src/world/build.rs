@@ -150,7 +150,10 @@ impl<O: Observer> World<O> {
                 health_rng: rngs.stream(&format!("service/{name}/health")),
             });
             match service {
-                Ok(service) => services.push(service),
+                Ok(mut service) => {
+                    drift(&mut service, s, &index_of);
+                    services.push(service)
+                }
                 Err(e) => {
                     return Err(Problems(vec![crate::check::Problem {
                         severity: Severity::Error,
@@ -247,9 +250,16 @@ impl<O: Observer> World<O> {
                 services[index_of(&ed.from) as usize].instances.len()
             };
             edge_stacks[e as usize] = stacks.len() as u32;
+            let drifted = (!ed.from_client)
+                .then(|| &scenario.services[&ed.from].drift)
+                .filter(|d| !d.is_empty());
             for i in 0..callers {
                 let rng = rngs.stream(&format!("policy/{}/{to}/{i}", ed.from));
-                match spec.build(registry, rng) {
+                let own = drifted
+                    .and_then(|d| crate::drift::of(d, i as u32))
+                    .and_then(|d| d.policies.get(to))
+                    .map(|specs| StackSpec::new(specs));
+                match own.as_ref().unwrap_or(&spec).build(registry, rng) {
                     Ok(stack) => {
                         stacks.push(stack);
                         stack_edges.push(e);
@@ -340,5 +350,44 @@ impl<O: Observer> World<O> {
         };
         world.start_levels();
         Ok(world)
+    }
+}
+
+/// Applies a service's configuration drift to the instances it names.
+fn drift(
+    service: &mut Service,
+    spec: &crate::scenario::ServiceSpec,
+    index_of: &dyn Fn(&str) -> u32,
+) {
+    for d in &spec.drift {
+        for &i in &d.instances {
+            let calls = service.program.calls.clone();
+            let Some(inst) = service.instances.get_mut(i as usize) else {
+                continue;
+            };
+            if let Some(w) = d.workers {
+                inst.workers = w;
+                inst.base_workers = w;
+            }
+            if let Some(k) = d.capacity {
+                inst.capacity = k;
+            }
+            if let Some(f) = d.slowdown {
+                inst.work_factor = f;
+            }
+            if !d.timeouts.is_empty() {
+                inst.call_timeouts = calls
+                    .iter()
+                    .map(|t| {
+                        let own = d
+                            .timeouts
+                            .iter()
+                            .find(|(to, _)| index_of(to) == t.service)
+                            .map(|(_, &d)| d);
+                        own.or(t.timeout)
+                    })
+                    .collect();
+            }
+        }
     }
 }

@@ -111,7 +111,11 @@ impl<O: Observer> World<O> {
             SimTime::MAX
         };
         for slot in 0..count {
-            let target = self.services[s].program.calls[(first + slot as u32) as usize];
+            let k = (first + slot as u32) as usize;
+            let mut target = self.services[s].program.calls[k];
+            if let Some(&t) = self.services[s].instances[i].call_timeouts.get(k) {
+                target.timeout = t; // this instance's configuration drifted
+            }
             let deadline = target
                 .timeout
                 .map_or(SimTime::MAX, |t| now + t)
