@@ -7,10 +7,7 @@ use sim_models::{load_scenario, run, RunResult};
 
 /// Users' requests sent and failed in seconds `[from, to)`.
 fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
-    let users = &result.world.clients[0];
-    let sent = (from..to).map(|i| users.series.sent.get(i)).sum();
-    let failed = (from..to).map(|i| users.series.errors.get(i)).sum();
-    (sent, failed)
+    common::sent_and_failed(result, from, to)
 }
 
 /// The api's instances serving in second `i`.
@@ -125,4 +122,120 @@ fn replicas_stay_between_min_and_max_whatever_the_load() {
     );
     assert_eq!(counts[140], 7.0, "overload takes it to the maximum");
     assert_eq!(counts[299], 3.0, "idle takes it back to the minimum");
+}
+
+#[test]
+fn the_panic_threshold_is_a_share_of_the_instances_serving_not_of_those_allocated() {
+    // Two serving of ten allocated; one stops answering. One healthy of two is not below 50 %,
+    // so the balancer must keep the silent one out of rotation.
+    let scenario = common::scenario(
+        r#"(
+  duration: "120s",
+  clients: { "users": Open(rate: 200, target: "api", timeout: "1s") },
+  services: { "api": (instances: 2, workers: 8, service_time: Exponential(mean: "10ms"),
+    health_check: (interval: "1s", timeout: "200ms", unhealthy_threshold: 2),
+    autoscaling: (min_replicas: 2, max_replicas: 10, metric: Utilization(90))) },
+  faults: [BlackHole(service: "api", instance: 0, start: "20s", duration: "90s")],
+)"#,
+    );
+    let result = run(&scenario, 1).unwrap();
+    common::assert_conserved(&result);
+    let h = result.report.services["api"].health.clone().unwrap();
+    assert_eq!(h.sent_to_unhealthy, 0);
+    let timeouts = result.report.clients["users"].errors["timeout"];
+    assert!(
+        timeouts < 500,
+        "only while it was being detected: {timeouts}"
+    );
+}
+
+#[test]
+fn draining_instances_are_never_picked_whatever_the_balancer() {
+    for balancer in [
+        "Random",
+        "PowerOfTwoChoices",
+        "RoundRobin",
+        "LeastOutstanding",
+    ] {
+        let scenario = common::scenario(&format!(
+            r#"(
+  duration: "600s",
+  clients: {{ "users": Open(rate: 3000, target: "api", timeout: "2s", schedule: [Step(at: "100s", rate: 300)]) }},
+  services: {{ "api": (instances: 16, workers: 8, service_time: Exponential(mean: "20ms"), load_balancer: {balancer},
+    health_check: (), autoscaling: (min_replicas: 2, max_replicas: 20, metric: Utilization(50))) }},
+)"#
+        ));
+        let result = run(&scenario, 1).unwrap();
+        common::assert_conserved(&result);
+        let a = result.report.services["api"].autoscaling.clone().unwrap();
+        assert!(a.terminated >= 13, "{balancer}: {a:?}");
+        let failed: u64 = result.report.clients["users"].errors.values().sum();
+        assert_eq!(
+            failed, 0,
+            "{balancer}: {:?}",
+            result.report.clients["users"].errors
+        );
+    }
+}
+
+#[test]
+fn with_most_instances_down_the_autoscaler_does_not_scale_below_what_there_is() {
+    // Seven of ten crash for a minute: the three left are overloaded, and the seven count as
+    // not ready, so the recommendation must not fall below ten (which would drain the live
+    // ones).
+    let crashes: String = (0..7)
+        .map(|i| {
+            format!(r#"Crash(service: "api", instance: {i}, at: "50s", restart_after: "60s"), "#)
+        })
+        .collect();
+    let scenario = common::scenario(&format!(
+        r#"(
+  duration: "150s",
+  time_series: (bucket: "1s"),
+  clients: {{ "users": Open(rate: 1500, target: "api", timeout: "1s") }},
+  services: {{ "api": (instances: 10, workers: 4, service_time: Exponential(mean: "20ms"), deadlines: (drop_expired: true),
+    autoscaling: (min_replicas: 2, max_replicas: 10, metric: Utilization(80),
+                  scale_down: (percent: 100.0, stabilization: "0s"))) }},
+  faults: [{crashes}],
+)"#
+    ));
+    let result = run(&scenario, 1).unwrap();
+    common::assert_conserved(&result);
+    for i in 50..110 {
+        assert_eq!(
+            replicas(&result, i),
+            10.0,
+            "second {i}: nothing drained during the outage"
+        );
+    }
+    let unavailable = result.report.clients["users"].errors["unavailable"];
+    assert_eq!(unavailable, 0, "the live instances stayed in rotation");
+}
+
+#[test]
+fn an_instance_killed_and_then_scaled_away_leaves_no_restart_counted() {
+    // The liveness probe kills instances in a long CrashLoopBackOff; the autoscaler then
+    // removes them. Off, they are neither restarting nor unhealthy.
+    let holes: String = (2..16)
+        .map(|i| {
+            format!(r#"BlackHole(service: "api", instance: {i}, start: "330s", duration: "20s"), "#)
+        })
+        .collect();
+    let scenario = common::scenario(&format!(
+        r#"(
+  duration: "900s",
+  clients: {{ "users": Open(rate: 3000, target: "api", timeout: "2s", schedule: [Step(at: "100s", rate: 300)]) }},
+  services: {{ "api": (instances: 16, workers: 8, service_time: Exponential(mean: "20ms"),
+    liveness: (period: "1s", timeout: "500ms", failure_threshold: 3, startup: "5s", restart_backoff: (initial: "200s", max: "300s")),
+    autoscaling: (min_replicas: 2, max_replicas: 16, metric: Utilization(50))) }},
+  faults: [{holes}],
+)"#
+    ));
+    let result = run(&scenario, 1).unwrap();
+    common::assert_conserved(&result);
+    let h = result.report.services["api"].health.clone().unwrap();
+    let restarting = h.levels.iter().find(|l| l.layer == "restarting").unwrap();
+    assert_eq!(restarting.end, 0.0, "{h:?}");
+    let serving = result.report.services["api"].autoscaling.clone().unwrap();
+    assert!(serving.replicas.end <= 3.0, "{serving:?}");
 }

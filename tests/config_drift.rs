@@ -129,6 +129,10 @@ fn drift_that_does_not_fit_the_service_is_a_located_error() {
             "services.api.drift.0.workers",
         ),
         (
+            "(instances: [0], workers: 1), (instances: [1, 0], slowdown: 2.0)",
+            "services.api.drift.1.instances.1",
+        ),
+        (
             r#"(instances: [0], timeouts: { "cache": "1s" })"#,
             "services.api.drift.0.timeouts.cache",
         ),

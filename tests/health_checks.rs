@@ -9,10 +9,7 @@ use sim_models::{load_scenario, run, run_observed, InstanceRef, Observer, RunRes
 
 /// Users' requests sent and failed in seconds `[from, to)`.
 fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
-    let users = &result.world.clients[0];
-    let sent = (from..to).map(|i| users.series.sent.get(i)).sum();
-    let failed = (from..to).map(|i| users.series.errors.get(i)).sum();
-    (sent, failed)
+    common::sent_and_failed(result, from, to)
 }
 
 fn restarts(result: &RunResult) -> u64 {
@@ -221,4 +218,29 @@ fn a_paused_instance_fails_its_liveness_probe_however_it_is_answered_and_restart
             "{probe}: frozen is dead to the kubelet"
         );
     }
+}
+
+#[test]
+fn a_probe_timeout_equal_to_its_period_counts_every_failure() {
+    // The probe judged at the instant the next is due must be judged first, or every other
+    // failure is lost and the instance lives twice as long.
+    let restarts = |timeout: &str| {
+        let scenario = common::scenario(&format!(
+            r#"(
+  duration: "60s",
+  clients: {{ "users": Open(rate: 1, target: "api", timeout: "1s") }},
+  services: {{ "api": (workers: 1, service_time: Exponential(mean: "10ms"),
+    liveness: (period: "1s", timeout: "{timeout}", failure_threshold: 3,
+               restart_backoff: (initial: "1s", max: "1s"))) }},
+  faults: [BlackHole(service: "api", start: "0s", duration: "60s")],
+)"#
+        ));
+        let result = run(&scenario, 1).unwrap();
+        common::assert_conserved(&result);
+        result.report.services["api"].health.clone().unwrap()
+    };
+    let (tie, before) = (restarts("1s"), restarts("999ms"));
+    assert_eq!(tie.liveness_probes.failed, before.liveness_probes.failed);
+    assert_eq!(tie.restarts, before.restarts);
+    assert!(tie.restarts >= 14, "{tie:?}");
 }

@@ -61,7 +61,9 @@ pub fn describe(service: &str, i: usize, inst: &Instance, state: State) -> Strin
 /// What an instance is going through now, as drawn: the first that applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
-    /// Crashed.
+    /// Allocated for an autoscaler but not serving: off, or still provisioning.
+    Off,
+    /// Crashed (or killed by its liveness probe and restarting).
     Down,
     /// Frozen by a pause fault: it holds its work and answers nothing.
     Paused,
@@ -69,6 +71,10 @@ pub enum State {
     Partitioned,
     /// Taken out of its load balancer by outlier detection.
     Ejected,
+    /// Taken out of its load balancer by a failed health check.
+    Unhealthy,
+    /// Taken out of rotation by its autoscaler, finishing what it holds.
+    Draining,
     /// Serving.
     Up,
 }
@@ -77,10 +83,13 @@ impl State {
     /// The word for it.
     pub fn name(self) -> &'static str {
         match self {
+            State::Off => "off",
             State::Down => "down",
             State::Paused => "paused",
             State::Partitioned => "partitioned",
             State::Ejected => "ejected",
+            State::Unhealthy => "unhealthy",
+            State::Draining => "draining",
             State::Up => "up",
         }
     }
@@ -90,7 +99,11 @@ impl State {
 pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i: usize) -> State {
     let inst = &world.services[s].instances[i];
     if !inst.up {
-        return State::Down;
+        return if inst.in_rotation {
+            State::Down
+        } else {
+            State::Off
+        };
     }
     let here = world.endpoint(s as u32, i as u32);
     let mut state = State::Up;
@@ -108,8 +121,14 @@ pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i
             _ => {}
         }
     }
+    if state == State::Up && !inst.in_rotation {
+        return State::Draining;
+    }
     if state == State::Up && inst.ejected {
         return State::Ejected;
+    }
+    if state == State::Up && !inst.healthy {
+        return State::Unhealthy;
     }
     state
 }
@@ -401,6 +420,11 @@ fn instance_box(
             Color32::from_gray(45),
             (2.5, Color32::from_rgb(255, 150, 0)),
         ),
+        State::Unhealthy => (
+            Color32::from_gray(45),
+            (2.5, Color32::from_rgb(230, 200, 40)),
+        ),
+        State::Off | State::Draining => (Color32::from_gray(25), (1.0, Color32::from_gray(70))),
         State::Up => (Color32::from_gray(40), (1.0, Color32::from_gray(120))),
     };
     let frame = Stroke::new(frame.0, frame.1);

@@ -34,26 +34,31 @@ fn target(metric: ScaleMetric) -> f64 {
 }
 
 /// The replicas the metric asks for, before stabilisation and rate limits: ⌈ready × ratio⌉,
-/// unchanged within the tolerance; when scaling up with instances not yet ready, those count
-/// as idle, and if that takes the ratio back within tolerance (or reverses it) nothing changes.
-pub fn recommend(spec: &AutoscalingSpec, current: u32, o: Observation) -> u32 {
+/// unchanged within the tolerance; when scaling up with instances not ready (provisioning, or
+/// down), those count as idle, and if that takes the ratio back within tolerance (or reverses
+/// it) nothing changes; a recommendation against the ratio's direction keeps `current`.
+/// `None` without metrics from any ready instance: the controller does not act.
+pub fn recommend(spec: &AutoscalingSpec, current: u32, o: Observation) -> Option<u32> {
     if o.serving == 0 {
-        return current; // no metrics from any ready instance: the controller does not act
+        return None;
     }
     let t = target(spec.metric);
     let ratio = o.metric_sum / o.serving as f64 / t;
-    if o.provisioning == 0 || ratio <= 1.0 {
+    let desired = if o.provisioning == 0 || ratio <= 1.0 {
         if (ratio - 1.0).abs() <= spec.tolerance {
-            return current;
+            return Some(current);
         }
-        return (ratio * o.serving as f64).ceil() as u32;
-    }
-    let all = (o.serving + o.provisioning) as f64;
-    let ratio = o.metric_sum / all / t;
-    if (ratio - 1.0).abs() <= spec.tolerance || ratio < 1.0 {
-        return current;
-    }
-    (ratio * all).ceil() as u32
+        (ratio * o.serving as f64).ceil() as u32
+    } else {
+        let all = (o.serving + o.provisioning) as f64;
+        let ratio = o.metric_sum / all / t;
+        if (ratio - 1.0).abs() <= spec.tolerance || ratio < 1.0 {
+            return Some(current);
+        }
+        (ratio * all).ceil() as u32
+    };
+    let against = (ratio > 1.0 && desired < current) || (ratio < 1.0 && desired > current);
+    Some(if against { current } else { desired })
 }
 
 impl Hpa {
@@ -85,28 +90,29 @@ impl Hpa {
         self.recommendations
             .retain(|&(t, _)| now.0.saturating_sub(t.0) <= longest.as_nanos());
         self.recommendations.push_back((now, raw));
-        let within = |t: SimTime, w: SimDuration| now.0 - t.0 <= w.as_nanos();
+        // As the controller: recommendations strictly after `now − window`, and this one.
+        let within = |t: SimTime, w: SimDuration| now.0 - t.0 < w.as_nanos();
         let up = self
             .recommendations
             .iter()
             .filter(|&&(t, _)| within(t, spec.scale_up.stabilization))
             .map(|&(_, r)| r)
-            .min()
-            .unwrap_or(raw);
+            .fold(raw, u32::min);
         let down = self
             .recommendations
             .iter()
             .filter(|&&(t, _)| within(t, spec.scale_down.stabilization))
             .map(|&(_, r)| r)
-            .max()
-            .unwrap_or(raw);
+            .fold(raw, u32::max);
         let mut desired = current.max(up).min(down);
         // Rate limits, against the replicas at the start of each rule's period.
         if desired > current {
-            let limit = up_limit(&spec.scale_up, now, current, &self.ups).max(current);
+            let start = period_start(&spec.scale_up, now, current, &self.ups, &self.downs);
+            let limit = up_limit(&spec.scale_up, start).max(current);
             desired = desired.min(limit).min(spec.max_replicas);
         } else if desired < current {
-            let limit = down_limit(&spec.scale_down, now, current, &self.downs).min(current);
+            let start = period_start(&spec.scale_down, now, current, &self.ups, &self.downs);
+            let limit = down_limit(&spec.scale_down, start).min(current);
             desired = desired.max(limit).max(min);
         }
         desired = desired.clamp(min.min(spec.max_replicas), spec.max_replicas);
@@ -132,39 +138,39 @@ fn changed(events: &VecDeque<(SimTime, u32)>, now: SimTime, period: SimDuration)
         .sum()
 }
 
-/// The most replicas the scale-up rules allow now (the rule allowing the most wins).
-fn up_limit(r: &ScalingRules, now: SimTime, current: u32, ups: &VecDeque<(SimTime, u32)>) -> u32 {
-    let start = current.saturating_sub(changed(ups, now, r.period));
+/// The replicas at the start of the rules' period: now's, less those added in it, plus those
+/// removed in it.
+fn period_start(
+    r: &ScalingRules,
+    now: SimTime,
+    current: u32,
+    ups: &VecDeque<(SimTime, u32)>,
+    downs: &VecDeque<(SimTime, u32)>,
+) -> u32 {
+    current
+        .saturating_sub(changed(ups, now, r.period))
+        .saturating_add(changed(downs, now, r.period))
+}
+
+/// The most replicas the scale-up rules allow from `start` (the rule allowing the most wins).
+fn up_limit(r: &ScalingRules, start: u32) -> u32 {
     let by_pods = r.pods.map(|p| start.saturating_add(p));
     let by_percent = r.percent.map(|p| {
         (start as f64 * (1.0 + p / 100.0))
             .ceil()
             .min(u32::MAX as f64) as u32
     });
-    by_pods
-        .into_iter()
-        .chain(by_percent)
-        .max()
-        .unwrap_or(current)
+    by_pods.into_iter().chain(by_percent).max().unwrap_or(start)
 }
 
-/// The fewest replicas the scale-down rules allow now (the rule allowing the most wins).
-fn down_limit(
-    r: &ScalingRules,
-    now: SimTime,
-    current: u32,
-    downs: &VecDeque<(SimTime, u32)>,
-) -> u32 {
-    let start = current.saturating_add(changed(downs, now, r.period));
+/// The fewest replicas the scale-down rules allow from `start` (the rule allowing the most
+/// wins).
+fn down_limit(r: &ScalingRules, start: u32) -> u32 {
     let by_pods = r.pods.map(|p| start.saturating_sub(p));
     let by_percent = r
         .percent
         .map(|p| (start as f64 * (1.0 - p / 100.0)).max(0.0) as u32);
-    by_pods
-        .into_iter()
-        .chain(by_percent)
-        .min()
-        .unwrap_or(current)
+    by_pods.into_iter().chain(by_percent).min().unwrap_or(start)
 }
 
 #[cfg(test)]
@@ -188,22 +194,15 @@ mod tests {
     #[test]
     fn desired_is_the_ceiling_of_current_times_metric_over_target_outside_the_tolerance() {
         let s = spec("(max_replicas: 100, metric: Utilization(60))");
-        assert_eq!(recommend(&s, 4, seen(4, 0, 90.0)), 6, "4 × 90/60");
-        assert_eq!(recommend(&s, 4, seen(4, 0, 100.0)), 7, "⌈6.67⌉");
-        assert_eq!(
-            recommend(&s, 4, seen(4, 0, 65.0)),
-            4,
-            "ratio 1.083: within 0.1"
-        );
-        assert_eq!(
-            recommend(&s, 4, seen(4, 0, 54.5)),
-            4,
-            "ratio 0.908: within 0.1"
-        );
-        assert_eq!(recommend(&s, 4, seen(4, 0, 30.0)), 2, "4 × 30/60");
+        let r = |each: f64| recommend(&s, 4, seen(4, 0, each));
+        assert_eq!(r(90.0), Some(6), "4 × 90/60");
+        assert_eq!(r(100.0), Some(7), "⌈6.67⌉");
+        assert_eq!(r(65.0), Some(4), "ratio 1.083: within 0.1");
+        assert_eq!(r(54.5), Some(4), "ratio 0.908: within 0.1");
+        assert_eq!(r(30.0), Some(2), "4 × 30/60");
         assert_eq!(
             recommend(&s, 4, seen(0, 4, 0.0)),
-            4,
+            None,
             "no metrics: no action"
         );
     }
@@ -212,11 +211,13 @@ mod tests {
     fn instances_not_ready_count_as_idle_when_scaling_up() {
         let s = spec("(max_replicas: 100, metric: Utilization(50))");
         // Three at 100 % ask for 6, but three more are on their way: 300 / (6 × 50) = 1.
-        assert_eq!(recommend(&s, 6, seen(3, 3, 100.0)), 6);
+        assert_eq!(recommend(&s, 6, seen(3, 3, 100.0)), Some(6));
         // Three at 100 % with one on its way: 300 / (4 × 50) = 1.5 → 6.
-        assert_eq!(recommend(&s, 4, seen(3, 1, 100.0)), 6);
+        assert_eq!(recommend(&s, 4, seen(3, 1, 100.0)), Some(6));
         // Scaling down ignores them: 3 × 20/50 → 2.
-        assert_eq!(recommend(&s, 5, seen(3, 2, 20.0)), 2);
+        assert_eq!(recommend(&s, 5, seen(3, 2, 20.0)), Some(2));
+        // Overloaded with seven of ten down: never fewer than there are.
+        assert_eq!(recommend(&s, 10, seen(3, 7, 100.0)), Some(10));
     }
 
     #[test]
@@ -255,8 +256,8 @@ mod tests {
             }
             replicas = next;
         }
-        // The start-up recommendation of 10 at t = 0 holds until it is older than 300 s.
-        assert_eq!(first_down, Some(315));
+        // The start-up recommendation of 10 at t = 0 holds while it is within the last 300 s.
+        assert_eq!(first_down, Some(300));
         assert_eq!(replicas, 2, "then straight down: 100 % per period");
     }
 

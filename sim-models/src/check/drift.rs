@@ -13,12 +13,19 @@ impl Scenario {
         let mut sites = Vec::new();
         crate::program::call_sites(&s.steps, String::new(), &mut sites);
         let instances = s.allocated_instances();
+        let mut named: std::collections::BTreeMap<u32, usize> = Default::default();
         for (k, d) in s.drift.iter().enumerate() {
             let path = format!("services.{name}.drift.{k}");
             if d.instances.is_empty() {
                 c.error(format!("{path}.instances"), "names no instance");
             }
             for (j, &i) in d.instances.iter().enumerate() {
+                if let Some(first) = named.insert(i, k) {
+                    c.error(
+                        format!("{path}.instances.{j}"),
+                        format!("instance {i} is already drifted by drift.{first}: put all of an instance's differences in one entry"),
+                    );
+                }
                 if i >= instances {
                     c.error(
                         format!("{path}.instances.{j}"),

@@ -73,6 +73,12 @@ impl Scenario {
                 c.error(format!("{path}.liveness.{field}"), message);
             }
         }
+        if let (Some(_), Some(_)) = (&s.autoscaling, &s.outlier_detection) {
+            c.error(
+                format!("{path}.outlier_detection"),
+                "cannot be combined with autoscaling yet: its max_ejection_percent would count the instances the autoscaler has not provisioned",
+            );
+        }
         if let Some(a) = &s.autoscaling {
             for (field, message) in crate::autoscaling::check(a, s.instances) {
                 c.error(format!("{path}.autoscaling.{field}"), message);

@@ -41,9 +41,13 @@ impl Service {
         // than its threshold are healthy; otherwise when outlier detection has ejected them all.
         let panic = match self.panic_threshold {
             None => self.eligible == 0,
-            Some(t) => (self.eligible as f64) * 100.0 < t * self.instances.len() as f64,
+            Some(t) => (self.eligible as f64) * 100.0 < t * self.members as f64,
         };
-        let count = if panic { self.up_count } else { self.eligible };
+        let count = if panic {
+            self.panic_pool
+        } else {
+            self.eligible
+        };
         let i = self.balancer.pick(&self.instances, count, panic)?;
         if panic {
             self.sent_to(i);

@@ -32,7 +32,6 @@ impl Service {
     /// and drain.
     pub(crate) fn autoscale(&mut self, now: SimTime) -> Scaling {
         let single = self.instances.len() == 1;
-        let workers = self.workers as f64;
         let Some(a) = self.autoscaler.as_mut() else {
             return Scaling::default();
         };
@@ -51,8 +50,10 @@ impl Service {
             let (then, before, then_window) = a.busy_at_sync[i];
             a.busy_at_sync[i] = (now, area, window);
             match a.replicas[i] {
+                // Not ready: provisioning, or down (a crash, a liveness restart).
                 Replica::Provisioning { .. } => o.provisioning += 1,
-                Replica::Serving if inst.up => {
+                Replica::Serving if !inst.up => o.provisioning += 1,
+                Replica::Serving => {
                     o.serving += 1;
                     o.metric_sum += match a.spec.metric {
                         ScaleMetric::Utilization(_) => {
@@ -63,7 +64,7 @@ impl Service {
                                 (window, area)
                             };
                             let span = now.0.saturating_sub(from.0).max(1) as f64;
-                            100.0 * used as f64 / span / workers
+                            100.0 * used as f64 / span / inst.base_workers as f64
                         }
                         ScaleMetric::InFlight(_) => inst.in_system() as f64,
                     };
@@ -72,9 +73,11 @@ impl Service {
             }
         }
         let current = a.current();
-        let raw = recommend(&a.spec, current, o);
         let min = a.min_at(now);
-        let desired = a.hpa.decide(&a.spec, now, current, raw, min);
+        let desired = match recommend(&a.spec, current, o) {
+            Some(raw) => a.hpa.decide(&a.spec, now, current, raw, min),
+            None => current, // no metrics: the controller does not act
+        };
         let mut out = Scaling::default();
         if desired > current {
             a.stats.scale_ups += 1;
@@ -95,18 +98,22 @@ impl Service {
         } else if desired < current {
             a.stats.scale_downs += 1;
             let mut surplus = current - desired;
-            // Instances not serving yet go first, then the newest serving.
+            // As a ReplicaSet chooses: instances not serving yet first, then those down or
+            // unhealthy, then the newest serving.
             for r in a.replicas.iter_mut().rev() {
                 if surplus > 0 && matches!(r, Replica::Provisioning { .. }) {
                     *r = Replica::Off;
                     surplus -= 1;
                 }
             }
-            for (i, r) in a.replicas.iter_mut().enumerate().rev() {
-                if surplus > 0 && *r == Replica::Serving {
-                    *r = Replica::Draining;
-                    out.drain.push((i as u32, now + a.spec.termination_grace));
-                    surplus -= 1;
+            for ready in [false, true] {
+                for (i, r) in a.replicas.iter_mut().enumerate().rev() {
+                    let inst = &self.instances[i];
+                    if surplus > 0 && *r == Replica::Serving && (inst.up && inst.healthy) == ready {
+                        *r = Replica::Draining;
+                        out.drain.push((i as u32, now + a.spec.termination_grace));
+                        surplus -= 1;
+                    }
                 }
             }
         }
@@ -155,6 +162,7 @@ impl Service {
         a.replicas[i] = Replica::Off;
         a.stats.terminated += 1;
         self.count_serving(now);
+        self.probes_retired(now, i);
         true
     }
 

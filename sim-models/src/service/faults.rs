@@ -48,7 +48,6 @@ impl Service {
             return false; // already down: nothing left to lose
         }
         inst.up = false;
-        self.up_count -= 1;
         let queued = inst.queue.clear() as i64;
         let busy = inst.busy as i64;
         let parked = inst.parked as i64;
@@ -67,7 +66,6 @@ impl Service {
         inst.crashes_in_force = inst.crashes_in_force.saturating_sub(1);
         if inst.crashes_in_force == 0 && !inst.up {
             inst.up = true;
-            self.up_count += 1;
             self.serving_again(now, i);
             self.count_eligible();
         }

@@ -109,6 +109,27 @@ impl Service {
         }
     }
 
+    /// Instance `i` is switched off by the autoscaler: it is no longer counted unhealthy or
+    /// restarting, and its probers start afresh when it is provisioned again.
+    pub(super) fn probes_retired(&mut self, now: SimTime, i: usize) {
+        let Some(p) = &mut self.prober else {
+            return;
+        };
+        let h = &mut p.instances[i];
+        let (was_unhealthy, was_restarting) = (!h.healthy, h.restarting);
+        h.healthy = true;
+        h.restarting = false;
+        h.pending = [None; 2];
+        h.streaks = Default::default();
+        self.instances[i].healthy = true;
+        if was_unhealthy {
+            self.bump_ops_level(now, "unhealthy", -1.0);
+        }
+        if was_restarting {
+            self.bump_ops_level(now, "restarting", -1.0);
+        }
+    }
+
     /// Applies what a probe result changes; returns whether it orders instance `i` killed.
     fn apply(&mut self, now: SimTime, i: usize, verdict: Verdict) -> bool {
         match verdict {

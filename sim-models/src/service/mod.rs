@@ -67,10 +67,13 @@ pub struct Service {
     /// Corruption probabilities of the corrupted-response faults in force.
     corruptions: Vec<f64>,
     errors_rng: SimRng,
-    /// Instances up now.
-    up_count: usize,
     /// Instances up and not ejected now: the load balancer's candidates.
     eligible: usize,
+    /// Instances up and in rotation: the candidates in panic mode.
+    panic_pool: usize,
+    /// Instances in rotation, up or not: what the panic threshold is a share of (an
+    /// autoscaler's instances off, provisioning or draining are not).
+    members: usize,
     /// Envoy outlier detection at its load balancer, if configured.
     outlier: Option<OutlierDetector>,
     outlier_rng: SimRng,
@@ -183,8 +186,9 @@ impl Service {
             injections: Vec::new(),
             corruptions: Vec::new(),
             errors_rng: p.errors_rng,
-            up_count: p.initial as usize,
             eligible: p.initial as usize,
+            panic_pool: p.initial as usize,
+            members: p.initial as usize,
             ejected_level: p
                 .outlier
                 .as_ref()

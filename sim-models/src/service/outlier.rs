@@ -11,11 +11,17 @@ impl Service {
     /// Recounts the load balancer's candidates after an instance went down, came up, was
     /// ejected or came back, or its health changed.
     pub(super) fn count_eligible(&mut self) {
-        self.eligible = self
-            .instances
-            .iter()
-            .filter(|i| i.up && i.in_rotation && !i.ejected && i.healthy)
-            .count();
+        let (mut eligible, mut pool, mut members) = (0, 0, 0);
+        for i in self.instances.iter().filter(|i| i.in_rotation) {
+            members += 1;
+            if i.up {
+                pool += 1;
+                if !i.ejected && i.healthy {
+                    eligible += 1;
+                }
+            }
+        }
+        (self.eligible, self.panic_pool, self.members) = (eligible, pool, members);
     }
 
     /// Outlier detection learns how a request at instance `i` ended, as a proxy would see the

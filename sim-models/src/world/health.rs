@@ -34,12 +34,8 @@ impl<O: Observer> World<O> {
         ctx: &mut Context<Event>,
     ) {
         let sent = self.services[service as usize].probe(ctx.now(), instance as usize, kind);
-        let event = Event::Probe {
-            service,
-            instance,
-            kind,
-        };
-        ctx.schedule_at(sent.next, event);
+        // Judged before the next probe when they fall together (a timeout equal to the
+        // interval): events at one time run in the order they were scheduled.
         if let Some(t) = sent.judge_at {
             let event = Event::ProbeJudged {
                 service,
@@ -48,6 +44,12 @@ impl<O: Observer> World<O> {
             };
             ctx.schedule_at(t, event);
         }
+        let event = Event::Probe {
+            service,
+            instance,
+            kind,
+        };
+        ctx.schedule_at(sent.next, event);
         if sent.kill {
             self.kill(service, instance, ctx);
         }
