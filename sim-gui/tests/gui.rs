@@ -380,3 +380,23 @@ fn settle_compare(h: &mut Harness<'static, FaultlineApp>) {
     }
     panic!("B did not catch up");
 }
+
+#[test]
+fn an_autoscaled_service_shows_its_instances_off_then_serving_as_they_are_provisioned() {
+    let mut h = harness("autoscaling-lag");
+    h.run_steps(2);
+    // 3 of 30 serve at first; the rest are allocated and off.
+    h.get_by_label_contains("api/0: up");
+    h.get_by_label_contains("api/29: off");
+    advance(&mut h, 170);
+    h.run_steps(3);
+    // By 170 s the HPA has asked for more, and those provisioned take their share.
+    let api5 = h
+        .get_by_label_contains("api/5: up")
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    assert!(!api5.contains(" 0 of 8 workers busy"), "{api5}");
+    h.get_by_label_contains("api/29: off");
+    h.snapshot("autoscaling_lag_at_170s");
+}
