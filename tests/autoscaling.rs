@@ -239,3 +239,33 @@ fn an_instance_killed_and_then_scaled_away_leaves_no_restart_counted() {
     let serving = result.report.services["api"].autoscaling.clone().unwrap();
     assert!(serving.replicas.end <= 3.0, "{serving:?}");
 }
+
+#[test]
+fn floors_hold_even_when_no_instance_has_metrics() {
+    // Every instance is down from 30 s to 130 s; a floor of 10 applies from 60 s.
+    let crashes: String = (0..3)
+        .map(|i| {
+            format!(r#"Crash(service: "api", instance: {i}, at: "30s", restart_after: "100s"), "#)
+        })
+        .collect();
+    let scenario = common::scenario(&format!(
+        r#"(
+  duration: "150s",
+  time_series: (bucket: "1s"),
+  clients: {{ "users": Open(rate: 100, target: "api", timeout: "1s") }},
+  services: {{ "api": (instances: 3, workers: 4, service_time: Exponential(mean: "10ms"),
+    autoscaling: (min_replicas: 3, max_replicas: 12, metric: Utilization(50), provisioning: "10s",
+                  floors: [(at: "60s", min_replicas: 10)])) }},
+  faults: [{crashes}],
+)"#
+    ));
+    let result = run(&scenario, 1).unwrap();
+    common::assert_conserved(&result);
+    let desired = result.world.services[0].ops_level("desired").unwrap();
+    assert_eq!(desired.series.mean(80, result.end) / 1000.0, 10.0);
+    assert_eq!(
+        replicas(&result, 100),
+        10.0,
+        "the floor's seven new instances serve by ~75 s"
+    );
+}

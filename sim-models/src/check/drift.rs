@@ -21,10 +21,12 @@ impl Scenario {
             }
             for (j, &i) in d.instances.iter().enumerate() {
                 if let Some(first) = named.insert(i, k) {
-                    c.error(
-                        format!("{path}.instances.{j}"),
-                        format!("instance {i} is already drifted by drift.{first}: put all of an instance's differences in one entry"),
-                    );
+                    let message = if first == k {
+                        format!("instance {i} is named twice")
+                    } else {
+                        format!("instance {i} is already drifted by drift.{first}: put all of an instance's differences in one entry")
+                    };
+                    c.error(format!("{path}.instances.{j}"), message);
                 }
                 if i >= instances {
                     c.error(

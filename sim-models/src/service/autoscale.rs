@@ -76,7 +76,8 @@ impl Service {
         let min = a.min_at(now);
         let desired = match recommend(&a.spec, current, o) {
             Some(raw) => a.hpa.decide(&a.spec, now, current, raw, min),
-            None => current, // no metrics: the controller does not act
+            // No metrics: the controller computes nothing, but still holds the bounds.
+            None => current.max(min).min(a.spec.max_replicas),
         };
         let mut out = Scaling::default();
         if desired > current {

@@ -121,6 +121,7 @@ impl Service {
         h.restarting = false;
         h.pending = [None; 2];
         h.streaks = Default::default();
+        h.crash_loop = Default::default(); // a new instance starts a new back-off
         self.instances[i].healthy = true;
         if was_unhealthy {
             self.bump_ops_level(now, "unhealthy", -1.0);
