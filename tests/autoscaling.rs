@@ -10,6 +10,13 @@ fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
     common::sent_and_failed(result, from, to)
 }
 
+/// A fault of `kind` with `fields` on each of the api's `instances`, as a scenario's list.
+fn faults(instances: std::ops::Range<u32>, kind: &str, fields: &str) -> String {
+    instances
+        .map(|i| format!(r#"{kind}(service: "api", instance: {i}, {fields}), "#))
+        .collect()
+}
+
 /// The api's instances serving in second `i`.
 fn replicas(result: &RunResult, i: usize) -> f64 {
     let l = result.world.services[0].ops_level("replicas").unwrap();
@@ -183,11 +190,7 @@ fn with_most_instances_down_the_autoscaler_does_not_scale_below_what_there_is() 
     // Seven of ten crash for a minute: the three left are overloaded, and the seven count as
     // not ready, so the recommendation must not fall below ten (which would drain the live
     // ones).
-    let crashes: String = (0..7)
-        .map(|i| {
-            format!(r#"Crash(service: "api", instance: {i}, at: "50s", restart_after: "60s"), "#)
-        })
-        .collect();
+    let crashes = faults(0..7, "Crash", r#"at: "50s", restart_after: "60s""#);
     let scenario = common::scenario(&format!(
         r#"(
   duration: "150s",
@@ -216,11 +219,7 @@ fn with_most_instances_down_the_autoscaler_does_not_scale_below_what_there_is() 
 fn an_instance_killed_and_then_scaled_away_leaves_no_restart_counted() {
     // The liveness probe kills instances in a long CrashLoopBackOff; the autoscaler then
     // removes them. Off, they are neither restarting nor unhealthy.
-    let holes: String = (2..16)
-        .map(|i| {
-            format!(r#"BlackHole(service: "api", instance: {i}, start: "330s", duration: "20s"), "#)
-        })
-        .collect();
+    let holes = faults(2..16, "BlackHole", r#"start: "330s", duration: "20s""#);
     let scenario = common::scenario(&format!(
         r#"(
   duration: "900s",
@@ -243,11 +242,7 @@ fn an_instance_killed_and_then_scaled_away_leaves_no_restart_counted() {
 #[test]
 fn floors_hold_even_when_no_instance_has_metrics() {
     // Every instance is down from 30 s to 130 s; a floor of 10 applies from 60 s.
-    let crashes: String = (0..3)
-        .map(|i| {
-            format!(r#"Crash(service: "api", instance: {i}, at: "30s", restart_after: "100s"), "#)
-        })
-        .collect();
+    let crashes = faults(0..3, "Crash", r#"at: "30s", restart_after: "100s""#);
     let scenario = common::scenario(&format!(
         r#"(
   duration: "150s",
