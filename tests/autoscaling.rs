@@ -3,12 +3,7 @@
 //! drains without failing a request; replicas stay within their bounds; requests are conserved.
 
 mod common;
-use sim_models::{load_scenario, run, RunResult};
-
-/// Users' requests sent and failed in seconds `[from, to)`.
-fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
-    common::sent_and_failed(result, from, to)
-}
+use sim_models::{load_scenario, run, OpsLevel, RunResult};
 
 /// A fault of `kind` with `fields` on each of the api's `instances`, as a scenario's list.
 fn faults(instances: std::ops::Range<u32>, kind: &str, fields: &str) -> String {
@@ -19,7 +14,9 @@ fn faults(instances: std::ops::Range<u32>, kind: &str, fields: &str) -> String {
 
 /// The api's instances serving in second `i`.
 fn replicas(result: &RunResult, i: usize) -> f64 {
-    let l = result.world.services[0].ops_level("replicas").unwrap();
+    let l = result.world.services[0]
+        .ops_level(OpsLevel::Replicas)
+        .unwrap();
     l.series.mean(i, result.end) / 1000.0
 }
 
@@ -35,14 +32,14 @@ fn a_ramp_outruns_the_autoscaler_in_at_least_90_percent_of_seeds_and_a_floor_pre
     for seed in 1..=20 {
         let result = run(&lag, seed).unwrap();
         common::assert_conserved(&result);
-        let (sent, failed) = window(&result, 80, 200);
+        let (sent, failed) = common::sent_and_failed(&result, 80, 200);
         let a = result.report.services["api"].autoscaling.clone().unwrap();
         // A fifth of the ramp's requests fail while the instances it asked for start.
         if failed * 5 > sent && a.scale_ups >= 3 {
             lagged += 1;
         }
         // It does get there: by the end nothing fails.
-        let (sent, failed) = window(&result, 320, 400);
+        let (sent, failed) = common::sent_and_failed(&result, 320, 400);
         assert!(failed * 100 < sent, "seed {seed}: {failed} of {sent}");
     }
     assert!(
@@ -52,7 +49,7 @@ fn a_ramp_outruns_the_autoscaler_in_at_least_90_percent_of_seeds_and_a_floor_pre
     for seed in 1..=20 {
         let result = run(&fixed, seed).unwrap();
         common::assert_conserved(&result);
-        let (sent, failed) = window(&result, 0, 400);
+        let (sent, failed) = common::sent_and_failed(&result, 0, 400);
         assert!(
             failed * 1000 < sent,
             "seed {seed}: {failed} of {sent} failed"
@@ -256,7 +253,9 @@ fn floors_hold_even_when_no_instance_has_metrics() {
     ));
     let result = run(&scenario, 1).unwrap();
     common::assert_conserved(&result);
-    let desired = result.world.services[0].ops_level("desired").unwrap();
+    let desired = result.world.services[0]
+        .ops_level(OpsLevel::Desired)
+        .unwrap();
     assert_eq!(desired.series.mean(80, result.end) / 1000.0, 10.0);
     assert_eq!(
         replicas(&result, 100),

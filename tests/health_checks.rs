@@ -7,11 +7,6 @@ mod common;
 use sim_core::SimTime;
 use sim_models::{load_scenario, run, run_observed, InstanceRef, Observer, RunResult};
 
-/// Users' requests sent and failed in seconds `[from, to)`.
-fn window(result: &RunResult, from: usize, to: usize) -> (u64, u64) {
-    common::sent_and_failed(result, from, to)
-}
-
 fn restarts(result: &RunResult) -> u64 {
     result.report.services["api"]
         .health
@@ -31,7 +26,7 @@ fn queued_liveness_probes_turn_a_spike_into_an_outage_in_at_least_90_percent_of_
         common::assert_conserved(&result);
         // The spike ends at 80 s; a minute later more than a tenth of requests still fail, and
         // instances are still being killed.
-        let (sent, failed) = window(&result, 140, 180);
+        let (sent, failed) = common::sent_and_failed(&result, 140, 180);
         if failed * 10 > sent && restarts(&result) >= 6 {
             outages += 1;
         }
@@ -51,7 +46,7 @@ fn priority_probes_let_the_same_spike_pass_without_a_restart() {
         let result = run(&scenario, seed).unwrap();
         common::assert_conserved(&result);
         assert_eq!(restarts(&result), 0, "seed {seed}");
-        let (sent, failed) = window(&result, 100, 180);
+        let (sent, failed) = common::sent_and_failed(&result, 100, 180);
         assert!(
             failed * 100 < sent,
             "seed {seed}: {failed} of {sent} failed after the spike"
@@ -81,15 +76,15 @@ fn the_health_check_takes_a_silent_instance_out_of_rotation_and_brings_it_back()
     let with = run(&checked, 1).unwrap();
     common::assert_conserved(&with);
     // Without a health check a third of the requests vanish for the whole minute.
-    let (sent, failed) = window(&without, 45, 90);
+    let (sent, failed) = common::sent_and_failed(&without, 45, 90);
     assert!(failed * 4 > sent, "{failed} of {sent}");
     // With one, three failed probes in a row (4 to 8 s) take it out; nothing fails after.
-    let (sent, failed) = window(&with, 45, 90);
+    let (sent, failed) = common::sent_and_failed(&with, 45, 90);
     assert_eq!(
         failed, 0,
         "{failed} of {sent} failed once it was out of rotation"
     );
-    let (_, failed) = window(&with, 30, 40);
+    let (_, failed) = common::sent_and_failed(&with, 30, 40);
     assert!(failed > 0, "detection takes a few probes");
     // It comes back after two good probes once the fault ends, and takes its share again.
     let h = with.report.services["api"].health.clone().unwrap();
@@ -103,7 +98,7 @@ fn the_health_check_takes_a_silent_instance_out_of_rotation_and_brings_it_back()
         h.sent_to_unhealthy, 0,
         "one of three is not below the panic threshold"
     );
-    let (sent, failed) = window(&with, 100, 150);
+    let (sent, failed) = common::sent_and_failed(&with, 100, 150);
     assert_eq!(failed, 0, "{failed} of {sent}");
     let share = with.world.services[0].instances[0].stats.arrivals;
     assert!(share > 0);

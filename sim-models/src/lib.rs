@@ -100,6 +100,6 @@ pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
     ServiceSpec, TimeSeriesSpec,
 };
-pub use service::{Admission, Service, ServiceSeries, ServiceStats};
+pub use service::{Admission, OpsLevel, Service, ServiceSeries, ServiceStats};
 pub use trace::{Span, SpanEnd, SpanKind, TraceConfig, Tracer};
 pub use world::{inject_fault, Event, PolicyLevel, Totals, World};

@@ -5,6 +5,7 @@
 
 use crate::outcome::Outcome;
 use crate::policy::{PolicyLevel, ShedReason};
+use crate::service::OpsLevel;
 use crate::world::World;
 use serde::{Deserialize, Serialize};
 use sim_core::{Histogram, SimTime, StopReason, NANOS_PER_SEC};
@@ -422,15 +423,14 @@ impl<O: crate::observer::Observer> World<O> {
                         }
                     }),
                     health: s.health().map(|h| {
-                        let levels: Vec<PolicyLevelReport> = level_reports(s.ops_levels(), end)
+                        let levels = [OpsLevel::Unhealthy, OpsLevel::Restarting]
                             .into_iter()
-                            .filter(|l| l.layer == "unhealthy" || l.layer == "restarting")
+                            .filter_map(|k| s.ops_level(k))
+                            .flat_map(|l| level_reports(std::slice::from_ref(l), end))
                             .collect();
-                        let seconds = |name: &str| {
-                            levels
-                                .iter()
-                                .find(|l| l.layer == name)
-                                .map_or(0.0, |l| l.mean * measured)
+                        let seconds = |kind: OpsLevel| {
+                            s.ops_level(kind)
+                                .map_or(0.0, |l| l.gauge.mean(end) / 1000.0 * measured)
                         };
                         HealthReport {
                             readiness_probes: ProbeCounts {
@@ -442,15 +442,15 @@ impl<O: crate::observer::Observer> World<O> {
                                 failed: h.failed[1],
                             },
                             restarts: h.restarts,
-                            unhealthy_s: seconds("unhealthy"),
-                            restarting_s: seconds("restarting"),
+                            unhealthy_s: seconds(OpsLevel::Unhealthy),
+                            restarting_s: seconds(OpsLevel::Restarting),
                             sent_to_unhealthy: h.sent_to_unhealthy,
                             levels,
                         }
                     }),
                     autoscaling: s.scaling().map(|a| {
-                        let level = |name: &str| {
-                            let l = s.ops_level(name).expect("an autoscaler keeps its levels");
+                        let level = |kind: OpsLevel| {
+                            let l = s.ops_level(kind).expect("an autoscaler keeps its levels");
                             level_reports(std::slice::from_ref(l), end).remove(0)
                         };
                         AutoscalingReport {
@@ -458,8 +458,8 @@ impl<O: crate::observer::Observer> World<O> {
                             scale_downs: a.scale_downs,
                             provisioned: a.provisioned,
                             terminated: a.terminated,
-                            replicas: level("replicas"),
-                            desired: level("desired"),
+                            replicas: level(OpsLevel::Replicas),
+                            desired: level(OpsLevel::Desired),
                         }
                     }),
                 };

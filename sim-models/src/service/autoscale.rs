@@ -2,7 +2,7 @@
 //! starting and draining instances as the controller decides, and the levels `replicas` and
 //! `desired` over time.
 
-use super::Service;
+use super::{OpsLevel, Service};
 use crate::autoscaling::{recommend, Observation, Replica, ScaleMetric};
 use sim_core::{SimDuration, SimTime};
 
@@ -125,12 +125,12 @@ impl Service {
             self.count_eligible();
             self.count_serving(now);
         }
-        self.set_ops_level(now, "desired", desired as f64);
+        self.set_ops_level(now, OpsLevel::Desired, desired as f64);
         out
     }
 
     /// Instance `i`'s provisioning `epoch` is over at `now`: it serves, empty and cold, unless
-    /// that provisioning was cancelled. Returns whether it came up.
+    /// that provisioning was cancelled (returns whether it was not).
     pub(crate) fn provisioned(&mut self, now: SimTime, i: usize, epoch: u32) -> bool {
         let Some(a) = self.autoscaler.as_mut() else {
             return false;
@@ -148,7 +148,7 @@ impl Service {
         }
         self.count_eligible();
         self.count_serving(now);
-        self.instances[i].up
+        true
     }
 
     /// Instance `i` has drained: it is stopped (the world ends what it still holds) and goes
@@ -171,7 +171,7 @@ impl Service {
     pub(super) fn start_scale_levels(&mut self) {
         if let Some(a) = &self.autoscaler {
             let current = a.current() as f64;
-            self.set_ops_level(SimTime::ZERO, "desired", current);
+            self.set_ops_level(SimTime::ZERO, OpsLevel::Desired, current);
             self.count_serving(SimTime::ZERO);
         }
     }
@@ -186,13 +186,13 @@ impl Service {
             .iter()
             .filter(|r| **r == Replica::Serving)
             .count() as f64;
-        self.set_ops_level(now, "replicas", serving);
+        self.set_ops_level(now, OpsLevel::Replicas, serving);
     }
 
     /// Workers over the measurement window, on average: the configured ones, or with an
     /// autoscaler those of the instances serving (the denominator of utilisation).
     pub fn mean_workers(&self, now: SimTime) -> f64 {
-        match self.ops_level("replicas") {
+        match self.ops_level(OpsLevel::Replicas) {
             Some(l) => self.workers as f64 * (l.gauge.mean(now) / 1000.0),
             None => self.total_workers() as f64,
         }

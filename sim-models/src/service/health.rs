@@ -2,7 +2,7 @@
 //! answers as workers are handed on, taking unhealthy instances out of the balancer's
 //! candidates, and the restarts the liveness probe orders.
 
-use super::Service;
+use super::{OpsLevel, Service};
 use crate::health::{InstanceNow, ProbeKind, Sent, Verdict};
 use sim_core::{SimDuration, SimTime};
 
@@ -40,7 +40,7 @@ impl Service {
 
     /// Prober `kind` probes instance `i` at `now`.
     pub(crate) fn probe(&mut self, now: SimTime, i: usize, kind: ProbeKind) -> ProbeSent {
-        let inst = &mut self.instances[i];
+        let inst = &self.instances[i];
         let at = InstanceNow {
             up: inst.up,
             black_holed: inst.black_holes > 0,
@@ -124,10 +124,10 @@ impl Service {
         h.crash_loop = Default::default(); // a new instance starts a new back-off
         self.instances[i].healthy = true;
         if was_unhealthy {
-            self.bump_ops_level(now, "unhealthy", -1.0);
+            self.bump_ops_level(now, OpsLevel::Unhealthy, -1.0);
         }
         if was_restarting {
-            self.bump_ops_level(now, "restarting", -1.0);
+            self.bump_ops_level(now, OpsLevel::Restarting, -1.0);
         }
     }
 
@@ -144,7 +144,7 @@ impl Service {
                 } else {
                     1.0
                 };
-                self.bump_ops_level(now, "unhealthy", delta);
+                self.bump_ops_level(now, OpsLevel::Unhealthy, delta);
                 false
             }
         }
@@ -156,7 +156,7 @@ impl Service {
         let p = self.prober.as_mut().expect("killed only by a prober");
         let wait = p.kill(i, now);
         self.instances[i].end_pauses(now);
-        self.bump_ops_level(now, "restarting", 1.0);
+        self.bump_ops_level(now, OpsLevel::Restarting, 1.0);
         wait
     }
 
@@ -176,10 +176,10 @@ impl Service {
         }
         self.instances[i].healthy = healthy;
         if was_healthy && !healthy {
-            self.bump_ops_level(now, "unhealthy", 1.0);
+            self.bump_ops_level(now, OpsLevel::Unhealthy, 1.0);
         }
         if was_restarting {
-            self.bump_ops_level(now, "restarting", -1.0);
+            self.bump_ops_level(now, OpsLevel::Restarting, -1.0);
         }
     }
 
@@ -193,17 +193,16 @@ impl Service {
         }
     }
 
-    /// Moves the operations level `name` by `delta` (a probe verdict or a scaling action:
-    /// rare events, so a lookup by name costs nothing that matters).
-    pub(super) fn bump_ops_level(&mut self, now: SimTime, name: &str, delta: f64) {
-        if let Some(l) = self.ops_levels.iter_mut().find(|l| l.layer == name) {
+    /// Moves the operations level `kind` by `delta`.
+    pub(super) fn bump_ops_level(&mut self, now: SimTime, kind: OpsLevel, delta: f64) {
+        if let Some(l) = self.ops_levels.get_mut(kind) {
             l.add(now, delta);
         }
     }
 
-    /// Sets the operations level `name` to `value`.
-    pub(super) fn set_ops_level(&mut self, now: SimTime, name: &str, value: f64) {
-        if let Some(l) = self.ops_levels.iter_mut().find(|l| l.layer == name) {
+    /// Sets the operations level `kind` to `value`.
+    pub(super) fn set_ops_level(&mut self, now: SimTime, kind: OpsLevel, value: f64) {
+        if let Some(l) = self.ops_levels.get_mut(kind) {
             let delta = value - l.level;
             l.add(now, delta);
         }
@@ -216,11 +215,11 @@ impl Service {
 
     /// What its operations do over time (see the field): those that are on.
     pub fn ops_levels(&self) -> &[crate::policy::PolicyLevel] {
-        &self.ops_levels
+        &self.ops_levels.levels
     }
 
-    /// The operations level `name`, if it is on.
-    pub fn ops_level(&self, name: &str) -> Option<&crate::policy::PolicyLevel> {
-        self.ops_levels.iter().find(|l| l.layer == name)
+    /// The operations level `kind`, if it is on.
+    pub fn ops_level(&self, kind: OpsLevel) -> Option<&crate::policy::PolicyLevel> {
+        self.ops_levels.get(kind)
     }
 }

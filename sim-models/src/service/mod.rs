@@ -19,11 +19,13 @@ mod admission;
 mod autoscale;
 mod faults;
 mod health;
+mod ops_level;
 mod outlier;
 mod stats;
 mod workers;
 
 pub use admission::Admission;
+pub use ops_level::OpsLevel;
 pub use stats::{ServiceSeries, ServiceStats};
 
 use crate::fault::FailureMode;
@@ -87,10 +89,9 @@ pub struct Service {
     panic_threshold: Option<f64>,
     /// Its autoscaler, if any.
     autoscaler: Option<crate::autoscaling::Autoscaler>,
-    /// What its operations do over time: instances `unhealthy` (with a health check),
-    /// `restarting` (with a liveness probe), `replicas` serving and `desired` (with an
-    /// autoscaler).
-    ops_levels: Vec<PolicyLevel>,
+    /// What its operations do over time: instances unhealthy (with a health check),
+    /// restarting (with a liveness probe), serving and wanted (with an autoscaler).
+    ops_levels: ops_level::OpsLevels,
     /// Requests queued, workers busy and async requests parked, over all instances.
     queued_total: u64,
     busy_total: u64,
@@ -198,16 +199,14 @@ impl Service {
                 .map(|spec| OutlierDetector::new(spec, p.instances as usize)),
             outlier_rng: p.outlier_rng,
             panic_threshold: p.health_check.as_ref().map(|h| h.panic_threshold),
-            ops_levels: [
-                p.health_check.as_ref().map(|_| "unhealthy"),
-                p.liveness.as_ref().map(|_| "restarting"),
-                p.autoscaling.as_ref().map(|_| "replicas"),
-                p.autoscaling.as_ref().map(|_| "desired"),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|name| PolicyLevel::new(name, p.bucket))
-            .collect(),
+            ops_levels: ops_level::OpsLevels::new(
+                |kind| match kind {
+                    OpsLevel::Unhealthy => p.health_check.is_some(),
+                    OpsLevel::Restarting => p.liveness.is_some(),
+                    OpsLevel::Replicas | OpsLevel::Desired => p.autoscaling.is_some(),
+                },
+                p.bucket,
+            ),
             prober: (p.health_check.is_some() || p.liveness.is_some()).then(|| {
                 crate::health::Prober::new(p.health_check, p.liveness, p.instances as usize)
             }),

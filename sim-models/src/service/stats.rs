@@ -161,7 +161,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.ops_levels)
+            .chain(&mut self.ops_levels.levels)
         {
             l.gauge.reset(now);
         }
@@ -179,7 +179,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.ops_levels)
+            .chain(&mut self.ops_levels.levels)
         {
             l.disable_series();
         }
@@ -193,7 +193,7 @@ impl Service {
             .server_levels
             .iter_mut()
             .chain(&mut self.ejected_level)
-            .chain(&mut self.ops_levels)
+            .chain(&mut self.ops_levels.levels)
         {
             l.series.finish(end);
         }

@@ -110,7 +110,12 @@ impl Service {
         for i in 0..self.instances.len() {
             self.update_levels(SimTime::ZERO, i);
         }
-        for l in self.ops_levels.iter_mut().chain(&mut self.ejected_level) {
+        for l in self
+            .ops_levels
+            .levels
+            .iter_mut()
+            .chain(&mut self.ejected_level)
+        {
             l.add(SimTime::ZERO, 0.0);
         }
         self.start_scale_levels();

@@ -2,7 +2,7 @@
 //! drained instances stopped when their grace is over (what they still hold ends `crashed`).
 
 use super::{Event, World};
-use crate::observer::{InstanceRef, Observer};
+use crate::observer::Observer;
 use sim_core::Context;
 
 impl<O: Observer> World<O> {
@@ -37,8 +37,7 @@ impl<O: Observer> World<O> {
     ) {
         let now = ctx.now();
         if self.services[service as usize].provisioned(now, instance as usize, epoch) {
-            let at = InstanceRef { service, instance };
-            self.observer.instance_changed(now, at, true);
+            self.came_up(service, instance, now);
         }
     }
 

@@ -360,8 +360,16 @@ fn drift(
     index_of: &dyn Fn(&str) -> u32,
 ) {
     for d in &spec.drift {
+        // Each call target's timeout at these instances: theirs for the services they name.
+        let timeouts: Vec<_> = if d.timeouts.is_empty() {
+            Vec::new()
+        } else {
+            let own = |to: u32| d.timeouts.iter().find(|(name, _)| index_of(name) == to);
+            (service.program.calls.iter())
+                .map(|t| own(t.service).map(|(_, &d)| d).or(t.timeout))
+                .collect()
+        };
         for &i in &d.instances {
-            let calls = service.program.calls.clone();
             let Some(inst) = service.instances.get_mut(i as usize) else {
                 continue;
             };
@@ -375,19 +383,7 @@ fn drift(
             if let Some(f) = d.slowdown {
                 inst.work_factor = f;
             }
-            if !d.timeouts.is_empty() {
-                inst.call_timeouts = calls
-                    .iter()
-                    .map(|t| {
-                        let own = d
-                            .timeouts
-                            .iter()
-                            .find(|(to, _)| index_of(to) == t.service)
-                            .map(|(_, &d)| d);
-                        own.or(t.timeout)
-                    })
-                    .collect();
-            }
+            inst.call_timeouts.clone_from(&timeouts);
         }
     }
 }

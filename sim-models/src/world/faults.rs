@@ -9,7 +9,7 @@ use crate::ids::CallId;
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;
-use sim_core::{Context, SimDuration};
+use sim_core::{Context, SimDuration, SimTime};
 
 impl<O: Observer> World<O> {
     /// Applies fault number `index` starting (`on`) or ending.
@@ -26,13 +26,7 @@ impl<O: Observer> World<O> {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
                         self.services[service as usize].restart(now, i);
-                        if self.services[service as usize].instances[i].up {
-                            let at = InstanceRef {
-                                service,
-                                instance: i as u32,
-                            };
-                            self.observer.instance_changed(now, at, true);
-                        }
+                        self.came_up(service, i as u32, now);
                     } else {
                         self.crash(service, i as u32, ctx);
                     }
@@ -61,6 +55,15 @@ impl<O: Observer> World<O> {
             FaultKind::Network(..) | FaultKind::Flapping(..) | FaultKind::Elsewhere => {
                 unreachable!("no service")
             }
+        }
+    }
+
+    /// A hold on `instance` ended (a crash fault, a restart, a provisioning): if that brought it
+    /// up, the observer hears of it.
+    pub(super) fn came_up(&mut self, service: u32, instance: u32, now: SimTime) {
+        if self.services[service as usize].instances[instance as usize].up {
+            let at = InstanceRef { service, instance };
+            self.observer.instance_changed(now, at, true);
         }
     }
 

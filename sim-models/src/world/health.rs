@@ -4,7 +4,7 @@
 
 use super::{Event, World};
 use crate::health::ProbeKind;
-use crate::observer::{InstanceRef, Observer};
+use crate::observer::Observer;
 use sim_core::Context;
 
 impl<O: Observer> World<O> {
@@ -82,11 +82,7 @@ impl<O: Observer> World<O> {
     /// down.
     pub(super) fn restarted(&mut self, service: u32, instance: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let svc = &mut self.services[service as usize];
-        svc.restart(now, instance as usize);
-        if svc.instances[instance as usize].up {
-            let at = InstanceRef { service, instance };
-            self.observer.instance_changed(now, at, true);
-        }
+        self.services[service as usize].restart(now, instance as usize);
+        self.came_up(service, instance, now);
     }
 }
