@@ -410,6 +410,9 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                     dir.join("timeseries.csv").display(),
                     dir.join("policies.csv").display()
                 );
+                if result.caches_csv().is_some() {
+                    eprintln!("wrote {}", dir.join("caches.csv").display());
+                }
                 for store in &result.stores {
                     let sub = dir.join(format!("store-{}", store.name));
                     eprintln!(

@@ -87,7 +87,7 @@ pub(crate) fn tables(r: &Report) -> String {
     if !r.clients.is_empty() {
         out += &clients_table(r);
     }
-    for extra in [health_table(r), autoscaling_table(r)] {
+    for extra in [health_table(r), autoscaling_table(r), caches_table(r)] {
         if !extra.is_empty() {
             out.push('\n');
             out += &extra;
@@ -179,6 +179,47 @@ fn autoscaling_table(r: &Report) -> String {
             "scale-downs",
             "provisioned",
             "terminated",
+        ],
+        &rows,
+    )
+}
+
+/// One row per cache (service and origin); empty if no service has one.
+fn caches_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .services
+        .iter()
+        .flat_map(|(name, s)| s.caches.iter().map(move |(of, c)| (name, of, c)))
+        .map(|(name, of, c)| {
+            vec![
+                format!("{name} → {of}"),
+                c.lookups.to_string(),
+                format!("{:.1}%", 100.0 * c.hit_ratio),
+                c.misses.to_string(),
+                c.coalesced.to_string(),
+                c.stale_hits.to_string(),
+                c.early_fetches.to_string(),
+                c.failed_fetches.to_string(),
+                c.evictions.to_string(),
+                format!("{:.1}", c.origin_rate),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(
+        &[
+            "cache",
+            "lookups",
+            "hit ratio",
+            "misses",
+            "coalesced",
+            "stale hits",
+            "early fetches",
+            "failed fetches",
+            "evictions",
+            "origin calls/s",
         ],
         &rows,
     )
@@ -384,6 +425,9 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
     )?;
     write("timeseries.csv", &result.timeseries_csv())?;
     write("policies.csv", &result.policies_csv())?;
+    if let Some(csv) = result.caches_csv() {
+        write("caches.csv", &csv)?;
+    }
     // Each store's history, as Jepsen writes one, for Knossos, Elle or a notebook.
     for store in &result.stores {
         let sub = dir.join(format!("store-{}", store.name));

@@ -70,6 +70,29 @@ pub enum Caller {
     },
     /// Nobody: a published message.
     Nobody,
+    /// A cache's background fetch of `key` for instance `instance` of `service` (its cache
+    /// number `cache`, emptied `epoch` times when the fetch began).
+    Refresh {
+        /// The caching service.
+        service: u32,
+        /// Its instance.
+        instance: u32,
+        /// The key fetched.
+        key: u32,
+        /// Which of the service's caches.
+        cache: u8,
+        /// The instance cache's epoch when the fetch began.
+        epoch: u16,
+    },
+}
+
+impl Caller {
+    /// Whether no timer of a caller watches for the answer (a published message, a cache's
+    /// background fetch): an answer that never comes is counted lost where it vanishes.
+    #[inline]
+    pub(crate) fn detached(self) -> bool {
+        matches!(self, Caller::Nobody | Caller::Refresh { .. })
+    }
 }
 
 /// Where a call through a policy stack is.

@@ -25,6 +25,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod autoscaling;
+pub mod cache;
 mod call;
 mod check;
 mod client;

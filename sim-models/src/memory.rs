@@ -49,6 +49,12 @@ const CLIENT_BYTES: u64 = 128 << 10;
 const SERVICE_BYTES: u64 = 132 << 10;
 /// One instance: queue, gauges and counters.
 const INSTANCE_BYTES: u64 = 384;
+/// One key of a cache, per instance: its entry (expiry, fetch times, recency links, waiters).
+const CACHE_ENTRY_BYTES: u64 = 48;
+/// One key of a cache's popularity table.
+const CACHE_KEY_BYTES: u64 = 8;
+/// One bucket of a cache's three time series.
+const CACHE_SERIES_BYTES: u64 = 48;
 /// One layer of a caller's policy stack, per caller instance (histogram-free state).
 const LAYER_BYTES: u64 = 768;
 /// Per tenant, per instance, of a per-tenant rate limit.
@@ -117,6 +123,7 @@ impl Scenario {
         let tenants = self.tenants().len() as u64;
         let secs = self.duration.as_secs_f64();
         let mut layers_with_series = 0u64;
+        let mut cache_series = 0u64;
         // A caller's policy list: its layers cost per caller instance, its windows likewise.
         let stack = |parts: &mut Vec<MemoryPart>,
                      layers: &mut u64,
@@ -186,6 +193,23 @@ impl Scenario {
                     );
                 }
             }
+            let mut caches = Vec::new();
+            crate::program::cache_steps(&s.steps, &format!("services.{name}.steps"), &mut caches);
+            let mut origins = std::collections::BTreeSet::new();
+            for (path, cache) in caches {
+                if origins.insert(&cache.of) {
+                    let keys = u64::from(cache.keys);
+                    part(
+                        &mut parts,
+                        format!("{path}.keys"),
+                        keys.saturating_mul(
+                            instances.saturating_mul(CACHE_ENTRY_BYTES) + CACHE_KEY_BYTES,
+                        ),
+                        format!("{keys} keys × {instances} instances × {CACHE_ENTRY_BYTES} B"),
+                    );
+                    cache_series += 1;
+                }
+            }
             part(
                 &mut parts,
                 format!("services.{name}.instances"),
@@ -196,7 +220,9 @@ impl Scenario {
         let bucket = self.time_series.bucket.as_nanos().max(1);
         let buckets = self.duration.as_nanos() / bucket + 1;
         let components = n_clients + n_services;
-        let per_bucket = components * SERIES_BYTES + layers_with_series * LAYER_SERIES_BYTES;
+        let per_bucket = components * SERIES_BYTES
+            + layers_with_series * LAYER_SERIES_BYTES
+            + cache_series * CACHE_SERIES_BYTES;
         part(
             &mut parts,
             "time_series.bucket".into(),

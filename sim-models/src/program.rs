@@ -5,6 +5,7 @@
 //! branches. They compile into a flat [`Op`] list — branches become jumps — so that a call in
 //! progress is just a program counter into it, and running a step is an index and a match.
 
+use crate::cache::CacheStep;
 use crate::policy::PolicySpec;
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
@@ -52,6 +53,9 @@ pub enum Step {
     },
     /// One of several paths, chosen at random; with the probability left over, none.
     Branch(Vec<BranchSpec>),
+    /// A read through the instance's cache of service `of`, which is called on a miss (see
+    /// [`crate::cache`]).
+    Cache(CacheStep),
 }
 
 /// One call of a fan-out.
@@ -109,6 +113,11 @@ pub(crate) enum Op {
     Branch { first: u32, count: u16, end: u16 },
     /// Continue at this op.
     Jump(u16),
+    /// Look a key up in the service's cache number `.0`: on a hit skip the fetch (the
+    /// `Calls` op after this) and the fill after it.
+    CacheLookup(u8),
+    /// The fetch before this filled cache `.0` (done where the fetch's wait ends).
+    CacheFill(u8),
 }
 
 /// Resolves a called service's name (and the call's policies) to the service's index and the
@@ -131,6 +140,8 @@ pub(crate) struct Program {
     pub(crate) calls: Vec<Target>,
     /// Cumulative probability and the op its path starts at.
     pub(crate) branches: Vec<(f64, u16)>,
+    /// Its caches: the first `Cache` step naming each origin.
+    pub(crate) caches: Vec<CacheStep>,
 }
 
 impl Program {
@@ -200,6 +211,30 @@ impl Program {
                     let (service, edge) = resolve(to, &[]);
                     self.ops.push(Op::Publish { service, edge });
                 }
+                Step::Cache(spec) => {
+                    let cache = match self.caches.iter().position(|c| c.of == spec.of) {
+                        Some(k) => k,
+                        None => {
+                            self.caches.push(spec.clone());
+                            self.caches.len() - 1
+                        }
+                    } as u8;
+                    let (service, edge) = resolve(&spec.of, &spec.policies);
+                    let first = self.calls.len() as u32;
+                    self.calls.push(Target {
+                        service,
+                        edge,
+                        timeout: spec.timeout,
+                    });
+                    self.ops.push(Op::CacheLookup(cache));
+                    self.ops.push(Op::Calls {
+                        first,
+                        count: 1,
+                        need: 1,
+                        optional: spec.optional,
+                    });
+                    self.ops.push(Op::CacheFill(cache));
+                }
                 Step::Branch(paths) => {
                     // Branch, then each path followed by a jump past the others.
                     let first = self.branches.len() as u32;
@@ -250,6 +285,7 @@ pub(crate) fn targets<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, 
                 }
             }
             Step::Publish { to } => out.push((format!("{p}.to"), to, false)),
+            Step::Cache(c) => out.push((format!("{p}.of"), &c.of, true)),
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     targets(&b.steps, &format!("{p}.{k}.steps"), out);
@@ -274,12 +310,32 @@ pub(crate) fn call_sites<'a>(
                     out.push((format!("{p}.calls.{k}"), &c.to, &c.policies));
                 }
             }
+            Step::Cache(c) => out.push((p, &c.of, &c.policies)),
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     call_sites(&b.steps, format!("{p}.{k}.steps"), out);
                 }
             }
             Step::Work(_) | Step::Publish { .. } => {}
+        }
+    }
+}
+
+/// Every `Cache` step in `steps` (branches included), with its path, in order.
+pub(crate) fn cache_steps<'a>(
+    steps: &'a [Step],
+    path: &str,
+    out: &mut Vec<(String, &'a CacheStep)>,
+) {
+    for (i, step) in steps.iter().enumerate() {
+        match step {
+            Step::Cache(cache) => out.push((format!("{path}.{i}"), cache)),
+            Step::Branch(paths) => {
+                for (k, b) in paths.iter().enumerate() {
+                    cache_steps(&b.steps, &format!("{path}.{i}.{k}.steps"), out);
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -217,6 +217,9 @@ pub struct ServiceReport {
     /// What its autoscaler did, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<AutoscalingReport>,
+    /// Its caches, by origin, if its steps read any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub caches: BTreeMap<String, crate::cache::CacheReport>,
 }
 
 /// What a service's autoscaler did over the measurement window.
@@ -462,6 +465,11 @@ impl<O: crate::observer::Observer> World<O> {
                             desired: level(OpsLevel::Desired),
                         }
                     }),
+                    caches: s
+                        .caches()
+                        .iter()
+                        .map(|c| (c.of.clone(), c.report(measured)))
+                        .collect(),
                 };
                 (s.name.clone(), r)
             })
@@ -612,6 +620,32 @@ impl<O: crate::observer::Observer> World<O> {
             }
         }
         out
+    }
+
+    /// The caches' time series as CSV, one row per bucket and cache, up to `end`:
+    /// `time_s,service,cache,lookups,served,origin_calls,hit_ratio,origin_rate` — lookups,
+    /// those served without a fetch of their own, calls to the origin, their ratio (empty
+    /// with no lookup) and origin calls per second. `None` if no service has a cache.
+    pub fn caches_csv(&self, end: SimTime, bucket_ns: u64) -> Option<String> {
+        if self.services.iter().all(|s| s.caches().is_empty()) {
+            return None;
+        }
+        let mut out = String::from(
+            "time_s,service,cache,lookups,served,origin_calls,hit_ratio,origin_rate\n",
+        );
+        let buckets = end.0.div_ceil(bucket_ns.max(1)) as usize;
+        for i in 0..buckets {
+            let start = (i as u64).saturating_mul(bucket_ns);
+            let span = (i as u64 + 1).saturating_mul(bucket_ns).min(end.0) - start;
+            let t = start as f64 / NANOS_PER_SEC as f64;
+            let span_s = span as f64 / NANOS_PER_SEC as f64;
+            for s in &self.services {
+                for c in s.caches() {
+                    c.csv_row(&s.name, i, t, span_s, &mut out);
+                }
+            }
+        }
+        Some(out)
     }
 
     /// The policies' time series as CSV in long form, one row per bucket, component and

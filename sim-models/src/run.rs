@@ -82,6 +82,12 @@ impl<O: Observer> RunResult<O> {
         self.world.policies_csv(self.end, self.bucket_ns)
     }
 
+    /// The caches' time series as CSV, if any service has a cache (see
+    /// [`World::caches_csv`]).
+    pub fn caches_csv(&self) -> Option<String> {
+        self.world.caches_csv(self.end, self.bucket_ns)
+    }
+
     /// Writes the sampled request traces as Chrome trace-event JSON (see
     /// [`crate::trace::write_chrome_json`]); an empty trace if the run was not traced.
     pub fn write_trace(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {

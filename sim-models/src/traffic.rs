@@ -95,6 +95,8 @@ fn outgoing(
                 }
             }
             Step::Publish { to } => push(to, &[], String::new()),
+            // At worst every lookup misses.
+            Step::Cache(c) => push(&c.of, &c.policies, format!("{p}.policies")),
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     let w = weight * b.probability.clamp(0.0, 1.0);

@@ -60,6 +60,7 @@ use std::collections::VecDeque;
 mod admission;
 mod autoscale;
 mod build;
+mod cache;
 mod client;
 mod event;
 mod faults;
@@ -133,6 +134,8 @@ pub struct World<O = ()> {
     pub level_period: SimDuration,
     /// Calls to continue before the current event ends, with their generations.
     ready: VecDeque<(CallId, u32)>,
+    /// What calls at cache steps remember, by call slot (empty without caches).
+    cache_links: Vec<cache::CacheLink>,
     /// Each client's zone.
     client_zones: Vec<u16>,
     /// Each client's tenant and priority class.

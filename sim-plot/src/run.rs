@@ -8,9 +8,11 @@
 //!
 //! The code: `series.rs` reads the series ([`RunSeries`]), `faults.rs` labels and shades the
 //! faults, `traffic.rs` draws throughput, errors, latency, queues and saturation, `policies.rs`
-//! circuit breakers, refusals, retries and policy levels, `stores.rs` each store's leaders,
+//! circuit breakers, refusals, retries and policy levels, `caches.rs` caches' hit ratios and
+//! origin load, `stores.rs` each store's leaders,
 //! operations, replication lag and first anomaly, and `report.rs` writes `report.html`.
 
+mod caches;
 mod faults;
 mod policies;
 mod report;
@@ -20,7 +22,7 @@ mod traffic;
 
 pub use faults::{fault_label, fault_shades};
 pub use report::write_run_report;
-pub use series::{ClientTrack, PolicyTrack, RunSeries, ServiceTrack};
+pub use series::{CacheTrack, ClientTrack, PolicyTrack, RunSeries, ServiceTrack};
 pub use stores::{anomaly_stem, anomaly_timeline, ANOMALY_OPS};
 
 use crate::time_chart::{Shade, TimeChart};
@@ -108,6 +110,7 @@ pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
     }
     traffic::charts(&panels, &mut out);
     policies::charts(&panels, &mut out);
+    caches::charts(&panels, &mut out);
     stores::charts(&panels, &result.stores, &mut out);
     out
 }

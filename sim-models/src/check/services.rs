@@ -39,6 +39,7 @@ impl Scenario {
             (None, false) => {}
         }
         self.check_steps(c, &format!("{path}.steps"), &s.steps);
+        check_caches_agree(c, &format!("{path}.steps"), &s.steps);
         for (z, zone) in s.zones.iter().enumerate() {
             if self.services.contains_key(zone) || self.clients.contains_key(zone) {
                 c.error(
@@ -164,6 +165,13 @@ impl Scenario {
                     }
                 }
                 Step::Publish { to } => self.check_target(c, &format!("{p}.to"), to),
+                Step::Cache(cache) => {
+                    self.check_target(c, &format!("{p}.of"), &cache.of);
+                    for (field, message) in crate::cache::check_cache(cache) {
+                        c.error(format!("{p}.{field}"), message);
+                    }
+                    check_policies(c, &format!("{p}.policies"), &cache.policies);
+                }
                 Step::Branch(paths) => {
                     let mut total = 0.0;
                     for (k, b) in paths.iter().enumerate() {
@@ -185,5 +193,38 @@ impl Scenario {
                 }
             }
         }
+    }
+}
+
+/// The most caches (distinct origins of `Cache` steps) one service may have.
+const MAX_CACHES: usize = 64;
+
+/// Every `Cache` step of a service naming one origin reads one cache, so they must describe it
+/// alike; and a service has at most [`MAX_CACHES`].
+fn check_caches_agree(c: &mut Checker, path: &str, steps: &[Step]) {
+    let mut caches = Vec::new();
+    crate::program::cache_steps(steps, path, &mut caches);
+    let mut first: Vec<(&str, &crate::cache::CacheStep)> = Vec::new();
+    for (p, cache) in &caches {
+        match first.iter().find(|(_, f)| f.of == cache.of) {
+            Some((at, f)) if !f.same_cache(cache) => c.error(
+                p.clone(),
+                format!(
+                    "reads the service's cache of {:?}, which {at} describes differently; steps that name one origin share one cache, so give them the same keys, popularity, ttl, capacity and fixes",
+                    cache.of
+                ),
+            ),
+            Some(_) => {}
+            None => first.push((p, cache)),
+        }
+    }
+    if first.len() > MAX_CACHES {
+        c.error(
+            path.to_string(),
+            format!(
+                "a service has at most {MAX_CACHES} caches (origins of Cache steps), got {}",
+                first.len()
+            ),
+        );
     }
 }

@@ -164,6 +164,7 @@ fn call_sites<'a>(
                     out.push((&c.to, c.timeout, &c.policies));
                 }
             }
+            Step::Cache(c) => out.push((&c.of, c.timeout, &c.policies)),
             Step::Branch(paths) => {
                 for p in paths {
                     call_sites(&p.steps, out);

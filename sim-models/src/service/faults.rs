@@ -48,6 +48,10 @@ impl Service {
             return false; // already down: nothing left to lose
         }
         inst.up = false;
+        for cache in &mut self.caches {
+            cache.clear(i);
+        }
+        let inst = &mut self.instances[i];
         let queued = inst.queue.clear() as i64;
         let busy = inst.busy as i64;
         let parked = inst.parked as i64;

@@ -89,6 +89,8 @@ pub struct Service {
     panic_threshold: Option<f64>,
     /// Its autoscaler, if any.
     autoscaler: Option<crate::autoscaling::Autoscaler>,
+    /// Its caches, numbered as its program's `Cache` steps number them.
+    pub(crate) caches: Vec<crate::cache::Cache>,
     /// What its operations do over time: instances unhealthy (with a health check),
     /// restarting (with a liveness probe), serving and wanted (with an autoscaler).
     ops_levels: ops_level::OpsLevels,
@@ -149,6 +151,8 @@ pub(crate) struct ServiceParts {
     /// `initial` the number serving at the start.
     pub(crate) autoscaling: Option<crate::autoscaling::AutoscalingSpec>,
     pub(crate) initial: u32,
+    /// Its caches, for its program's `Cache` steps.
+    pub(crate) caches: Vec<crate::cache::Cache>,
 }
 
 impl Service {
@@ -214,6 +218,7 @@ impl Service {
             autoscaler: p.autoscaling.map(|spec| {
                 crate::autoscaling::Autoscaler::new(spec, p.initial, p.instances as usize)
             }),
+            caches: p.caches,
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,
@@ -234,6 +239,11 @@ impl Service {
     /// Requests here now, in service, queued or parked, over all instances.
     pub fn in_system(&self) -> u64 {
         self.busy_total + self.queued_total + self.parked_total
+    }
+
+    /// Its caches, one per origin its `Cache` steps name.
+    pub fn caches(&self) -> &[crate::cache::Cache] {
+        &self.caches
     }
 
     /// Workers busy now, over all instances.

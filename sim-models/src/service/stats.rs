@@ -151,6 +151,9 @@ impl Service {
         if let Some(a) = &mut self.autoscaler {
             a.stats = Default::default();
         }
+        for cache in &mut self.caches {
+            cache.reset_stats();
+        }
         s.shed = [0; ShedReason::COUNT];
         s.latency.clear();
         s.wait.clear();
@@ -175,6 +178,9 @@ impl Service {
     /// Keeps no time series from now on (see [`crate::World::disable_series`]).
     pub(crate) fn disable_series(&mut self) {
         self.series = ServiceSeries::disabled();
+        for cache in &mut self.caches {
+            cache.disable_series();
+        }
         for l in self
             .server_levels
             .iter_mut()

@@ -76,6 +76,7 @@ impl Tracer {
             Caller::Call { id, gen, .. } => self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve),
             Caller::Attempt { .. } => NO_SPAN, // attempts are sent, not called
             Caller::Nobody => self.publisher,
+            Caller::Refresh { .. } => NO_SPAN, // a cache's background fetch is not traced
         };
         if parent == NO_SPAN {
             return;
@@ -91,7 +92,7 @@ impl Tracer {
                 children[slot as usize] = span;
             }
             Caller::Nobody => self.publisher = span,
-            Caller::Attempt { .. } => unreachable!(),
+            Caller::Attempt { .. } | Caller::Refresh { .. } => unreachable!(),
         }
     }
 
@@ -229,7 +230,7 @@ impl Tracer {
         let c = &mut self.calls[id.index() as usize];
         c.up = span;
         c.serve = NO_SPAN;
-        if caller == Caller::Nobody {
+        if matches!(caller, Caller::Nobody | Caller::Refresh { .. }) {
             return;
         }
         self.set_caller_span(caller, span);

@@ -202,6 +202,7 @@ impl Tracer {
                 .and_then(|v| v.attempts.get(attempt as usize - 1).copied())
                 .unwrap_or(NO_SPAN),
             Caller::Nobody => self.publisher,
+            Caller::Refresh { .. } => NO_SPAN, // a cache's background fetch is not traced
         }
     }
 
@@ -229,7 +230,7 @@ impl Tracer {
                     }
                 }
             }
-            Caller::Nobody => {}
+            Caller::Nobody | Caller::Refresh { .. } => {}
         }
     }
     /// The run ends at `end`: every span still open ends there, `in_flight`.

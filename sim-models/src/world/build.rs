@@ -120,6 +120,14 @@ impl<O: Observer> World<O> {
                 })
                 .collect();
             let instances = s.allocated_instances();
+            let caches = program
+                .caches
+                .iter()
+                .map(|spec| {
+                    let rng = rngs.stream(&format!("service/{name}/cache/{}", spec.of));
+                    crate::cache::Cache::new(spec, instances, s.instances, bucket, rng)
+                })
+                .collect();
             let service = Service::new(ServiceParts {
                 name: name.clone(),
                 instances,
@@ -148,6 +156,7 @@ impl<O: Observer> World<O> {
                 health_check: s.health_check.clone(),
                 liveness: s.liveness.clone(),
                 health_rng: rngs.stream(&format!("service/{name}/health")),
+                caches,
             });
             match service {
                 Ok(mut service) => {
@@ -336,6 +345,7 @@ impl<O: Observer> World<O> {
             resume: VecDeque::new(),
             level_period: level_period(bucket),
             ready: VecDeque::new(),
+            cache_links: Vec::new(),
             client_zones,
             client_origins,
             client_timeouts,

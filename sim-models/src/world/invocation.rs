@@ -528,7 +528,7 @@ impl<O: crate::observer::Observer> World<O> {
                 token,
             } => self.call_waits_for(id, gen, slot, token),
             Caller::Attempt { .. } => unreachable!("attempts are not invocations"),
-            Caller::Nobody => true,
+            Caller::Nobody | Caller::Refresh { .. } => true,
         }
     }
 

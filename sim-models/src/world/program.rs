@@ -64,6 +64,13 @@ impl<O: Observer> World<O> {
                     self.calls.at(id).pc = next;
                 }
                 Op::Jump(to) => self.calls.at(id).pc = to,
+                Op::CacheLookup(cache) => {
+                    if !self.cache_lookup(id, cache, ctx) {
+                        return;
+                    }
+                }
+                // The fill happened where the fetch's wait ended (`end_wait`).
+                Op::CacheFill(_) => self.calls.at(id).pc += 1,
             }
         }
     }
@@ -157,16 +164,23 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         let c = *self.calls.at(id);
         let (s, i) = (c.service as usize, c.instance as usize);
+        let op = self.services[s].program.ops[c.pc as usize];
         let Op::Calls {
             first,
             need,
             optional,
             ..
-        } = self.services[s].program.ops[c.pc as usize]
+        } = op
         else {
-            unreachable!("a call waits only at a Calls step")
+            if let Op::CacheLookup(_) = op {
+                return self.cache_wait_over(id, ctx);
+            }
+            unreachable!("a call waits only at a Calls step or a cache lookup")
         };
         self.abandon_children(id, first, now);
+        if let Some(&Op::CacheFill(cache)) = self.services[s].program.ops.get(c.pc as usize + 1) {
+            self.cache_fetched(id, cache, c.wait.ok >= need, now);
+        }
         if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1);
         }

@@ -44,6 +44,9 @@ impl<O: Observer> World<O> {
                 .map(|p| (p.service, p.instance))
                 .map(|(s, i)| self.endpoint(s, i)),
             Caller::Attempt { id, gen, .. } => self.invocations.peek(id, gen).map(|v| v.from),
+            Caller::Refresh {
+                service, instance, ..
+            } => Some(self.endpoint(service, instance)),
             Caller::Nobody => unreachable!(),
         };
         let Some(to) = to else {
@@ -147,6 +150,11 @@ impl<O: Observer> World<O> {
             }
             Caller::Nobody => {
                 self.resolve(edge, service, outcome, now);
+                true
+            }
+            Caller::Refresh { .. } => {
+                self.resolve(edge, service, outcome, now);
+                self.refreshed(caller, !outcome.is_error(), now);
                 true
             }
         };

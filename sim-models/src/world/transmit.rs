@@ -3,7 +3,7 @@
 //! it).
 
 use super::{Event, World};
-use crate::call::{Call, CallState, Caller, Outcome, Outgoing, Wait};
+use crate::call::{Call, CallState, Outcome, Outgoing, Wait};
 use crate::ids::CallId;
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
@@ -168,7 +168,7 @@ impl<O: Observer> World<O> {
             self.trace_message_dropped(id, now);
         }
         let c = *self.calls.remove(id);
-        if c.caller == Caller::Nobody {
+        if c.caller.detached() {
             self.edges[c.edge as usize].lost();
         }
     }

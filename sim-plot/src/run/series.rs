@@ -60,6 +60,17 @@ pub struct PolicyTrack {
     pub retries: Vec<f64>,
 }
 
+/// One service's cache of one origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheTrack {
+    /// `service → origin`.
+    pub component: String,
+    /// Lookups served without a fetch of their own over all lookups (NaN: no lookup).
+    pub hit_ratio: Vec<f64>,
+    /// Calls to the origin per second.
+    pub origin_rate: Vec<f64>,
+}
+
 /// A run's time series as plain numbers: what `timeseries.csv` and `policies.csv` hold.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSeries {
@@ -77,6 +88,8 @@ pub struct RunSeries {
     pub clients: Vec<ClientTrack>,
     /// Per call edge with policies, then per service with server policies or outlier detection.
     pub policies: Vec<PolicyTrack>,
+    /// Per cache, by service then origin (what `caches.csv` holds).
+    pub caches: Vec<CacheTrack>,
 }
 
 impl RunSeries {
@@ -221,6 +234,21 @@ impl RunSeries {
                 retries: Vec::new(),
             });
         }
+        let caches = world
+            .services
+            .iter()
+            .flat_map(|sv| sv.caches().iter().map(move |c| (sv, c)))
+            .map(|(sv, c)| CacheTrack {
+                component: format!("{} → {}", sv.name, c.of),
+                hit_ratio: (0..buckets)
+                    .map(|i| match c.series.lookups.get(i) {
+                        0 => f64::NAN,
+                        n => c.series.served.get(i) as f64 / n as f64,
+                    })
+                    .collect(),
+                origin_rate: rate(&|i| c.series.origin.get(i) as f64),
+            })
+            .collect();
         RunSeries {
             bucket_s: s(width),
             end_s: s(end.0),
@@ -229,6 +257,7 @@ impl RunSeries {
             services,
             clients,
             policies,
+            caches,
         }
     }
 
