@@ -133,6 +133,21 @@ const CASES: &[Case] = &[
         expect: &["autoscaling_min_above_max.ron:5:", "services.s.autoscaling.max_replicas", "at least min_replicas (5)"],
     },
     Case {
+        name: "cache_zero_ttl_with_coalescing",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Cache(of: \"db\", keys: 100, ttl: \"0s\", coalesce: true)]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["cache_zero_ttl_with_coalescing.ron:5:", "services.s.steps.0.ttl", "longer than zero", "coalesce"],
+    },
+    Case {
+        name: "cache_keys_beyond_the_bound",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Cache(of: \"db\", keys: 4000000000)]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["cache_keys_beyond_the_bound.ron:5:", "services.s.steps.0.keys", "1 to 1000000 keys"],
+    },
+    Case {
+        name: "caches_of_one_origin_that_disagree",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Cache(of: \"db\", keys: 100),\n    Cache(of: \"db\", keys: 50)]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["caches_of_one_origin_that_disagree.ron:6:", "services.s.steps.1", "services.s.steps.0 describes differently"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],

@@ -117,8 +117,8 @@ pub fn check_cache(spec: &CacheStep) -> Vec<(String, String)> {
     }
     if spec.ttl == Some(SimDuration::ZERO) {
         let why = if spec.coalesce {
-            "with coalesce every fetch would end in an entry already expired, so each waiter \
-             would be the only one served by it and the next request fetches again"
+            "a value would expire the moment it is stored: with coalesce only the requests \
+             already waiting would share it, and every later request fetches again"
         } else {
             "an entry would expire as it is filled and the cache would hold nothing"
         };
