@@ -87,7 +87,12 @@ pub(crate) fn tables(r: &Report) -> String {
     if !r.clients.is_empty() {
         out += &clients_table(r);
     }
-    for extra in [health_table(r), autoscaling_table(r), caches_table(r)] {
+    for extra in [
+        health_table(r),
+        autoscaling_table(r),
+        caches_table(r),
+        sagas_table(r),
+    ] {
         if !extra.is_empty() {
             out.push('\n');
             out += &extra;
@@ -220,6 +225,45 @@ fn caches_table(r: &Report) -> String {
             "failed fetches",
             "evictions",
             "origin calls/s",
+        ],
+        &rows,
+    )
+}
+
+/// One row per saga (orchestrating service and name); empty if there is none.
+fn sagas_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .services
+        .iter()
+        .flat_map(|(name, s)| s.sagas.iter().map(move |(saga, x)| (name, saga, x)))
+        .map(|(name, saga, x)| {
+            vec![
+                format!("{name}: {saga}"),
+                x.started.to_string(),
+                x.completed.to_string(),
+                x.compensated.to_string(),
+                x.stuck.to_string(),
+                x.retries.to_string(),
+                format!("{} + {}", x.duplicate_actions, x.duplicate_compensations),
+                x.deduplicated.to_string(),
+                x.inconsistent.to_string(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(
+        &[
+            "saga",
+            "started",
+            "completed",
+            "compensated",
+            "stuck",
+            "retries",
+            "duplicates (do + undo)",
+            "deduplicated",
+            "inconsistent",
         ],
         &rows,
     )

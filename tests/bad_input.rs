@@ -148,6 +148,21 @@ const CASES: &[Case] = &[
         expect: &["caches_of_one_origin_that_disagree.ron:6:", "services.s.steps.1", "services.s.steps.0 describes differently"],
     },
     Case {
+        name: "saga_unknown_participant",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Saga(name: \"x\", steps: [(action: \"db\", compensation: \"dbb\")])]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["saga_unknown_participant.ron:5:", "services.s.steps.0.steps.0.compensation", "\"db\""],
+    },
+    Case {
+        name: "saga_retries_beyond_the_bound",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Saga(name: \"x\", steps: [(action: \"db\", retries: 1000000)])]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["saga_retries_beyond_the_bound.ron:5:", "services.s.steps.0.steps.0.retries", "at most 100"],
+    },
+    Case {
+        name: "saga_participant_with_policies_elsewhere",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, steps: [\n    Saga(name: \"x\", steps: [(action: \"db\")]),\n    Call(to: \"db\", policies: [Retry(max_attempts: 3)])]),\n    \"db\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["saga_participant_with_policies_elsewhere.ron:6:", "services.s.steps.1.policies", "own retries"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],

@@ -164,3 +164,24 @@ fn estimate_covers_a_large_cache_on_many_instances() {
         3.0,
     );
 }
+
+#[test]
+fn estimate_covers_the_records_of_many_sagas() {
+    assert_estimate_covers(
+        "20,000 sagas of 8 steps",
+        r#"(duration: "10s", limits: (max_in_flight: 1000),
+            clients: { "u": Open(rate: 2000.0, target: "o") },
+            services: {
+                "o": (workers: 1000, concurrency: Async, steps: [
+                    Saga(name: "s", steps: [
+                        (action: "p", compensation: "p"), (action: "p", compensation: "p"),
+                        (action: "p", compensation: "p"), (action: "p", compensation: "p"),
+                        (action: "p", compensation: "p"), (action: "p", compensation: "p"),
+                        (action: "p", compensation: "p"), (action: "p", compensation: "p"),
+                    ]),
+                ]),
+                "p": (workers: 100, service_time: Exponential(mean: "1ms")),
+            })"#,
+        3.0,
+    );
+}

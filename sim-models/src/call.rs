@@ -70,6 +70,18 @@ pub enum Caller {
     },
     /// Nobody: a published message.
     Nobody,
+    /// A call of saga `saga` (the `token`-th it made): step `step`'s action, or its
+    /// compensation.
+    Saga {
+        /// The saga.
+        saga: crate::ids::SagaId,
+        /// Which of its calls this is.
+        token: u32,
+        /// The step.
+        step: u8,
+        /// Whether this undoes the step.
+        compensating: bool,
+    },
     /// A cache's background fetch of `key` for instance `instance` of `service` (its cache
     /// number `cache`, emptied `epoch` times when the fetch began).
     Refresh {

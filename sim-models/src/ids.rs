@@ -54,6 +54,11 @@ slab_key! {
 }
 
 slab_key! {
+    /// Number of a saga (its place in the run's list of sagas, never reused).
+    SagaId
+}
+
+slab_key! {
     /// Index of a client's request in flight. (Not [`RequestId`](crate::RequestId), the
     /// observer's public index and generation of a request.)
     RequestIndex

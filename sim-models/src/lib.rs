@@ -53,6 +53,7 @@ mod rate_schedule;
 mod report;
 mod ron_paths;
 mod run;
+pub mod saga;
 mod scenario;
 mod service;
 mod stores;

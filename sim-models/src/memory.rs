@@ -55,6 +55,10 @@ const CACHE_ENTRY_BYTES: u64 = 48;
 const CACHE_KEY_BYTES: u64 = 8;
 /// One bucket of a cache's three time series.
 const CACHE_SERIES_BYTES: u64 = 48;
+/// One saga's record, and one step's effects (kept for the whole run, in vectors that grow
+/// by doubling).
+const SAGA_BYTES: u64 = 2 * 64;
+const SAGA_STEP_BYTES: u64 = 2 * 10;
 /// One layer of a caller's policy stack, per caller instance (histogram-free state).
 const LAYER_BYTES: u64 = 768;
 /// Per tenant, per instance, of a per-tenant rate limit.
@@ -192,6 +196,19 @@ impl Scenario {
                         *calls,
                     );
                 }
+            }
+            let mut sagas = Vec::new();
+            crate::program::saga_steps(&s.steps, &format!("services.{name}.steps"), &mut sagas);
+            for (path, saga) in sagas {
+                let per = SAGA_BYTES + saga.steps.len() as u64 * SAGA_STEP_BYTES;
+                // Each request served here may start one.
+                let runs = calls.ceil() as u64;
+                part(
+                    &mut parts,
+                    path,
+                    runs.saturating_mul(per),
+                    format!("{runs} sagas × {}", ByteSize(per)),
+                );
             }
             let mut caches = Vec::new();
             crate::program::cache_steps(&s.steps, &format!("services.{name}.steps"), &mut caches);

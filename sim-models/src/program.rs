@@ -7,6 +7,7 @@
 
 use crate::cache::CacheStep;
 use crate::policy::PolicySpec;
+use crate::saga::{SagaDef, SagaSpec, SagaStep};
 use serde::{Deserialize, Serialize};
 use sim_core::{Distribution, SimDuration};
 
@@ -56,6 +57,9 @@ pub enum Step {
     /// A read through the instance's cache of service `of`, which is called on a miss (see
     /// [`crate::cache`]).
     Cache(CacheStep),
+    /// An orchestrated saga across services (see [`crate::saga`]): the request succeeds if
+    /// every step did.
+    Saga(SagaSpec),
 }
 
 /// One call of a fan-out.
@@ -118,6 +122,8 @@ pub(crate) enum Op {
     CacheLookup(u8),
     /// The fetch before this filled cache `.0` (done where the fetch's wait ends).
     CacheFill(u8),
+    /// Run saga `.0` of the program and wait for its end.
+    Saga(u8),
 }
 
 /// Resolves a called service's name (and the call's policies) to the service's index and the
@@ -142,6 +148,8 @@ pub(crate) struct Program {
     pub(crate) branches: Vec<(f64, u16)>,
     /// Its caches: the first `Cache` step naming each origin.
     pub(crate) caches: Vec<CacheStep>,
+    /// Its sagas, in step order.
+    pub(crate) sagas: Vec<SagaDef>,
 }
 
 impl Program {
@@ -235,6 +243,34 @@ impl Program {
                     });
                     self.ops.push(Op::CacheFill(cache));
                 }
+                Step::Saga(spec) => {
+                    let mut target = |to: &str, timeout| {
+                        let (service, edge) = resolve(to, &[]);
+                        self.calls.push(Target {
+                            service,
+                            edge,
+                            timeout,
+                        });
+                        (self.calls.len() - 1) as u32
+                    };
+                    let steps = spec
+                        .steps
+                        .iter()
+                        .map(|s| SagaStep {
+                            action: target(&s.action, s.timeout),
+                            compensation: s.compensation.as_deref().map(|c| target(c, s.timeout)),
+                            retries: s.retries,
+                            compensation_retries: s.compensation_retries.unwrap_or(s.retries),
+                            backoff: s.backoff,
+                        })
+                        .collect();
+                    self.sagas.push(SagaDef {
+                        name: spec.name.clone(),
+                        steps,
+                        keys: spec.idempotency_keys,
+                    });
+                    self.ops.push(Op::Saga((self.sagas.len() - 1) as u8));
+                }
                 Step::Branch(paths) => {
                     // Branch, then each path followed by a jump past the others.
                     let first = self.branches.len() as u32;
@@ -286,6 +322,11 @@ pub(crate) fn targets<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, 
             }
             Step::Publish { to } => out.push((format!("{p}.to"), to, false)),
             Step::Cache(c) => out.push((format!("{p}.of"), &c.of, true)),
+            Step::Saga(s) => {
+                for (field, to) in s.participants() {
+                    out.push((format!("{p}.{field}"), to, true));
+                }
+            }
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     targets(&b.steps, &format!("{p}.{k}.steps"), out);
@@ -311,6 +352,7 @@ pub(crate) fn call_sites<'a>(
                 }
             }
             Step::Cache(c) => out.push((p, &c.of, &c.policies)),
+            Step::Saga(_) => {} // a saga's calls take its own retries, never policies
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     call_sites(&b.steps, format!("{p}.{k}.steps"), out);
@@ -321,23 +363,53 @@ pub(crate) fn call_sites<'a>(
     }
 }
 
+/// Every step of `steps` (branches included) that `pick` picks, with its path, in order.
+pub(crate) fn find_steps<'a, T>(
+    steps: &'a [Step],
+    path: &str,
+    pick: &dyn Fn(&'a Step) -> Option<&'a T>,
+    out: &mut Vec<(String, &'a T)>,
+) {
+    for (i, step) in steps.iter().enumerate() {
+        if let Some(found) = pick(step) {
+            out.push((format!("{path}.{i}"), found));
+        }
+        if let Step::Branch(paths) = step {
+            for (k, b) in paths.iter().enumerate() {
+                find_steps(&b.steps, &format!("{path}.{i}.{k}.steps"), pick, out);
+            }
+        }
+    }
+}
+
 /// Every `Cache` step in `steps` (branches included), with its path, in order.
 pub(crate) fn cache_steps<'a>(
     steps: &'a [Step],
     path: &str,
     out: &mut Vec<(String, &'a CacheStep)>,
 ) {
-    for (i, step) in steps.iter().enumerate() {
-        match step {
-            Step::Cache(cache) => out.push((format!("{path}.{i}"), cache)),
-            Step::Branch(paths) => {
-                for (k, b) in paths.iter().enumerate() {
-                    cache_steps(&b.steps, &format!("{path}.{i}.{k}.steps"), out);
-                }
-            }
-            _ => {}
-        }
-    }
+    find_steps(
+        steps,
+        path,
+        &|s| match s {
+            Step::Cache(c) => Some(c),
+            _ => None,
+        },
+        out,
+    );
+}
+
+/// Every `Saga` step in `steps` (branches included), with its path, in order.
+pub(crate) fn saga_steps<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, &'a SagaSpec)>) {
+    find_steps(
+        steps,
+        path,
+        &|s| match s {
+            Step::Saga(x) => Some(x),
+            _ => None,
+        },
+        out,
+    );
 }
 
 #[cfg(test)]

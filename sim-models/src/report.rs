@@ -220,6 +220,9 @@ pub struct ServiceReport {
     /// Its caches, by origin, if its steps read any.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub caches: BTreeMap<String, crate::cache::CacheReport>,
+    /// The sagas it orchestrates, by name, over the whole run.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sagas: BTreeMap<String, crate::saga::SagaReport>,
 }
 
 /// What a service's autoscaler did over the measurement window.
@@ -366,7 +369,8 @@ impl<O: crate::observer::Observer> World<O> {
         let services = self
             .services
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(index, s)| {
                 let st = &s.stats;
                 let busy = st.busy.mean(end);
                 let queued = st.queued.mean(end);
@@ -469,6 +473,16 @@ impl<O: crate::observer::Observer> World<O> {
                         .caches()
                         .iter()
                         .map(|c| (c.of.clone(), c.report(measured)))
+                        .collect(),
+                    sagas: s
+                        .program
+                        .sagas
+                        .iter()
+                        .enumerate()
+                        .map(|(k, def)| {
+                            let r = self.sagas.report(index as u32, k as u8, def);
+                            (def.name.clone(), r)
+                        })
                         .collect(),
                 };
                 (s.name.clone(), r)

@@ -97,6 +97,22 @@ fn outgoing(
             Step::Publish { to } => push(to, &[], String::new()),
             // At worst every lookup misses.
             Step::Cache(c) => push(&c.of, &c.policies, format!("{p}.policies")),
+            // At worst every step fails its every attempt and is undone with as many.
+            Step::Saga(saga) => {
+                for (k, s) in saga.steps.iter().enumerate() {
+                    let attempts = 1.0 + s.retries.max(s.compensation_retries.unwrap_or(0)) as f64;
+                    for to in std::iter::once(&s.action).chain(&s.compensation) {
+                        if let Some(to) = index_of(to) {
+                            out.push(Outgoing {
+                                to,
+                                weight,
+                                amplification: attempts,
+                                at: (s.retries > 0).then(|| format!("{p}.steps.{k}.retries")),
+                            });
+                        }
+                    }
+                }
+            }
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     let w = weight * b.probability.clamp(0.0, 1.0);

@@ -69,6 +69,7 @@ mod health;
 mod invocation;
 mod program;
 mod respond;
+mod saga;
 mod timers;
 mod tracing;
 mod transmit;
@@ -136,6 +137,8 @@ pub struct World<O = ()> {
     ready: VecDeque<(CallId, u32)>,
     /// What calls at cache steps remember, by call slot (empty without caches).
     cache_links: Vec<cache::CacheLink>,
+    /// Every saga of the run, with what participants did for each step.
+    pub sagas: crate::saga::Sagas,
     /// Each client's zone.
     client_zones: Vec<u16>,
     /// Each client's tenant and priority class.
@@ -349,7 +352,11 @@ impl<O: Observer> World<O> {
                 ));
             }
         }
-        Ok(())
+        self.sagas.conservation(|service, saga| {
+            self.services[service as usize].program.sagas[saga as usize]
+                .steps
+                .len()
+        })
     }
 }
 
@@ -492,6 +499,8 @@ impl<O: Observer> Model for World<O> {
             }
             Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
+            Event::SagaTimeout { saga, token } => self.saga_timeout(saga, token, ctx),
+            Event::SagaRetry { saga, token } => self.saga_retry(saga, token, ctx),
             Event::Hedge { inv, gen, attempt } => self.hedge_due(inv, gen, attempt, ctx),
             Event::SampleLevels => {
                 let now = ctx.now();

@@ -40,6 +40,7 @@ impl Scenario {
         }
         self.check_steps(c, &format!("{path}.steps"), &s.steps);
         check_caches_agree(c, &format!("{path}.steps"), &s.steps);
+        check_sagas(c, &format!("{path}.steps"), &s.steps);
         for (z, zone) in s.zones.iter().enumerate() {
             if self.services.contains_key(zone) || self.clients.contains_key(zone) {
                 c.error(
@@ -165,6 +166,14 @@ impl Scenario {
                     }
                 }
                 Step::Publish { to } => self.check_target(c, &format!("{p}.to"), to),
+                Step::Saga(saga) => {
+                    for (field, message) in crate::saga::check_saga(saga) {
+                        c.error(format!("{p}.{field}"), message);
+                    }
+                    for (field, to) in saga.participants() {
+                        self.check_target(c, &format!("{p}.{field}"), to);
+                    }
+                }
                 Step::Cache(cache) => {
                     self.check_target(c, &format!("{p}.of"), &cache.of);
                     for (field, message) in crate::cache::check_cache(cache) {
@@ -226,5 +235,49 @@ fn check_caches_agree(c: &mut Checker, path: &str, steps: &[Step]) {
                 first.len()
             ),
         );
+    }
+}
+
+/// The most sagas one service may orchestrate.
+const MAX_SAGAS: usize = 64;
+
+/// A service's sagas have distinct names, and their calls take the saga's own retries: no
+/// other call site of the service may put policies on a call to one of their participants
+/// (the service's calls to a service share one client library).
+fn check_sagas(c: &mut Checker, path: &str, steps: &[Step]) {
+    let mut sagas = Vec::new();
+    crate::program::saga_steps(steps, path, &mut sagas);
+    if sagas.len() > MAX_SAGAS {
+        c.error(
+            path.to_string(),
+            format!(
+                "a service orchestrates at most {MAX_SAGAS} sagas, got {}",
+                sagas.len()
+            ),
+        );
+    }
+    for (k, (p, saga)) in sagas.iter().enumerate() {
+        if let Some((q, _)) = sagas[..k].iter().find(|(_, s)| s.name == saga.name) {
+            c.error(
+                format!("{p}.name"),
+                format!("{:?} already names the saga at {q}; a service's sagas need distinct names for the report", saga.name),
+            );
+        }
+    }
+    let mut sites = Vec::new();
+    crate::program::call_sites(steps, path.to_string(), &mut sites);
+    for (site, to, policies) in sites {
+        if policies.is_empty() {
+            continue;
+        }
+        if let Some((p, _)) = sagas
+            .iter()
+            .find(|(_, s)| s.participants().any(|(_, x)| x == to.as_str()))
+        {
+            c.error(
+                format!("{site}.policies"),
+                format!("the saga at {p} calls {to:?} too, and a service's calls to a service share one client library; a saga's calls take its own retries, so policies here would apply to them as well: drop these, or give the step retries"),
+            );
+        }
     }
 }

@@ -76,7 +76,8 @@ impl Tracer {
             Caller::Call { id, gen, .. } => self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve),
             Caller::Attempt { .. } => NO_SPAN, // attempts are sent, not called
             Caller::Nobody => self.publisher,
-            Caller::Refresh { .. } => NO_SPAN, // a cache's background fetch is not traced
+            // A cache's background fetch and a saga's calls are not traced.
+            Caller::Refresh { .. } | Caller::Saga { .. } => NO_SPAN,
         };
         if parent == NO_SPAN {
             return;
@@ -92,7 +93,7 @@ impl Tracer {
                 children[slot as usize] = span;
             }
             Caller::Nobody => self.publisher = span,
-            Caller::Attempt { .. } | Caller::Refresh { .. } => unreachable!(),
+            Caller::Attempt { .. } | Caller::Refresh { .. } | Caller::Saga { .. } => unreachable!(),
         }
     }
 
@@ -230,7 +231,10 @@ impl Tracer {
         let c = &mut self.calls[id.index() as usize];
         c.up = span;
         c.serve = NO_SPAN;
-        if matches!(caller, Caller::Nobody | Caller::Refresh { .. }) {
+        if matches!(
+            caller,
+            Caller::Nobody | Caller::Refresh { .. } | Caller::Saga { .. }
+        ) {
             return;
         }
         self.set_caller_span(caller, span);

@@ -202,7 +202,8 @@ impl Tracer {
                 .and_then(|v| v.attempts.get(attempt as usize - 1).copied())
                 .unwrap_or(NO_SPAN),
             Caller::Nobody => self.publisher,
-            Caller::Refresh { .. } => NO_SPAN, // a cache's background fetch is not traced
+            // A cache's background fetch and a saga's calls are not traced.
+            Caller::Refresh { .. } | Caller::Saga { .. } => NO_SPAN,
         }
     }
 
@@ -230,7 +231,7 @@ impl Tracer {
                     }
                 }
             }
-            Caller::Nobody | Caller::Refresh { .. } => {}
+            Caller::Nobody | Caller::Refresh { .. } | Caller::Saga { .. } => {}
         }
     }
     /// The run ends at `end`: every span still open ends there, `in_flight`.

@@ -346,6 +346,7 @@ impl<O: Observer> World<O> {
             level_period: level_period(bucket),
             ready: VecDeque::new(),
             cache_links: Vec::new(),
+            sagas: Default::default(),
             client_zones,
             client_origins,
             client_timeouts,

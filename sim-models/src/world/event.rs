@@ -3,7 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::health::ProbeKind;
-use crate::ids::CallId;
+use crate::ids::{CallId, SagaId};
 use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.
@@ -181,6 +181,20 @@ pub enum Event {
         inv: InvocationId,
         /// Its generation.
         gen: u32,
+    },
+    /// A saga's call `token` has waited its step's timeout.
+    SagaTimeout {
+        /// The saga.
+        saga: SagaId,
+        /// Which of its calls.
+        token: u32,
+    },
+    /// A saga's backoff `token` is over: it resends its call.
+    SagaRetry {
+        /// The saga.
+        saga: SagaId,
+        /// Which wait.
+        token: u32,
     },
 }
 

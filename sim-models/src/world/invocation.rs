@@ -529,6 +529,7 @@ impl<O: crate::observer::Observer> World<O> {
             } => self.call_waits_for(id, gen, slot, token),
             Caller::Attempt { .. } => unreachable!("attempts are not invocations"),
             Caller::Nobody | Caller::Refresh { .. } => true,
+            Caller::Saga { saga, token, .. } => self.saga_calling(saga, token),
         }
     }
 

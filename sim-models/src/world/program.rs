@@ -71,6 +71,7 @@ impl<O: Observer> World<O> {
                 }
                 // The fill happened where the fetch's wait ended (`end_wait`).
                 Op::CacheFill(_) => self.calls.at(id).pc += 1,
+                Op::Saga(saga) => return self.saga_start(id, saga, ctx),
             }
         }
     }
@@ -172,10 +173,11 @@ impl<O: Observer> World<O> {
             ..
         } = op
         else {
-            if let Op::CacheLookup(_) = op {
-                return self.cache_wait_over(id, ctx);
+            match op {
+                Op::CacheLookup(_) => return self.cache_wait_over(id, ctx),
+                Op::Saga(_) => return self.saga_wait_over(id, ctx),
+                _ => unreachable!("a call waits only at a Calls step, a cache lookup or a saga"),
             }
-            unreachable!("a call waits only at a Calls step or a cache lookup")
         };
         self.abandon_children(id, first, now);
         if let Some(&Op::CacheFill(cache)) = self.services[s].program.ops.get(c.pc as usize + 1) {
@@ -217,6 +219,9 @@ impl<O: Observer> World<O> {
         let (s, i) = (c.service as usize, c.instance as usize);
         if c.doomed {
             return self.respond(id, Outcome::Injected, ctx);
+        }
+        if let Caller::Saga { .. } = c.caller {
+            self.saga_effect(c.caller);
         }
         let svc = &mut self.services[s];
         svc.complete(now, i, c.arrived);

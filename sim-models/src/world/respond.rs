@@ -47,6 +47,10 @@ impl<O: Observer> World<O> {
             Caller::Refresh {
                 service, instance, ..
             } => Some(self.endpoint(service, instance)),
+            Caller::Saga { saga, .. } => {
+                let r = &self.sagas.runs[saga.index() as usize];
+                Some(self.endpoint(r.service, r.instance))
+            }
             Caller::Nobody => unreachable!(),
         };
         let Some(to) = to else {
@@ -156,6 +160,14 @@ impl<O: Observer> World<O> {
                 self.resolve(edge, service, outcome, now);
                 self.refreshed(caller, !outcome.is_error(), now);
                 true
+            }
+            Caller::Saga { saga, token, .. } => {
+                let waits = self.saga_calling(saga, token);
+                if waits {
+                    self.resolve(edge, service, outcome, now);
+                    self.saga_answered(saga, outcome, false, ctx);
+                }
+                waits
             }
         };
         if !taken {

@@ -3,7 +3,7 @@
 //! in the order they were set and most never fire.
 
 use super::{Event, World};
-use crate::ids::CallId;
+use crate::ids::{CallId, SagaId};
 use crate::ids::{InvocationId, RequestIndex};
 use crate::observer::Observer;
 use sim_core::{Context, Model, SimTime};
@@ -41,6 +41,8 @@ pub(super) enum TimerFor {
     Invocation(InvocationId),
     /// Attempt number `.1` of invocation `.0`.
     Attempt(InvocationId, u32),
+    /// Saga `.0`'s call (the timer's `gen` is the call's token).
+    Saga(SagaId),
 }
 
 impl<O: Observer> World<O> {
@@ -91,6 +93,7 @@ impl<O: Observer> World<O> {
                 .invocations
                 .peek(id, t.gen)
                 .is_some_and(|v| v.attempts == n && v.phase == crate::call::Phase::InFlight),
+            TimerFor::Saga(saga) => self.saga_calling(saga, t.gen),
         }
     }
 
@@ -116,6 +119,7 @@ pub(super) fn timer_event(t: Timer) -> Event {
         },
         TimerFor::Invocation(inv) => Event::CallDeadline { inv, gen },
         TimerFor::Attempt(inv, attempt) => Event::AttemptTimeout { inv, gen, attempt },
+        TimerFor::Saga(saga) => Event::SagaTimeout { saga, token: gen },
     }
 }
 
