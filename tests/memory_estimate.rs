@@ -152,12 +152,12 @@ fn estimate_covers_policy_stacks_and_breaker_windows_on_many_callers() {
 #[test]
 fn estimate_covers_a_large_cache_on_many_instances() {
     assert_estimate_covers(
-        "200,000 keys on 50 instances",
+        "100,000 keys on 20 instances",
         r#"(duration: "1s", limits: (max_in_flight: 100),
             clients: { "u": Open(rate: 100.0, target: "s") },
             services: {
-                "s": (instances: 50, workers: 4, concurrency: Async, steps: [
-                    Cache(of: "db", keys: 200000, popularity: Zipf(0.9), ttl: "10s", warm: true),
+                "s": (instances: 20, workers: 4, concurrency: Async, steps: [
+                    Cache(of: "db", keys: 100000, popularity: Zipf(0.9), ttl: "10s", warm: true),
                 ]),
                 "db": (workers: 4, service_time: Exponential(mean: "1ms")),
             })"#,

@@ -82,8 +82,8 @@ pub enum Caller {
         /// Whether this undoes the step.
         compensating: bool,
     },
-    /// A cache's background fetch of `key` for instance `instance` of `service` (its cache
-    /// number `cache`, emptied `epoch` times when the fetch began).
+    /// A cache's background fetch number `token` of `key` for instance `instance` of
+    /// `service` (its cache number `cache`).
     Refresh {
         /// The caching service.
         service: u32,
@@ -93,8 +93,8 @@ pub enum Caller {
         key: u32,
         /// Which of the service's caches.
         cache: u8,
-        /// The instance cache's epoch when the fetch began.
-        epoch: u16,
+        /// Which fetch of the key this is.
+        token: u16,
     },
 }
 

@@ -41,8 +41,9 @@ use table::{Found, Table};
 pub(crate) enum Lookup {
     /// Served from the cache: go on.
     Hit,
-    /// Served stale: go on; `refresh` says this request starts the background fetch.
-    Stale { refresh: bool },
+    /// Served stale: go on; with `refresh`, this request starts the background fetch of
+    /// that number.
+    Stale { refresh: Option<u16> },
     /// Fetch from the origin, then fill.
     Fetch,
     /// Wait for the fetch in flight for the key.
@@ -177,8 +178,15 @@ impl Cache {
         self.sampler.key(sim_core::open01(&mut self.rng))
     }
 
-    /// Instance `i` looks up `key` at `now` for a request.
-    pub(crate) fn lookup(&mut self, now: SimTime, i: usize, key: u32) -> Lookup {
+    /// Instance `i` looks up `key` at `now` for a request; its fetches time out after
+    /// `timeout`.
+    pub(crate) fn lookup(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        key: u32,
+        timeout: Option<SimDuration>,
+    ) -> Lookup {
         self.stats.lookups += 1;
         self.series.lookups.add(now, 1);
         let found = self.tables[i].lookup(key, now, self.stale);
@@ -186,7 +194,7 @@ impl Cache {
         let e = self.tables[i].entry(key);
         let lookup = match found {
             Found::Fresh => match self.beta {
-                Some(beta) if !(self.coalesce && e.fetching) => {
+                Some(beta) if !(self.coalesce && e.leading) => {
                     let delta = if e.delta > SimDuration::ZERO {
                         e.delta
                     } else {
@@ -209,15 +217,22 @@ impl Cache {
             },
             Found::Stale => {
                 self.stats.stale_hits += 1;
-                let refresh = !e.fetching;
-                if refresh {
-                    e.fetching = true;
+                // A revalidation that has had its timeout without an answer is given up.
+                let lost = timeout.is_some_and(|t| now >= e.fetch_started + t);
+                if e.refreshing && !lost {
+                    Lookup::Stale { refresh: None }
+                } else {
+                    e.refreshing = true;
                     e.fetch_started = now;
+                    e.token = e.token.wrapping_add(1);
                     self.stats.refreshes += 1;
+                    Lookup::Stale {
+                        refresh: Some(e.token),
+                    }
                 }
-                Lookup::Stale { refresh }
             }
-            Found::Missing if self.coalesce && e.fetching => {
+            // Only a request's own fetch is waited on: it ends by its answer or its timeout.
+            Found::Missing if self.coalesce && e.leading => {
                 self.stats.coalesced += 1;
                 Lookup::Wait
             }
@@ -229,13 +244,11 @@ impl Cache {
         match lookup {
             Lookup::Fetch => {
                 if self.coalesce {
-                    let e = self.tables[i].entry(key);
-                    e.fetching = true;
-                    e.fetch_started = now;
+                    self.tables[i].entry(key).leading = true;
                 }
                 self.series.origin.add(now, 1);
             }
-            Lookup::Stale { refresh: true } => {
+            Lookup::Stale { refresh: Some(_) } => {
                 self.series.served.add(now, 1);
                 self.series.origin.add(now, 1);
             }
@@ -267,41 +280,42 @@ impl Cache {
         } else {
             self.stats.failed_fetches += 1;
         }
+        let e = self.tables[i].entry(key);
+        if ok && e.refreshing {
+            // A newer value supersedes the revalidation still out: its answer is ignored.
+            e.refreshing = false;
+            e.token = e.token.wrapping_add(1);
+        }
         if !self.coalesce {
             return (NIL, 0);
         }
-        let e = self.tables[i].entry(key);
-        e.fetching = false;
+        e.leading = false;
         std::mem::replace(&mut e.waiters, (NIL, 0))
     }
 
-    /// A background fetch of `key` at instance `i` answered at `now`; ignored if the cache
-    /// was emptied since it began (`epoch`). Returns the first request waiting for it.
+    /// Background fetch number `token` of `key` at instance `i` answered at `now`. Returns
+    /// whether it was still awaited: a duplicate answer, one given up on, or one begun
+    /// before the instance restarted stores nothing.
     pub(crate) fn refreshed(
         &mut self,
         now: SimTime,
         i: usize,
         key: u32,
-        epoch: u16,
+        token: u16,
         ok: bool,
-    ) -> (u32, u32) {
-        if self.tables[i].epoch != epoch {
-            return (NIL, 0);
+    ) -> bool {
+        let e = self.tables[i].entry(key);
+        if !(e.refreshing && e.token == token) {
+            return false;
         }
-        let started = self.tables[i].entry(key).fetch_started;
+        e.refreshing = false;
+        let started = e.fetch_started;
         if ok {
             self.store(now, i, key, now - started);
         } else {
             self.stats.failed_fetches += 1;
         }
-        let e = self.tables[i].entry(key);
-        e.fetching = false;
-        std::mem::replace(&mut e.waiters, (NIL, 0))
-    }
-
-    /// Instance `i`'s cache epoch (see [`Cache::refreshed`]).
-    pub(crate) fn epoch(&self, i: usize) -> u16 {
-        self.tables[i].epoch
+        true
     }
 
     /// Instance `i` restarted: its cache is empty.

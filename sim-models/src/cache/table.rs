@@ -14,7 +14,7 @@ pub(crate) struct Entry {
     pub(crate) expires: SimTime,
     /// How long the last fetch of the key took (XFetch's δ).
     pub(crate) delta: SimDuration,
-    /// When the fetch in flight started (while `fetching`).
+    /// When the background fetch in flight started (while `refreshing`).
     pub(crate) fetch_started: SimTime,
     /// Recency list neighbours: towards the head (more recent) and the tail.
     prev: u32,
@@ -23,9 +23,12 @@ pub(crate) struct Entry {
     pub(crate) waiters: (u32, u32),
     /// Whether the cache holds a value for the key (fresh, stale or expired).
     pub(crate) present: bool,
-    /// Whether a fetch others may wait on is in flight (a coalescing leader's, or a
-    /// background revalidation).
-    pub(crate) fetching: bool,
+    /// Whether a request's fetch that others wait on is in flight (a coalescing leader's).
+    pub(crate) leading: bool,
+    /// Whether a background revalidation is in flight, and its number: an answer with
+    /// another number (a duplicate, or one begun before a restart) is ignored.
+    pub(crate) refreshing: bool,
+    pub(crate) token: u16,
 }
 
 impl Entry {
@@ -37,7 +40,9 @@ impl Entry {
         next: NIL,
         waiters: (NIL, 0),
         present: false,
-        fetching: false,
+        leading: false,
+        refreshing: false,
+        token: 0,
     };
 }
 
@@ -60,9 +65,6 @@ pub(crate) struct Table {
     tail: u32,
     len: u32,
     capacity: u32,
-    /// Counts the times the cache was emptied: a background fetch started before a restart
-    /// must not fill the cache after it.
-    pub(crate) epoch: u16,
 }
 
 impl Table {
@@ -74,7 +76,6 @@ impl Table {
             tail: NIL,
             len: 0,
             capacity,
-            epoch: 0,
         }
     }
 
@@ -133,16 +134,18 @@ impl Table {
         evicted
     }
 
-    /// Forgets everything (the instance restarted): no value, no fetch, no waiter.
+    /// Forgets everything (the instance restarted): no value, no fetch, no waiter. Each
+    /// key's fetch number moves on, so an answer to a fetch begun before stores nothing.
     pub(crate) fn clear(&mut self) {
-        if self.len == 0 && self.entries.iter().all(|e| !e.fetching) {
-            return;
+        for e in &mut self.entries {
+            *e = Entry {
+                token: e.token.wrapping_add(1),
+                ..Entry::EMPTY
+            };
         }
-        self.entries.fill(Entry::EMPTY);
         self.head = NIL;
         self.tail = NIL;
         self.len = 0;
-        self.epoch = self.epoch.wrapping_add(1);
     }
 
     fn unlink(&mut self, key: u32) {
@@ -235,14 +238,15 @@ mod tests {
     }
 
     #[test]
-    fn clearing_forgets_values_and_fetches_and_moves_the_epoch() {
+    fn clearing_forgets_values_and_fetches_and_moves_the_fetch_numbers() {
         let mut t = Table::new(3, 3);
         t.fill(1, NEVER, SimDuration::ZERO);
-        t.entry(2).fetching = true;
+        t.entry(2).refreshing = true;
+        t.entry(2).token = 7;
         t.clear();
         assert_eq!(t.len(), 0);
-        assert_eq!(t.epoch, 1);
-        assert!(!t.entry(2).fetching);
+        assert_eq!(t.entry(2).token, 8);
+        assert!(!t.entry(2).refreshing);
         assert_eq!(
             t.lookup(1, SimTime::ZERO, SimDuration::ZERO),
             Found::Missing

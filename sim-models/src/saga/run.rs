@@ -120,9 +120,9 @@ impl SagaRun {
         }
     }
 
-    /// The current call answered: `ok`, or failed (`timed_out`: without an answer, so it may
-    /// have taken effect). Returns what to do next.
-    pub(crate) fn answered(&mut self, ok: bool, timed_out: bool, def: &SagaDef) -> Next {
+    /// The current call answered: `ok`, or failed (`unknown`: in a way that leaves open
+    /// whether it took effect, such as a timeout). Returns what to do next.
+    pub(crate) fn answered(&mut self, ok: bool, unknown: bool, def: &SagaDef) -> Next {
         let step = self.step as usize;
         if ok {
             self.attempt = 1;
@@ -139,7 +139,7 @@ impl SagaRun {
                 compensating: false,
             };
         }
-        if timed_out && !self.compensating {
+        if unknown && !self.compensating {
             self.touched |= 1 << step;
         }
         let s = def.steps[step];

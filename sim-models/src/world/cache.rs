@@ -33,9 +33,10 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         let c = *self.calls.at(id);
         let (s, i) = (c.service as usize, c.instance as usize);
+        let timeout = self.fetch_timeout(s, i, c.pc + 1);
         let k = &mut self.services[s].caches[cache as usize];
         let key = k.draw_key();
-        let lookup = k.lookup(now, i, key);
+        let lookup = k.lookup(now, i, key, timeout);
         let slot = id.index() as usize;
         if self.cache_links.len() <= slot {
             let blank = CacheLink {
@@ -48,12 +49,14 @@ impl<O: Observer> World<O> {
         self.cache_links[slot].key = key;
         self.cache_links[slot].started = now;
         match lookup {
-            Lookup::Hit | Lookup::Stale { refresh: false } => {
+            Lookup::Hit | Lookup::Stale { refresh: None } => {
                 self.calls.at(id).pc += PAST_FILL;
                 true
             }
-            Lookup::Stale { refresh: true } => {
-                self.refresh(id, cache, key, ctx);
+            Lookup::Stale {
+                refresh: Some(token),
+            } => {
+                self.refresh(id, cache, key, token, timeout, ctx);
                 self.calls.at(id).pc += PAST_FILL;
                 true
             }
@@ -115,9 +118,30 @@ impl<O: Observer> World<O> {
         }
     }
 
-    /// Call `id` found `key` stale in cache `cache`: a background fetch of it starts, whose
-    /// answer only fills the cache.
-    fn refresh(&mut self, id: CallId, cache: u8, key: u32, ctx: &mut Context<Event>) {
+    /// The timeout of the fetch at op `fetch` (a `Calls` op) of service `s`, at instance `i`
+    /// (whose configuration may have drifted).
+    fn fetch_timeout(&self, s: usize, i: usize, fetch: u16) -> Option<sim_core::SimDuration> {
+        let svc = &self.services[s];
+        let Some(Op::Calls { first, .. }) = svc.program.ops.get(fetch as usize).copied() else {
+            unreachable!("a cache lookup is followed by its fetch")
+        };
+        match svc.instances[i].call_timeouts.get(first as usize) {
+            Some(&t) => t,
+            None => svc.program.calls[first as usize].timeout,
+        }
+    }
+
+    /// Call `id` found `key` stale in cache `cache`: background fetch number `token` of it
+    /// starts, whose answer only refreshes the cache.
+    fn refresh(
+        &mut self,
+        id: CallId,
+        cache: u8,
+        key: u32,
+        token: u16,
+        timeout: Option<sim_core::SimDuration>,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
         let c = *self.calls.at(id);
         let svc = &self.services[c.service as usize];
@@ -125,39 +149,38 @@ impl<O: Observer> World<O> {
             unreachable!("a cache lookup is followed by its fetch")
         };
         let target = svc.program.calls[first as usize];
-        let epoch = svc.caches[cache as usize].epoch(c.instance as usize);
         let out = Outgoing {
             caller: Caller::Refresh {
                 service: c.service,
                 instance: c.instance,
                 key,
                 cache,
-                epoch,
+                token,
             },
             from: self.endpoint(c.service, c.instance),
             service: target.service,
             edge: target.edge,
-            deadline: target.timeout.map_or(SimTime::MAX, |t| now + t),
+            deadline: timeout.map_or(SimTime::MAX, |t| now + t),
             origin: c.origin,
         };
         self.call(out, ctx);
     }
 
-    /// The background fetch `caller` (a [`Caller::Refresh`]) answered, `ok` or not.
-    pub(super) fn refreshed(&mut self, caller: Caller, ok: bool, now: SimTime) {
+    /// The background fetch `caller` (a [`Caller::Refresh`]) answered, `ok` or not; returns
+    /// whether the cache still awaited it.
+    pub(super) fn refreshed(&mut self, caller: Caller, ok: bool, now: SimTime) -> bool {
         let Caller::Refresh {
             service,
             instance,
             key,
             cache,
-            epoch,
+            token,
         } = caller
         else {
             unreachable!("only a background fetch is refreshed")
         };
         let k = &mut self.services[service as usize].caches[cache as usize];
-        let first = k.refreshed(now, instance as usize, key, epoch, ok);
-        self.wake_waiters(first, ok);
+        k.refreshed(now, instance as usize, key, token, ok)
     }
 
     /// The requests on the waiting list from `first` share a fetch's answer (`ok` or not):

@@ -220,17 +220,25 @@ impl<O: Observer> World<O> {
         if c.doomed {
             return self.respond(id, Outcome::Injected, ctx);
         }
-        if let Caller::Saga { .. } = c.caller {
-            self.saga_effect(c.caller);
-        }
         let svc = &mut self.services[s];
         svc.complete(now, i, c.arrived);
+        // A saga's participant applies the call when its last leg completes, even if the
+        // answer then arrives corrupted.
+        let saga = matches!(c.caller, Caller::Saga { .. });
         if svc.corrupted() {
+            if saga {
+                self.saga_effect(c.caller);
+            }
             return self.respond(id, Outcome::Corrupted, ctx);
         }
         match svc.route() {
             Some((next, edge)) => self.forward(id, next, edge, ctx),
-            None => self.respond(id, Outcome::Completed, ctx),
+            None => {
+                if saga {
+                    self.saga_effect(c.caller);
+                }
+                self.respond(id, Outcome::Completed, ctx)
+            }
         }
     }
 

@@ -157,9 +157,11 @@ impl<O: Observer> World<O> {
                 true
             }
             Caller::Refresh { .. } => {
-                self.resolve(edge, service, outcome, now);
-                self.refreshed(caller, !outcome.is_error(), now);
-                true
+                let awaited = self.refreshed(caller, !outcome.is_error(), now);
+                if awaited {
+                    self.resolve(edge, service, outcome, now);
+                }
+                awaited
             }
             Caller::Saga { saga, token, .. } => {
                 let waits = self.saga_calling(saga, token);

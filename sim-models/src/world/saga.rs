@@ -68,7 +68,14 @@ impl<O: Observer> World<O> {
             def_step.action
         };
         let target = self.services[s].program.calls[k as usize];
-        let deadline = target.timeout.map_or(SimTime::MAX, |t| now + t);
+        let timeout = match self.services[s].instances[r.instance as usize]
+            .call_timeouts
+            .get(k as usize)
+        {
+            Some(&t) => t, // the orchestrator instance's configuration drifted
+            None => target.timeout,
+        };
+        let deadline = timeout.map_or(SimTime::MAX, |t| now + t);
         if deadline != SimTime::MAX {
             let timer = Timer {
                 at: deadline,
@@ -104,7 +111,8 @@ impl<O: Observer> World<O> {
     }
 
     /// Saga `saga`'s call (the one it waits for) ended with `outcome`; `timed_out`: without
-    /// an answer.
+    /// an answer. A timeout, or an answer corrupted after the participant completed the
+    /// call, leaves the step's effect unknown.
     pub(super) fn saga_answered(
         &mut self,
         saga: SagaId,
@@ -112,13 +120,14 @@ impl<O: Observer> World<O> {
         timed_out: bool,
         ctx: &mut Context<Event>,
     ) {
+        let unknown = timed_out || outcome == Outcome::Corrupted;
         let n = saga.index() as usize;
         let (s, k) = (
             self.sagas.runs[n].service as usize,
             self.sagas.runs[n].saga as usize,
         );
         let def = &self.services[s].program.sagas[k];
-        match self.sagas.runs[n].answered(!outcome.is_error(), timed_out, def) {
+        match self.sagas.runs[n].answered(!outcome.is_error(), unknown, def) {
             Next::Send { step, compensating } => self.saga_send(saga, step, compensating, ctx),
             Next::Retry(wait) => {
                 let r = &mut self.sagas.runs[n];
