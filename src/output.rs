@@ -168,6 +168,11 @@ fn autoscaling_table(r: &Report) -> String {
                 a.scale_downs.to_string(),
                 a.provisioned.to_string(),
                 a.terminated.to_string(),
+                format!("{:.1}", a.under_provisioned_s),
+                format!(
+                    "{} of {}",
+                    a.failed_under_provisioned, a.calls_under_provisioned
+                ),
             ]
         })
         .collect();
@@ -184,6 +189,8 @@ fn autoscaling_table(r: &Report) -> String {
             "scale-downs",
             "provisioned",
             "terminated",
+            "lagging s",
+            "failed while lagging",
         ],
         &rows,
     )

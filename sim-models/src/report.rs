@@ -240,6 +240,13 @@ pub struct AutoscalingReport {
     pub replicas: PolicyLevelReport,
     /// The replicas the autoscaler wanted: time-weighted mean and at the end.
     pub desired: PolicyLevelReport,
+    /// Seconds during which instances it asked for were still provisioning (its lag).
+    pub under_provisioned_s: f64,
+    /// Calls to the service that ended during those seconds, as callers saw them, and the
+    /// share of them that failed: what the lag cost the service's objective.
+    pub calls_under_provisioned: u64,
+    /// See `calls_under_provisioned`.
+    pub failed_under_provisioned: u64,
 }
 
 /// What a service's health check and liveness probe did over the measurement window.
@@ -467,6 +474,9 @@ impl<O: crate::observer::Observer> World<O> {
                             terminated: a.terminated,
                             replicas: level(OpsLevel::Replicas),
                             desired: level(OpsLevel::Desired),
+                            under_provisioned_s: s.lag_at(end).as_secs_f64(),
+                            calls_under_provisioned: a.calls_under_provisioned,
+                            failed_under_provisioned: a.failed_under_provisioned,
                         }
                     }),
                     caches: s

@@ -54,6 +54,14 @@ pub struct ScaleStats {
     pub provisioned: u64,
     /// Instances stopped after draining.
     pub terminated: u64,
+    /// Time during which instances it asked for were still provisioning: the autoscaler's
+    /// lag (ended spells only; see [`Autoscaler::lag_since`]).
+    pub under_provisioned: sim_core::SimDuration,
+    /// Calls to the service that ended during that time, as its callers saw them, and those
+    /// that failed: the lag's cost to the service's objective.
+    pub calls_under_provisioned: u64,
+    /// See `calls_under_provisioned`.
+    pub failed_under_provisioned: u64,
 }
 
 /// The autoscaler of one service.
@@ -69,6 +77,8 @@ pub struct Autoscaler {
     pub busy_at_sync: Vec<(SimTime, u128, SimTime)>,
     /// Provisionings started so far (the next epoch).
     pub epochs: u32,
+    /// Since when instances have been provisioning, if some are.
+    pub lag_since: Option<SimTime>,
     /// Since the warm-up.
     pub stats: ScaleStats,
 }
@@ -90,6 +100,7 @@ impl Autoscaler {
                 .collect(),
             busy_at_sync: vec![(SimTime::ZERO, 0, SimTime::ZERO); allocated],
             epochs: 0,
+            lag_since: None,
             stats: ScaleStats::default(),
         }
     }

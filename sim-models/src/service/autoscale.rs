@@ -126,7 +126,29 @@ impl Service {
             self.count_serving(now);
         }
         self.set_ops_level(now, OpsLevel::Desired, desired as f64);
+        self.track_lag(now);
         out
+    }
+
+    /// Whether instances the autoscaler asked for are still provisioning, from `now`: the
+    /// spells it lags, and the calls that end meanwhile, are counted.
+    fn track_lag(&mut self, now: SimTime) {
+        let Some(a) = self.autoscaler.as_mut() else {
+            return;
+        };
+        let lagging = a
+            .replicas
+            .iter()
+            .any(|r| matches!(r, Replica::Provisioning { .. }));
+        if lagging == self.lagging {
+            return;
+        }
+        self.lagging = lagging;
+        if lagging {
+            a.lag_since = Some(now);
+        } else if let Some(since) = a.lag_since.take() {
+            a.stats.under_provisioned = a.stats.under_provisioned + (now - since);
+        }
     }
 
     /// Instance `i`'s provisioning `epoch` is over at `now`: it serves, empty and cold, unless
@@ -187,6 +209,7 @@ impl Service {
             .filter(|r| **r == Replica::Serving)
             .count() as f64;
         self.set_ops_level(now, OpsLevel::Replicas, serving);
+        self.track_lag(now);
     }
 
     /// Workers over the measurement window, on average: the configured ones, or with an
@@ -196,6 +219,15 @@ impl Service {
             Some(l) => self.workers as f64 * (l.gauge.mean(now) / 1000.0),
             None => self.total_workers() as f64,
         }
+    }
+
+    /// Time since the warm-up during which instances the autoscaler asked for were
+    /// provisioning, up to `now` (zero without an autoscaler).
+    pub fn lag_at(&self, now: SimTime) -> SimDuration {
+        self.autoscaler.as_ref().map_or(SimDuration::ZERO, |a| {
+            let ongoing = a.lag_since.map_or(SimDuration::ZERO, |s| now - s);
+            a.stats.under_provisioned + ongoing
+        })
     }
 
     /// Scaling counts since the warm-up, with an autoscaler.

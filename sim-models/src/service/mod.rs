@@ -89,6 +89,8 @@ pub struct Service {
     panic_threshold: Option<f64>,
     /// Its autoscaler, if any.
     autoscaler: Option<crate::autoscaling::Autoscaler>,
+    /// Whether instances its autoscaler asked for are provisioning now.
+    lagging: bool,
     /// Its caches, numbered as its program's `Cache` steps number them.
     pub(crate) caches: Vec<crate::cache::Cache>,
     /// What its operations do over time: instances unhealthy (with a health check),
@@ -219,6 +221,7 @@ impl Service {
                 crate::autoscaling::Autoscaler::new(spec, p.initial, p.instances as usize)
             }),
             caches: p.caches,
+            lagging: false,
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,

@@ -121,6 +121,14 @@ impl Service {
     #[inline]
     pub(crate) fn count_outcome(&mut self, now: SimTime, outcome: Outcome) {
         self.stats.outcomes[outcome as usize] += 1;
+        if self.lagging {
+            if let Some(a) = &mut self.autoscaler {
+                a.stats.calls_under_provisioned += 1;
+                if outcome != Outcome::Completed {
+                    a.stats.failed_under_provisioned += 1;
+                }
+            }
+        }
         if outcome == Outcome::Completed {
             self.series.goodput.add(now, 1);
         } else {
@@ -150,6 +158,9 @@ impl Service {
         }
         if let Some(a) = &mut self.autoscaler {
             a.stats = Default::default();
+            if a.lag_since.is_some() {
+                a.lag_since = Some(now); // a spell in progress counts from here
+            }
         }
         for cache in &mut self.caches {
             cache.reset_stats();
