@@ -87,6 +87,18 @@ pub(crate) fn tables(r: &Report) -> String {
     if !r.clients.is_empty() {
         out += &clients_table(r);
     }
+    if let Some(a) = r
+        .amplification
+        .as_ref()
+        .filter(|a| a.per_user_request > 1.0)
+    {
+        let _ = writeln!(
+            out,
+            "\nend-to-end amplification: {} carries {:.1} attempts per user request",
+            a.edge.replace(" -> ", " → "),
+            a.per_user_request
+        );
+    }
     for extra in [
         health_table(r),
         autoscaling_table(r),

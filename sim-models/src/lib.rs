@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
+mod amplification;
 pub mod autoscaling;
 pub mod cache;
 mod call;

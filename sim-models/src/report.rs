@@ -40,6 +40,10 @@ pub struct Report {
     pub services: BTreeMap<String, ServiceReport>,
     /// Per call edge (caller → callee), clients' edges first.
     pub edges: Vec<EdgeReport>,
+    /// The edge that carries the most attempts per request the users sent (see
+    /// [`EdgeReport::per_user_request`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amplification: Option<crate::amplification::AmplificationReport>,
     /// What the network did over the whole run.
     pub network: NetworkReport,
     /// Per store, by name: what its clients saw and what its replicas did.
@@ -60,6 +64,10 @@ pub struct EdgeReport {
     pub attempts: u64,
     /// Attempts per original request.
     pub amplification: f64,
+    /// Attempts per request sent by the clients whose requests can reach this edge: its
+    /// end-to-end amplification (absent if they sent none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_user_request: Option<f64>,
     /// Calls answered successfully while the caller waited (with policies: in the end, after
     /// any retries).
     pub completed: u64,
@@ -498,6 +506,10 @@ impl<O: crate::observer::Observer> World<O> {
                 (s.name.clone(), r)
             })
             .collect();
+        let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+        let sent: Vec<u64> = self.clients.iter().map(|c| c.stats.sent).collect();
+        let per_user =
+            crate::amplification::per_user_request(&self.edges, &names, &self.client_edges, &sent);
         let clients = self
             .clients
             .iter()
@@ -535,6 +547,7 @@ impl<O: crate::observer::Observer> World<O> {
             },
             clients,
             services,
+            amplification: crate::amplification::largest(&self.edges, &names, &per_user),
             edges: self
                 .edges
                 .iter()
@@ -542,6 +555,7 @@ impl<O: crate::observer::Observer> World<O> {
                 .map(|(i, e)| {
                     let st = &e.stats;
                     EdgeReport {
+                        per_user_request: per_user[i],
                         from: e.from.clone(),
                         to: self.services[e.to as usize].name.clone(),
                         requests: st.requests,

@@ -153,7 +153,7 @@ pub struct World<O = ()> {
     /// Index of each policy edge's deadline timer queue (its attempt timeouts use the next).
     edge_timers: Vec<u32>,
     /// Each client's edge to its target.
-    client_edges: Vec<u32>,
+    pub(crate) client_edges: Vec<u32>,
     max_in_flight: u64,
     warmup: SimTime,
     /// Start of the measurement window (the end of the warm-up once it has passed).

@@ -1,0 +1,84 @@
+//! End-to-end amplification: how many attempts each call edge carries per request the users
+//! sent. An edge's own `amplification` is attempts per call on that edge; multiplied down a
+//! call chain (three tiers retrying three times each: 27 at the bottom) it is what a database
+//! owner wants to know, and this computes it directly instead.
+//!
+//! The users of an edge are the clients whose requests can reach its caller: a client's own
+//! edge, or any service reachable from the client's target along call, fan-out, publish,
+//! route, cache and saga edges.
+
+use crate::edge::Edge;
+use serde::{Deserialize, Serialize};
+
+/// The edge whose attempts per user request are the highest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AmplificationReport {
+    /// The edge, `from -> to`.
+    pub edge: String,
+    /// Its attempts per request sent by the clients that reach it.
+    pub per_user_request: f64,
+}
+
+/// Per edge: its attempts per request sent by the clients whose requests can reach it (`None`
+/// if those clients sent nothing). `services` are the service names by index, `edge_targets`
+/// each client's edge, and `sent` the requests each client sent.
+pub(crate) fn per_user_request(
+    edges: &[Edge],
+    services: &[&str],
+    client_edges: &[u32],
+    sent: &[u64],
+) -> Vec<Option<f64>> {
+    let index_of = |name: &str| services.iter().position(|s| *s == name);
+    // Which services each client's requests can reach.
+    let mut reaches = vec![vec![false; services.len()]; client_edges.len()];
+    for (c, &e) in client_edges.iter().enumerate() {
+        let mut stack = vec![edges[e as usize].to as usize];
+        while let Some(s) = stack.pop() {
+            if std::mem::replace(&mut reaches[c][s], true) {
+                continue;
+            }
+            for e in edges.iter().filter(|e| !e.from_client) {
+                if index_of(&e.from) == Some(s) && !reaches[c][e.to as usize] {
+                    stack.push(e.to as usize);
+                }
+            }
+        }
+    }
+    edges
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let users: u64 = (0..client_edges.len())
+                .filter(|&c| {
+                    if e.from_client {
+                        client_edges[c] == i as u32
+                    } else {
+                        index_of(&e.from).is_some_and(|s| reaches[c][s])
+                    }
+                })
+                .map(|c| sent[c])
+                .sum();
+            (users > 0).then(|| e.stats.attempts as f64 / users as f64)
+        })
+        .collect()
+}
+
+/// The highest of `per_edge` (the first, on a tie), named by its edge.
+pub(crate) fn largest(
+    edges: &[Edge],
+    services: &[&str],
+    per_edge: &[Option<f64>],
+) -> Option<AmplificationReport> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, v) in per_edge.iter().enumerate() {
+        if let Some(v) = *v {
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((i, v));
+            }
+        }
+    }
+    best.map(|(i, v)| AmplificationReport {
+        edge: format!("{} -> {}", edges[i].from, services[edges[i].to as usize]),
+        per_user_request: v,
+    })
+}
