@@ -442,3 +442,50 @@ fn retries_over_time_add_up_to_each_edges_retries() {
     }
     assert!(edge(&result.report, "api", "db").retries > 0);
 }
+
+/// 200 requests/s to an api that fails 60% of requests, through three attempts and a breaker
+/// of `scope` (or none).
+fn retried_through_breaker(scope: Option<&str>) -> sim_models::Scenario {
+    let breaker = scope.map_or(String::new(), |s| {
+        format!(
+            r#"CircuitBreaker(Resilience4j(window: Count(50), minimum_calls: 50, wait_in_open: "5s", scope: {s})),"#
+        )
+    });
+    common::scenario(&format!(
+        r#"(
+  duration: "120s",
+  warmup: "10s",
+  clients: {{ "users": Open(rate: 200, target: "api", policies: [
+      Retry(max_attempts: 3, backoff: Constant("10ms")), {breaker}
+  ]) }},
+  services: {{ "api": (workers: 50, service_time: Exponential(mean: "5ms")) }},
+  faults: [ErrorInjection(service: "api", start: "0s", duration: "120s", fraction: 0.6)],
+)"#
+    ))
+}
+
+#[test]
+fn a_retries_only_breaker_bounds_amplification_to_one_without_refusing_first_tries() {
+    let success = |r: &sim_models::Report| {
+        let c = &r.clients["users"];
+        c.completed as f64 / c.sent as f64
+    };
+    let none = common::run_checked(&retried_through_breaker(None), 1);
+    let retries_only = common::run_checked(&retried_through_breaker(Some("RetriesOnly")), 1);
+    let all = common::run_checked(&retried_through_breaker(Some("All")), 1);
+    // Without a breaker: 1 + 0.6 + 0.36 attempts per request, 1 − 0.6³ succeed.
+    assert!((none.edges[0].amplification - 1.96).abs() < 0.03);
+    assert!((success(&none) - 0.784).abs() < 0.02);
+    // Brooker's retry breaker: it opens on the 60% failure rate and stops the retries, so the
+    // api sees each request about once, and the first tries still succeed 40% of the time.
+    let amp = retries_only.edges[0].amplification;
+    assert!(amp < 1.05, "{amp}");
+    assert!(
+        (success(&retries_only) - 0.4).abs() < 0.02,
+        "{}",
+        success(&retries_only)
+    );
+    assert!(retries_only.edges[0].rejections["circuit_open"] > 10_000);
+    // A breaker of every call refuses the first tries too: nearly nothing gets through.
+    assert!(success(&all) < 0.05, "{}", success(&all));
+}

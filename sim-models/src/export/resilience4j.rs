@@ -247,6 +247,17 @@ fn r4j_breaker(
              versions checked: set it in a CircuitBreakerConfigCustomizer",
         );
     }
+    if b.scope == crate::policy::BreakerScope::RetriesOnly {
+        p.note(
+            un,
+            lib,
+            layer,
+            "scope: RetriesOnly".into(),
+            "Resilience4j's breaker refuses every call: to stop only retries, keep the breaker \
+             off the call and give the Retry a retryOnResultPredicate / retryExceptions check \
+             that declines to retry while CircuitBreaker.getState() is OPEN",
+        );
+    }
     if let Some(list) = &b.record {
         p.note(
             un,

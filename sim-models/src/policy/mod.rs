@@ -45,8 +45,8 @@ pub use adaptive_lifo::AdaptiveLifoSpec;
 pub use adaptive_throttle::{AdaptiveThrottle, ThrottleSpec};
 pub use bulkhead::{Bulkhead, BulkheadSpec};
 pub use circuit_breaker::{
-    BreakerSpec, BreakerState, BreakerWindow, PollyBreaker, PollyBreakerSpec, Resilience4jBreaker,
-    Resilience4jBreakerSpec,
+    BreakerScope, BreakerSpec, BreakerState, BreakerWindow, PollyBreaker, PollyBreakerSpec,
+    Resilience4jBreaker, Resilience4jBreakerSpec,
 };
 pub use codel::CoDelSpec;
 pub use concurrency_limit::{Limit, LimitSpec};

@@ -44,6 +44,18 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                 format!("{i}.{field}")
             }
         };
+        if let PolicySpec::CircuitBreaker(b) = spec {
+            let scope = match b {
+                BreakerSpec::Resilience4j(b) => b.scope,
+                BreakerSpec::Polly(b) => b.scope,
+            };
+            if scope == crate::policy::BreakerScope::RetriesOnly && retry.is_none_or(|r| r > i) {
+                out.warn(
+                    at("scope"),
+                    "a RetriesOnly breaker refuses only retries, and it sees attempt numbers only inside a Retry or Hedge layer (listed before it); here every call is a first try, so it never refuses anything".into(),
+                );
+            }
+        }
         match spec {
             PolicySpec::Hedge(h) => {
                 if specs[..i]

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use polly::{PollyBreaker, PollyBreakerSpec};
 pub use resilience4j::{AfterHalfOpen, Resilience4jBreaker, Resilience4jBreakerSpec};
-pub use state::BreakerState;
+pub use state::{BreakerScope, BreakerState};
 pub use window::BreakerWindow;
 
 /// A circuit breaker as written in a scenario.
@@ -62,5 +62,63 @@ mod testing {
     pub(super) fn passes(b: &mut dyn CallerPolicy, now: SimTime) -> bool {
         let mut rng = RngFactory::new(0).stream("x");
         matches!(b.admit(now, &Arrival::default(), &mut rng), Verdict::Pass)
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::testing::{ended, t};
+    use super::*;
+    use crate::outcome::Outcome;
+    use crate::policy::{Arrival, CallerPolicy, Verdict};
+    use sim_core::RngFactory;
+
+    fn passes(b: &mut dyn CallerPolicy, ms: u64, attempt: u32) -> bool {
+        let mut rng = RngFactory::new(0).stream("x");
+        let arrival = Arrival {
+            attempt,
+            ..Arrival::default()
+        };
+        matches!(b.admit(t(ms), &arrival, &mut rng), Verdict::Pass)
+    }
+
+    fn open_breakers(scope: BreakerScope) -> Vec<Box<dyn CallerPolicy>> {
+        let mut r4j = Resilience4jBreaker::new(Resilience4jBreakerSpec {
+            window: BreakerWindow::Count(4),
+            minimum_calls: 4,
+            scope,
+            ..Default::default()
+        });
+        let mut polly = PollyBreaker::new(PollyBreakerSpec {
+            minimum_throughput: 4,
+            failure_ratio: 0.5,
+            scope,
+            ..Default::default()
+        });
+        for i in 0..4 {
+            r4j.record(t(i), &ended(Outcome::Timeout, 1));
+            polly.record(t(i), &ended(Outcome::Timeout, 1));
+        }
+        vec![Box::new(r4j), Box::new(polly)]
+    }
+
+    #[test]
+    fn an_open_retries_only_breaker_lets_first_tries_through_and_refuses_retries() {
+        for mut b in open_breakers(BreakerScope::RetriesOnly) {
+            assert_eq!(b.level(t(10)), Some(2.0), "open");
+            assert!(passes(b.as_mut(), 10, 1));
+            assert!(!passes(b.as_mut(), 10, 2));
+            assert!(!passes(b.as_mut(), 10, 3));
+            // First tries took no probe's turn: it is still open.
+            assert_eq!(b.level(t(11)), Some(2.0));
+        }
+    }
+
+    #[test]
+    fn an_open_breaker_of_the_default_scope_refuses_every_call() {
+        for mut b in open_breakers(BreakerScope::All) {
+            assert!(!passes(b.as_mut(), 10, 1));
+            assert!(!passes(b.as_mut(), 10, 2));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Polly v8's `CircuitStateController` with `AdvancedCircuitBehavior`: a rolling time window of
 //! ten buckets, evaluated on failures only, one probe at a time.
 
-use super::state::{is_failure, BreakerState};
+use super::state::{is_failure, BreakerScope, BreakerState};
 use crate::outcome::Outcome;
 use crate::policy::hooks::Hooks;
 use crate::policy::{Arrival, CallerPolicy, Ended, Verdict};
@@ -27,6 +27,9 @@ pub struct PollyBreakerSpec {
     /// The outcomes handled as failures (`ShouldHandle`; default every error).
     #[serde(default)]
     pub record: Option<Vec<Outcome>>,
+    /// Which calls it may refuse: `All` (default, the library's behaviour) or `RetriesOnly`.
+    #[serde(default)]
+    pub scope: BreakerScope,
 }
 
 fn hundred() -> u32 {
@@ -110,7 +113,10 @@ impl CallerPolicy for PollyBreaker {
         "circuit_breaker"
     }
 
-    fn admit(&mut self, now: SimTime, _: &Arrival, _: &mut SimRng) -> Verdict {
+    fn admit(&mut self, now: SimTime, arrival: &Arrival, _: &mut SimRng) -> Verdict {
+        if self.spec.scope.passes(arrival.attempt) {
+            return Verdict::Pass; // the probe's turn is for a retry
+        }
         match self.state {
             BreakerState::Closed => Verdict::Pass,
             // One probe: the first call after the block flips to half-open and holds the turn
@@ -183,6 +189,7 @@ mod tests {
             sampling_duration: SimDuration::from_millis(10_000),
             break_duration: SimDuration::from_millis(1000),
             record: None,
+            scope: BreakerScope::All,
         });
         b.record(t(0), &ended(Outcome::Completed, 1));
         b.record(t(1), &ended(Outcome::Timeout, 1));
@@ -210,6 +217,7 @@ mod tests {
             sampling_duration: SimDuration::from_millis(1000),
             break_duration: SimDuration::from_millis(1000),
             record: None,
+            scope: BreakerScope::All,
         });
         b.record(t(0), &ended(Outcome::Timeout, 1));
         // 1.5 s later the first failure has left the window: 1 call, below throughput.

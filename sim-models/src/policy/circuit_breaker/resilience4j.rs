@@ -2,7 +2,7 @@
 //! (`window.rs`), slow calls, a minimum number of calls, a number of half-open probes and
 //! growing open waits.
 
-use super::state::{is_failure, BreakerState};
+use super::state::{is_failure, BreakerScope, BreakerState};
 use super::window::{BreakerWindow, Window};
 use crate::outcome::Outcome;
 use crate::policy::hooks::Hooks;
@@ -54,6 +54,9 @@ pub struct Resilience4jBreakerSpec {
     /// The outcomes recorded as failures (`recordExceptions`; default every error).
     #[serde(default)]
     pub record: Option<Vec<Outcome>>,
+    /// Which calls it may refuse: `All` (default, the library's behaviour) or `RetriesOnly`.
+    #[serde(default)]
+    pub scope: BreakerScope,
 }
 
 /// Where Resilience4j goes when the half-open maximum wait expires.
@@ -208,8 +211,11 @@ impl CallerPolicy for Resilience4jBreaker {
         "circuit_breaker"
     }
 
-    fn admit(&mut self, now: SimTime, _: &Arrival, _: &mut SimRng) -> Verdict {
+    fn admit(&mut self, now: SimTime, arrival: &Arrival, _: &mut SimRng) -> Verdict {
         self.advance(now);
+        if self.spec.scope.passes(arrival.attempt) {
+            return Verdict::Pass; // no permit taken: first tries are not probes
+        }
         match self.state {
             BreakerState::Closed => Verdict::Pass,
             // Lazy transition: the first call strictly after the wait moves to half-open and

@@ -25,6 +25,26 @@ impl BreakerState {
     }
 }
 
+/// Which calls a breaker may refuse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum BreakerScope {
+    /// Every call (the libraries' breakers).
+    #[default]
+    All,
+    /// Only retries: first tries always pass and are measured, so while it is open the
+    /// dependency sees each request once (Brooker's "retry circuit breaker", which bounds
+    /// amplification without refusing work). Placed inside a `Retry` layer, it sees each
+    /// attempt's number.
+    RetriesOnly,
+}
+
+impl BreakerScope {
+    /// Whether a call of this attempt number passes whatever the state.
+    pub(super) fn passes(self, attempt: u32) -> bool {
+        self == BreakerScope::RetriesOnly && attempt <= 1
+    }
+}
+
 /// Whether `outcome` counts as a failure: one of `record`, or by default any error.
 pub(super) fn is_failure(record: &Option<Vec<Outcome>>, outcome: Outcome) -> bool {
     match record {
