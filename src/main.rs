@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod library;
 mod output;
 mod progress;
 mod sweep_report;
@@ -95,6 +96,12 @@ enum Command {
         #[arg(long, value_name = "RATE", requires = "trace", value_parser = trace_file::rate,
               default_value_t = sim_models::TraceConfig::DEFAULT_SAMPLE)]
         trace_sample: f64,
+    },
+    /// List the scenario library: each file with the first sentence of its header.
+    Scenarios {
+        /// The library's directory.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
     },
     /// Check a scenario without running it.
     Check {
@@ -338,6 +345,10 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
                 done.dirs,
                 out.join("results.csv").display()
             );
+            Ok(())
+        }
+        Command::Scenarios { dir } => {
+            print!("{}", library::list(&dir)?);
             Ok(())
         }
         Command::Check { file, sets } => {

@@ -186,3 +186,30 @@ fn time_series_buckets_tile_the_run_exactly_as_the_summary_counts_it() {
     assert_eq!(bucket_arrivals, 19);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_scenarios_command_lists_the_library_with_each_headers_first_sentence() {
+    let out = faultline(&["scenarios"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for path in common::bundled_scenarios() {
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .display()
+            .to_string();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // A -fixed variant is named on its base's line.
+        let shown = if name.ends_with("-fixed.ron") {
+            format!("[fixed: {name}]")
+        } else {
+            rel
+        };
+        assert!(text.contains(&shown), "{shown} missing from:\n{text}");
+    }
+    assert!(text.contains("An expiry stampede. [fixed: cache-stampede-fixed.ron]"));
+    assert!(text.contains("sweeps (faultline sweep FILE)"));
+    let missing = faultline(&["scenarios", "no/such/dir"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/dir: no scenario library"));
+}
