@@ -30,6 +30,7 @@ pub mod cache;
 mod call;
 mod check;
 mod client;
+pub mod contention;
 pub mod drift;
 mod edge;
 mod explain;

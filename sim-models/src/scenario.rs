@@ -369,6 +369,10 @@ pub struct ServiceSpec {
     /// Instances configured unlike their peers (configuration drift).
     #[serde(default)]
     pub drift: Vec<crate::drift::DriftSpec>,
+    /// How its work grows with the requests its instances serve at once (default: it does
+    /// not).
+    #[serde(default)]
+    pub contention: Option<crate::contention::ContentionSpec>,
 }
 
 impl ServiceSpec {

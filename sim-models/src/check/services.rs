@@ -39,6 +39,11 @@ impl Scenario {
             (None, false) => {}
         }
         self.check_steps(c, &format!("{path}.steps"), &s.steps);
+        if let Some(k) = &s.contention {
+            for (field, message) in crate::contention::check_contention(k) {
+                c.error(format!("{path}.contention.{field}"), message);
+            }
+        }
         check_caches_agree(c, &format!("{path}.steps"), &s.steps);
         check_sagas(c, &format!("{path}.steps"), &s.steps);
         for (z, zone) in s.zones.iter().enumerate() {

@@ -91,6 +91,8 @@ pub struct Service {
     autoscaler: Option<crate::autoscaling::Autoscaler>,
     /// Whether instances its autoscaler asked for are provisioning now.
     lagging: bool,
+    /// How its work grows with concurrency.
+    pub(crate) contention: Option<crate::contention::ContentionSpec>,
     /// Its caches, numbered as its program's `Cache` steps number them.
     pub(crate) caches: Vec<crate::cache::Cache>,
     /// What its operations do over time: instances unhealthy (with a health check),
@@ -222,6 +224,7 @@ impl Service {
             }),
             caches: p.caches,
             lagging: false,
+            contention: None,
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,

@@ -69,6 +69,9 @@ impl Service {
         if inst.work_factor != 1.0 {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * inst.work_factor);
         }
+        if let Some(c) = &self.contention {
+            work = c.apply(work, inst.busy);
+        }
         self.instances[i].schedule_work(now, work).1
     }
 

@@ -160,6 +160,7 @@ impl<O: Observer> World<O> {
             });
             match service {
                 Ok(mut service) => {
+                    service.contention = s.contention;
                     drift(&mut service, s, &index_of);
                     services.push(service)
                 }

@@ -1,0 +1,63 @@
+//! Contention in whole runs: with every worker kept busy by a closed loop, throughput follows
+//! the model's formula — Brooker's linear model exactly, and the Universal Scalability Law up
+//! to and past its peak at N* = √((1−σ)/κ).
+
+mod common;
+use sim_models::contention::ContentionSpec;
+
+/// `n` users in a closed loop without think time, on one instance of `n` workers whose work
+/// takes exactly `work`, under `contention`: the concurrency is always `n`.
+fn throughput(n: u32, work: &str, contention: &str) -> f64 {
+    let s = common::scenario(&format!(
+        r#"(
+  duration: "400s",
+  warmup: "100s",
+  clients: {{ "users": Closed(users: {n}, think_time: Deterministic(value: "0s"), target: "api") }},
+  services: {{ "api": (workers: {n}, service_time: Deterministic(value: "{work}"),
+                       contention: {contention}) }},
+)"#
+    ));
+    common::run_checked(&s, 1).services["api"].throughput
+}
+
+#[test]
+fn brookers_linear_model_serves_n_requests_in_one_second_plus_ten_ms_each() {
+    for n in [1, 10, 50, 200] {
+        let got = throughput(n, "1s", r#"Linear(per_request: "10ms")"#);
+        let want = n as f64 / (1.0 + 0.01 * n as f64);
+        assert!((got - want).abs() / want < 0.01, "N = {n}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn usl_throughput_follows_gunthers_formula_and_peaks_at_its_n_star() {
+    let (sigma, kappa) = (0.05, 0.002);
+    let usl = ContentionSpec::Usl { sigma, kappa };
+    let text = format!("Usl(sigma: {sigma}, kappa: {kappa})");
+    let formula = |n: u32| {
+        let n = n as f64;
+        n / (0.1 * (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0)))
+    };
+    let mut measured = Vec::new();
+    for n in [5, 15, 22, 30, 60] {
+        let got = throughput(n, "100ms", &text);
+        assert!(
+            (got - formula(n)).abs() / formula(n) < 0.01,
+            "N = {n}: {got} vs {}",
+            formula(n)
+        );
+        measured.push((n, got));
+    }
+    let best = measured
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap()
+        .0;
+    // N* = 21.8: of the concurrencies tried (far enough apart that the run's edges cannot
+    // reorder them), the one nearest it serves most.
+    let peak = usl.peak().unwrap();
+    assert!((peak - 21.79).abs() < 0.01);
+    assert_eq!(best, 22, "{measured:?}");
+    // Past the peak more concurrency buys less throughput: at 60 it is below that at 15.
+    assert!(measured[4].1 < measured[1].1, "{measured:?}");
+}
