@@ -61,3 +61,37 @@ fn usl_throughput_follows_gunthers_formula_and_peaks_at_its_n_star() {
     // Past the peak more concurrency buys less throughput: at 60 it is below that at 15.
     assert!(measured[4].1 < measured[1].1, "{measured:?}");
 }
+
+#[test]
+fn retries_turn_a_spike_into_lasting_collapse_in_at_least_90_percent_of_seeds_and_a_budget_prevents_it(
+) {
+    let load = |name: &str| {
+        sim_models::load_scenario(format!("scenarios/{name}.ron"), &[])
+            .unwrap()
+            .scenario
+    };
+    let (collapse, fixed) = (load("collapse-spike"), load("collapse-spike-fixed"));
+    let answered = |r: &sim_models::RunResult, from: usize, to: usize| -> u64 {
+        (from..to)
+            .map(|i| r.world.clients[0].series.completed.get(i))
+            .sum()
+    };
+    let mut collapsed = 0;
+    for seed in 1..=20 {
+        let r = sim_models::run(&collapse, seed).unwrap();
+        common::assert_conserved(&r);
+        // Healthy before the spike; nothing answered long after it ended.
+        let before = answered(&r, 20, 60);
+        if before > 1800 && answered(&r, 150, 300) == 0 {
+            collapsed += 1;
+        }
+    }
+    assert!(collapsed >= 18, "collapsed in {collapsed} of 20 seeds");
+    for seed in 1..=20 {
+        let r = sim_models::run(&fixed, seed).unwrap();
+        common::assert_conserved(&r);
+        let (sent, failed) = common::sent_and_failed(&r, 150, 300);
+        assert_eq!(failed, 0, "seed {seed}");
+        assert!(answered(&r, 150, 300) + 200 >= sent, "seed {seed}");
+    }
+}
