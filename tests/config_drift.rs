@@ -153,3 +153,38 @@ fn drift_that_does_not_fit_the_service_is_a_located_error() {
         assert!(err.contains("drift.ron:6:"), "{drift}: not located: {err}");
     }
 }
+
+#[test]
+fn the_bundled_drift_fails_a_quarter_of_requests_in_at_least_90_percent_of_seeds_and_least_outstanding_prevents_it(
+) {
+    let load = |name: &str| {
+        sim_models::load_scenario(format!("scenarios/{name}.ron"), &[])
+            .unwrap()
+            .scenario
+    };
+    let (drifted, fixed) = (load("config-drift"), load("config-drift-fixed"));
+    let mut shown = 0;
+    for seed in 1..=20 {
+        let r = common::run_checked(&drifted, seed);
+        let c = &r.clients["users"];
+        let failed = c.errors.values().sum::<u64>() as f64 / c.sent as f64;
+        let inst = &r.services["api"].instances;
+        // About the quarter round-robin sends the short-handed instance, while the service's
+        // mean utilisation looks healthy.
+        if (0.2..0.3).contains(&failed)
+            && inst[3].utilization > 0.95
+            && inst[..3].iter().all(|i| i.utilization < 0.5)
+        {
+            shown += 1;
+        }
+    }
+    assert!(shown >= 18, "shown in {shown} of 20 seeds");
+    for seed in 1..=20 {
+        let r = common::run_checked(&fixed, seed);
+        assert_eq!(
+            r.clients["users"].errors.values().sum::<u64>(),
+            0,
+            "seed {seed}"
+        );
+    }
+}
