@@ -104,6 +104,7 @@ pub(crate) fn tables(r: &Report) -> String {
         autoscaling_table(r),
         caches_table(r),
         sagas_table(r),
+        slos_table(r),
     ] {
         if !extra.is_empty() {
             out.push('\n');
@@ -286,6 +287,59 @@ fn sagas_table(r: &Report) -> String {
         ],
         &rows,
     )
+}
+
+/// One row per SLO; empty if the scenario has none.
+fn slos_table(r: &Report) -> String {
+    let rows: Vec<Vec<String>> = r
+        .slos
+        .iter()
+        .map(|(name, s)| {
+            let count = |kind: &str| s.alerts.iter().filter(|a| a.kind == kind).count();
+            let detected = s
+                .detection
+                .iter()
+                .map(|d| match d.page_after_s {
+                    Some(t) => format!("{}: paged after {}", d.fault, secs(t)),
+                    None => format!("{}: not paged", d.fault),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                format!("{name} ({})", s.client),
+                format!("{}%", 100.0 * s.target),
+                format!("{:.4}%", 100.0 * s.sli),
+                format!("{:.1}%", 100.0 * s.budget_consumed),
+                count("page").to_string(),
+                count("ticket").to_string(),
+                detected,
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(
+        &[
+            "slo",
+            "target",
+            "sli",
+            "budget spent",
+            "pages",
+            "tickets",
+            "detection",
+        ],
+        &rows,
+    )
+}
+
+/// Seconds for people: milliseconds below one second.
+fn secs(t: f64) -> String {
+    if t < 1.0 {
+        format!("{:.0} ms", t * 1000.0)
+    } else {
+        format!("{t:.1} s")
+    }
 }
 
 /// One row per service.

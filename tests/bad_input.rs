@@ -163,6 +163,11 @@ const CASES: &[Case] = &[
         expect: &["saga_participant_with_policies_elsewhere.ron:6:", "services.s.steps.1.policies", "own retries"],
     },
     Case {
+        name: "slo_of_an_unknown_client",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n  slos: [(name: \"x\", client: \"b\", objective: Availability(100.0))],\n)",
+        expect: &["slo_of_an_unknown_client.ron:5:", "slos.0.client", "not a client"],
+    },
+    Case {
         name: "truncated",
         text: "Scenario(\n    duration: \"100s\",\n    clients: { \"a\": Open(rate: 1.0, target: \"s\") },\n    services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")",
         expect: &["truncated.ron:4:", "ends too early", "`(` opened at line 4, column 22"],

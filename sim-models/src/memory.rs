@@ -59,6 +59,8 @@ const CACHE_SERIES_BYTES: u64 = 48;
 /// by doubling).
 const SAGA_BYTES: u64 = 2 * 64;
 const SAGA_STEP_BYTES: u64 = 2 * 10;
+/// One slice of an SLO's counts: good and bad requests.
+const SLO_SLICE_BYTES: u64 = 8;
 /// One layer of a caller's policy stack, per caller instance (histogram-free state).
 const LAYER_BYTES: u64 = 768;
 /// Per tenant, per instance, of a per-tenant rate limit.
@@ -232,6 +234,21 @@ impl Scenario {
                 format!("services.{name}.instances"),
                 instances.saturating_mul(per_instance),
                 format!("{instances} instances × {}", ByteSize(per_instance)),
+            );
+        }
+        let measured = self
+            .duration
+            .as_nanos()
+            .saturating_sub(self.warmup.as_nanos());
+        for (k, slo) in self.slos.iter().enumerate() {
+            let period = slo.period.map_or(measured, |p| p.as_nanos());
+            let slice = (period / crate::slo::SLICES).max(1);
+            let slices = self.duration.as_nanos() / slice + 1;
+            part(
+                &mut parts,
+                format!("slos.{k}"),
+                slices.saturating_mul(SLO_SLICE_BYTES),
+                format!("{slices} slices × {SLO_SLICE_BYTES} B"),
             );
         }
         let bucket = self.time_series.bucket.as_nanos().max(1);

@@ -46,6 +46,9 @@ pub struct Report {
     pub amplification: Option<crate::amplification::AmplificationReport>,
     /// What the network did over the whole run.
     pub network: NetworkReport,
+    /// Per SLO, by name: the error budget spent and when the burn-rate alerts fired.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub slos: BTreeMap<String, crate::slo::SloReport>,
     /// Per store, by name: what its clients saw and what its replicas did.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stores: BTreeMap<String, sim_store::StoreReport>,
@@ -581,6 +584,27 @@ impl<O: crate::observer::Observer> World<O> {
                     }
                 })
                 .collect(),
+            slos: {
+                let faults: Vec<(String, SimTime)> = self
+                    .faults
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let on = f
+                            .service
+                            .map(|s| format!(" ({})", self.services[s as usize].name))
+                            .unwrap_or_default();
+                        (format!("faults.{i}{on}"), f.start)
+                    })
+                    .collect();
+                self.slos
+                    .iter()
+                    .map(|t| {
+                        let r = t.report(self.measured_from, end, &faults);
+                        (t.spec.name.clone(), r)
+                    })
+                    .collect()
+            },
             stores: BTreeMap::new(), // the stores' figures are added by `run::finish`
             network: NetworkReport {
                 messages: self.network.stats.messages,

@@ -55,6 +55,10 @@ pub struct Scenario {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub stores: BTreeMap<String, sim_store::StoreSpec>,
+    /// Service-level objectives on clients' requests, with the SRE workbook's burn-rate
+    /// alerts (see [`crate::slo`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<crate::slo::SloSpec>,
 }
 
 /// Reads a map of names, refusing a name given twice (serde's maps silently keep the last).

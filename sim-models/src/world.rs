@@ -139,6 +139,8 @@ pub struct World<O = ()> {
     cache_links: Vec<cache::CacheLink>,
     /// Every saga of the run, with what participants did for each step.
     pub sagas: crate::saga::Sagas,
+    /// The scenario's SLOs, counting their clients' requests.
+    pub slos: Vec<crate::slo::SloTrack>,
     /// Each client's zone.
     client_zones: Vec<u16>,
     /// Each client's tenant and priority class.

@@ -9,7 +9,7 @@
 //! The code: `series.rs` reads the series ([`RunSeries`]), `faults.rs` labels and shades the
 //! faults, `traffic.rs` draws throughput, errors, latency, queues and saturation, `policies.rs`
 //! circuit breakers, refusals, retries and policy levels, `caches.rs` caches' hit ratios and
-//! origin load, `stores.rs` each store's leaders,
+//! origin load, `slos.rs` SLO burn rates against their alert thresholds, `stores.rs` each store's leaders,
 //! operations, replication lag and first anomaly, and `report.rs` writes `report.html`.
 
 mod caches;
@@ -17,6 +17,7 @@ mod faults;
 mod policies;
 mod report;
 mod series;
+mod slos;
 mod stores;
 mod traffic;
 
@@ -111,6 +112,7 @@ pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
     traffic::charts(&panels, &mut out);
     policies::charts(&panels, &mut out);
     caches::charts(&panels, &mut out);
+    slos::charts(&panels, result, &mut out);
     stores::charts(&panels, &result.stores, &mut out);
     out
 }

@@ -98,6 +98,32 @@ impl Scenario {
         for (i, fault) in self.faults.iter().enumerate() {
             self.check_fault(&mut c, &format!("faults.{i}"), fault);
         }
+        let measured = SimDuration(
+            self.duration
+                .as_nanos()
+                .saturating_sub(self.warmup.as_nanos()),
+        );
+        for (k, slo) in self.slos.iter().enumerate() {
+            let path = format!("slos.{k}");
+            if !self.clients.contains_key(&slo.client) {
+                c.error(
+                    format!("{path}.client"),
+                    format!("{:?} is not a client of this scenario", slo.client),
+                );
+            }
+            if self.slos[..k].iter().any(|s| s.name == slo.name) {
+                c.error(
+                    format!("{path}.name"),
+                    format!("{:?} names an SLO already", slo.name),
+                );
+            }
+            for (field, message) in crate::slo::check_slo(slo, measured) {
+                c.error(format!("{path}.{field}"), message);
+            }
+        }
+        if self.slos.len() > 64 {
+            c.error("slos", format!("at most 64 SLOs, got {}", self.slos.len()));
+        }
         self.check_requests_can_leave(&mut c);
         self.check_call_cycles(&mut c);
         if !c.problems.iter().any(|p| p.severity == Severity::Error) {

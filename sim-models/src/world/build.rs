@@ -16,7 +16,7 @@ use crate::program::Program;
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Service, ServiceParts};
-use sim_core::{CountSeries, RngFactory, SimTime};
+use sim_core::{CountSeries, RngFactory, SimDuration, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
 impl<O: Observer> World<O> {
@@ -348,6 +348,24 @@ impl<O: Observer> World<O> {
             ready: VecDeque::new(),
             cache_links: Vec::new(),
             sagas: Default::default(),
+            slos: scenario
+                .slos
+                .iter()
+                .map(|spec| {
+                    let client = scenario
+                        .clients
+                        .keys()
+                        .position(|c| *c == spec.client)
+                        .expect("checked") as u32;
+                    let measured = SimDuration(
+                        scenario
+                            .duration
+                            .as_nanos()
+                            .saturating_sub(scenario.warmup.as_nanos()),
+                    );
+                    crate::slo::SloTrack::new(spec.clone(), client, scenario.duration, measured)
+                })
+                .collect(),
             client_zones,
             client_origins,
             client_timeouts,

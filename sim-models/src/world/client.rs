@@ -101,6 +101,11 @@ impl<O: Observer> World<O> {
             now - r.created,
         );
         self.totals.ended[outcome as usize] += 1;
+        if !self.slos.is_empty() {
+            for t in self.slos.iter_mut().filter(|t| t.client == r.client) {
+                t.record(now, outcome, now - r.created);
+            }
+        }
         let c = &mut self.clients[r.client as usize];
         if outcome == Outcome::Completed {
             let latency = (now - r.created).as_nanos();
