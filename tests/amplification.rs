@@ -58,3 +58,29 @@ fn a_branch_scales_it_and_only_the_clients_that_reach_an_edge_count() {
     assert!((per_user(&r, "admin", "audit") - 1.0).abs() < 1e-9);
     assert_eq!(r.amplification.as_ref().unwrap().per_user_request, 1.0);
 }
+
+#[test]
+fn reachability_follows_publishes_routes_caches_and_sagas() {
+    let s = common::scenario(
+        r#"(
+  duration: "60s",
+  clients: { "users": Open(rate: 100, target: "front") },
+  services: {
+    "front": (workers: 100, steps: [Publish(to: "audit")], routes: [(to: "back")]),
+    "audit": (workers: 100, steps: [Cache(of: "store", keys: 1, ttl: "1s")]),
+    "back": (workers: 100, steps: [Saga(name: "s", steps: [(action: "ledger")])]),
+    "store": (workers: 100, service_time: Exponential(mean: "1ms")),
+    "ledger": (workers: 100, service_time: Exponential(mean: "1ms")),
+  },
+)"#,
+    );
+    let r = common::run_checked(&s, 1);
+    // Every edge is reached by the users' requests, so each is attempts per user request:
+    // one publish, one route and one saga call per request, and the cache's few fetches.
+    for (from, to) in [("front", "audit"), ("front", "back"), ("back", "ledger")] {
+        let v = per_user(&r, from, to);
+        assert!((v - 1.0).abs() < 0.01, "{from} -> {to}: {v}");
+    }
+    let fetches = per_user(&r, "audit", "store");
+    assert!(fetches > 0.0 && fetches < 0.02, "{fetches}");
+}

@@ -68,3 +68,44 @@ fn a_healthy_run_and_errors_within_the_budget_never_alert() {
         slo.budget_consumed
     );
 }
+
+#[test]
+fn a_month_long_period_still_counts_a_short_run_from_its_warm_up_and_pages_a_late_outage() {
+    // The workbook's own windows (1 h and 5 min) on a 100 s run with a 10 s warm-up: every
+    // request after the warm-up counts, and a 20 s outage at 70 s pages.
+    let s = common::scenario(
+        r#"(
+  duration: "100s",
+  warmup: "10s",
+  clients: { "users": Open(rate: 200, target: "api", timeout: "1s") },
+  services: { "api": (workers: 16, service_time: Exponential(mean: "10ms")) },
+  faults: [ErrorInjection(service: "api", start: "70s", duration: "20s", fraction: 1.0)],
+  slos: [
+    (name: "month", client: "users", objective: Availability(99.9), period: "720h"),
+    (name: "fast", client: "users", objective: Latency(threshold: "50ms", percent: 99.0)),
+  ],
+)"#,
+    );
+    let r = common::run_checked(&s, 1);
+    let month = &r.slos["month"];
+    let users = &r.clients["users"];
+    // Counted over the measurement window: within a slice of the client's own counts.
+    assert!(
+        (month.good + month.bad).abs_diff(users.sent) < 10,
+        "{month:?} vs {} sent",
+        users.sent
+    );
+    let failed: u64 = users.errors.values().sum();
+    assert!(
+        month.bad.abs_diff(failed) < 10,
+        "{} bad vs {failed} failed",
+        month.bad
+    );
+    assert_eq!(month.period_s, 720.0 * 3600.0);
+    // 60 s of good requests, then all bad: the 1 h window's bad share passes 1.44% within
+    // about a second (0.0144 × 60 s), the 5 min window's as soon.
+    let page = month.detection[0].page_after_s.expect("paged");
+    assert!(page < 1.5, "{page}");
+    // The latency SLO sees the outage's failures as bad too.
+    assert!(r.slos["fast"].bad >= month.bad);
+}

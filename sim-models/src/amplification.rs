@@ -28,19 +28,32 @@ pub(crate) fn per_user_request(
     client_edges: &[u32],
     sent: &[u64],
 ) -> Vec<Option<f64>> {
-    let index_of = |name: &str| services.iter().position(|s| *s == name);
+    let index: std::collections::BTreeMap<&str, usize> =
+        services.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    // Each edge's caller service (none for a client's edge), and the services each calls.
+    let caller: Vec<Option<usize>> = edges
+        .iter()
+        .map(|e| {
+            if e.from_client {
+                None
+            } else {
+                index.get(e.from.as_str()).copied()
+            }
+        })
+        .collect();
+    let mut calls = vec![Vec::new(); services.len()];
+    for (e, from) in edges.iter().zip(&caller) {
+        if let Some(s) = *from {
+            calls[s].push(e.to as usize);
+        }
+    }
     // Which services each client's requests can reach.
     let mut reaches = vec![vec![false; services.len()]; client_edges.len()];
     for (c, &e) in client_edges.iter().enumerate() {
         let mut stack = vec![edges[e as usize].to as usize];
         while let Some(s) = stack.pop() {
-            if std::mem::replace(&mut reaches[c][s], true) {
-                continue;
-            }
-            for e in edges.iter().filter(|e| !e.from_client) {
-                if index_of(&e.from) == Some(s) && !reaches[c][e.to as usize] {
-                    stack.push(e.to as usize);
-                }
+            if !std::mem::replace(&mut reaches[c][s], true) {
+                stack.extend(calls[s].iter().copied().filter(|&t| !reaches[c][t]));
             }
         }
     }
@@ -49,12 +62,9 @@ pub(crate) fn per_user_request(
         .enumerate()
         .map(|(i, e)| {
             let users: u64 = (0..client_edges.len())
-                .filter(|&c| {
-                    if e.from_client {
-                        client_edges[c] == i as u32
-                    } else {
-                        index_of(&e.from).is_some_and(|s| reaches[c][s])
-                    }
+                .filter(|&c| match caller[i] {
+                    None => e.from_client && client_edges[c] == i as u32,
+                    Some(s) => reaches[c][s],
                 })
                 .map(|c| sent[c])
                 .sum();

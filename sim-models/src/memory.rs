@@ -59,8 +59,9 @@ const CACHE_SERIES_BYTES: u64 = 48;
 /// by doubling).
 const SAGA_BYTES: u64 = 2 * 64;
 const SAGA_STEP_BYTES: u64 = 2 * 10;
-/// One slice of an SLO's counts: good and bad requests.
-const SLO_SLICE_BYTES: u64 = 8;
+/// One slice of an SLO's counts (good and bad requests, 8 B) and of the prefix sums its chart
+/// and report build from them (16 B).
+const SLO_SLICE_BYTES: u64 = 24;
 /// One layer of a caller's policy stack, per caller instance (histogram-free state).
 const LAYER_BYTES: u64 = 768;
 /// Per tenant, per instance, of a per-tenant rate limit.
@@ -241,8 +242,9 @@ impl Scenario {
             .as_nanos()
             .saturating_sub(self.warmup.as_nanos());
         for (k, slo) in self.slos.iter().enumerate() {
-            let period = slo.period.map_or(measured, |p| p.as_nanos());
-            let slice = (period / crate::slo::SLICES).max(1);
+            let measured = sim_core::SimDuration(measured);
+            let period = slo.period.unwrap_or(measured);
+            let slice = crate::slo::slice_of(period, measured, self.duration);
             let slices = self.duration.as_nanos() / slice + 1;
             part(
                 &mut parts,

@@ -11,8 +11,8 @@
 //! run has the alerting of a month, compressed.
 //!
 //! Requests are counted in fixed slices of a 43,200th of the period (a fifth of the shortest
-//! window), so the alert windows are exact to a slice; the slices are the SLO's own, kept
-//! whether or not time series are.
+//! window) or of the measurement window if that is shorter, so the alert windows are exact to
+//! a slice; the slices are the SLO's own, kept whether or not time series are.
 
 use crate::call::Outcome;
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,17 @@ const ALERTS: [(&str, f64, u64, u64); 2] =
     [("page", 14.4, 3_600, 300), ("ticket", 6.0, 21_600, 1_800)];
 const THIRTY_DAYS: f64 = 30.0 * 86_400.0;
 
+/// The slice width, ns: a 43,200th of the period or of the measurement window, whichever is
+/// shorter (so a month-long period still resolves a short run), but never so fine that the
+/// run holds more than a hundred periods' worth of slices.
+pub(crate) fn slice_of(period: SimDuration, measured: SimDuration, duration: SimDuration) -> u64 {
+    let span = period
+        .as_nanos()
+        .min(measured.as_nanos())
+        .max(duration.as_nanos() / 100);
+    (span / SLICES).max(1)
+}
+
 /// Range checks of an SLO, given the run's measurement window: `(field, message)` pairs.
 pub fn check_slo(spec: &SloSpec, measured: SimDuration) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -86,15 +97,13 @@ pub fn check_slo(spec: &SloSpec, measured: SimDuration) -> Vec<(String, String)>
             format!("is a percentage of good requests in (0, 100), e.g. 99.9; got {p}"),
         ));
     }
-    if let Some(period) = spec.period {
-        if period == SimDuration::ZERO || measured.as_nanos() / period.as_nanos().max(1) > 100 {
-            out.push((
-                "period".into(),
-                format!(
-                    "must be at least a hundredth of the measurement window ({measured}): its alert windows are kept in slices of a {SLICES}th of it"
-                ),
-            ));
-        }
+    if spec.period == Some(SimDuration::ZERO) {
+        out.push((
+            "period".into(),
+            format!(
+                "must be longer than zero (leave it out for the measurement window, {measured})"
+            ),
+        ));
     }
     out
 }
@@ -128,7 +137,7 @@ impl SloTrack {
         measured: SimDuration,
     ) -> Self {
         let period = spec.period.unwrap_or(measured);
-        let slice = SimDuration((period.as_nanos() / SLICES).max(1));
+        let slice = SimDuration(slice_of(period, measured, duration));
         let slices = (duration.as_nanos() / slice.as_nanos() + 1) as usize;
         SloTrack {
             spec,
@@ -225,11 +234,12 @@ impl SloTrack {
             .iter()
             .map(|(label, start)| {
                 let s = start.as_secs_f64();
+                // An alert already firing when the fault began did not detect it.
                 let after = |kind: &str| {
                     alerts
                         .iter()
-                        .filter(|a| a.kind == kind && a.end_s.is_none_or(|e| e > s))
-                        .map(|a| (a.start_s - s).max(0.0))
+                        .filter(|a| a.kind == kind && a.start_s >= s)
+                        .map(|a| a.start_s - s)
                         .reduce(f64::min)
                 };
                 DetectionReport {
@@ -362,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_total_outage_pages_after_the_workbooks_detection_time_scaled() {
-        // 30 days compressed into 30 days: 1,000 requests a slice, all failing from day 10.
+        // A real 30-day period: 10 requests a slice (a minute), all failing from day 10.
         let mut t = track(30 * 86_400);
         let slice = t.slice;
         for k in 0..(SLICES as usize) {

@@ -68,20 +68,7 @@ impl<O: Observer> World<O> {
                 let gen = self.calls.gen(id);
                 let k = &mut self.services[s].caches[cache as usize];
                 self.cache_links[slot].next = k.wait(i, key, (id.index(), gen));
-                let w = &mut self.calls.at(id).wait;
-                w.token = w.token.wrapping_add(1);
-                w.outstanding = 0;
-                w.ok = 0;
-                w.failed = 0;
-                self.calls.at(id).state = CallState::Waiting;
-                if !self.services[s].holds_worker_while_waiting() {
-                    // As for a call: an async request waits parked, without a worker.
-                    if c.holds_worker {
-                        self.calls.at(id).holds_worker = false;
-                        self.release_worker(c.service, c.instance, now);
-                    }
-                    self.services[s].park(now, i, 1);
-                }
+                self.wait_for_other(id, now);
                 false
             }
         }
@@ -100,12 +87,8 @@ impl<O: Observer> World<O> {
     /// Call `id` finished waiting for another request's fetch: it goes on past the fill if
     /// that fetch succeeded (or the step is optional), and fails `dependency` otherwise.
     pub(super) fn cache_wait_over(&mut self, id: CallId, ctx: &mut Context<Event>) {
-        let now = ctx.now();
-        let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
-        if !self.services[s].holds_worker_while_waiting() {
-            self.services[s].park(now, i, -1);
-        }
+        let c = self.waited_for_other(id, ctx.now());
+        let s = c.service as usize;
         let optional = matches!(
             self.services[s].program.ops.get(c.pc as usize + 1),
             Some(Op::Calls { optional: true, .. })

@@ -160,6 +160,39 @@ impl<O: Observer> World<O> {
         }
     }
 
+    /// Call `id` waits for something other than calls of its own (another request's cache
+    /// fetch, a saga): as at a `Calls` step, an `Async` request waits parked, without a
+    /// worker. Whoever ends the wait sets `wait.ok` or `wait.failed` and makes it `Ready`.
+    pub(super) fn wait_for_other(&mut self, id: CallId, now: SimTime) {
+        let c = self.calls.at(id);
+        c.wait = Wait {
+            token: c.wait.token.wrapping_add(1),
+            outstanding: 0,
+            ok: 0,
+            failed: 0,
+        };
+        c.state = CallState::Waiting;
+        let c = *c;
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if !self.services[s].holds_worker_while_waiting() {
+            if c.holds_worker {
+                self.calls.at(id).holds_worker = false;
+                self.release_worker(c.service, c.instance, now);
+            }
+            self.services[s].park(now, i, 1);
+        }
+    }
+
+    /// Call `id`'s wait from [`World::wait_for_other`] is over: it is unparked; returns it.
+    pub(super) fn waited_for_other(&mut self, id: CallId, now: SimTime) -> crate::call::Call {
+        let c = *self.calls.at(id);
+        let (s, i) = (c.service as usize, c.instance as usize);
+        if !self.services[s].holds_worker_while_waiting() {
+            self.services[s].park(now, i, -1);
+        }
+        c
+    }
+
     /// Call `id`'s wait is over (it is `Ready`): it moves on, or fails.
     pub(super) fn end_wait(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();

@@ -16,7 +16,7 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         let gen = self.calls.gen(id);
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let s = c.service as usize;
         let steps = self.services[s].program.sagas[saga as usize].steps.len();
         let run = SagaRun::new(
             c.service,
@@ -28,19 +28,7 @@ impl<O: Observer> World<O> {
             0,
         );
         let n = self.sagas.start(run, steps);
-        let w = &mut self.calls.at(id).wait;
-        w.token = w.token.wrapping_add(1);
-        w.outstanding = 0;
-        w.ok = 0;
-        w.failed = 0;
-        self.calls.at(id).state = CallState::Waiting;
-        if !self.services[s].holds_worker_while_waiting() {
-            if c.holds_worker {
-                self.calls.at(id).holds_worker = false;
-                self.release_worker(c.service, c.instance, now);
-            }
-            self.services[s].park(now, i, 1);
-        }
+        self.wait_for_other(id, now);
         self.saga_send(SagaId::new(n), 0, false, ctx);
     }
 
@@ -192,12 +180,7 @@ impl<O: Observer> World<O> {
     /// Call `id` finished waiting for its saga: it goes on if the saga completed, and fails
     /// `dependency` otherwise.
     pub(super) fn saga_wait_over(&mut self, id: CallId, ctx: &mut Context<Event>) {
-        let now = ctx.now();
-        let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
-        if !self.services[s].holds_worker_while_waiting() {
-            self.services[s].park(now, i, -1);
-        }
+        let c = self.waited_for_other(id, ctx.now());
         if c.wait.ok > 0 {
             self.calls.at(id).pc += 1;
             self.run(id, ctx);
