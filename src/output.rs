@@ -218,14 +218,14 @@ fn caches_table(r: &Report) -> String {
         .map(|(name, of, c)| {
             vec![
                 format!("{name} → {of}"),
-                c.lookups.to_string(),
+                c.counts.lookups.to_string(),
                 format!("{:.1}%", 100.0 * c.hit_ratio),
-                c.misses.to_string(),
-                c.coalesced.to_string(),
-                c.stale_hits.to_string(),
-                c.early_fetches.to_string(),
-                c.failed_fetches.to_string(),
-                c.evictions.to_string(),
+                c.counts.misses.to_string(),
+                c.counts.coalesced.to_string(),
+                c.counts.stale_hits.to_string(),
+                c.counts.early_fetches.to_string(),
+                c.counts.failed_fetches.to_string(),
+                c.counts.evictions.to_string(),
                 format!("{:.1}", c.origin_rate),
             ]
         })

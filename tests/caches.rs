@@ -78,8 +78,8 @@ fn one_hot_key(extra: &str) -> sim_models::Scenario {
 fn coalescing_sends_one_fetch_per_key_at_a_time_and_the_waiters_share_it() {
     let plain = common::run_checked(&one_hot_key(""), 1);
     let single = common::run_checked(&one_hot_key("coalesce: true"), 1);
-    let p = &plain.services["api"].caches["db"];
-    let s = &single.services["api"].caches["db"];
+    let p = &plain.services["api"].caches["db"].counts;
+    let s = &single.services["api"].caches["db"].counts;
     // One fetch per cycle: 100 ms of fetching, 1 s fresh, then the next request (~1 ms).
     let cycles = 60.0 / 1.101;
     assert!(
@@ -100,7 +100,7 @@ fn coalescing_sends_one_fetch_per_key_at_a_time_and_the_waiters_share_it() {
 fn coalesced_requests_share_a_failed_fetch_unless_the_step_is_optional() {
     // The db takes 100 ms but the cache waits 50 ms: every fetch times out.
     let failing = common::run_checked(&one_hot_key(r#"coalesce: true, timeout: "50ms""#), 1);
-    let c = &failing.services["api"].caches["db"];
+    let c = &failing.services["api"].caches["db"].counts;
     assert_eq!(c.failed_fetches, c.misses);
     assert!(c.coalesced > 10 * c.misses, "{c:?}");
     assert_eq!(failing.totals.completed, 0);
@@ -122,15 +122,15 @@ fn coalesced_requests_share_a_failed_fetch_unless_the_step_is_optional() {
     assert_eq!(optional.totals.errors.values().sum::<u64>(), 0);
     let users = &optional.clients["users"];
     assert!(users.completed + 10 >= users.sent, "{users:?}");
-    assert!(optional.services["api"].caches["db"].coalesced > 0);
+    assert!(optional.services["api"].caches["db"].counts.coalesced > 0);
 }
 
 #[test]
 fn stale_while_revalidate_serves_every_request_and_refreshes_once_per_expiry() {
     let r = common::run_checked(&one_hot_key(r#"stale_while_revalidate: "10s""#), 1);
-    let c = &r.services["api"].caches["db"];
+    let c = &r.services["api"].caches["db"].counts;
     assert_eq!(c.misses, 0, "{c:?}");
-    assert_eq!(c.hit_ratio, 1.0);
+    assert_eq!(c.hit_ratio(), 1.0);
     assert!(c.stale_hits > 0);
     // A refresh each time the entry expires: every 1.1 s (1 s fresh, a 100 ms fetch).
     let expiries = 60.0 / 1.1;
@@ -165,7 +165,7 @@ fn a_revalidation_that_never_answers_is_given_up_at_its_timeout_and_strands_nobo
     assert!(answered + 20 >= sent, "{answered} of {sent} answered");
     let failed: u64 = (25..40).map(|i| client.series.errors.get(i)).sum();
     assert_eq!(failed, 0);
-    let c = &result.report.services["api"].caches["db"];
+    let c = &result.report.services["api"].caches["db"].counts;
     assert!(c.refreshes > 100 && c.stale_hits > 0, "{c:?}");
     // The cache kept revalidating after the black hole: fetches reached the db then.
     let db = &result.world.services[1];
@@ -177,8 +177,8 @@ fn xfetch_recomputes_a_hot_key_before_it_expires_so_no_request_misses() {
     let late = common::run_checked(&one_hot_key("coalesce: true"), 1);
     let early = common::run_checked(&one_hot_key("coalesce: true, early_recompute: 1.0"), 1);
     let (l, e) = (
-        &late.services["api"].caches["db"],
-        &early.services["api"].caches["db"],
+        &late.services["api"].caches["db"].counts,
+        &early.services["api"].caches["db"].counts,
     );
     assert!(l.misses > 50 && l.coalesced > 5000, "{l:?}");
     assert_eq!(e.misses, 0, "{e:?}");

@@ -51,7 +51,7 @@ pub(crate) enum Lookup {
 }
 
 /// What a cache did since the end of the warm-up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CacheStats {
     /// Lookups: requests that reached the step.
     pub lookups: u64,

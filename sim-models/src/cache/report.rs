@@ -1,31 +1,17 @@
 //! What a cache reports: its figures over the measurement window ([`CacheReport`]) and its
 //! rows of `caches.csv`.
 
-use super::Cache;
+use super::{Cache, CacheStats};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
-/// What one service's cache of one origin did over the measurement window.
+/// What one service's cache of one origin did over the measurement window: its counts, and
+/// what follows from them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CacheReport {
-    /// Requests that reached its `Cache` steps.
-    pub lookups: u64,
-    /// Lookups that found their key fresh.
-    pub hits: u64,
-    /// Lookups served a stale value while it was revalidated.
-    pub stale_hits: u64,
-    /// Lookups that waited for another request's fetch of their key and shared its answer.
-    pub coalesced: u64,
-    /// Lookups that missed and fetched from the origin.
-    pub misses: u64,
-    /// Lookups that found their key fresh and fetched it early (XFetch).
-    pub early_fetches: u64,
-    /// Background fetches of stale keys.
-    pub refreshes: u64,
-    /// Fetches that failed: nothing was stored.
-    pub failed_fetches: u64,
-    /// Entries evicted to make room (LRU).
-    pub evictions: u64,
+    /// Lookups, and how each was served (see [`CacheStats`]).
+    #[serde(flatten)]
+    pub counts: CacheStats,
     /// Lookups served without a fetch of their own (hits, stale hits, coalesced) over all
     /// lookups.
     pub hit_ratio: f64,
@@ -40,15 +26,7 @@ impl Cache {
     pub(crate) fn report(&self, measured_s: f64) -> CacheReport {
         let s = &self.stats;
         CacheReport {
-            lookups: s.lookups,
-            hits: s.hits,
-            stale_hits: s.stale_hits,
-            coalesced: s.coalesced,
-            misses: s.misses,
-            early_fetches: s.early_fetches,
-            refreshes: s.refreshes,
-            failed_fetches: s.failed_fetches,
-            evictions: s.evictions,
+            counts: *s,
             hit_ratio: s.hit_ratio(),
             origin_rate: if measured_s > 0.0 {
                 s.origin_calls() as f64 / measured_s
