@@ -95,3 +95,60 @@ fn retries_turn_a_spike_into_lasting_collapse_in_at_least_90_percent_of_seeds_an
         assert!(answered(&r, 150, 300) + 200 >= sent, "seed {seed}");
     }
 }
+
+/// M/G/1 with processor sharing at load ρ = 0.8 (80 requests/s, 10 ms of work on average),
+/// service times drawn from `service_time`.
+fn mg1_ps(service_time: &str) -> sim_models::Scenario {
+    common::scenario(&format!(
+        r#"(
+  duration: "2100s",
+  warmup: "100s",
+  clients: {{ "users": Open(rate: 80, target: "cpu") }},
+  services: {{ "cpu": (workers: 100000, service_time: {service_time},
+                       contention: ProcessorSharing(cores: 1)) }},
+)"#
+    ))
+}
+
+#[test]
+fn processor_sharing_gives_the_m_g_1_ps_mean_response_whatever_the_service_distribution() {
+    // E[T] = E[x] / (1 − ρ) = 10 ms / 0.2 = 50 ms, for any distribution of x (insensitivity).
+    for service_time in [
+        r#"Exponential(mean: "10ms")"#,
+        r#"Deterministic(value: "10ms")"#,
+        r#"LogNormal(mean: "10ms", sd: "30ms")"#,
+    ] {
+        let reports = common::replicate(&mg1_ps(service_time), 30);
+        common::assert_contains(
+            &format!("M/G/1-PS mean response, {service_time}"),
+            &reports,
+            0.05,
+            0.03,
+            |r| r.services["cpu"].latency.mean,
+        );
+    }
+}
+
+#[test]
+fn a_crash_ends_what_a_shared_processor_holds_and_it_serves_again_after_the_restart() {
+    let s = common::scenario(
+        r#"(
+  duration: "60s",
+  time_series: (bucket: "1s"),
+  clients: { "users": Open(rate: 80, target: "cpu", timeout: "5s") },
+  services: { "cpu": (workers: 1000, service_time: Exponential(mean: "10ms"),
+                      contention: ProcessorSharing(cores: 1)) },
+  faults: [Crash(service: "cpu", at: "20s", restart_after: "5s")],
+)"#,
+    );
+    let r = sim_models::run(&s, 1).unwrap();
+    common::assert_conserved(&r);
+    assert!(r.report.services["cpu"].errors["crashed"] > 0);
+    let served: u64 = (30..60)
+        .map(|i| r.world.services[0].series.completed.get(i))
+        .sum();
+    let sent: u64 = (30..60)
+        .map(|i| r.world.clients[0].series.sent.get(i))
+        .sum();
+    assert!(served + 50 >= sent, "{served} of {sent}");
+}

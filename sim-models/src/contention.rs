@@ -28,6 +28,18 @@ pub enum ContentionSpec {
         /// κ, coherency (crosstalk), ≥ 0.
         kappa: f64,
     },
+    /// Processor sharing: every request in service progresses at once, each at
+    /// `min(1, cores / n)` of full speed with `n` in service (a time-sliced CPU). Its work
+    /// lengths change while it runs; `workers` still bounds how many are in service.
+    ProcessorSharing {
+        /// The cores shared (default 1).
+        #[serde(default = "one_core")]
+        cores: u32,
+    },
+}
+
+fn one_core() -> u32 {
+    1
 }
 
 impl ContentionSpec {
@@ -42,6 +54,8 @@ impl ContentionSpec {
             ContentionSpec::Usl { sigma, kappa } => SimDuration::from_nanos_f64(
                 work.as_nanos() as f64 * (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0)),
             ),
+            // Shared as it runs (`sharing.rs`), not fixed at the start.
+            ContentionSpec::ProcessorSharing { .. } => work,
         }
     }
 
@@ -67,6 +81,11 @@ pub fn check_contention(spec: &ContentionSpec) -> Vec<(String, String)> {
                     "per_request".into(),
                     "must be longer than zero (leave contention out for none)".into(),
                 ));
+            }
+        }
+        ContentionSpec::ProcessorSharing { cores } => {
+            if cores == 0 {
+                out.push(("cores".into(), "must be at least 1".into()));
             }
         }
         ContentionSpec::Usl { sigma, kappa } => {

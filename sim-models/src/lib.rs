@@ -58,6 +58,7 @@ mod run;
 pub mod saga;
 mod scenario;
 mod service;
+mod sharing;
 pub mod slo;
 mod stores;
 pub mod trace;

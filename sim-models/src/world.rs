@@ -502,6 +502,11 @@ impl<O: Observer> Model for World<O> {
             Event::QueueTimeout { inv, gen, attempt } => self.queue_timeout(inv, gen, attempt, ctx),
             Event::CallDeadline { inv, gen } => self.call_deadline(inv, gen, ctx),
             Event::SagaTimeout { saga, token } => self.saga_timeout(saga, token, ctx),
+            Event::Shared {
+                service,
+                instance,
+                epoch,
+            } => self.shared_due(service, instance, epoch, ctx),
             Event::SagaRetry { saga, token } => self.saga_retry(saga, token, ctx),
             Event::Hedge { inv, gen, attempt } => self.hedge_due(inv, gen, attempt, ctx),
             Event::SampleLevels => {

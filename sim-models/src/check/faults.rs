@@ -8,6 +8,17 @@ use crate::scenario::Scenario;
 impl Scenario {
     pub(super) fn check_fault(&self, c: &mut Checker, path: &str, fault: &FaultSpec) {
         let service = fault.service().unwrap_or("");
+        if let (FaultSpec::Pause { .. }, Some(s)) = (fault, self.services.get(service)) {
+            if matches!(
+                s.contention,
+                Some(crate::contention::ContentionSpec::ProcessorSharing { .. })
+            ) {
+                c.error(
+                    format!("{path}.service"),
+                    format!("{service:?} shares its processor (contention: ProcessorSharing), and pauses of a shared processor are not modelled yet; pause another service, or use a Slowdown"),
+                );
+            }
+        }
         let store = self.stores.get(service);
         let clock = matches!(fault, FaultSpec::ClockJump { .. });
         match store {

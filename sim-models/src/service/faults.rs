@@ -51,6 +51,9 @@ impl Service {
         for cache in &mut self.caches {
             cache.clear(i);
         }
+        if let Some(s) = self.sharing.get_mut(i) {
+            s.clear(now);
+        }
         let inst = &mut self.instances[i];
         let queued = inst.queue.clear() as i64;
         let busy = inst.busy as i64;

@@ -93,6 +93,8 @@ pub struct Service {
     lagging: bool,
     /// How its work grows with concurrency.
     pub(crate) contention: Option<crate::contention::ContentionSpec>,
+    /// With processor sharing: each instance's shared processor (empty otherwise).
+    pub(crate) sharing: Vec<crate::sharing::Sharing>,
     /// Its caches, numbered as its program's `Cache` steps number them.
     pub(crate) caches: Vec<crate::cache::Cache>,
     /// What its operations do over time: instances unhealthy (with a health check),
@@ -225,6 +227,7 @@ impl Service {
             caches: p.caches,
             lagging: false,
             contention: None,
+            sharing: Vec::new(),
             queued_total: 0,
             busy_total: 0,
             parked_total: 0,

@@ -55,9 +55,17 @@ impl Service {
     }
 
     /// A worker of instance `i` starts local work of kind `k` at `now`: draws its length
-    /// (times any slowdown in force) and returns when it is done, pauses included.
+    /// (times any slowdown in force) and returns when it is done, pauses included; or, with
+    /// processor sharing, shares it out to call `call` and returns `None` (the world
+    /// schedules the shared processor).
     #[inline(always)]
-    pub(crate) fn work(&mut self, now: SimTime, i: usize, k: u16) -> SimTime {
+    pub(crate) fn work(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        k: u16,
+        call: (u32, u32),
+    ) -> Option<SimTime> {
         let mut work = self.program.work[k as usize].sample(&mut self.service_rng);
         for f in &self.slowdowns {
             work = SimDuration::from_nanos_f64(work.as_nanos() as f64 * f);
@@ -72,7 +80,11 @@ impl Service {
         if let Some(c) = &self.contention {
             work = c.apply(work, inst.busy);
         }
-        self.instances[i].schedule_work(now, work).1
+        if let Some(s) = self.sharing.get_mut(i) {
+            s.start(now, work.as_nanos() as f64, call);
+            return None;
+        }
+        Some(self.instances[i].schedule_work(now, work).1)
     }
 
     /// A request instance `i` admitted ends at `now`, `latency` after it arrived, with

@@ -161,6 +161,13 @@ impl<O: Observer> World<O> {
             match service {
                 Ok(mut service) => {
                     service.contention = s.contention;
+                    if let Some(crate::contention::ContentionSpec::ProcessorSharing { cores }) =
+                        s.contention
+                    {
+                        service.sharing = (0..service.instances.len())
+                            .map(|_| crate::sharing::Sharing::new(cores))
+                            .collect();
+                    }
                     drift(&mut service, s, &index_of);
                     services.push(service)
                 }

@@ -182,6 +182,16 @@ pub enum Event {
         /// Its generation.
         gen: u32,
     },
+    /// An instance's shared processor (processor sharing) finishes its next request, if
+    /// `epoch` is still its latest.
+    Shared {
+        /// Service index.
+        service: u32,
+        /// Instance index.
+        instance: u32,
+        /// Which schedule of it.
+        epoch: u32,
+    },
     /// A saga's call `token` has waited its step's timeout.
     SagaTimeout {
         /// The saga.

@@ -30,10 +30,13 @@ impl<O: Observer> World<O> {
                         }
                         self.calls.at(id).holds_worker = true;
                     }
-                    let done = svc.work(now, i, k);
-                    self.calls.at(id).state = CallState::Working;
                     let gen = self.calls.gen(id);
-                    ctx.schedule_at(done, Event::WorkDone { call: id, gen });
+                    let done = svc.work(now, i, k, (id.index(), gen));
+                    self.calls.at(id).state = CallState::Working;
+                    match done {
+                        Some(done) => ctx.schedule_at(done, Event::WorkDone { call: id, gen }),
+                        None => self.schedule_shared(c.service, c.instance, ctx),
+                    }
                     return;
                 }
                 Op::Calls { first, count, .. } => {
@@ -158,6 +161,54 @@ impl<O: Observer> World<O> {
             };
             self.call(out, ctx);
         }
+    }
+
+    /// Instance `instance` of `service`'s shared processor changed: its next finish is
+    /// scheduled (an older event goes stale by epoch).
+    pub(super) fn schedule_shared(
+        &mut self,
+        service: u32,
+        instance: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let s = &mut self.services[service as usize].sharing[instance as usize];
+        if let Some((at, epoch)) = s.next(ctx.now()) {
+            let event = Event::Shared {
+                service,
+                instance,
+                epoch,
+            };
+            ctx.schedule_at(at, event);
+        }
+    }
+
+    /// Instance `instance` of `service`'s shared processor reaches its next finish (event
+    /// `epoch`): the requests done go on.
+    pub(super) fn shared_due(
+        &mut self,
+        service: u32,
+        instance: u32,
+        epoch: u32,
+        ctx: &mut Context<Event>,
+    ) {
+        let now = ctx.now();
+        let s = &mut self.services[service as usize].sharing[instance as usize];
+        if s.epoch != epoch {
+            return;
+        }
+        s.advance(now);
+        while let Some((index, gen)) =
+            self.services[service as usize].sharing[instance as usize].pop_done()
+        {
+            let id = CallId::new(index);
+            if let Some(c) = self.calls.get(id, gen) {
+                if c.state == CallState::Working {
+                    c.pc += 1;
+                    self.run(id, ctx);
+                }
+            }
+        }
+        self.schedule_shared(service, instance, ctx);
     }
 
     /// Call `id` waits for something other than calls of its own (another request's cache
