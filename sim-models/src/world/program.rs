@@ -89,30 +89,14 @@ impl<O: Observer> World<O> {
     ) {
         let now = ctx.now();
         let gen = self.calls.gen(id);
-        let c = self.calls.at(id);
-        let token = c.wait.token.wrapping_add(1);
-        c.wait = Wait {
-            token,
-            outstanding: if count >= 64 {
-                u64::MAX
-            } else {
-                (1u64 << count) - 1
-            },
-            ok: 0,
-            failed: 0,
+        let outstanding = if count >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << count) - 1
         };
-        c.state = CallState::Waiting;
-        let c = *c;
+        let token = self.begin_wait(id, outstanding, now);
+        let c = *self.calls.at(id);
         let (s, i) = (c.service as usize, c.instance as usize);
-        if !self.services[s].holds_worker_while_waiting() {
-            // Async: the call waits parked, and any worker it had goes back to the pool (a call
-            // whose first step is a call never had one).
-            if c.holds_worker {
-                self.calls.at(id).holds_worker = false;
-                self.release_worker(c.service, c.instance, now);
-            }
-            self.services[s].park(now, i, 1);
-        }
         let from = self.endpoint(c.service, c.instance);
         let deadlines = &self.services[s].deadlines;
         // The deadline forwarded to every call of the step, if any.
@@ -215,10 +199,18 @@ impl<O: Observer> World<O> {
     /// fetch, a saga): as at a `Calls` step, an `Async` request waits parked, without a
     /// worker. Whoever ends the wait sets `wait.ok` or `wait.failed` and makes it `Ready`.
     pub(super) fn wait_for_other(&mut self, id: CallId, now: SimTime) {
+        self.begin_wait(id, 0, now);
+    }
+
+    /// Call `id` begins a new wait (its token moves on) for the children whose bits are set
+    /// in `outstanding`: an `Async` request waits parked, and any worker it had goes back to
+    /// the pool (a call whose first step is a call never had one). Returns the wait's token.
+    fn begin_wait(&mut self, id: CallId, outstanding: u64, now: SimTime) -> u32 {
         let c = self.calls.at(id);
+        let token = c.wait.token.wrapping_add(1);
         c.wait = Wait {
-            token: c.wait.token.wrapping_add(1),
-            outstanding: 0,
+            token,
+            outstanding,
             ok: 0,
             failed: 0,
         };
@@ -232,6 +224,7 @@ impl<O: Observer> World<O> {
             }
             self.services[s].park(now, i, 1);
         }
+        token
     }
 
     /// Call `id`'s wait from [`World::wait_for_other`] is over: it is unparked; returns it.
