@@ -161,6 +161,23 @@ impl Program {
         p
     }
 
+    /// Adds a call target (resolved by `resolve`) and returns its index.
+    fn target(
+        &mut self,
+        to: &str,
+        policies: &[PolicySpec],
+        timeout: Option<SimDuration>,
+        resolve: &mut Resolve,
+    ) -> u32 {
+        let (service, edge) = resolve(to, policies);
+        self.calls.push(Target {
+            service,
+            edge,
+            timeout,
+        });
+        (self.calls.len() - 1) as u32
+    }
+
     fn emit(&mut self, steps: &[Step], resolve: &mut Resolve) {
         for step in steps {
             match step {
@@ -174,13 +191,7 @@ impl Program {
                     optional,
                     policies,
                 } => {
-                    let first = self.calls.len() as u32;
-                    let (service, edge) = resolve(to, policies);
-                    self.calls.push(Target {
-                        service,
-                        edge,
-                        timeout: *timeout,
-                    });
+                    let first = self.target(to, policies, *timeout, resolve);
                     self.ops.push(Op::Calls {
                         first,
                         count: 1,
@@ -195,12 +206,7 @@ impl Program {
                 } => {
                     let first = self.calls.len() as u32;
                     for c in calls {
-                        let (service, edge) = resolve(&c.to, &c.policies);
-                        self.calls.push(Target {
-                            service,
-                            edge,
-                            timeout: c.timeout,
-                        });
+                        self.target(&c.to, &c.policies, c.timeout, resolve);
                     }
                     let count = calls.len() as u16;
                     let need = match wait {
@@ -227,13 +233,7 @@ impl Program {
                             self.caches.len() - 1
                         }
                     } as u8;
-                    let (service, edge) = resolve(&spec.of, &spec.policies);
-                    let first = self.calls.len() as u32;
-                    self.calls.push(Target {
-                        service,
-                        edge,
-                        timeout: spec.timeout,
-                    });
+                    let first = self.target(&spec.of, &spec.policies, spec.timeout, resolve);
                     self.ops.push(Op::CacheLookup(cache));
                     self.ops.push(Op::Calls {
                         first,
@@ -244,26 +244,21 @@ impl Program {
                     self.ops.push(Op::CacheFill(cache));
                 }
                 Step::Saga(spec) => {
-                    let mut target = |to: &str, timeout| {
-                        let (service, edge) = resolve(to, &[]);
-                        self.calls.push(Target {
-                            service,
-                            edge,
-                            timeout,
-                        });
-                        (self.calls.len() - 1) as u32
-                    };
-                    let steps = spec
-                        .steps
-                        .iter()
-                        .map(|s| SagaStep {
-                            action: target(&s.action, s.timeout),
-                            compensation: s.compensation.as_deref().map(|c| target(c, s.timeout)),
+                    let mut steps = Vec::with_capacity(spec.steps.len());
+                    for s in &spec.steps {
+                        let action = self.target(&s.action, &[], s.timeout, resolve);
+                        let compensation = s
+                            .compensation
+                            .as_deref()
+                            .map(|c| self.target(c, &[], s.timeout, resolve));
+                        steps.push(SagaStep {
+                            action,
+                            compensation,
                             retries: s.retries,
                             compensation_retries: s.compensation_retries.unwrap_or(s.retries),
                             backoff: s.backoff,
-                        })
-                        .collect();
+                        });
+                    }
                     self.sagas.push(SagaDef {
                         name: spec.name.clone(),
                         steps,

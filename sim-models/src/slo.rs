@@ -177,37 +177,19 @@ impl SloTrack {
             (from.0 / w) as usize,
             ((end.0 / w) as usize).min(self.counts.len()),
         );
-        // Prefix sums of good and bad from the first slice measured.
-        let mut prefix = vec![(0u64, 0u64)];
-        for c in &self.counts[first..last.max(first)] {
-            let (g, b) = *prefix.last().expect("not empty");
-            prefix.push((g + c.0 as u64, b + c.1 as u64));
-        }
+        let prefix = self.prefix(first, last);
         let (good, bad) = *prefix.last().expect("not empty");
         let budget = 1.0 - self.spec.target();
         let total = good + bad;
         let period = self.period.as_secs_f64();
-        let scale = period / THIRTY_DAYS;
-        let burn = |k: usize, slices: usize| -> f64 {
-            let j = k.saturating_sub(slices);
-            let g = prefix[k].0 - prefix[j].0;
-            let b = prefix[k].1 - prefix[j].1;
-            if g + b == 0 {
-                0.0
-            } else {
-                b as f64 / (g + b) as f64 / budget
-            }
-        };
         let at = |k: usize| (first + k) as f64 * self.slice.as_secs_f64();
         let mut alerts = Vec::new();
         for (name, threshold, long, short) in ALERTS {
-            let slices = |secs: u64| {
-                ((secs as f64 * scale / self.slice.as_secs_f64()).round() as usize).max(1)
-            };
-            let (long, short) = (slices(long), slices(short));
+            let (long, short) = (self.window(long), self.window(short));
             let mut open: Option<usize> = None;
             for k in 1..prefix.len() {
-                let firing = burn(k, long) >= threshold && burn(k, short) >= threshold;
+                let firing = burn(&prefix, k, long, budget) >= threshold
+                    && burn(&prefix, k, short, budget) >= threshold;
                 match (firing, open) {
                     (true, None) => open = Some(k),
                     (false, Some(s)) => {
@@ -273,37 +255,55 @@ impl SloTrack {
     /// Its burn rate over each alert's long window at the end of every `bucket`, for a chart.
     pub fn burn_series(&self, bucket: SimDuration, end: SimTime) -> Vec<BurnSeries> {
         let budget = 1.0 - self.spec.target();
-        let period = self.period.as_secs_f64();
-        let scale = period / THIRTY_DAYS;
-        let mut prefix = vec![(0u64, 0u64)];
-        for c in &self.counts {
-            let (g, b) = *prefix.last().expect("not empty");
-            prefix.push((g + c.0 as u64, b + c.1 as u64));
-        }
-        let per_bucket = (bucket.as_nanos() / self.slice.as_nanos()).max(1) as usize;
         let last = ((end.0 / self.slice.as_nanos()) as usize).min(self.counts.len());
+        let prefix = self.prefix(0, last);
+        let per_bucket = (bucket.as_nanos() / self.slice.as_nanos()).max(1) as usize;
         ALERTS
             .iter()
             .map(|&(name, threshold, long, _)| {
-                let window =
-                    ((long as f64 * scale / self.slice.as_secs_f64()).round() as usize).max(1);
+                let window = self.window(long);
                 let points = (per_bucket..=last)
                     .step_by(per_bucket)
                     .map(|k| {
-                        let j = k.saturating_sub(window);
-                        let g = prefix[k].0 - prefix[j].0;
-                        let b = prefix[k].1 - prefix[j].1;
-                        let rate = if g + b == 0 {
-                            0.0
-                        } else {
-                            b as f64 / (g + b) as f64 / budget
-                        };
+                        let rate = burn(&prefix, k, window, budget);
                         (k as f64 * self.slice.as_secs_f64(), rate)
                     })
                     .collect();
                 (name.to_string(), threshold, points)
             })
             .collect()
+    }
+
+    /// Good and bad requests before each slice of `first..last`, from `first`: entry `k`
+    /// sums slices `first .. first + k`.
+    fn prefix(&self, first: usize, last: usize) -> Vec<(u64, u64)> {
+        let mut prefix = Vec::with_capacity(last.saturating_sub(first) + 1);
+        prefix.push((0u64, 0u64));
+        for c in &self.counts[first..last.max(first)] {
+            let (g, b) = *prefix.last().expect("not empty");
+            prefix.push((g + c.0 as u64, b + c.1 as u64));
+        }
+        prefix
+    }
+
+    /// A window the workbook gives for a 30-day period, `secs` long, in slices of this SLO's
+    /// period.
+    fn window(&self, secs: u64) -> usize {
+        let scaled = secs as f64 * self.period.as_secs_f64() / THIRTY_DAYS;
+        ((scaled / self.slice.as_secs_f64()).round() as usize).max(1)
+    }
+}
+
+/// The burn rate over the `slices` slices before prefix entry `k`: their bad share over the
+/// `budget` (0 with no request).
+fn burn(prefix: &[(u64, u64)], k: usize, slices: usize, budget: f64) -> f64 {
+    let j = k.saturating_sub(slices);
+    let g = prefix[k].0 - prefix[j].0;
+    let b = prefix[k].1 - prefix[j].1;
+    if g + b == 0 {
+        0.0
+    } else {
+        b as f64 / (g + b) as f64 / budget
     }
 }
 

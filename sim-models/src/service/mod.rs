@@ -270,6 +270,16 @@ impl Service {
         self.instances.iter().map(|i| i.base_workers as u64).sum()
     }
 
+    /// Instance `i`'s timeout on call target `k` of the program: its own if its
+    /// configuration drifted, the program's otherwise.
+    #[inline]
+    pub(crate) fn call_timeout(&self, i: usize, k: usize) -> Option<SimDuration> {
+        match self.instances[i].call_timeouts.get(k) {
+            Some(&t) => t,
+            None => self.program.calls[k].timeout,
+        }
+    }
+
     /// Whether a request waiting on a call keeps its worker.
     #[inline]
     pub(crate) fn holds_worker_while_waiting(&self) -> bool {

@@ -108,10 +108,7 @@ impl<O: Observer> World<O> {
         let Some(Op::Calls { first, .. }) = svc.program.ops.get(fetch as usize).copied() else {
             unreachable!("a cache lookup is followed by its fetch")
         };
-        match svc.instances[i].call_timeouts.get(first as usize) {
-            Some(&t) => t,
-            None => svc.program.calls[first as usize].timeout,
-        }
+        svc.call_timeout(i, first as usize)
     }
 
     /// Call `id` found `key` stale in cache `cache`: background fetch number `token` of it

@@ -107,12 +107,9 @@ impl<O: Observer> World<O> {
         };
         for slot in 0..count {
             let k = (first + slot as u32) as usize;
-            let mut target = self.services[s].program.calls[k];
-            if let Some(&t) = self.services[s].instances[i].call_timeouts.get(k) {
-                target.timeout = t; // this instance's configuration drifted
-            }
-            let deadline = target
-                .timeout
+            let target = self.services[s].program.calls[k];
+            let deadline = self.services[s]
+                .call_timeout(i, k)
                 .map_or(SimTime::MAX, |t| now + t)
                 .min(inherited);
             let caller = Caller::Call {
@@ -299,23 +296,17 @@ impl<O: Observer> World<O> {
         }
         let svc = &mut self.services[s];
         svc.complete(now, i, c.arrived);
-        // A saga's participant applies the call when its last leg completes, even if the
-        // answer then arrives corrupted.
-        let saga = matches!(c.caller, Caller::Saga { .. });
-        if svc.corrupted() {
-            if saga {
-                self.saga_effect(c.caller);
-            }
-            return self.respond(id, Outcome::Corrupted, ctx);
+        let corrupted = svc.corrupted();
+        let next = if corrupted { None } else { svc.route() };
+        if next.is_none() {
+            // Its last leg: a saga's participant applies the call here, even if the answer
+            // then arrives corrupted.
+            self.saga_effect(c.caller);
         }
-        match svc.route() {
+        match next {
             Some((next, edge)) => self.forward(id, next, edge, ctx),
-            None => {
-                if saga {
-                    self.saga_effect(c.caller);
-                }
-                self.respond(id, Outcome::Completed, ctx)
-            }
+            None if corrupted => self.respond(id, Outcome::Corrupted, ctx),
+            None => self.respond(id, Outcome::Completed, ctx),
         }
     }
 

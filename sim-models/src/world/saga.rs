@@ -56,14 +56,9 @@ impl<O: Observer> World<O> {
             def_step.action
         };
         let target = self.services[s].program.calls[k as usize];
-        let timeout = match self.services[s].instances[r.instance as usize]
-            .call_timeouts
-            .get(k as usize)
-        {
-            Some(&t) => t, // the orchestrator instance's configuration drifted
-            None => target.timeout,
-        };
-        let deadline = timeout.map_or(SimTime::MAX, |t| now + t);
+        let deadline = self.services[s]
+            .call_timeout(r.instance as usize, k as usize)
+            .map_or(SimTime::MAX, |t| now + t);
         if deadline != SimTime::MAX {
             let timer = Timer {
                 at: deadline,
