@@ -13,6 +13,11 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        name: "brooker_bucket_too_small_to_retry",
+        text: "(\n  duration: \"100s\",\n  clients: { \"a\": Open(rate: 1.0, target: \"s\", policies: [\n    Retry(max_attempts: 3),\n    RetryBudget(Brooker(capacity: 1.0)),\n  ]) },\n  services: { \"s\": (workers: 1, service_time: Exponential(mean: \"1s\")) },\n)",
+        expect: &["brooker_bucket_too_small_to_retry.ron:5:", "clients.a.policies.1.capacity", "more than one whole token", "got 1"],
+    },
+    Case {
         name: "store_quorum_larger_than_replicas",
         text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    write_quorum: 4,\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
         expect: &["store_quorum_larger_than_replicas.ron:8:", "stores.kv.write_quorum", "between 1 and the 3 replica(s), got 4"],

@@ -489,3 +489,34 @@ fn a_retries_only_breaker_bounds_amplification_to_one_without_refusing_first_tri
     // A breaker of every call refuses the first tries too: nearly nothing gets through.
     assert!(success(&all) < 0.05, "{}", success(&all));
 }
+
+/// 200 requests/s to an api that fails `fraction` of attempts, with three retries under
+/// Brooker's adaptive token bucket at his simulator's settings (0.1 per first try, size 5).
+fn brooker_bucket(fraction: f64) -> sim_models::Scenario {
+    common::scenario(&format!(
+        r#"(
+  duration: "120s",
+  warmup: "10s",
+  clients: {{ "users": Open(rate: 200, target: "api", policies: [
+      Retry(max_attempts: 4, backoff: Constant("10ms")), RetryBudget(Brooker()),
+  ]) }},
+  services: {{ "api": (workers: 50, service_time: Exponential(mean: "5ms")) }},
+  faults: [ErrorInjection(service: "api", start: "0s", duration: "120s", fraction: {fraction})],
+)"#
+    ))
+}
+
+#[test]
+fn brookers_token_bucket_retries_freely_below_its_deposit_rate_and_a_tenth_above_it() {
+    let low = common::run_checked(&brooker_bucket(0.05), 1);
+    let high = common::run_checked(&brooker_bucket(0.6), 1);
+    // 5% failures: retries as three plain retries would, 1 + p + p² + p³ attempts per request.
+    let amp = low.edges[0].amplification;
+    assert!((amp - 1.0526).abs() < 0.005, "{amp}");
+    // 60%: a tenth of a retry per first try, so 1.1 attempts; 0.4 + 0.1 × 0.4 succeed.
+    let amp = high.edges[0].amplification;
+    assert!((amp - 1.1).abs() < 0.01, "{amp}");
+    let c = &high.clients["users"];
+    let success = c.completed as f64 / c.sent as f64;
+    assert!((success - 0.44).abs() < 0.015, "{success}");
+}

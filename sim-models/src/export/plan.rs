@@ -62,6 +62,10 @@ pub(super) fn preset(spec: &PolicySpec) -> Option<Dest> {
                 Foreign("the AWS SDK's retry quota is built into its standard retry mode")
             }
             BudgetSpec::Finagle { .. } => Foreign("Finagle's RetryBudget is set in Scala code"),
+            BudgetSpec::Brooker { .. } => Foreign(
+                "Brooker's adaptive retry token bucket has no setting in Resilience4j, gRPC or \
+                 Envoy (gRPC's retryThrottling takes a token per failure, not per retry)",
+            ),
             BudgetSpec::Sre { .. } => Foreign(
                 "the SRE book's retry ratio has no setting in Resilience4j, gRPC or Envoy \
                  (Envoy's retry_budget limits retries in flight, not a ratio of requests)",

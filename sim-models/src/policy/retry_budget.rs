@@ -1,7 +1,8 @@
 //! Retry budgets: limits on retries across all the calls of one client, so that retries cannot
 //! multiply load when everything fails. Five libraries' kinds, which differ in what they count:
 //! gRPC tokens (every outcome), the AWS SDK quota (retries and successes), Finagle (a sliding
-//! window of requests), Envoy (retries in flight) and the SRE book's per-client ratio.
+//! window of requests), Envoy (retries in flight), the SRE book's per-client ratio, and Marc
+//! Brooker's adaptive retry token bucket (first tries).
 //!
 //! A budget goes after the `Retry` in a stack: it sees every attempt.
 
@@ -73,6 +74,23 @@ pub enum BudgetSpec {
         #[serde(default = "two_minutes")]
         window: SimDuration,
     },
+    /// Marc Brooker's adaptive retry token bucket ("Fixing retries with token buckets and
+    /// circuit breakers", 2022, and its simulator `retry_sim/retry_strategy.py`): every first
+    /// try deposits `deposit` (0.1) tokens, up to `capacity` (5); a retry goes only while the
+    /// bucket holds more than one whole token, and spends one. `initial` is the fill at the
+    /// start (default: full, as his simulator). Under sustained failure this converges to
+    /// `deposit` retries per first try; below that failure rate it behaves like plain retries.
+    Brooker {
+        /// Tokens each first try deposits (default 0.1).
+        #[serde(default = "tenth")]
+        deposit: f64,
+        /// Bucket size (default 5).
+        #[serde(default = "five")]
+        capacity: f64,
+        /// Tokens at the start (default: `capacity`).
+        #[serde(default)]
+        initial: Option<f64>,
+    },
 }
 
 fn aws_capacity() -> u32 {
@@ -92,6 +110,9 @@ fn ten() -> u32 {
 }
 fn three() -> u32 {
     3
+}
+fn five() -> f64 {
+    5.0
 }
 fn fifth() -> f64 {
     0.2
@@ -129,6 +150,9 @@ enum State {
     Sre {
         requests: SlidingCount,
         retries: SlidingCount,
+    },
+    Brooker {
+        tokens: f64,
     },
 }
 
@@ -175,6 +199,11 @@ impl RetryBudget {
                 requests: SlidingCount::new(*window),
                 retries: SlidingCount::new(*window),
             },
+            BudgetSpec::Brooker {
+                capacity, initial, ..
+            } => State::Brooker {
+                tokens: initial.unwrap_or(*capacity),
+            },
         };
         RetryBudget {
             spec,
@@ -211,6 +240,14 @@ impl CallerPolicy for RetryBudget {
         match &mut self.state {
             State::Finagle { deposits, .. } => deposits.add(now, 1000),
             State::Sre { requests, .. } => requests.add(now, 1),
+            State::Brooker { tokens } => {
+                if let BudgetSpec::Brooker {
+                    deposit, capacity, ..
+                } = &self.spec
+                {
+                    *tokens = (*tokens + deposit).min(*capacity);
+                }
+            }
             _ => {}
         }
     }
@@ -328,6 +365,15 @@ impl CallerPolicy for RetryBudget {
                     false
                 }
             }
+            (State::Brooker { tokens }, _) => {
+                // Strictly more than one whole token, as his simulator.
+                if *tokens > 1.0 {
+                    *tokens -= 1.0;
+                    true
+                } else {
+                    false
+                }
+            }
             _ => unreachable!("state matches spec"),
         };
         if !allowed {
@@ -349,6 +395,7 @@ impl CallerPolicy for RetryBudget {
             State::Sre { requests, retries } => {
                 retries.sum(now) as f64 / requests.sum(now).max(1) as f64
             }
+            State::Brooker { tokens } => *tokens,
         })
     }
 }
@@ -479,5 +526,52 @@ mod tests {
             }
         }
         assert!((99..=101).contains(&granted), "{granted}");
+    }
+
+    /// Brooker's set-up: each logical call fails each attempt with probability `p`, retries up
+    /// to three times while the budget lets it. Returns attempts per first try.
+    fn brooker_load(p: f64, calls: u32) -> f64 {
+        use rand::Rng;
+        let mut b = RetryBudget::new(BudgetSpec::Brooker {
+            deposit: 0.1,
+            capacity: 5.0,
+            initial: None,
+        });
+        let mut rng = sim_core::RngFactory::new(7).stream("brooker");
+        let now = SimTime::ZERO;
+        let mut attempts = 0u64;
+        for _ in 0..calls {
+            b.started(now);
+            for retry in 0..=3 {
+                attempts += 1;
+                let failed = rng.random::<f64>() < p;
+                if !failed || retry == 3 || !b.may_retry(now, Outcome::Unavailable) {
+                    break;
+                }
+            }
+        }
+        attempts as f64 / calls as f64
+    }
+
+    #[test]
+    fn brooker_bucket_converges_to_the_deposit_in_retries_per_first_try_under_total_failure() {
+        // Starts full (5), each first try adds 0.1, each retry needs more than one whole token.
+        let load = brooker_load(1.0, 100_000);
+        assert!((load - 1.1).abs() < 0.001, "{load}");
+    }
+
+    #[test]
+    fn brooker_bucket_behaves_like_plain_retries_below_the_deposit_rate_and_caps_above_it() {
+        // Below 10%: p + p² + p³ retries per call, as three plain retries.
+        for p in [0.01, 0.05] {
+            let load = brooker_load(p, 200_000);
+            let plain = 1.0 + p + p * p + p * p * p;
+            assert!((load - plain).abs() < 0.004, "p = {p}: {load} vs {plain}");
+        }
+        // Above it the budget binds: 0.1 retries per call, whatever the failure rate.
+        for p in [0.3, 0.5, 0.9] {
+            let load = brooker_load(p, 200_000);
+            assert!((load - 1.1).abs() < 0.002, "p = {p}: {load}");
+        }
     }
 }

@@ -218,6 +218,26 @@ pub fn validate(specs: &[PolicySpec]) -> Vec<Finding> {
                             out.err(at("budget_percent"), format!("Envoy requires budget_percent in [0, 100], got {budget_percent}"));
                         }
                     }
+                    BudgetSpec::Brooker {
+                        deposit,
+                        capacity,
+                        initial,
+                    } => {
+                        if !(deposit.is_finite() && *deposit > 0.0) {
+                            out.err(at("deposit"), format!("each first try must deposit a positive fraction of a token (Brooker uses 0.1), got {deposit}"));
+                        }
+                        if !(capacity.is_finite() && *capacity > 1.0) {
+                            out.err(at("capacity"), format!("a retry needs more than one whole token, so the bucket must hold more than 1 (Brooker uses 5), got {capacity}"));
+                        }
+                        if let Some(v) = initial {
+                            if !(0.0..=*capacity).contains(v) {
+                                out.err(
+                                    at("initial"),
+                                    format!("the initial fill must be in [0, capacity = {capacity}], got {v}"),
+                                );
+                            }
+                        }
+                    }
                     BudgetSpec::Sre { ratio, window } => {
                         if !(*ratio > 0.0 && *ratio <= 1.0) {
                             out.err(at("ratio"), format!("the retry ratio must be in (0, 1] (the SRE book uses 0.1), got {ratio}"));
