@@ -95,7 +95,17 @@ pub fn check(history: &History, budget: u64) -> Linearizability {
     let keys: Vec<(Key, Vec<OpId>)> = by_key.into_iter().collect();
     let results: Vec<(Verdict, u64, Option<Anomaly>)> = keys
         .par_iter()
-        .map(|(key, ids)| check_key(history.operations(), history.initial(), *key, ids, budget))
+        // Each worker reuses its memo's memory from key to key.
+        .map_init(Seen::default, |seen, (key, ids)| {
+            search_key(
+                seen,
+                history.operations(),
+                history.initial(),
+                *key,
+                ids,
+                budget,
+            )
+        })
         .collect();
     let mut result = Linearizability {
         verdict: Verdict::Linearizable,
@@ -147,6 +157,18 @@ pub fn check_key(
     ids: &[OpId],
     budget: u64,
 ) -> (Verdict, u64, Option<Anomaly>) {
+    search_key(&mut Seen::default(), all, initial, key, ids, budget)
+}
+
+/// [`check_key`] with a memo to reuse.
+fn search_key(
+    seen: &mut Seen,
+    all: &[Operation],
+    initial: Value,
+    key: Key,
+    ids: &[OpId],
+    budget: u64,
+) -> (Verdict, u64, Option<Anomaly>) {
     // Failed operations did nothing; unanswered reads constrain nothing.
     let mut ops: Vec<(OpId, Operation)> = ids
         .iter()
@@ -157,6 +179,8 @@ pub fn check_key(
         })
         .collect();
     drop_unobserved_indeterminate(&mut ops);
+    // Numbered in invocation order, the sets taken stay compact in the memo (see `Seen`).
+    ops.sort_by_key(|(id, o)| (o.invoked, *id));
     let n = ops.len();
     if n == 0 {
         return (Verdict::Linearizable, 0, None);
@@ -240,7 +264,7 @@ pub fn check_key(
     };
 
     let mut taken = Taken::new(n);
-    let mut seen = Seen::default();
+    seen.clear();
     // (entry taken, state before it, whether it was a read).
     let mut stack: Vec<(usize, Value, bool)> = Vec::new();
     let mut state: Value = initial;
@@ -400,43 +424,93 @@ impl Taken {
     }
 }
 
-/// The search states already explored: (set taken, value), the sets stored end to end.
+/// The search states already explored: (set taken, value), each set stored exactly but
+/// compactly. Operations are numbered in invocation order, so a set taken is all ones up to
+/// the oldest operation still open, a short mixed window, then zeros: only the window is
+/// kept, with where it starts. A state costs a few words instead of a bit per operation,
+/// which is what keeps a search of millions of states in cache.
 #[derive(Default)]
 struct Seen {
-    /// (hash of the set, value) → first slot with that hash and value.
-    first: FxHashMap<(u64, Value), u32>,
-    /// Each slot's next slot with the same hash and value (`u32::MAX`: none), for the rare
-    /// collision.
-    chain: Vec<u32>,
-    sets: Vec<u64>,
+    /// (hash of the set mixed with the value) → first slot with that hash.
+    first: FxHashMap<u64, u32>,
+    slots: Vec<Slot>,
+    /// The slots' windows, end to end.
+    words: Vec<u64>,
+}
+
+/// One remembered state.
+#[derive(Clone, Copy)]
+struct Slot {
+    value: Value,
+    /// Where its window starts in `Seen::words`.
+    at: usize,
+    /// The index of its window's first word in the set (every word before it is all ones).
+    lo: u32,
+    /// Its window's length in words (every word after it is zero).
+    len: u32,
+    /// The next slot with the same hash (`u32::MAX`: none), for the rare collision.
+    next: u32,
 }
 
 impl Seen {
+    /// Forgets everything, keeping the memory for the next key.
+    fn clear(&mut self) {
+        self.first.clear();
+        self.slots.clear();
+        self.words.clear();
+    }
+
     /// Remembers (`taken`, `value`); false if it was already remembered.
     fn insert(&mut self, taken: &Taken, value: Value) -> bool {
-        let words = taken.bits.len();
-        let slot = self.chain.len() as u32;
-        match self.first.entry((taken.hash, value)) {
+        let bits = &taken.bits[..];
+        let lo = bits
+            .iter()
+            .position(|&w| w != u64::MAX)
+            .unwrap_or(bits.len());
+        let hi = bits
+            .iter()
+            .rposition(|&w| w != 0)
+            .map_or(0, |i| i + 1)
+            .max(lo);
+        let window = &bits[lo..hi];
+        let mixed = match value {
+            None => 0x6A09_E667_F3BC_C909,
+            Some(v) => (v as u64)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29),
+        };
+        let slot = self.slots.len() as u32;
+        match self.first.entry(taken.hash ^ mixed) {
             Entry::Vacant(v) => {
                 v.insert(slot);
             }
             Entry::Occupied(o) => {
                 let mut s = *o.get();
                 loop {
-                    let at = s as usize * words;
-                    if self.sets[at..at + words] == taken.bits[..] {
+                    let t = self.slots[s as usize];
+                    if t.value == value
+                        && t.lo as usize == lo
+                        && t.len as usize == window.len()
+                        && self.words[t.at..t.at + window.len()] == *window
+                    {
                         return false;
                     }
-                    if self.chain[s as usize] == u32::MAX {
+                    if t.next == u32::MAX {
                         break;
                     }
-                    s = self.chain[s as usize];
+                    s = t.next;
                 }
-                self.chain[s as usize] = slot;
+                self.slots[s as usize].next = slot;
             }
         }
-        self.chain.push(u32::MAX);
-        self.sets.extend_from_slice(&taken.bits);
+        self.slots.push(Slot {
+            value,
+            at: self.words.len(),
+            lo: lo as u32,
+            len: window.len() as u32,
+            next: u32::MAX,
+        });
+        self.words.extend_from_slice(window);
         true
     }
 }
@@ -480,5 +554,42 @@ fn anomaly(
             .collect(),
         could_hold: values,
         explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(n: usize, ops: impl IntoIterator<Item = u32>) -> Taken {
+        let mut t = Taken::new(n);
+        for op in ops {
+            t.flip(op);
+        }
+        t
+    }
+
+    #[test]
+    fn the_memo_tells_apart_sets_whose_windows_match_at_different_places() {
+        let mut seen = Seen::default();
+        // The same one-word window (bit 6), once at word 0 and once at word 1 after a full word.
+        let low = taken(192, [6]);
+        let high = taken(192, (0..64).chain([70]));
+        assert_eq!(low.bits[0], high.bits[1]);
+        assert!(seen.insert(&low, Some(1)));
+        assert!(seen.insert(&high, Some(1)));
+        assert!(!seen.insert(&low, Some(1)), "remembered");
+        assert!(!seen.insert(&high, Some(1)), "remembered");
+        // The same set with another value, or with nothing in the register, is a new state.
+        assert!(seen.insert(&low, Some(2)));
+        assert!(seen.insert(&low, None));
+        // Everything taken and nothing taken: empty windows, told apart by where they start.
+        let all = taken(128, 0..128);
+        let none = taken(128, []);
+        assert!(seen.insert(&all, None));
+        assert!(seen.insert(&none, None));
+        assert!(!seen.insert(&all, None));
+        seen.clear();
+        assert!(seen.insert(&low, Some(1)), "forgotten after clear");
     }
 }
