@@ -193,6 +193,31 @@ fn a_breaker_scenario_gets_a_chart_of_the_breaker_states() {
 }
 
 #[test]
+fn the_leaders_chart_marks_a_leader_cut_off_from_its_majority_as_isolated() {
+    // split-brain.ron: two replicas, partitioned from 10 s to 18 s; each is alone, so each is
+    // isolated, and both come to believe they lead.
+    let dir = out_dir("split-brain");
+    run_out(&["scenarios/split-brain.ron"], &dir);
+    let svg = std::fs::read_to_string(dir.join("store-kv-leaders.svg")).expect("leaders chart");
+    for text in [
+        "replica 0",
+        "replica 1",
+        "leader",
+        "leader, isolated",
+        "partition east",
+    ] {
+        assert!(svg.contains(text), "store-kv-leaders.svg lacks {text:?}");
+    }
+    // Without the partition nobody is isolated, and the legend says nothing of it.
+    let calm = out_dir("split-brain-calm");
+    run_out(&["scenarios/split-brain.ron", "--set", "faults=[]"], &calm);
+    let svg = std::fs::read_to_string(calm.join("store-kv-leaders.svg")).expect("leaders chart");
+    assert!(svg.contains("leader") && !svg.contains("isolated"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&calm);
+}
+
+#[test]
 fn without_faults_nothing_is_shaded_and_empty_charts_are_left_out() {
     let dir = out_dir("no-faults");
     run_out(

@@ -363,6 +363,20 @@ impl Network {
         Delivery::At(at)
     }
 
+    /// Whether the faults in force now stop every message from `from` to `to`: a partition
+    /// that drops or holds them, or a flapping link that is down. Loss short of certain and
+    /// added delay let some through, so they do not cut. Takes no random draw.
+    pub fn cut(&self, from: Endpoint, to: Endpoint) -> bool {
+        self.active.iter().any(|f| {
+            f.matches(from, to)
+                && match f.effect {
+                    NetEffect::Partition | NetEffect::Hold(_) => true,
+                    NetEffect::Flap => f.down,
+                    NetEffect::Delay(_) | NetEffect::Loss(_) => false,
+                }
+        })
+    }
+
     /// Network fault `fault` starts (`Some`) or ends (`None`).
     pub fn set_fault(&mut self, fault: u32, on: Option<(NetEffect, &[Place], &[Place], bool)>) {
         match on {
@@ -414,6 +428,51 @@ mod tests {
             _ => Place::Node(1),
         };
         Network::new(spec, &place, 2, 2, false, RngFactory::new(1).stream("net"))
+    }
+
+    #[test]
+    fn a_partition_cuts_its_sides_one_way_or_both_and_delay_or_loss_do_not() {
+        let mut net = network(&NetworkSpec::default());
+        let (a, b) = (at(0, 0), at(1, 1));
+        assert!(!net.cut(a, b) && !net.cut(b, a));
+        net.set_fault(
+            0,
+            Some((
+                NetEffect::Partition,
+                &[Place::Zone(0)],
+                &[Place::Zone(1)],
+                true,
+            )),
+        );
+        assert!(net.cut(a, b), "a to b is cut");
+        assert!(!net.cut(b, a), "one way only");
+        assert!(!net.cut(a, at(2, 0)), "within a side nothing is cut");
+        net.set_fault(0, None);
+        net.set_fault(
+            1,
+            Some((NetEffect::Hold(SimTime::MAX), &[], &[Place::Node(1)], false)),
+        );
+        assert!(
+            net.cut(a, b) && net.cut(b, a),
+            "a held message is cut until the hold ends"
+        );
+        net.set_fault(1, None);
+        net.set_fault(
+            2,
+            Some((NetEffect::Delay(SimDuration::from_secs(1)), &[], &[], false)),
+        );
+        net.set_fault(3, Some((NetEffect::Loss(0.9), &[], &[], false)));
+        assert!(
+            !net.cut(a, b),
+            "delay and partial loss let messages through"
+        );
+        net.set_fault(
+            4,
+            Some((NetEffect::Flap, &[Place::Zone(0)], &[Place::Zone(1)], false)),
+        );
+        assert!(!net.cut(a, b), "a flapping link starts up");
+        net.flap(4, 1.0, 1.0);
+        assert!(net.cut(a, b) && net.cut(b, a), "and cuts while down");
     }
 
     #[test]

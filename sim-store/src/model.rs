@@ -127,6 +127,11 @@ pub struct StoreModel {
     pub(crate) next_attempt: u64,
     /// Role changes: (time, replica, role, term), for the timeline and the measures.
     pub timeline: Vec<(SimTime, u32, Role, u64)>,
+    /// When replicas were cut off from, or back in touch with, a majority of the replicas
+    /// (counting themselves) by the network faults: (time, replica, isolated).
+    pub isolation: Vec<(SimTime, u32, bool)>,
+    /// Whether each replica is cut off now.
+    pub(crate) isolated: Vec<bool>,
     /// The replica that led each term, to catch two leaders in one term.
     pub(crate) term_leaders: std::collections::HashMap<u64, u32>,
     /// Times a replica became leader in a term another replica already led.
@@ -213,6 +218,8 @@ impl StoreModel {
             next_value: 0,
             next_attempt: 0,
             timeline: Vec::new(),
+            isolation: Vec::new(),
+            isolated: vec![false; spec.replicas as usize],
             term_leaders: Default::default(),
             same_term_leaders: 0,
             applied: Vec::new(),
@@ -349,6 +356,27 @@ impl StoreModel {
                 for r in self.fault_replicas(replica) {
                     self.replicas[r].offset += by;
                 }
+            }
+        }
+    }
+
+    /// Notes which replicas the network faults now in force cut off from a majority: a replica
+    /// is isolated when fewer than a majority of the replicas, itself included, can both hear
+    /// it and be heard by it. Crashes and pauses are not isolation: the replica is down.
+    fn note_isolation(&mut self, now: SimTime) {
+        let n = self.n();
+        for r in 0..n {
+            let a = self.endpoint(Dest::Replica(r as u32));
+            let reach = (0..n)
+                .filter(|&j| {
+                    let b = self.endpoint(Dest::Replica(j as u32));
+                    j == r || (!self.network.cut(a, b) && !self.network.cut(b, a))
+                })
+                .count();
+            let isolated = reach < self.majority();
+            if isolated != self.isolated[r] {
+                self.isolated[r] = isolated;
+                self.isolation.push((now, r as u32, isolated));
             }
         }
     }
@@ -518,6 +546,7 @@ impl Model for StoreModel {
                 let f = &self.net_faults[fault as usize];
                 let on = start.then_some((f.effect, &f.a[..], &f.b[..], f.one_way));
                 self.network.set_fault(fault, on);
+                self.note_isolation(now);
             }
         }
     }

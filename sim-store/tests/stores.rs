@@ -258,3 +258,34 @@ fn the_same_seed_gives_the_same_history_and_report() {
     let (c, _) = run(&raft(3), 10, duration, vec![], vec![]);
     assert_ne!(a, c);
 }
+
+#[test]
+fn a_replica_is_isolated_while_a_partition_leaves_it_without_a_majority() {
+    let s = SimDuration::from_secs;
+    // Three replicas, one per zone: cutting "a" from "b" and "c" isolates replica 0 only;
+    // then a one-way cut of "c" leaves replica 2 unable to hear the others, isolated too.
+    let cut = partition(&["a"], &["b", "c"], s(2), s(3));
+    let mut one_way = partition(&["c"], &["a", "b"], s(7), s(1));
+    one_way.one_way = true;
+    let m = simulate(&raft(3), 1, s(10), vec![], vec![cut, one_way]);
+    let at = |secs| sim_core::SimTime::ZERO + s(secs);
+    assert_eq!(
+        m.isolation,
+        vec![
+            (at(2), 0, true),
+            (at(5), 0, false),
+            (at(7), 2, true),
+            (at(8), 2, false),
+        ]
+    );
+    // Five replicas over three zones (0 and 3 in a, 1 and 4 in b, 2 in c): cutting c off
+    // isolates replica 2 alone; the other four keep their majority.
+    let five = simulate(
+        &raft(5),
+        1,
+        s(4),
+        vec![],
+        vec![partition(&["a", "b"], &["c"], s(1), s(1))],
+    );
+    assert_eq!(five.isolation, vec![(at(1), 2, true), (at(2), 2, false)]);
+}

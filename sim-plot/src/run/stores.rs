@@ -5,15 +5,18 @@
 use super::{stem_of, Panels, RunChart, RunCharts};
 use crate::style::Rgb;
 use crate::time_chart::{BandRow, Line, StateBands, TimeChart};
+use sim_core::SimTime;
 use sim_history::{Call, Completion, Operation};
 use sim_store::replica::Role;
 use sim_store::StoreModel;
 
-/// Replica roles, in band order.
-const ROLES: [(&str, Rgb); 3] = [
+/// Replica roles, in band order, then the same cut off from a majority by the network.
+const ROLES: [(&str, Rgb); 5] = [
     ("follower", Rgb(0xBA, 0xB0, 0xAC)),
     ("candidate", Rgb(0xED, 0xC9, 0x48)),
     ("leader", Rgb(0x59, 0xA1, 0x4F)),
+    ("isolated", Rgb(0x76, 0xB7, 0xB2)),
+    ("leader, isolated", Rgb(0xE1, 0x57, 0x59)),
 ];
 
 /// Operation outcomes, in band order (the anomaly timeline).
@@ -27,11 +30,15 @@ const OUTCOMES: [(&str, Rgb); 3] = [
 /// concurrent with it, the writes of the value it saw, then the nearest on its key.
 pub const ANOMALY_OPS: usize = 16;
 
-fn role_index(role: Role) -> usize {
-    match role {
-        Role::Follower => 0,
-        Role::Candidate => 1,
-        Role::Leader => 2,
+/// A replica's band: its role, or, while a partition cuts it off from a majority, whether it
+/// still believes it leads (the split brain to look for) or not.
+fn band(role: Role, isolated: bool) -> usize {
+    match (role, isolated) {
+        (Role::Follower, false) => 0,
+        (Role::Candidate, false) => 1,
+        (Role::Leader, false) => 2,
+        (Role::Follower | Role::Candidate, true) => 3,
+        (Role::Leader, true) => 4,
     }
 }
 
@@ -54,7 +61,8 @@ pub(super) fn charts(panels: &Panels<'_>, stores: &[StoreModel], out: &mut RunCh
 fn leaders(panels: &Panels<'_>, store: &StoreModel) -> RunChart {
     let end = panels.series.end_s;
     let n = store.replicas.len();
-    let mut since = vec![(0.0, Role::Follower); n];
+    // (since, role, isolated) per replica.
+    let mut now = vec![(0.0, Role::Follower, false); n];
     let mut rows: Vec<BandRow> = (0..n)
         .map(|i| BandRow {
             name: format!("replica {i}"),
@@ -63,23 +71,38 @@ fn leaders(panels: &Panels<'_>, store: &StoreModel) -> RunChart {
         .collect();
     let mut leading = 0i64;
     let mut count = vec![(0.0, 0.0)];
-    for &(t, r, role, _) in &store.timeline {
+    // Role changes and isolation changes, in time order (a role change first at a tie).
+    let mut changes: Vec<(SimTime, u32, Option<Role>, bool)> = store
+        .timeline
+        .iter()
+        .map(|&(t, r, role, _)| (t, r, Some(role), false))
+        .chain(store.isolation.iter().map(|&(t, r, cut)| (t, r, None, cut)))
+        .collect();
+    changes.sort_by_key(|&(t, _, role, _)| (t, role.is_none()));
+    for (t, r, role, cut) in changes {
         let t = t.as_secs_f64().min(end);
         let r = r as usize;
-        let (from, was) = since[r];
-        if was == role {
+        let (from, was, was_cut) = now[r];
+        let (role, cut) = match role {
+            Some(role) => (role, was_cut),
+            None => (was, cut),
+        };
+        if band(role, cut) == band(was, was_cut) {
+            now[r] = (from, role, cut);
             continue;
         }
         if t > from {
-            rows[r].spans.push((from, t, role_index(was)));
+            rows[r].spans.push((from, t, band(was, was_cut)));
         }
-        leading += i64::from(role == Role::Leader) - i64::from(was == Role::Leader);
-        count.push((t, leading as f64));
-        since[r] = (t, role);
+        if role != was {
+            leading += i64::from(role == Role::Leader) - i64::from(was == Role::Leader);
+            count.push((t, leading as f64));
+        }
+        now[r] = (t, role, cut);
     }
-    for (r, &(from, role)) in since.iter().enumerate() {
+    for (r, &(from, role, cut)) in now.iter().enumerate() {
         if end > from {
-            rows[r].spans.push((from, end, role_index(role)));
+            rows[r].spans.push((from, end, band(role, cut)));
         }
     }
     count.push((end, leading as f64));
@@ -96,10 +119,11 @@ fn leaders(panels: &Panels<'_>, store: &StoreModel) -> RunChart {
     RunChart {
         stem: format!("store-{}-leaders", stem_of(&store.name)),
         caption: format!(
-            "Each replica of store {} as it saw itself (bands: follower, candidate, leader) and \
-             how many believed at once that they led (line): two or more is split brain. A \
-             replica cut off by a partition keeps the role it had; the faults' windows are \
-             shaded.",
+            "Each replica of store {} as it saw itself (bands: follower, candidate, leader), \
+             or isolated while the network cut it off from a majority of the replicas \
+             (\"leader, isolated\": it still believes it leads, and is the split brain to look \
+             for), and how many believed at once that they led (line): two or more is split \
+             brain. The faults' windows are shaded.",
             store.name
         ),
         chart: c,
