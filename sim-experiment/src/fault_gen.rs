@@ -26,8 +26,12 @@ pub struct FaultGen {
 enum What {
     /// A fault with `start` and `duration` fields, written without them.
     Windowed(String),
-    /// A crash of one instance of a service, restarted after the drawn length.
+    /// A crash of one instance of a service (or replica of a store), restarted after the
+    /// drawn length.
     Crash(String),
+    /// A pause of one instance of a service (or replica of a store) for the drawn length: a
+    /// stop-the-world GC, a VM migration.
+    Pause(String),
 }
 
 /// A generated fault resolved against a scenario: ranges in milliseconds.
@@ -66,10 +70,20 @@ impl FaultGen {
     }
 
     /// A crash of one instance of `service` (each case picks which), restarted after the
-    /// drawn length.
+    /// drawn length. A store's name crashes one of its replicas.
     pub fn crash(service: &str) -> Self {
         FaultGen {
             what: What::Crash(service.to_string()),
+            ..Self::windowed("")
+        }
+    }
+
+    /// A pause of one instance of `service` (each case picks which) for the drawn length:
+    /// nothing it does happens meanwhile, and it resumes where it stopped, as after a long GC
+    /// pause. A store's name pauses one of its replicas.
+    pub fn pause(service: &str) -> Self {
+        FaultGen {
+            what: What::Pause(service.to_string()),
             ..Self::windowed("")
         }
     }
@@ -143,30 +157,42 @@ impl FaultGen {
                 })
             }
             What::Windowed(_) => 1,
-            What::Crash(service) => match scenario.services.get(service) {
-                Some(s) => {
+            What::Crash(service) | What::Pause(service) => {
+                if let Some(s) = scenario.services.get(service) {
                     let path = format!("services.{service}.instances");
                     let varied = vary
                         .iter()
                         .filter(|v| v.path == path)
                         .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
                     varied.fold(s.instances, u32::min).max(1)
-                }
-                None => {
+                } else if let Some(store) = scenario.stores.get(service) {
+                    let path = format!("stores.{service}.replicas");
+                    let varied = vary
+                        .iter()
+                        .filter(|v| v.path == path)
+                        .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
+                    varied.fold(store.replicas, u32::min).max(1)
+                } else {
+                    let names: Vec<String> = scenario
+                        .services
+                        .keys()
+                        .chain(scenario.stores.keys())
+                        .cloned()
+                        .collect();
+                    let verb = if matches!(self.what, What::Crash(_)) {
+                        "crash"
+                    } else {
+                        "pause"
+                    };
                     return Err(ExperimentError::Fault {
                         index,
                         reason: format!(
-                            "the scenario has no service `{service}` to crash (it has {})",
-                            scenario
-                                .services
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            "the scenario has no service or store `{service}` to {verb} (it has {})",
+                            names.join(", ")
                         ),
-                    })
+                    });
                 }
-            },
+            }
         };
         Ok(Resolved {
             what: self.what.clone(),
@@ -191,6 +217,10 @@ impl Resolved {
             }
             What::Crash(service) => format!(
                 r#"Crash(service: {service:?}, instance: {}, at: "{start}ms", restart_after: "{length}ms")"#,
+                draw.instance
+            ),
+            What::Pause(service) => format!(
+                r#"Pause(service: {service:?}, instance: {}, start: "{start}ms", duration: "{length}ms")"#,
                 draw.instance
             ),
         }
@@ -261,10 +291,38 @@ mod tests {
     }
 
     #[test]
+    fn a_store_replica_can_be_crashed_or_paused_and_the_replicas_bound_the_draw() {
+        let text = r#"(duration: "10s", clients: {}, services: {},
+            stores: { "kv": (replicas: 5,
+                election: Raft(election_timeout_min: "150ms", election_timeout_max: "300ms", heartbeat: "50ms"),
+                keys: 1, clients: [(processes: 1, timeout: "100ms")]) })"#;
+        let s = sim_models::load_scenario_str("t.ron", text, &[])
+            .unwrap()
+            .scenario;
+        let vary = [Vary::parse("stores.kv.replicas=5,3").unwrap()];
+        let crash = FaultGen::crash("kv").resolve(0, &s, &vary).unwrap();
+        assert_eq!(crash.instances, 3, "the fewest replicas any case has");
+        let pause = FaultGen::pause("kv").resolve(0, &s, &[]).unwrap();
+        assert_eq!(pause.instances, 5);
+        let draw = FaultDraw {
+            start_ms: 1200,
+            length_ms: 300,
+            instance: 4,
+        };
+        assert_eq!(
+            pause.text(&draw),
+            r#"Pause(service: "kv", instance: 4, start: "1200ms", duration: "300ms")"#
+        );
+    }
+
+    #[test]
     fn bad_ranges_and_unknown_services_are_errors_that_say_why() {
         let s = scenario();
         let err = |g: FaultGen| g.resolve(1, &s, &[]).unwrap_err().to_string();
-        assert!(err(FaultGen::crash("dbx")).contains("no service `dbx` to crash (it has db)"));
+        assert!(
+            err(FaultGen::crash("dbx")).contains("no service or store `dbx` to crash (it has db)")
+        );
+        assert!(err(FaultGen::pause("dbx")).contains("`dbx` to pause"));
         assert!(err(FaultGen::crash("db").lasting("0s", "1s"))
             .contains("length must run from at least 1 ms"));
         assert!(

@@ -10,3 +10,4 @@ mod determinism;
 mod littles_law;
 mod planted_bug;
 mod retry_amplification;
+mod split_brain;
