@@ -185,3 +185,41 @@ fn estimate_covers_the_records_of_many_sagas() {
         3.0,
     );
 }
+
+#[test]
+fn estimate_covers_a_busy_store_history_logs_and_idempotency_keys() {
+    assert_estimate_covers(
+        "a 3-replica Raft store, 40 processes for 20 s",
+        r#"(duration: "20s", clients: {}, services: {},
+            network: (latency: Deterministic(value: "200us")),
+            stores: { "kv": (
+                replicas: 3, zones: ["a", "b", "c"], workers: 4,
+                service_time: Exponential(mean: "500us"),
+                election: Raft(election_timeout_min: "150ms", election_timeout_max: "300ms", heartbeat: "50ms"),
+                keys: 1000,
+                clients: [
+                    (processes: 20, zone: "a", timeout: "200ms", think_time: Exponential(mean: "2ms"),
+                     mix: (read: 0.5, write: 0.3, add: 0.2), idempotency_keys: true, retries: 2),
+                    (processes: 20, zone: "b", timeout: "200ms", think_time: Exponential(mean: "2ms")),
+                ],
+            ) })"#,
+        3.0,
+    );
+}
+
+#[test]
+fn estimate_covers_one_shot_read_modify_write_clients() {
+    assert_estimate_covers(
+        "500 one-shot read-modify-write clients on one key",
+        r#"(duration: "30s", clients: {}, services: {},
+            network: (latency: Deterministic(value: "1ms")),
+            stores: { "kv": (
+                replicas: 3, workers: 8, initial_value: 0,
+                election: Raft(election_timeout_min: "150ms", election_timeout_max: "300ms", heartbeat: "50ms"),
+                keys: 1,
+                clients: [(processes: 500, timeout: "1s", operations: 1,
+                           read_modify_write: (backoff: Exponential(base: "10ms", cap: "1s", jitter: Full), max_tries: 30))],
+            ) })"#,
+        3.0,
+    );
+}

@@ -90,6 +90,22 @@ fn an_in_flight_limit_beyond_memory_is_refused() {
 }
 
 #[test]
+fn a_store_history_beyond_memory_is_refused_naming_its_clients() {
+    // 100 processes with no think time for 3 minutes: some 16 million recorded operations,
+    // within the operations a run keeps but not within 1 GiB.
+    assert_refused(
+        "store",
+        "(duration: \"3m\", limits: (max_memory: \"1GiB\"), clients: {}, services: {},\n stores: { \"kv\": (replicas: 3, keys: 10,\n  election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n  clients: [(processes: 100, timeout: \"1s\", think_time: Deterministic(value: \"0s\"))]) })",
+        &[
+            "store.ron:",
+            "stores.kv.clients",
+            "more than 1.0 GiB (limits.max_memory)",
+            "operations × 256 B of history",
+        ],
+    );
+}
+
+#[test]
 fn max_memory_raises_and_lowers_the_limit() {
     let text = |limit: &str| {
         format!("(duration: \"10s\", limits: (max_memory: \"{limit}\"),\n clients: {{ \"u\": Open(rate: 10.0, target: \"api\") }},\n services: {{ \"api\": (instances: 100000, workers: 2, service_time: Exponential(mean: \"1ms\")) }})")

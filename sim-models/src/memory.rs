@@ -75,6 +75,19 @@ const LAYER_SERIES_BYTES: u64 = 48;
 const IN_FLIGHT_BYTES: u64 = 512;
 /// One entry of the network's link tables.
 const LINK_ENTRY_BYTES: u64 = 4;
+/// One operation of a store's history (the record, its open flag, with slack), and what the
+/// checker and the measures hold per operation at the end.
+const STORE_OP_BYTES: u64 = 256;
+/// One log entry on one replica, with slack.
+const LOG_ENTRY_BYTES: u64 = 96;
+/// One remembered idempotency key on one replica.
+const IDEMPOTENCY_KEY_BYTES: u64 = 64;
+/// One register on one replica.
+const REGISTER_BYTES: u64 = 32;
+/// The quickest a store's client can turn an operation around when its think time and the
+/// service time add to nothing: a network round trip it cannot skip.
+const STORE_OP_FLOOR_S: f64 = 1e-4;
+
 /// One entry of a count window (a byte, doubled for growth) and of a time window (a second's
 /// totals in a deque, doubled).
 const COUNT_SLOT_BYTES: u64 = 2;
@@ -237,6 +250,9 @@ impl Scenario {
                 format!("{instances} instances × {}", ByteSize(per_instance)),
             );
         }
+        for (name, st) in &self.stores {
+            store_parts(&mut parts, name, st, self.duration);
+        }
         let measured = self
             .duration
             .as_nanos()
@@ -305,6 +321,80 @@ impl Scenario {
     pub fn memory_limit(&self) -> ByteSize {
         self.limits.max_memory.unwrap_or_else(default_max_memory)
     }
+}
+
+/// A store's history, logs, registers and idempotency keys. Each client process does one
+/// operation at a time, so it does at most one per think time plus service time (a
+/// read-modify-write client reads and writes back to back, without thinking), or its
+/// `operations` limit.
+fn store_parts(
+    parts: &mut Vec<MemoryPart>,
+    name: &str,
+    st: &sim_store::StoreSpec,
+    duration: sim_core::SimDuration,
+) {
+    let service = st.service_time.mean_secs().unwrap_or(0.0);
+    let replicas = u64::from(st.replicas);
+    let (mut ops, mut writes, mut keyed) = (0f64, 0f64, 0f64);
+    for c in &st.clients {
+        let think = if c.read_modify_write.is_some() {
+            0.0
+        } else {
+            c.think_time.mean_secs().unwrap_or(0.0)
+        };
+        let active = (duration.as_secs_f64() - c.start.as_secs_f64()).max(0.0);
+        let mut per_process = active / (think + service).max(STORE_OP_FLOOR_S) + 1.0;
+        if let Some(n) = c.operations {
+            let tries = c
+                .read_modify_write
+                .as_ref()
+                .map_or(1.0, |r| 2.0 * f64::from(r.max_tries));
+            per_process = per_process.min(n as f64 * tries);
+        }
+        let n = per_process * f64::from(c.processes);
+        let m = c.mix;
+        let write_share = if c.read_modify_write.is_some() {
+            0.5
+        } else {
+            let total = m.read + m.write + m.cas + m.add;
+            if total > 0.0 {
+                (m.write + m.cas + m.add) / total
+            } else {
+                0.0
+            }
+        };
+        ops += n;
+        writes += n * write_share;
+        if c.idempotency_keys {
+            keyed += n * write_share;
+        }
+    }
+    let ops = ops.ceil() as u64;
+    let entries = (writes.ceil() as u64).saturating_mul(replicas);
+    let keyed = (keyed.ceil() as u64).saturating_mul(replicas);
+    let registers = u64::from(st.keys).saturating_mul(replicas);
+    parts.push(MemoryPart {
+        path: format!("stores.{name}.clients"),
+        bytes: ops.saturating_mul(STORE_OP_BYTES),
+        what: format!("{ops} operations × {STORE_OP_BYTES} B of history"),
+    });
+    parts.push(MemoryPart {
+        path: format!("stores.{name}.replicas"),
+        bytes: entries
+            .saturating_mul(LOG_ENTRY_BYTES)
+            .saturating_add(keyed.saturating_mul(IDEMPOTENCY_KEY_BYTES))
+            .saturating_add(registers.saturating_mul(REGISTER_BYTES)),
+        what: format!(
+            "{replicas} replicas × ({} log entries × {LOG_ENTRY_BYTES} B, {} keys × {REGISTER_BYTES} B{})",
+            entries / replicas.max(1),
+            st.keys,
+            if keyed > 0 {
+                format!(", {} idempotency keys × {IDEMPOTENCY_KEY_BYTES} B", keyed / replicas.max(1))
+            } else {
+                String::new()
+            }
+        ),
+    });
 }
 
 /// `1 client`, `3 clients`.
