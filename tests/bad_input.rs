@@ -43,6 +43,11 @@ const CASES: &[Case] = &[
         expect: &["store_replica_beyond_its_count.ron:11:", "faults.0.b.0", "store \"kv\" has 3 replica(s), numbered from 0; there is no replica 5"],
     },
     Case {
+        name: "store_called_by_a_service",
+        text: "(\n  duration: \"10s\",\n  clients: { \"u\": Open(rate: 10.0, target: \"api\") },\n  services: { \"api\": (workers: 2, steps: [Call(to: \"kv\")]) },\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
+        expect: &["store_called_by_a_service.ron:4:", "services.api.steps.0.to", "\"kv\" is a store: services and their clients cannot call a store yet", "stores.kv.clients"],
+    },
+    Case {
         name: "store_slowed_like_a_service",
         text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n  faults: [Slowdown(service: \"kv\", start: \"1s\", duration: \"1s\", factor: 2.0)],\n)",
         expect: &["store_slowed_like_a_service.ron:11:", "faults.0.service", "is a store"],

@@ -7,6 +7,16 @@ use crate::scenario::Scenario;
 
 impl Scenario {
     pub(super) fn check_target(&self, c: &mut Checker, path: &str, target: &str) {
+        if self.stores.contains_key(target) {
+            c.error(
+                path,
+                format!(
+                    "{target:?} is a store: services and their clients cannot call a store yet \
+                     (the store's own client processes can: stores.{target}.clients)"
+                ),
+            );
+            return;
+        }
         if !self.services.contains_key(target) {
             let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
             let hint = closest(target, known.iter().copied());
