@@ -361,6 +361,12 @@ impl<M: Model> Simulation<M> {
         self.queue.schedule(time.max(self.now), event);
     }
 
+    /// When the next pending event happens, if any: lets a driver interleave this run with
+    /// another's in time order.
+    pub fn next_event_time(&mut self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
     /// The run's end time, as its limits set it.
     pub fn end_time(&self) -> SimTime {
         self.limits.end_time

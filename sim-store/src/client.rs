@@ -218,6 +218,9 @@ impl StoreModel {
         self.history
             .complete(ctx.now(), open.id, completion)
             .expect("completed once, after its invocation");
+        if self.end_external(p, completion) {
+            return;
+        }
         if self.processes[p].rmw.is_some() {
             self.rmw_step(ctx, p, open.op.call, completion);
             return;

@@ -22,12 +22,16 @@
 //! compare-and-set from the value read, backing off after a conflict with the same formulas
 //! as the services' retry layer (`sim-backoff`).
 //!
+//! Another model's operations (a service's step) run on processes of their own
+//! (`external.rs`).
+//!
 //! The store is a [`sim_core::Model`] of its own beside `World`, run by the same
 //! `Simulation`; `sim-models` builds it from a scenario's `stores` section, resolving zones,
 //! places and faults the same way it does for services.
 
 pub mod check;
 pub mod client;
+pub mod external;
 pub mod measure;
 pub mod message;
 pub mod model;
@@ -39,6 +43,7 @@ mod serve;
 pub mod spec;
 
 pub use check::SpecProblem;
+pub use external::{CallerSpec, ExternalCall, ExternalOp};
 pub use measure::StoreReport;
 pub use model::{Event, StoreFault, StoreModel, StoreNetFault, CLIENTS_NODE, REPLICAS_NODE};
 pub use spec::StoreSpec;

@@ -93,6 +93,8 @@ pub enum Event {
     Fault { fault: u32, start: bool },
     /// Network fault `fault` starts or ends.
     NetFault { fault: u32, start: bool },
+    /// Another model's operation `slot` (see [`StoreModel::submit`]) starts.
+    External { slot: u32 },
 }
 
 /// The most buckets [`StoreModel::record_applied`] keeps per replica.
@@ -147,6 +149,15 @@ pub struct StoreModel {
     /// The checker's first anomaly, once [`StoreModel::measure`] has run and found one.
     pub anomaly: Option<sim_history::linearizable::Anomaly>,
     pub(crate) end: SimTime,
+    /// The seed of its random streams, for callers added later.
+    pub(crate) seed: u64,
+    /// Operations submitted by another model and not started yet, by slot.
+    pub(crate) submitted: Vec<Option<crate::external::ExternalOp>>,
+    pub(crate) free_submitted: Vec<u32>,
+    /// Each client group's idle processes (callers' groups only).
+    pub(crate) idle: Vec<Vec<u32>>,
+    /// Submitted operations that ended: (tag, completion).
+    pub(crate) answers: Vec<(u64, sim_history::Completion)>,
 }
 
 impl StoreModel {
@@ -227,6 +238,11 @@ impl StoreModel {
             anomaly: None,
             rmw: Default::default(),
             end: SimTime::ZERO + duration,
+            seed,
+            submitted: Vec::new(),
+            free_submitted: Vec::new(),
+            idle: vec![Vec::new(); spec.clients.len()],
+            answers: Vec::new(),
         }
     }
 
@@ -542,6 +558,7 @@ impl Model for StoreModel {
             Event::Next { process } => self.next_op(ctx, process as usize),
             Event::Timeout { process, attempt } => self.timed_out(ctx, process as usize, attempt),
             Event::Fault { fault, start } => self.fault(ctx, fault, start),
+            Event::External { slot } => self.start_external(ctx, slot),
             Event::NetFault { fault, start } => {
                 let f = &self.net_faults[fault as usize];
                 let on = start.then_some((f.effect, &f.a[..], &f.b[..], f.one_way));

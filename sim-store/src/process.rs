@@ -22,6 +22,8 @@ pub struct Process {
     pub last_seen: Option<i64>,
     /// Its read-modify-write in progress, if its group does them.
     pub rmw: Option<Progress>,
+    /// The caller's tag of the operation it runs for another model, if it does.
+    pub external: Option<u64>,
 }
 
 /// A process's open operation.
@@ -47,6 +49,7 @@ impl Process {
             done: 0,
             last_seen: None,
             rmw: None,
+            external: None,
         }
     }
 }

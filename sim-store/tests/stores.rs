@@ -289,3 +289,86 @@ fn a_replica_is_isolated_while_a_partition_leaves_it_without_a_majority() {
     );
     assert_eq!(five.isolation, vec![(at(1), 2, true), (at(2), 2, false)]);
 }
+
+#[test]
+fn another_models_operations_run_on_processes_of_their_own_and_come_back_tagged() {
+    use sim_core::{RunLimits, SimTime, Simulation};
+    use sim_store::{CallerSpec, ExternalCall, ExternalOp};
+    let s = SimDuration::from_secs;
+    let mut model = build(&raft(3), 1, s(4), vec![], vec![]);
+    let caller = model.add_caller(
+        "api",
+        CallerSpec {
+            timeout: ms(100),
+            retries: 1,
+            idempotency_keys: true,
+        },
+    );
+    let limits = RunLimits {
+        end_time: SimTime::ZERO + s(4),
+        ..RunLimits::default()
+    };
+    let mut sim = Simulation::new(model, limits);
+    sim.run_until(SimTime::ZERO + s(1));
+    let own = sim.model().processes.len();
+    // Twenty operations at once: more than one process can hold, so each gets its own.
+    for tag in 0..20u64 {
+        let call = [
+            ExternalCall::Write,
+            ExternalCall::Read,
+            ExternalCall::Add(1),
+        ][tag as usize % 3];
+        let ev = sim.model_mut().submit(ExternalOp {
+            tag,
+            caller,
+            zone: 0,
+            call,
+        });
+        sim.schedule_at(SimTime::ZERO + s(1), ev);
+    }
+    sim.run_until(SimTime::ZERO + s(2));
+    let mut answers: Vec<_> = sim.model_mut().take_answers().collect();
+    answers.sort_by_key(|a| a.0);
+    assert_eq!(
+        answers.iter().map(|a| a.0).collect::<Vec<_>>(),
+        (0..20).collect::<Vec<_>>()
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a.1, sim_history::Completion::Ok(_))),
+        "{answers:?}"
+    );
+    assert_eq!(
+        sim.model().processes.len(),
+        own + 20,
+        "one process per concurrent operation"
+    );
+    // Later operations reuse the idle processes.
+    for tag in 100..105u64 {
+        let ev = sim.model_mut().submit(ExternalOp {
+            tag,
+            caller,
+            zone: 1,
+            call: ExternalCall::Write,
+        });
+        sim.schedule_at(SimTime::ZERO + s(2), ev);
+    }
+    sim.run();
+    let (mut m, _) = sim.into_parts();
+    assert_eq!(m.take_answers().count(), 5);
+    assert_eq!(m.processes.len(), own + 20);
+    // Each is in the history as one of the store's own operations, and judged with them.
+    let theirs = m
+        .history
+        .operations()
+        .iter()
+        .filter(|o| o.process.0 as usize >= own)
+        .count();
+    assert_eq!(theirs, 25);
+    let r = m.measure(
+        SimTime::ZERO + s(4),
+        sim_history::linearizable::DEFAULT_STEP_BUDGET,
+    );
+    assert_eq!(r.linearizable, Verdict::Linearizable);
+}

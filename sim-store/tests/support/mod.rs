@@ -64,6 +64,18 @@ pub fn simulate(
     faults: Vec<StoreFault>,
     net_faults: Vec<StoreNetFault>,
 ) -> StoreModel {
+    let model = build(spec, seed, duration, faults, net_faults);
+    finish(model, SimTime::ZERO + duration)
+}
+
+/// The store [`simulate`] runs, not started.
+pub fn build(
+    spec: &StoreSpec,
+    seed: u64,
+    duration: SimDuration,
+    faults: Vec<StoreFault>,
+    net_faults: Vec<StoreNetFault>,
+) -> StoreModel {
     let net = NetworkSpec {
         latency: Some(Distribution::Deterministic { value: ms(1) }),
         ..NetworkSpec::default()
@@ -76,10 +88,9 @@ pub fn simulate(
         !net_faults.is_empty(),
         RngFactory::new(seed).stream("store/kv/network"),
     );
-    let model = StoreModel::new(
+    StoreModel::new(
         "kv", spec, seed, network, &zone, faults, net_faults, duration,
-    );
-    finish(model, SimTime::ZERO + duration)
+    )
 }
 
 /// Reads a store spec as scenarios are read (implicit `Some`).

@@ -1,0 +1,154 @@
+//! Operations another model submits: a service whose step reads or writes the store. The
+//! caller registers once ([`StoreModel::add_caller`]: its timeout, resends and idempotency
+//! keys), then submits each operation ([`StoreModel::submit`]) and schedules the
+//! [`Event::External`] it returns; the store runs it as one of its own client processes would
+//! (the same leader hints, resends and history record) and, when it ends, leaves the caller's
+//! tag and the operation's completion in [`StoreModel::take_answers`].
+//!
+//! Each operation borrows an idle process of its caller (or a new one), so that the history
+//! keeps one open operation per process, as Jepsen's checkers require, however many requests a
+//! service has in flight.
+
+use crate::model::{Event, StoreModel};
+use crate::process::Process;
+use crate::spec::{OpMix, StoreClientSpec};
+use sim_core::{Context, Distribution, RngFactory, SimDuration};
+use sim_history::{Call, Completion};
+
+/// What a submitted operation does; the key is drawn by the store's own key choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalCall {
+    /// Read the key.
+    Read,
+    /// Write a fresh value.
+    Write,
+    /// Compare-and-set from the last value the process saw to a fresh one.
+    Cas,
+    /// Add to the key's counter: not idempotent.
+    Add(i64),
+}
+
+/// An operation another model submits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternalOp {
+    /// The submitter's own reference, handed back with the answer.
+    pub tag: u64,
+    /// The caller, from [`StoreModel::add_caller`].
+    pub caller: u32,
+    /// The zone the operation comes from (the calling instance's).
+    pub zone: u16,
+    /// What it does.
+    pub call: ExternalCall,
+}
+
+/// A caller's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallerSpec {
+    /// How long each attempt waits for an answer.
+    pub timeout: SimDuration,
+    /// Resends of an attempt that timed out.
+    pub retries: u32,
+    /// Whether resends carry the operation's idempotency key.
+    pub idempotency_keys: bool,
+}
+
+impl StoreModel {
+    /// Registers a caller named `name` (its random stream is `store/STORE/callers/NAME`);
+    /// returns its number for [`ExternalOp::caller`].
+    pub fn add_caller(&mut self, name: &str, spec: CallerSpec) -> u32 {
+        let g = self.spec.clients.len();
+        self.spec.clients.push(StoreClientSpec {
+            processes: 0,
+            zone: None,
+            think_time: Distribution::Deterministic {
+                value: SimDuration::ZERO,
+            },
+            timeout: spec.timeout,
+            mix: OpMix::default(),
+            retries: spec.retries,
+            idempotency_keys: spec.idempotency_keys,
+            operations: None,
+            start: SimDuration::ZERO,
+            read_modify_write: None,
+        });
+        self.think.push(
+            Distribution::Deterministic {
+                value: SimDuration::ZERO,
+            }
+            .sampler()
+            .expect("a constant"),
+        );
+        self.client_rng.push(
+            RngFactory::new(self.seed).stream(&format!("store/{}/callers/{name}", self.name)),
+        );
+        self.idle.resize(g + 1, Vec::new());
+        g as u32
+    }
+
+    /// Takes `op` in; schedule the returned event now to start it.
+    pub fn submit(&mut self, op: ExternalOp) -> Event {
+        let slot = match self.free_submitted.pop() {
+            Some(s) => {
+                self.submitted[s as usize] = Some(op);
+                s
+            }
+            None => {
+                self.submitted.push(Some(op));
+                (self.submitted.len() - 1) as u32
+            }
+        };
+        Event::External { slot }
+    }
+
+    /// The submitted operations that ended since the last call: (tag, completion).
+    pub fn take_answers(&mut self) -> std::vec::Drain<'_, (u64, Completion)> {
+        self.answers.drain(..)
+    }
+
+    /// Starts submitted operation `slot` on an idle process of its caller.
+    pub(crate) fn start_external(&mut self, ctx: &mut Context<Event>, slot: u32) {
+        let op = self.submitted[slot as usize]
+            .take()
+            .expect("an operation per slot");
+        self.free_submitted.push(slot);
+        let g = op.caller as usize;
+        let p = match self.idle[g].pop() {
+            Some(p) => p as usize,
+            None => {
+                self.processes.push(Process::new(op.caller, op.zone));
+                self.processes.len() - 1
+            }
+        };
+        self.processes[p].zone = op.zone;
+        self.processes[p].external = Some(op.tag);
+        let key = self.pick_key(g);
+        let call = match op.call {
+            ExternalCall::Read => Call::Read,
+            ExternalCall::Write => {
+                self.next_value += 1;
+                Call::Write(self.next_value)
+            }
+            ExternalCall::Cas => {
+                self.next_value += 1;
+                Call::Cas {
+                    from: self.processes[p].last_seen.unwrap_or(0),
+                    to: self.next_value,
+                }
+            }
+            ExternalCall::Add(d) => Call::Add(d),
+        };
+        self.invoke(ctx, p, key, call);
+    }
+
+    /// Process `p`'s submitted operation ended: its caller learns it, and the process is
+    /// idle again. False if `p` runs its own operations.
+    pub(crate) fn end_external(&mut self, p: usize, completion: Completion) -> bool {
+        let Some(tag) = self.processes[p].external.take() else {
+            return false;
+        };
+        self.answers.push((tag, completion));
+        let g = self.processes[p].group as usize;
+        self.idle[g].push(p as u32);
+        true
+    }
+}
