@@ -45,7 +45,12 @@ const CASES: &[Case] = &[
     Case {
         name: "store_called_by_a_service",
         text: "(\n  duration: \"10s\",\n  clients: { \"u\": Open(rate: 10.0, target: \"api\") },\n  services: { \"api\": (workers: 2, steps: [Call(to: \"kv\")]) },\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
-        expect: &["store_called_by_a_service.ron:4:", "services.api.steps.0.to", "\"kv\" is a store: services and their clients cannot call a store yet", "stores.kv.clients"],
+        expect: &["store_called_by_a_service.ron:4:", "services.api.steps.0.to", "\"kv\" is a store: a service reads or writes it with a step `Store(store: \"kv\", op: Read)`"],
+    },
+    Case {
+        name: "store_step_naming_an_unknown_store",
+        text: "(\n  duration: \"10s\",\n  clients: { \"u\": Open(rate: 10.0, target: \"api\") },\n  services: { \"api\": (workers: 2, steps: [\n    Store(store: \"kvv\", op: Write, retries: 1000),\n  ]) },\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n)",
+        expect: &["store_step_naming_an_unknown_store.ron:5:", "services.api.steps.0.store", "unknown store \"kvv\"; did you mean \"kv\"?", "services.api.steps.0.retries", "at most 100 resends, got 1000"],
     },
     Case {
         name: "store_slowed_like_a_service",

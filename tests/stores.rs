@@ -208,3 +208,155 @@ fn run_out_writes_each_store_history_as_json_lines_and_edn() {
         .all(|l| l.starts_with("{:index ") && l.ends_with('}')));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Errors of every kind.
+fn errors(e: &std::collections::BTreeMap<String, u64>) -> u64 {
+    e.values().sum()
+}
+
+/// The operations in a store's history that services' steps submitted: those of processes
+/// beyond the store's own clients.
+fn service_ops(store: &sim_store::StoreModel) -> Vec<sim_history::Operation> {
+    let own: u32 = store.spec.clients.iter().map(|c| c.processes).sum();
+    store
+        .history
+        .operations()
+        .iter()
+        .filter(|o| o.process.0 >= own)
+        .copied()
+        .collect()
+}
+
+#[test]
+fn a_service_step_reads_and_writes_a_store_on_the_same_clock_and_fails_while_it_cannot_commit() {
+    let calm = scenario("service-store.ron", &["faults=[]"]);
+    let r = run(&calm, 1).expect("runs");
+    let api = &r.report.services["api"];
+    let users = &r.report.clients["users"];
+    let ops = service_ops(&r.stores[0]);
+    assert!(!ops.is_empty());
+    // Every request that completed wrote and then read: two operations, both acknowledged.
+    assert!(users.completed > 3_500, "{users:?}");
+    // Only while the first leader takes office (its first election, ~0.15 s) does the store
+    // refuse them ("nobody leads"): those requests fail with `dependency`, and no others.
+    assert_eq!(
+        errors(&api.errors),
+        api.errors["dependency"],
+        "{:?}",
+        api.errors
+    );
+    assert!(api.errors["dependency"] < 40, "{:?}", api.errors);
+    let refused: Vec<f64> = ops
+        .iter()
+        .filter(|o| o.result == sim_history::Completion::Fail)
+        .map(|o| o.invoked.as_secs_f64())
+        .collect();
+    assert!(refused.iter().all(|&t| t < 0.2), "refused at {refused:?}");
+    let ok = ops
+        .iter()
+        .filter(|o| matches!(o.result, sim_history::Completion::Ok(_)))
+        .count() as u64;
+    assert!(
+        ok >= 2 * users.completed && ok <= 2 * users.sent,
+        "{ok} ops for {users:?}"
+    );
+    // Each request's write comes before its read, on one process at a time: the read returns
+    // a value some write wrote (the store's own clients write too), and the whole history is
+    // linearizable.
+    assert!(ops.iter().any(|o| o.call == sim_history::Call::Read));
+    assert_eq!(r.report.stores["kv"].linearizable, Verdict::Linearizable);
+
+    // The partition: the east instance's requests time out at the store step while east holds
+    // only the deposed leader; nothing is lost, nothing is stale.
+    let cut = scenario("service-store.ron", &[]);
+    let r = run(&cut, 1).expect("runs");
+    let api = &r.report.services["api"];
+    let store = &r.report.stores["kv"];
+    assert!(api.errors["timeout"] > 100, "{:?}", api.errors);
+    assert_eq!(store.lost_acked_writes, 0, "{store:?}");
+    assert_eq!(store.linearizable, Verdict::Linearizable, "{store:?}");
+    let late = service_ops(&r.stores[0])
+        .iter()
+        .filter(|o| o.result == sim_history::Completion::Info)
+        .map(|o| o.invoked.as_secs_f64())
+        .filter(|&t| t < 19.0) // those still open at the end are indeterminate too
+        .fold(f64::NAN, f64::max);
+    assert!(
+        (8.0..12.0).contains(&late),
+        "the last unanswered store step began at {late} s"
+    );
+    // Requests are conserved through the store steps.
+    let users = &r.report.clients["users"];
+    assert!(
+        users.sent - users.completed - errors(&users.errors) <= 2,
+        "{users:?}"
+    );
+}
+
+#[test]
+fn an_optional_store_step_lets_requests_through_when_the_store_cannot_answer() {
+    let s = scenario(
+        "service-store.ron",
+        &[
+            "services.api.steps.1.optional=true",
+            "services.api.steps.2.optional=true",
+            // Waiting on the store holds no worker, so the slow steps queue nobody behind them.
+            "services.api.concurrency=Async",
+        ],
+    );
+    let r = run(&s, 1).expect("runs");
+    assert_eq!(
+        errors(&r.report.services["api"].errors),
+        0,
+        "{:?}",
+        r.report.services["api"]
+    );
+    // The store still saw the operations it could not answer.
+    assert!(
+        r.report.stores["kv"].ops.info > 50,
+        "{:?}",
+        r.report.stores["kv"]
+    );
+}
+
+#[test]
+fn services_calling_a_store_run_the_same_from_the_same_seed_and_from_a_clone_taken_mid_run() {
+    let s = scenario("service-store.ron", &[]);
+    let json = |r: &sim_models::RunResult| serde_json::to_string(&r.report).unwrap();
+    let whole = run(&s, 4).expect("runs");
+    assert_eq!(json(&whole), json(&run(&s, 4).expect("runs")));
+    assert_ne!(json(&whole), json(&run(&s, 5).expect("runs")));
+    let mut original = sim_models::simulation(&s, 4).expect("builds");
+    original.run_until(sim_core::SimTime::ZERO + sim_core::SimDuration::from_secs(9));
+    let mut copy = original.clone();
+    original.run();
+    copy.run();
+    let (a, b) = (
+        sim_models::finish(original, &s, 4),
+        sim_models::finish(copy, &s, 4),
+    );
+    assert_eq!(json(&a), json(&b));
+    assert_eq!(json(&a), json(&whole));
+}
+
+#[test]
+fn a_service_with_more_store_steps_than_it_may_have_is_refused_at_its_steps() {
+    let steps = vec![r#"Store(store: "kv", op: Read)"#; 65].join(", ");
+    let text = format!(
+        r#"(duration: "1s", clients: {{ "u": Open(rate: 1.0, target: "api") }},
+            services: {{ "api": (workers: 1, steps: [{steps}]) }},
+            stores: {{ "kv": (replicas: 1, keys: 1,
+                election: Raft(election_timeout_min: "150ms", election_timeout_max: "300ms", heartbeat: "50ms"),
+                clients: [(processes: 1, timeout: "100ms")]) }})"#
+    );
+    let err = format!(
+        "{:?}",
+        sim_models::load_scenario_str("many.ron", &text, &[])
+            .map(|_| ())
+            .expect_err("refused")
+    );
+    assert!(
+        err.contains("services.api.steps") && err.contains("at most 64 Store steps, got 65"),
+        "{err}"
+    );
+}

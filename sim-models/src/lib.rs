@@ -60,6 +60,7 @@ mod scenario;
 mod service;
 mod sharing;
 pub mod slo;
+pub mod store_call;
 mod stores;
 pub mod trace;
 mod traffic;

@@ -250,8 +250,19 @@ impl Scenario {
                 format!("{instances} instances × {}", ByteSize(per_instance)),
             );
         }
+        // Services' `Store` steps add operations to the stores they call: one per call
+        // served, at most, per step.
+        let mut from_services: std::collections::BTreeMap<&str, f64> = Default::default();
+        for ((name, s), calls) in self.services.iter().zip(&traffic.service_calls) {
+            let mut steps = Vec::new();
+            crate::program::store_steps(&s.steps, &format!("services.{name}.steps"), &mut steps);
+            for (_, step) in steps {
+                *from_services.entry(step.store.as_str()).or_default() += calls;
+            }
+        }
         for (name, st) in &self.stores {
-            store_parts(&mut parts, name, st, self.duration);
+            let extra = from_services.get(name.as_str()).copied().unwrap_or(0.0);
+            store_parts(&mut parts, name, st, self.duration, extra);
         }
         let measured = self
             .duration
@@ -323,7 +334,8 @@ impl Scenario {
     }
 }
 
-/// A store's history, logs, registers and idempotency keys. Each client process does one
+/// A store's history, logs, registers and idempotency keys (with `from_services` operations
+/// that services' steps submit). Each client process does one
 /// operation at a time, so it does at most one per think time plus service time (a
 /// read-modify-write client reads and writes back to back, without thinking), or its
 /// `operations` limit.
@@ -332,10 +344,12 @@ fn store_parts(
     name: &str,
     st: &sim_store::StoreSpec,
     duration: sim_core::SimDuration,
+    from_services: f64,
 ) {
     let service = st.service_time.mean_secs().unwrap_or(0.0);
     let replicas = u64::from(st.replicas);
-    let (mut ops, mut writes, mut keyed) = (0f64, 0f64, 0f64);
+    // Operations services' steps submit: count each as a write, at worst.
+    let (mut ops, mut writes, mut keyed) = (from_services, from_services, from_services);
     for c in &st.clients {
         let think = if c.read_modify_write.is_some() {
             0.0

@@ -60,6 +60,8 @@ pub enum Step {
     /// An orchestrated saga across services (see [`crate::saga`]): the request succeeds if
     /// every step did.
     Saga(SagaSpec),
+    /// A read or write of a replicated store (see [`crate::store_call`]).
+    Store(crate::store_call::StoreStep),
 }
 
 /// One call of a fan-out.
@@ -124,6 +126,8 @@ pub(crate) enum Op {
     CacheFill(u8),
     /// Run saga `.0` of the program and wait for its end.
     Saga(u8),
+    /// Submit store call `.0` of the program and wait for its answer.
+    Store(u8),
 }
 
 /// Resolves a called service's name (and the call's policies) to the service's index and the
@@ -150,6 +154,19 @@ pub(crate) struct Program {
     pub(crate) caches: Vec<CacheStep>,
     /// Its sagas, in step order.
     pub(crate) sagas: Vec<SagaDef>,
+    /// Its store steps, in step order.
+    pub(crate) store_calls: Vec<StoreCallDef>,
+}
+
+/// A compiled store step: which linked store and caller (set when the world links its
+/// stores), what to do, and whether a failure fails the request.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StoreCallDef {
+    pub(crate) step: crate::store_call::StoreStep,
+    /// Index into the world's linked stores.
+    pub(crate) store: u32,
+    /// The store's caller number for this step.
+    pub(crate) caller: u32,
 }
 
 impl Program {
@@ -266,6 +283,14 @@ impl Program {
                     });
                     self.ops.push(Op::Saga((self.sagas.len() - 1) as u8));
                 }
+                Step::Store(step) => {
+                    self.store_calls.push(StoreCallDef {
+                        step: step.clone(),
+                        store: u32::MAX,
+                        caller: u32::MAX,
+                    });
+                    self.ops.push(Op::Store((self.store_calls.len() - 1) as u8));
+                }
                 Step::Branch(paths) => {
                     // Branch, then each path followed by a jump past the others.
                     let first = self.branches.len() as u32;
@@ -322,6 +347,7 @@ pub(crate) fn targets<'a>(steps: &'a [Step], path: &str, out: &mut Vec<(String, 
                     out.push((format!("{p}.{field}"), to, true));
                 }
             }
+            Step::Store(_) => {} // a store, not a service
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     targets(&b.steps, &format!("{p}.{k}.steps"), out);
@@ -348,6 +374,7 @@ pub(crate) fn call_sites<'a>(
             }
             Step::Cache(c) => out.push((p, &c.of, &c.policies)),
             Step::Saga(_) => {} // a saga's calls take its own retries, never policies
+            Step::Store(_) => {} // a store's resends are its own
             Step::Branch(paths) => {
                 for (k, b) in paths.iter().enumerate() {
                     call_sites(&b.steps, format!("{p}.{k}.steps"), out);
@@ -375,6 +402,23 @@ pub(crate) fn find_steps<'a, T>(
             }
         }
     }
+}
+
+/// Every `Store` step in `steps` (branches included), with its path, in order.
+pub(crate) fn store_steps<'a>(
+    steps: &'a [Step],
+    path: &str,
+    out: &mut Vec<(String, &'a crate::store_call::StoreStep)>,
+) {
+    find_steps(
+        steps,
+        path,
+        &|s| match s {
+            Step::Store(x) => Some(x),
+            _ => None,
+        },
+        out,
+    );
 }
 
 /// Every `Cache` step in `steps` (branches included), with its path, in order.

@@ -1,8 +1,9 @@
 //! A scenario's stores, run beside its services. Each store is its own model (`sim_store`),
 //! built on the scenario's network spec with the same zones, and hit by the scenario's faults
 //! that name it (crash, pause, clock jump) or that cut, slow or drop messages between places it
-//! is in (a zone, the store, `store#i`). Stores and services do not call each other yet, so
-//! the two run as separate simulations over the same simulated time.
+//! is in (a zone, the store, `store#i`). A store that no service calls runs as a simulation of
+//! its own over the same simulated time; one that a service's `Store` step calls runs inside
+//! the services' world (`world/store_call.rs`) and is only measured here.
 
 use crate::fault::{Fault, FaultKind, FaultSpec};
 // A service, a client or another store contains none of this store's endpoints.
@@ -27,8 +28,14 @@ pub(crate) struct StoreRuns {
 }
 
 /// Runs every store of a checked scenario with `seed` within `limits` (the scenario's, ending
-/// where the services' run ended).
-pub(crate) fn run_stores(scenario: &Scenario, seed: u64, limits: &RunLimits) -> StoreRuns {
+/// where the services' run ended), except the `linked` ones, which ran inside the services'
+/// run (services call them) and are only measured here.
+pub(crate) fn run_stores(
+    scenario: &Scenario,
+    seed: u64,
+    limits: &RunLimits,
+    linked: Vec<(String, StoreModel)>,
+) -> StoreRuns {
     let end = limits.end_time;
     let mut runs = StoreRuns {
         reports: BTreeMap::new(),
@@ -36,11 +43,17 @@ pub(crate) fn run_stores(scenario: &Scenario, seed: u64, limits: &RunLimits) -> 
         events: 0,
         stop: None,
     };
+    let mut linked: BTreeMap<String, StoreModel> = linked.into_iter().collect();
     for name in scenario.stores.keys() {
-        let mut sim = store_simulation(scenario, seed, limits, name);
-        runs.stop = Some(sim.run());
-        runs.events += sim.events();
-        let (mut model, _) = sim.into_parts();
+        let mut model = match linked.remove(name) {
+            Some(model) => model,
+            None => {
+                let mut sim = store_simulation(scenario, seed, limits, name);
+                runs.stop = Some(sim.run());
+                runs.events += sim.events();
+                sim.into_parts().0
+            }
+        };
         runs.reports
             .insert(name.clone(), model.measure(end, DEFAULT_STEP_BUDGET));
         runs.models.push(model);
@@ -160,4 +173,13 @@ fn store_faults(
         }
     }
     (faults, net)
+}
+
+/// The stores some service's `Store` step names: those that run inside the services' world.
+pub(crate) fn called_stores(scenario: &Scenario) -> std::collections::BTreeSet<&str> {
+    let mut steps = Vec::new();
+    for (name, s) in &scenario.services {
+        crate::program::store_steps(&s.steps, &format!("services.{name}.steps"), &mut steps);
+    }
+    steps.into_iter().map(|(_, st)| st.store.as_str()).collect()
 }

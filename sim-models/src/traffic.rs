@@ -87,7 +87,8 @@ fn outgoing(
             }
         };
         match step {
-            Step::Work(_) => {}
+            // A store's operations are its own model's events, not calls to services.
+            Step::Work(_) | Step::Store(_) => {}
             Step::Call { to, policies, .. } => push(to, policies, format!("{p}.policies")),
             Step::FanOut { calls, .. } => {
                 for (k, c) in calls.iter().enumerate() {

@@ -70,6 +70,7 @@ mod invocation;
 mod program;
 mod respond;
 mod saga;
+mod store_call;
 mod timers;
 mod tracing;
 mod transmit;
@@ -167,6 +168,8 @@ pub struct World<O = ()> {
     /// The trace recorder, if this run records traces (`trace.rs`). Every hook on the
     /// request's path is one branch on it when it is `None`.
     trace: Option<Box<Tracer>>,
+    /// The stores the services call, run inside the world (`world/store_call.rs`).
+    links: store_call::StoreLinks,
     /// What watches the run.
     observer: O,
 }
@@ -366,6 +369,7 @@ impl<O: Observer> Model for World<O> {
     type Event = Event;
 
     fn init(&mut self, ctx: &mut Context<Event>) {
+        self.start_stores(ctx);
         if self.warmup > SimTime::ZERO {
             ctx.schedule_at(self.warmup, Event::WarmupEnd);
         }
@@ -508,6 +512,7 @@ impl<O: Observer> Model for World<O> {
                 epoch,
             } => self.shared_due(service, instance, epoch, ctx),
             Event::SagaRetry { saga, token } => self.saga_retry(saga, token, ctx),
+            Event::StoreWake { store, gen } => self.store_wake(store, gen, ctx),
             Event::Hedge { inv, gen, attempt } => self.hedge_due(inv, gen, attempt, ctx),
             Event::SampleLevels => {
                 let now = ctx.now();

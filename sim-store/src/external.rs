@@ -9,48 +9,12 @@
 //! keeps one open operation per process, as Jepsen's checkers require, however many requests a
 //! service has in flight.
 
+use crate::message::{CallerSpec, ExternalCall, ExternalOp};
 use crate::model::{Event, StoreModel};
 use crate::process::Process;
 use crate::spec::{OpMix, StoreClientSpec};
 use sim_core::{Context, Distribution, RngFactory, SimDuration};
 use sim_history::{Call, Completion};
-
-/// What a submitted operation does; the key is drawn by the store's own key choice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExternalCall {
-    /// Read the key.
-    Read,
-    /// Write a fresh value.
-    Write,
-    /// Compare-and-set from the last value the process saw to a fresh one.
-    Cas,
-    /// Add to the key's counter: not idempotent.
-    Add(i64),
-}
-
-/// An operation another model submits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExternalOp {
-    /// The submitter's own reference, handed back with the answer.
-    pub tag: u64,
-    /// The caller, from [`StoreModel::add_caller`].
-    pub caller: u32,
-    /// The zone the operation comes from (the calling instance's).
-    pub zone: u16,
-    /// What it does.
-    pub call: ExternalCall,
-}
-
-/// A caller's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CallerSpec {
-    /// How long each attempt waits for an answer.
-    pub timeout: SimDuration,
-    /// Resends of an attempt that timed out.
-    pub retries: u32,
-    /// Whether resends carry the operation's idempotency key.
-    pub idempotency_keys: bool,
-}
 
 impl StoreModel {
     /// Registers a caller named `name` (its random stream is `store/STORE/callers/NAME`);

@@ -43,7 +43,7 @@ mod serve;
 pub mod spec;
 
 pub use check::SpecProblem;
-pub use external::{CallerSpec, ExternalCall, ExternalOp};
 pub use measure::StoreReport;
+pub use message::{CallerSpec, ExternalCall, ExternalOp};
 pub use model::{Event, StoreFault, StoreModel, StoreNetFault, CLIENTS_NODE, REPLICAS_NODE};
 pub use spec::StoreSpec;

@@ -1,5 +1,7 @@
-//! What replicas and client processes say to each other, and the log they replicate.
+//! What replicas and client processes say to each other, the log they replicate, and the
+//! operations another model submits (see `external.rs`).
 
+use sim_core::SimDuration;
 use sim_history::Call;
 
 /// One entry of a replica's log.
@@ -89,4 +91,41 @@ pub enum Msg {
         attempt: u64,
         answer: Answer,
     },
+}
+
+/// What a submitted operation does; the key is drawn by the store's own key choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalCall {
+    /// Read the key.
+    Read,
+    /// Write a fresh value.
+    Write,
+    /// Compare-and-set from the last value the process saw to a fresh one.
+    Cas,
+    /// Add to the key's counter: not idempotent.
+    Add(i64),
+}
+
+/// An operation another model submits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternalOp {
+    /// The submitter's own reference, handed back with the answer.
+    pub tag: u64,
+    /// The caller, from [`StoreModel::add_caller`].
+    pub caller: u32,
+    /// The zone the operation comes from (the calling instance's).
+    pub zone: u16,
+    /// What it does.
+    pub call: ExternalCall,
+}
+
+/// A caller's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallerSpec {
+    /// How long each attempt waits for an answer.
+    pub timeout: SimDuration,
+    /// Resends of an attempt that timed out.
+    pub retries: u32,
+    /// Whether resends carry the operation's idempotency key.
+    pub idempotency_keys: bool,
 }

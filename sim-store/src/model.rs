@@ -152,7 +152,7 @@ pub struct StoreModel {
     /// The seed of its random streams, for callers added later.
     pub(crate) seed: u64,
     /// Operations submitted by another model and not started yet, by slot.
-    pub(crate) submitted: Vec<Option<crate::external::ExternalOp>>,
+    pub(crate) submitted: Vec<Option<crate::message::ExternalOp>>,
     pub(crate) free_submitted: Vec<u32>,
     /// Each client group's idle processes (callers' groups only).
     pub(crate) idle: Vec<Vec<u32>>,

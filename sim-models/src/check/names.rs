@@ -11,8 +11,9 @@ impl Scenario {
             c.error(
                 path,
                 format!(
-                    "{target:?} is a store: services and their clients cannot call a store yet \
-                     (the store's own client processes can: stores.{target}.clients)"
+                    "{target:?} is a store: a service reads or writes it with a step \
+                     `Store(store: {target:?}, op: Read)` (or Write, Cas, Add(n)); clients \
+                     cannot call a store (its own client processes are stores.{target}.clients)"
                 ),
             );
             return;

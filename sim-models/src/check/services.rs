@@ -46,6 +46,7 @@ impl Scenario {
         }
         check_caches_agree(c, &format!("{path}.steps"), &s.steps);
         check_sagas(c, &format!("{path}.steps"), &s.steps);
+        check_store_steps(c, &format!("{path}.steps"), &s.steps);
         for (z, zone) in s.zones.iter().enumerate() {
             if self.services.contains_key(zone) || self.clients.contains_key(zone) {
                 c.error(
@@ -179,6 +180,26 @@ impl Scenario {
                         self.check_target(c, &format!("{p}.{field}"), to);
                     }
                 }
+                Step::Store(step) => {
+                    if !self.stores.contains_key(&step.store) {
+                        let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
+                        let mut msg = format!("unknown store {:?}", step.store);
+                        if let Some(h) =
+                            crate::ron_paths::closest(&step.store, known.iter().copied()).first()
+                        {
+                            msg += &format!("; did you mean {h:?}?");
+                        }
+                        if known.is_empty() {
+                            msg += " (the scenario has no stores)";
+                        } else {
+                            msg += &format!(" (stores: {})", known.join(", "));
+                        }
+                        c.error(format!("{p}.store"), msg);
+                    }
+                    for (field, message) in crate::store_call::check_store_step(step) {
+                        c.error(format!("{p}.{field}"), message);
+                    }
+                }
                 Step::Cache(cache) => {
                     self.check_target(c, &format!("{p}.of"), &cache.of);
                     for (field, message) in crate::cache::check_cache(cache) {
@@ -238,6 +259,24 @@ fn check_caches_agree(c: &mut Checker, path: &str, steps: &[Step]) {
             format!(
                 "a service has at most {MAX_CACHES} caches (origins of Cache steps), got {}",
                 first.len()
+            ),
+        );
+    }
+}
+
+/// The most `Store` steps one service may have.
+const MAX_STORE_STEPS: usize = 64;
+
+/// A service has at most [`MAX_STORE_STEPS`] `Store` steps (each is a caller of its store).
+fn check_store_steps(c: &mut Checker, path: &str, steps: &[Step]) {
+    let mut found = Vec::new();
+    crate::program::store_steps(steps, path, &mut found);
+    if found.len() > MAX_STORE_STEPS {
+        c.error(
+            path.to_string(),
+            format!(
+                "a service has at most {MAX_STORE_STEPS} Store steps, got {}",
+                found.len()
             ),
         );
     }

@@ -170,7 +170,7 @@ fn call_sites<'a>(
                     call_sites(&p.steps, out);
                 }
             }
-            Step::Work(_) | Step::Publish { .. } | Step::Saga(_) => {}
+            Step::Work(_) | Step::Publish { .. } | Step::Saga(_) | Step::Store(_) => {}
         }
     }
 }

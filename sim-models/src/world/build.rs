@@ -383,8 +383,10 @@ impl<O: Observer> World<O> {
             totals: Totals::default(),
             seed,
             trace: None,
+            links: Default::default(),
             observer,
         };
+        world.link_stores(scenario, seed);
         world.start_levels();
         Ok(world)
     }

@@ -206,6 +206,13 @@ pub enum Event {
         /// Which wait.
         token: u32,
     },
+    /// A linked store runs its events up to now (see `world/store_call.rs`).
+    StoreWake {
+        /// Which linked store.
+        store: u32,
+        /// Which wake (older ones are stale).
+        gen: u32,
+    },
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ impl<O: Observer> World<O> {
                 // The fill happened where the fetch's wait ended (`end_wait`).
                 Op::CacheFill(_) => self.calls.at(id).pc += 1,
                 Op::Saga(saga) => return self.saga_start(id, saga, ctx),
+                Op::Store(k) => return self.store_call(id, k, ctx),
             }
         }
     }
@@ -250,7 +251,10 @@ impl<O: Observer> World<O> {
             match op {
                 Op::CacheLookup(_) => return self.cache_wait_over(id, ctx),
                 Op::Saga(_) => return self.saga_wait_over(id, ctx),
-                _ => unreachable!("a call waits only at a Calls step, a cache lookup or a saga"),
+                Op::Store(_) => return self.store_wait_over(id, ctx),
+                _ => unreachable!(
+                    "a call waits only at a Calls step, a cache lookup, a saga or a store"
+                ),
             }
         };
         self.abandon_children(id, first, now);

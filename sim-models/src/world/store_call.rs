@@ -1,0 +1,233 @@
+//! Services reading and writing stores, on one clock. A store that some service's `Store`
+//! step calls is *linked*: its own simulation (`sim_store`) lives inside the world, and the
+//! world drives it with one `StoreWake` event at the store's next event time, so that both
+//! models' events happen in time order. A step submits its operation to the store and waits
+//! (as at a saga: an `Async` request parked, without a worker); when the store's run
+//! completes it, the answer makes the call ready at the same instant.
+
+use super::{Event, World};
+use crate::call::{CallState, Outcome};
+use crate::ids::CallId;
+use crate::observer::Observer;
+use crate::program::Op;
+use crate::scenario::Scenario;
+use sim_core::{Context, SimTime, Simulation};
+use sim_history::Completion;
+use sim_store::{CallerSpec, ExternalOp, StoreModel};
+
+/// A store the services call, run inside the world.
+#[derive(Clone)]
+pub(crate) struct LinkedStore {
+    /// Its name in the scenario.
+    pub(crate) name: String,
+    /// Its run.
+    pub(crate) sim: Simulation<StoreModel>,
+    /// When its pending wake event is due, if one is.
+    wake: Option<SimTime>,
+    /// The generation of that event (older ones are stale).
+    gen: u32,
+}
+
+impl std::fmt::Debug for LinkedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkedStore")
+            .field("name", &self.name)
+            .field("now", &self.sim.now())
+            .field("events", &self.sim.events())
+            .finish()
+    }
+}
+
+/// What the world keeps of its linked stores.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StoreLinks {
+    pub(crate) stores: Vec<LinkedStore>,
+    /// Each submitted operation's waiting call: (call, its generation, its wait's token), by tag.
+    waits: Vec<(CallId, u32, u32)>,
+    free: Vec<u32>,
+    /// Answers being handed over.
+    answers: Vec<(u64, Completion)>,
+}
+
+impl<O: Observer> World<O> {
+    /// Links every store a service's `Store` step calls: builds its simulation, registers one
+    /// caller per step (`store/NAME/callers/SERVICE/k`), and points each step at both.
+    pub(super) fn link_stores(&mut self, scenario: &Scenario, seed: u64) {
+        // The world's own limits (events, wall clock) bound the whole run; the store needs only
+        // its end.
+        let limits = sim_core::RunLimits {
+            end_time: SimTime(scenario.duration.as_nanos()),
+            ..Default::default()
+        };
+        for (s, (service, _)) in scenario.services.iter().enumerate() {
+            for k in 0..self.services[s].program.store_calls.len() {
+                let def = &self.services[s].program.store_calls[k];
+                let name = def.step.store.clone();
+                let at = match self.links.stores.iter().position(|l| l.name == name) {
+                    Some(at) => at,
+                    None => {
+                        let sim = crate::stores::store_simulation(scenario, seed, &limits, &name);
+                        self.links.stores.push(LinkedStore {
+                            name,
+                            sim,
+                            wake: None,
+                            gen: 0,
+                        });
+                        self.links.stores.len() - 1
+                    }
+                };
+                let step = &def.step;
+                let spec = CallerSpec {
+                    timeout: step.timeout,
+                    retries: step.retries,
+                    idempotency_keys: step.idempotency_keys,
+                };
+                let caller = self.links.stores[at]
+                    .sim
+                    .model_mut()
+                    .add_caller(&format!("{service}/{k}"), spec);
+                let def = &mut self.services[s].program.store_calls[k];
+                def.store = at as u32;
+                def.caller = caller;
+            }
+        }
+    }
+
+    /// Starts the linked stores (their events at time 0 happen first).
+    pub(super) fn start_stores(&mut self, ctx: &mut Context<Event>) {
+        for k in 0..self.links.stores.len() {
+            self.links.stores[k].sim.run_until(SimTime::ZERO);
+            self.arm_wake(k, ctx);
+        }
+    }
+
+    /// Schedules store `k`'s wake at its next event, unless one is due by then.
+    fn arm_wake(&mut self, k: usize, ctx: &mut Context<Event>) {
+        let st = &mut self.links.stores[k];
+        if st.sim.stop_reason().is_some() {
+            return;
+        }
+        let Some(t) = st.sim.next_event_time() else {
+            return;
+        };
+        if t > st.sim.end_time() || st.wake.is_some_and(|w| w <= t) {
+            return;
+        }
+        st.gen = st.gen.wrapping_add(1);
+        st.wake = Some(t);
+        ctx.schedule_at(
+            t,
+            Event::StoreWake {
+                store: k as u32,
+                gen: st.gen,
+            },
+        );
+    }
+
+    /// Linked store `store`'s wake `gen` is due: it runs its events up to now, and the calls
+    /// whose operations ended are ready.
+    pub(super) fn store_wake(&mut self, store: u32, gen: u32, ctx: &mut Context<Event>) {
+        let k = store as usize;
+        let st = &mut self.links.stores[k];
+        if st.gen != gen {
+            return;
+        }
+        st.wake = None;
+        st.sim.run_until(ctx.now());
+        let mut answers = std::mem::take(&mut self.links.answers);
+        answers.extend(self.links.stores[k].sim.model_mut().take_answers());
+        for &(tag, completion) in &answers {
+            self.store_answered(tag, completion);
+        }
+        answers.clear();
+        self.links.answers = answers;
+        self.arm_wake(k, ctx);
+    }
+
+    /// Call `id` at `Store` step `k` of its program submits the step's operation and waits.
+    pub(super) fn store_call(&mut self, id: CallId, k: u8, ctx: &mut Context<Event>) {
+        let now = ctx.now();
+        self.wait_for_other(id, now);
+        let c = *self.calls.at(id);
+        let gen = self.calls.gen(id);
+        let def = &self.services[c.service as usize].program.store_calls[k as usize];
+        let (store, caller, call) = (def.store as usize, def.caller, def.step.op.external());
+        let zone = self.services[c.service as usize].instances[c.instance as usize].zone;
+        let wait = (id, gen, c.wait.token);
+        let tag = match self.links.free.pop() {
+            Some(t) => {
+                self.links.waits[t as usize] = wait;
+                t
+            }
+            None => {
+                self.links.waits.push(wait);
+                (self.links.waits.len() - 1) as u32
+            }
+        };
+        let st = &mut self.links.stores[store];
+        let event = st.sim.model_mut().submit(ExternalOp {
+            tag: u64::from(tag),
+            caller,
+            zone,
+            call,
+        });
+        st.sim.schedule_at(now, event);
+        self.arm_wake(store, ctx);
+    }
+
+    /// A submitted operation ended: its call is ready, if it still waits for it.
+    fn store_answered(&mut self, tag: u64, completion: Completion) {
+        let (id, gen, token) = self.links.waits[tag as usize];
+        self.links.free.push(tag as u32);
+        let Some(c) = self.calls.get(id, gen) else {
+            return; // its instance crashed: the operation ran on without it
+        };
+        if c.state != CallState::Waiting || c.wait.token != token {
+            return;
+        }
+        match completion {
+            Completion::Ok(_) => c.wait.ok = 1,
+            Completion::Fail => c.wait.failed = 1,
+            // Indeterminate: the store may or may not have applied it.
+            Completion::Info => c.wait.failed = 2,
+        }
+        c.state = CallState::Ready;
+        self.ready.push_back((id, gen));
+    }
+
+    /// Call `id` finished waiting at a `Store` step: it goes on if the operation took effect
+    /// (or the step is optional), and fails otherwise: `timeout` if nobody answered,
+    /// `dependency` if the store refused it.
+    pub(super) fn store_wait_over(&mut self, id: CallId, ctx: &mut Context<Event>) {
+        let c = self.waited_for_other(id, ctx.now());
+        let Op::Store(k) = self.services[c.service as usize].program.ops[c.pc as usize] else {
+            unreachable!("waiting at a store step");
+        };
+        let optional = self.services[c.service as usize].program.store_calls[k as usize]
+            .step
+            .optional;
+        if c.wait.ok > 0 || optional {
+            self.calls.at(id).pc += 1;
+            self.run(id, ctx);
+        } else if c.wait.failed == 2 {
+            self.respond(id, Outcome::Timeout, ctx);
+        } else {
+            self.respond(id, Outcome::Dependency, ctx);
+        }
+    }
+
+    /// The linked stores, taken out at the end of the run (`end`: run through it, as the
+    /// world was), with the events they processed.
+    pub(crate) fn take_linked_stores(&mut self, end: SimTime) -> (Vec<(String, StoreModel)>, u64) {
+        let mut events = 0;
+        let stores = std::mem::take(&mut self.links.stores)
+            .into_iter()
+            .map(|mut l| {
+                l.sim.run_until(end);
+                events += l.sim.events();
+                (l.name, l.sim.into_parts().0)
+            })
+            .collect();
+        (stores, events)
+    }
+}
