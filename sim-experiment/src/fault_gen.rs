@@ -158,20 +158,18 @@ impl FaultGen {
             }
             What::Windowed(_) => 1,
             What::Crash(service) | What::Pause(service) => {
+                // The fewest instances (or replicas) any case has: its count may be varied.
+                let fewest = |path: String, declared: u32| {
+                    let varied = vary
+                        .iter()
+                        .filter(|v| v.path == path)
+                        .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
+                    varied.fold(declared, u32::min).max(1)
+                };
                 if let Some(s) = scenario.services.get(service) {
-                    let path = format!("services.{service}.instances");
-                    let varied = vary
-                        .iter()
-                        .filter(|v| v.path == path)
-                        .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
-                    varied.fold(s.instances, u32::min).max(1)
+                    fewest(format!("services.{service}.instances"), s.instances)
                 } else if let Some(store) = scenario.stores.get(service) {
-                    let path = format!("stores.{service}.replicas");
-                    let varied = vary
-                        .iter()
-                        .filter(|v| v.path == path)
-                        .flat_map(|v| v.values.iter().filter_map(|x| x.trim().parse::<u32>().ok()));
-                    varied.fold(store.replicas, u32::min).max(1)
+                    fewest(format!("stores.{service}.replicas"), store.replicas)
                 } else {
                     let names: Vec<String> = scenario
                         .services

@@ -4,7 +4,6 @@
 //! varied field, and print a command that reproduces it.
 
 use sim_experiment::{ensure, Experiment, Verdict};
-use std::process::Command;
 
 fn claim() -> Experiment {
     Experiment::load("scenarios/retry-amplification.ron")
@@ -49,22 +48,7 @@ fn the_shrinker_finds_the_smallest_failing_fraction_and_its_command_reproduces_i
         "the first failure, before shrinking: {failure}"
     );
     // The printed command, run by the real binary, shows the same amplification.
-    let words = failure
-        .command
-        .strip_prefix("faultline ")
-        .expect("a faultline command");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!("\"$FAULTLINE\" {words}"))
-        .env("FAULTLINE", env!("CARGO_BIN_EXE_faultline"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = crate::reproduce(&failure.command);
     let sent = report["clients"]["users"]["sent"].as_f64().unwrap();
     let attempts = report["edges"]
         .as_array()

@@ -5,7 +5,6 @@
 //! writes, just past the failover's detection time.
 
 use sim_experiment::{ensure, Experiment, FaultGen, Verdict};
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 #[test]
@@ -126,22 +125,7 @@ fn failover_loses_acknowledged_writes_and_shrinks_to_a_partition_just_past_its_d
         "the shortest losing partition is {minimal} ms: {failure}"
     );
     // The printed command reproduces the loss with the real binary.
-    let words = failure
-        .command
-        .strip_prefix("faultline ")
-        .expect("a faultline command");
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!("\"$FAULTLINE\" {words}"))
-        .env("FAULTLINE", env!("CARGO_BIN_EXE_faultline"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = crate::reproduce(&failure.command);
     let lost = report["stores"]["kv"]["lost_acked_writes"]
         .as_f64()
         .unwrap();
