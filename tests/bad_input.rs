@@ -53,6 +53,11 @@ const CASES: &[Case] = &[
         expect: &["store_step_naming_an_unknown_store.ron:5:", "services.api.steps.0.store", "unknown store \"kvv\"; did you mean \"kv\"?", "services.api.steps.0.retries", "at most 100 resends, got 1000"],
     },
     Case {
+        name: "store_nobody_uses",
+        text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [],\n  ) },\n)",
+        expect: &["store_nobody_uses.ron:9:", "stores.kv.clients", "or a service step that reads or writes it"],
+    },
+    Case {
         name: "store_slowed_like_a_service",
         text: "(\n  duration: \"10s\",\n  clients: {},\n  services: {},\n  stores: { \"kv\": (\n    replicas: 3,\n    election: Raft(election_timeout_min: \"150ms\", election_timeout_max: \"300ms\", heartbeat: \"50ms\"),\n    keys: 1,\n    clients: [(processes: 1, timeout: \"100ms\")],\n  ) },\n  faults: [Slowdown(service: \"kv\", start: \"1s\", duration: \"1s\", factor: 2.0)],\n)",
         expect: &["store_slowed_like_a_service.ron:11:", "faults.0.service", "is a store"],

@@ -360,3 +360,84 @@ fn a_service_with_more_store_steps_than_it_may_have_is_refused_at_its_steps() {
         "{err}"
     );
 }
+
+#[test]
+fn a_partition_naming_the_calling_service_and_the_store_cuts_the_store_steps() {
+    let s = scenario(
+        "service-store.ron",
+        &[r#"faults=[Partition(a: ["api"], b: ["kv"], start: "5s", duration: "2s")]"#],
+    );
+    let r = run(&s, 1).expect("runs");
+    let api = &r.report.services["api"];
+    // Each cut request holds a worker through two 300 ms attempts: ~50 fail per second.
+    assert!(api.errors["timeout"] > 50, "{:?}", api.errors);
+    // Only the service's own traffic is cut: the store's clients go on being served.
+    let own: u32 = r.stores[0].spec.clients.iter().map(|c| c.processes).sum();
+    let served_during = r.stores[0]
+        .history
+        .operations()
+        .iter()
+        .filter(|o| o.process.0 < own && matches!(o.result, sim_history::Completion::Ok(_)))
+        .filter(|o| (5.2..6.8).contains(&o.invoked.as_secs_f64()))
+        .count();
+    assert!(served_during > 50, "{served_during}");
+    // One instance alone: `api#1` cut from the store fails only part of the requests.
+    let one = scenario(
+        "service-store.ron",
+        &[r#"faults=[Partition(a: ["api#1"], b: ["kv"], start: "5s", duration: "2s")]"#],
+    );
+    let half = run(&one, 1).expect("runs").report.services["api"].errors["timeout"];
+    assert!(
+        half > 10 && half < api.errors["timeout"],
+        "{half} vs {:?}",
+        api.errors
+    );
+}
+
+#[test]
+fn a_fault_injected_into_a_running_world_reaches_the_store_its_services_call() {
+    use sim_core::{SimDuration, SimTime};
+    let s = scenario("service-store.ron", &["faults=[]"]);
+    let mut base = sim_models::simulation(&s, 2).expect("builds");
+    base.run_until(SimTime::ZERO + SimDuration::from_secs(5));
+    let mut cut = base.clone();
+    let mut crashed = base.clone();
+    let partition = sim_models::FaultSpec::Partition {
+        a: vec!["east".into()],
+        b: vec!["west".into()],
+        one_way: false,
+        start: SimDuration::from_secs(6),
+        duration: SimDuration::from_secs(4),
+        hold: false,
+    };
+    sim_models::inject_fault(&mut cut, &s, partition).expect("injected");
+    let crash = sim_models::FaultSpec::Crash {
+        service: "kv".into(),
+        instance: Some(0),
+        at: SimDuration::from_secs(6),
+        restart_after: Some(SimDuration::from_secs(3)),
+    };
+    sim_models::inject_fault(&mut crashed, &s, crash).expect("injected");
+    base.run();
+    cut.run();
+    crashed.run();
+    let (base, cut, crashed) = (
+        sim_models::finish(base, &s, 2).report,
+        sim_models::finish(cut, &s, 2).report,
+        sim_models::finish(crashed, &s, 2).report,
+    );
+    assert_eq!(base.stores["kv"].elections, 1, "{:?}", base.stores["kv"]);
+    assert!(
+        cut.services["api"].errors["timeout"] > 100,
+        "{:?}",
+        cut.services["api"]
+    );
+    assert!(cut.stores["kv"].elections > 1 && cut.stores["kv"].split_brain_s > 1.0);
+    // The leader's crash forces an election, and requests fail while there is none.
+    assert!(
+        crashed.stores["kv"].elections > 1,
+        "{:?}",
+        crashed.stores["kv"]
+    );
+    assert!(errors(&crashed.services["api"].errors) > errors(&base.services["api"].errors));
+}

@@ -21,7 +21,9 @@ pub enum StoreOp {
     Read,
     /// Write a fresh value.
     Write,
-    /// Compare-and-set from the last value the calling process saw to a fresh one.
+    /// Compare-and-set to a fresh value from the last value the store process running it saw
+    /// (processes are pooled per step, so this is rarely the current value: it mostly fails;
+    /// a read-modify-write across steps is not expressible yet).
     Cas,
     /// Add to a key's counter: not idempotent, so a resend without a key may apply it twice.
     Add(i64),

@@ -12,7 +12,9 @@ use crate::place::ELSEWHERE;
 use crate::scenario::Scenario;
 use sim_core::{RngFactory, RunLimits, SimDuration, Simulation};
 use sim_history::linearizable::DEFAULT_STEP_BUDGET;
-use sim_store::{StoreFault, StoreModel, StoreNetFault, StoreReport, REPLICAS_NODE};
+use sim_store::{
+    StoreFault, StoreModel, StoreNetFault, StoreReport, FIRST_CALLER_NODE, REPLICAS_NODE,
+};
 use std::collections::BTreeMap;
 
 /// What running a scenario's stores gave.
@@ -77,25 +79,12 @@ pub(crate) fn store_simulation(
             .position(|n| n == z)
             .map_or(sim_net::NO_ZONE, |i| i as u16)
     };
-    let place = |p: &str| {
-        if let Some(z) = zones.iter().position(|n| n == p) {
-            return Place::Zone(z as u16);
-        }
-        if p == name {
-            return Place::Node(REPLICAS_NODE);
-        }
-        match p.rsplit_once('#') {
-            Some((store, i)) if store == name => i
-                .parse()
-                .map_or(ELSEWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
-            _ => ELSEWHERE,
-        }
-    };
+    let place = |p: &str| store_place(scenario, &zones, name, p);
     let (faults, net_faults) = store_faults(scenario, name, &place);
     let network = Network::new(
         &scenario.network,
         &place,
-        2,
+        FIRST_CALLER_NODE as usize + scenario.services.len(),
         zones.len(),
         !net_faults.is_empty(),
         RngFactory::new(seed).stream(&format!("store/{name}/network")),
@@ -182,4 +171,51 @@ pub(crate) fn called_stores(scenario: &Scenario) -> std::collections::BTreeSet<&
         crate::program::store_steps(&s.steps, &format!("services.{name}.steps"), &mut steps);
     }
     steps.into_iter().map(|(_, st)| st.store.as_str()).collect()
+}
+
+/// Where place `p` (a zone, the store, `store#i`, a calling service or `service#i`) is in store
+/// `name`'s network; anything else is elsewhere.
+fn store_place(scenario: &Scenario, zones: &[String], name: &str, p: &str) -> Place {
+    if let Some(z) = zones.iter().position(|n| n == p) {
+        return Place::Zone(z as u16);
+    }
+    if p == name {
+        return Place::Node(REPLICAS_NODE);
+    }
+    // A service's Store steps come from its own node here (see `world/store_call.rs`).
+    let service = |n: &str| {
+        scenario
+            .services
+            .keys()
+            .position(|s| s == n)
+            .map(|s| FIRST_CALLER_NODE + s as u32)
+    };
+    if let Some(node) = service(p) {
+        return Place::Node(node);
+    }
+    match p.rsplit_once('#') {
+        Some((store, i)) if store == name => i
+            .parse()
+            .map_or(ELSEWHERE, |i| Place::Instance(REPLICAS_NODE, i)),
+        Some((svc, i)) => match (service(svc), i.parse()) {
+            (Some(node), Ok(i)) => Place::Instance(node, i),
+            _ => ELSEWHERE,
+        },
+        _ => ELSEWHERE,
+    }
+}
+
+/// `fault`, added to a running scenario, as store `name` sees it (nothing, if it does not
+/// reach the store).
+pub(crate) fn store_fault(
+    scenario: &Scenario,
+    name: &str,
+    fault: &FaultSpec,
+) -> (Vec<StoreFault>, Vec<StoreNetFault>) {
+    let zones = scenario.zones();
+    let mut only = scenario.clone();
+    only.faults = vec![fault.clone()];
+    store_faults(&only, name, &|p: &str| {
+        store_place(scenario, &zones, name, p)
+    })
 }

@@ -192,12 +192,6 @@ impl StoreSpec {
         if self.idempotency_ttl == SimDuration::ZERO {
             error("idempotency_ttl", "must be longer than zero".into());
         }
-        if self.clients.is_empty() {
-            error(
-                "clients",
-                "a store needs at least one group of client processes".into(),
-            );
-        }
         let mut processes = 0u64;
         for (i, c) in self.clients.iter().enumerate() {
             let at = |f: &str| format!("clients.{i}.{f}");

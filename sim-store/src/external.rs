@@ -84,6 +84,7 @@ impl StoreModel {
             }
         };
         self.processes[p].zone = op.zone;
+        self.processes[p].at = Some((op.node, op.instance));
         self.processes[p].external = Some(op.tag);
         let key = self.pick_key(g);
         let call = match op.call {

@@ -45,5 +45,7 @@ pub mod spec;
 pub use check::SpecProblem;
 pub use measure::StoreReport;
 pub use message::{CallerSpec, ExternalCall, ExternalOp};
-pub use model::{Event, StoreFault, StoreModel, StoreNetFault, CLIENTS_NODE, REPLICAS_NODE};
+pub use model::{
+    Event, StoreFault, StoreModel, StoreNetFault, CLIENTS_NODE, FIRST_CALLER_NODE, REPLICAS_NODE,
+};
 pub use spec::StoreSpec;

@@ -115,6 +115,12 @@ pub struct ExternalOp {
     pub caller: u32,
     /// The zone the operation comes from (the calling instance's).
     pub zone: u16,
+    /// Where in the store's network it comes from: a node numbered from
+    /// [`FIRST_CALLER_NODE`](crate::model::FIRST_CALLER_NODE) (one per calling service) and an
+    /// instance, so that network faults and links naming the caller reach its messages.
+    pub node: u32,
+    /// The calling instance.
+    pub instance: u32,
     /// What it does.
     pub call: ExternalCall,
 }

@@ -14,6 +14,9 @@ use sim_net::{Delivery, Endpoint, NetEffect, Network, Place};
 pub const REPLICAS_NODE: u32 = 0;
 /// The network node of the client processes (instance = process).
 pub const CLIENTS_NODE: u32 = 1;
+/// The first network node of other models' callers (see `external.rs`): a service's
+/// operations come from node `FIRST_CALLER_NODE + service`, instance = its instance.
+pub const FIRST_CALLER_NODE: u32 = 2;
 
 /// A fault that hits a store's replicas.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +48,19 @@ pub enum StoreFault {
         /// By how much (ns).
         by: i64,
     },
+}
+
+impl StoreFault {
+    /// When it starts, and when it ends if it does (a restart after a crash).
+    pub fn window(&self) -> (SimDuration, Option<SimDuration>) {
+        match *self {
+            StoreFault::Crash {
+                at, restart_after, ..
+            } => (at, restart_after.map(|d| at + d)),
+            StoreFault::Pause { start, .. } => (start, None),
+            StoreFault::ClockJump { at, .. } => (at, None),
+        }
+    }
 }
 
 /// A network fault over the store's endpoints, its places already resolved.
@@ -263,11 +279,15 @@ impl StoreModel {
                 instance: r,
                 zone: self.replicas[r as usize].zone,
             },
-            Dest::Process(p) => Endpoint {
-                node: CLIENTS_NODE,
-                instance: p,
-                zone: self.processes[p as usize].zone,
-            },
+            Dest::Process(p) => {
+                let proc_ = &self.processes[p as usize];
+                let (node, instance) = proc_.at.unwrap_or((CLIENTS_NODE, p));
+                Endpoint {
+                    node,
+                    instance,
+                    zone: proc_.zone,
+                }
+            }
         }
     }
 
@@ -397,6 +417,52 @@ impl StoreModel {
         }
     }
 
+    /// Adds faults to a running store (a fork's "what if"): returns the events that start and
+    /// end them, to schedule. They must not start before the store's clock.
+    pub fn add_faults(
+        &mut self,
+        faults: Vec<StoreFault>,
+        net_faults: Vec<StoreNetFault>,
+    ) -> Vec<(SimTime, Event)> {
+        let mut events = Vec::new();
+        for f in faults {
+            let fault = self.faults.len() as u32;
+            let (start, end) = f.window();
+            events.push((SimTime::ZERO + start, Event::Fault { fault, start: true }));
+            if let Some(e) = end {
+                events.push((
+                    SimTime::ZERO + e,
+                    Event::Fault {
+                        fault,
+                        start: false,
+                    },
+                ));
+            }
+            self.faults.push(f);
+        }
+        if !net_faults.is_empty() {
+            self.network.expect_faults();
+        }
+        for f in net_faults {
+            let fault = self.net_faults.len() as u32;
+            events.push((
+                SimTime::ZERO + f.start,
+                Event::NetFault { fault, start: true },
+            ));
+            if let Some(e) = f.end {
+                events.push((
+                    SimTime::ZERO + e,
+                    Event::NetFault {
+                        fault,
+                        start: false,
+                    },
+                ));
+            }
+            self.net_faults.push(f);
+        }
+        events
+    }
+
     /// Records each replica's applied index per bucket of `bucket` (at most
     /// [`MAX_APPLIED_BUCKETS`] buckets: a finer bucket over a long run is widened), for the
     /// replication-lag chart.
@@ -464,13 +530,7 @@ impl Model for StoreModel {
 
     fn init(&mut self, ctx: &mut Context<Event>) {
         for (i, f) in self.faults.iter().enumerate() {
-            let (start, end) = match *f {
-                StoreFault::Crash {
-                    at, restart_after, ..
-                } => (at, restart_after.map(|d| at + d)),
-                StoreFault::Pause { start, .. } => (start, None),
-                StoreFault::ClockJump { at, .. } => (at, None),
-            };
+            let (start, end) = f.window();
             ctx.schedule_at(
                 SimTime::ZERO + start,
                 Event::Fault {

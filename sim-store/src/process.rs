@@ -24,6 +24,8 @@ pub struct Process {
     pub rmw: Option<Progress>,
     /// The caller's tag of the operation it runs for another model, if it does.
     pub external: Option<u64>,
+    /// For another model's operation: the network node and instance it comes from.
+    pub at: Option<(u32, u32)>,
 }
 
 /// A process's open operation.
@@ -50,6 +52,7 @@ impl Process {
             last_seen: None,
             rmw: None,
             external: None,
+            at: None,
         }
     }
 }

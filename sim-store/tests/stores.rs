@@ -322,6 +322,8 @@ fn another_models_operations_run_on_processes_of_their_own_and_come_back_tagged(
             tag,
             caller,
             zone: 0,
+            node: sim_store::FIRST_CALLER_NODE,
+            instance: 0,
             call,
         });
         sim.schedule_at(SimTime::ZERO + s(1), ev);
@@ -350,6 +352,8 @@ fn another_models_operations_run_on_processes_of_their_own_and_come_back_tagged(
             tag,
             caller,
             zone: 1,
+            node: sim_store::FIRST_CALLER_NODE,
+            instance: 1,
             call: ExternalCall::Write,
         });
         sim.schedule_at(SimTime::ZERO + s(2), ev);

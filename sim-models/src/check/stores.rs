@@ -18,6 +18,17 @@ impl Scenario {
                     format!("{name:?} is also the name of a service or client; a store needs a name of its own, so that faults and partitions can tell them apart"),
                 );
             }
+            // Its own client processes, or services' `Store` steps: someone must use it.
+            if store.clients.is_empty()
+                && !crate::stores::called_stores(self).contains(name.as_str())
+            {
+                c.error(
+                    format!("{path}.clients"),
+                    "a store needs at least one group of client processes, or a service step \
+                     that reads or writes it (`Store(store: ..., op: ...)`)"
+                        .to_string(),
+                );
+            }
             for p in store.check() {
                 let at = format!("{path}.{}", p.path);
                 if p.error {

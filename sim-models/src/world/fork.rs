@@ -91,6 +91,31 @@ pub fn inject_fault<O: crate::observer::Observer>(
     if !errors.is_empty() {
         return Err(Problems(errors));
     }
+    // A fault on a store's replicas reaches the store only if it runs inside the world; a
+    // network fault reaches the services and every store that does.
+    if let Some(name) = fault.service().filter(|n| scenario.stores.contains_key(*n)) {
+        if !sim.model().links_store(name) {
+            return Err(Problems(vec![Problem {
+                severity: Severity::Error,
+                path: format!("{path}.service"),
+                message: format!(
+                    "store {name:?} runs apart from the services (none of them calls it), so a \
+                     fault cannot be added to it mid-run; write it in the scenario's faults"
+                ),
+            }]));
+        }
+    }
+    let (on_store, wakes) = sim.model_mut().add_store_fault(scenario, &fault);
+    for (time, event) in wakes {
+        sim.schedule_at(time, event);
+    }
+    if on_store {
+        // It strikes the store's replicas; the world keeps its place in the list.
+        for (time, event) in sim.model_mut().add_fault(Fault::elsewhere(&fault)) {
+            sim.schedule_at(time, event);
+        }
+        return Ok(());
+    }
     let world = sim.model();
     let service = fault.service().map(|name| {
         scenario

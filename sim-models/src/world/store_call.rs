@@ -7,11 +7,12 @@
 
 use super::{Event, World};
 use crate::call::{CallState, Outcome};
+use crate::fault::FaultSpec;
 use crate::ids::CallId;
 use crate::observer::Observer;
 use crate::program::Op;
 use crate::scenario::Scenario;
-use sim_core::{Context, SimTime, Simulation};
+use sim_core::{Context, SimTime, Simulation, StopReason};
 use sim_history::Completion;
 use sim_store::{CallerSpec, ExternalOp, StoreModel};
 
@@ -55,8 +56,14 @@ impl<O: Observer> World<O> {
     pub(super) fn link_stores(&mut self, scenario: &Scenario, seed: u64) {
         // The world's own limits (events, wall clock) bound the whole run; the store needs only
         // its end.
+        // The world's event limit counts the world's events; the store needs its end, and the
+        // wall clock (its events run inside one world event).
         let limits = sim_core::RunLimits {
             end_time: SimTime(scenario.duration.as_nanos()),
+            wall_clock: scenario
+                .limits
+                .wall_clock
+                .map(|d| std::time::Duration::from_nanos(d.as_nanos())),
             ..Default::default()
         };
         for (s, (service, _)) in scenario.services.iter().enumerate() {
@@ -104,7 +111,15 @@ impl<O: Observer> World<O> {
     /// Schedules store `k`'s wake at its next event, unless one is due by then.
     fn arm_wake(&mut self, k: usize, ctx: &mut Context<Event>) {
         let st = &mut self.links.stores[k];
-        if st.sim.stop_reason().is_some() {
+        if let Some(reason) = st.sim.stop_reason() {
+            // Stopped before the end (no progress, the wall clock): the calls waiting on it
+            // would wait forever, so the whole run stops, saying why.
+            if !matches!(reason, StopReason::EndTime | StopReason::NoMoreEvents) {
+                ctx.stop(StopReason::Model {
+                    limit: "store_stopped",
+                    detail: format!("store {} stopped: {reason}", st.name),
+                });
+            }
             return;
         }
         let Some(t) = st.sim.next_event_time() else {
@@ -169,6 +184,8 @@ impl<O: Observer> World<O> {
             tag: u64::from(tag),
             caller,
             zone,
+            node: sim_store::FIRST_CALLER_NODE + c.service,
+            instance: c.instance,
             call,
         });
         st.sim.schedule_at(now, event);
@@ -214,6 +231,39 @@ impl<O: Observer> World<O> {
         } else {
             self.respond(id, Outcome::Dependency, ctx);
         }
+    }
+
+    /// Adds `fault` (injected into the running scenario) to every linked store it reaches;
+    /// returns whether it names one of them, and the wakes to schedule for stores whose next
+    /// event is now earlier.
+    pub(super) fn add_store_fault(
+        &mut self,
+        scenario: &Scenario,
+        fault: &FaultSpec,
+    ) -> (bool, Vec<(SimTime, Event)>) {
+        let mut named = false;
+        let mut wakes = Vec::new();
+        for (k, st) in self.links.stores.iter_mut().enumerate() {
+            named |= fault.service() == Some(st.name.as_str());
+            let (faults, net) = crate::stores::store_fault(scenario, &st.name, fault);
+            for (time, event) in st.sim.model_mut().add_faults(faults, net) {
+                st.sim.schedule_at(time, event);
+            }
+            if let Some(t) = st.sim.next_event_time() {
+                if t <= st.sim.end_time() && st.wake.is_none_or(|w| t < w) {
+                    st.gen = st.gen.wrapping_add(1);
+                    st.wake = Some(t);
+                    let store = k as u32;
+                    wakes.push((t, Event::StoreWake { store, gen: st.gen }));
+                }
+            }
+        }
+        (named, wakes)
+    }
+
+    /// Whether store `name` runs inside the world (a service calls it).
+    pub(crate) fn links_store(&self, name: &str) -> bool {
+        self.links.stores.iter().any(|l| l.name == name)
     }
 
     /// The linked stores, taken out at the end of the run (`end`: run through it, as the
