@@ -117,7 +117,8 @@ pub struct ExternalOp {
     pub zone: u16,
     /// Where in the store's network it comes from: a node numbered from
     /// [`FIRST_CALLER_NODE`](crate::model::FIRST_CALLER_NODE) (one per calling service) and an
-    /// instance, so that network faults and links naming the caller reach its messages.
+    /// instance, so that network faults and links naming the caller reach its messages. The
+    /// store's network must have been built with this node.
     pub node: u32,
     /// The calling instance.
     pub instance: u32,

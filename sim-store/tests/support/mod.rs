@@ -83,7 +83,8 @@ pub fn build(
     let network = Network::new(
         &net,
         &|z| Place::Zone(zone(z)),
-        2,
+        // Replicas, clients, and one caller of another model (`FIRST_CALLER_NODE`).
+        3,
         5,
         !net_faults.is_empty(),
         RngFactory::new(seed).stream("store/kv/network"),
