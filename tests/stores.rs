@@ -441,3 +441,28 @@ fn a_fault_injected_into_a_running_world_reaches_the_store_its_services_call() {
     );
     assert!(errors(&crashed.services["api"].errors) > errors(&base.services["api"].errors));
 }
+
+#[test]
+fn a_read_then_cas_in_one_request_is_a_read_modify_write_that_conflicts_under_contention() {
+    let rmw = |keys: &str| {
+        let s = scenario(
+            "service-store.ron",
+            &[
+                "faults=[]",
+                "services.api.steps.1.op=Read",
+                "services.api.steps.2.op=Cas",
+                keys,
+            ],
+        );
+        let r = run(&s, 1).expect("runs").report;
+        assert_eq!(r.stores["kv"].linearizable, Verdict::Linearizable);
+        let api = &r.services["api"];
+        errors(&api.errors) as f64 / api.arrivals as f64
+    };
+    // The Cas sets from what the same request read on the same key: over ten keys most take
+    // effect; on one key, contended by every request, most find it changed.
+    let spread = rmw("stores.kv.keys=10");
+    let contended = rmw("stores.kv.keys=1");
+    assert!(spread < 0.2, "{spread}");
+    assert!(contended > 0.4, "{contended}");
+}

@@ -1,4 +1,6 @@
 //! A service's step that reads or writes a replicated store: `Store(store: "kv", op: Write)`.
+//! A request's steps on one store work on one key (drawn by the store's key choice at the
+//! first), so `Read` then `Cas` is a read-modify-write that fails if another wrote between.
 //! The store runs the operation as one of its own client processes would (leader hints,
 //! resends, the history the checker judges); the request waits for the answer, and goes on
 //! if it took effect. What the store cannot confirm fails the request: a refusal or no leader
@@ -21,21 +23,22 @@ pub enum StoreOp {
     Read,
     /// Write a fresh value.
     Write,
-    /// Compare-and-set to a fresh value from the last value the store process running it saw
-    /// (processes are pooled per step, so this is rarely the current value: it mostly fails;
-    /// a read-modify-write across steps is not expressible yet).
+    /// Compare-and-set to a fresh value from the value this request last saw on its key (read
+    /// or written by an earlier step; 0 if none): `Read` then `Cas` is a read-modify-write.
     Cas,
     /// Add to a key's counter: not idempotent, so a resend without a key may apply it twice.
     Add(i64),
 }
 
 impl StoreOp {
-    /// The store's own name for it.
-    pub fn external(self) -> ExternalCall {
+    /// The store's own name for it, in a request that last saw `seen` on its key.
+    pub fn external(self, seen: Option<i64>) -> ExternalCall {
         match self {
             StoreOp::Read => ExternalCall::Read,
             StoreOp::Write => ExternalCall::Write,
-            StoreOp::Cas => ExternalCall::Cas,
+            StoreOp::Cas => ExternalCall::Cas {
+                from: seen.unwrap_or(0),
+            },
             StoreOp::Add(d) => ExternalCall::Add(d),
         }
     }

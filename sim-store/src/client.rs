@@ -218,7 +218,7 @@ impl StoreModel {
         self.history
             .complete(ctx.now(), open.id, completion)
             .expect("completed once, after its invocation");
-        if self.end_external(p, completion) {
+        if self.end_external(p, open.op, completion) {
             return;
         }
         if self.processes[p].rmw.is_some() {

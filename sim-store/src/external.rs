@@ -3,13 +3,13 @@
 //! keys), then submits each operation ([`StoreModel::submit`]) and schedules the
 //! [`Event::External`] it returns; the store runs it as one of its own client processes would
 //! (the same leader hints, resends and history record) and, when it ends, leaves the caller's
-//! tag and the operation's completion in [`StoreModel::take_answers`].
+//! tag, the key, what it saw and how it ended in [`StoreModel::take_answers`].
 //!
 //! Each operation borrows an idle process of its caller (or a new one), so that the history
 //! keeps one open operation per process, as Jepsen's checkers require, however many requests a
 //! service has in flight.
 
-use crate::message::{CallerSpec, ExternalCall, ExternalOp};
+use crate::message::{CallerSpec, ClientOp, ExternalAnswer, ExternalCall, ExternalOp};
 use crate::model::{Event, StoreModel};
 use crate::process::Process;
 use crate::spec::{OpMix, StoreClientSpec};
@@ -64,8 +64,8 @@ impl StoreModel {
         Event::External { slot }
     }
 
-    /// The submitted operations that ended since the last call: (tag, completion).
-    pub fn take_answers(&mut self) -> std::vec::Drain<'_, (u64, Completion)> {
+    /// The submitted operations that ended since the last call.
+    pub fn take_answers(&mut self) -> std::vec::Drain<'_, ExternalAnswer> {
         self.answers.drain(..)
     }
 
@@ -86,17 +86,20 @@ impl StoreModel {
         self.processes[p].zone = op.zone;
         self.processes[p].at = Some((op.node, op.instance));
         self.processes[p].external = Some(op.tag);
-        let key = self.pick_key(g);
+        let key = match op.key {
+            Some(k) if k < self.spec.keys => k,
+            _ => self.pick_key(g),
+        };
         let call = match op.call {
             ExternalCall::Read => Call::Read,
             ExternalCall::Write => {
                 self.next_value += 1;
                 Call::Write(self.next_value)
             }
-            ExternalCall::Cas => {
+            ExternalCall::Cas { from } => {
                 self.next_value += 1;
                 Call::Cas {
-                    from: self.processes[p].last_seen.unwrap_or(0),
+                    from,
                     to: self.next_value,
                 }
             }
@@ -107,11 +110,21 @@ impl StoreModel {
 
     /// Process `p`'s submitted operation ended: its caller learns it, and the process is
     /// idle again. False if `p` runs its own operations.
-    pub(crate) fn end_external(&mut self, p: usize, completion: Completion) -> bool {
+    pub(crate) fn end_external(&mut self, p: usize, op: ClientOp, completion: Completion) -> bool {
         let Some(tag) = self.processes[p].external.take() else {
             return false;
         };
-        self.answers.push((tag, completion));
+        let seen = match (op.call, completion) {
+            (Call::Read, Completion::Ok(v)) => v,
+            (Call::Write(x) | Call::Cas { to: x, .. }, Completion::Ok(_)) => Some(x),
+            _ => None,
+        };
+        self.answers.push(ExternalAnswer {
+            tag,
+            key: op.key,
+            seen,
+            completion,
+        });
         let g = self.processes[p].group as usize;
         self.idle[g].push(p as u32);
         true

@@ -93,17 +93,33 @@ pub enum Msg {
     },
 }
 
-/// What a submitted operation does; the key is drawn by the store's own key choice.
+/// What a submitted operation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExternalCall {
     /// Read the key.
     Read,
     /// Write a fresh value.
     Write,
-    /// Compare-and-set from the last value the process saw to a fresh one.
-    Cas,
+    /// Compare-and-set from `from` to a fresh value.
+    Cas {
+        /// The value the key must hold.
+        from: i64,
+    },
     /// Add to the key's counter: not idempotent.
     Add(i64),
+}
+
+/// How a submitted operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternalAnswer {
+    /// The submitter's tag.
+    pub tag: u64,
+    /// The key it was on.
+    pub key: u32,
+    /// The value it saw: read, written, or set by a compare-and-set that took effect.
+    pub seen: Option<i64>,
+    /// How it ended.
+    pub completion: sim_history::Completion,
 }
 
 /// An operation another model submits.
@@ -122,6 +138,8 @@ pub struct ExternalOp {
     pub node: u32,
     /// The calling instance.
     pub instance: u32,
+    /// The key (`None`: drawn by the store's own key choice).
+    pub key: Option<u32>,
     /// What it does.
     pub call: ExternalCall,
 }

@@ -172,8 +172,8 @@ pub struct StoreModel {
     pub(crate) free_submitted: Vec<u32>,
     /// Each client group's idle processes (callers' groups only).
     pub(crate) idle: Vec<Vec<u32>>,
-    /// Submitted operations that ended: (tag, completion).
-    pub(crate) answers: Vec<(u64, sim_history::Completion)>,
+    /// Submitted operations that ended.
+    pub(crate) answers: Vec<crate::message::ExternalAnswer>,
 }
 
 impl StoreModel {

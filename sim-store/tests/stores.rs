@@ -324,23 +324,29 @@ fn another_models_operations_run_on_processes_of_their_own_and_come_back_tagged(
             zone: 0,
             node: sim_store::FIRST_CALLER_NODE,
             instance: 0,
+            key: None,
             call,
         });
         sim.schedule_at(SimTime::ZERO + s(1), ev);
     }
     sim.run_until(SimTime::ZERO + s(2));
     let mut answers: Vec<_> = sim.model_mut().take_answers().collect();
-    answers.sort_by_key(|a| a.0);
+    answers.sort_by_key(|a| a.tag);
     assert_eq!(
-        answers.iter().map(|a| a.0).collect::<Vec<_>>(),
+        answers.iter().map(|a| a.tag).collect::<Vec<_>>(),
         (0..20).collect::<Vec<_>>()
     );
     assert!(
         answers
             .iter()
-            .all(|a| matches!(a.1, sim_history::Completion::Ok(_))),
+            .all(|a| matches!(a.completion, sim_history::Completion::Ok(_))),
         "{answers:?}"
     );
+    // A write's answer carries the value it wrote, a read's what it read.
+    assert!(answers
+        .iter()
+        .filter(|a| a.tag % 3 == 0)
+        .all(|a| a.seen.is_some()));
     assert_eq!(
         sim.model().processes.len(),
         own + 20,
@@ -354,13 +360,19 @@ fn another_models_operations_run_on_processes_of_their_own_and_come_back_tagged(
             zone: 1,
             node: sim_store::FIRST_CALLER_NODE,
             instance: 1,
+            key: Some(2),
             call: ExternalCall::Write,
         });
         sim.schedule_at(SimTime::ZERO + s(2), ev);
     }
     sim.run();
     let (mut m, _) = sim.into_parts();
-    assert_eq!(m.take_answers().count(), 5);
+    let later: Vec<_> = m.take_answers().collect();
+    assert_eq!(later.len(), 5);
+    assert!(
+        later.iter().all(|a| a.key == 2),
+        "the key asked for: {later:?}"
+    );
     assert_eq!(m.processes.len(), own + 20);
     // Each is in the history as one of the store's own operations, and judged with them.
     let theirs = m

@@ -14,7 +14,7 @@ use crate::program::Op;
 use crate::scenario::Scenario;
 use sim_core::{Context, SimTime, Simulation, StopReason};
 use sim_history::Completion;
-use sim_store::{CallerSpec, ExternalOp, StoreModel};
+use sim_store::{CallerSpec, ExternalAnswer, ExternalOp, StoreModel};
 
 /// A store the services call, run inside the world.
 #[derive(Clone)]
@@ -47,7 +47,10 @@ pub(crate) struct StoreLinks {
     waits: Vec<(CallId, u32, u32)>,
     free: Vec<u32>,
     /// Answers being handed over.
-    answers: Vec<(u64, Completion)>,
+    answers: Vec<ExternalAnswer>,
+    /// By call slot: (the call's generation, store, key, last value seen) of its last store
+    /// operation, so that its next step on that store uses the same key.
+    keys: Vec<(u32, u32, u32, Option<i64>)>,
 }
 
 impl<O: Observer> World<O> {
@@ -151,8 +154,8 @@ impl<O: Observer> World<O> {
         st.sim.run_until(ctx.now());
         let mut answers = std::mem::take(&mut self.links.answers);
         answers.extend(self.links.stores[k].sim.model_mut().take_answers());
-        for &(tag, completion) in &answers {
-            self.store_answered(tag, completion);
+        for &a in &answers {
+            self.store_answered(k as u32, a);
         }
         answers.clear();
         self.links.answers = answers;
@@ -166,7 +169,13 @@ impl<O: Observer> World<O> {
         let c = *self.calls.at(id);
         let gen = self.calls.gen(id);
         let def = &self.services[c.service as usize].program.store_calls[k as usize];
-        let (store, caller, call) = (def.store as usize, def.caller, def.step.op.external());
+        let (store, caller, op) = (def.store as usize, def.caller, def.step.op);
+        // The request's key on this store, and what it last saw there, if it has been there.
+        let (key, seen) = match self.links.keys.get(id.index() as usize) {
+            Some(&(g, s, key, seen)) if g == gen && s as usize == store => (Some(key), seen),
+            _ => (None, None),
+        };
+        let call = op.external(seen);
         let zone = self.services[c.service as usize].instances[c.instance as usize].zone;
         let wait = (id, gen, c.wait.token);
         let tag = match self.links.free.pop() {
@@ -186,22 +195,36 @@ impl<O: Observer> World<O> {
             zone,
             node: sim_store::FIRST_CALLER_NODE + c.service,
             instance: c.instance,
+            key,
             call,
         });
         st.sim.schedule_at(now, event);
         self.arm_wake(store, ctx);
     }
 
-    /// A submitted operation ended: its call is ready, if it still waits for it.
-    fn store_answered(&mut self, tag: u64, completion: Completion) {
-        let (id, gen, token) = self.links.waits[tag as usize];
-        self.links.free.push(tag as u32);
+    /// A submitted operation on linked store `store` ended: its call is ready, if it still
+    /// waits for it, and remembers the key and what it saw there.
+    fn store_answered(&mut self, store: u32, answer: ExternalAnswer) {
+        let (id, gen, token) = self.links.waits[answer.tag as usize];
+        self.links.free.push(answer.tag as u32);
         let Some(c) = self.calls.get(id, gen) else {
             return; // its instance crashed: the operation ran on without it
         };
         if c.state != CallState::Waiting || c.wait.token != token {
             return;
         }
+        let slot = id.index() as usize;
+        if self.links.keys.len() <= slot {
+            self.links.keys.resize(slot + 1, (u32::MAX, 0, 0, None));
+        }
+        let kept = &mut self.links.keys[slot];
+        let before = if kept.0 == gen && kept.1 == store {
+            kept.3
+        } else {
+            None
+        };
+        *kept = (gen, store, answer.key, answer.seen.or(before));
+        let completion = answer.completion;
         match completion {
             Completion::Ok(_) => c.wait.ok = 1,
             Completion::Fail => c.wait.failed = 1,
