@@ -69,6 +69,12 @@ slab_key! {
     InvocationId
 }
 
+slab_key! {
+    /// Index of an operation a call submitted to a store and still waits for (the tag the
+    /// store hands back with its answer).
+    StoreWaitId
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

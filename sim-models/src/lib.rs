@@ -76,7 +76,7 @@ pub use check::{
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
-pub use ids::{CallId, InvocationId, RequestIndex, SlabKey};
+pub use ids::{CallId, InvocationId, RequestIndex, SlabKey, StoreWaitId};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
     append_set, closest_field_paths, field_paths, load_scenario, load_scenario_str,

@@ -80,7 +80,7 @@ pub(crate) fn store_simulation(
             .map_or(sim_net::NO_ZONE, |i| i as u16)
     };
     let place = |p: &str| store_place(scenario, &zones, name, p);
-    let (faults, net_faults) = store_faults(scenario, name, &place);
+    let (faults, net_faults) = store_faults(&scenario.faults, name, &place);
     let network = Network::new(
         &scenario.network,
         &place,
@@ -97,15 +97,15 @@ pub(crate) fn store_simulation(
     Simulation::new(model, limits.clone())
 }
 
-/// The scenario's faults as store `name` sees them.
+/// `specs` (a scenario's faults) as store `name` sees them.
 fn store_faults(
-    scenario: &Scenario,
+    specs: &[FaultSpec],
     name: &str,
     place: &dyn Fn(&str) -> Place,
 ) -> (Vec<StoreFault>, Vec<StoreNetFault>) {
     let mut faults = Vec::new();
     let mut net = Vec::new();
-    for spec in &scenario.faults {
+    for spec in specs {
         match spec {
             FaultSpec::Crash {
                 service,
@@ -213,9 +213,7 @@ pub(crate) fn store_fault(
     fault: &FaultSpec,
 ) -> (Vec<StoreFault>, Vec<StoreNetFault>) {
     let zones = scenario.zones();
-    let mut only = scenario.clone();
-    only.faults = vec![fault.clone()];
-    store_faults(&only, name, &|p: &str| {
+    store_faults(std::slice::from_ref(fault), name, &|p: &str| {
         store_place(scenario, &zones, name, p)
     })
 }

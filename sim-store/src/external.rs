@@ -21,12 +21,15 @@ impl StoreModel {
     /// returns its number for [`ExternalOp::caller`].
     pub fn add_caller(&mut self, name: &str, spec: CallerSpec) -> u32 {
         let g = self.spec.clients.len();
+        // Its processes run one submitted operation each, without thinking.
+        let think = Distribution::Deterministic {
+            value: SimDuration::ZERO,
+        };
+        self.think.push(think.sampler().expect("a constant"));
         self.spec.clients.push(StoreClientSpec {
             processes: 0,
             zone: None,
-            think_time: Distribution::Deterministic {
-                value: SimDuration::ZERO,
-            },
+            think_time: think,
             timeout: spec.timeout,
             mix: OpMix::default(),
             retries: spec.retries,
@@ -35,13 +38,6 @@ impl StoreModel {
             start: SimDuration::ZERO,
             read_modify_write: None,
         });
-        self.think.push(
-            Distribution::Deterministic {
-                value: SimDuration::ZERO,
-            }
-            .sampler()
-            .expect("a constant"),
-        );
         self.client_rng.push(
             RngFactory::new(self.seed).stream(&format!("store/{}/callers/{name}", self.name)),
         );
@@ -51,16 +47,7 @@ impl StoreModel {
 
     /// Takes `op` in; schedule the returned event now to start it.
     pub fn submit(&mut self, op: ExternalOp) -> Event {
-        let slot = match self.free_submitted.pop() {
-            Some(s) => {
-                self.submitted[s as usize] = Some(op);
-                s
-            }
-            None => {
-                self.submitted.push(Some(op));
-                (self.submitted.len() - 1) as u32
-            }
-        };
+        let slot = self.submitted.put(op);
         Event::External { slot }
     }
 
@@ -71,10 +58,7 @@ impl StoreModel {
 
     /// Starts submitted operation `slot` on an idle process of its caller.
     pub(crate) fn start_external(&mut self, ctx: &mut Context<Event>, slot: u32) {
-        let op = self.submitted[slot as usize]
-            .take()
-            .expect("an operation per slot");
-        self.free_submitted.push(slot);
+        let op = self.submitted.take(slot);
         let g = op.caller as usize;
         let p = match self.idle[g].pop() {
             Some(p) => p as usize,

@@ -40,6 +40,7 @@ mod protocol;
 pub mod read_modify_write;
 pub mod replica;
 mod serve;
+mod slots;
 pub mod spec;
 
 pub use check::SpecProblem;

@@ -133,8 +133,7 @@ pub struct StoreModel {
     pub(crate) faults: Vec<StoreFault>,
     pub(crate) net_faults: Vec<StoreNetFault>,
     /// Messages in flight, by slot.
-    pub(crate) slots: Vec<Option<Msg>>,
-    pub(crate) free: Vec<u32>,
+    pub(crate) slots: crate::slots::Slots<Msg>,
     pub(crate) service: Sampler,
     pub(crate) think: Vec<Sampler>,
     /// Each client group's stream (key choice, calls, think times).
@@ -168,8 +167,7 @@ pub struct StoreModel {
     /// The seed of its random streams, for callers added later.
     pub(crate) seed: u64,
     /// Operations submitted by another model and not started yet, by slot.
-    pub(crate) submitted: Vec<Option<crate::message::ExternalOp>>,
-    pub(crate) free_submitted: Vec<u32>,
+    pub(crate) submitted: crate::slots::Slots<crate::message::ExternalOp>,
     /// Each client group's idle processes (callers' groups only).
     pub(crate) idle: Vec<Vec<u32>>,
     /// Submitted operations that ended.
@@ -230,8 +228,7 @@ impl StoreModel {
             network,
             faults,
             net_faults,
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Default::default(),
             service: spec.service_time.sampler().expect("checked"),
             think: spec
                 .clients
@@ -255,8 +252,7 @@ impl StoreModel {
             rmw: Default::default(),
             end: SimTime::ZERO + duration,
             seed,
-            submitted: Vec::new(),
-            free_submitted: Vec::new(),
+            submitted: Default::default(),
             idle: vec![Vec::new(); spec.clients.len()],
             answers: Vec::new(),
         }
@@ -306,16 +302,7 @@ impl StoreModel {
     }
 
     fn deliver_at(&mut self, ctx: &mut Context<Event>, t: SimTime, to: Dest, msg: Msg) {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slots[s as usize] = Some(msg);
-                s
-            }
-            None => {
-                self.slots.push(Some(msg));
-                (self.slots.len() - 1) as u32
-            }
-        };
+        let slot = self.slots.put(msg);
         ctx.schedule_at(t, Event::Arrive { to, slot });
     }
 
@@ -587,10 +574,7 @@ impl Model for StoreModel {
                         return;
                     }
                 }
-                let msg = self.slots[slot as usize]
-                    .take()
-                    .expect("a message per slot");
-                self.free.push(slot);
+                let msg = self.slots.take(slot);
                 match to {
                     Dest::Replica(r) if self.replicas[r as usize].up => {
                         self.receive(ctx, r as usize, msg)

@@ -20,13 +20,15 @@ impl Scenario {
         }
         if !self.services.contains_key(target) {
             let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
-            let hint = closest(target, known.iter().copied());
-            let mut msg = format!("unknown service {target:?}");
-            if let Some(h) = hint.first() {
-                msg += &format!("; did you mean {h:?}?");
-            }
-            msg += &format!(" (services: {})", known.join(", "));
-            c.error(path, msg);
+            c.error(path, unknown("service", target, &known));
+        }
+    }
+
+    /// Store `name`, named at `path` by a service's `Store` step, exists.
+    pub(super) fn check_store_name(&self, c: &mut Checker, path: &str, name: &str) {
+        if !self.stores.contains_key(name) {
+            let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
+            c.error(path, unknown("store", name, &known));
         }
     }
 
@@ -122,4 +124,18 @@ impl Scenario {
         msg += " (a place is a zone, a service, a client, a store, or one instance or replica as \"service#i\")";
         c.error(path, msg);
     }
+}
+
+/// `unknown service "dbx"; did you mean "db"? (services: api, db)`.
+fn unknown(what: &str, name: &str, known: &[&str]) -> String {
+    let mut msg = format!("unknown {what} {name:?}");
+    if let Some(h) = closest(name, known.iter().copied()).first() {
+        msg += &format!("; did you mean {h:?}?");
+    }
+    if known.is_empty() {
+        msg += &format!(" (the scenario has no {what}s)");
+    } else {
+        msg += &format!(" ({what}s: {})", known.join(", "));
+    }
+    msg
 }

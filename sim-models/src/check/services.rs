@@ -181,21 +181,7 @@ impl Scenario {
                     }
                 }
                 Step::Store(step) => {
-                    if !self.stores.contains_key(&step.store) {
-                        let known: Vec<&str> = self.stores.keys().map(String::as_str).collect();
-                        let mut msg = format!("unknown store {:?}", step.store);
-                        if let Some(h) =
-                            crate::ron_paths::closest(&step.store, known.iter().copied()).first()
-                        {
-                            msg += &format!("; did you mean {h:?}?");
-                        }
-                        if known.is_empty() {
-                            msg += " (the scenario has no stores)";
-                        } else {
-                            msg += &format!(" (stores: {})", known.join(", "));
-                        }
-                        c.error(format!("{p}.store"), msg);
-                    }
+                    self.check_store_name(c, &format!("{p}.store"), &step.store);
                     for (field, message) in crate::store_call::check_store_step(step) {
                         c.error(format!("{p}.{field}"), message);
                     }

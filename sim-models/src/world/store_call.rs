@@ -6,9 +6,10 @@
 //! completes it, the answer makes the call ready at the same instant.
 
 use super::{Event, World};
+use crate::call::Slab;
 use crate::call::{CallState, Outcome};
 use crate::fault::FaultSpec;
-use crate::ids::CallId;
+use crate::ids::{CallId, StoreWaitId};
 use crate::observer::Observer;
 use crate::program::Op;
 use crate::scenario::Scenario;
@@ -39,13 +40,38 @@ impl std::fmt::Debug for LinkedStore {
     }
 }
 
+impl LinkedStore {
+    /// The wake event to schedule for store `k` (`None`: the one pending is due by its next
+    /// event, or it has none before the end).
+    fn next_wake(&mut self, k: usize) -> Option<(SimTime, Event)> {
+        let t = self.sim.next_event_time()?;
+        if t > self.sim.end_time() || self.wake.is_some_and(|w| w <= t) {
+            return None;
+        }
+        self.gen = self.gen.wrapping_add(1);
+        self.wake = Some(t);
+        let store = k as u32;
+        Some((
+            t,
+            Event::StoreWake {
+                store,
+                gen: self.gen,
+            },
+        ))
+    }
+}
+
+/// `Wait::failed` of a call whose store operation nobody answered (indeterminate): it fails
+/// `timeout`, where a refused one (`failed == 1`) fails `dependency`.
+const UNANSWERED: u16 = 2;
+
 /// What the world keeps of its linked stores.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StoreLinks {
     pub(crate) stores: Vec<LinkedStore>,
-    /// Each submitted operation's waiting call: (call, its generation, its wait's token), by tag.
-    waits: Vec<(CallId, u32, u32)>,
-    free: Vec<u32>,
+    /// Each submitted operation's waiting call: (call, its generation, its wait's token); the
+    /// key is the tag the store hands back.
+    waits: Slab<StoreWaitId, (CallId, u32, u32)>,
     /// Answers being handed over.
     answers: Vec<ExternalAnswer>,
     /// By call slot: (the call's generation, store, key, last value seen) of its last store
@@ -57,8 +83,6 @@ impl<O: Observer> World<O> {
     /// Links every store a service's `Store` step calls: builds its simulation, registers one
     /// caller per step (`store/NAME/callers/SERVICE/k`), and points each step at both.
     pub(super) fn link_stores(&mut self, scenario: &Scenario, seed: u64) {
-        // The world's own limits (events, wall clock) bound the whole run; the store needs only
-        // its end.
         // The world's event limit counts the world's events; the store needs its end, and the
         // wall clock (its events run inside one world event).
         let limits = sim_core::RunLimits {
@@ -125,21 +149,9 @@ impl<O: Observer> World<O> {
             }
             return;
         }
-        let Some(t) = st.sim.next_event_time() else {
-            return;
-        };
-        if t > st.sim.end_time() || st.wake.is_some_and(|w| w <= t) {
-            return;
+        if let Some((t, event)) = st.next_wake(k) {
+            ctx.schedule_at(t, event);
         }
-        st.gen = st.gen.wrapping_add(1);
-        st.wake = Some(t);
-        ctx.schedule_at(
-            t,
-            Event::StoreWake {
-                store: k as u32,
-                gen: st.gen,
-            },
-        );
     }
 
     /// Linked store `store`'s wake `gen` is due: it runs its events up to now, and the calls
@@ -177,20 +189,10 @@ impl<O: Observer> World<O> {
         };
         let call = op.external(seen);
         let zone = self.services[c.service as usize].instances[c.instance as usize].zone;
-        let wait = (id, gen, c.wait.token);
-        let tag = match self.links.free.pop() {
-            Some(t) => {
-                self.links.waits[t as usize] = wait;
-                t
-            }
-            None => {
-                self.links.waits.push(wait);
-                (self.links.waits.len() - 1) as u32
-            }
-        };
+        let (tag, _) = self.links.waits.insert((id, gen, c.wait.token));
         let st = &mut self.links.stores[store];
         let event = st.sim.model_mut().submit(ExternalOp {
-            tag: u64::from(tag),
+            tag: u64::from(tag.index()),
             caller,
             zone,
             node: sim_store::FIRST_CALLER_NODE + c.service,
@@ -205,8 +207,7 @@ impl<O: Observer> World<O> {
     /// A submitted operation on linked store `store` ended: its call is ready, if it still
     /// waits for it, and remembers the key and what it saw there.
     fn store_answered(&mut self, store: u32, answer: ExternalAnswer) {
-        let (id, gen, token) = self.links.waits[answer.tag as usize];
-        self.links.free.push(answer.tag as u32);
+        let (id, gen, token) = *self.links.waits.remove(StoreWaitId::new(answer.tag as u32));
         let Some(c) = self.calls.get(id, gen) else {
             return; // its instance crashed: the operation ran on without it
         };
@@ -229,7 +230,7 @@ impl<O: Observer> World<O> {
             Completion::Ok(_) => c.wait.ok = 1,
             Completion::Fail => c.wait.failed = 1,
             // Indeterminate: the store may or may not have applied it.
-            Completion::Info => c.wait.failed = 2,
+            Completion::Info => c.wait.failed = UNANSWERED,
         }
         c.state = CallState::Ready;
         self.ready.push_back((id, gen));
@@ -249,7 +250,7 @@ impl<O: Observer> World<O> {
         if c.wait.ok > 0 || optional {
             self.calls.at(id).pc += 1;
             self.run(id, ctx);
-        } else if c.wait.failed == 2 {
+        } else if c.wait.failed == UNANSWERED {
             self.respond(id, Outcome::Timeout, ctx);
         } else {
             self.respond(id, Outcome::Dependency, ctx);
@@ -272,14 +273,7 @@ impl<O: Observer> World<O> {
             for (time, event) in st.sim.model_mut().add_faults(faults, net) {
                 st.sim.schedule_at(time, event);
             }
-            if let Some(t) = st.sim.next_event_time() {
-                if t <= st.sim.end_time() && st.wake.is_none_or(|w| t < w) {
-                    st.gen = st.gen.wrapping_add(1);
-                    st.wake = Some(t);
-                    let store = k as u32;
-                    wakes.push((t, Event::StoreWake { store, gen: st.gen }));
-                }
-            }
+            wakes.extend(st.next_wake(k));
         }
         (named, wakes)
     }
