@@ -3,8 +3,8 @@
 
 use sim_core::{SimDuration, SimTime};
 use sim_models::{
-    load_scenario_str, run, run_observed, CallRef, InstanceRef, Message, Observer, Outcome,
-    RequestId, Scenario,
+    load_scenario_str, run, run_observed, CallRef, HistoryRecorder, InstanceRef, Message, Observer,
+    Outcome, RequestId, Scenario,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -286,4 +286,46 @@ fn a_scenario_with_a_queue_reports_queued_calls() {
     assert_eq!(r.delivered, report.services["s"].arrivals);
     // Those still queued at the end never started.
     assert!(r.delivered - r.started.len() as u64 <= report.in_flight_at_end);
+}
+
+#[test]
+fn an_operation_history_recorder_rebuilds_the_history_the_services_made_on_a_store() {
+    // The store's only clients are the api's steps, so the store's own history is the one
+    // the services made: the recorder, told only through its hooks, must rebuild it exactly
+    // (the partition leaves operations refused, indeterminate and open at the end).
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/service-store.ron");
+    let s = sim_models::load_scenario(&file, &["stores.kv.clients=[]".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let plain = run(&s, 1).expect("runs");
+    let mut result = run_observed(&s, 1, HistoryRecorder::new(&s)).expect("runs");
+    assert_eq!(
+        serde_json::to_string(&plain.report).unwrap(),
+        serde_json::to_string(&result.report).unwrap(),
+        "recording changes no result"
+    );
+    let end = result.end;
+    let recorder = result.world.observer_mut();
+    recorder.finish(end);
+    assert!(recorder.error().is_none(), "{:?}", recorder.error());
+    let recorded = recorder.history(0).expect("the scenario's one store");
+    let kept = &result.stores[0].history;
+    assert_eq!(recorded.operations(), kept.operations());
+    let (ok, fail, info) = recorded.outcome_counts();
+    assert!(
+        ok > 4_000 && fail > 0 && info > 100,
+        "{ok} ok, {fail} fail, {info} info"
+    );
+    // Each call ran its write, then its read: two operations at most, in that order.
+    let mut per_call: BTreeMap<CallRef, Vec<sim_history::Call>> = BTreeMap::new();
+    for (op, call) in recorded.operations().iter().zip(recorder.calls(0)) {
+        per_call.entry(*call).or_default().push(op.call);
+    }
+    assert!(per_call.len() as u64 >= plain.report.clients["users"].completed);
+    for calls in per_call.values() {
+        assert!(matches!(calls[0], sim_history::Call::Write(_)), "{calls:?}");
+        assert!(calls.len() <= 2 && calls[1..].iter().all(|c| *c == sim_history::Call::Read));
+    }
+    let verdict = sim_history::linearizable::check(recorded, 10_000_000).verdict;
+    assert_eq!(verdict, sim_history::Verdict::Linearizable);
 }

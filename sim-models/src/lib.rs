@@ -37,6 +37,7 @@ mod explain;
 pub mod export;
 mod fault;
 pub mod health;
+mod history_recorder;
 mod ids;
 mod instance;
 mod load;
@@ -76,6 +77,7 @@ pub use check::{
 pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
+pub use history_recorder::HistoryRecorder;
 pub use ids::{CallId, InvocationId, RequestIndex, SlabKey, StoreWaitId};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
@@ -89,7 +91,7 @@ pub use network::{
     Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,
 };
 pub use numeric_fields::{numeric_fields, NumberKind, NumericField};
-pub use observer::{CallRef, InstanceRef, Message, Observer, RequestId};
+pub use observer::{CallRef, InstanceRef, Message, Observer, RequestId, StoreOperation};
 pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;

@@ -55,6 +55,21 @@ pub struct Message {
     pub travel: Option<SimDuration>,
 }
 
+/// An operation a service's `Store` step runs on a store, as the store's history records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOperation {
+    /// The store, by index among the scenario's stores in name order (as
+    /// [`RunResult::stores`](crate::RunResult::stores)).
+    pub store: u32,
+    /// The store's process that runs it: one operation open at a time, as Jepsen's checkers
+    /// require.
+    pub process: u32,
+    /// The key.
+    pub key: u32,
+    /// What it asks, with the values the store chose (a write's fresh value).
+    pub call: sim_history::Call,
+}
+
 /// What happens in a run, hook by hook. Every hook does nothing unless implemented.
 #[allow(unused_variables)]
 pub trait Observer {
@@ -123,6 +138,23 @@ pub trait Observer {
     /// end this way.
     #[inline]
     fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {}
+
+    /// Call `call`'s `Store` step invoked `op` on the store.
+    #[inline]
+    fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {}
+
+    /// Operation `op`, invoked for `call`, ended with `result` as the store's client saw it
+    /// (`Info`: it gave up, not knowing whether it took effect). Told even if `call` has ended
+    /// meanwhile (its instance crashed): the operation ran on without it.
+    #[inline]
+    fn store_completed(
+        &mut self,
+        now: SimTime,
+        call: CallRef,
+        op: StoreOperation,
+        result: sim_history::Completion,
+    ) {
+    }
 
     /// Fault `fault` (index into the scenario's faults, then injected ones) started or ended.
     #[inline]
@@ -193,6 +225,20 @@ macro_rules! tuple_observer {
             #[inline]
             fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {
                 $(self.$i.edge_resolved(now, edge, outcome);)+
+            }
+            #[inline]
+            fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {
+                $(self.$i.store_invoked(now, call, op);)+
+            }
+            #[inline]
+            fn store_completed(
+                &mut self,
+                now: SimTime,
+                call: CallRef,
+                op: StoreOperation,
+                result: sim_history::Completion,
+            ) {
+                $(self.$i.store_completed(now, call, op, result);)+
             }
             #[inline]
             fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {

@@ -3,13 +3,17 @@
 //! keys), then submits each operation ([`StoreModel::submit`]) and schedules the
 //! [`Event::External`] it returns; the store runs it as one of its own client processes would
 //! (the same leader hints, resends and history record) and, when it ends, leaves the caller's
-//! tag, the key, what it saw and how it ended in [`StoreModel::take_answers`].
+//! tag, the key, what it saw and how it ended in [`StoreModel::take_answers`]. A watcher of
+//! the operations (an observer recording the submitter's history) also takes each start from
+//! [`StoreModel::take_started`].
 //!
 //! Each operation borrows an idle process of its caller (or a new one), so that the history
 //! keeps one open operation per process, as Jepsen's checkers require, however many requests a
 //! service has in flight.
 
-use crate::message::{CallerSpec, ClientOp, ExternalAnswer, ExternalCall, ExternalOp};
+use crate::message::{
+    CallerSpec, ClientOp, ExternalAnswer, ExternalCall, ExternalOp, ExternalStart,
+};
 use crate::model::{Event, StoreModel};
 use crate::process::Process;
 use crate::spec::{OpMix, StoreClientSpec};
@@ -56,6 +60,19 @@ impl StoreModel {
         self.answers.drain(..)
     }
 
+    /// The submitted operations that began since the last call, in the order they began (take
+    /// them before the answers of the same instant: an operation may begin and end within one
+    /// [`run_until`](sim_core::Simulation::run_until)). Kept only after
+    /// [`watch_starts`](StoreModel::watch_starts).
+    pub fn take_started(&mut self) -> std::vec::Drain<'_, ExternalStart> {
+        self.started.drain(..)
+    }
+
+    /// From now on, keeps each submitted operation's start for [`take_started`](Self::take_started).
+    pub fn watch_starts(&mut self) {
+        self.watch_starts = true;
+    }
+
     /// Starts submitted operation `slot` on an idle process of its caller.
     pub(crate) fn start_external(&mut self, ctx: &mut Context<Event>, slot: u32) {
         let op = self.submitted.take(slot);
@@ -89,6 +106,14 @@ impl StoreModel {
             }
             ExternalCall::Add(d) => Call::Add(d),
         };
+        if self.watch_starts {
+            self.started.push(ExternalStart {
+                tag: op.tag,
+                process: p as u32,
+                key,
+                call,
+            });
+        }
         self.invoke(ctx, p, key, call);
     }
 
@@ -105,7 +130,9 @@ impl StoreModel {
         };
         self.answers.push(ExternalAnswer {
             tag,
+            process: p as u32,
             key: op.key,
+            call: op.call,
             seen,
             completion,
         });

@@ -45,7 +45,7 @@ pub mod spec;
 
 pub use check::SpecProblem;
 pub use measure::StoreReport;
-pub use message::{CallerSpec, ExternalAnswer, ExternalCall, ExternalOp};
+pub use message::{CallerSpec, ExternalAnswer, ExternalCall, ExternalOp, ExternalStart};
 pub use model::{
     Event, StoreFault, StoreModel, StoreNetFault, CLIENTS_NODE, FIRST_CALLER_NODE, REPLICAS_NODE,
 };

@@ -109,13 +109,31 @@ pub enum ExternalCall {
     Add(i64),
 }
 
+/// A submitted operation began: the store's process that runs it invoked it, as its history
+/// records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternalStart {
+    /// The submitter's tag.
+    pub tag: u64,
+    /// The store's process that runs it (its history's `Process`).
+    pub process: u32,
+    /// The key it is on.
+    pub key: u32,
+    /// What it asks, with the values the store chose.
+    pub call: sim_history::Call,
+}
+
 /// How a submitted operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExternalAnswer {
     /// The submitter's tag.
     pub tag: u64,
+    /// The store's process that ran it (its history's `Process`).
+    pub process: u32,
     /// The key it was on.
     pub key: u32,
+    /// What it asked.
+    pub call: sim_history::Call,
     /// The value it saw: read, written, or set by a compare-and-set that took effect.
     pub seen: Option<i64>,
     /// How it ended.

@@ -172,6 +172,10 @@ pub struct StoreModel {
     pub(crate) idle: Vec<Vec<u32>>,
     /// Submitted operations that ended.
     pub(crate) answers: Vec<crate::message::ExternalAnswer>,
+    /// Submitted operations that began and nobody has taken yet (kept if `watch_starts`).
+    pub(crate) started: Vec<crate::message::ExternalStart>,
+    /// Whether someone takes the starts.
+    pub(crate) watch_starts: bool,
 }
 
 impl StoreModel {
@@ -255,6 +259,8 @@ impl StoreModel {
             submitted: Default::default(),
             idle: vec![Vec::new(); spec.clients.len()],
             answers: Vec::new(),
+            started: Vec::new(),
+            watch_starts: false,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::call::Slab;
 use crate::call::{CallState, Outcome};
 use crate::fault::FaultSpec;
 use crate::ids::{CallId, StoreWaitId};
-use crate::observer::Observer;
+use crate::observer::{CallRef, Observer, StoreOperation};
 use crate::program::Op;
 use crate::scenario::Scenario;
 use sim_core::{Context, SimTime, Simulation, StopReason};
@@ -22,6 +22,8 @@ use sim_store::{CallerSpec, ExternalAnswer, ExternalOp, StoreModel};
 pub(crate) struct LinkedStore {
     /// Its name in the scenario.
     pub(crate) name: String,
+    /// Its index among the scenario's stores, in name order.
+    index: u32,
     /// Its run.
     pub(crate) sim: Simulation<StoreModel>,
     /// When its pending wake event is due, if one is.
@@ -100,8 +102,14 @@ impl<O: Observer> World<O> {
                 let at = match self.links.stores.iter().position(|l| l.name == name) {
                     Some(at) => at,
                     None => {
-                        let sim = crate::stores::store_simulation(scenario, seed, &limits, &name);
+                        let mut sim =
+                            crate::stores::store_simulation(scenario, seed, &limits, &name);
+                        if O::WATCHING {
+                            sim.model_mut().watch_starts();
+                        }
+                        let index = scenario.stores.keys().position(|n| *n == name);
                         self.links.stores.push(LinkedStore {
+                            index: index.expect("a checked store name") as u32,
                             name,
                             sim,
                             wake: None,
@@ -164,10 +172,13 @@ impl<O: Observer> World<O> {
         }
         st.wake = None;
         st.sim.run_until(ctx.now());
+        if O::WATCHING {
+            self.observe_store_starts(k, ctx.now());
+        }
         let mut answers = std::mem::take(&mut self.links.answers);
         answers.extend(self.links.stores[k].sim.model_mut().take_answers());
         for &a in &answers {
-            self.store_answered(k as u32, a);
+            self.store_answered(k as u32, a, ctx.now());
         }
         answers.clear();
         self.links.answers = answers;
@@ -206,8 +217,22 @@ impl<O: Observer> World<O> {
 
     /// A submitted operation on linked store `store` ended: its call is ready, if it still
     /// waits for it, and remembers the key and what it saw there.
-    fn store_answered(&mut self, store: u32, answer: ExternalAnswer) {
+    fn store_answered(&mut self, store: u32, answer: ExternalAnswer, now: SimTime) {
         let (id, gen, token) = *self.links.waits.remove(StoreWaitId::new(answer.tag as u32));
+        if O::WATCHING {
+            let op = StoreOperation {
+                store: self.links.stores[store as usize].index,
+                process: answer.process,
+                key: answer.key,
+                call: answer.call,
+            };
+            let call = CallRef {
+                index: id.index(),
+                gen,
+            };
+            self.observer
+                .store_completed(now, call, op, answer.completion);
+        }
         let Some(c) = self.calls.get(id, gen) else {
             return; // its instance crashed: the operation ran on without it
         };
@@ -234,6 +259,26 @@ impl<O: Observer> World<O> {
         }
         c.state = CallState::Ready;
         self.ready.push_back((id, gen));
+    }
+
+    /// Tells the observer of the operations linked store `k` began since it last looked.
+    fn observe_store_starts(&mut self, k: usize, now: SimTime) {
+        let st = &mut self.links.stores[k];
+        let store = st.index;
+        for s in st.sim.model_mut().take_started() {
+            let &mut (id, gen, _) = self.links.waits.at(StoreWaitId::new(s.tag as u32));
+            let op = StoreOperation {
+                store,
+                process: s.process,
+                key: s.key,
+                call: s.call,
+            };
+            let call = CallRef {
+                index: id.index(),
+                gen,
+            };
+            self.observer.store_invoked(now, call, op);
+        }
     }
 
     /// Call `id` finished waiting at a `Store` step: it goes on if the operation took effect
