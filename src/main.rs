@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod library;
 mod output;
 mod progress;
+mod shown;
 mod sweep_report;
 mod trace_file;
 mod tune;
@@ -398,56 +399,39 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
             let mut driver = progress::RunProgress::new();
             // The summary never reads time series: keep them only for the files that show them.
             let recording = sim_models::Recording {
-                trace: tracing,
                 series: out.is_some(),
             };
-            let result = sim_models::run_controlled(&scenario, seed, &registry, recording, |p| {
-                driver.update(p)
-            });
-            driver.finish();
-            let result = result.map_err(bad)?;
-            let wall = started.elapsed();
-            let report = &result.report;
-            if json {
-                println!("{}", output::json(report).map_err(Failure::Internal)?);
-            } else {
-                print!("{}", output::tables(report));
-            }
-            if let Some(dir) = out {
-                output::write_dir(&dir, &result)?;
-                eprintln!(
-                    "wrote {}, {} and {}",
-                    dir.join("summary.json").display(),
-                    dir.join("timeseries.csv").display(),
-                    dir.join("policies.csv").display()
-                );
-                if result.caches_csv().is_some() {
-                    eprintln!("wrote {}", dir.join("caches.csv").display());
+            let shown = shown::Shown {
+                json,
+                out: out.as_deref(),
+                plots: !no_plots,
+                started,
+            };
+            match tracing {
+                None => {
+                    let result =
+                        sim_models::run_controlled(&scenario, seed, &registry, recording, |p| {
+                            driver.update(p)
+                        });
+                    driver.finish();
+                    shown.show(&result.map_err(bad)?, &scenario, None)?;
                 }
-                for store in &result.stores {
-                    let sub = dir.join(format!("store-{}", store.name));
-                    eprintln!(
-                        "wrote {} and {} ({} operations)",
-                        sub.join("history.jsonl").display(),
-                        sub.join("history.edn").display(),
-                        store.history.len()
+                Some(config) => {
+                    // The tracer is the run's observer: an untraced run does without it.
+                    let tracer = sim_models::Tracer::new(config, seed);
+                    let result = sim_models::run_controlled_observed(
+                        &scenario,
+                        seed,
+                        &registry,
+                        tracer,
+                        recording,
+                        |p| driver.update(p),
                     );
+                    driver.finish();
+                    let result = result.map_err(bad)?;
+                    let traced = trace_file.map(|f| (f, result.world.observer()));
+                    shown.show(&result, &scenario, traced)?;
                 }
-                if !no_plots {
-                    output::write_plots(&dir, &result, &scenario)?;
-                }
-            }
-            if let Some(file) = trace_file {
-                trace_file::write(file, &result)?;
-            }
-            eprintln!(
-                "wall clock: {:.2?} for {} events ({:.2} M events/s)",
-                wall,
-                report.events,
-                report.events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
-            );
-            if !report.stop.complete {
-                eprintln!("note: the run stopped early: {}", report.stop.message);
             }
             if progress::interrupted() {
                 return Err(Failure::Interrupted);

@@ -1,7 +1,7 @@
 //! Turning a report into what people and programs read: tables, JSON, files.
 
 use crate::Failure;
-use sim_models::{LatencyReport, Report, RunResult};
+use sim_models::{LatencyReport, Observer, Report, RunResult};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -516,7 +516,7 @@ fn stores_table(r: &Report) -> String {
 /// Writes `summary.json` and `timeseries.csv` into `dir`, each through a temporary file and a
 /// rename, so a reader never sees half a file. A directory that cannot be created is the user's
 /// input (exit 2); a write that fails after that is the machine's (exit 1).
-pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
+pub(crate) fn write_dir<O: Observer>(dir: &Path, result: &RunResult<O>) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Failure::Input(format!(
             "error: --out {}: cannot create the directory: {e}",
@@ -565,9 +565,9 @@ pub(crate) fn write_dir(dir: &Path, result: &RunResult) -> Result<(), Failure> {
 
 /// Writes the run's charts (SVG and PNG) and `report.html` into `dir`, which `write_dir` made,
 /// and says how many and how long they took.
-pub(crate) fn write_plots(
+pub(crate) fn write_plots<O: Observer>(
     dir: &Path,
-    result: &RunResult,
+    result: &RunResult<O>,
     scenario: &sim_models::Scenario,
 ) -> Result<(), Failure> {
     let started = std::time::Instant::now();

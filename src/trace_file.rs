@@ -1,7 +1,7 @@
 //! `run --trace FILE.json`: the sampling rate's check and the trace file.
 
 use crate::Failure;
-use sim_models::{RunResult, TraceConfig};
+use sim_models::{Observer, RunResult, TraceConfig, Tracer};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -49,25 +49,26 @@ impl Drop for TraceFile {
     }
 }
 
-/// Writes the run's traces and says what it wrote (and what a cap left out) on stderr. A write
-/// that fails is the machine's fault (exit 1).
-pub(crate) fn write(mut trace: TraceFile, result: &RunResult) -> Result<(), Failure> {
+/// Writes the traces `t` recorded of the run and says what it wrote (and what a cap left out)
+/// on stderr. A write that fails is the machine's fault (exit 1).
+pub(crate) fn write<O: Observer>(
+    mut trace: TraceFile,
+    result: &RunResult<O>,
+    t: &Tracer,
+) -> Result<(), Failure> {
     let path = trace.path.clone();
     let fail = |e: std::io::Error| {
         Failure::Internal(format!("error: cannot write {}: {e}", path.display()))
     };
     let mut out = std::io::BufWriter::new(trace.file.take().expect("written once"));
     let written = result
-        .write_trace(&mut out)
+        .write_trace(t, &mut out)
         .and_then(|()| out.flush())
         .and_then(|()| std::fs::rename(&trace.tmp, &path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&trace.tmp);
         return Err(fail(e));
     }
-    let Some(t) = result.world.trace() else {
-        return Ok(());
-    };
     let config = t.config();
     if let Some(at) = t.capped_at {
         eprintln!(

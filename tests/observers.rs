@@ -37,7 +37,7 @@ struct Recorder {
 }
 
 impl Observer for Recorder {
-    fn request_sent(&mut self, now: SimTime, request: RequestId, _client: u32) {
+    fn request_sent(&mut self, now: SimTime, request: RequestId, _: u32, _: u32, _: u32) {
         if self.sent.insert(request, now).is_some() {
             self.sent_twice += 1;
         }
@@ -298,15 +298,13 @@ fn an_operation_history_recorder_rebuilds_the_history_the_services_made_on_a_sto
         .unwrap_or_else(|e| panic!("{e}"))
         .scenario;
     let plain = run(&s, 1).expect("runs");
-    let mut result = run_observed(&s, 1, HistoryRecorder::new(&s)).expect("runs");
+    let result = run_observed(&s, 1, HistoryRecorder::new(&s)).expect("runs");
     assert_eq!(
         serde_json::to_string(&plain.report).unwrap(),
         serde_json::to_string(&result.report).unwrap(),
         "recording changes no result"
     );
-    let end = result.end;
-    let recorder = result.world.observer_mut();
-    recorder.finish(end);
+    let recorder = result.world.observer();
     assert!(recorder.error().is_none(), "{:?}", recorder.error());
     let recorded = recorder.history(0).expect("the scenario's one store");
     let kept = &result.stores[0].history;

@@ -567,7 +567,7 @@ fn tracing_changes_no_result_and_the_same_run_gives_the_same_bytes() {
 
 #[test]
 fn every_bundled_scenario_reports_the_same_traced_at_a_rate_of_one() {
-    use sim_models::{policy::PolicyRegistry, run_traced, TraceConfig};
+    use sim_models::{policy::PolicyRegistry, run_traced, run_with_policies, TraceConfig};
     for path in common::bundled_scenarios() {
         let sets = [
             "duration=20s".to_string(),
@@ -578,20 +578,20 @@ fn every_bundled_scenario_reports_the_same_traced_at_a_rate_of_one() {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
             .scenario;
         let registry = PolicyRegistry::new();
-        let plain = run_traced(&scenario, 3, &registry, None).unwrap();
+        let plain = run_with_policies(&scenario, 3, &registry).unwrap();
         let everything = TraceConfig {
             sample: 1.0,
             max_requests: u32::MAX,
             max_spans: u32::MAX,
         };
-        let traced = run_traced(&scenario, 3, &registry, Some(everything)).unwrap();
+        let traced = run_traced(&scenario, 3, &registry, everything).unwrap();
         assert_eq!(
             serde_json::to_string(&plain.report).unwrap(),
             serde_json::to_string(&traced.report).unwrap(),
             "{}: tracing changed the report",
             path.display()
         );
-        let t = traced.world.trace().expect("traced");
+        let t = traced.world.observer();
         assert_eq!(
             t.roots.len() as u64,
             traced.report.totals.sent,
@@ -600,7 +600,7 @@ fn every_bundled_scenario_reports_the_same_traced_at_a_rate_of_one() {
         );
         assert!(t.spans.iter().all(|s| !s.is_open()), "{}", path.display());
         let mut json = Vec::new();
-        traced.write_trace(&mut json).unwrap();
+        traced.write_trace(t, &mut json).unwrap();
         let doc: Value = serde_json::from_slice(&json).unwrap();
         if scenario.services.is_empty() {
             // A scenario of stores alone sends no service requests: nothing to trace.
@@ -609,4 +609,32 @@ fn every_bundled_scenario_reports_the_same_traced_at_a_rate_of_one() {
         }
         assert!(doc["traceEvents"].as_array().unwrap().len() > t.spans.len());
     }
+}
+
+#[test]
+fn the_tracer_is_an_observer_that_composes_with_another_and_traces_the_same() {
+    use sim_models::{
+        policy::PolicyRegistry, run_observed, run_traced, Observer, RequestId, TraceConfig, Tracer,
+    };
+    /// Another observer beside the tracer: counts the requests sent.
+    #[derive(Default)]
+    struct Sent(u64);
+    impl Observer for Sent {
+        fn request_sent(&mut self, _: sim_core::SimTime, _: RequestId, _: u32, _: u32, _: u32) {
+            self.0 += 1;
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hedging.ron");
+    let sets = ["duration=5s".to_string(), "warmup=0s".to_string()];
+    let scenario = sim_models::load_scenario(&path, &sets).unwrap().scenario;
+    let config = TraceConfig::sampling(0.2);
+    let alone = run_traced(&scenario, 2, &PolicyRegistry::new(), config).unwrap();
+    let both = run_observed(&scenario, 2, (Tracer::new(config, 2), Sent::default())).unwrap();
+    let (tracer, sent) = both.world.observer();
+    assert_eq!(sent.0, both.report.totals.sent);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    alone.write_trace(alone.world.observer(), &mut a).unwrap();
+    both.write_trace(tracer, &mut b).unwrap();
+    assert!(tracer.roots.len() > 100, "{} traced", tracer.roots.len());
+    assert!(a == b, "the same trace, alone or beside another observer");
 }

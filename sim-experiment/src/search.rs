@@ -115,7 +115,6 @@ impl Plan {
         };
         let recording = Recording {
             series: self.series,
-            trace: None,
         };
         let result = match sim_models::run_observed_recording(
             &loaded.scenario,

@@ -3,7 +3,7 @@
 //! as the services saw it, ready for `sim_history`'s checkers — and which call ran each one.
 //!
 //! It records only what its hooks say: attach it with [`crate::run_observed`] and read it from
-//! the result's `world.observer()`. A store whose only clients are services gets from it the
+//! the result's `world.observer()`, each history closed at the run's end. A store whose only clients are services gets from it the
 //! same history the store keeps itself (`tests/observers.rs` proves it).
 
 use crate::observer::{CallRef, Observer, StoreOperation};
@@ -67,15 +67,6 @@ impl HistoryRecorder {
         self.error.as_ref()
     }
 
-    /// Ends every history at `end` (the run's end): the operations still open become
-    /// indeterminate, as Jepsen records those in flight when a test stops.
-    pub fn finish(&mut self, end: SimTime) {
-        for r in &mut self.stores {
-            r.history.close(end);
-            r.open.clear();
-        }
-    }
-
     fn failed(&mut self, store: u32, e: HistoryError) {
         self.error.get_or_insert((store, e));
     }
@@ -119,6 +110,15 @@ impl Observer for HistoryRecorder {
         };
         if let Err(e) = r.history.complete(now, id, result) {
             self.failed(op.store, e);
+        }
+    }
+
+    /// Ends every history: the operations still open become indeterminate, as Jepsen records
+    /// those in flight when a test stops.
+    fn run_ended(&mut self, now: SimTime) {
+        for r in &mut self.stores {
+            r.history.close(now);
+            r.open.clear();
         }
     }
 }

@@ -101,9 +101,10 @@ pub use report::{
     TotalsReport, WaitReport,
 };
 pub use run::{
-    finish, run, run_controlled, run_limits, run_observed, run_observed_recording, run_summary,
-    run_traced, run_with_policies, simulation, simulation_observed, simulation_with_policies,
-    verify, Control, Progress, Recording, RunResult, PROGRESS_SLICE,
+    finish, run, run_controlled, run_controlled_observed, run_limits, run_observed,
+    run_observed_recording, run_summary, run_traced, run_with_policies, simulation,
+    simulation_observed, simulation_with_policies, verify, Control, Progress, Recording, RunResult,
+    PROGRESS_SLICE,
 };
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,

@@ -6,7 +6,7 @@
 //! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
 //! observer only watches: it cannot change the run, so attaching one never changes a result.
 
-use crate::call::Outcome;
+use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
 /// A client's request, unique over a run: its slot and that slot's generation.
@@ -29,6 +29,42 @@ pub struct CallRef {
     pub index: u32,
     /// How many calls had used the slot before it.
     pub gen: u32,
+}
+
+/// A call through a caller's policy stack — its attempts, backoffs, hedges and fallback —
+/// unique over a run like [`RequestId`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InvocationRef {
+    /// Its slot among the invocations in flight.
+    pub index: u32,
+    /// How many invocations had used the slot before it.
+    pub gen: u32,
+}
+
+/// Who waits for a call's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallerRef {
+    /// A client's request.
+    Request(RequestId),
+    /// A call, waiting for child `slot` of its current wait (a call step's calls, a fan-out).
+    Call {
+        /// The waiting call.
+        call: CallRef,
+        /// Which of the wait's calls this is.
+        slot: u8,
+    },
+    /// Attempt `attempt` (1 for the first) of an invocation.
+    Attempt {
+        /// The invocation.
+        invocation: InvocationRef,
+        /// Which attempt.
+        attempt: u32,
+    },
+    /// Nobody: a published message (made while [`Observer::publishing`] says who publishes).
+    Published,
+    /// A cache's background fetch, or a saga's action or compensation: no request waits.
+    Background,
 }
 
 /// An instance of a service: the service's index (name order) and the instance's.
@@ -77,9 +113,18 @@ pub trait Observer {
     /// look-ups that would feed its hooks.
     const WATCHING: bool = true;
 
-    /// A client sent a request (index `client`, in name order).
+    /// A client sent a request (index `client`, in name order) along `edge` (index into
+    /// [`crate::World::edges`]) to `service`.
     #[inline]
-    fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {}
+    fn request_sent(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        client: u32,
+        edge: u32,
+        service: u32,
+    ) {
+    }
 
     /// A request ended: answered (`Completed`, `Fallback`) or failed with `outcome`, `latency`
     /// after it was sent. Each request sent ends exactly once, unless in flight at the end.
@@ -139,6 +184,113 @@ pub trait Observer {
     #[inline]
     fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {}
 
+    /// A worker of a call's instance takes it, after it waited in the queue (a
+    /// thread-per-request service's admission, or a step of local work): the end of its wait.
+    #[inline]
+    fn worker_taken(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
+
+    // Who calls whom: what a request trace draws. A call is made once by its caller
+    // (`call_made`); through a policy stack it is an invocation whose attempts each create a
+    // call of their own, otherwise it creates one call straight away (`call_created`).
+
+    /// `caller` makes a call along `edge` to `service` (bare, or through the edge's policies).
+    #[inline]
+    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {}
+
+    /// Call `call` was created to carry one request message for `caller` along `edge` to
+    /// instance `at`.
+    #[inline]
+    fn call_created(
+        &mut self,
+        now: SimTime,
+        call: CallRef,
+        caller: CallerRef,
+        edge: u32,
+        at: InstanceRef,
+    ) {
+    }
+
+    /// The network duplicated call `call`'s request message: `copy` is a call of its own, for
+    /// the same caller.
+    #[inline]
+    fn message_duplicated(&mut self, now: SimTime, call: CallRef, copy: CallRef) {}
+
+    /// Call `call` vanished without an answer: its request message was lost or black-holed.
+    #[inline]
+    fn call_dropped(&mut self, now: SimTime, call: CallRef) {}
+
+    /// A route forwards call `call`, served so far, along `edge` to `service`: the same call
+    /// goes on there, and its answer still goes to `caller`.
+    #[inline]
+    fn call_forwarded(
+        &mut self,
+        now: SimTime,
+        call: CallRef,
+        caller: CallerRef,
+        edge: u32,
+        service: u32,
+    ) {
+    }
+
+    /// Call `call` publishes a message: the next [`CallerRef::Published`] call is its.
+    #[inline]
+    fn publishing(&mut self, now: SimTime, call: CallRef) {}
+
+    /// Call `call` takes the answer `outcome` of child `slot` of its wait.
+    #[inline]
+    fn child_answered(&mut self, now: SimTime, call: CallRef, slot: u8, outcome: Outcome) {}
+
+    /// Call `call` stops waiting for the children in `slots` (bit `k`: child `k`).
+    #[inline]
+    fn children_abandoned(&mut self, now: SimTime, call: CallRef, slots: u64) {}
+
+    /// An invocation (a call through a policy stack) starts for `caller`.
+    #[inline]
+    fn invocation_started(&mut self, now: SimTime, invocation: InvocationRef, caller: CallerRef) {}
+
+    /// Attempt `attempt` of an invocation starts through its layers (`hedge`: a hedge, else a
+    /// retry if `attempt > 1`); a backoff before it is over.
+    #[inline]
+    fn attempt_started(
+        &mut self,
+        now: SimTime,
+        invocation: InvocationRef,
+        attempt: u32,
+        hedge: bool,
+    ) {
+    }
+
+    /// Attempt `attempt` of an invocation ended with `outcome` (an answer, its timeout, a
+    /// layer's refusal).
+    #[inline]
+    fn attempt_ended(
+        &mut self,
+        now: SimTime,
+        invocation: InvocationRef,
+        attempt: u32,
+        outcome: Outcome,
+    ) {
+    }
+
+    /// An invocation stops waiting for the attempts in `attempts` (bit `n − 1`: attempt `n`).
+    #[inline]
+    fn attempts_abandoned(&mut self, now: SimTime, invocation: InvocationRef, attempts: u8) {}
+
+    /// An invocation backs off before its next attempt.
+    #[inline]
+    fn backoff_started(&mut self, now: SimTime, invocation: InvocationRef) {}
+
+    /// An invocation ends: its caller gets `answer` (`outcome` before a fallback).
+    #[inline]
+    fn invocation_ended(
+        &mut self,
+        now: SimTime,
+        invocation: InvocationRef,
+        outcome: Outcome,
+        answer: Outcome,
+    ) {
+    }
+
     /// Call `call`'s `Store` step invoked `op` on the store.
     #[inline]
     fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {}
@@ -163,6 +315,11 @@ pub trait Observer {
     /// An instance went down (crash) or came back up (restart).
     #[inline]
     fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {}
+
+    /// The run ended at `now` (its end, a limit, or a driver's stop): whatever is still open
+    /// is in flight.
+    #[inline]
+    fn run_ended(&mut self, now: SimTime) {}
 }
 
 /// The lean mode: records nothing, costs nothing.
@@ -176,18 +333,11 @@ macro_rules! tuple_observer {
         impl<$($name: Observer),+> Observer for ($($name,)+) {
             const WATCHING: bool = $($name::WATCHING)||+;
             #[inline]
-            fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32) {
-                $(self.$i.request_sent(now, request, client);)+
+            fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32, edge: u32, service: u32) {
+                $(self.$i.request_sent(now, request, client, edge, service);)+
             }
             #[inline]
-            fn request_ended(
-                &mut self,
-                now: SimTime,
-                request: RequestId,
-                client: u32,
-                outcome: Outcome,
-                latency: SimDuration,
-            ) {
+            fn request_ended(&mut self, now: SimTime, request: RequestId, client: u32, outcome: Outcome, latency: SimDuration) {
                 $(self.$i.request_ended(now, request, client, outcome, latency);)+
             }
             #[inline]
@@ -227,17 +377,71 @@ macro_rules! tuple_observer {
                 $(self.$i.edge_resolved(now, edge, outcome);)+
             }
             #[inline]
+            fn worker_taken(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {
+                $(self.$i.worker_taken(now, call, at);)+
+            }
+            #[inline]
+            fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {
+                $(self.$i.call_made(now, caller, edge, service);)+
+            }
+            #[inline]
+            fn call_created(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: u32, at: InstanceRef) {
+                $(self.$i.call_created(now, call, caller, edge, at);)+
+            }
+            #[inline]
+            fn message_duplicated(&mut self, now: SimTime, call: CallRef, copy: CallRef) {
+                $(self.$i.message_duplicated(now, call, copy);)+
+            }
+            #[inline]
+            fn call_dropped(&mut self, now: SimTime, call: CallRef) {
+                $(self.$i.call_dropped(now, call);)+
+            }
+            #[inline]
+            fn call_forwarded(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: u32, service: u32) {
+                $(self.$i.call_forwarded(now, call, caller, edge, service);)+
+            }
+            #[inline]
+            fn publishing(&mut self, now: SimTime, call: CallRef) {
+                $(self.$i.publishing(now, call);)+
+            }
+            #[inline]
+            fn child_answered(&mut self, now: SimTime, call: CallRef, slot: u8, outcome: Outcome) {
+                $(self.$i.child_answered(now, call, slot, outcome);)+
+            }
+            #[inline]
+            fn children_abandoned(&mut self, now: SimTime, call: CallRef, slots: u64) {
+                $(self.$i.children_abandoned(now, call, slots);)+
+            }
+            #[inline]
+            fn invocation_started(&mut self, now: SimTime, invocation: InvocationRef, caller: CallerRef) {
+                $(self.$i.invocation_started(now, invocation, caller);)+
+            }
+            #[inline]
+            fn attempt_started(&mut self, now: SimTime, invocation: InvocationRef, attempt: u32, hedge: bool) {
+                $(self.$i.attempt_started(now, invocation, attempt, hedge);)+
+            }
+            #[inline]
+            fn attempt_ended(&mut self, now: SimTime, invocation: InvocationRef, attempt: u32, outcome: Outcome) {
+                $(self.$i.attempt_ended(now, invocation, attempt, outcome);)+
+            }
+            #[inline]
+            fn attempts_abandoned(&mut self, now: SimTime, invocation: InvocationRef, attempts: u8) {
+                $(self.$i.attempts_abandoned(now, invocation, attempts);)+
+            }
+            #[inline]
+            fn backoff_started(&mut self, now: SimTime, invocation: InvocationRef) {
+                $(self.$i.backoff_started(now, invocation);)+
+            }
+            #[inline]
+            fn invocation_ended(&mut self, now: SimTime, invocation: InvocationRef, outcome: Outcome, answer: Outcome) {
+                $(self.$i.invocation_ended(now, invocation, outcome, answer);)+
+            }
+            #[inline]
             fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {
                 $(self.$i.store_invoked(now, call, op);)+
             }
             #[inline]
-            fn store_completed(
-                &mut self,
-                now: SimTime,
-                call: CallRef,
-                op: StoreOperation,
-                result: sim_history::Completion,
-            ) {
+            fn store_completed(&mut self, now: SimTime, call: CallRef, op: StoreOperation, result: sim_history::Completion) {
                 $(self.$i.store_completed(now, call, op, result);)+
             }
             #[inline]
@@ -247,6 +451,10 @@ macro_rules! tuple_observer {
             #[inline]
             fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {
                 $(self.$i.instance_changed(now, at, up);)+
+            }
+            #[inline]
+            fn run_ended(&mut self, now: SimTime) {
+                $(self.$i.run_ended(now);)+
             }
         }
     };

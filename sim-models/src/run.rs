@@ -5,7 +5,7 @@ use crate::observer::Observer;
 use crate::policy::PolicyRegistry;
 use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::trace::TraceConfig;
+use crate::trace::{TraceConfig, Tracer};
 use crate::world::World;
 use sim_core::{verify_determinism, DeterminismReport, Divergence, RunLimits, SimTime, Simulation};
 
@@ -88,9 +88,13 @@ impl<O: Observer> RunResult<O> {
         self.world.caches_csv(self.end, self.bucket_ns)
     }
 
-    /// Writes the sampled request traces as Chrome trace-event JSON (see
-    /// [`crate::trace::write_chrome_json`]); an empty trace if the run was not traced.
-    pub fn write_trace(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Writes the request traces `tracer` recorded of this run as Chrome trace-event JSON
+    /// (see [`crate::trace::write_chrome_json`]).
+    pub fn write_trace(
+        &self,
+        tracer: &Tracer,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
         let services: Vec<&str> = self
             .world
             .services
@@ -98,7 +102,7 @@ impl<O: Observer> RunResult<O> {
             .map(|s| s.name.as_str())
             .collect();
         crate::trace::write_chrome_json(
-            self.world.trace(),
+            tracer,
             &services,
             &self.world.edges,
             &self.report.scenario,
@@ -133,23 +137,29 @@ pub fn run_with_policies(
     seed: u64,
     registry: &PolicyRegistry,
 ) -> Result<RunResult, Problems> {
-    run_traced(scenario, seed, registry, None)
+    run_controlled(scenario, seed, registry, Recording::default(), |_| {
+        Control::Continue
+    })
 }
 
-/// [`run_with_policies`], recording traces of a sample of the requests if `trace` says so
-/// (the result's `world.trace()`; [`RunResult::write_trace`] writes them). Tracing changes no
-/// outcome: the report is the same with or without it.
+/// [`run_with_policies`], recording traces of a sample of the requests: the [`Tracer`] is the
+/// run's observer (`result.world.observer()`; [`RunResult::write_trace`] writes it). Tracing
+/// changes no outcome: the report is the same with or without it.
 pub fn run_traced(
     scenario: &Scenario,
     seed: u64,
     registry: &PolicyRegistry,
-    trace: Option<TraceConfig>,
-) -> Result<RunResult, Problems> {
-    let recording = Recording {
-        trace,
-        ..Recording::default()
-    };
-    run_controlled(scenario, seed, registry, recording, |_| Control::Continue)
+    trace: TraceConfig,
+) -> Result<RunResult<Tracer>, Problems> {
+    let tracer = Tracer::new(trace, seed);
+    run_controlled_observed(
+        scenario,
+        seed,
+        registry,
+        tracer,
+        Recording::default(),
+        |_| Control::Continue,
+    )
 }
 
 /// [`run`] keeping only what the report needs: no time series, so
@@ -157,40 +167,29 @@ pub fn run_traced(
 /// every bucket. The report is the same as [`run`]'s; sweeps and searches, which read only
 /// reports, run this way.
 pub fn run_summary(scenario: &Scenario, seed: u64) -> Result<RunResult, Problems> {
-    let recording = Recording {
-        series: false,
-        ..Recording::default()
-    };
+    let recording = Recording { series: false };
     run_controlled(scenario, seed, &PolicyRegistry::new(), recording, |_| {
         Control::Continue
     })
 }
 
-/// What a run records beyond its report. Recording changes no result.
+/// What a run records beyond its report and its observer. Recording changes no result.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Recording {
-    /// Traces of a sample of the requests, if any.
-    pub trace: Option<TraceConfig>,
     /// Whether to keep the time series (per-bucket counts, levels and quantiles) that
     /// `timeseries.csv`, `policies.csv` and the charts show. The report never reads them.
     pub series: bool,
 }
 
 impl Default for Recording {
-    /// Time series on, no traces: everything [`run`] gives.
+    /// Time series on: everything [`run`] gives.
     fn default() -> Self {
-        Recording {
-            trace: None,
-            series: true,
-        }
+        Recording { series: true }
     }
 }
 
 /// Sets up what `sim` records, before it runs.
 fn record<O: Observer>(sim: &mut Simulation<World<O>>, recording: Recording) {
-    if let Some(config) = recording.trace {
-        sim.model_mut().enable_tracing(config);
-    }
     if !recording.series {
         sim.model_mut().disable_series();
     }
@@ -228,9 +227,22 @@ pub fn run_controlled(
     seed: u64,
     registry: &PolicyRegistry,
     recording: Recording,
-    mut control: impl FnMut(Progress) -> Control,
+    control: impl FnMut(Progress) -> Control,
 ) -> Result<RunResult, Problems> {
-    let mut sim = simulation_with_policies(scenario, seed, registry)?;
+    run_controlled_observed(scenario, seed, registry, (), recording, control)
+}
+
+/// [`run_controlled`] telling `observer` what happens (as [`run_observed`]): `faultline run
+/// --trace` runs this way with a [`Tracer`].
+pub fn run_controlled_observed<O: Observer>(
+    scenario: &Scenario,
+    seed: u64,
+    registry: &PolicyRegistry,
+    observer: O,
+    recording: Recording,
+    mut control: impl FnMut(Progress) -> Control,
+) -> Result<RunResult<O>, Problems> {
+    let mut sim = simulation_observed(scenario, seed, registry, observer)?;
     record(&mut sim, recording);
     while sim.run_for(PROGRESS_SLICE).is_none() {
         let progress = Progress {

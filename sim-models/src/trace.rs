@@ -2,12 +2,11 @@
 //! request as a [`Span`] linked to its parent, written as Chrome trace-event JSON
 //! ([`write_chrome_json`]) for Perfetto and `chrome://tracing`.
 //!
-//! The [`Tracer`] is plain data owned by the [`World`](crate::World) (`None` unless a run asks
-//! for traces). The world calls it at a handful of hooks on a request's path; each hook is one
-//! `if self.trace.is_some()` around a cold call when tracing is off, and nothing else: no
-//! allocation, no hashing, and the 72-byte `Call` does not grow. Span ids of the requests, calls and
-//! invocations in flight live in side tables here, indexed by their slab index and checked by
-//! generation, and are filled only for sampled requests.
+//! The [`Tracer`] is plain data and an [`Observer`](crate::Observer): a traced run is a
+//! `World<Tracer>` (or a tuple with other observers), and an untraced one compiles the hooks
+//! away. It needs no allocation or hashing per event, and the 72-byte `Call` does not grow: span
+//! ids of the requests, calls and invocations in flight live in side tables here, indexed by
+//! their slot and checked by generation, and are filled only for sampled requests.
 //!
 //! Whether request number *N* is sampled is a hash of *N* and a key drawn from its own random
 //! stream (`trace`), never from a stream the simulation uses: tracing changes no outcome, and
@@ -33,7 +32,7 @@
 //!
 //! The vocabulary of a trace is in `trace/span.rs` ([`Span`], [`SpanKind`], [`SpanEnd`]) and
 //! `trace/config.rs` ([`TraceConfig`]); the recorder, its side tables and its sampling in
-//! `trace/tracer.rs`, and the hooks the world calls on a request's path in `trace/hooks.rs`;
+//! `trace/tracer.rs`, and its side of the observer's hooks in `trace/hooks.rs`;
 //! `trace/chrome.rs` writes the file.
 
 mod chrome;

@@ -19,7 +19,7 @@
 //! autoscaler adds and removes instances in `world/autoscale.rs` (`AutoscaleSync`,
 //! `Provisioned`, `Terminated`); the
 //! world is built in
-//! `world/build.rs`, forked in `world/fork.rs`, and traced in `world/tracing.rs`. The events
+//! `world/build.rs`, forked in `world/fork.rs`, and observed through `world/observing.rs`. The events
 //! themselves are in `world/event.rs`; this file holds the state and dispatches events.
 //!
 //! The instance runs the service's program step by step: local work holds a worker for a
@@ -53,7 +53,6 @@ use crate::policy::{PolicyRegistry, Stack};
 use crate::program::Op;
 use crate::scenario::Scenario;
 use crate::service::Service;
-use crate::trace::{TraceConfig, Tracer};
 use sim_core::{Context, CountSeries, Model, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -67,12 +66,12 @@ mod faults;
 mod fork;
 mod health;
 mod invocation;
+mod observing;
 mod program;
 mod respond;
 mod saga;
 mod store_call;
 mod timers;
-mod tracing;
 mod transmit;
 
 pub use event::Event;
@@ -163,11 +162,6 @@ pub struct World<O = ()> {
     pub measured_from: SimTime,
     /// Every request's fate over the whole run.
     pub totals: Totals,
-    /// The seed the random streams derive from.
-    seed: u64,
-    /// The trace recorder, if this run records traces (`trace.rs`). Every hook on the
-    /// request's path is one branch on it when it is `None`.
-    trace: Option<Box<Tracer>>,
     /// The stores the services call, run inside the world (`world/store_call.rs`).
     links: store_call::StoreLinks,
     /// What watches the run.
@@ -193,13 +187,6 @@ impl World {
 }
 
 impl<O: Observer> World<O> {
-    /// Records traces of a sample of the requests from now on (see [`crate::trace`]). Call
-    /// it before the run starts; the sample depends only on the seed, the rate and each
-    /// request's number, and tracing changes no outcome.
-    pub fn enable_tracing(&mut self, config: TraceConfig) {
-        self.trace = Some(Box::new(Tracer::new(config, self.seed)));
-    }
-
     /// The observer watching the run.
     pub fn observer(&self) -> &O {
         &self.observer
@@ -208,11 +195,6 @@ impl<O: Observer> World<O> {
     /// The observer, to change what it records between slices of a run.
     pub fn observer_mut(&mut self) -> &mut O {
         &mut self.observer
-    }
-
-    /// The traces recorded, if tracing is enabled.
-    pub fn trace(&self) -> Option<&Tracer> {
-        self.trace.as_deref()
     }
 
     /// Requests in flight now: sent by a client and not yet answered or given up on.
@@ -305,9 +287,7 @@ impl<O: Observer> World<O> {
 
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
-        if let Some(t) = self.trace.as_deref_mut() {
-            t.finish(end);
-        }
+        self.observer.run_ended(end);
         self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);

@@ -27,7 +27,7 @@ pub use series::{CacheTrack, ClientTrack, PolicyTrack, RunSeries, ServiceTrack};
 pub use stores::{anomaly_stem, anomaly_timeline, ANOMALY_OPS};
 
 use crate::time_chart::{Shade, TimeChart};
-use sim_models::{RunResult, Scenario};
+use sim_models::{Observer, RunResult, Scenario};
 
 /// One chart of a run, with the file name it is written under and what it shows.
 #[derive(Clone, Debug)]
@@ -93,7 +93,7 @@ fn any_nonzero<'a>(mut values: impl Iterator<Item = &'a f64>) -> bool {
 /// The charts that have something to show for this run, in reading order: throughput and
 /// goodput, errors by kind, latency, queues, saturation, circuit breakers, refusals, one
 /// chart per other kind of policy level, then each store's leaders, operations and lag.
-pub fn run_charts(result: &RunResult, scenario: &Scenario) -> RunCharts {
+pub fn run_charts<O: Observer>(result: &RunResult<O>, scenario: &Scenario) -> RunCharts {
     let series = RunSeries::of(result);
     let panels = Panels {
         series: &series,

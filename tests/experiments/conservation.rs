@@ -18,7 +18,7 @@ struct Ledger {
 }
 
 impl Observer for Ledger {
-    fn request_sent(&mut self, now: SimTime, request: RequestId, _client: u32) {
+    fn request_sent(&mut self, now: SimTime, request: RequestId, _: u32, _: u32, _: u32) {
         self.sent += 1;
         if !self.open.insert(request) && self.broken.is_none() {
             self.broken = Some(format!("{request:?} sent twice (again at {now})"));

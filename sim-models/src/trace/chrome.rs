@@ -25,9 +25,9 @@ use std::io::{self, Write};
 
 /// Writes the trace `tracer` recorded as Chrome trace-event JSON, with the scenario's name and
 /// the seed in `otherData`; `services` (in name order) and `edges` name what the spans refer
-/// to. Writes an empty trace if the run was not traced (`None`).
+/// to.
 pub fn write_chrome_json(
-    tracer: Option<&Tracer>,
+    tracer: &Tracer,
     services: &[&str],
     edges: &[Edge],
     scenario: &str,
@@ -35,14 +35,6 @@ pub fn write_chrome_json(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let names = Names::of(services, edges);
-    let empty;
-    let tracer = match tracer {
-        Some(t) => t,
-        None => {
-            empty = Tracer::new(super::TraceConfig::default(), seed);
-            &empty
-        }
-    };
     out.write_all(b"{\"traceEvents\":[")?;
     let mut first = true;
     let mut buf = String::new();

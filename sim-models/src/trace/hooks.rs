@@ -1,28 +1,53 @@
-//! The hooks the world calls on a sampled request's path (through its cold shims in
-//! `world/tracing.rs`): each opens or closes spans through the tracer's side tables.
+//! The tracer as an [`Observer`]: each hook the world tells it on a sampled request's path
+//! opens or closes spans through the tracer's side tables; the rest it ignores.
 
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
-use crate::call::{Caller, Outcome};
-use crate::ids::{CallId, InvocationId, RequestIndex};
-use sim_core::SimTime;
+use crate::observer::{CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId};
+use crate::outcome::Outcome;
+use sim_core::{SimDuration, SimTime};
 
 impl Tracer {
-    // Hooks, called by the world's cold shims (`world/tracing.rs`) while a request's path is
-    // traced.
+    /// Points call `call`'s slot at `up`, the span waiting for it, as it leaves along `edge`.
+    fn set_message(&mut self, call: CallRef, up: u32, edge: u32, publish: bool) {
+        let slot = call.index as usize;
+        if self.calls.len() <= slot {
+            self.calls.resize(
+                slot + 1,
+                CallSlot {
+                    gen: 0,
+                    up: NO_SPAN,
+                    serve: NO_SPAN,
+                    children: Vec::new(),
+                    edge: 0,
+                    publish: false,
+                },
+            );
+        }
+        let c = &mut self.calls[slot];
+        c.gen = call.gen;
+        c.up = up;
+        c.serve = NO_SPAN;
+        c.edge = edge;
+        c.publish = publish;
+        c.children.clear();
+    }
+}
 
-    /// Request number `seq` (slab `id`, `gen`) is sent along `edge` to `service`: traced if
-    /// sampled and no cap is reached.
-    pub(crate) fn request_sent(
+/// A request is traced if its number is sampled and no cap is reached; every other hook
+/// follows the spans the sampled requests opened.
+impl Observer for Tracer {
+    fn request_sent(
         &mut self,
-        seq: u64,
-        id: RequestIndex,
-        gen: u32,
+        now: SimTime,
+        request: RequestId,
+        _client: u32,
         edge: u32,
         service: u32,
-        now: SimTime,
     ) {
-        let slot = id.index() as usize;
+        self.sent += 1;
+        let seq = self.sent;
+        let slot = request.index as usize;
         if self.requests.len() <= slot {
             self.requests.resize(
                 slot + 1,
@@ -47,109 +72,86 @@ impl Tracer {
         let root = self.open(NO_SPAN, SpanKind::Request { seq }, edge, service, now);
         self.roots.push(root);
         self.requests[slot] = RequestSlot {
-            gen,
+            gen: request.gen,
             root,
             call: NO_SPAN,
         };
     }
 
-    /// Request `id` ends with `outcome` as its client sees it.
-    pub(crate) fn request_ended(
+    fn request_ended(
         &mut self,
-        id: RequestIndex,
-        gen: u32,
-        outcome: Outcome,
         now: SimTime,
+        request: RequestId,
+        _client: u32,
+        outcome: Outcome,
+        _latency: SimDuration,
     ) {
-        let Some(&r) = self.request_slot(id, gen) else {
+        let Some(&r) = self.request_slot(request) else {
             return;
         };
         self.close_chain(r.call, SpanEnd::Outcome(outcome), now);
         self.close(r.root, SpanEnd::Outcome(outcome), now);
-        self.requests[id.index() as usize].root = NO_SPAN;
+        self.requests[request.index as usize].root = NO_SPAN;
     }
 
-    /// `caller` makes a call along `edge` to `service` (bare or through a policy stack).
-    pub(crate) fn call_started(&mut self, caller: Caller, edge: u32, service: u32, now: SimTime) {
+    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {
         let parent = match caller {
-            Caller::Request { id, gen } => self.request_slot(id, gen).map_or(NO_SPAN, |r| r.root),
-            Caller::Call { id, gen, .. } => self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve),
-            Caller::Attempt { .. } => NO_SPAN, // attempts are sent, not called
-            Caller::Nobody => self.publisher,
+            CallerRef::Request(r) => self.request_slot(r).map_or(NO_SPAN, |s| s.root),
+            CallerRef::Call { call, .. } => self.call_slot(call).map_or(NO_SPAN, |c| c.serve),
+            CallerRef::Attempt { .. } => NO_SPAN, // attempts are sent, not called
+            CallerRef::Published => self.publisher,
             // A cache's background fetch and a saga's calls are not traced.
-            Caller::Refresh { .. } | Caller::Saga { .. } => NO_SPAN,
+            CallerRef::Background => NO_SPAN,
         };
         if parent == NO_SPAN {
             return;
         }
         let span = self.open(parent, SpanKind::Call, edge, service, now);
         match caller {
-            Caller::Request { id, .. } => self.requests[id.index() as usize].call = span,
-            Caller::Call { id, slot, .. } => {
-                let children = &mut self.calls[id.index() as usize].children;
+            CallerRef::Request(r) => self.requests[r.index as usize].call = span,
+            CallerRef::Call { call, slot } => {
+                let children = &mut self.calls[call.index as usize].children;
                 if children.len() <= slot as usize {
                     children.resize(slot as usize + 1, NO_SPAN);
                 }
                 children[slot as usize] = span;
             }
-            Caller::Nobody => self.publisher = span,
-            Caller::Attempt { .. } | Caller::Refresh { .. } | Caller::Saga { .. } => unreachable!(),
+            CallerRef::Published => self.publisher = span,
+            CallerRef::Attempt { .. } | CallerRef::Background => unreachable!(),
         }
     }
 
-    /// Call `id` (serving span known) publishes a message: the publish's spans hang from it.
-    pub(crate) fn publishing(&mut self, id: CallId, gen: u32) {
-        self.publisher = self.call_slot(id, gen).map_or(NO_SPAN, |c| c.serve);
+    fn publishing(&mut self, _now: SimTime, call: CallRef) {
+        self.publisher = self.call_slot(call).map_or(NO_SPAN, |c| c.serve);
     }
 
-    /// A publish has left.
-    pub(crate) fn published(&mut self) {
-        self.publisher = NO_SPAN;
-    }
-
-    /// The message of call `id` (`gen`) leaves for an instance on behalf of `caller`.
-    pub(crate) fn message_sent(&mut self, id: CallId, gen: u32, caller: Caller) {
+    fn call_created(
+        &mut self,
+        _now: SimTime,
+        call: CallRef,
+        caller: CallerRef,
+        edge: u32,
+        _at: InstanceRef,
+    ) {
         let up = self.caller_span(caller);
         if up == NO_SPAN {
             return;
         }
-        self.set_message(id, gen, up);
+        self.set_message(call, up, edge, caller == CallerRef::Published);
     }
 
-    fn set_message(&mut self, id: CallId, gen: u32, up: u32) {
-        let slot = id.index() as usize;
-        if self.calls.len() <= slot {
-            self.calls.resize(
-                slot + 1,
-                CallSlot {
-                    gen: 0,
-                    up: NO_SPAN,
-                    serve: NO_SPAN,
-                    children: Vec::new(),
-                },
-            );
-        }
-        let c = &mut self.calls[slot];
-        c.gen = gen;
-        c.up = up;
-        c.serve = NO_SPAN;
-        c.children.clear();
-    }
-
-    /// The network duplicated call `id`'s message: the copy `dup` (`dup_gen`) has the same
-    /// caller.
-    pub(crate) fn message_duplicated(&mut self, id: CallId, gen: u32, dup: CallId, dup_gen: u32) {
-        if let Some(up) = self.call_slot(id, gen).map(|c| c.up) {
-            self.set_message(dup, dup_gen, up);
+    fn message_duplicated(&mut self, _now: SimTime, call: CallRef, copy: CallRef) {
+        if let Some(c) = self.call_slot(call) {
+            let (up, edge, publish) = (c.up, c.edge, c.publish);
+            self.set_message(copy, up, edge, publish);
         }
     }
 
-    /// Call `id`'s message vanished (lost or black-holed; `publish`: nobody waits for it).
-    pub(crate) fn message_dropped(&mut self, id: CallId, gen: u32, publish: bool, now: SimTime) {
-        let Some(c) = self.call_slot(id, gen) else {
+    fn call_dropped(&mut self, now: SimTime, call: CallRef) {
+        let Some(c) = self.call_slot(call) else {
             return;
         };
-        let (up, serve) = (c.up, c.serve);
+        let (up, serve, publish) = (c.up, c.serve, c.publish);
         c.up = NO_SPAN;
         self.close(serve, SpanEnd::Lost, now);
         if publish {
@@ -157,30 +159,20 @@ impl Tracer {
         }
     }
 
-    /// Call `id`'s message reaches instance `instance` of `service`.
-    pub(crate) fn serve_started(
-        &mut self,
-        id: CallId,
-        gen: u32,
-        edge: u32,
-        service: u32,
-        instance: u32,
-        now: SimTime,
-    ) {
-        let Some(c) = self.call_slot(id, gen) else {
+    fn message_delivered(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {
+        let Some(c) = self.call_slot(call) else {
             return;
         };
-        let up = c.up;
-        let span = self.open(up, SpanKind::Serve, edge, service, now);
-        self.spans[span as usize].instance = instance;
-        let c = &mut self.calls[id.index() as usize];
+        let (up, edge) = (c.up, c.edge);
+        let span = self.open(up, SpanKind::Serve, edge, at.service, now);
+        self.spans[span as usize].instance = at.instance;
+        let c = &mut self.calls[call.index as usize];
         c.serve = span;
         c.children.clear();
     }
 
-    /// Call `id`, queued, gets a worker.
-    pub(crate) fn worker_taken(&mut self, id: CallId, gen: u32, now: SimTime) {
-        let Some(serve) = self.call_slot(id, gen).map(|c| c.serve) else {
+    fn worker_taken(&mut self, now: SimTime, call: CallRef, _at: InstanceRef) {
+        let Some(serve) = self.call_slot(call).map(|c| c.serve) else {
             return;
         };
         if let Some(s) = self.spans.get_mut(serve as usize) {
@@ -190,67 +182,43 @@ impl Tracer {
         }
     }
 
-    /// The instance is done with call `id`, which answers `outcome` (`publish`: nobody waits,
-    /// so the publish's call ends too).
-    pub(crate) fn serve_ended(
-        &mut self,
-        id: CallId,
-        gen: u32,
-        outcome: Outcome,
-        publish: bool,
-        now: SimTime,
-    ) {
-        let Some(c) = self.call_slot(id, gen) else {
+    fn call_finished(&mut self, now: SimTime, call: CallRef, _at: InstanceRef, outcome: Outcome) {
+        let Some(c) = self.call_slot(call) else {
             return;
         };
-        let (up, serve) = (c.up, c.serve);
+        let (up, serve, publish) = (c.up, c.serve, c.publish);
         self.close(serve, SpanEnd::Outcome(outcome), now);
         if publish {
+            // Nobody waits: the publish's call ends with it.
             self.close_chain(up, SpanEnd::Outcome(outcome), now);
         }
     }
 
-    /// A route forwards call `id`, served, along `edge` to `service`: a new call span continues
-    /// the caller's, and the caller's answer will end both.
-    pub(crate) fn forwarded(
+    fn call_forwarded(
         &mut self,
-        id: CallId,
-        gen: u32,
-        caller: Caller,
+        now: SimTime,
+        call: CallRef,
+        caller: CallerRef,
         edge: u32,
         service: u32,
-        now: SimTime,
     ) {
-        let Some(c) = self.call_slot(id, gen) else {
+        let Some(c) = self.call_slot(call) else {
             return;
         };
         let (up, serve) = (c.up, c.serve);
         self.close(serve, SpanEnd::Outcome(Outcome::Completed), now);
         let span = self.open(up, SpanKind::Call, edge, service, now);
         self.spans[span as usize].routed = true;
-        let c = &mut self.calls[id.index() as usize];
+        let c = &mut self.calls[call.index as usize];
         c.up = span;
         c.serve = NO_SPAN;
-        if matches!(
-            caller,
-            Caller::Nobody | Caller::Refresh { .. } | Caller::Saga { .. }
-        ) {
-            return;
-        }
+        c.edge = edge;
         self.set_caller_span(caller, span);
     }
 
-    /// Call `id` takes the answer `outcome` of child `slot`.
-    pub(crate) fn child_answered(
-        &mut self,
-        id: CallId,
-        gen: u32,
-        slot: u8,
-        outcome: Outcome,
-        now: SimTime,
-    ) {
+    fn child_answered(&mut self, now: SimTime, call: CallRef, slot: u8, outcome: Outcome) {
         let Some(span) = self
-            .call_slot(id, gen)
+            .call_slot(call)
             .and_then(|c| c.children.get(slot as usize).copied())
         else {
             return;
@@ -258,15 +226,8 @@ impl Tracer {
         self.close_chain(span, SpanEnd::Outcome(outcome), now);
     }
 
-    /// Call `id` stops waiting for the children in `slots` (bit `k`: child `k`).
-    pub(crate) fn children_abandoned(
-        &mut self,
-        id: CallId,
-        gen: u32,
-        mut slots: u64,
-        now: SimTime,
-    ) {
-        let Some(c) = self.call_slot(id, gen) else {
+    fn children_abandoned(&mut self, now: SimTime, call: CallRef, mut slots: u64) {
+        let Some(c) = self.call_slot(call) else {
             return;
         };
         let children = std::mem::take(&mut c.children);
@@ -277,13 +238,12 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.calls[id.index() as usize].children = children;
+        self.calls[call.index as usize].children = children;
     }
 
-    /// Invocation `id` (`gen`) starts for `caller`, whose call span it continues.
-    pub(crate) fn invocation_started(&mut self, id: InvocationId, gen: u32, caller: Caller) {
+    fn invocation_started(&mut self, _now: SimTime, invocation: InvocationRef, caller: CallerRef) {
         let call = self.caller_span(caller);
-        let slot = id.index() as usize;
+        let slot = invocation.index as usize;
         if self.invocations.len() <= slot {
             self.invocations.resize(
                 slot + 1,
@@ -296,23 +256,14 @@ impl Tracer {
             );
         }
         let v = &mut self.invocations[slot];
-        v.gen = gen;
+        v.gen = invocation.gen;
         v.call = call;
         v.backoff = NO_SPAN;
         v.attempts.clear();
     }
 
-    /// Attempt `n` of invocation `id` starts passing its layers (`hedge`: a hedge, else a
-    /// retry if `n > 1`); a backoff before it is over.
-    pub(crate) fn attempt_started(
-        &mut self,
-        id: InvocationId,
-        gen: u32,
-        n: u32,
-        hedge: bool,
-        now: SimTime,
-    ) {
-        let Some(v) = self.invocation_slot(id, gen) else {
+    fn attempt_started(&mut self, now: SimTime, invocation: InvocationRef, n: u32, hedge: bool) {
+        let Some(v) = self.invocation_slot(invocation) else {
             return;
         };
         let (call, backoff) = (v.call, v.backoff);
@@ -323,25 +274,16 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Attempt { n, hedge }, edge, service, now);
-        let attempts = &mut self.invocations[id.index() as usize].attempts;
+        let attempts = &mut self.invocations[invocation.index as usize].attempts;
         if attempts.len() < n as usize {
             attempts.resize(n as usize, NO_SPAN);
         }
         attempts[n as usize - 1] = span;
     }
 
-    /// Attempt `n` of invocation `id` ended with `outcome` (an answer, its timeout, a layer's
-    /// refusal).
-    pub(crate) fn attempt_ended(
-        &mut self,
-        id: InvocationId,
-        gen: u32,
-        n: u32,
-        outcome: Outcome,
-        now: SimTime,
-    ) {
+    fn attempt_ended(&mut self, now: SimTime, invocation: InvocationRef, n: u32, outcome: Outcome) {
         let Some(span) = self
-            .invocation_slot(id, gen)
+            .invocation_slot(invocation)
             .and_then(|v| v.attempts.get(n as usize - 1).copied())
         else {
             return;
@@ -349,15 +291,8 @@ impl Tracer {
         self.close_chain(span, SpanEnd::Outcome(outcome), now);
     }
 
-    /// Invocation `id` stops waiting for the attempts in `attempts` (bit `n − 1`: attempt `n`).
-    pub(crate) fn attempts_abandoned(
-        &mut self,
-        id: InvocationId,
-        gen: u32,
-        mut attempts: u8,
-        now: SimTime,
-    ) {
-        let Some(v) = self.invocation_slot(id, gen) else {
+    fn attempts_abandoned(&mut self, now: SimTime, invocation: InvocationRef, mut attempts: u8) {
+        let Some(v) = self.invocation_slot(invocation) else {
             return;
         };
         let spans = std::mem::take(&mut v.attempts);
@@ -368,12 +303,11 @@ impl Tracer {
                 self.close_chain(span, SpanEnd::Abandoned, now);
             }
         }
-        self.invocations[id.index() as usize].attempts = spans;
+        self.invocations[invocation.index as usize].attempts = spans;
     }
 
-    /// Invocation `id` backs off before its next attempt.
-    pub(crate) fn backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
-        let Some(v) = self.invocation_slot(id, gen) else {
+    fn backoff_started(&mut self, now: SimTime, invocation: InvocationRef) {
+        let Some(v) = self.invocation_slot(invocation) else {
             return;
         };
         let call = v.call;
@@ -382,19 +316,17 @@ impl Tracer {
             (c.edge, c.service)
         };
         let span = self.open(call, SpanKind::Backoff, edge, service, now);
-        self.invocations[id.index() as usize].backoff = span;
+        self.invocations[invocation.index as usize].backoff = span;
     }
 
-    /// Invocation `id` ends: its call answers `answer` (`outcome` before a fallback).
-    pub(crate) fn invocation_ended(
+    fn invocation_ended(
         &mut self,
-        id: InvocationId,
-        gen: u32,
+        now: SimTime,
+        invocation: InvocationRef,
         outcome: Outcome,
         answer: Outcome,
-        now: SimTime,
     ) {
-        let Some(v) = self.invocation_slot(id, gen) else {
+        let Some(v) = self.invocation_slot(invocation) else {
             return;
         };
         let (call, backoff) = (v.call, v.backoff);
@@ -404,7 +336,7 @@ impl Tracer {
         for &a in &attempts {
             self.close_chain(a, SpanEnd::Abandoned, now);
         }
-        self.invocations[id.index() as usize].attempts = attempts;
+        self.invocations[invocation.index as usize].attempts = attempts;
         if let Some(s) = self.spans.get_mut(call as usize) {
             if s.is_open() && answer != outcome {
                 s.before_fallback = Some(outcome);
@@ -412,12 +344,20 @@ impl Tracer {
         }
         self.close(call, SpanEnd::Outcome(answer), now);
     }
+
+    fn run_ended(&mut self, now: SimTime) {
+        self.finish(now);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::trace::TraceConfig;
+
+    fn request(index: u32) -> RequestId {
+        RequestId { index, gen: 0 }
+    }
 
     #[test]
     fn the_cap_stops_new_traces_but_counts_them() {
@@ -430,7 +370,7 @@ mod tests {
             1,
         );
         for seq in 1..=5 {
-            t.request_sent(seq, RequestIndex::new(seq as u32), 0, 0, 0, SimTime(seq));
+            t.request_sent(SimTime(seq), request(seq as u32), 0, 0, 0);
         }
         assert_eq!(t.roots.len(), 2);
         assert_eq!(t.over_cap, 3);
@@ -440,19 +380,21 @@ mod tests {
     #[test]
     fn a_route_chain_ends_with_the_answer_and_open_spans_end_in_flight() {
         let mut t = Tracer::new(TraceConfig::sampling(1.0), 1);
-        let req = Caller::Request {
-            id: RequestIndex::new(0),
-            gen: 0,
+        let req = CallerRef::Request(request(0));
+        let at = |service| InstanceRef {
+            service,
+            instance: 0,
         };
-        t.request_sent(1, RequestIndex::new(0), 0, 0, 0, SimTime(0));
-        t.call_started(req, 0, 0, SimTime(0));
-        let call = CallId::new(5);
-        t.message_sent(call, 3, req);
-        t.serve_started(call, 3, 0, 0, 0, SimTime(1));
-        t.forwarded(call, 3, req, 1, 1, SimTime(2));
-        t.serve_started(call, 3, 1, 1, 0, SimTime(3));
-        t.request_ended(RequestIndex::new(0), 0, Outcome::Timeout, SimTime(4));
-        t.finish(SimTime(10));
+        t.request_sent(SimTime(0), request(0), 0, 0, 0);
+        t.call_made(SimTime(0), req, 0, 0);
+        let call = CallRef { index: 5, gen: 3 };
+        t.call_created(SimTime(0), call, req, 0, at(0));
+        t.message_delivered(SimTime(1), call, at(0));
+        t.call_forwarded(SimTime(2), call, req, 1, 1);
+        t.message_delivered(SimTime(3), call, at(1));
+        let latency = SimDuration::from_nanos(4);
+        t.request_ended(SimTime(4), request(0), 0, Outcome::Timeout, latency);
+        t.run_ended(SimTime(10));
         let s = &t.spans;
         assert_eq!(s.len(), 5);
         assert_eq!(s[0].kind, SpanKind::Request { seq: 1 });
@@ -471,6 +413,7 @@ mod tests {
             (1, SpanEnd::Outcome(Outcome::Timeout))
         );
         assert_eq!((s[4].parent, s[4].end), (3, SimTime(10)), "late serve");
+        assert_eq!((s[4].edge, s[4].service), (1, 1), "served where routed");
         assert_eq!(s[4].outcome, SpanEnd::InFlight);
     }
 }

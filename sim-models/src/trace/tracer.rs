@@ -3,8 +3,7 @@
 
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
-use crate::call::Caller;
-use crate::ids::{CallId, InvocationId, RequestIndex};
+use crate::observer::{CallRef, CallerRef, InvocationRef, RequestId};
 use sim_core::{RngFactory, SimTime};
 
 /// A request in flight that is traced.
@@ -26,6 +25,10 @@ pub(super) struct CallSlot {
     pub(super) serve: u32,
     /// The call spans of its current wait, by slot.
     pub(super) children: Vec<u32>,
+    /// The edge it travels along now (a route moves it to the next).
+    pub(super) edge: u32,
+    /// Whether nobody waits for it (a published message).
+    pub(super) publish: bool,
 }
 
 /// A call through a policy stack whose request is traced.
@@ -52,6 +55,8 @@ pub struct Tracer {
     pub roots: Vec<u32>,
     /// Requests sampled but not traced because a cap was reached.
     pub over_cap: u64,
+    /// Requests sent so far: the number of the next is one more.
+    pub(super) sent: u64,
     /// When the first request was left out for a cap.
     pub capped_at: Option<SimTime>,
     pub(super) requests: Vec<RequestSlot>,
@@ -87,6 +92,7 @@ impl Tracer {
             spans: Vec::new(),
             roots: Vec::new(),
             over_cap: 0,
+            sent: 0,
             capped_at: None,
             requests: Vec::new(),
             calls: Vec::new(),
@@ -167,73 +173,76 @@ impl Tracer {
         }
     }
 
-    pub(super) fn request_slot(&self, id: RequestIndex, gen: u32) -> Option<&RequestSlot> {
+    pub(super) fn request_slot(&self, r: RequestId) -> Option<&RequestSlot> {
         self.requests
-            .get(id.index() as usize)
-            .filter(|r| r.gen == gen && r.root != NO_SPAN)
+            .get(r.index as usize)
+            .filter(|s| s.gen == r.gen && s.root != NO_SPAN)
     }
 
-    pub(super) fn call_slot(&mut self, id: CallId, gen: u32) -> Option<&mut CallSlot> {
+    pub(super) fn call_slot(&mut self, c: CallRef) -> Option<&mut CallSlot> {
         self.calls
-            .get_mut(id.index() as usize)
-            .filter(|c| c.gen == gen && c.up != NO_SPAN)
+            .get_mut(c.index as usize)
+            .filter(|s| s.gen == c.gen && s.up != NO_SPAN)
     }
 
-    pub(super) fn invocation_slot(
-        &mut self,
-        id: InvocationId,
-        gen: u32,
-    ) -> Option<&mut InvocationSlot> {
+    pub(super) fn invocation_slot(&mut self, v: InvocationRef) -> Option<&mut InvocationSlot> {
         self.invocations
-            .get_mut(id.index() as usize)
-            .filter(|v| v.gen == gen && v.call != NO_SPAN)
+            .get_mut(v.index as usize)
+            .filter(|s| s.gen == v.gen && s.call != NO_SPAN)
     }
 
     /// The span that waits for `caller`'s answer, if its request is traced.
-    pub(super) fn caller_span(&mut self, caller: Caller) -> u32 {
+    pub(super) fn caller_span(&mut self, caller: CallerRef) -> u32 {
         match caller {
-            Caller::Request { id, gen } => self.request_slot(id, gen).map_or(NO_SPAN, |r| r.call),
-            Caller::Call { id, gen, slot, .. } => self
-                .call_slot(id, gen)
+            CallerRef::Request(r) => self.request_slot(r).map_or(NO_SPAN, |s| s.call),
+            CallerRef::Call { call, slot } => self
+                .call_slot(call)
                 .and_then(|c| c.children.get(slot as usize).copied())
                 .unwrap_or(NO_SPAN),
-            Caller::Attempt { id, gen, attempt } => self
-                .invocation_slot(id, gen)
+            CallerRef::Attempt {
+                invocation,
+                attempt,
+            } => self
+                .invocation_slot(invocation)
                 .and_then(|v| v.attempts.get(attempt as usize - 1).copied())
                 .unwrap_or(NO_SPAN),
-            Caller::Nobody => self.publisher,
+            CallerRef::Published => self.publisher,
             // A cache's background fetch and a saga's calls are not traced.
-            Caller::Refresh { .. } | Caller::Saga { .. } => NO_SPAN,
+            CallerRef::Background => NO_SPAN,
         }
     }
 
     /// Points `caller`'s waiting span at `span` (a route's next call).
-    pub(super) fn set_caller_span(&mut self, caller: Caller, span: u32) {
+    pub(super) fn set_caller_span(&mut self, caller: CallerRef, span: u32) {
         match caller {
-            Caller::Request { id, gen } => {
-                if let Some(r) = self.requests.get_mut(id.index() as usize) {
-                    if r.gen == gen && r.root != NO_SPAN {
-                        r.call = span;
+            CallerRef::Request(r) => {
+                if let Some(s) = self.requests.get_mut(r.index as usize) {
+                    if s.gen == r.gen && s.root != NO_SPAN {
+                        s.call = span;
                     }
                 }
             }
-            Caller::Call { id, gen, slot, .. } => {
-                if let Some(c) = self.call_slot(id, gen) {
+            CallerRef::Call { call, slot } => {
+                if let Some(c) = self.call_slot(call) {
                     if let Some(s) = c.children.get_mut(slot as usize) {
                         *s = span;
                     }
                 }
             }
-            Caller::Attempt { id, gen, attempt } => {
-                if let Some(v) = self.invocation_slot(id, gen) {
+            CallerRef::Attempt {
+                invocation,
+                attempt,
+            } => {
+                if let Some(v) = self.invocation_slot(invocation) {
                     if let Some(s) = v.attempts.get_mut(attempt as usize - 1) {
                         *s = span;
                     }
                 }
             }
-            Caller::Nobody | Caller::Refresh { .. } | Caller::Saga { .. } => {}
+            CallerRef::Published | CallerRef::Background => {}
         }
     }
+
     /// The run ends at `end`: every span still open ends there, `in_flight`.
     pub fn finish(&mut self, end: SimTime) {
         for s in &mut self.spans {

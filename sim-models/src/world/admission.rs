@@ -23,9 +23,6 @@ impl<O: Observer> World<O> {
         );
         let (call, at) = self.observed(id, s as u32, i as u32);
         self.observer.message_delivered(now, call, at);
-        if self.trace.is_some() {
-            self.trace_serve_started(id, now);
-        }
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin);
         if !svc.shed.is_empty() {
@@ -76,8 +73,8 @@ impl<O: Observer> World<O> {
     /// A queued call `id` has been given a worker.
     #[inline]
     pub(super) fn start_queued(&mut self, id: CallId, ctx: &mut Context<Event>) {
-        if self.trace.is_some() {
-            self.trace_worker_taken(id, ctx.now());
+        if O::WATCHING {
+            self.tell_worker_taken(id, ctx.now());
         }
         let c = *self.calls.at(id);
         let (call, at) = self.observed(id, c.service, c.instance);

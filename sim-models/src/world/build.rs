@@ -381,8 +381,6 @@ impl<O: Observer> World<O> {
             warmup: SimTime(scenario.warmup.as_nanos()),
             measured_from: SimTime::ZERO,
             totals: Totals::default(),
-            seed,
-            trace: None,
             links: Default::default(),
             observer,
         };

@@ -42,10 +42,9 @@ impl<O: Observer> World<O> {
                 gen,
             },
             client,
+            edge,
+            target,
         );
-        if self.trace.is_some() {
-            self.trace_request_sent(id, gen, now);
-        }
         // Through policies, the invocation owns the deadline and answers by it (with the
         // stack's fallback, if any); a second timer at the same instant would race it.
         if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
@@ -81,9 +80,6 @@ impl<O: Observer> World<O> {
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.trace.is_some() {
-            self.trace_request_ended(id, outcome, now);
-        }
         let gen = if O::WATCHING {
             self.requests.gen(id)
         } else {

@@ -56,8 +56,8 @@ impl<O: crate::observer::Observer> World<O> {
             hedges: 0,
             deadline_armed: false,
         });
-        if self.trace.is_some() {
-            self.trace_invocation_started(id, gen);
+        if O::WATCHING {
+            self.tell_invocation_started(id, gen, now);
         }
         let st = &mut self.stacks[stack as usize];
         let mut started = st.uses.started;
@@ -100,8 +100,8 @@ impl<O: crate::observer::Observer> World<O> {
         v.attempt_started = ctx.now();
         v.layer = if v.attempts == 1 { 0 } else { retry as u16 + 1 };
         v.phase = Phase::Admitting;
-        if self.trace.is_some() {
-            self.trace_attempt_started(id, gen, ctx.now());
+        if O::WATCHING {
+            self.tell_attempt_started(id, gen, ctx.now());
         }
         self.admit_from(id, gen, ctx);
     }
@@ -324,8 +324,8 @@ impl<O: crate::observer::Observer> World<O> {
         v.hedges &= !bit;
         v.last = Some(outcome);
         let v = *v;
-        if self.trace.is_some() {
-            self.trace_attempt_ended(id, gen, attempt, outcome, now);
+        if O::WATCHING {
+            self.tell_attempt_ended(id, gen, attempt, outcome, now);
         }
         self.edges[v.edge as usize].attempt_resolved();
         self.services[v.service as usize].count_outcome(now, outcome);
@@ -369,8 +369,8 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// Hedging: invocation `id` stops waiting for the attempts still out.
     fn abandon_hedges(&mut self, id: InvocationId, now: SimTime) {
-        if self.trace.is_some() {
-            self.trace_attempts_abandoned(id, now);
+        if O::WATCHING {
+            self.tell_attempts_abandoned(id, now);
         }
         let v = self.invocations.at(id);
         let out = v.hedges.count_ones();
@@ -428,8 +428,8 @@ impl<O: crate::observer::Observer> World<O> {
     ) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
-        if self.trace.is_some() {
-            self.trace_attempt_ended(id, gen, v.attempts, outcome, now);
+        if O::WATCHING {
+            self.tell_attempt_ended(id, gen, v.attempts, outcome, now);
         }
         if sent {
             self.edges[v.edge as usize].attempt_resolved();
@@ -469,8 +469,8 @@ impl<O: crate::observer::Observer> World<O> {
                 if allowed {
                     self.invocations.at(id).phase = Phase::BackingOff;
                     ctx.schedule_in(d, Event::Retry { inv: id, gen });
-                    if self.trace.is_some() {
-                        self.trace_backoff_started(id, gen, now);
+                    if O::WATCHING {
+                        self.tell_backoff_started(id, gen, now);
                     }
                     return;
                 }
@@ -508,8 +508,8 @@ impl<O: crate::observer::Observer> World<O> {
         while let Some(l) = answering.pop_last() {
             answer = st.layers[l].answer(now, answer);
         }
-        if self.trace.is_some() {
-            self.trace_invocation_ended(id, outcome, answer, now);
+        if O::WATCHING {
+            self.tell_invocation_ended(id, outcome, answer, now);
         }
         self.invocations.remove(id);
         if self.caller_waiting(v.caller) {

@@ -53,13 +53,10 @@ impl<O: Observer> World<O> {
                         deadline: SimTime::MAX,
                         origin,
                     };
-                    if self.trace.is_some() {
-                        self.trace_publishing(id);
+                    if O::WATCHING {
+                        self.tell_publishing(id, now);
                     }
                     self.call(out, ctx);
-                    if self.trace.is_some() {
-                        self.trace_published();
-                    }
                     self.calls.at(id).pc += 1;
                 }
                 Op::Branch { first, count, end } => {
@@ -274,8 +271,8 @@ impl<O: Observer> World<O> {
 
     /// Call `id` stops waiting for the calls of its step (at `first`) that have not answered.
     pub(super) fn abandon_children(&mut self, id: CallId, first: u32, now: SimTime) {
-        if self.trace.is_some() {
-            self.trace_children_abandoned(id, now);
+        if O::WATCHING {
+            self.tell_children_abandoned(id, now);
         }
         let c = self.calls.at(id);
         let mut left = c.wait.outstanding;
@@ -334,8 +331,8 @@ impl<O: Observer> World<O> {
             }
         }
         self.edges[edge as usize].sent();
-        if self.trace.is_some() {
-            self.trace_forwarded(id, edge, next, now);
+        if O::WATCHING {
+            self.tell_forwarded(id, edge, next, now);
         }
         let from = self.endpoint(c.service, c.instance);
         let Some(instance) = self.services[next as usize].pick() else {

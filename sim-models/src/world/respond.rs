@@ -18,9 +18,6 @@ impl<O: Observer> World<O> {
         let c = *self.calls.at(id);
         let (call, at) = self.observed(id, c.service, c.instance);
         self.observer.call_finished(now, call, at, outcome);
-        if self.trace.is_some() {
-            self.trace_serve_ended(id, outcome, now);
-        }
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
@@ -224,8 +221,8 @@ impl<O: Observer> World<O> {
             p.wait.failed += 1;
         }
         let p = *p;
-        if self.trace.is_some() {
-            self.trace_child_answered(id, gen, slot, outcome, now);
+        if O::WATCHING {
+            self.tell_child_answered(id, gen, slot, outcome, now);
         }
         self.resolve(edge, service, outcome, now);
         let Op::Calls { count, need, .. } =

@@ -14,8 +14,8 @@ impl<O: Observer> World<O> {
     /// instance.
     #[inline]
     pub(super) fn call(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
-        if self.trace.is_some() {
-            self.trace_call(&out, ctx.now());
+        if O::WATCHING {
+            self.tell_call_made(&out, ctx.now());
         }
         if self.edges[out.edge as usize].policies {
             return self.invoke(out, ctx);
@@ -58,8 +58,8 @@ impl<O: Observer> World<O> {
             origin,
             inflight: 0,
         });
-        if self.trace.is_some() {
-            self.trace_message_sent(id, gen);
+        if O::WATCHING {
+            self.tell_call_created(id, gen, ctx.now());
         }
         self.transmit(id, gen, from, ctx);
         true
@@ -142,8 +142,8 @@ impl<O: Observer> World<O> {
                         ..message(Some(t2 - now))
                     },
                 );
-                if self.trace.is_some() {
-                    self.trace_message_duplicated(id, gen, dup, dup_gen);
+                if O::WATCHING {
+                    self.tell_message_duplicated(id, gen, dup, dup_gen, now);
                 }
                 ctx.schedule_at(
                     t2,
@@ -164,8 +164,8 @@ impl<O: Observer> World<O> {
     /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
     /// finds out by its timeout, if it has one.
     pub(super) fn drop_unanswered(&mut self, id: CallId, now: SimTime) {
-        if self.trace.is_some() {
-            self.trace_message_dropped(id, now);
+        if O::WATCHING {
+            self.tell_call_dropped(id, now);
         }
         let c = *self.calls.remove(id);
         if c.caller.detached() {

@@ -6,7 +6,7 @@ use super::faults::fault_label;
 use super::{run_charts, RunCharts};
 use crate::html::Page;
 use crate::render::{write_file, PlotError};
-use sim_models::{LatencyReport, Report, RunResult, Scenario};
+use sim_models::{LatencyReport, Observer, Report, RunResult, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -239,9 +239,9 @@ fn summary(page: &mut Page, r: &Report, scenario: &Scenario) {
 /// the summary tables and the charts (SVG, each with a link to its PNG) and linking the data
 /// files already in `dir` (`summary.json`, `timeseries.csv`, `policies.csv`). Returns the files
 /// written, the report last. `dir` must exist.
-pub fn write_run_report(
+pub fn write_run_report<O: Observer>(
     dir: &Path,
-    result: &RunResult,
+    result: &RunResult<O>,
     scenario: &Scenario,
 ) -> Result<Vec<PathBuf>, PlotError> {
     let r = &result.report;

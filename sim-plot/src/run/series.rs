@@ -3,7 +3,7 @@
 
 use sim_core::NANOS_PER_SEC;
 use sim_models::policy::ShedReason;
-use sim_models::{Outcome, RunResult};
+use sim_models::{Observer, Outcome, RunResult};
 
 /// One service's series, one value per time bucket.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,7 +94,7 @@ pub struct RunSeries {
 
 impl RunSeries {
     /// The series of a finished run.
-    pub fn of(result: &RunResult) -> RunSeries {
+    pub fn of<O: Observer>(result: &RunResult<O>) -> RunSeries {
         let world = &result.world;
         let end = result.end;
         let width = result.bucket_ns.max(1);

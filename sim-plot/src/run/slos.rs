@@ -3,10 +3,10 @@
 
 use super::{stem_of, Panels, RunChart, RunCharts};
 use crate::time_chart::Line;
-use sim_models::RunResult;
+use sim_models::{Observer, RunResult};
 
 /// Adds one chart per SLO.
-pub(super) fn charts(panels: &Panels<'_>, result: &RunResult, out: &mut RunCharts) {
+pub(super) fn charts<O: Observer>(panels: &Panels<'_>, result: &RunResult<O>, out: &mut RunCharts) {
     let bucket = sim_core::SimDuration(result.bucket_ns.max(1));
     for (k, t) in result.world.slos.iter().enumerate() {
         let mut c = panels.chart(
