@@ -15,7 +15,10 @@
 //!    (Timeout, Retry with a budget, CircuitBreaker, Bulkhead; target ≤ +30% per request) and
 //!    all nine kinds of layer (target ≤ +60%).
 //!
-//! `FAULTLINE_BENCH_ONLY=engine|rerun|policies` runs one part (1–3, 4 or 5). Set
+//! 6. The future-event set's shape: std's binary heap against 4- and 8-ary heaps (`dary_heap`)
+//!    on 32-byte entries, at 200 and 10,000 pending events.
+//!
+//! `FAULTLINE_BENCH_ONLY=engine|rerun|policies|heap` runs one part (1–3, 4, 5 or 6). Set
 //! `FAULTLINE_BENCH_CUSTOMERS` to change the 10M. Timings are best-of-five, alternating
 //! engine and floor, because these machines are shared and noisy.
 
@@ -309,6 +312,53 @@ fn hold_priority_queue(pending: usize, ops: usize) -> u64 {
     last
 }
 
+/// An entry the size of the engine's own (time, sequence number, a 16-byte event), reversed so
+/// that a max-heap pops the earliest.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Held(Reverse<(u64, u64)>, [u64; 2]);
+
+/// The hold model on 32-byte entries, in std's binary heap or a d-ary heap of `D` children.
+fn hold_entries<H: HeldHeap>(pending: usize, ops: usize) -> u64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut heap = H::default();
+    for seq in 0..pending as u64 {
+        heap.push(Held(Reverse((exp_ns(&mut rng, 1e9), seq)), [seq; 2]));
+    }
+    let mut seq = pending as u64;
+    let mut last = 0;
+    for _ in 0..ops {
+        let Held(Reverse((t, _)), _) = heap.pop().unwrap();
+        last = t;
+        seq += 1;
+        heap.push(Held(Reverse((t + exp_ns(&mut rng, 1e9), seq)), [seq; 2]));
+    }
+    last
+}
+
+/// What the hold model needs of a heap.
+trait HeldHeap: Default {
+    fn push(&mut self, e: Held);
+    fn pop(&mut self) -> Option<Held>;
+}
+
+impl HeldHeap for BinaryHeap<Held> {
+    fn push(&mut self, e: Held) {
+        BinaryHeap::push(self, e)
+    }
+    fn pop(&mut self) -> Option<Held> {
+        BinaryHeap::pop(self)
+    }
+}
+
+impl<const D: usize> HeldHeap for dary_heap::DaryHeap<Held, D> {
+    fn push(&mut self, e: Held) {
+        dary_heap::DaryHeap::push(self, e)
+    }
+    fn pop(&mut self) -> Option<Held> {
+        dary_heap::DaryHeap::pop(self)
+    }
+}
+
 /// Rounds of each M/M/1 measurement; the fastest counts, as the one least disturbed by other
 /// work on a shared machine.
 const ROUNDS: usize = 5;
@@ -324,7 +374,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    // FAULTLINE_BENCH_ONLY=engine|rerun|policies runs one part.
+    // FAULTLINE_BENCH_ONLY=engine|rerun|policies|heap runs one part.
     let only = std::env::var("FAULTLINE_BENCH_ONLY").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if part("engine") {
@@ -335,6 +385,41 @@ fn main() {
     }
     if part("policies") {
         policy_benches();
+    }
+    if part("heap") {
+        heap_benches();
+    }
+}
+
+/// The future-event set's shape: std's binary heap against 4- and 8-ary heaps on entries the
+/// size of the engine's, at the sizes a run holds (about 170 pending in the three tiers, 10,000
+/// in a large system).
+fn heap_benches() {
+    println!("\n== future-event set, hold model on 32-byte entries, 5M pop+push, best of {ROUNDS}");
+    for pending in [200, 10_000] {
+        let (mut b2, mut b4, mut b8) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+        for _ in 0..ROUNDS {
+            let (_, s) = timed(|| black_box(hold_entries::<BinaryHeap<Held>>(pending, 5_000_000)));
+            b2 = b2.min(s);
+            let (_, s) = timed(|| {
+                black_box(hold_entries::<dary_heap::DaryHeap<Held, 4>>(
+                    pending, 5_000_000,
+                ))
+            });
+            b4 = b4.min(s);
+            let (_, s) = timed(|| {
+                black_box(hold_entries::<dary_heap::DaryHeap<Held, 8>>(
+                    pending, 5_000_000,
+                ))
+            });
+            b8 = b8.min(s);
+        }
+        println!(
+            "{pending:>6} pending: std binary {:>6.2} M ops/s, 4-ary {:>6.2} M ops/s, 8-ary {:>6.2} M ops/s",
+            5.0 / b2,
+            5.0 / b4,
+            5.0 / b8
+        );
     }
 }
 
