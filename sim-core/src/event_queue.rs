@@ -137,6 +137,7 @@ impl<E> EventQueue<E> {
     /// Whether the entry with sequence number `seq`, just taken off the heap, was cancelled;
     /// forgets it either way.
     #[cold]
+    #[inline(never)]
     fn take_tracked(&mut self, seq: u64) -> bool {
         if self.cancelled.remove(&seq) {
             self.tracked -= 1;
