@@ -327,3 +327,31 @@ fn an_operation_history_recorder_rebuilds_the_history_the_services_made_on_a_sto
     let verdict = sim_history::linearizable::check(recorded, 10_000_000).verdict;
     assert_eq!(verdict, sim_history::Verdict::Linearizable);
 }
+
+#[test]
+fn a_run_stopped_mid_instant_still_records_every_store_operation_the_store_kept() {
+    // Stopped after n events, the world may leave store work due at that very instant: the
+    // recorder must still see what the store ran through the end.
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/service-store.ron");
+    let s = sim_models::load_scenario(&file, &["stores.kv.clients=[]".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let registry = sim_models::policy::PolicyRegistry::new();
+    let mut compared = 0;
+    for n in (1_000..4_000).step_by(5) {
+        let mut sim =
+            sim_models::simulation_observed(&s, 1, &registry, HistoryRecorder::new(&s)).unwrap();
+        sim.run_for(n);
+        let result = sim_models::finish(sim, &s, 1);
+        let recorder = result.world.observer();
+        assert!(recorder.error().is_none(), "{n}: {:?}", recorder.error());
+        let recorded = recorder.history(0).expect("the one store");
+        assert_eq!(
+            recorded.operations(),
+            result.stores[0].history.operations(),
+            "stopped after {n} events"
+        );
+        compared += recorded.len();
+    }
+    assert!(compared > 10_000, "{compared} operations compared");
+}

@@ -638,3 +638,95 @@ fn the_tracer_is_an_observer_that_composes_with_another_and_traces_the_same() {
     assert!(tracer.roots.len() > 100, "{} traced", tracer.roots.len());
     assert!(a == b, "the same trace, alone or beside another observer");
 }
+
+#[test]
+fn a_store_step_shows_as_a_span_under_its_serve_with_the_store_answer() {
+    // service-store: api writes then reads a replicated store on every request; the 4 s
+    // partition from 8 s leaves the east instance's operations unanswered.
+    let (_, t) = traced(
+        "service-store.json",
+        &[
+            "scenarios/service-store.ron",
+            "--set",
+            "duration=12s",
+            "--trace-sample",
+            "0.2",
+        ],
+    );
+    assert_well_formed(&t);
+    assert_viewers_draw_it_as_recorded(&t);
+    let stores: Vec<&Span> = t.spans.values().filter(|s| s.cat == "store").collect();
+    assert!(stores.len() > 500, "{} store spans", stores.len());
+    for s in &stores {
+        let parent = &t.spans[&(s.pid, s.parent.expect("a store span has a parent"))];
+        assert_eq!(parent.cat, "serve", "{s:?}");
+        assert_eq!(s.args["store"], "kv");
+        assert!(
+            s.args["key"].as_u64().is_some_and(|k| k < 10),
+            "{:?}",
+            s.args
+        );
+    }
+    // A completed request wrote, then read what it may: one serve, two store spans in order.
+    let full = t
+        .roots()
+        .find(|r| r.outcome == "completed")
+        .expect("a completed request");
+    let serve = t.children(t.children(full)[0])[0];
+    let ops = t.children(serve);
+    let names: Vec<&str> = ops.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["kv write", "kv read"]);
+    assert!(ops.iter().all(|s| s.outcome == "completed"));
+    assert!(ops[0].end <= ops[1].start, "the read follows the write");
+    let written = ops[0].args["value"].as_i64().expect("a write's value");
+    // Nobody else writes the key in between, or another request did: either way a value.
+    assert!(ops[1].args["read"].as_i64().is_some(), "{:?}", ops[1].args);
+    assert!(written > 0);
+    // Cut off, the east instance's operations wait out their timeout: unanswered.
+    let unanswered = stores.iter().filter(|s| s.outcome == "timeout").count();
+    assert!(unanswered > 10, "{unanswered} unanswered store operations");
+}
+
+#[test]
+fn a_sampled_trace_is_byte_identical_to_its_golden_file() {
+    // The golden file was written by the tracer before it became an observer: which requests
+    // are sampled (their numbers), and every span, must not drift. Regenerate with
+    // FAULTLINE_BLESS=1 only on purpose, and say why.
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/traces/hedging-seed2.json");
+    let path = temp("golden-hedging.json");
+    let args = [
+        "run",
+        "scenarios/hedging.ron",
+        "--set",
+        "duration=2s",
+        "--set",
+        "warmup=0s",
+        "--seed",
+        "2",
+        "--json",
+        "--trace-sample",
+        "0.05",
+        "--trace",
+        path.to_str().unwrap(),
+    ];
+    let out = faultline(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    if std::env::var_os("FAULTLINE_BLESS").is_some() {
+        std::fs::write(&golden, &written).unwrap();
+    }
+    let pinned = std::fs::read(&golden).expect("the golden trace (FAULTLINE_BLESS=1 makes it)");
+    let t = read_trace(&golden);
+    assert!(t.roots().count() > 10, "a sample, not nothing");
+    assert!(
+        written == pinned,
+        "the trace differs from {}",
+        golden.display()
+    );
+}

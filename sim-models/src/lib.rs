@@ -91,7 +91,9 @@ pub use network::{
     Endpoint, LinkSpec, NetEffect, Network, NetworkSpec, NetworkStats, Place, NO_ZONE,
 };
 pub use numeric_fields::{numeric_fields, NumberKind, NumericField};
-pub use observer::{CallRef, InstanceRef, Message, Observer, RequestId, StoreOperation};
+pub use observer::{
+    CallRef, CallerRef, InstanceRef, InvocationRef, Message, Observer, RequestId, StoreOperation,
+};
 pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;

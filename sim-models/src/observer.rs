@@ -152,8 +152,9 @@ pub trait Observer {
     #[inline]
     fn call_queued(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
 
-    /// A call begins to be served (admitted and, for a thread-per-request service, given a
-    /// worker).
+    /// A call begins to be served: admitted and, for a thread-per-request service, given a
+    /// worker. Told again (after [`worker_taken`](Self::worker_taken)) when a call that waited
+    /// for a worker, at admission or at a step of local work, gets one.
     #[inline]
     fn call_started(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
 
@@ -189,9 +190,11 @@ pub trait Observer {
     #[inline]
     fn worker_taken(&mut self, now: SimTime, call: CallRef, at: InstanceRef) {}
 
-    // Who calls whom: what a request trace draws. A call is made once by its caller
-    // (`call_made`); through a policy stack it is an invocation whose attempts each create a
-    // call of their own, otherwise it creates one call straight away (`call_created`).
+    // Who calls whom: what a request trace draws. A request's or a call's call is made once by
+    // its caller (`call_made`); through a policy stack it is an invocation whose attempts each
+    // create a call of their own, otherwise it creates one call straight away
+    // (`call_created`). A saga's calls and a cache's background fetches are created without
+    // being made (their caller is `CallerRef::Background`).
 
     /// `caller` makes a call along `edge` to `service` (bare, or through the edge's policies).
     #[inline]
@@ -220,7 +223,8 @@ pub trait Observer {
     fn call_dropped(&mut self, now: SimTime, call: CallRef) {}
 
     /// A route forwards call `call`, served so far, along `edge` to `service`: the same call
-    /// goes on there, and its answer still goes to `caller`.
+    /// goes on there, and its answer still goes to `caller`. If no instance of `service` is up,
+    /// the call ends here: `caller` is answered `unavailable`, with no `call_finished`.
     #[inline]
     fn call_forwarded(
         &mut self,
@@ -291,7 +295,8 @@ pub trait Observer {
     ) {
     }
 
-    /// Call `call`'s `Store` step invoked `op` on the store.
+    /// Call `call`'s `Store` step invoked `op` on the store (told when the store takes it in,
+    /// at the same instant; the call may have ended meanwhile, its instance crashed).
     #[inline]
     fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {}
 

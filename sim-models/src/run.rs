@@ -101,9 +101,11 @@ impl<O: Observer> RunResult<O> {
             .iter()
             .map(|s| s.name.as_str())
             .collect();
+        let stores: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
         crate::trace::write_chrome_json(
             tracer,
             &services,
+            &stores,
             &self.world.edges,
             &self.report.scenario,
             self.report.seed,

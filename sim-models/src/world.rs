@@ -287,6 +287,7 @@ impl<O: Observer> World<O> {
 
     /// Closes the time series at `end` (call once, after the run).
     pub fn finish(&mut self, end: SimTime) {
+        self.settle_stores(end);
         self.observer.run_ended(end);
         self.sample_levels(end);
         for s in &mut self.services {

@@ -24,17 +24,18 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Writes the trace `tracer` recorded as Chrome trace-event JSON, with the scenario's name and
-/// the seed in `otherData`; `services` (in name order) and `edges` name what the spans refer
-/// to.
+/// the seed in `otherData`; `services` and `stores` (each in name order) and `edges` name what
+/// the spans refer to.
 pub fn write_chrome_json(
     tracer: &Tracer,
     services: &[&str],
+    stores: &[&str],
     edges: &[Edge],
     scenario: &str,
     seed: u64,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let names = Names::of(services, edges);
+    let names = Names::of(services, stores, edges);
     out.write_all(b"{\"traceEvents\":[")?;
     let mut first = true;
     let mut buf = String::new();
@@ -64,10 +65,12 @@ struct Names {
     edges: Vec<String>,
     /// The caller's name per edge.
     callers: Vec<String>,
+    /// Stores, unquoted (a store span's name joins it with the call).
+    stores: Vec<String>,
 }
 
 impl Names {
-    fn of(services: &[&str], edges: &[Edge]) -> Names {
+    fn of(services: &[&str], stores: &[&str], edges: &[Edge]) -> Names {
         Names {
             edges: edges
                 .iter()
@@ -75,6 +78,7 @@ impl Names {
                 .collect(),
             callers: edges.iter().map(|e| json_str(&e.from)).collect(),
             services: services.iter().map(|s| json_str(s)).collect(),
+            stores: stores.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
@@ -207,6 +211,11 @@ fn push_us(out: &mut String, ns: u64) {
 }
 
 /// `s` as a JSON string, quotes included.
+/// Store `k`'s name ("store" if the writer was not told it).
+fn store_name(names: &Names, k: u32) -> &str {
+    names.stores.get(k as usize).map_or("store", |s| s.as_str())
+}
+
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).expect("a string always encodes")
 }
@@ -221,7 +230,7 @@ fn instant(s: &Span) -> Option<Outcome> {
         SpanKind::Call => matches!(o, Outcome::Timeout | Outcome::Fallback),
         SpanKind::Attempt { .. } => o == Outcome::Timeout || o.is_local_rejection(),
         SpanKind::Serve => matches!(o, Outcome::Shed | Outcome::Rejected),
-        SpanKind::Request { .. } | SpanKind::Backoff => false,
+        SpanKind::Request { .. } | SpanKind::Backoff | SpanKind::Store { .. } => false,
     };
     at_origin.then_some(o)
 }
@@ -348,6 +357,7 @@ fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut St
         SpanKind::Attempt { .. } => ("attempt", "retry"),
         SpanKind::Backoff => ("backoff", ""),
         SpanKind::Serve => ("serve", ""),
+        SpanKind::Store { .. } => ("store", ""),
     };
     out.push_str(r#"{"name":"#);
     match s.kind {
@@ -362,6 +372,10 @@ fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut St
         SpanKind::Backoff => out.push_str(r#""backoff""#),
         SpanKind::Serve => {
             let _ = write!(out, r#"{}#{}""#, &service[..service.len() - 1], s.instance);
+        }
+        SpanKind::Store { store, call, .. } => {
+            let name = format!("{} {}", store_name(names, store), call.name());
+            out.push_str(&json_str(&name));
         }
     }
     let _ = write!(out, r#","cat":"{cat}","ph":"X","ts":"#);
@@ -398,6 +412,32 @@ fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut St
                 out,
                 r#","edge":{edge},"attempt":{n},"attempt_kind":"{attempt_kind}""#
             );
+        }
+        SpanKind::Store {
+            store,
+            key,
+            call,
+            read,
+        } => {
+            let store = json_str(store_name(names, store));
+            let _ = write!(
+                out,
+                r#","store":{store},"key":{key},"call":"{}""#,
+                call.name()
+            );
+            match call {
+                sim_history::Call::Write(v) | sim_history::Call::Add(v) => {
+                    let _ = write!(out, r#","value":{v}"#);
+                }
+                sim_history::Call::Cas { from, to } => {
+                    let _ = write!(out, r#","from":{from},"to":{to}"#);
+                }
+                sim_history::Call::Read => {
+                    if let Some(v) = read {
+                        let _ = write!(out, r#","read":{v}"#);
+                    }
+                }
+            }
         }
         SpanKind::Serve => {
             let _ = write!(out, r#","instance":{},"edge":{edge}"#, s.instance);

@@ -3,7 +3,9 @@
 
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
-use crate::observer::{CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId};
+use crate::observer::{
+    CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId, StoreOperation,
+};
 use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
@@ -343,6 +345,66 @@ impl Observer for Tracer {
             }
         }
         self.close(call, SpanEnd::Outcome(answer), now);
+    }
+
+    fn store_invoked(&mut self, now: SimTime, call: CallRef, op: StoreOperation) {
+        let Some(serve) = self.call_slot(call).map(|c| c.serve) else {
+            return;
+        };
+        if serve == NO_SPAN {
+            return;
+        }
+        let (edge, service) = {
+            let s = &self.spans[serve as usize];
+            (s.edge, s.service)
+        };
+        let kind = SpanKind::Store {
+            store: op.store,
+            key: op.key,
+            call: op.call,
+            read: None,
+        };
+        let span = self.open(serve, kind, edge, service, now);
+        let (store, process) = (op.store as usize, op.process as usize);
+        if self.store_ops.len() <= store {
+            self.store_ops.resize(store + 1, Vec::new());
+        }
+        let open = &mut self.store_ops[store];
+        if open.len() <= process {
+            open.resize(process + 1, NO_SPAN);
+        }
+        open[process] = span;
+    }
+
+    fn store_completed(
+        &mut self,
+        now: SimTime,
+        _call: CallRef,
+        op: StoreOperation,
+        result: sim_history::Completion,
+    ) {
+        let Some(span) = self
+            .store_ops
+            .get_mut(op.store as usize)
+            .and_then(|open| open.get_mut(op.process as usize))
+        else {
+            return;
+        };
+        let span = std::mem::replace(span, NO_SPAN);
+        if let (Some(s), sim_history::Completion::Ok(v)) =
+            (self.spans.get_mut(span as usize), result)
+        {
+            if let SpanKind::Store { read, .. } = &mut s.kind {
+                *read = v;
+            }
+        }
+        // As the step reads it: refused fails the request `dependency`, unanswered `timeout`.
+        let outcome = match result {
+            sim_history::Completion::Ok(_) => Outcome::Completed,
+            sim_history::Completion::Fail => Outcome::Dependency,
+            sim_history::Completion::Info => Outcome::Timeout,
+        };
+        self.close(span, SpanEnd::Outcome(outcome), now);
     }
 
     fn run_ended(&mut self, now: SimTime) {

@@ -28,6 +28,19 @@ pub enum SpanKind {
     /// The handling of a call at one instance: queue wait and work, until it answers (or is
     /// forwarded by a route).
     Serve,
+    /// An operation a `Store` step of the serving call ran on a store, from its invocation to
+    /// its answer (`completed`; `dependency` if the store refused it, `timeout` if nobody
+    /// answered).
+    Store {
+        /// The store, by index in name order.
+        store: u32,
+        /// The key.
+        key: u32,
+        /// What it asked.
+        call: sim_history::Call,
+        /// The value a read that took effect returned (`None` too for a key never written).
+        read: Option<i64>,
+    },
 }
 
 /// How a span ended.

@@ -65,6 +65,8 @@ pub struct Tracer {
     /// The publishing instance's serve span, then the publish's call span, while a service
     /// publishes.
     pub(super) publisher: u32,
+    /// The open span of each store operation, by store and the store's process.
+    pub(super) store_ops: Vec<Vec<u32>>,
 }
 
 /// SplitMix64's finaliser: a fixed, well-mixed hash of a 64-bit number.
@@ -98,6 +100,7 @@ impl Tracer {
             calls: Vec::new(),
             invocations: Vec::new(),
             publisher: NO_SPAN,
+            store_ops: Vec::new(),
         }
     }
 

@@ -220,18 +220,7 @@ impl<O: Observer> World<O> {
     fn store_answered(&mut self, store: u32, answer: ExternalAnswer, now: SimTime) {
         let (id, gen, token) = *self.links.waits.remove(StoreWaitId::new(answer.tag as u32));
         if O::WATCHING {
-            let op = StoreOperation {
-                store: self.links.stores[store as usize].index,
-                process: answer.process,
-                key: answer.key,
-                call: answer.call,
-            };
-            let call = CallRef {
-                index: id.index(),
-                gen,
-            };
-            self.observer
-                .store_completed(now, call, op, answer.completion);
+            self.tell_store_completed(store, &answer, id, gen, now);
         }
         let Some(c) = self.calls.get(id, gen) else {
             return; // its instance crashed: the operation ran on without it
@@ -259,6 +248,52 @@ impl<O: Observer> World<O> {
         }
         c.state = CallState::Ready;
         self.ready.push_back((id, gen));
+    }
+
+    /// Tells the observer that the operation `answer` answers, run for call `id` (`gen`) on
+    /// linked store `store`, completed.
+    fn tell_store_completed(
+        &mut self,
+        store: u32,
+        answer: &ExternalAnswer,
+        id: CallId,
+        gen: u32,
+        now: SimTime,
+    ) {
+        let op = StoreOperation {
+            store: self.links.stores[store as usize].index,
+            process: answer.process,
+            key: answer.key,
+            call: answer.call,
+        };
+        let call = CallRef {
+            index: id.index(),
+            gen,
+        };
+        self.observer
+            .store_completed(now, call, op, answer.completion);
+    }
+
+    /// The world stopped at `end` (its end, a limit, a driver): runs the linked stores through
+    /// `end` as the world would have, and tells the observer of the operations they began and
+    /// ended meanwhile (those due at the instant the world stopped in). The world handles
+    /// nothing more, so their answers reach no call.
+    pub(super) fn settle_stores(&mut self, end: SimTime) {
+        for k in 0..self.links.stores.len() {
+            self.links.stores[k].sim.run_until(end);
+            if !O::WATCHING {
+                continue;
+            }
+            self.observe_store_starts(k, end);
+            let mut answers = std::mem::take(&mut self.links.answers);
+            answers.extend(self.links.stores[k].sim.model_mut().take_answers());
+            for a in &answers {
+                let (id, gen, _) = *self.links.waits.remove(StoreWaitId::new(a.tag as u32));
+                self.tell_store_completed(k as u32, a, id, gen, end);
+            }
+            answers.clear();
+            self.links.answers = answers;
+        }
     }
 
     /// Tells the observer of the operations linked store `k` began since it last looked.
