@@ -288,15 +288,20 @@ fn a_scenario_with_a_queue_reports_queued_calls() {
     assert!(r.delivered - r.started.len() as u64 <= report.in_flight_at_end);
 }
 
+/// `service-store.ron` with the store's own clients removed: its history is the services'.
+fn store_called_by_services_only() -> Scenario {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/service-store.ron");
+    sim_models::load_scenario(&file, &["stores.kv.clients=[]".to_string()])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario
+}
+
 #[test]
 fn an_operation_history_recorder_rebuilds_the_history_the_services_made_on_a_store() {
     // The store's only clients are the api's steps, so the store's own history is the one
     // the services made: the recorder, told only through its hooks, must rebuild it exactly
     // (the partition leaves operations refused, indeterminate and open at the end).
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/service-store.ron");
-    let s = sim_models::load_scenario(&file, &["stores.kv.clients=[]".to_string()])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .scenario;
+    let s = store_called_by_services_only();
     let plain = run(&s, 1).expect("runs");
     let result = run_observed(&s, 1, HistoryRecorder::new(&s)).expect("runs");
     assert_eq!(
@@ -332,10 +337,7 @@ fn an_operation_history_recorder_rebuilds_the_history_the_services_made_on_a_sto
 fn a_run_stopped_mid_instant_still_records_every_store_operation_the_store_kept() {
     // Stopped after n events, the world may leave store work due at that very instant: the
     // recorder must still see what the store ran through the end.
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/service-store.ron");
-    let s = sim_models::load_scenario(&file, &["stores.kv.clients=[]".to_string()])
-        .unwrap_or_else(|e| panic!("{e}"))
-        .scenario;
+    let s = store_called_by_services_only();
     let registry = sim_models::policy::PolicyRegistry::new();
     let mut compared = 0;
     for n in (1_000..4_000).step_by(5) {

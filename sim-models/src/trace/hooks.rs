@@ -2,7 +2,7 @@
 //! opens or closes spans through the tracer's side tables; the rest it ignores.
 
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
-use super::tracer::{CallSlot, InvocationSlot, RequestSlot, Tracer};
+use super::tracer::{slot, CallSlot, InvocationSlot, RequestSlot, Tracer};
 use crate::observer::{
     CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId, StoreOperation,
 };
@@ -12,21 +12,15 @@ use sim_core::{SimDuration, SimTime};
 impl Tracer {
     /// Points call `call`'s slot at `up`, the span waiting for it, as it leaves along `edge`.
     fn set_message(&mut self, call: CallRef, up: u32, edge: u32, publish: bool) {
-        let slot = call.index as usize;
-        if self.calls.len() <= slot {
-            self.calls.resize(
-                slot + 1,
-                CallSlot {
-                    gen: 0,
-                    up: NO_SPAN,
-                    serve: NO_SPAN,
-                    children: Vec::new(),
-                    edge: 0,
-                    publish: false,
-                },
-            );
-        }
-        let c = &mut self.calls[slot];
+        let empty = CallSlot {
+            gen: 0,
+            up: NO_SPAN,
+            serve: NO_SPAN,
+            children: Vec::new(),
+            edge: 0,
+            publish: false,
+        };
+        let c = slot(&mut self.calls, call.index as usize, empty);
         c.gen = call.gen;
         c.up = up;
         c.serve = NO_SPAN;
@@ -49,18 +43,12 @@ impl Observer for Tracer {
     ) {
         self.sent += 1;
         let seq = self.sent;
-        let slot = request.index as usize;
-        if self.requests.len() <= slot {
-            self.requests.resize(
-                slot + 1,
-                RequestSlot {
-                    gen: 0,
-                    root: NO_SPAN,
-                    call: NO_SPAN,
-                },
-            );
-        }
-        self.requests[slot].root = NO_SPAN;
+        let empty = RequestSlot {
+            gen: 0,
+            root: NO_SPAN,
+            call: NO_SPAN,
+        };
+        slot(&mut self.requests, request.index as usize, empty).root = NO_SPAN;
         if !self.sampled(seq) {
             return;
         }
@@ -73,7 +61,7 @@ impl Observer for Tracer {
         }
         let root = self.open(NO_SPAN, SpanKind::Request { seq }, edge, service, now);
         self.roots.push(root);
-        self.requests[slot] = RequestSlot {
+        self.requests[request.index as usize] = RequestSlot {
             gen: request.gen,
             root,
             call: NO_SPAN,
@@ -111,12 +99,9 @@ impl Observer for Tracer {
         let span = self.open(parent, SpanKind::Call, edge, service, now);
         match caller {
             CallerRef::Request(r) => self.requests[r.index as usize].call = span,
-            CallerRef::Call { call, slot } => {
+            CallerRef::Call { call, slot: k } => {
                 let children = &mut self.calls[call.index as usize].children;
-                if children.len() <= slot as usize {
-                    children.resize(slot as usize + 1, NO_SPAN);
-                }
-                children[slot as usize] = span;
+                *slot(children, k as usize, NO_SPAN) = span;
             }
             CallerRef::Published => self.publisher = span,
             CallerRef::Attempt { .. } | CallerRef::Background => unreachable!(),
@@ -245,19 +230,13 @@ impl Observer for Tracer {
 
     fn invocation_started(&mut self, _now: SimTime, invocation: InvocationRef, caller: CallerRef) {
         let call = self.caller_span(caller);
-        let slot = invocation.index as usize;
-        if self.invocations.len() <= slot {
-            self.invocations.resize(
-                slot + 1,
-                InvocationSlot {
-                    gen: 0,
-                    call: NO_SPAN,
-                    backoff: NO_SPAN,
-                    attempts: Vec::new(),
-                },
-            );
-        }
-        let v = &mut self.invocations[slot];
+        let empty = InvocationSlot {
+            gen: 0,
+            call: NO_SPAN,
+            backoff: NO_SPAN,
+            attempts: Vec::new(),
+        };
+        let v = slot(&mut self.invocations, invocation.index as usize, empty);
         v.gen = invocation.gen;
         v.call = call;
         v.backoff = NO_SPAN;
@@ -277,10 +256,7 @@ impl Observer for Tracer {
         };
         let span = self.open(call, SpanKind::Attempt { n, hedge }, edge, service, now);
         let attempts = &mut self.invocations[invocation.index as usize].attempts;
-        if attempts.len() < n as usize {
-            attempts.resize(n as usize, NO_SPAN);
-        }
-        attempts[n as usize - 1] = span;
+        *slot(attempts, n as usize - 1, NO_SPAN) = span;
     }
 
     fn attempt_ended(&mut self, now: SimTime, invocation: InvocationRef, n: u32, outcome: Outcome) {
@@ -365,15 +341,8 @@ impl Observer for Tracer {
             read: None,
         };
         let span = self.open(serve, kind, edge, service, now);
-        let (store, process) = (op.store as usize, op.process as usize);
-        if self.store_ops.len() <= store {
-            self.store_ops.resize(store + 1, Vec::new());
-        }
-        let open = &mut self.store_ops[store];
-        if open.len() <= process {
-            open.resize(process + 1, NO_SPAN);
-        }
-        open[process] = span;
+        let open = slot(&mut self.store_ops, op.store as usize, Vec::new());
+        *slot(open, op.process as usize, NO_SPAN) = span;
     }
 
     fn store_completed(

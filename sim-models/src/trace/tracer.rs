@@ -69,6 +69,14 @@ pub struct Tracer {
     pub(super) store_ops: Vec<Vec<u32>>,
 }
 
+/// Entry `i` of side table `v`, which grows with `empty` entries to reach it.
+pub(super) fn slot<T: Clone>(v: &mut Vec<T>, i: usize, empty: T) -> &mut T {
+    if v.len() <= i {
+        v.resize(i + 1, empty);
+    }
+    &mut v[i]
+}
+
 /// SplitMix64's finaliser: a fixed, well-mixed hash of a 64-bit number.
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
