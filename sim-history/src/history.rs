@@ -23,6 +23,9 @@ pub enum HistoryError {
     /// An operation was completed twice, or never invoked.
     #[error("operation {0} is not open")]
     NotOpen(u32),
+    /// A process completed an operation while it had none open.
+    #[error("process {0} completed an operation while it had none open")]
+    Idle(u32),
     /// An operation completed before it was invoked.
     #[error("operation {op} completed at {completed} ns, before its invocation at {invoked} ns")]
     Backwards {
@@ -157,6 +160,11 @@ impl History {
         Ok(())
     }
 
+    /// The operation `process` has open, if any.
+    pub fn open_op(&self, process: Process) -> Option<OpId> {
+        self.busy.get(process.0 as usize).copied().flatten()
+    }
+
     /// Whether `op` is still open.
     pub fn is_open(&self, op: OpId) -> bool {
         self.open.get(op.0 as usize).copied().unwrap_or(false)
@@ -259,7 +267,11 @@ mod tests {
         let a = h.invoke(t(1), Process(0), Key(0), Call::Add(1)).unwrap();
         let b = h.invoke(t(2), Process(1), Key(0), Call::Read).unwrap();
         h.complete(t(3), b, Completion::Ok(Some(0))).unwrap();
+        assert_eq!(h.open_op(Process(0)), Some(a));
+        assert_eq!(h.open_op(Process(1)), None, "b completed");
+        assert_eq!(h.open_op(Process(7)), None, "a process never seen");
         h.close(t(10));
+        assert_eq!(h.open_op(Process(0)), None, "closed");
         assert_eq!(h.get(a).result, Completion::Info);
         assert_eq!(h.get(a).completed, t(10));
         assert_eq!(h.outcome_counts(), (1, 0, 1));

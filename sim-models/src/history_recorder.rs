@@ -9,7 +9,7 @@
 use crate::observer::{CallRef, Observer, StoreOperation};
 use crate::scenario::Scenario;
 use sim_core::SimTime;
-use sim_history::{Completion, History, HistoryError, Key, OpId, Process};
+use sim_history::{Completion, History, HistoryError, Key, Process};
 
 /// One store's recorded history.
 #[derive(Clone, Debug, Default)]
@@ -17,8 +17,6 @@ struct Recorded {
     history: History,
     /// The call that ran each operation, by operation.
     calls: Vec<CallRef>,
-    /// Each process's open operation, by process.
-    open: Vec<Option<OpId>>,
 }
 
 /// Records the operations services run on stores, store by store (see the module docs).
@@ -81,14 +79,7 @@ impl Observer for HistoryRecorder {
             .history
             .invoke(now, Process(op.process), Key(op.key), op.call)
         {
-            Ok(id) => {
-                let p = op.process as usize;
-                if r.open.len() <= p {
-                    r.open.resize(p + 1, None);
-                }
-                r.open[p] = Some(id);
-                r.calls.push(call);
-            }
+            Ok(_) => r.calls.push(call),
             Err(e) => self.failed(op.store, e),
         }
     }
@@ -103,9 +94,8 @@ impl Observer for HistoryRecorder {
         let Some(r) = self.stores.get_mut(op.store as usize) else {
             return;
         };
-        let Some(id) = r.open.get_mut(op.process as usize).and_then(Option::take) else {
-            let next = r.history.len() as u32;
-            self.failed(op.store, HistoryError::NotOpen(next));
+        let Some(id) = r.history.open_op(Process(op.process)) else {
+            self.failed(op.store, HistoryError::Idle(op.process));
             return;
         };
         if let Err(e) = r.history.complete(now, id, result) {
@@ -118,7 +108,6 @@ impl Observer for HistoryRecorder {
     fn run_ended(&mut self, now: SimTime) {
         for r in &mut self.stores {
             r.history.close(now);
-            r.open.clear();
         }
     }
 }

@@ -6,6 +6,7 @@
 //! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
 //! observer only watches: it cannot change the run, so attaching one never changes a result.
 
+use crate::ids::CallId;
 use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
@@ -65,6 +66,17 @@ pub enum CallerRef {
     Published,
     /// A cache's background fetch, or a saga's action or compensation: no request waits.
     Background,
+}
+
+impl CallRef {
+    /// Call `id` of generation `gen`, as observers name it.
+    #[inline]
+    pub(crate) fn of(id: CallId, gen: u32) -> CallRef {
+        CallRef {
+            index: id.index(),
+            gen,
+        }
+    }
 }
 
 /// An instance of a service: the service's index (name order) and the instance's.

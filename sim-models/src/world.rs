@@ -225,10 +225,7 @@ impl<O: Observer> World<O> {
     /// generation is looked up only if someone watches).
     #[inline]
     fn observed(&self, id: CallId, service: u32, instance: u32) -> (CallRef, InstanceRef) {
-        let call = CallRef {
-            index: id.index(),
-            gen: if O::WATCHING { self.calls.gen(id) } else { 0 },
-        };
+        let call = CallRef::of(id, if O::WATCHING { self.calls.gen(id) } else { 0 });
         (call, InstanceRef { service, instance })
     }
 
@@ -285,7 +282,8 @@ impl<O: Observer> World<O> {
         }
     }
 
-    /// Closes the time series at `end` (call once, after the run).
+    /// Ends the run at `end` (call once, after it): the linked stores catch up to `end`, the
+    /// observer is told the run ended, and the time series close.
     pub fn finish(&mut self, end: SimTime) {
         self.settle_stores(end);
         self.observer.run_ended(end);

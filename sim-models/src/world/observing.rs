@@ -22,10 +22,7 @@ fn caller_ref(caller: Caller) -> CallerRef {
             gen,
         }),
         Caller::Call { id, gen, slot, .. } => CallerRef::Call {
-            call: CallRef {
-                index: id.index(),
-                gen,
-            },
+            call: CallRef::of(id, gen),
             slot,
         },
         Caller::Attempt { id, gen, attempt } => CallerRef::Attempt {
@@ -49,10 +46,7 @@ fn invocation_ref(id: InvocationId, gen: u32) -> InvocationRef {
 
 impl<O: Observer> World<O> {
     fn call_ref(&self, id: CallId) -> CallRef {
-        CallRef {
-            index: id.index(),
-            gen: self.calls.gen(id),
-        }
+        CallRef::of(id, self.calls.gen(id))
     }
 
     #[cold]
@@ -70,10 +64,7 @@ impl<O: Observer> World<O> {
             service: c.service,
             instance: c.instance,
         };
-        let call = CallRef {
-            index: id.index(),
-            gen,
-        };
+        let call = CallRef::of(id, gen);
         self.observer
             .call_created(now, call, caller_ref(c.caller), c.edge, at);
     }
@@ -88,14 +79,8 @@ impl<O: Observer> World<O> {
         dup_gen: u32,
         now: SimTime,
     ) {
-        let call = CallRef {
-            index: id.index(),
-            gen,
-        };
-        let copy = CallRef {
-            index: dup.index(),
-            gen: dup_gen,
-        };
+        let call = CallRef::of(id, gen);
+        let copy = CallRef::of(dup, dup_gen);
         self.observer.message_duplicated(now, call, copy);
     }
 
@@ -139,10 +124,7 @@ impl<O: Observer> World<O> {
         outcome: Outcome,
         now: SimTime,
     ) {
-        let call = CallRef {
-            index: id.index(),
-            gen,
-        };
+        let call = CallRef::of(id, gen);
         self.observer.child_answered(now, call, slot, outcome);
     }
 

@@ -171,18 +171,25 @@ impl<O: Observer> World<O> {
             return;
         }
         st.wake = None;
-        st.sim.run_until(ctx.now());
-        if O::WATCHING {
-            self.observe_store_starts(k, ctx.now());
-        }
-        let mut answers = std::mem::take(&mut self.links.answers);
-        answers.extend(self.links.stores[k].sim.model_mut().take_answers());
+        let mut answers = self.catch_up_store(k, ctx.now());
         for &a in &answers {
             self.store_answered(k as u32, a, ctx.now());
         }
         answers.clear();
         self.links.answers = answers;
         self.arm_wake(k, ctx);
+    }
+
+    /// Runs linked store `k` through `now`, tells the observer of the operations it began, and
+    /// returns the answers of those it ended (in the world's buffer: hand it back cleared).
+    fn catch_up_store(&mut self, k: usize, now: SimTime) -> Vec<ExternalAnswer> {
+        self.links.stores[k].sim.run_until(now);
+        if O::WATCHING {
+            self.observe_store_starts(k, now);
+        }
+        let mut answers = std::mem::take(&mut self.links.answers);
+        answers.extend(self.links.stores[k].sim.model_mut().take_answers());
+        answers
     }
 
     /// Call `id` at `Store` step `k` of its program submits the step's operation and waits.
@@ -266,10 +273,7 @@ impl<O: Observer> World<O> {
             key: answer.key,
             call: answer.call,
         };
-        let call = CallRef {
-            index: id.index(),
-            gen,
-        };
+        let call = CallRef::of(id, gen);
         self.observer
             .store_completed(now, call, op, answer.completion);
     }
@@ -280,16 +284,12 @@ impl<O: Observer> World<O> {
     /// nothing more, so their answers reach no call.
     pub(super) fn settle_stores(&mut self, end: SimTime) {
         for k in 0..self.links.stores.len() {
-            self.links.stores[k].sim.run_until(end);
-            if !O::WATCHING {
-                continue;
-            }
-            self.observe_store_starts(k, end);
-            let mut answers = std::mem::take(&mut self.links.answers);
-            answers.extend(self.links.stores[k].sim.model_mut().take_answers());
+            let mut answers = self.catch_up_store(k, end);
             for a in &answers {
                 let (id, gen, _) = *self.links.waits.remove(StoreWaitId::new(a.tag as u32));
-                self.tell_store_completed(k as u32, a, id, gen, end);
+                if O::WATCHING {
+                    self.tell_store_completed(k as u32, a, id, gen, end);
+                }
             }
             answers.clear();
             self.links.answers = answers;
@@ -308,10 +308,7 @@ impl<O: Observer> World<O> {
                 key: s.key,
                 call: s.call,
             };
-            let call = CallRef {
-                index: id.index(),
-                gen,
-            };
+            let call = CallRef::of(id, gen);
             self.observer.store_invoked(now, call, op);
         }
     }

@@ -83,10 +83,7 @@ impl<O: Observer> World<O> {
                     instance: c.instance,
                 };
                 let message = Message {
-                    call: CallRef {
-                        index: id.index(),
-                        gen,
-                    },
+                    call: CallRef::of(id, gen),
                     at,
                     edge: c.edge,
                     request: true,
@@ -98,10 +95,7 @@ impl<O: Observer> World<O> {
         }
         let c = *self.calls.at(id);
         let message = |travel| Message {
-            call: CallRef {
-                index: id.index(),
-                gen,
-            },
+            call: CallRef::of(id, gen),
             at: InstanceRef {
                 service: c.service,
                 instance: c.instance,
@@ -135,10 +129,7 @@ impl<O: Observer> World<O> {
                 self.observer.message_sent(
                     now,
                     Message {
-                        call: CallRef {
-                            index: dup.index(),
-                            gen: dup_gen,
-                        },
+                        call: CallRef::of(dup, dup_gen),
                         ..message(Some(t2 - now))
                     },
                 );
