@@ -3,8 +3,8 @@
 
 use sim_core::{SimDuration, SimTime};
 use sim_models::{
-    load_scenario_str, run, run_observed, CallRef, HistoryRecorder, InstanceRef, Message, Observer,
-    Outcome, RequestId, Scenario,
+    load_scenario_str, run, run_observed, CallRef, ClientId, EdgeId, HistoryRecorder, InstanceRef,
+    Message, Observer, Outcome, RequestId, Scenario, ServiceId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,16 +28,23 @@ struct Recorder {
     retries_denied: u64,
     faults: Vec<(SimTime, u32, bool)>,
     /// Per edge, how its calls ended as their callers saw them.
-    resolved: BTreeMap<u32, BTreeMap<&'static str, u64>>,
+    resolved: BTreeMap<EdgeId, BTreeMap<&'static str, u64>>,
     /// Messages whose edge does not lead to the instance they go to or come from.
     wrong_edge: u64,
-    /// Each message's edge's callee, by service index: filled in by the test.
-    edge_targets: Vec<u32>,
+    /// Each edge's callee: filled in by the test.
+    edge_targets: Vec<ServiceId>,
     instances: Vec<(SimTime, InstanceRef, bool)>,
 }
 
 impl Observer for Recorder {
-    fn request_sent(&mut self, now: SimTime, request: RequestId, _: u32, _: u32, _: u32) {
+    fn request_sent(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        _: ClientId,
+        _: EdgeId,
+        _: ServiceId,
+    ) {
         if self.sent.insert(request, now).is_some() {
             self.sent_twice += 1;
         }
@@ -46,7 +53,7 @@ impl Observer for Recorder {
         &mut self,
         now: SimTime,
         request: RequestId,
-        _client: u32,
+        _client: ClientId,
         outcome: Outcome,
         latency: SimDuration,
     ) {
@@ -60,7 +67,7 @@ impl Observer for Recorder {
         }
     }
     fn message_sent(&mut self, _: SimTime, message: Message) {
-        if self.edge_targets.get(message.edge as usize) != Some(&message.at.service) {
+        if self.edge_targets.get(message.edge.index()) != Some(&message.at.service) {
             self.wrong_edge += 1;
         }
         match (message.request, message.travel) {
@@ -81,17 +88,17 @@ impl Observer for Recorder {
     fn call_finished(&mut self, _: SimTime, _: CallRef, _: InstanceRef, _: Outcome) {
         self.finished += 1;
     }
-    fn retried(&mut self, _: SimTime, _: u32, attempt: u32) {
+    fn retried(&mut self, _: SimTime, _: EdgeId, attempt: u32) {
         assert!(attempt >= 2);
         self.retried += 1;
     }
-    fn refused(&mut self, _: SimTime, _: u32, reason: Outcome) {
+    fn refused(&mut self, _: SimTime, _: EdgeId, reason: Outcome) {
         *self.refused.entry(reason.name()).or_default() += 1;
     }
-    fn retry_denied(&mut self, _: SimTime, _: u32) {
+    fn retry_denied(&mut self, _: SimTime, _: EdgeId) {
         self.retries_denied += 1;
     }
-    fn edge_resolved(&mut self, _: SimTime, edge: u32, outcome: Outcome) {
+    fn edge_resolved(&mut self, _: SimTime, edge: EdgeId, outcome: Outcome) {
         *self
             .resolved
             .entry(edge)
@@ -144,7 +151,7 @@ fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
         for outcome in all {
             let seen = r
                 .resolved
-                .get(&(e as u32))
+                .get(&EdgeId::new(e))
                 .and_then(|m| m.get(outcome.name()))
                 .copied()
                 .unwrap_or(0);

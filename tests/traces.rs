@@ -620,7 +620,14 @@ fn the_tracer_is_an_observer_that_composes_with_another_and_traces_the_same() {
     #[derive(Default)]
     struct Sent(u64);
     impl Observer for Sent {
-        fn request_sent(&mut self, _: sim_core::SimTime, _: RequestId, _: u32, _: u32, _: u32) {
+        fn request_sent(
+            &mut self,
+            _: sim_core::SimTime,
+            _: RequestId,
+            _: sim_models::ClientId,
+            _: sim_models::EdgeId,
+            _: sim_models::ServiceId,
+        ) {
             self.0 += 1;
         }
     }

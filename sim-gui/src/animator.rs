@@ -5,7 +5,7 @@
 //! request path; it only watches, so it changes no result.
 
 use sim_core::{SimDuration, SimTime};
-use sim_models::{InstanceRef, Message, Observer, Outcome, RequestId};
+use sim_models::{ClientId, EdgeId, InstanceRef, Message, Observer, Outcome, RequestId};
 use std::collections::VecDeque;
 
 /// The most entries the event log keeps.
@@ -66,8 +66,8 @@ impl Tint {
 /// One sampled message on an edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Flight {
-    /// The edge (index into the world's edges).
-    pub edge: u32,
+    /// The edge.
+    pub edge: EdgeId,
     /// When it left (a request) or when the caller learnt the outcome (the others).
     pub at: SimTime,
     /// How long the network takes to carry it (zero for outcomes, which the topology draws
@@ -115,8 +115,8 @@ pub struct Animator {
 impl Animator {
     /// Samples a dot on `edge` at `now`, unless its tint had one less than [`gap`](Self::gap)
     /// ago.
-    fn fly(&mut self, now: SimTime, edge: u32, travel: SimDuration, tint: Tint) {
-        let e = edge as usize;
+    fn fly(&mut self, now: SimTime, edge: EdgeId, travel: SimDuration, tint: Tint) {
+        let e = edge.index();
         if self.last.len() <= e {
             self.last.resize(e + 1, [None; Tint::COUNT]);
         }
@@ -149,11 +149,11 @@ impl Observer for Animator {
         &mut self,
         _now: SimTime,
         _request: RequestId,
-        client: u32,
+        client: ClientId,
         outcome: Outcome,
         _latency: SimDuration,
     ) {
-        let c = client as usize;
+        let c = client.index();
         if self.ended.len() <= c {
             self.ended.resize(c + 1, [0; Outcome::COUNT]);
         }
@@ -169,7 +169,7 @@ impl Observer for Animator {
         }
     }
 
-    fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {
+    fn edge_resolved(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {
         self.fly(now, edge, SimDuration::ZERO, Tint::of(outcome));
     }
 
@@ -207,14 +207,14 @@ mod tests {
         };
         for ms in 0..100 {
             let now = SimTime(ms * 1_000_000);
-            a.edge_resolved(now, 0, Outcome::Completed);
-            a.edge_resolved(now, 1, Outcome::Completed);
-            a.edge_resolved(now, 1, Outcome::Timeout);
+            a.edge_resolved(now, EdgeId::new(0), Outcome::Completed);
+            a.edge_resolved(now, EdgeId::new(1), Outcome::Completed);
+            a.edge_resolved(now, EdgeId::new(1), Outcome::Timeout);
         }
         let on = |edge, tint| {
             a.flights
                 .iter()
-                .filter(|f| f.edge == edge && f.tint == tint)
+                .filter(|f| f.edge == EdgeId::new(edge) && f.tint == tint)
                 .count()
         };
         assert_eq!(on(0, Tint::Ok), 10, "one every 10 ms over 100 ms");
@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(on(1, Tint::Timeout), 10, "tints are sampled apart");
         let mut a = Animator::default();
         for ms in 0..(FLIGHTS as u64 + 10) {
-            a.edge_resolved(SimTime(ms), 0, Outcome::Shed);
+            a.edge_resolved(SimTime(ms), EdgeId::new(0), Outcome::Shed);
         }
         assert_eq!(a.flights.len(), FLIGHTS);
         assert_eq!(a.flights.back().unwrap().at, SimTime(FLIGHTS as u64 + 9));

@@ -504,7 +504,7 @@ impl FaultlineApp {
                     }
                     crate::animator::Happening::Instance { at, up } => format!(
                         "{}/{} {}",
-                        s.world().services[at.service as usize].name,
+                        s.world().services[at.service.index()].name,
                         at.instance,
                         if *up { "up" } else { "down" }
                     ),

@@ -89,7 +89,7 @@ pub fn lines(session: &Session) -> [Lines; 6] {
             .and_then(|levels| levels.iter().find(|l| l.layer == "circuit_breaker"));
         let Some(level) = breaker else { continue };
         let callers = crate::topology::callers(world, e) as f64;
-        let to = &world.services[edge.to as usize].name;
+        let to = &world.services[edge.to.index()].name;
         let points = (0..buckets)
             .map(|i| {
                 [

@@ -486,6 +486,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<Simulation<World<Animator>>, 
 mod tests {
     use super::*;
     use crate::lesson::bundled;
+    use sim_models::EdgeId;
     use std::path::Path;
 
     fn lesson(name: &str) -> Lesson {
@@ -574,7 +575,7 @@ mod tests {
             s.advance(1.0 / 60.0);
         }
         let world = s.world();
-        let users = world.edges.iter().position(|e| e.from == "users").unwrap() as u32;
+        let users = EdgeId::new(world.edges.iter().position(|e| e.from == "users").unwrap());
         let flights = &world.observer().flights;
         let on_screen: Vec<_> = crate::topology::on_screen(&s).map(|(f, _)| f).collect();
         for tint in [Tint::Request, Tint::Ok] {

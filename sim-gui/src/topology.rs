@@ -11,7 +11,7 @@ use crate::animator::{Flight, Tint};
 use crate::session::Session;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2};
 use sim_core::SimTime;
-use sim_models::{Instance, World};
+use sim_models::{Instance, ServiceId, World};
 
 const BOX: Vec2 = Vec2::new(130.0, 58.0);
 const GAP: f32 = 10.0;
@@ -34,7 +34,7 @@ pub fn columns(world: &World<impl sim_models::Observer>) -> Vec<usize> {
             } else {
                 index(&e.from).map_or(0, |i| col[i])
             };
-            let to = e.to as usize;
+            let to = e.to.index();
             if to < n && col[to] < from + 1 {
                 col[to] = from + 1;
                 changed = true;
@@ -105,11 +105,11 @@ pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i
             State::Off
         };
     }
-    let here = world.endpoint(s as u32, i as u32);
+    let here = world.endpoint(ServiceId::new(s), i as u32);
     let mut state = State::Up;
     for f in world.faults.iter().filter(|f| f.in_force(now)) {
         match f.kind {
-            sim_models::FaultKind::Pause if f.service == Some(s as u32) && f.hits(i) => {
+            sim_models::FaultKind::Pause if f.service == Some(ServiceId::new(s)) && f.hits(i) => {
                 return State::Paused;
             }
             sim_models::FaultKind::Network(
@@ -186,7 +186,7 @@ pub fn show(ui: &mut egui::Ui, session: &Session) {
     // Call edges, from the caller's box or header to the callee's header.
     let mut ends = Vec::with_capacity(world.edges.len());
     for (k, e) in world.edges.iter().enumerate() {
-        let to = header.get(e.to as usize).copied().unwrap_or_default();
+        let to = header.get(e.to.index()).copied().unwrap_or_default();
         let from = if e.from_client {
             let k = world.clients.iter().position(|c| c.name == e.from);
             k.and_then(|k| client_at.get(k).copied())
@@ -289,7 +289,7 @@ pub fn position(f: &Flight, now: SimTime, flight: sim_core::SimDuration) -> Opti
 /// The sampled messages in flight now, as dots on their edges.
 fn flights(painter: &egui::Painter, session: &Session, ends: &[Option<(Pos2, Pos2)>]) {
     for (f, p) in on_screen(session) {
-        let Some(Some((from, to))) = ends.get(f.edge as usize) else {
+        let Some(Some((from, to))) = ends.get(f.edge.index()) else {
             continue;
         };
         let mut colour = tint_colour(f.tint);
@@ -342,7 +342,7 @@ pub fn callers(world: &World<impl sim_models::Observer>, edge: usize) -> usize {
 /// An edge in words: its accessible name and hover text.
 pub fn describe_edge(world: &World<impl sim_models::Observer>, edge: usize) -> String {
     let e = &world.edges[edge];
-    let to = world.services.get(e.to as usize).map_or("?", |s| &s.name);
+    let to = world.services.get(e.to.index()).map_or("?", |s| &s.name);
     let errors: u64 = e.stats.outcomes.iter().skip(1).sum::<u64>()
         - e.stats.outcomes[sim_models::Outcome::Fallback as usize];
     let mut words = format!(

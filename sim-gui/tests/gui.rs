@@ -225,7 +225,7 @@ fn a_breaker_added_with_one_click_keeps_the_front_end_out_of_the_cascade_on_the_
     let edge = world
         .edges
         .iter()
-        .position(|e| e.from == "api" && world.services[e.to as usize].name == "db")
+        .position(|e| e.from == "api" && world.services[e.to.index()].name == "db")
         .unwrap();
     let open = sim_gui::topology::breaker_open(world, edge).expect("a breaker on the edge");
     assert_eq!(open, 1.0, "the slow database keeps every api breaker open");

@@ -8,6 +8,7 @@
 //! route, cache and saga edges.
 
 use crate::edge::Edge;
+use crate::ids::EdgeId;
 use serde::{Deserialize, Serialize};
 
 /// The edge whose attempts per user request are the highest.
@@ -25,7 +26,7 @@ pub struct AmplificationReport {
 pub(crate) fn per_user_request(
     edges: &[Edge],
     services: &[&str],
-    client_edges: &[u32],
+    client_edges: &[EdgeId],
     sent: &[u64],
 ) -> Vec<Option<f64>> {
     let index: std::collections::BTreeMap<&str, usize> =
@@ -44,13 +45,13 @@ pub(crate) fn per_user_request(
     let mut calls = vec![Vec::new(); services.len()];
     for (e, from) in edges.iter().zip(&caller) {
         if let Some(s) = *from {
-            calls[s].push(e.to as usize);
+            calls[s].push(e.to.index());
         }
     }
     // Which services each client's requests can reach.
     let mut reaches = vec![vec![false; services.len()]; client_edges.len()];
     for (c, &e) in client_edges.iter().enumerate() {
-        let mut stack = vec![edges[e as usize].to as usize];
+        let mut stack = vec![edges[e].to.index()];
         while let Some(s) = stack.pop() {
             if !std::mem::replace(&mut reaches[c][s], true) {
                 stack.extend(calls[s].iter().copied().filter(|&t| !reaches[c][t]));
@@ -63,7 +64,7 @@ pub(crate) fn per_user_request(
         .map(|(i, e)| {
             let users: u64 = (0..client_edges.len())
                 .filter(|&c| match caller[i] {
-                    None => e.from_client && client_edges[c] == i as u32,
+                    None => e.from_client && client_edges[c].index() == i,
                     Some(s) => reaches[c][s],
                 })
                 .map(|c| sent[c])
@@ -88,7 +89,7 @@ pub(crate) fn largest(
         }
     }
     best.map(|(i, v)| AmplificationReport {
-        edge: format!("{} -> {}", edges[i].from, services[edges[i].to as usize]),
+        edge: format!("{} -> {}", edges[i].from, services[edges[i].to.index()]),
         per_user_request: v,
     })
 }

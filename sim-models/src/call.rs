@@ -7,7 +7,7 @@
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
-use crate::ids::{CallId, InvocationId, RequestIndex, SlabKey};
+use crate::ids::{CallId, ClientId, EdgeId, InvocationId, RequestIndex, ServiceId, SlabKey};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -29,9 +29,9 @@ pub(crate) struct Outgoing {
     /// Where the caller is.
     pub(crate) from: crate::network::Endpoint,
     /// The service called.
-    pub(crate) service: u32,
+    pub(crate) service: ServiceId,
     /// The call edge.
-    pub(crate) edge: u32,
+    pub(crate) edge: EdgeId,
     /// When the caller stops waiting.
     pub(crate) deadline: SimTime,
     /// Its tenant and priority class.
@@ -86,7 +86,7 @@ pub enum Caller {
     /// `service` (its cache number `cache`).
     Refresh {
         /// The caching service.
-        service: u32,
+        service: ServiceId,
         /// Its instance.
         instance: u32,
         /// The key fetched.
@@ -128,9 +128,9 @@ pub struct Invocation {
     /// Who waits for the answer.
     pub caller: Caller,
     /// The edge.
-    pub edge: u32,
+    pub edge: EdgeId,
     /// The service called.
-    pub service: u32,
+    pub service: ServiceId,
     /// The caller instance's stack (index into the world's stacks).
     pub stack: u32,
     /// Where the caller is.
@@ -211,10 +211,10 @@ pub struct Wait {
 pub struct Call {
     /// Who waits for the answer.
     pub caller: Caller,
-    /// The call edge it travels (index into the world's edges).
-    pub edge: u32,
+    /// The call edge it travels.
+    pub edge: EdgeId,
     /// The service handling it.
-    pub service: u32,
+    pub service: ServiceId,
     /// The instance of that service.
     pub instance: u32,
     /// When it arrived at the instance.
@@ -243,12 +243,12 @@ pub struct Call {
 /// A request a client is waiting for.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
-    /// The client (index).
-    pub client: u32,
+    /// The client.
+    pub client: ClientId,
     /// When it was sent.
     pub created: SimTime,
     /// The edge of the call now carrying it (routing moves it from service to service).
-    pub edge: u32,
+    pub edge: EdgeId,
 }
 
 struct Entry<T> {

@@ -4,6 +4,7 @@
 //! internet); a closed-loop client has a fixed number of users who each wait for an answer and
 //! think before sending again (a batch job, a connection pool), so its load falls as latency rises.
 
+use crate::ids::{indexed_by, ClientId, ServiceId};
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::rate_schedule::ArrivalSchedule;
 use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
@@ -62,8 +63,8 @@ pub struct Client {
     pub name: String,
     /// Open or closed loop.
     pub kind: ClientKind,
-    /// Index of the service it sends to.
-    pub target: u32,
+    /// The service it sends to.
+    pub target: ServiceId,
     /// Summary statistics since the warm-up.
     pub stats: ClientStats,
     /// Time series over the whole run.
@@ -82,8 +83,15 @@ impl ClientStats {
     }
 }
 
+indexed_by!(ClientId, Client);
+
 impl Client {
-    pub(crate) fn new(name: String, kind: ClientKind, target: u32, bucket: SimDuration) -> Self {
+    pub(crate) fn new(
+        name: String,
+        kind: ClientKind,
+        target: ServiceId,
+        bucket: SimDuration,
+    ) -> Self {
         Client {
             name,
             kind,

@@ -2,6 +2,7 @@
 //! of a service's steps is an edge; it counts the requests sent along it, the attempts (equal
 //! until retries exist), and how each one ended as its caller saw it.
 
+use crate::ids::{indexed_by, EdgeId, ServiceId};
 use crate::outcome::{Outcome, OutcomeCounts};
 
 /// Figures of one edge since the warm-up.
@@ -36,8 +37,8 @@ pub struct Edge {
     pub from: String,
     /// Whether the caller is a client.
     pub from_client: bool,
-    /// The callee (service index).
-    pub to: u32,
+    /// The callee.
+    pub to: ServiceId,
     /// Figures since the warm-up.
     pub stats: EdgeStats,
     /// Attempts sent over the whole run.
@@ -48,8 +49,10 @@ pub struct Edge {
     pub policies: bool,
 }
 
+indexed_by!(EdgeId, Edge);
+
 impl Edge {
-    pub(crate) fn new(from: String, from_client: bool, to: u32) -> Edge {
+    pub(crate) fn new(from: String, from_client: bool, to: ServiceId) -> Edge {
         Edge {
             from,
             from_client,

@@ -23,6 +23,7 @@
 //! `"service#2"`; an empty side means everywhere. Client load changes (steps, ramps, spikes) are
 //! part of each client's `schedule`.
 
+use crate::ids::ServiceId;
 use crate::network::{NetEffect, Place};
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
@@ -326,8 +327,8 @@ pub enum FaultKind {
 pub struct Fault {
     /// What it does.
     pub kind: FaultKind,
-    /// Index of the service (network faults: none).
-    pub service: Option<u32>,
+    /// The service (network faults: none).
+    pub service: Option<ServiceId>,
     /// The two sides of a network fault.
     pub sides: (Vec<Place>, Vec<Place>),
     /// The instances it hits (`None`: all).
@@ -339,11 +340,11 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Compiles a checked spec; `service` is the index of the service it names, `place`
+    /// Compiles a checked spec; `service` is the service it names, `place`
     /// resolves the names of network places.
     pub(crate) fn new(
         spec: &FaultSpec,
-        service: Option<u32>,
+        service: Option<ServiceId>,
         place: &dyn Fn(&str) -> Place,
     ) -> Fault {
         let kind = match spec {

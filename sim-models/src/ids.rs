@@ -3,6 +3,24 @@
 //! apart from the others, so a request's index cannot be passed where an invocation's is
 //! expected; `#[repr(transparent)]` keeps it a `u32` in memory, in events and in hashes.
 //!
+//! The world's tables — services, clients, call edges — are addressed the same way: a
+//! [`ServiceId`], [`ClientId`] or [`EdgeId`] is a position in its table (name order for
+//! services and clients), and only indexes the table it names (`indexed_by!`):
+//!
+//! ```
+//! use sim_models::{Edge, EdgeId, ServiceId};
+//! fn callee(edges: &[Edge], edge: EdgeId) -> ServiceId {
+//!     edges[edge].to
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! use sim_models::{Edge, EdgeId, ServiceId};
+//! fn callee(edges: &[Edge], service: ServiceId) -> ServiceId {
+//!     edges[service].to // a service's id does not index the edges
+//! }
+//! ```
+//!
 //! A leaf module: it depends on nothing else in the crate, so every module may use it.
 
 /// The key of a slab's slots: a slot index of one kind of value.
@@ -75,6 +93,91 @@ slab_key! {
     StoreWaitId
 }
 
+macro_rules! table_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The one at position `index` of its table.
+            #[inline]
+            pub const fn new(index: usize) -> Self {
+                debug_assert!(index <= u32::MAX as usize);
+                $name(index as u32)
+            }
+
+            /// Its position in its table.
+            #[inline]
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+table_id! {
+    /// A service: its position among the scenario's services in name order (as
+    /// [`World::services`](crate::World::services) and the report hold them).
+    ServiceId
+}
+
+table_id! {
+    /// A client: its position among the scenario's clients in name order (as
+    /// [`World::clients`](crate::World::clients)).
+    ClientId
+}
+
+table_id! {
+    /// A call edge: its position in [`World::edges`](crate::World::edges) (clients' edges
+    /// first, then each service's calls, publishes and routes).
+    EdgeId
+}
+
+/// Lets a table of `$item`s (a `Vec` or a slice) be indexed by `$id` and by nothing else
+/// typed: `world.services[call.service]`.
+macro_rules! indexed_by {
+    ($id:ty, $item:ty) => {
+        impl std::ops::Index<$id> for [$item] {
+            type Output = $item;
+            #[inline]
+            fn index(&self, id: $id) -> &$item {
+                &self[id.index()]
+            }
+        }
+
+        impl std::ops::IndexMut<$id> for [$item] {
+            #[inline]
+            fn index_mut(&mut self, id: $id) -> &mut $item {
+                &mut self[id.index()]
+            }
+        }
+
+        impl std::ops::Index<$id> for Vec<$item> {
+            type Output = $item;
+            #[inline]
+            fn index(&self, id: $id) -> &$item {
+                &self[id.index()]
+            }
+        }
+
+        impl std::ops::IndexMut<$id> for Vec<$item> {
+            #[inline]
+            fn index_mut(&mut self, id: $id) -> &mut $item {
+                &mut self[id.index()]
+            }
+        }
+    };
+}
+pub(crate) use indexed_by;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +196,10 @@ mod tests {
             (size_of::<InvocationId>(), align_of::<InvocationId>()),
             u32_layout
         );
+        assert_eq!(
+            (size_of::<ServiceId>(), align_of::<ServiceId>()),
+            u32_layout
+        );
+        assert_eq!((size_of::<EdgeId>(), align_of::<EdgeId>()), u32_layout);
     }
 }

@@ -78,7 +78,9 @@ pub use client::{Client, ClientKind, ClientSeries, ClientStats};
 pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use history_recorder::HistoryRecorder;
-pub use ids::{CallId, InvocationId, RequestIndex, SlabKey, StoreWaitId};
+pub use ids::{
+    CallId, ClientId, EdgeId, InvocationId, RequestIndex, ServiceId, SlabKey, StoreWaitId,
+};
 pub use instance::{Instance, InstanceStats};
 pub use load::{
     append_set, closest_field_paths, field_paths, load_scenario, load_scenario_str,

@@ -6,7 +6,7 @@
 //! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
 //! observer only watches: it cannot change the run, so attaching one never changes a result.
 
-use crate::ids::CallId;
+use crate::ids::{CallId, ClientId, EdgeId, ServiceId};
 use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
@@ -79,11 +79,11 @@ impl CallRef {
     }
 }
 
-/// An instance of a service: the service's index (name order) and the instance's.
+/// An instance of a service: the service and the instance's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstanceRef {
-    /// The service, by index in name order.
-    pub service: u32,
+    /// The service.
+    pub service: ServiceId,
     /// The instance, from 0.
     pub instance: u32,
 }
@@ -95,8 +95,8 @@ pub struct Message {
     pub call: CallRef,
     /// The instance serving the call.
     pub at: InstanceRef,
-    /// The edge the call travels along (index into [`crate::World::edges`]).
-    pub edge: u32,
+    /// The edge the call travels along.
+    pub edge: EdgeId,
     /// Whether it goes to the instance (`true`: the request) or back to the caller (the answer).
     pub request: bool,
     /// How long it travels, or `None` if the network loses it.
@@ -125,16 +125,15 @@ pub trait Observer {
     /// look-ups that would feed its hooks.
     const WATCHING: bool = true;
 
-    /// A client sent a request (index `client`, in name order) along `edge` (index into
-    /// [`crate::World::edges`]) to `service`.
+    /// Client `client` sent a request along `edge` to `service`.
     #[inline]
     fn request_sent(
         &mut self,
         now: SimTime,
         request: RequestId,
-        client: u32,
-        edge: u32,
-        service: u32,
+        client: ClientId,
+        edge: EdgeId,
+        service: ServiceId,
     ) {
     }
 
@@ -145,7 +144,7 @@ pub trait Observer {
         &mut self,
         now: SimTime,
         request: RequestId,
-        client: u32,
+        client: ClientId,
         outcome: Outcome,
         latency: SimDuration,
     ) {
@@ -175,27 +174,26 @@ pub trait Observer {
     #[inline]
     fn call_finished(&mut self, now: SimTime, call: CallRef, at: InstanceRef, outcome: Outcome) {}
 
-    /// A caller sends attempt `attempt` (2 or more: a retry or a hedge) of a call on edge
-    /// `edge` (index into [`crate::World::edges`]).
+    /// A caller sends attempt `attempt` (2 or more: a retry or a hedge) of a call on `edge`.
     #[inline]
-    fn retried(&mut self, now: SimTime, edge: u32, attempt: u32) {}
+    fn retried(&mut self, now: SimTime, edge: EdgeId, attempt: u32) {}
 
     /// A layer of a caller's policy stack on edge `edge` refused a call itself, for `reason`
     /// (`CircuitOpen`, `BulkheadFull`, `RateLimited`, `Throttled`, `LimitExceeded`).
     #[inline]
-    fn refused(&mut self, now: SimTime, edge: u32, reason: Outcome) {}
+    fn refused(&mut self, now: SimTime, edge: EdgeId, reason: Outcome) {}
 
     /// A retry budget on edge `edge` denied a retry: the call ends with its last attempt's
     /// outcome.
     #[inline]
-    fn retry_denied(&mut self, now: SimTime, edge: u32) {}
+    fn retry_denied(&mut self, now: SimTime, edge: EdgeId) {}
 
     /// A call along edge `edge` ended as its caller saw it: answered, failed, timed out or
     /// refused by the caller's own policies. With policies on the edge this is the whole call,
     /// after its retries; without, its one attempt. Abandoned calls and lost publishes do not
     /// end this way.
     #[inline]
-    fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {}
+    fn edge_resolved(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {}
 
     /// A worker of a call's instance takes it, after it waited in the queue (a
     /// thread-per-request service's admission, or a step of local work): the end of its wait.
@@ -210,7 +208,7 @@ pub trait Observer {
 
     /// `caller` makes a call along `edge` to `service` (bare, or through the edge's policies).
     #[inline]
-    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {}
+    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: EdgeId, service: ServiceId) {}
 
     /// Call `call` was created to carry one request message for `caller` along `edge` to
     /// instance `at`.
@@ -220,7 +218,7 @@ pub trait Observer {
         now: SimTime,
         call: CallRef,
         caller: CallerRef,
-        edge: u32,
+        edge: EdgeId,
         at: InstanceRef,
     ) {
     }
@@ -243,8 +241,8 @@ pub trait Observer {
         now: SimTime,
         call: CallRef,
         caller: CallerRef,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
     ) {
     }
 
@@ -350,11 +348,11 @@ macro_rules! tuple_observer {
         impl<$($name: Observer),+> Observer for ($($name,)+) {
             const WATCHING: bool = $($name::WATCHING)||+;
             #[inline]
-            fn request_sent(&mut self, now: SimTime, request: RequestId, client: u32, edge: u32, service: u32) {
+            fn request_sent(&mut self, now: SimTime, request: RequestId, client: ClientId, edge: EdgeId, service: ServiceId) {
                 $(self.$i.request_sent(now, request, client, edge, service);)+
             }
             #[inline]
-            fn request_ended(&mut self, now: SimTime, request: RequestId, client: u32, outcome: Outcome, latency: SimDuration) {
+            fn request_ended(&mut self, now: SimTime, request: RequestId, client: ClientId, outcome: Outcome, latency: SimDuration) {
                 $(self.$i.request_ended(now, request, client, outcome, latency);)+
             }
             #[inline]
@@ -378,19 +376,19 @@ macro_rules! tuple_observer {
                 $(self.$i.call_finished(now, call, at, outcome);)+
             }
             #[inline]
-            fn retried(&mut self, now: SimTime, edge: u32, attempt: u32) {
+            fn retried(&mut self, now: SimTime, edge: EdgeId, attempt: u32) {
                 $(self.$i.retried(now, edge, attempt);)+
             }
             #[inline]
-            fn refused(&mut self, now: SimTime, edge: u32, reason: Outcome) {
+            fn refused(&mut self, now: SimTime, edge: EdgeId, reason: Outcome) {
                 $(self.$i.refused(now, edge, reason);)+
             }
             #[inline]
-            fn retry_denied(&mut self, now: SimTime, edge: u32) {
+            fn retry_denied(&mut self, now: SimTime, edge: EdgeId) {
                 $(self.$i.retry_denied(now, edge);)+
             }
             #[inline]
-            fn edge_resolved(&mut self, now: SimTime, edge: u32, outcome: Outcome) {
+            fn edge_resolved(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {
                 $(self.$i.edge_resolved(now, edge, outcome);)+
             }
             #[inline]
@@ -398,11 +396,11 @@ macro_rules! tuple_observer {
                 $(self.$i.worker_taken(now, call, at);)+
             }
             #[inline]
-            fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {
+            fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: EdgeId, service: ServiceId) {
                 $(self.$i.call_made(now, caller, edge, service);)+
             }
             #[inline]
-            fn call_created(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: u32, at: InstanceRef) {
+            fn call_created(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: EdgeId, at: InstanceRef) {
                 $(self.$i.call_created(now, call, caller, edge, at);)+
             }
             #[inline]
@@ -414,7 +412,7 @@ macro_rules! tuple_observer {
                 $(self.$i.call_dropped(now, call);)+
             }
             #[inline]
-            fn call_forwarded(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: u32, service: u32) {
+            fn call_forwarded(&mut self, now: SimTime, call: CallRef, caller: CallerRef, edge: EdgeId, service: ServiceId) {
                 $(self.$i.call_forwarded(now, call, caller, edge, service);)+
             }
             #[inline]

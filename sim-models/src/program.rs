@@ -6,6 +6,7 @@
 //! progress is just a program counter into it, and running a step is an index and a match.
 
 use crate::cache::CacheStep;
+use crate::ids::{EdgeId, ServiceId};
 use crate::policy::PolicySpec;
 use crate::saga::{SagaDef, SagaSpec, SagaStep};
 use serde::{Deserialize, Serialize};
@@ -112,8 +113,8 @@ pub(crate) enum Op {
         need: u16,
         optional: bool,
     },
-    /// Publish to a service (by index), edge `edge`.
-    Publish { service: u32, edge: u32 },
+    /// Publish to a service along edge `edge`.
+    Publish { service: ServiceId, edge: EdgeId },
     /// Jump to the path of `program.branches[first .. first + count]` chosen at random, or to
     /// `end`, past all of them.
     Branch { first: u32, count: u16, end: u16 },
@@ -130,15 +131,14 @@ pub(crate) enum Op {
     Store(u8),
 }
 
-/// Resolves a called service's name (and the call's policies) to the service's index and the
-/// edge's index.
-pub(crate) type Resolve<'a> = dyn FnMut(&str, &[PolicySpec]) -> (u32, u32) + 'a;
+/// Resolves a called service's name (and the call's policies) to the service and the edge.
+pub(crate) type Resolve<'a> = dyn FnMut(&str, &[PolicySpec]) -> (ServiceId, EdgeId) + 'a;
 
 /// A call target of a compiled program.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Target {
-    pub(crate) service: u32,
-    pub(crate) edge: u32,
+    pub(crate) service: ServiceId,
+    pub(crate) edge: EdgeId,
     pub(crate) timeout: Option<SimDuration>,
 }
 
@@ -482,7 +482,10 @@ mod tests {
             ]),
             Step::Publish { to: "b".into() },
         ];
-        let mut resolve = |name: &str, _: &[PolicySpec]| (if name == "a" { 1 } else { 2 }, 7);
+        let mut resolve = |name: &str, _: &[PolicySpec]| {
+            let service = ServiceId::new(if name == "a" { 1 } else { 2 });
+            (service, EdgeId::new(7))
+        };
         let p = Program::compile(&steps, &mut resolve);
         // 0 work, 1 branch, 2 call a, 3 jump, 4 work, 5 work, 6 jump, 7 publish
         assert_eq!(p.ops.len(), 8);
@@ -500,8 +503,8 @@ mod tests {
         assert_eq!(
             p.ops[7],
             Op::Publish {
-                service: 2,
-                edge: 7
+                service: ServiceId::new(2),
+                edge: EdgeId::new(7)
             }
         );
     }

@@ -3,6 +3,7 @@
 //! All times are in seconds. The summary is a pure function of the scenario and the seed: no
 //! wall-clock figure ever goes into it, so identical inputs give byte-identical JSON.
 
+use crate::ids::ServiceId;
 use crate::outcome::Outcome;
 use crate::policy::{PolicyLevel, ShedReason};
 use crate::service::OpsLevel;
@@ -501,7 +502,7 @@ impl<O: crate::observer::Observer> World<O> {
                         .iter()
                         .enumerate()
                         .map(|(k, def)| {
-                            let r = self.sagas.report(index as u32, k as u8, def);
+                            let r = self.sagas.report(ServiceId::new(index), k as u8, def);
                             (def.name.clone(), r)
                         })
                         .collect(),
@@ -560,7 +561,7 @@ impl<O: crate::observer::Observer> World<O> {
                     EdgeReport {
                         per_user_request: per_user[i],
                         from: e.from.clone(),
-                        to: self.services[e.to as usize].name.clone(),
+                        to: self.services[e.to].name.clone(),
                         requests: st.requests,
                         attempts: st.attempts,
                         amplification: if st.requests > 0 {
@@ -592,7 +593,7 @@ impl<O: crate::observer::Observer> World<O> {
                     .map(|(i, f)| {
                         let on = f
                             .service
-                            .map(|s| format!(" ({})", self.services[s as usize].name))
+                            .map(|s| format!(" ({})", self.services[s].name))
                             .unwrap_or_default();
                         (format!("faults.{i}{on}"), f.start)
                     })
@@ -733,7 +734,7 @@ impl<O: crate::observer::Observer> World<O> {
                 if !edge.policies {
                     continue;
                 }
-                let name = format!("{}->{}", edge.from, self.services[edge.to as usize].name);
+                let name = format!("{}->{}", edge.from, self.services[edge.to].name);
                 for p in self.policy_levels[e].iter().filter(|p| p.reported) {
                     let v = p.series.mean(i, end) / 1000.0;
                     let _ = writeln!(out, "{t},{name},{},{v}", p.layer);

@@ -15,6 +15,7 @@
 //! a slice; the slices are the SLO's own, kept whether or not time series are.
 
 use crate::call::Outcome;
+use crate::ids::ClientId;
 use serde::{Deserialize, Serialize};
 use sim_core::{SimDuration, SimTime};
 
@@ -118,7 +119,7 @@ pub struct SloTrack {
     /// Its spec.
     pub spec: SloSpec,
     /// The client it counts.
-    pub(crate) client: u32,
+    pub(crate) client: ClientId,
     /// The SLO period the windows scale from.
     period: SimDuration,
     /// Slice width.
@@ -132,7 +133,7 @@ impl SloTrack {
     /// window is `measured`.
     pub(crate) fn new(
         spec: SloSpec,
-        client: u32,
+        client: ClientId,
         duration: SimDuration,
         measured: SimDuration,
     ) -> Self {
@@ -367,7 +368,7 @@ mod tests {
             period: None,
         };
         let d = SimDuration::from_secs(period_s);
-        SloTrack::new(spec, 0, d, d)
+        SloTrack::new(spec, ClientId::new(0), d, d)
     }
 
     #[test]
@@ -437,7 +438,7 @@ mod tests {
             period: None,
         };
         let d = SimDuration::from_secs(10);
-        let mut t = SloTrack::new(spec, 0, d, d);
+        let mut t = SloTrack::new(spec, ClientId::new(0), d, d);
         t.record(
             SimTime::ZERO,
             Outcome::Completed,

@@ -45,6 +45,7 @@ use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
 use crate::ids::CallId;
+use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
 use crate::observer::{CallRef, InstanceRef, Observer};
@@ -117,7 +118,7 @@ pub struct World<O = ()> {
     /// Policy stacks: one per caller instance of every edge that has policies.
     stacks: Vec<Stack>,
     /// The edge of each stack.
-    stack_edges: Vec<u32>,
+    stack_edges: Vec<EdgeId>,
     /// Index of the first stack of each edge (`u32::MAX`: no policies).
     edge_stacks: Vec<u32>,
     /// Each edge's policy layers over time (the sum over caller instances); empty for an
@@ -155,7 +156,7 @@ pub struct World<O = ()> {
     /// Index of each policy edge's deadline timer queue (its attempt timeouts use the next).
     edge_timers: Vec<u32>,
     /// Each client's edge to its target.
-    pub(crate) client_edges: Vec<u32>,
+    pub(crate) client_edges: Vec<EdgeId>,
     max_in_flight: u64,
     warmup: SimTime,
     /// Start of the measurement window (the end of the warm-up once it has passed).
@@ -224,18 +225,18 @@ impl<O: Observer> World<O> {
     /// Call `id` at instance `instance` of `service`, as observers are told of it (its
     /// generation is looked up only if someone watches).
     #[inline]
-    fn observed(&self, id: CallId, service: u32, instance: u32) -> (CallRef, InstanceRef) {
+    fn observed(&self, id: CallId, service: ServiceId, instance: u32) -> (CallRef, InstanceRef) {
         let call = CallRef::of(id, if O::WATCHING { self.calls.gen(id) } else { 0 });
         (call, InstanceRef { service, instance })
     }
 
     /// The endpoint of instance `instance` of service `service`: where the network places it.
     #[inline]
-    pub fn endpoint(&self, service: u32, instance: u32) -> Endpoint {
+    pub fn endpoint(&self, service: ServiceId, instance: u32) -> Endpoint {
         Endpoint {
-            node: self.clients.len() as u32 + service,
+            node: (self.clients.len() + service.index()) as u32,
             instance,
-            zone: self.services[service as usize].instances[instance as usize].zone,
+            zone: self.services[service].instances[instance as usize].zone,
         }
     }
 
@@ -319,25 +320,25 @@ impl<O: Observer> World<O> {
                 let waiting: u64 = self
                     .invocations
                     .iter()
-                    .filter(|(_, v)| v.edge == i as u32)
+                    .filter(|(_, v)| v.edge.index() == i)
                     .map(|(_, v)| v.attempts_out() as u64)
                     .sum();
                 if e.sent_total - e.resolved_total.min(e.sent_total) != waiting {
                     return Err(format!(
                         "edge {} -> {}: {} attempts sent, {} resolved, but {waiting} attempts are awaited",
-                        e.from, self.services[e.to as usize].name, e.sent_total, e.resolved_total
+                        e.from, self.services[e.to].name, e.sent_total, e.resolved_total
                     ));
                 }
             }
             if e.resolved_total > e.sent_total {
                 return Err(format!(
                     "edge {} -> {}: {} attempts resolved but only {} sent",
-                    e.from, self.services[e.to as usize].name, e.resolved_total, e.sent_total
+                    e.from, self.services[e.to].name, e.resolved_total, e.sent_total
                 ));
             }
         }
         self.sagas.conservation(|service, saga| {
-            self.services[service as usize].program.sagas[saga as usize]
+            self.services[service].program.sagas[saga as usize]
                 .steps
                 .len()
         })
@@ -357,13 +358,23 @@ impl<O: Observer> Model for World<O> {
         }
         for (s, svc) in self.services.iter().enumerate() {
             if let Some(t) = svc.first_outlier_sweep() {
-                ctx.schedule_at(t, Event::OutlierSweep { service: s as u32 });
+                ctx.schedule_at(
+                    t,
+                    Event::OutlierSweep {
+                        service: ServiceId::new(s),
+                    },
+                );
             }
         }
         self.first_probes(ctx);
         for s in 0..self.services.len() {
             if let Some(t) = self.services[s].first_sync() {
-                ctx.schedule_at(t, Event::AutoscaleSync { service: s as u32 });
+                ctx.schedule_at(
+                    t,
+                    Event::AutoscaleSync {
+                        service: ServiceId::new(s),
+                    },
+                );
             }
         }
         for (i, f) in self.faults.iter().enumerate() {
@@ -374,7 +385,7 @@ impl<O: Observer> Model for World<O> {
             }
         }
         for (i, c) in self.clients.iter_mut().enumerate() {
-            let client = i as u32;
+            let client = ClientId::new(i);
             match &mut c.kind {
                 ClientKind::Open { schedule, rng } => {
                     if let Some(t) = schedule.next_after(SimTime::ZERO, rng) {
@@ -399,8 +410,7 @@ impl<O: Observer> Model for World<O> {
     fn handle(&mut self, event: Event, ctx: &mut Context<Event>) {
         match event {
             Event::OpenArrival { client } => {
-                if let ClientKind::Open { schedule, rng } = &mut self.clients[client as usize].kind
-                {
+                if let ClientKind::Open { schedule, rng } = &mut self.clients[client].kind {
                     if let Some(t) = schedule.next_after(ctx.now(), rng) {
                         ctx.schedule_at(t, Event::OpenArrival { client });
                     }
@@ -442,10 +452,10 @@ impl<O: Observer> Model for World<O> {
                 if self.call_waits_for(call, gen, slot, token) {
                     let c = *self.calls.at(call);
                     if let Op::Calls { first, .. } =
-                        self.services[c.service as usize].program.ops[c.pc as usize]
+                        self.services[c.service].program.ops[c.pc as usize]
                     {
-                        let target = self.services[c.service as usize].program.calls
-                            [(first + slot as u32) as usize];
+                        let target =
+                            self.services[c.service].program.calls[(first + slot as u32) as usize];
                         self.child_answered(
                             call,
                             gen,
@@ -462,7 +472,7 @@ impl<O: Observer> Model for World<O> {
             Event::RequestTimeout { request, gen } => {
                 if let Some(r) = self.requests.get(request, gen) {
                     let edge = r.edge;
-                    let to = self.edges[edge as usize].to;
+                    let to = self.edges[edge].to;
                     self.resolve(edge, to, Outcome::Timeout, ctx.now());
                     self.end_request(request, Outcome::Timeout, ctx);
                 }
@@ -517,7 +527,7 @@ impl<O: Observer> Model for World<O> {
             } => self.provisioned(service, instance, epoch, ctx),
             Event::Terminated { service, instance } => self.terminated(service, instance, ctx),
             Event::OutlierSweep { service } => {
-                if let Some(next) = self.services[service as usize].outlier_sweep(ctx.now()) {
+                if let Some(next) = self.services[service].outlier_sweep(ctx.now()) {
                     ctx.schedule_at(next, Event::OutlierSweep { service });
                 }
             }

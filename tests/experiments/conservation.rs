@@ -4,7 +4,7 @@
 
 use sim_core::{SimDuration, SimTime};
 use sim_experiment::{ensure, Experiment, FaultGen};
-use sim_models::{Observer, Outcome, RequestId};
+use sim_models::{ClientId, EdgeId, Observer, Outcome, RequestId, ServiceId};
 use std::collections::HashSet;
 
 /// Follows each request from send to end and notes anything out of order.
@@ -18,7 +18,14 @@ struct Ledger {
 }
 
 impl Observer for Ledger {
-    fn request_sent(&mut self, now: SimTime, request: RequestId, _: u32, _: u32, _: u32) {
+    fn request_sent(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        _: ClientId,
+        _: EdgeId,
+        _: ServiceId,
+    ) {
         self.sent += 1;
         if !self.open.insert(request) && self.broken.is_none() {
             self.broken = Some(format!("{request:?} sent twice (again at {now})"));
@@ -29,7 +36,7 @@ impl Observer for Ledger {
         &mut self,
         now: SimTime,
         request: RequestId,
-        _client: u32,
+        _client: ClientId,
         outcome: Outcome,
         _latency: SimDuration,
     ) {

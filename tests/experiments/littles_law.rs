@@ -9,21 +9,21 @@
 
 use sim_core::SimTime;
 use sim_experiment::{ensure, Experiment, FaultGen};
-use sim_models::{CallRef, InstanceRef, Observer, Outcome};
+use sim_models::{CallRef, InstanceRef, Observer, Outcome, ServiceId};
 use std::collections::HashMap;
 
 /// Per service (by index): time requests spent present and waiting, in ns.
 #[derive(Default)]
 struct Sojourns {
     /// Calls present: their service, when they arrived, and since when they wait, if they do.
-    present: HashMap<CallRef, (u32, SimTime, Option<SimTime>)>,
+    present: HashMap<CallRef, (ServiceId, SimTime, Option<SimTime>)>,
     in_system: Vec<u128>,
     waiting: Vec<u128>,
 }
 
 impl Sojourns {
-    fn add(total: &mut Vec<u128>, service: u32, ns: u64) {
-        let s = service as usize;
+    fn add(total: &mut Vec<u128>, service: ServiceId, ns: u64) {
+        let s = service.index();
         if total.len() <= s {
             total.resize(s + 1, 0);
         }

@@ -24,6 +24,7 @@ pub(crate) use run::{Next, SagaDef, SagaStep, StepEffects};
 pub use run::{SagaRun, SagaState};
 pub use spec::{check_saga, SagaSpec, SagaStepSpec, MAX_SAGA_RETRIES, MAX_SAGA_STEPS};
 
+use crate::ids::ServiceId;
 use serde::{Deserialize, Serialize};
 
 /// Every saga of a run, by number, with what participants did for each step.
@@ -56,7 +57,7 @@ impl Sagas {
     }
 
     /// The report of saga `saga` of service `service`, over the whole run.
-    pub(crate) fn report(&self, service: u32, saga: u8, def: &SagaDef) -> SagaReport {
+    pub(crate) fn report(&self, service: ServiceId, saga: u8, def: &SagaDef) -> SagaReport {
         let steps = def.steps.len();
         let mut r = SagaReport::default();
         let mut duration = 0.0;
@@ -114,7 +115,10 @@ impl Sagas {
     /// Checks that every saga is in exactly one state, that a completed saga took every step
     /// and a compensated one is undoing, and that every saga call a participant completed
     /// counts in exactly one step's effects.
-    pub(crate) fn conservation(&self, steps: impl Fn(u32, u8) -> usize) -> Result<(), String> {
+    pub(crate) fn conservation(
+        &self,
+        steps: impl Fn(ServiceId, u8) -> usize,
+    ) -> Result<(), String> {
         let mut counted = 0u64;
         for (n, run) in self.runs.iter().enumerate() {
             let k = steps(run.service, run.saga);

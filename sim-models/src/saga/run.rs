@@ -3,6 +3,7 @@
 //! step ([`StepEffects`]), with and without idempotency keys.
 
 use crate::call::Origin;
+use crate::ids::ServiceId;
 use sim_core::{SimDuration, SimTime};
 
 /// A compiled saga step: where its action and compensation go, by index into the program's
@@ -64,7 +65,7 @@ pub(crate) enum Next {
 #[derive(Clone, Copy, Debug)]
 pub struct SagaRun {
     /// The orchestrating service and which of its sagas.
-    pub(crate) service: u32,
+    pub(crate) service: ServiceId,
     pub(crate) saga: u8,
     /// The orchestrator's instance (answers go there) and the request it runs for.
     pub(crate) instance: u32,
@@ -92,7 +93,7 @@ pub struct SagaRun {
 impl SagaRun {
     /// A saga starting now at its first step.
     pub(crate) fn new(
-        service: u32,
+        service: ServiceId,
         saga: u8,
         instance: u32,
         call: (u32, u32),
@@ -283,7 +284,15 @@ mod tests {
     }
 
     fn run() -> SagaRun {
-        SagaRun::new(0, 0, 0, (0, 0), Origin::default(), SimTime::ZERO, 0)
+        SagaRun::new(
+            ServiceId::new(0),
+            0,
+            0,
+            (0, 0),
+            Origin::default(),
+            SimTime::ZERO,
+            0,
+        )
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub use ops_level::OpsLevel;
 pub use stats::{ServiceSeries, ServiceStats};
 
 use crate::fault::FailureMode;
-use crate::ids::CallId;
+use crate::ids::{indexed_by, CallId, EdgeId, ServiceId};
 use crate::instance::Instance;
 use crate::load_balancer::{Balancer, LoadBalancer};
 use crate::outlier_detection::{OutlierDetector, OutlierSpec};
@@ -60,7 +60,7 @@ pub struct Service {
     service_rng: SimRng,
     /// Cumulative probabilities, the next service and the edge to it; past the last, the
     /// request leaves.
-    routes: Vec<(f64, u32, u32)>,
+    routes: Vec<(f64, ServiceId, EdgeId)>,
     routing_rng: SimRng,
     /// Factors of the slowdowns in force.
     slowdowns: Vec<f64>,
@@ -134,7 +134,7 @@ pub(crate) struct ServiceParts {
     pub(crate) deadlines: DeadlineSpec,
     pub(crate) request_bytes: u64,
     pub(crate) response_bytes: u64,
-    pub(crate) routes: Vec<(f64, u32, u32)>,
+    pub(crate) routes: Vec<(f64, ServiceId, EdgeId)>,
     pub(crate) service_rng: SimRng,
     pub(crate) routing_rng: SimRng,
     pub(crate) balancer_rng: SimRng,
@@ -160,6 +160,8 @@ pub(crate) struct ServiceParts {
     /// Its caches, for its program's `Cache` steps.
     pub(crate) caches: Vec<crate::cache::Cache>,
 }
+
+indexed_by!(ServiceId, Service);
 
 impl Service {
     /// Fails, instead of aborting the process, when the machine cannot hold its instances.
@@ -286,10 +288,10 @@ impl Service {
         self.concurrency == Concurrency::ThreadPerRequest
     }
 
-    /// Where a request served here goes next — another service's index and the edge to it —
-    /// or `None` to answer.
+    /// Where a request served here goes next — another service and the edge to it — or `None`
+    /// to answer.
     #[inline]
-    pub(crate) fn route(&mut self) -> Option<(u32, u32)> {
+    pub(crate) fn route(&mut self) -> Option<(ServiceId, EdgeId)> {
         if self.routes.is_empty() {
             return None;
         }

@@ -74,7 +74,7 @@ impl Names {
         Names {
             edges: edges
                 .iter()
-                .map(|e| json_str(&format!("{}→{}", e.from, services[e.to as usize])))
+                .map(|e| json_str(&format!("{}→{}", e.from, services[e.to.index()])))
                 .collect(),
             callers: edges.iter().map(|e| json_str(&e.from)).collect(),
             services: services.iter().map(|s| json_str(s)).collect(),
@@ -267,7 +267,7 @@ fn request_events(
     let SpanKind::Request { seq } = root.kind else {
         unreachable!("a trace starts with its request")
     };
-    let client = &names.callers[root.edge as usize];
+    let client = &names.callers[root.edge.index()];
     next(out);
     let _ = write!(
         out,
@@ -347,8 +347,8 @@ fn request_events(
 
 /// Writes span `s` as an `"X"` event.
 fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut String) {
-    let edge = &names.edges[s.edge as usize];
-    let service = &names.services[s.service as usize];
+    let edge = &names.edges[s.edge.index()];
+    let service = &names.services[s.service.index()];
     let (cat, attempt_kind) = match s.kind {
         SpanKind::Request { .. } => ("request", ""),
         SpanKind::Call => ("call", ""),
@@ -401,7 +401,7 @@ fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut St
     );
     match s.kind {
         SpanKind::Request { seq } => {
-            let client = &names.callers[s.edge as usize];
+            let client = &names.callers[s.edge.index()];
             let _ = write!(out, r#","request":{seq},"client":{client}"#);
         }
         SpanKind::Call | SpanKind::Backoff => {
@@ -459,6 +459,7 @@ fn slice(t: &Tracer, names: &Names, s: &Span, pid: usize, tid: u32, out: &mut St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{EdgeId, ServiceId};
     use sim_core::SimTime;
 
     fn span(id: u32, parent: u32, start: u64, end: u64) -> Span {
@@ -474,8 +475,8 @@ mod tests {
             start: SimTime(start),
             end: SimTime(end),
             outcome: SpanEnd::Outcome(Outcome::Completed),
-            edge: 0,
-            service: 0,
+            edge: EdgeId::new(0),
+            service: ServiceId::new(0),
             instance: NO_SPAN,
             worker_at: SimTime::MAX,
             before_fallback: None,

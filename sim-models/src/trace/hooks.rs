@@ -3,6 +3,7 @@
 
 use super::span::{SpanEnd, SpanKind, NO_SPAN};
 use super::tracer::{slot, CallSlot, InvocationSlot, RequestSlot, Tracer};
+use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::observer::{
     CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId, StoreOperation,
 };
@@ -11,13 +12,13 @@ use sim_core::{SimDuration, SimTime};
 
 impl Tracer {
     /// Points call `call`'s slot at `up`, the span waiting for it, as it leaves along `edge`.
-    fn set_message(&mut self, call: CallRef, up: u32, edge: u32, publish: bool) {
+    fn set_message(&mut self, call: CallRef, up: u32, edge: EdgeId, publish: bool) {
         let empty = CallSlot {
             gen: 0,
             up: NO_SPAN,
             serve: NO_SPAN,
             children: Vec::new(),
-            edge: 0,
+            edge: EdgeId::new(0),
             publish: false,
         };
         let c = slot(&mut self.calls, call.index as usize, empty);
@@ -37,9 +38,9 @@ impl Observer for Tracer {
         &mut self,
         now: SimTime,
         request: RequestId,
-        _client: u32,
-        edge: u32,
-        service: u32,
+        _client: ClientId,
+        edge: EdgeId,
+        service: ServiceId,
     ) {
         self.sent += 1;
         let seq = self.sent;
@@ -72,7 +73,7 @@ impl Observer for Tracer {
         &mut self,
         now: SimTime,
         request: RequestId,
-        _client: u32,
+        _client: ClientId,
         outcome: Outcome,
         _latency: SimDuration,
     ) {
@@ -84,7 +85,7 @@ impl Observer for Tracer {
         self.requests[request.index as usize].root = NO_SPAN;
     }
 
-    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: u32, service: u32) {
+    fn call_made(&mut self, now: SimTime, caller: CallerRef, edge: EdgeId, service: ServiceId) {
         let parent = match caller {
             CallerRef::Request(r) => self.request_slot(r).map_or(NO_SPAN, |s| s.root),
             CallerRef::Call { call, .. } => self.call_slot(call).map_or(NO_SPAN, |c| c.serve),
@@ -117,7 +118,7 @@ impl Observer for Tracer {
         _now: SimTime,
         call: CallRef,
         caller: CallerRef,
-        edge: u32,
+        edge: EdgeId,
         _at: InstanceRef,
     ) {
         let up = self.caller_span(caller);
@@ -186,8 +187,8 @@ impl Observer for Tracer {
         now: SimTime,
         call: CallRef,
         caller: CallerRef,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
     ) {
         let Some(c) = self.call_slot(call) else {
             return;
@@ -390,6 +391,18 @@ mod tests {
         RequestId { index, gen: 0 }
     }
 
+    fn client(index: usize) -> ClientId {
+        ClientId::new(index)
+    }
+
+    fn edge(index: usize) -> EdgeId {
+        EdgeId::new(index)
+    }
+
+    fn service(index: usize) -> ServiceId {
+        ServiceId::new(index)
+    }
+
     #[test]
     fn the_cap_stops_new_traces_but_counts_them() {
         let mut t = Tracer::new(
@@ -401,7 +414,13 @@ mod tests {
             1,
         );
         for seq in 1..=5 {
-            t.request_sent(SimTime(seq), request(seq as u32), 0, 0, 0);
+            t.request_sent(
+                SimTime(seq),
+                request(seq as u32),
+                client(0),
+                edge(0),
+                service(0),
+            );
         }
         assert_eq!(t.roots.len(), 2);
         assert_eq!(t.over_cap, 3);
@@ -412,19 +431,19 @@ mod tests {
     fn a_route_chain_ends_with_the_answer_and_open_spans_end_in_flight() {
         let mut t = Tracer::new(TraceConfig::sampling(1.0), 1);
         let req = CallerRef::Request(request(0));
-        let at = |service| InstanceRef {
-            service,
+        let at = |s| InstanceRef {
+            service: service(s),
             instance: 0,
         };
-        t.request_sent(SimTime(0), request(0), 0, 0, 0);
-        t.call_made(SimTime(0), req, 0, 0);
+        t.request_sent(SimTime(0), request(0), client(0), edge(0), service(0));
+        t.call_made(SimTime(0), req, edge(0), service(0));
         let call = CallRef { index: 5, gen: 3 };
-        t.call_created(SimTime(0), call, req, 0, at(0));
+        t.call_created(SimTime(0), call, req, edge(0), at(0));
         t.message_delivered(SimTime(1), call, at(0));
-        t.call_forwarded(SimTime(2), call, req, 1, 1);
+        t.call_forwarded(SimTime(2), call, req, edge(1), service(1));
         t.message_delivered(SimTime(3), call, at(1));
         let latency = SimDuration::from_nanos(4);
-        t.request_ended(SimTime(4), request(0), 0, Outcome::Timeout, latency);
+        t.request_ended(SimTime(4), request(0), client(0), Outcome::Timeout, latency);
         t.run_ended(SimTime(10));
         let s = &t.spans;
         assert_eq!(s.len(), 5);
@@ -444,7 +463,11 @@ mod tests {
             (1, SpanEnd::Outcome(Outcome::Timeout))
         );
         assert_eq!((s[4].parent, s[4].end), (3, SimTime(10)), "late serve");
-        assert_eq!((s[4].edge, s[4].service), (1, 1), "served where routed");
+        assert_eq!(
+            (s[4].edge, s[4].service),
+            (edge(1), service(1)),
+            "served where routed"
+        );
         assert_eq!(s[4].outcome, SpanEnd::InFlight);
     }
 }

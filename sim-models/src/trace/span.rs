@@ -1,6 +1,7 @@
 //! The spans of a trace: what each stands for, how it ended, and where it sits in its tree.
 
 use crate::call::Outcome;
+use crate::ids::{EdgeId, ServiceId};
 use sim_core::SimTime;
 
 /// No span.
@@ -94,9 +95,9 @@ pub struct Span {
     /// How it ended.
     pub outcome: SpanEnd,
     /// The edge (a request's: its client's edge).
-    pub edge: u32,
+    pub edge: EdgeId,
     /// The service called or serving.
-    pub service: u32,
+    pub service: ServiceId,
     /// The instance serving ([`NO_SPAN`] but for `Serve`).
     pub instance: u32,
     /// `Serve`: when the call first got a worker after waiting in the queue (`SimTime::MAX`:

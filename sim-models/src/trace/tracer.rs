@@ -3,6 +3,7 @@
 
 use super::config::TraceConfig;
 use super::span::{Span, SpanEnd, SpanKind, NO_SPAN};
+use crate::ids::{EdgeId, ServiceId};
 use crate::observer::{CallRef, CallerRef, InvocationRef, RequestId};
 use sim_core::{RngFactory, SimTime};
 
@@ -26,7 +27,7 @@ pub(super) struct CallSlot {
     /// The call spans of its current wait, by slot.
     pub(super) children: Vec<u32>,
     /// The edge it travels along now (a route moves it to the next).
-    pub(super) edge: u32,
+    pub(super) edge: EdgeId,
     /// Whether nobody waits for it (a published message).
     pub(super) publish: bool,
 }
@@ -134,8 +135,8 @@ impl Tracer {
         &mut self,
         parent: u32,
         kind: SpanKind,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
         now: SimTime,
     ) -> u32 {
         let id = self.spans.len() as u32;

@@ -4,6 +4,7 @@
 use super::{Event, World};
 use crate::call::CallState;
 use crate::ids::CallId;
+use crate::ids::ServiceId;
 use crate::observer::Observer;
 use crate::outcome::Outcome;
 use crate::service::Admission;
@@ -15,13 +16,8 @@ impl<O: Observer> World<O> {
     pub(super) fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = self.calls.at(id);
-        let (s, i, deadline, origin) = (
-            c.service as usize,
-            c.instance as usize,
-            c.deadline,
-            c.origin,
-        );
-        let (call, at) = self.observed(id, s as u32, i as u32);
+        let (s, i, deadline, origin) = (c.service, c.instance as usize, c.deadline, c.origin);
+        let (call, at) = self.observed(id, s, i as u32);
         self.observer.message_delivered(now, call, at);
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin);
@@ -60,7 +56,7 @@ impl<O: Observer> World<O> {
 
     /// The calls service `s`'s policies shed during this event answer `shed` once the event's
     /// own work is done.
-    pub(super) fn answer_shed(&mut self, s: usize) {
+    pub(super) fn answer_shed(&mut self, s: ServiceId) {
         for k in 0..self.services[s].shed.len() {
             let id = self.services[s].shed[k];
             let gen = self.calls.gen(id);
@@ -79,9 +75,9 @@ impl<O: Observer> World<O> {
         let c = *self.calls.at(id);
         let (call, at) = self.observed(id, c.service, c.instance);
         self.observer.call_started(ctx.now(), call, at);
-        let svc = &self.services[c.service as usize];
+        let svc = &self.services[c.service];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
-            self.services[c.service as usize].stats.dropped_expired += 1;
+            self.services[c.service].stats.dropped_expired += 1;
             return self.respond(id, Outcome::Expired, ctx);
         }
         self.run(id, ctx);
@@ -89,13 +85,13 @@ impl<O: Observer> World<O> {
 
     /// A worker of instance `i` of `service` is freed: it takes the next queued call, if any.
     #[inline]
-    pub(super) fn release_worker(&mut self, service: u32, i: u32, now: SimTime) {
-        if let Some(next) = self.services[service as usize].release(now, i as usize) {
+    pub(super) fn release_worker(&mut self, service: ServiceId, i: u32, now: SimTime) {
+        if let Some(next) = self.services[service].release(now, i as usize) {
             self.calls.at(next).holds_worker = true;
             self.ready.push_back((next, self.calls.gen(next)));
         }
-        if !self.services[service as usize].shed.is_empty() {
-            self.answer_shed(service as usize);
+        if !self.services[service].shed.is_empty() {
+            self.answer_shed(service);
         }
     }
 }

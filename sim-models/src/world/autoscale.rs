@@ -2,14 +2,15 @@
 //! drained instances stopped when their grace is over (what they still hold ends `crashed`).
 
 use super::{Event, World};
+use crate::ids::ServiceId;
 use crate::observer::Observer;
 use sim_core::Context;
 
 impl<O: Observer> World<O> {
     /// `service`'s autoscaler syncs now, and again a period later.
-    pub(super) fn autoscale(&mut self, service: u32, ctx: &mut Context<Event>) {
+    pub(super) fn autoscale(&mut self, service: ServiceId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let svc = &mut self.services[service as usize];
+        let svc = &mut self.services[service];
         let scaling = svc.autoscale(now);
         if let Some(period) = svc.sync_period() {
             ctx.schedule_at(now + period, Event::AutoscaleSync { service });
@@ -30,21 +31,26 @@ impl<O: Observer> World<O> {
     /// An added instance's provisioning `epoch` is over: it serves, unless it was cancelled.
     pub(super) fn provisioned(
         &mut self,
-        service: u32,
+        service: ServiceId,
         instance: u32,
         epoch: u32,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.services[service as usize].provisioned(now, instance as usize, epoch) {
+        if self.services[service].provisioned(now, instance as usize, epoch) {
             self.came_up(service, instance, now);
         }
     }
 
     /// A drained instance's grace is over: it stops, ending what it still holds.
-    pub(super) fn terminated(&mut self, service: u32, instance: u32, ctx: &mut Context<Event>) {
+    pub(super) fn terminated(
+        &mut self,
+        service: ServiceId,
+        instance: u32,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
-        if self.services[service as usize].terminated(now, instance as usize) {
+        if self.services[service].terminated(now, instance as usize) {
             self.crash(service, instance, ctx);
         }
     }

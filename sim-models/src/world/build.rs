@@ -7,6 +7,7 @@ use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
+use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::network::{Network, NO_ZONE};
 use crate::observer::Observer;
 use crate::policy::{
@@ -39,29 +40,30 @@ impl<O: Observer> World<O> {
         let rngs = RngFactory::new(seed);
         let bucket = scenario.time_series.bucket;
         let names: Vec<&String> = scenario.services.keys().collect();
-        let index_of = |name: &str| names.iter().position(|n| *n == name).expect("checked") as u32;
+        let index_of =
+            |name: &str| ServiceId::new(names.iter().position(|n| *n == name).expect("checked"));
         let zones = scenario.zones();
         let zone_of = |name: &str| zones.iter().position(|z| z == name).expect("zone") as u16;
 
         // Edges, deduplicated per (caller, callee) in a deterministic order.
         let mut edges: Vec<Edge> = Vec::new();
-        let mut edge_ids: BTreeMap<(bool, String, u32), u32> = BTreeMap::new();
-        let mut edge = |from: &str, from_client: bool, to: u32| -> u32 {
+        let mut edge_ids: BTreeMap<(bool, String, ServiceId), EdgeId> = BTreeMap::new();
+        let mut edge = |from: &str, from_client: bool, to: ServiceId| -> EdgeId {
             *edge_ids
                 .entry((from_client, from.to_string(), to))
                 .or_insert_with(|| {
                     edges.push(Edge::new(from.to_string(), from_client, to));
-                    (edges.len() - 1) as u32
+                    EdgeId::new(edges.len() - 1)
                 })
         };
-        let client_edges: Vec<u32> = scenario
+        let client_edges: Vec<EdgeId> = scenario
             .clients
             .iter()
             .map(|(name, c)| edge(name, true, index_of(c.target())))
             .collect();
         // The policies of each edge, by the first call site that declares them (the check
         // makes sure the others agree), with where they were written.
-        let mut edge_policies: BTreeMap<u32, (Vec<PolicySpec>, String)> = BTreeMap::new();
+        let mut edge_policies: BTreeMap<EdgeId, (Vec<PolicySpec>, String)> = BTreeMap::new();
         for ((name, c), &e) in scenario.clients.iter().zip(&client_edges) {
             if !c.policies().is_empty() {
                 edge_policies.insert(
@@ -96,7 +98,9 @@ impl<O: Observer> World<O> {
             };
             let program = if s.steps.is_empty() {
                 let work = s.service_time.clone().expect("checked");
-                Program::compile(&[crate::program::Step::Work(work)], &mut |_, _| (0, 0))
+                Program::compile(&[crate::program::Step::Work(work)], &mut |_, _| {
+                    unreachable!("a service without steps calls nobody")
+                })
             } else {
                 Program::compile(&s.steps, &mut |to: &str, policies: &[PolicySpec]| {
                     let t = index_of(to);
@@ -230,7 +234,7 @@ impl<O: Observer> World<O> {
         for f in &faults {
             if let (FaultKind::Pause, Some(s)) = (f.kind, f.service) {
                 let end = f.end.expect("a pause has a duration");
-                for (i, inst) in services[s as usize].instances.iter_mut().enumerate() {
+                for (i, inst) in services[s].instances.iter_mut().enumerate() {
                     if f.hits(i) {
                         inst.pauses.push((f.start, end));
                         inst.pauses.sort_unstable();
@@ -258,15 +262,15 @@ impl<O: Observer> World<O> {
         let retry_series = vec![CountSeries::new(bucket); edges.len()];
         for (&e, (specs, path)) in &edge_policies {
             let spec = StackSpec::new(specs);
-            let ed = &mut edges[e as usize];
+            let ed = &mut edges[e];
             ed.policies = true;
-            let to = &services[ed.to as usize].name;
+            let to = &services[ed.to].name;
             let callers = if ed.from_client {
                 1
             } else {
-                services[index_of(&ed.from) as usize].instances.len()
+                services[index_of(&ed.from)].instances.len()
             };
-            edge_stacks[e as usize] = stacks.len() as u32;
+            edge_stacks[e.index()] = stacks.len() as u32;
             let drifted = (!ed.from_client)
                 .then(|| &scenario.services[&ed.from].drift)
                 .filter(|d| !d.is_empty());
@@ -297,8 +301,8 @@ impl<O: Observer> World<O> {
                     .iter()
                     .map(|l| PolicyLevel::new(l.name(), bucket))
                     .collect();
-                policy_levels[e as usize] = levels;
-                rejection_series[e as usize] =
+                policy_levels[e.index()] = levels;
+                rejection_series[e.index()] =
                     vec![CountSeries::new(bucket); Outcome::LOCAL_REJECTIONS.len() + 1];
             }
             // A timeout outside the retry bounds the whole call, like the call's own timeout.
@@ -363,7 +367,8 @@ impl<O: Observer> World<O> {
                         .clients
                         .keys()
                         .position(|c| *c == spec.client)
-                        .expect("checked") as u32;
+                        .map(ClientId::new)
+                        .expect("checked");
                     let measured = SimDuration(
                         scenario
                             .duration
@@ -394,14 +399,14 @@ impl<O: Observer> World<O> {
 fn drift(
     service: &mut Service,
     spec: &crate::scenario::ServiceSpec,
-    index_of: &dyn Fn(&str) -> u32,
+    index_of: &dyn Fn(&str) -> ServiceId,
 ) {
     for d in &spec.drift {
         // Each call target's timeout at these instances: theirs for the services they name.
         let timeouts: Vec<_> = if d.timeouts.is_empty() {
             Vec::new()
         } else {
-            let own = |to: u32| d.timeouts.iter().find(|(name, _)| index_of(name) == to);
+            let own = |to: ServiceId| d.timeouts.iter().find(|(name, _)| index_of(name) == to);
             (service.program.calls.iter())
                 .map(|t| own(t.service).map(|(_, &d)| d).or(t.timeout))
                 .collect()

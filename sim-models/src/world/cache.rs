@@ -32,7 +32,7 @@ impl<O: Observer> World<O> {
     pub(super) fn cache_lookup(&mut self, id: CallId, cache: u8, ctx: &mut Context<Event>) -> bool {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         let timeout = self.fetch_timeout(s, i, c.pc + 1);
         let k = &mut self.services[s].caches[cache as usize];
         let key = k.draw_key();
@@ -79,7 +79,7 @@ impl<O: Observer> World<O> {
     pub(super) fn cache_fetched(&mut self, id: CallId, cache: u8, ok: bool, now: SimTime) {
         let c = *self.calls.at(id);
         let link = self.cache_links[id.index() as usize];
-        let k = &mut self.services[c.service as usize].caches[cache as usize];
+        let k = &mut self.services[c.service].caches[cache as usize];
         let first = k.fetched(now, c.instance as usize, link.key, link.started, ok);
         self.wake_waiters(first, ok);
     }
@@ -88,7 +88,7 @@ impl<O: Observer> World<O> {
     /// that fetch succeeded (or the step is optional), and fails `dependency` otherwise.
     pub(super) fn cache_wait_over(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let c = self.waited_for_other(id, ctx.now());
-        let s = c.service as usize;
+        let s = c.service.index();
         let optional = matches!(
             self.services[s].program.ops.get(c.pc as usize + 1),
             Some(Op::Calls { optional: true, .. })
@@ -124,7 +124,7 @@ impl<O: Observer> World<O> {
     ) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let svc = &self.services[c.service as usize];
+        let svc = &self.services[c.service];
         let Some(Op::Calls { first, .. }) = svc.program.ops.get(c.pc as usize + 1).copied() else {
             unreachable!("a cache lookup is followed by its fetch")
         };
@@ -159,7 +159,7 @@ impl<O: Observer> World<O> {
         else {
             unreachable!("only a background fetch is refreshed")
         };
-        let k = &mut self.services[service as usize].caches[cache as usize];
+        let k = &mut self.services[service].caches[cache as usize];
         k.refreshed(now, instance as usize, key, token, ok)
     }
 

@@ -4,6 +4,7 @@
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Outcome, Outgoing, Request};
 use crate::client::ClientKind;
+use crate::ids::ClientId;
 use crate::ids::RequestIndex;
 use crate::network::Endpoint;
 use crate::observer::{Observer, RequestId};
@@ -11,7 +12,7 @@ use sim_core::{Context, SimTime, StopReason};
 
 impl<O: Observer> World<O> {
     /// A client sends a new request, unless that would exceed the in-flight limit.
-    pub(super) fn send(&mut self, client: u32, ctx: &mut Context<Event>) {
+    pub(super) fn send(&mut self, client: ClientId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let load = self.requests.len().max(self.calls.len()) as u64;
         if load >= self.max_in_flight {
@@ -24,12 +25,12 @@ impl<O: Observer> World<O> {
             return;
         }
         self.totals.sent += 1;
-        let c = &mut self.clients[client as usize];
+        let c = &mut self.clients[client];
         c.stats.sent += 1;
         c.series.sent.add(now, 1);
         let target = c.target;
-        let edge = self.client_edges[client as usize];
-        let deadline = self.client_timeouts[client as usize].map_or(SimTime::MAX, |t| now + t);
+        let edge = self.client_edges[client.index()];
+        let deadline = self.client_timeouts[client.index()].map_or(SimTime::MAX, |t| now + t);
         let (id, gen) = self.requests.insert(Request {
             client,
             created: now,
@@ -47,20 +48,20 @@ impl<O: Observer> World<O> {
         );
         // Through policies, the invocation owns the deadline and answers by it (with the
         // stack's fallback, if any); a second timer at the same instant would race it.
-        if deadline != SimTime::MAX && !self.edges[edge as usize].policies {
+        if deadline != SimTime::MAX && !self.edges[edge].policies {
             let timer = Timer {
                 at: deadline,
                 gen,
                 what: TimerFor::Request(id),
             };
-            self.set_timer(client, timer, ctx);
+            self.set_timer(client.index() as u32, timer, ctx);
         }
         let from = Endpoint {
-            node: client,
+            node: client.index() as u32,
             instance: 0,
-            zone: self.client_zones[client as usize],
+            zone: self.client_zones[client.index()],
         };
-        let origin = self.client_origins[client as usize];
+        let origin = self.client_origins[client.index()];
         let out = Outgoing {
             caller: Caller::Request { id, gen },
             from,
@@ -102,7 +103,7 @@ impl<O: Observer> World<O> {
                 t.record(now, outcome, now - r.created);
             }
         }
-        let c = &mut self.clients[r.client as usize];
+        let c = &mut self.clients[r.client];
         if outcome == Outcome::Completed {
             let latency = (now - r.created).as_nanos();
             c.stats.latency.record(latency);

@@ -3,7 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::health::ProbeKind;
-use crate::ids::{CallId, SagaId};
+use crate::ids::{CallId, ClientId, SagaId, ServiceId};
 use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.
@@ -25,13 +25,13 @@ pub enum Event {
     SampleLevels,
     /// A service's outlier detection sweeps its instances.
     OutlierSweep {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
     },
     /// A prober of a service sends its next probe to one instance.
     Probe {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
         /// Which prober.
@@ -39,8 +39,8 @@ pub enum Event {
     },
     /// An instance's outstanding probe is judged: answered, or timed out.
     ProbeJudged {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
         /// Which prober.
@@ -48,20 +48,20 @@ pub enum Event {
     },
     /// An instance the liveness probe killed serves again.
     Restarted {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
     },
     /// A service's autoscaler syncs: measures and scales.
     AutoscaleSync {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
     },
     /// An instance the autoscaler added is provisioned and serves.
     Provisioned {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
         /// Which provisioning (a cancelled one's event is ignored).
@@ -69,20 +69,20 @@ pub enum Event {
     },
     /// An instance the autoscaler removed has had its grace period: it stops.
     Terminated {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
     },
     /// An open-loop client sends its next request.
     OpenArrival {
-        /// Client index.
-        client: u32,
+        /// The client.
+        client: ClientId,
     },
     /// A closed-loop user has finished thinking and sends a request.
     UserReady {
-        /// Client index.
-        client: u32,
+        /// The client.
+        client: ClientId,
     },
     /// A call's request message reaches its instance.
     Deliver {
@@ -185,8 +185,8 @@ pub enum Event {
     /// An instance's shared processor (processor sharing) finishes its next request, if
     /// `epoch` is still its latest.
     Shared {
-        /// Service index.
-        service: u32,
+        /// The service.
+        service: ServiceId,
         /// Instance index.
         instance: u32,
         /// Which schedule of it.

@@ -6,6 +6,7 @@ use super::{Event, World};
 use crate::call::CallState;
 use crate::fault::{Fault, FaultKind};
 use crate::ids::CallId;
+use crate::ids::ServiceId;
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;
@@ -20,12 +21,12 @@ impl<O: Observer> World<O> {
         let Some(service) = f.service else {
             return self.network_fault(index, &f, on, ctx);
         };
-        let n = self.services[service as usize].instances.len();
+        let n = self.services[service].instances.len();
         match f.kind {
             FaultKind::Crash => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
-                        self.services[service as usize].restart(now, i);
+                        self.services[service].restart(now, i);
                         self.came_up(service, i as u32, now);
                     } else {
                         self.crash(service, i as u32, ctx);
@@ -34,23 +35,23 @@ impl<O: Observer> World<O> {
             }
             FaultKind::CapacityLoss(workers) => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
-                    for next in self.services[service as usize].capacity_loss(now, i, workers, on) {
+                    for next in self.services[service].capacity_loss(now, i, workers, on) {
                         self.calls.at(next).holds_worker = true;
                         self.ready.push_back((next, self.calls.gen(next)));
                     }
-                    self.answer_shed(service as usize);
+                    self.answer_shed(service);
                 }
             }
-            FaultKind::Slowdown(factor) => self.services[service as usize].slowdown(factor, on),
+            FaultKind::Slowdown(factor) => self.services[service].slowdown(factor, on),
             FaultKind::ErrorInjection(fraction, mode) => {
-                self.services[service as usize].inject_errors(fraction, mode, on)
+                self.services[service].inject_errors(fraction, mode, on)
             }
             FaultKind::BlackHole => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
-                    self.services[service as usize].black_hole(i, on);
+                    self.services[service].black_hole(i, on);
                 }
             }
-            FaultKind::Corrupt(fraction) => self.services[service as usize].corrupt(fraction, on),
+            FaultKind::Corrupt(fraction) => self.services[service].corrupt(fraction, on),
             FaultKind::Pause => {} // instances already schedule their work around it
             FaultKind::Network(..) | FaultKind::Flapping(..) | FaultKind::Elsewhere => {
                 unreachable!("no service")
@@ -60,8 +61,8 @@ impl<O: Observer> World<O> {
 
     /// A hold on `instance` ended (a crash fault, a restart, a provisioning): if that brought it
     /// up, the observer hears of it.
-    pub(super) fn came_up(&mut self, service: u32, instance: u32, now: SimTime) {
-        if self.services[service as usize].instances[instance as usize].up {
+    pub(super) fn came_up(&mut self, service: ServiceId, instance: u32, now: SimTime) {
+        if self.services[service].instances[instance as usize].up {
             let at = InstanceRef { service, instance };
             self.observer.instance_changed(now, at, true);
         }
@@ -69,10 +70,10 @@ impl<O: Observer> World<O> {
 
     /// Instance `i` of `service` crashes: every call it holds ends as `crashed` (the
     /// connection resets), and the calls those were waiting on are abandoned.
-    pub(super) fn crash(&mut self, service: u32, i: u32, ctx: &mut Context<Event>) {
+    pub(super) fn crash(&mut self, service: ServiceId, i: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        if !self.services[service as usize].instances[i as usize].up {
-            self.services[service as usize].crash(now, i as usize);
+        if !self.services[service].instances[i as usize].up {
+            self.services[service].crash(now, i as usize);
             return;
         }
         // A crash is rare: a scan of the calls in flight costs nothing on the common path.
@@ -92,7 +93,7 @@ impl<O: Observer> World<O> {
             })
             .map(|(id, _)| id)
             .collect();
-        self.services[service as usize].crash(now, i as usize);
+        self.services[service].crash(now, i as usize);
         let at = InstanceRef {
             service,
             instance: i,
@@ -103,7 +104,7 @@ impl<O: Observer> World<O> {
             c.holds_worker = false;
             if matches!(c.state, CallState::Waiting | CallState::Ready) {
                 let pc = c.pc as usize;
-                if let Op::Calls { first, .. } = self.services[service as usize].program.ops[pc] {
+                if let Op::Calls { first, .. } = self.services[service].program.ops[pc] {
                     self.abandon_children(id, first, now);
                 }
             }

@@ -5,6 +5,7 @@
 use super::{Event, World};
 use crate::check::{Problem, Problems, Severity};
 use crate::fault::{Fault, FaultKind, FaultSpec};
+use crate::ids::ServiceId;
 use crate::scenario::Scenario;
 use sim_core::{SimTime, Simulation};
 
@@ -14,7 +15,7 @@ impl<O: crate::observer::Observer> World<O> {
         let index = self.faults.len() as u32;
         if let (FaultKind::Pause, Some(s)) = (fault.kind, fault.service) {
             let end = fault.end.expect("a pause has a duration");
-            for (i, inst) in self.services[s as usize].instances.iter_mut().enumerate() {
+            for (i, inst) in self.services[s].instances.iter_mut().enumerate() {
                 if fault.hits(i) {
                     inst.pauses.push((fault.start, end));
                     inst.pauses.sort_unstable();
@@ -122,7 +123,8 @@ pub fn inject_fault<O: crate::observer::Observer>(
             .services
             .keys()
             .position(|s| s == name)
-            .expect("checked") as u32
+            .map(ServiceId::new)
+            .expect("checked")
     });
     let place =
         |name: &str| crate::place::resolve_place(scenario, &world.zones, name).expect("checked");

@@ -4,6 +4,7 @@
 
 use super::{Event, World};
 use crate::health::ProbeKind;
+use crate::ids::ServiceId;
 use crate::observer::Observer;
 use sim_core::Context;
 
@@ -12,7 +13,7 @@ impl<O: Observer> World<O> {
     pub(super) fn first_probes(&mut self, ctx: &mut Context<Event>) {
         for s in 0..self.services.len() {
             for (t, instance, kind) in self.services[s].first_probes() {
-                let service = s as u32;
+                let service = ServiceId::new(s);
                 ctx.schedule_at(
                     t,
                     Event::Probe {
@@ -28,12 +29,12 @@ impl<O: Observer> World<O> {
     /// Prober `kind` of `service` probes `instance` now, and again an interval later.
     pub(super) fn probe_due(
         &mut self,
-        service: u32,
+        service: ServiceId,
         instance: u32,
         kind: ProbeKind,
         ctx: &mut Context<Event>,
     ) {
-        let sent = self.services[service as usize].probe(ctx.now(), instance as usize, kind);
+        let sent = self.services[service].probe(ctx.now(), instance as usize, kind);
         // Judged before the next probe when they fall together (a timeout equal to the
         // interval): events at one time run in the order they were scheduled.
         if let Some(t) = sent.judge_at {
@@ -58,31 +59,36 @@ impl<O: Observer> World<O> {
     /// `instance`'s outstanding probe of `kind` is judged now.
     pub(super) fn probe_judged(
         &mut self,
-        service: u32,
+        service: ServiceId,
         instance: u32,
         kind: ProbeKind,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.services[service as usize].judge_probe(now, instance as usize, kind) {
+        if self.services[service].judge_probe(now, instance as usize, kind) {
             self.kill(service, instance, ctx);
         }
     }
 
     /// The liveness probe kills `instance`: it crashes (its calls end `crashed`) and restarts
     /// after its wait and start-up.
-    fn kill(&mut self, service: u32, instance: u32, ctx: &mut Context<Event>) {
+    fn kill(&mut self, service: ServiceId, instance: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let back_in = self.services[service as usize].killed(now, instance as usize);
+        let back_in = self.services[service].killed(now, instance as usize);
         self.crash(service, instance, ctx);
         ctx.schedule_at(now + back_in, Event::Restarted { service, instance });
     }
 
     /// A killed instance has restarted: it serves again unless a crash fault still holds it
     /// down.
-    pub(super) fn restarted(&mut self, service: u32, instance: u32, ctx: &mut Context<Event>) {
+    pub(super) fn restarted(
+        &mut self,
+        service: ServiceId,
+        instance: u32,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
-        self.services[service as usize].restart(now, instance as usize);
+        self.services[service].restart(now, instance as usize);
         self.came_up(service, instance, now);
     }
 }

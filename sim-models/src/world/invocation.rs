@@ -17,6 +17,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
+use crate::ids::EdgeId;
 use crate::ids::InvocationId;
 use crate::policy::{Arrival, Ended, Hooks, Verdict};
 use sim_core::{Context, SimDuration, SimTime};
@@ -33,9 +34,9 @@ impl<O: crate::observer::Observer> World<O> {
             origin,
         } = out;
         let now = ctx.now();
-        let e = &mut self.edges[edge as usize];
+        let e = &mut self.edges[edge];
         e.requested();
-        let stack = self.edge_stacks[edge as usize] + if e.from_client { 0 } else { from.instance };
+        let stack = self.edge_stacks[edge.index()] + if e.from_client { 0 } else { from.instance };
         let (id, gen) = self.invocations.insert(Invocation {
             caller,
             edge,
@@ -87,7 +88,7 @@ impl<O: crate::observer::Observer> World<O> {
             gen,
             what: TimerFor::Invocation(id),
         };
-        let queue = self.edge_timers[v.edge as usize];
+        let queue = self.edge_timers[v.edge.index()];
         self.set_timer(queue, timer, ctx);
     }
 
@@ -176,9 +177,9 @@ impl<O: crate::observer::Observer> World<O> {
     fn send_attempt(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
-        self.edges[v.edge as usize].attempted(v.attempts > 1);
+        self.edges[v.edge].attempted(v.attempts > 1);
         if v.attempts > 1 {
-            self.retry_series[v.edge as usize].add(now, 1);
+            self.retry_series[v.edge.index()].add(now, 1);
             self.observer.retried(now, v.edge, v.attempts);
         }
         let mut deadline = v.deadline;
@@ -190,7 +191,7 @@ impl<O: crate::observer::Observer> World<O> {
                     gen,
                     what: TimerFor::Attempt(id, v.attempts),
                 };
-                self.set_timer(self.edge_timers[v.edge as usize] + 1, timer, ctx);
+                self.set_timer(self.edge_timers[v.edge.index()] + 1, timer, ctx);
                 deadline = at;
             }
         }
@@ -294,7 +295,7 @@ impl<O: crate::observer::Observer> World<O> {
             }
         }
         if denied {
-            self.edges[v.edge as usize].stats.budget_exhausted += 1;
+            self.edges[v.edge].stats.budget_exhausted += 1;
             self.observer.retry_denied(now, v.edge);
             return;
         }
@@ -327,8 +328,8 @@ impl<O: crate::observer::Observer> World<O> {
         if O::WATCHING {
             self.tell_attempt_ended(id, gen, attempt, outcome, now);
         }
-        self.edges[v.edge as usize].attempt_resolved();
-        self.services[v.service as usize].count_outcome(now, outcome);
+        self.edges[v.edge].attempt_resolved();
+        self.services[v.service].count_outcome(now, outcome);
         let s = v.stack as usize;
         let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
         // The original left when the call started, the newest when its attempt began.
@@ -375,7 +376,7 @@ impl<O: crate::observer::Observer> World<O> {
         let v = self.invocations.at(id);
         let out = v.hedges.count_ones();
         v.hedges = 0;
-        let edge = v.edge as usize;
+        let edge = v.edge.index();
         for _ in 0..out {
             self.edges[edge].attempt_resolved();
         }
@@ -406,11 +407,11 @@ impl<O: crate::observer::Observer> World<O> {
 
     /// A layer refused invocation `id`'s attempt with `outcome`.
     fn refused(&mut self, id: InvocationId, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
-        let edge = self.invocations.at(id).edge as usize;
-        self.observer.refused(ctx.now(), edge as u32, outcome);
+        let edge = self.invocations.at(id).edge;
+        self.observer.refused(ctx.now(), edge, outcome);
         if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
             self.edges[edge].stats.local_rejections[k] += 1;
-            self.rejection_series[edge][k].add(ctx.now(), 1);
+            self.rejection_series[edge.index()][k].add(ctx.now(), 1);
         }
         self.attempt_ended(id, gen, outcome, false, ctx);
     }
@@ -432,8 +433,8 @@ impl<O: crate::observer::Observer> World<O> {
             self.tell_attempt_ended(id, gen, v.attempts, outcome, now);
         }
         if sent {
-            self.edges[v.edge as usize].attempt_resolved();
-            self.services[v.service as usize].count_outcome(now, outcome);
+            self.edges[v.edge].attempt_resolved();
+            self.services[v.service].count_outcome(now, outcome);
         }
         let s = v.stack as usize;
         let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
@@ -474,9 +475,9 @@ impl<O: crate::observer::Observer> World<O> {
                     }
                     return;
                 }
-                self.edges[v.edge as usize].stats.budget_exhausted += 1;
+                self.edges[v.edge].stats.budget_exhausted += 1;
                 self.observer.retry_denied(now, v.edge);
-                self.rejection_series[v.edge as usize][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
+                self.rejection_series[v.edge.index()][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
             }
         }
         self.end_invocation(id, outcome, ctx);
@@ -602,18 +603,18 @@ impl<O: crate::observer::Observer> World<O> {
     }
 
     /// Layer `l` of stack `s` may have changed its level: the edge's sum follows.
-    fn update_level(&mut self, edge: u32, s: usize, l: usize, now: SimTime) {
+    fn update_level(&mut self, edge: EdgeId, s: usize, l: usize, now: SimTime) {
         let Some(level) = self.stacks[s].layers[l].level(now) else {
             return;
         };
-        self.policy_levels[edge as usize][l].reported = true;
+        self.policy_levels[edge.index()][l].reported = true;
         let last = &mut self.stacks[s].levels[l];
         if *last == level {
             return;
         }
         let delta = level - *last;
         *last = level;
-        self.policy_levels[edge as usize][l].add(now, delta);
+        self.policy_levels[edge.index()][l].add(now, delta);
     }
 
     /// A backoff is over: the next attempt, unless the caller gave up meanwhile.
@@ -688,7 +689,7 @@ impl<O: crate::observer::Observer> World<O> {
         let v = *v;
         match v.phase {
             Phase::InFlight if v.hedges != 0 => {
-                self.services[v.service as usize].count_outcome(ctx.now(), Outcome::Timeout);
+                self.services[v.service].count_outcome(ctx.now(), Outcome::Timeout);
                 self.abandon_hedges(id, ctx.now());
                 self.end_invocation(id, Outcome::Timeout, ctx);
             }

@@ -11,6 +11,7 @@
 use super::World;
 use crate::call::{Caller, Outcome, Outgoing};
 use crate::ids::{CallId, InvocationId};
+use crate::ids::{EdgeId, ServiceId};
 use crate::observer::{CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId};
 use sim_core::SimTime;
 
@@ -101,7 +102,13 @@ impl<O: Observer> World<O> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn tell_forwarded(&mut self, id: CallId, edge: u32, next: u32, now: SimTime) {
+    pub(super) fn tell_forwarded(
+        &mut self,
+        id: CallId,
+        edge: EdgeId,
+        next: ServiceId,
+        now: SimTime,
+    ) {
         let caller = caller_ref(self.calls.at(id).caller);
         let call = self.call_ref(id);
         self.observer.call_forwarded(now, call, caller, edge, next);

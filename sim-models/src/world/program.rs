@@ -5,6 +5,7 @@
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{CallState, Caller, Outcome, Outgoing, Wait};
 use crate::ids::CallId;
+use crate::ids::{EdgeId, ServiceId};
 use crate::observer::Observer;
 use crate::program::Op;
 use sim_core::{Context, SimTime};
@@ -16,7 +17,7 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         loop {
             let c = *self.calls.at(id);
-            let (s, i) = (c.service as usize, c.instance as usize);
+            let (s, i) = (c.service.index(), c.instance as usize);
             let svc = &mut self.services[s];
             let Some(&op) = svc.program.ops.get(c.pc as usize) else {
                 return self.end_program(id, ctx);
@@ -94,7 +95,7 @@ impl<O: Observer> World<O> {
         };
         let token = self.begin_wait(id, outstanding, now);
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         let from = self.endpoint(c.service, c.instance);
         let deadlines = &self.services[s].deadlines;
         // The deadline forwarded to every call of the step, if any.
@@ -117,7 +118,7 @@ impl<O: Observer> World<O> {
                 token,
             };
             // As for a request: through policies, the invocation answers by the deadline.
-            if deadline != SimTime::MAX && !self.edges[target.edge as usize].policies {
+            if deadline != SimTime::MAX && !self.edges[target.edge].policies {
                 let timer = Timer {
                     at: deadline.max(now),
                     gen,
@@ -146,11 +147,11 @@ impl<O: Observer> World<O> {
     /// scheduled (an older event goes stale by epoch).
     pub(super) fn schedule_shared(
         &mut self,
-        service: u32,
+        service: ServiceId,
         instance: u32,
         ctx: &mut Context<Event>,
     ) {
-        let s = &mut self.services[service as usize].sharing[instance as usize];
+        let s = &mut self.services[service].sharing[instance as usize];
         if let Some((at, epoch)) = s.next(ctx.now()) {
             let event = Event::Shared {
                 service,
@@ -165,19 +166,18 @@ impl<O: Observer> World<O> {
     /// `epoch`): the requests done go on.
     pub(super) fn shared_due(
         &mut self,
-        service: u32,
+        service: ServiceId,
         instance: u32,
         epoch: u32,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        let s = &mut self.services[service as usize].sharing[instance as usize];
+        let s = &mut self.services[service].sharing[instance as usize];
         if s.epoch != epoch {
             return;
         }
         s.advance(now);
-        while let Some((index, gen)) =
-            self.services[service as usize].sharing[instance as usize].pop_done()
+        while let Some((index, gen)) = self.services[service].sharing[instance as usize].pop_done()
         {
             let id = CallId::new(index);
             if let Some(c) = self.calls.get(id, gen) {
@@ -211,7 +211,7 @@ impl<O: Observer> World<O> {
         };
         c.state = CallState::Waiting;
         let c = *c;
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         if !self.services[s].holds_worker_while_waiting() {
             if c.holds_worker {
                 self.calls.at(id).holds_worker = false;
@@ -225,7 +225,7 @@ impl<O: Observer> World<O> {
     /// Call `id`'s wait from [`World::wait_for_other`] is over: it is unparked; returns it.
     pub(super) fn waited_for_other(&mut self, id: CallId, now: SimTime) -> crate::call::Call {
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1);
         }
@@ -236,7 +236,7 @@ impl<O: Observer> World<O> {
     pub(super) fn end_wait(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         let op = self.services[s].program.ops[c.pc as usize];
         let Op::Calls {
             first,
@@ -277,12 +277,12 @@ impl<O: Observer> World<O> {
         let c = self.calls.at(id);
         let mut left = c.wait.outstanding;
         c.wait.outstanding = 0;
-        let s = c.service as usize;
+        let s = c.service.index();
         while left != 0 {
             let slot = left.trailing_zeros();
             left &= left - 1;
             let edge = self.services[s].program.calls[(first + slot) as usize].edge;
-            self.edges[edge as usize].abandoned(1);
+            self.edges[edge].abandoned(1);
         }
     }
 
@@ -291,7 +291,7 @@ impl<O: Observer> World<O> {
     pub(super) fn end_program(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service as usize, c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance as usize);
         if c.doomed {
             return self.respond(id, Outcome::Injected, ctx);
         }
@@ -313,29 +313,35 @@ impl<O: Observer> World<O> {
 
     /// Routing: call `id`, served here, goes on to service `next` along `edge`; whoever waits
     /// for it will get the answer from there.
-    pub(super) fn forward(&mut self, id: CallId, next: u32, edge: u32, ctx: &mut Context<Event>) {
+    pub(super) fn forward(
+        &mut self,
+        id: CallId,
+        next: ServiceId,
+        edge: EdgeId,
+        ctx: &mut Context<Event>,
+    ) {
         let now = ctx.now();
         let c = *self.calls.at(id);
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
         // This leg succeeded: the service did its part.
-        if self.services[c.service as usize].watched {
+        if self.services[c.service].watched {
             self.watch_end(&c, Outcome::Completed, now);
         }
         self.edge_resolved(c.edge, Outcome::Completed, now);
-        self.services[c.service as usize].count_outcome(now, Outcome::Completed);
+        self.services[c.service].count_outcome(now, Outcome::Completed);
         if let Caller::Request { id: r, gen } = c.caller {
             if let Some(req) = self.requests.get(r, gen) {
                 req.edge = edge;
             }
         }
-        self.edges[edge as usize].sent();
+        self.edges[edge].sent();
         if O::WATCHING {
             self.tell_forwarded(id, edge, next, now);
         }
         let from = self.endpoint(c.service, c.instance);
-        let Some(instance) = self.services[next as usize].pick() else {
+        let Some(instance) = self.services[next].pick() else {
             self.calls.remove(id);
             return self.answer(c.caller, edge, next, Outcome::Unavailable, ctx);
         };

@@ -5,6 +5,7 @@
 use super::{Event, World};
 use crate::call::{Call, CallState, Caller, Outcome};
 use crate::ids::CallId;
+use crate::ids::{EdgeId, ServiceId};
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{Message, Observer};
 use crate::program::Op;
@@ -21,7 +22,7 @@ impl<O: Observer> World<O> {
         if c.holds_worker {
             self.release_worker(c.service, c.instance, now);
         }
-        if self.services[c.service as usize].watched {
+        if self.services[c.service].watched {
             self.watch_end(&c, outcome, now);
         }
         if c.caller == Caller::Nobody || self.network.is_instant() {
@@ -31,9 +32,9 @@ impl<O: Observer> World<O> {
         let from = self.endpoint(c.service, c.instance);
         let to = match c.caller {
             Caller::Request { id: r, gen } => self.requests.get(r, gen).map(|r| Endpoint {
-                node: r.client,
+                node: r.client.index() as u32,
                 instance: 0,
-                zone: self.client_zones[r.client as usize],
+                zone: self.client_zones[r.client.index()],
             }),
             Caller::Call { id: p, gen, .. } => self
                 .calls
@@ -55,7 +56,7 @@ impl<O: Observer> World<O> {
             self.calls.remove(id);
             return self.unused_answer(c.edge, c.service, outcome, now);
         };
-        let bytes = self.services[c.service as usize].response_bytes;
+        let bytes = self.services[c.service].response_bytes;
         let delivery = self.network.send(now, from, to, bytes, false);
         self.observer.message_sent(
             now,
@@ -89,7 +90,7 @@ impl<O: Observer> World<O> {
     /// had admitted the call an adaptive limit learns how it went (a success is a sample, a
     /// shed or expired request a drop, anything else is ignored).
     pub(super) fn watch_end(&mut self, c: &Call, outcome: Outcome, now: SimTime) {
-        let svc = &mut self.services[c.service as usize];
+        let svc = &mut self.services[c.service];
         svc.observe(now, c.instance as usize, outcome);
         if c.state != CallState::Travelling {
             let dropped = matches!(outcome, Outcome::Shed | Outcome::Expired);
@@ -108,14 +109,14 @@ impl<O: Observer> World<O> {
     /// An answer that no caller takes: counted late, and wasted work if it was a success.
     pub(super) fn unused_answer(
         &mut self,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
         outcome: Outcome,
         now: SimTime,
     ) {
-        self.edges[edge as usize].stats.late += 1;
+        self.edges[edge].stats.late += 1;
         if outcome == Outcome::Completed {
-            self.services[service as usize].count_wasted(now);
+            self.services[service].count_wasted(now);
         }
     }
 
@@ -124,8 +125,8 @@ impl<O: Observer> World<O> {
     pub(super) fn answer(
         &mut self,
         caller: Caller,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
         outcome: Outcome,
         ctx: &mut Context<Event>,
     ) {
@@ -176,21 +177,27 @@ impl<O: Observer> World<O> {
 
     /// Records how an attempt along `edge` to `service` ended.
     #[inline]
-    pub(super) fn resolve(&mut self, edge: u32, service: u32, outcome: Outcome, now: SimTime) {
+    pub(super) fn resolve(
+        &mut self,
+        edge: EdgeId,
+        service: ServiceId,
+        outcome: Outcome,
+        now: SimTime,
+    ) {
         self.edge_resolved(edge, outcome, now);
-        let e = &self.edges[edge as usize];
+        let e = &self.edges[edge];
         if !e.policies {
             // With policies the service counts each attempt instead (`attempt_resolved`).
-            self.services[service as usize].count_outcome(now, outcome);
+            self.services[service].count_outcome(now, outcome);
         }
     }
 
     /// A call along `edge` ended with `outcome` as its caller saw it: counted on the edge and
     /// told to the observer, in one place so that neither is ever left out.
     #[inline]
-    pub(super) fn edge_resolved(&mut self, edge: u32, outcome: Outcome, now: SimTime) {
+    pub(super) fn edge_resolved(&mut self, edge: EdgeId, outcome: Outcome, now: SimTime) {
         self.observer.edge_resolved(now, edge, outcome);
-        self.edges[edge as usize].resolved(outcome);
+        self.edges[edge].resolved(outcome);
     }
 
     /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the
@@ -202,8 +209,8 @@ impl<O: Observer> World<O> {
         gen: u32,
         slot: u8,
         token: u32,
-        edge: u32,
-        service: u32,
+        edge: EdgeId,
+        service: ServiceId,
         outcome: Outcome,
         now: SimTime,
     ) -> bool {
@@ -225,8 +232,7 @@ impl<O: Observer> World<O> {
             self.tell_child_answered(id, gen, slot, outcome, now);
         }
         self.resolve(edge, service, outcome, now);
-        let Op::Calls { count, need, .. } =
-            self.services[p.service as usize].program.ops[p.pc as usize]
+        let Op::Calls { count, need, .. } = self.services[p.service].program.ops[p.pc as usize]
         else {
             unreachable!("a call waits only at a Calls step")
         };

@@ -16,7 +16,7 @@ impl<O: Observer> World<O> {
         let now = ctx.now();
         let gen = self.calls.gen(id);
         let c = *self.calls.at(id);
-        let s = c.service as usize;
+        let s = c.service.index();
         let steps = self.services[s].program.sagas[saga as usize].steps.len();
         let run = SagaRun::new(
             c.service,
@@ -46,7 +46,7 @@ impl<O: Observer> World<O> {
         r.state = SagaState::Calling;
         r.step = step;
         let r = *r;
-        let s = r.service as usize;
+        let s = r.service.index();
         let def_step = self.services[s].program.sagas[r.saga as usize].steps[step as usize];
         let k = if compensating {
             def_step
@@ -81,7 +81,7 @@ impl<O: Observer> World<O> {
             deadline,
             origin: r.origin,
         };
-        self.edges[target.edge as usize].sent();
+        self.edges[target.edge].sent();
         if !self.send_call(out, ctx) {
             self.answer(
                 caller,
@@ -105,10 +105,7 @@ impl<O: Observer> World<O> {
     ) {
         let unknown = timed_out || outcome == Outcome::Corrupted;
         let n = saga.index() as usize;
-        let (s, k) = (
-            self.sagas.runs[n].service as usize,
-            self.sagas.runs[n].saga as usize,
-        );
+        let (s, k) = (self.sagas.runs[n].service, self.sagas.runs[n].saga as usize);
         let def = &self.services[s].program.sagas[k];
         match self.sagas.runs[n].answered(!outcome.is_error(), unknown, def) {
             Next::Send { step, compensating } => self.saga_send(saga, step, compensating, ctx),
@@ -129,14 +126,13 @@ impl<O: Observer> World<O> {
             return;
         }
         let r = self.sagas.runs[saga.index() as usize];
-        let st =
-            self.services[r.service as usize].program.sagas[r.saga as usize].steps[r.step as usize];
+        let st = self.services[r.service].program.sagas[r.saga as usize].steps[r.step as usize];
         let k = if r.compensating {
             st.compensation.expect("undone steps have a compensation")
         } else {
             st.action
         };
-        let target = self.services[r.service as usize].program.calls[k as usize];
+        let target = self.services[r.service].program.calls[k as usize];
         self.resolve(target.edge, target.service, Outcome::Timeout, ctx.now());
         self.saga_answered(saga, Outcome::Timeout, true, ctx);
     }
@@ -198,7 +194,7 @@ impl<O: Observer> World<O> {
             return;
         };
         let r = self.sagas.runs[saga.index() as usize];
-        let keys = self.services[r.service as usize].program.sagas[r.saga as usize].keys;
+        let keys = self.services[r.service].program.sagas[r.saga as usize].keys;
         self.sagas.completions += 1;
         self.sagas
             .effects_mut(saga.index(), step)

@@ -198,7 +198,7 @@ impl<O: Observer> World<O> {
         self.wait_for_other(id, now);
         let c = *self.calls.at(id);
         let gen = self.calls.gen(id);
-        let def = &self.services[c.service as usize].program.store_calls[k as usize];
+        let def = &self.services[c.service].program.store_calls[k as usize];
         let (store, caller, op) = (def.store as usize, def.caller, def.step.op);
         // The request's key on this store, and what it last saw there, if it has been there.
         let (key, seen) = match self.links.keys.get(id.index() as usize) {
@@ -206,14 +206,14 @@ impl<O: Observer> World<O> {
             _ => (None, None),
         };
         let call = op.external(seen);
-        let zone = self.services[c.service as usize].instances[c.instance as usize].zone;
+        let zone = self.services[c.service].instances[c.instance as usize].zone;
         let (tag, _) = self.links.waits.insert((id, gen, c.wait.token));
         let st = &mut self.links.stores[store];
         let event = st.sim.model_mut().submit(ExternalOp {
             tag: u64::from(tag.index()),
             caller,
             zone,
-            node: sim_store::FIRST_CALLER_NODE + c.service,
+            node: sim_store::FIRST_CALLER_NODE + c.service.index() as u32,
             instance: c.instance,
             key,
             call,
@@ -318,10 +318,10 @@ impl<O: Observer> World<O> {
     /// `dependency` if the store refused it.
     pub(super) fn store_wait_over(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let c = self.waited_for_other(id, ctx.now());
-        let Op::Store(k) = self.services[c.service as usize].program.ops[c.pc as usize] else {
+        let Op::Store(k) = self.services[c.service].program.ops[c.pc as usize] else {
             unreachable!("waiting at a store step");
         };
-        let optional = self.services[c.service as usize].program.store_calls[k as usize]
+        let optional = self.services[c.service].program.store_calls[k as usize]
             .step
             .optional;
         if c.wait.ok > 0 || optional {

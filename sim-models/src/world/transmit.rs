@@ -5,6 +5,7 @@
 use super::{Event, World};
 use crate::call::{Call, CallState, Outcome, Outgoing, Wait};
 use crate::ids::CallId;
+use crate::ids::ServiceId;
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
 use sim_core::{Context, SimDuration, SimTime};
@@ -17,10 +18,10 @@ impl<O: Observer> World<O> {
         if O::WATCHING {
             self.tell_call_made(&out, ctx.now());
         }
-        if self.edges[out.edge as usize].policies {
+        if self.edges[out.edge].policies {
             return self.invoke(out, ctx);
         }
-        self.edges[out.edge as usize].sent();
+        self.edges[out.edge].sent();
         if !self.send_call(out, ctx) {
             // No instance up: the client library fails the call at once.
             self.answer(out.caller, out.edge, out.service, Outcome::Unavailable, ctx);
@@ -39,7 +40,7 @@ impl<O: Observer> World<O> {
             deadline,
             origin,
         } = out;
-        let Some(instance) = self.services[service as usize].pick() else {
+        let Some(instance) = self.services[service].pick() else {
             return false;
         };
         let (id, gen) = self.calls.insert(Call {
@@ -105,7 +106,7 @@ impl<O: Observer> World<O> {
             travel,
         };
         let to = self.endpoint(c.service, c.instance);
-        let bytes = self.services[c.service as usize].request_bytes;
+        let bytes = self.services[c.service].request_bytes;
         let delivery = self.network.send(now, from, to, bytes, true);
         self.observer.message_sent(
             now,
@@ -147,8 +148,8 @@ impl<O: Observer> World<O> {
         }
     }
 
-    pub(super) fn inbound(&mut self, service: u32, instance: u32, delta: i32) {
-        let inst = &mut self.services[service as usize].instances[instance as usize];
+    pub(super) fn inbound(&mut self, service: ServiceId, instance: u32, delta: i32) {
+        let inst = &mut self.services[service].instances[instance as usize];
         inst.inbound = (inst.inbound as i32 + delta) as u32;
     }
 
@@ -160,7 +161,7 @@ impl<O: Observer> World<O> {
         }
         let c = *self.calls.remove(id);
         if c.caller.detached() {
-            self.edges[c.edge as usize].lost();
+            self.edges[c.edge].lost();
         }
     }
 }

@@ -171,7 +171,7 @@ impl RunSeries {
             if !edge.policies {
                 continue;
             }
-            let to = &world.services[edge.to as usize].name;
+            let to = &world.services[edge.to].name;
             let instances = if edge.from_client {
                 1
             } else {
