@@ -158,7 +158,7 @@ fn a_revalidation_that_never_answers_is_given_up_at_its_timeout_and_strands_nobo
     );
     let result = run(&scenario, 1).unwrap();
     common::assert_conserved(&result);
-    let client = &result.world.clients[0];
+    let client = &result.world.statistics().clients[0];
     // Once the db answers again every request is answered, and none fails.
     let answered: u64 = (25..40).map(|i| client.series.completed.get(i)).sum();
     let sent: u64 = (25..40).map(|i| client.series.sent.get(i)).sum();

@@ -24,7 +24,7 @@ fn seen(result: &RunResult) -> Seen {
     let w = &result.world;
     let end = result.end;
     let api = w.services.iter().find(|s| s.name == "api").unwrap();
-    let users = &w.clients[0];
+    let users = &w.statistics().clients[0];
     let window = |from: usize, to: usize| {
         let sent: u64 = (from..to).map(|i| users.series.sent.get(i)).sum();
         let failed: u64 = (from..to).map(|i| users.series.errors.get(i)).sum();

@@ -73,7 +73,7 @@ fn retries_turn_a_spike_into_lasting_collapse_in_at_least_90_percent_of_seeds_an
     let (collapse, fixed) = (load("collapse-spike"), load("collapse-spike-fixed"));
     let answered = |r: &sim_models::RunResult, from: usize, to: usize| -> u64 {
         (from..to)
-            .map(|i| r.world.clients[0].series.completed.get(i))
+            .map(|i| r.world.statistics().clients[0].series.completed.get(i))
             .sum()
     };
     let mut collapsed = 0;
@@ -148,7 +148,7 @@ fn a_crash_ends_what_a_shared_processor_holds_and_it_serves_again_after_the_rest
         .map(|i| r.world.services[0].series.completed.get(i))
         .sum();
     let sent: u64 = (30..60)
-        .map(|i| r.world.clients[0].series.sent.get(i))
+        .map(|i| r.world.statistics().clients[0].series.sent.get(i))
         .sum();
     assert!(served + 50 >= sent, "{served} of {sent}");
 }

@@ -29,7 +29,7 @@ fn failed(r: &RunResult) -> u64 {
 
 /// Seconds in `[from, to)` in which the users got no answer at all.
 fn silent_seconds(r: &RunResult, from: usize, to: usize) -> usize {
-    let c = &r.world.clients[0];
+    let c = &r.world.statistics().clients[0];
     (from..to)
         .filter(|&i| c.series.completed.get(i) == 0)
         .count()
@@ -56,7 +56,7 @@ fn a_twenty_percent_overload_explodes_latency_until_nobody_is_answered_and_codel
     assert!(exploded >= 18, "explosion in {exploded} of 20 seeds");
     let bounded = seeds_showing("latency-explosion-fixed", |r| {
         // The api's 100/s of capacity keeps answering through the overload (62 s to 90 s).
-        let c = &r.world.clients[0];
+        let c = &r.world.statistics().clients[0];
         let answered: u64 = (62..90).map(|i| c.series.completed.get(i)).sum();
         r.report.clients["users"].errors["timeout"] == 0 && answered >= 2520
     });
@@ -69,7 +69,7 @@ fn a_slow_call_exhausts_the_callers_workers_for_every_request_and_a_bulkhead_con
     assert!(exhausted >= 18, "exhausted in {exhausted} of 20 seeds");
     let confined = seeds_showing("resource-exhaustion-fixed", |r| {
         let (sent, failed) = common::sent_and_failed(r, 60, 120);
-        let c = &r.world.clients[0];
+        let c = &r.world.statistics().clients[0];
         failed as f64 <= 0.25 * sent as f64 && (61..120).all(|i| c.series.completed.get(i) >= 100)
     });
     assert!(confined >= 18, "confined in only {confined} of 20 seeds");

@@ -15,7 +15,7 @@ fn bundled(name: &str) -> Scenario {
 /// Whether the run never recovered: nothing answered in its last 100 s, though the trigger
 /// ended at 70 s.
 fn stuck(r: &RunResult) -> bool {
-    let c = &r.world.clients[0];
+    let c = &r.world.statistics().clients[0];
     (200..300).all(|i| c.series.completed.get(i) == 0)
 }
 

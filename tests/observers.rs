@@ -144,6 +144,7 @@ fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
     );
     let r = result.world.observer().clone();
     assert_eq!(r.wrong_edge, 0, "a message names the edge it travels along");
+    let figures = &result.world.statistics().edges;
     for (e, edge) in result.world.edges.iter().enumerate() {
         let all = std::iter::once(Outcome::Completed)
             .chain(Outcome::ERRORS)
@@ -157,7 +158,7 @@ fn watched(s: &Scenario, seed: u64) -> (Recorder, sim_models::Report) {
                 .unwrap_or(0);
             assert_eq!(
                 seen,
-                edge.stats.outcomes[outcome as usize],
+                figures[e].outcomes[outcome as usize],
                 "edge {e} ({} -> {}): {}",
                 edge.from,
                 edge.to,

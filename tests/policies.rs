@@ -436,7 +436,7 @@ fn retries_over_time_add_up_to_each_edges_retries() {
     let result = sim_models::run(&s, 3).unwrap();
     let world = &result.world;
     for (e, report) in result.report.edges.iter().enumerate() {
-        let series = &world.retry_series[e];
+        let series = &world.statistics().retry_series[e];
         let total: u64 = (0..series.len()).map(|i| series.get(i)).sum();
         assert_eq!(total, report.retries, "{} -> {}", report.from, report.to);
     }

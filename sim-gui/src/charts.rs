@@ -46,8 +46,8 @@ pub fn lines(session: &Session) -> [Lines; 6] {
         queues.push((s.name.clone(), level(&s.series.queued)));
         busy.push((s.name.clone(), level(&s.series.busy)));
     }
-    for c in &world.clients {
-        let q = &c.series.latency_quantiles;
+    for (c, figures) in world.clients.iter().zip(&world.statistics().clients) {
+        let q = &figures.series.latency_quantiles;
         // The current bucket's quantiles are known only once it closes.
         let closed = (buckets.saturating_sub(1)).min(q.len());
         for (k, name) in [(0, "p50"), (2, "p99")] {
@@ -60,10 +60,11 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     // Retries per second over every edge, and the end-to-end amplification: calls arriving
     // at services per request the clients sent.
     let mut retries = Lines::new();
-    if !world.retry_series.is_empty() {
+    let retry_series = &world.statistics().retry_series;
+    if !retry_series.is_empty() {
         let points = (0..buckets)
             .map(|i| {
-                let n: u64 = world.retry_series.iter().map(|r| r.get(i)).sum();
+                let n: u64 = retry_series.iter().map(|r| r.get(i)).sum();
                 [x(i), n as f64 / elapsed(i)]
             })
             .collect();
@@ -71,7 +72,9 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     }
     let amplification = (0..buckets)
         .filter_map(|i| {
-            let sent: u64 = world.clients.iter().map(|c| c.series.sent.get(i)).sum();
+            let sent: u64 = (world.statistics().clients.iter())
+                .map(|c| c.series.sent.get(i))
+                .sum();
             let arrived: u64 = world
                 .services
                 .iter()

@@ -342,12 +342,13 @@ pub fn callers(world: &World<impl sim_models::Observer>, edge: usize) -> usize {
 /// An edge in words: its accessible name and hover text.
 pub fn describe_edge(world: &World<impl sim_models::Observer>, edge: usize) -> String {
     let e = &world.edges[edge];
+    let st = &world.statistics().edges[edge];
     let to = world.services.get(e.to.index()).map_or("?", |s| &s.name);
-    let errors: u64 = e.stats.outcomes.iter().skip(1).sum::<u64>()
-        - e.stats.outcomes[sim_models::Outcome::Fallback as usize];
+    let errors: u64 = st.outcomes.iter().skip(1).sum::<u64>()
+        - st.outcomes[sim_models::Outcome::Fallback as usize];
     let mut words = format!(
         "{} -> {to}: {} sent, {} retries, {} failed",
-        e.from, e.stats.attempts, e.stats.retries, errors
+        e.from, st.attempts, st.retries, errors
     );
     if let Some(open) = breaker_open(world, edge) {
         let state = match open {

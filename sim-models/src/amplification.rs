@@ -22,9 +22,10 @@ pub struct AmplificationReport {
 
 /// Per edge: its attempts per request sent by the clients whose requests can reach it (`None`
 /// if those clients sent nothing). `services` are the service names by index, `edge_targets`
-/// each client's edge, and `sent` the requests each client sent.
+/// each client's edge, `sent` the requests each client sent, and `attempts` each edge's.
 pub(crate) fn per_user_request(
     edges: &[Edge],
+    attempts: &[u64],
     services: &[&str],
     client_edges: &[EdgeId],
     sent: &[u64],
@@ -69,7 +70,7 @@ pub(crate) fn per_user_request(
                 })
                 .map(|c| sent[c])
                 .sum();
-            (users > 0).then(|| e.stats.attempts as f64 / users as f64)
+            (users > 0).then(|| attempts[i] as f64 / users as f64)
         })
         .collect()
 }

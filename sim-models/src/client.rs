@@ -7,7 +7,7 @@
 use crate::ids::{indexed_by, ClientId, ServiceId};
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::rate_schedule::ArrivalSchedule;
-use sim_core::{CountSeries, Histogram, Sampler, SimDuration, SimRng, SumSeries};
+use sim_core::{CountSeries, Histogram, Sampler, SimRng, SumSeries};
 
 /// How a client generates requests.
 #[derive(Clone, Debug)]
@@ -31,7 +31,7 @@ pub enum ClientKind {
 }
 
 /// End-to-end statistics of a client since the warm-up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ClientStats {
     /// Requests sent.
     pub sent: u64,
@@ -42,7 +42,7 @@ pub struct ClientStats {
 }
 
 /// Per-bucket series of a client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClientSeries {
     /// Requests sent per bucket.
     pub sent: CountSeries,
@@ -65,10 +65,6 @@ pub struct Client {
     pub kind: ClientKind,
     /// The service it sends to.
     pub target: ServiceId,
-    /// Summary statistics since the warm-up.
-    pub stats: ClientStats,
-    /// Time series over the whole run.
-    pub series: ClientSeries,
 }
 
 impl ClientStats {
@@ -86,36 +82,8 @@ impl ClientStats {
 indexed_by!(ClientId, Client);
 
 impl Client {
-    pub(crate) fn new(
-        name: String,
-        kind: ClientKind,
-        target: ServiceId,
-        bucket: SimDuration,
-    ) -> Self {
-        Client {
-            name,
-            kind,
-            target,
-            stats: ClientStats::default(),
-            series: ClientSeries {
-                sent: CountSeries::new(bucket),
-                completed: CountSeries::new(bucket),
-                errors: CountSeries::new(bucket),
-                latency_sum: SumSeries::new(bucket),
-                latency_quantiles: sim_core::QuantileSeries::new(bucket),
-            },
-        }
-    }
-
-    /// Series that keep nothing (see [`crate::World::disable_series`]), every field named.
-    pub(crate) fn disable_series(&mut self) {
-        self.series = ClientSeries {
-            sent: CountSeries::disabled(),
-            completed: CountSeries::disabled(),
-            errors: CountSeries::disabled(),
-            latency_sum: SumSeries::disabled(),
-            latency_quantiles: sim_core::QuantileSeries::disabled(),
-        };
+    pub(crate) fn new(name: String, kind: ClientKind, target: ServiceId) -> Self {
+        Client { name, kind, target }
     }
 
     /// "open" or "closed", for reports.
@@ -124,11 +92,5 @@ impl Client {
             ClientKind::Open { .. } => "open",
             ClientKind::Closed { .. } => "closed",
         }
-    }
-
-    pub(crate) fn reset_stats(&mut self) {
-        self.stats.sent = 0;
-        self.stats.outcomes = OutcomeCounts::default();
-        self.stats.latency.clear();
     }
 }

@@ -5,7 +5,8 @@
 use crate::ids::{indexed_by, EdgeId, ServiceId};
 use crate::outcome::{Outcome, OutcomeCounts};
 
-/// Figures of one edge since the warm-up.
+/// Figures of one edge since the warm-up, as its callers saw them (kept by
+/// [`Statistics`](crate::Statistics)).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EdgeStats {
     /// Original requests: what the caller's logic asked for.
@@ -39,8 +40,6 @@ pub struct Edge {
     pub from_client: bool,
     /// The callee.
     pub to: ServiceId,
-    /// Figures since the warm-up.
-    pub stats: EdgeStats,
     /// Attempts sent over the whole run.
     pub sent_total: u64,
     /// Attempts resolved over the whole run (an outcome, abandoned, or a lost publish).
@@ -57,7 +56,6 @@ impl Edge {
             from,
             from_client,
             to,
-            stats: EdgeStats::default(),
             sent_total: 0,
             resolved_total: 0,
             policies: false,
@@ -72,38 +70,27 @@ impl Edge {
     /// A new request is sent along the edge.
     #[inline]
     pub(crate) fn sent(&mut self) {
-        self.stats.requests += 1;
-        self.stats.attempts += 1;
         self.sent_total += 1;
     }
 
-    /// A call ended with `outcome` as its caller saw it. Without policies a call is one
-    /// attempt, which this resolves too; with them, attempts resolve on their own.
+    /// A call ended as its caller saw it. Without policies a call is one attempt, which this
+    /// resolves too; with them, attempts resolve on their own.
     #[inline]
-    pub(crate) fn resolved(&mut self, outcome: Outcome) {
-        self.stats.outcomes[outcome as usize] += 1;
+    pub(crate) fn resolved(&mut self) {
         if !self.policies {
             self.resolved_total += 1;
         }
     }
 
-    /// Calls abandoned by their caller.
-    pub(crate) fn abandoned(&mut self, n: u64) {
-        self.stats.abandoned += n;
+    /// A call abandoned by its caller.
+    pub(crate) fn abandoned(&mut self) {
         if !self.policies {
-            self.resolved_total += n;
+            self.resolved_total += 1;
         }
     }
 
-    /// A call through a policy stack starts (its attempts are counted apart).
-    pub(crate) fn requested(&mut self) {
-        self.stats.requests += 1;
-    }
-
     /// An attempt of a call through a policy stack leaves.
-    pub(crate) fn attempted(&mut self, retry: bool) {
-        self.stats.attempts += 1;
-        self.stats.retries += retry as u64;
+    pub(crate) fn attempted(&mut self) {
         self.sent_total += 1;
     }
 
@@ -114,7 +101,6 @@ impl Edge {
 
     /// A published message was lost.
     pub(crate) fn lost(&mut self) {
-        self.stats.lost += 1;
         self.resolved_total += 1;
     }
 }

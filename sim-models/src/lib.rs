@@ -61,6 +61,7 @@ mod scenario;
 mod service;
 mod sharing;
 pub mod slo;
+mod statistics;
 pub mod store_call;
 mod stores;
 pub mod trace;
@@ -107,13 +108,14 @@ pub use report::{
 pub use run::{
     finish, run, run_controlled, run_controlled_observed, run_limits, run_observed,
     run_observed_recording, run_summary, run_traced, run_with_policies, simulation,
-    simulation_observed, simulation_with_policies, verify, Control, Progress, Recording, RunResult,
-    PROGRESS_SLICE,
+    simulation_lean, simulation_observed, simulation_with_policies, verify, Control, Progress,
+    Recording, RunResult, PROGRESS_SLICE,
 };
 pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
     ServiceSpec, TimeSeriesSpec,
 };
 pub use service::{Admission, OpsLevel, Service, ServiceSeries, ServiceStats};
+pub use statistics::{ClientStatistics, Statistics, StatisticsSlot};
 pub use trace::{Span, SpanEnd, SpanKind, TraceConfig, Tracer};
 pub use world::{inject_fault, Event, PolicyLevel, Totals, World};

@@ -195,6 +195,31 @@ pub trait Observer {
     #[inline]
     fn edge_resolved(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {}
 
+    /// A call (one request the caller's logic asked for, with its retries if it goes through
+    /// policies) starts along `edge`: a client's request, a call step's call, a publish, a
+    /// route's forward or a saga's call.
+    #[inline]
+    fn edge_requested(&mut self, now: SimTime, edge: EdgeId) {}
+
+    /// An attempt leaves along `edge`: a bare call's one attempt, or each attempt (first,
+    /// retry or hedge) a policy stack lets through.
+    #[inline]
+    fn edge_attempted(&mut self, now: SimTime, edge: EdgeId) {}
+
+    /// A caller stopped waiting for a call along `edge` with no answer and no timeout of its
+    /// own: its fan-out had what it needed, a sibling failed, or the caller crashed.
+    #[inline]
+    fn edge_abandoned(&mut self, now: SimTime, edge: EdgeId) {}
+
+    /// An answer along `edge` arrived that no caller takes any more (the caller gave up,
+    /// timed out, crashed, or the request was duplicated): `outcome` is what it said.
+    #[inline]
+    fn answer_late(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {}
+
+    /// A published message along `edge` was lost or swallowed before anyone handled it.
+    #[inline]
+    fn publish_lost(&mut self, now: SimTime, edge: EdgeId) {}
+
     /// A worker of a call's instance takes it, after it waited in the queue (a
     /// thread-per-request service's admission, or a step of local work): the end of its wait.
     #[inline]
@@ -331,6 +356,10 @@ pub trait Observer {
     #[inline]
     fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {}
 
+    /// The warm-up ended at `now`: summary statistics measure from here.
+    #[inline]
+    fn warmup_ended(&mut self, now: SimTime) {}
+
     /// The run ended at `now` (its end, a limit, or a driver's stop): whatever is still open
     /// is in flight.
     #[inline]
@@ -466,6 +495,30 @@ macro_rules! tuple_observer {
             #[inline]
             fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {
                 $(self.$i.instance_changed(now, at, up);)+
+            }
+            #[inline]
+            fn edge_requested(&mut self, now: SimTime, edge: EdgeId) {
+                $(self.$i.edge_requested(now, edge);)+
+            }
+            #[inline]
+            fn edge_attempted(&mut self, now: SimTime, edge: EdgeId) {
+                $(self.$i.edge_attempted(now, edge);)+
+            }
+            #[inline]
+            fn edge_abandoned(&mut self, now: SimTime, edge: EdgeId) {
+                $(self.$i.edge_abandoned(now, edge);)+
+            }
+            #[inline]
+            fn answer_late(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {
+                $(self.$i.answer_late(now, edge, outcome);)+
+            }
+            #[inline]
+            fn publish_lost(&mut self, now: SimTime, edge: EdgeId) {
+                $(self.$i.publish_lost(now, edge);)+
+            }
+            #[inline]
+            fn warmup_ended(&mut self, now: SimTime) {
+                $(self.$i.warmup_ended(now);)+
             }
             #[inline]
             fn run_ended(&mut self, now: SimTime) {

@@ -511,14 +511,19 @@ impl<O: crate::observer::Observer> World<O> {
             })
             .collect();
         let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
-        let sent: Vec<u64> = self.clients.iter().map(|c| c.stats.sent).collect();
-        let per_user =
-            crate::amplification::per_user_request(&self.edges, &names, &self.client_edges, &sent);
-        let clients = self
-            .clients
-            .iter()
-            .map(|c| {
-                let st = &c.stats;
+        let stats = self.statistics();
+        let sent: Vec<u64> = stats.clients.iter().map(|c| c.stats.sent).collect();
+        let attempts: Vec<u64> = stats.edges.iter().map(|e| e.attempts).collect();
+        let per_user = crate::amplification::per_user_request(
+            &self.edges,
+            &attempts,
+            &names,
+            &self.client_edges,
+            &sent,
+        );
+        let clients = (self.clients.iter().zip(&self.statistics().clients))
+            .map(|(c, figures)| {
+                let st = &figures.stats;
                 let r = ClientReport {
                     kind: c.kind_name().to_string(),
                     sent: st.sent,
@@ -557,7 +562,7 @@ impl<O: crate::observer::Observer> World<O> {
                 .iter()
                 .enumerate()
                 .map(|(i, e)| {
-                    let st = &e.stats;
+                    let st = &self.statistics().edges[i];
                     EdgeReport {
                         per_user_request: per_user[i],
                         from: e.from.clone(),
@@ -667,8 +672,8 @@ impl<O: crate::observer::Observer> World<O> {
                 }
                 out.push('\n');
             }
-            for c in &self.clients {
-                let se = &c.series;
+            for (c, figures) in self.clients.iter().zip(&self.statistics().clients) {
+                let se = &figures.series;
                 let done = se.completed.get(i);
                 let _ = writeln!(
                     out,
@@ -739,10 +744,14 @@ impl<O: crate::observer::Observer> World<O> {
                     let v = p.series.mean(i, end) / 1000.0;
                     let _ = writeln!(out, "{t},{name},{},{v}", p.layer);
                 }
-                for (r, series) in reasons.iter().zip(&self.rejection_series[e]) {
+                for (r, series) in reasons.iter().zip(&self.statistics().rejection_series[e]) {
                     let _ = writeln!(out, "{t},{name},{r},{}", series.get(i));
                 }
-                let _ = writeln!(out, "{t},{name},retries,{}", self.retry_series[e].get(i));
+                let _ = writeln!(
+                    out,
+                    "{t},{name},retries,{}",
+                    self.statistics().retry_series[e].get(i)
+                );
             }
             for s in self.services.iter().filter(|s| {
                 !s.server_levels.is_empty()

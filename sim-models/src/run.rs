@@ -54,6 +54,20 @@ pub fn simulation_observed<O: Observer>(
     ))
 }
 
+/// A ready-to-step lean simulation of `scenario` with `seed` ([`World::lean`]): no
+/// [`Statistics`](crate::Statistics), no report; the same events and results as any other run.
+/// For benchmarks and for experiments that read only the model's state or an observer.
+pub fn simulation_lean<O: Observer>(
+    scenario: &Scenario,
+    seed: u64,
+    observer: O,
+) -> Result<Simulation<World<O, ()>>, Problems> {
+    Ok(Simulation::new(
+        World::lean(scenario, seed, &PolicyRegistry::new(), observer)?,
+        run_limits(scenario),
+    ))
+}
+
 /// The outcome of a run: its summary and the final state of the system (for time series), with
 /// the observer that watched it ([`World::observer`]).
 #[derive(Clone, Debug)]

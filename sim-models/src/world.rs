@@ -54,8 +54,18 @@ use crate::policy::{PolicyRegistry, Stack};
 use crate::program::Op;
 use crate::scenario::Scenario;
 use crate::service::Service;
-use sim_core::{Context, CountSeries, Model, SimDuration, SimTime};
+use crate::statistics::{Statistics, StatisticsSlot};
+use sim_core::{Context, Model, SimDuration, SimTime};
 use std::collections::VecDeque;
+
+/// Tells the world's statistics and then its observer the same hook; its arguments are plain
+/// values, evaluated once for each.
+macro_rules! tell {
+    ($world:expr, $hook:ident($($arg:expr),* $(,)?)) => {{
+        $world.stats.$hook($($arg),*);
+        $world.observer.$hook($($arg),*);
+    }};
+}
 
 mod admission;
 mod autoscale;
@@ -98,7 +108,7 @@ impl Totals {
 
 /// The whole simulated system.
 #[derive(Clone, Debug)]
-pub struct World<O = ()> {
+pub struct World<O = (), S = Statistics> {
     /// Services, in name order.
     pub services: Vec<Service>,
     /// Clients, in name order.
@@ -124,11 +134,6 @@ pub struct World<O = ()> {
     /// Each edge's policy layers over time (the sum over caller instances); empty for an
     /// edge without policies.
     pub policy_levels: Vec<Vec<PolicyLevel>>,
-    /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
-    /// [`Outcome::LOCAL_REJECTIONS`], then retries a budget stopped).
-    pub rejection_series: Vec<Vec<CountSeries>>,
-    /// Per edge: retries (and hedges) sent per bucket, for edges with policies.
-    pub retry_series: Vec<CountSeries>,
     /// Invocations whose admission goes on before the current event ends.
     resume: VecDeque<(InvocationId, u32)>,
     /// How often caller layers' levels are sampled: a tenth of a time-series bucket, between
@@ -167,6 +172,8 @@ pub struct World<O = ()> {
     links: store_call::StoreLinks,
     /// What watches the run.
     observer: O,
+    /// The callers' statistics, fed by the same hooks as the observer (`()`: a lean run).
+    stats: S,
 }
 
 impl World {
@@ -187,7 +194,12 @@ impl World {
     }
 }
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
+    /// The callers' statistics (see [`Statistics`]).
+    pub fn statistics(&self) -> &S {
+        &self.stats
+    }
+
     /// The observer watching the run.
     pub fn observer(&self) -> &O {
         &self.observer
@@ -267,17 +279,7 @@ impl<O: Observer> World<O> {
         for s in &mut self.services {
             s.disable_series();
         }
-        for c in &mut self.clients {
-            c.disable_series();
-        }
-        for s in self
-            .rejection_series
-            .iter_mut()
-            .flatten()
-            .chain(&mut self.retry_series)
-        {
-            *s = CountSeries::disabled();
-        }
+        self.stats.disable_series();
         for l in self.policy_levels.iter_mut().flatten() {
             l.disable_series();
         }
@@ -287,13 +289,10 @@ impl<O: Observer> World<O> {
     /// observer is told the run ended, and the time series close.
     pub fn finish(&mut self, end: SimTime) {
         self.settle_stores(end);
-        self.observer.run_ended(end);
+        tell!(self, run_ended(end));
         self.sample_levels(end);
         for s in &mut self.services {
             s.finish_series(end);
-        }
-        for c in &mut self.clients {
-            c.series.latency_quantiles.finish(end);
         }
         for levels in &mut self.policy_levels {
             for l in levels {
@@ -345,7 +344,7 @@ impl<O: Observer> World<O> {
     }
 }
 
-impl<O: Observer> Model for World<O> {
+impl<O: Observer, S: StatisticsSlot> Model for World<O, S> {
     type Event = Event;
 
     fn init(&mut self, ctx: &mut Context<Event>) {
@@ -537,12 +536,7 @@ impl<O: Observer> Model for World<O> {
                 for s in &mut self.services {
                     s.reset_stats(now);
                 }
-                for c in &mut self.clients {
-                    c.reset_stats();
-                }
-                for e in &mut self.edges {
-                    e.stats = Default::default();
-                }
+                tell!(self, warmup_ended(now));
                 for levels in &mut self.policy_levels {
                     for l in levels {
                         l.gauge.reset(now);

@@ -169,7 +169,7 @@ pub fn bundled_sweeps() -> Vec<std::path::PathBuf> {
 
 /// The first client's requests sent and failed in the time-series buckets `[from, to)`.
 pub fn sent_and_failed(result: &sim_models::RunResult, from: usize, to: usize) -> (u64, u64) {
-    let client = &result.world.clients[0];
+    let client = &result.world.statistics().clients[0];
     let sent = (from..to).map(|i| client.series.sent.get(i)).sum();
     let failed = (from..to).map(|i| client.series.errors.get(i)).sum();
     (sent, failed)

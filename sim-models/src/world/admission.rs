@@ -8,9 +8,10 @@ use crate::ids::ServiceId;
 use crate::observer::Observer;
 use crate::outcome::Outcome;
 use crate::service::Admission;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Call `id`'s request reaches its instance.
     #[inline]
     pub(super) fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {

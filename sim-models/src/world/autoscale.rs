@@ -4,9 +4,10 @@
 use super::{Event, World};
 use crate::ids::ServiceId;
 use crate::observer::Observer;
+use crate::statistics::StatisticsSlot;
 use sim_core::Context;
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// `service`'s autoscaler syncs now, and again a period later.
     pub(super) fn autoscale(&mut self, service: ServiceId, ctx: &mut Context<Event>) {
         let now = ctx.now();

@@ -2,7 +2,7 @@
 //! deduplicated call edges with their policy stacks, faults, the network and the timer queues.
 
 use super::{level_period, TimerQueue, Totals, World};
-use crate::call::{Origin, Outcome, Slab};
+use crate::call::{Origin, Slab};
 use crate::check::{Problems, Severity};
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
@@ -17,7 +17,8 @@ use crate::program::Program;
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Service, ServiceParts};
-use sim_core::{CountSeries, RngFactory, SimDuration, SimTime};
+use crate::statistics::{Statistics, StatisticsSlot};
+use sim_core::{RngFactory, SimDuration, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
 impl<O: Observer> World<O> {
@@ -29,6 +30,33 @@ impl<O: Observer> World<O> {
         registry: &PolicyRegistry,
         observer: O,
     ) -> Result<World<O>, Problems> {
+        World::build(scenario, seed, registry, observer, Statistics::new)
+    }
+}
+
+impl<O: Observer> World<O, ()> {
+    /// [`World::with_observer`] without [`Statistics`]: the lean run, which records only what
+    /// the model needs and what `observer` takes. It has no report; its results are the same.
+    pub fn lean(
+        scenario: &Scenario,
+        seed: u64,
+        registry: &PolicyRegistry,
+        observer: O,
+    ) -> Result<World<O, ()>, Problems> {
+        World::build(scenario, seed, registry, observer, |_, _, _| ())
+    }
+}
+
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
+    /// Builds the world of a checked `scenario`; `stats` makes its statistics from the time
+    /// series' bucket, the number of clients and which edges have policies.
+    fn build(
+        scenario: &Scenario,
+        seed: u64,
+        registry: &PolicyRegistry,
+        observer: O,
+        stats: impl FnOnce(SimDuration, usize, &[bool]) -> S,
+    ) -> Result<World<O, S>, Problems> {
         let errors: Vec<_> = scenario
             .check()
             .into_iter()
@@ -189,7 +217,7 @@ impl<O: Observer> World<O> {
         let mut client_zones = Vec::new();
         let mut client_origins = Vec::new();
         let mut client_timeouts = Vec::new();
-        let clients = scenario
+        let clients: Vec<Client> = scenario
             .clients
             .iter()
             .map(|(name, c)| {
@@ -218,7 +246,7 @@ impl<O: Observer> World<O> {
                         rng: rngs.stream(&format!("client/{name}/think_time")),
                     },
                 };
-                Client::new(name.clone(), kind, index_of(c.target()), bucket)
+                Client::new(name.clone(), kind, index_of(c.target()))
             })
             .collect();
         let place =
@@ -258,8 +286,6 @@ impl<O: Observer> World<O> {
         let mut stack_edges = Vec::new();
         let mut edge_stacks = vec![u32::MAX; edges.len()];
         let mut policy_levels: Vec<Vec<PolicyLevel>> = vec![Vec::new(); edges.len()];
-        let mut rejection_series = vec![Vec::new(); edges.len()];
-        let retry_series = vec![CountSeries::new(bucket); edges.len()];
         for (&e, (specs, path)) in &edge_policies {
             let spec = StackSpec::new(specs);
             let ed = &mut edges[e];
@@ -302,8 +328,6 @@ impl<O: Observer> World<O> {
                     .map(|l| PolicyLevel::new(l.name(), bucket))
                     .collect();
                 policy_levels[e.index()] = levels;
-                rejection_series[e.index()] =
-                    vec![CountSeries::new(bucket); Outcome::LOCAL_REJECTIONS.len() + 1];
             }
             // A timeout outside the retry bounds the whole call, like the call's own timeout.
             if let Some(t) = spec.call_timeout {
@@ -335,6 +359,8 @@ impl<O: Observer> World<O> {
                 queues += 2;
             }
         }
+        let policies: Vec<bool> = edges.iter().map(|e| e.policies).collect();
+        let stats = stats(bucket, clients.len(), &policies);
         let mut world = World {
             timers: vec![TimerQueue::default(); queues],
             timer_base,
@@ -352,8 +378,6 @@ impl<O: Observer> World<O> {
             stack_edges,
             edge_stacks,
             policy_levels,
-            rejection_series,
-            retry_series,
             resume: VecDeque::new(),
             level_period: level_period(bucket),
             ready: VecDeque::new(),
@@ -388,6 +412,7 @@ impl<O: Observer> World<O> {
             totals: Totals::default(),
             links: Default::default(),
             observer,
+            stats,
         };
         world.link_stores(scenario, seed);
         world.start_levels();

@@ -9,6 +9,7 @@ use crate::call::{CallState, Caller, Outgoing};
 use crate::ids::CallId;
 use crate::observer::Observer;
 use crate::program::Op;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime};
 
 /// What a call at a cache step remembers, kept beside the calls (indexed like their slots) so
@@ -26,7 +27,7 @@ pub(super) struct CacheLink {
 /// Ops from a cache lookup to the op after its fill: lookup, fetch, fill.
 const PAST_FILL: u16 = 3;
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Call `id` at the lookup of cache `cache`: returns whether it goes on now (a hit, or a
     /// miss that fetches next) rather than waiting for another request's fetch.
     pub(super) fn cache_lookup(&mut self, id: CallId, cache: u8, ctx: &mut Context<Event>) -> bool {

@@ -8,9 +8,10 @@ use crate::ids::ClientId;
 use crate::ids::RequestIndex;
 use crate::network::Endpoint;
 use crate::observer::{Observer, RequestId};
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime, StopReason};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// A client sends a new request, unless that would exceed the in-flight limit.
     pub(super) fn send(&mut self, client: ClientId, ctx: &mut Context<Event>) {
         let now = ctx.now();
@@ -25,10 +26,7 @@ impl<O: Observer> World<O> {
             return;
         }
         self.totals.sent += 1;
-        let c = &mut self.clients[client];
-        c.stats.sent += 1;
-        c.series.sent.add(now, 1);
-        let target = c.target;
+        let target = self.clients[client].target;
         let edge = self.client_edges[client.index()];
         let deadline = self.client_timeouts[client.index()].map_or(SimTime::MAX, |t| now + t);
         let (id, gen) = self.requests.insert(Request {
@@ -36,16 +34,11 @@ impl<O: Observer> World<O> {
             created: now,
             edge,
         });
-        self.observer.request_sent(
-            now,
-            RequestId {
-                index: id.index(),
-                gen,
-            },
-            client,
-            edge,
-            target,
-        );
+        let request = RequestId {
+            index: id.index(),
+            gen,
+        };
+        tell!(self, request_sent(now, request, client, edge, target));
         // Through policies, the invocation owns the deadline and answers by it (with the
         // stack's fallback, if any); a second timer at the same instant would race it.
         if deadline != SimTime::MAX && !self.edges[edge].policies {
@@ -87,36 +80,24 @@ impl<O: Observer> World<O> {
             0
         };
         let r = *self.requests.remove(id);
-        self.observer.request_ended(
-            now,
-            RequestId {
-                index: id.index(),
-                gen,
-            },
-            r.client,
-            outcome,
-            now - r.created,
+        let request = RequestId {
+            index: id.index(),
+            gen,
+        };
+        let latency = now - r.created;
+        tell!(
+            self,
+            request_ended(now, request, r.client, outcome, latency)
         );
         self.totals.ended[outcome as usize] += 1;
         if !self.slos.is_empty() {
             for t in self.slos.iter_mut().filter(|t| t.client == r.client) {
-                t.record(now, outcome, now - r.created);
+                t.record(now, outcome, latency);
             }
         }
-        let c = &mut self.clients[r.client];
-        if outcome == Outcome::Completed {
-            let latency = (now - r.created).as_nanos();
-            c.stats.latency.record(latency);
-            c.series.completed.add(now, 1);
-            c.series.latency_sum.add(now, latency as u128);
-            c.series.latency_quantiles.record(now, latency);
-        } else if outcome.is_error() {
-            c.series.errors.add(now, 1);
-        }
-        c.stats.outcomes[outcome as usize] += 1;
         if let ClientKind::Closed {
             think_time, rng, ..
-        } = &mut c.kind
+        } = &mut self.clients[r.client].kind
         {
             let think = think_time.sample(rng);
             ctx.schedule_in(think, Event::UserReady { client: r.client });

@@ -10,9 +10,10 @@ use crate::ids::ServiceId;
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimDuration, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Applies fault number `index` starting (`on`) or ending.
     pub(super) fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
         let now = ctx.now();

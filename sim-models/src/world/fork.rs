@@ -7,9 +7,10 @@ use crate::check::{Problem, Problems, Severity};
 use crate::fault::{Fault, FaultKind, FaultSpec};
 use crate::ids::ServiceId;
 use crate::scenario::Scenario;
+use crate::statistics::StatisticsSlot;
 use sim_core::{SimTime, Simulation};
 
-impl<O: crate::observer::Observer> World<O> {
+impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
     /// Adds a compiled fault; returns the events that start and end it.
     fn add_fault(&mut self, fault: Fault) -> Vec<(SimTime, Event)> {
         let index = self.faults.len() as u32;

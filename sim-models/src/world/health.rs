@@ -6,9 +6,10 @@ use super::{Event, World};
 use crate::health::ProbeKind;
 use crate::ids::ServiceId;
 use crate::observer::Observer;
+use crate::statistics::StatisticsSlot;
 use sim_core::Context;
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Schedules every prober's first probe of every instance.
     pub(super) fn first_probes(&mut self, ctx: &mut Context<Event>) {
         for s in 0..self.services.len() {

@@ -20,9 +20,10 @@ use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
 use crate::ids::EdgeId;
 use crate::ids::InvocationId;
 use crate::policy::{Arrival, Ended, Hooks, Verdict};
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimDuration, SimTime};
 
-impl<O: crate::observer::Observer> World<O> {
+impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
     /// Makes call `out` through its edge's policies.
     pub(super) fn invoke(&mut self, out: Outgoing, ctx: &mut Context<Event>) {
         let Outgoing {
@@ -34,8 +35,8 @@ impl<O: crate::observer::Observer> World<O> {
             origin,
         } = out;
         let now = ctx.now();
-        let e = &mut self.edges[edge];
-        e.requested();
+        tell!(self, edge_requested(now, edge));
+        let e = &self.edges[edge];
         let stack = self.edge_stacks[edge.index()] + if e.from_client { 0 } else { from.instance };
         let (id, gen) = self.invocations.insert(Invocation {
             caller,
@@ -177,10 +178,10 @@ impl<O: crate::observer::Observer> World<O> {
     fn send_attempt(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
-        self.edges[v.edge].attempted(v.attempts > 1);
+        self.edges[v.edge].attempted();
+        tell!(self, edge_attempted(now, v.edge));
         if v.attempts > 1 {
-            self.retry_series[v.edge.index()].add(now, 1);
-            self.observer.retried(now, v.edge, v.attempts);
+            tell!(self, retried(now, v.edge, v.attempts));
         }
         let mut deadline = v.deadline;
         if let Some(t) = self.stacks[v.stack as usize].attempt_timeout {
@@ -295,8 +296,7 @@ impl<O: crate::observer::Observer> World<O> {
             }
         }
         if denied {
-            self.edges[v.edge].stats.budget_exhausted += 1;
-            self.observer.retry_denied(now, v.edge);
+            tell!(self, retry_denied(now, v.edge));
             return;
         }
         self.begin_attempt(id, gen, ctx);
@@ -408,11 +408,7 @@ impl<O: crate::observer::Observer> World<O> {
     /// A layer refused invocation `id`'s attempt with `outcome`.
     fn refused(&mut self, id: InvocationId, gen: u32, outcome: Outcome, ctx: &mut Context<Event>) {
         let edge = self.invocations.at(id).edge;
-        self.observer.refused(ctx.now(), edge, outcome);
-        if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == outcome) {
-            self.edges[edge].stats.local_rejections[k] += 1;
-            self.rejection_series[edge.index()][k].add(ctx.now(), 1);
-        }
+        tell!(self, refused(ctx.now(), edge, outcome));
         self.attempt_ended(id, gen, outcome, false, ctx);
     }
 
@@ -475,9 +471,7 @@ impl<O: crate::observer::Observer> World<O> {
                     }
                     return;
                 }
-                self.edges[v.edge].stats.budget_exhausted += 1;
-                self.observer.retry_denied(now, v.edge);
-                self.rejection_series[v.edge.index()][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
+                tell!(self, retry_denied(now, v.edge));
             }
         }
         self.end_invocation(id, outcome, ctx);

@@ -13,6 +13,7 @@ use crate::call::{Caller, Outcome, Outgoing};
 use crate::ids::{CallId, InvocationId};
 use crate::ids::{EdgeId, ServiceId};
 use crate::observer::{CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId};
+use crate::statistics::StatisticsSlot;
 use sim_core::SimTime;
 
 /// `caller` as observers name it.
@@ -45,7 +46,7 @@ fn invocation_ref(id: InvocationId, gen: u32) -> InvocationRef {
     }
 }
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     fn call_ref(&self, id: CallId) -> CallRef {
         CallRef::of(id, self.calls.gen(id))
     }

@@ -8,9 +8,10 @@ use crate::ids::CallId;
 use crate::ids::{EdgeId, ServiceId};
 use crate::observer::Observer;
 use crate::program::Op;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Runs call `id`'s program from its current step until it waits or ends.
     #[inline]
     pub(super) fn run(&mut self, id: CallId, ctx: &mut Context<Event>) {
@@ -282,7 +283,8 @@ impl<O: Observer> World<O> {
             let slot = left.trailing_zeros();
             left &= left - 1;
             let edge = self.services[s].program.calls[(first + slot) as usize].edge;
-            self.edges[edge].abandoned(1);
+            self.edges[edge].abandoned();
+            tell!(self, edge_abandoned(now, edge));
         }
     }
 
@@ -336,7 +338,7 @@ impl<O: Observer> World<O> {
                 req.edge = edge;
             }
         }
-        self.edges[edge].sent();
+        self.sent_along(edge, now);
         if O::WATCHING {
             self.tell_forwarded(id, edge, next, now);
         }

@@ -9,9 +9,10 @@ use crate::ids::{EdgeId, ServiceId};
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{Message, Observer};
 use crate::program::Op;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// The server is done with call `id`, which answers `outcome`: frees what it held and
     /// sends the answer back.
     pub(super) fn respond(&mut self, id: CallId, outcome: Outcome, ctx: &mut Context<Event>) {
@@ -114,7 +115,7 @@ impl<O: Observer> World<O> {
         outcome: Outcome,
         now: SimTime,
     ) {
-        self.edges[edge].stats.late += 1;
+        tell!(self, answer_late(now, edge, outcome));
         if outcome == Outcome::Completed {
             self.services[service].count_wasted(now);
         }
@@ -196,8 +197,8 @@ impl<O: Observer> World<O> {
     /// told to the observer, in one place so that neither is ever left out.
     #[inline]
     pub(super) fn edge_resolved(&mut self, edge: EdgeId, outcome: Outcome, now: SimTime) {
-        self.observer.edge_resolved(now, edge, outcome);
-        self.edges[edge].resolved(outcome);
+        tell!(self, edge_resolved(now, edge, outcome));
+        self.edges[edge].resolved();
     }
 
     /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the

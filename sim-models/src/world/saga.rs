@@ -8,9 +8,10 @@ use crate::call::{CallState, Caller, Outcome, Outgoing};
 use crate::ids::{CallId, SagaId};
 use crate::observer::Observer;
 use crate::saga::{Next, SagaRun, SagaState};
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Call `id` at a `Saga` step starts saga `saga` of its program and waits for its end.
     pub(super) fn saga_start(&mut self, id: CallId, saga: u8, ctx: &mut Context<Event>) {
         let now = ctx.now();
@@ -81,7 +82,7 @@ impl<O: Observer> World<O> {
             deadline,
             origin: r.origin,
         };
-        self.edges[target.edge].sent();
+        self.sent_along(target.edge, ctx.now());
         if !self.send_call(out, ctx) {
             self.answer(
                 caller,

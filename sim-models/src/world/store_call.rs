@@ -13,6 +13,7 @@ use crate::ids::{CallId, StoreWaitId};
 use crate::observer::{CallRef, Observer, StoreOperation};
 use crate::program::Op;
 use crate::scenario::Scenario;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime, Simulation, StopReason};
 use sim_history::Completion;
 use sim_store::{CallerSpec, ExternalAnswer, ExternalOp, StoreModel};
@@ -81,7 +82,7 @@ pub(crate) struct StoreLinks {
     keys: Vec<(u32, u32, u32, Option<i64>)>,
 }
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Links every store a service's `Store` step calls: builds its simulation, registers one
     /// caller per step (`store/NAME/callers/SERVICE/k`), and points each step at both.
     pub(super) fn link_stores(&mut self, scenario: &Scenario, seed: u64) {

@@ -6,6 +6,7 @@ use super::{Event, World};
 use crate::ids::{CallId, SagaId};
 use crate::ids::{InvocationId, RequestIndex};
 use crate::observer::Observer;
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, Model, SimTime};
 use std::collections::VecDeque;
 
@@ -45,7 +46,7 @@ pub(super) enum TimerFor {
     Saga(SagaId),
 }
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Sets `timer` in timer queue `queue`. A timer earlier than the latest one queued (a
     /// propagated deadline) gets an event of its own.
     #[inline]

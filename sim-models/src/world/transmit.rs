@@ -5,12 +5,14 @@
 use super::{Event, World};
 use crate::call::{Call, CallState, Outcome, Outgoing, Wait};
 use crate::ids::CallId;
+use crate::ids::EdgeId;
 use crate::ids::ServiceId;
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
+use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimDuration, SimTime};
 
-impl<O: Observer> World<O> {
+impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Makes call `out`: through its edge's policies if it has any, otherwise straight to an
     /// instance.
     #[inline]
@@ -21,7 +23,7 @@ impl<O: Observer> World<O> {
         if self.edges[out.edge].policies {
             return self.invoke(out, ctx);
         }
-        self.edges[out.edge].sent();
+        self.sent_along(out.edge, ctx.now());
         if !self.send_call(out, ctx) {
             // No instance up: the client library fails the call at once.
             self.answer(out.caller, out.edge, out.service, Outcome::Unavailable, ctx);
@@ -153,6 +155,14 @@ impl<O: Observer> World<O> {
         inst.inbound = (inst.inbound as i32 + delta) as u32;
     }
 
+    /// A call's one attempt leaves along `edge` (no policies: the call is its attempt).
+    #[inline]
+    pub(super) fn sent_along(&mut self, edge: EdgeId, now: SimTime) {
+        self.edges[edge].sent();
+        tell!(self, edge_requested(now, edge));
+        tell!(self, edge_attempted(now, edge));
+    }
+
     /// Call `id` vanishes without an answer (its request was lost or black-holed): its caller
     /// finds out by its timeout, if it has one.
     pub(super) fn drop_unanswered(&mut self, id: CallId, now: SimTime) {
@@ -162,6 +172,7 @@ impl<O: Observer> World<O> {
         let c = *self.calls.remove(id);
         if c.caller.detached() {
             self.edges[c.edge].lost();
+            tell!(self, publish_lost(now, c.edge));
         }
     }
 }

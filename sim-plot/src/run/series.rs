@@ -145,11 +145,9 @@ impl RunSeries {
                 }
             })
             .collect();
-        let clients = world
-            .clients
-            .iter()
-            .map(|c| {
-                let se = &c.series;
+        let clients = (world.clients.iter().zip(&world.statistics().clients))
+            .map(|(c, figures)| {
+                let se = &figures.series;
                 ClientTrack {
                     name: c.name.clone(),
                     answered: rate(&|i| se.completed.get(i) as f64),
@@ -196,10 +194,10 @@ impl RunSeries {
                     .collect(),
                 refused: reasons
                     .iter()
-                    .zip(&world.rejection_series[e])
+                    .zip(&world.statistics().rejection_series[e])
                     .map(|(r, series)| (r.to_string(), rate(&|i| series.get(i) as f64)))
                     .collect(),
-                retries: rate(&|i| world.retry_series[e].get(i) as f64),
+                retries: rate(&|i| world.statistics().retry_series[e].get(i) as f64),
             });
         }
         for sv in world.services.iter().filter(|s| {
