@@ -114,9 +114,8 @@ fn floor_mm1(customers: u64, draw: Draw) -> u64 {
     served
 }
 
-/// M/M/1 through the engine from scenario text to report: as `faultline run --json` runs it
-/// (no time series) or, with `series`, as `--out` does.
-fn engine_mm1(customers: u64, series: bool) -> u64 {
+/// M/M/1 at λ = 0.9, μ = 1 for about `customers` customers, after a warm-up.
+fn mm1(customers: u64) -> sim_models::Scenario {
     let duration = (customers as f64 / 0.9).ceil() as u64;
     let text = format!(
         r#"(
@@ -125,9 +124,15 @@ fn engine_mm1(customers: u64, series: bool) -> u64 {
             services: {{ "server": (workers: 1, service_time: Exponential(mean: "1s")) }},
         )"#
     );
-    let scenario = sim_models::load_scenario_str("bench.ron", &text, &[])
+    sim_models::load_scenario_str("bench.ron", &text, &[])
         .unwrap()
-        .scenario;
+        .scenario
+}
+
+/// M/M/1 through the engine from scenario text to report: as `faultline run --json` runs it
+/// (no time series) or, with `series`, as `--out` does.
+fn engine_mm1(customers: u64, series: bool) -> u64 {
+    let scenario = mm1(customers);
     let r = if series {
         sim_models::run(&scenario, 1)
     } else {
@@ -148,17 +153,7 @@ fn engine_mm1(customers: u64, series: bool) -> u64 {
 /// [`engine_mm1`] in lean mode: the same simulation with no `Statistics` (the callers'
 /// figures) and no observer, run to its end without a report.
 fn engine_mm1_lean(customers: u64) -> u64 {
-    let duration = (customers as f64 / 0.9).ceil() as u64;
-    let text = format!(
-        r#"(
-            duration: "{duration}s", warmup: "1000s", time_series: (bucket: "1000s"),
-            clients: {{ "arrivals": Open(rate: 0.9, target: "server") }},
-            services: {{ "server": (workers: 1, service_time: Exponential(mean: "1s")) }},
-        )"#
-    );
-    let scenario = sim_models::load_scenario_str("bench.ron", &text, &[])
-        .unwrap()
-        .scenario;
+    let scenario = mm1(customers);
     let mut sim = sim_models::simulation_lean(&scenario, 1, ()).unwrap();
     sim.model_mut().disable_series();
     sim.run();
@@ -175,11 +170,12 @@ fn engine_mm1_lean(customers: u64) -> u64 {
 /// with a timeout, at 10k requests/s for `seconds` of simulated time; `network` adds a latency
 /// to every message. Returns the requests the users sent.
 fn three_tier(seconds: u64, network: bool) -> u64 {
-    three_tier_at(seconds, 10_000, network, false)
+    three_tier_at(seconds, 10_000, network, false, false)
 }
 
-/// [`three_tier`] at `rate` requests/s, keeping time series if `series` (as the GUI does).
-fn three_tier_at(seconds: u64, rate: u64, network: bool, series: bool) -> u64 {
+/// [`three_tier`] at `rate` requests/s, keeping time series if `series` (as the GUI does), or
+/// in lean mode.
+fn three_tier_at(seconds: u64, rate: u64, network: bool, series: bool, lean: bool) -> u64 {
     let net = if network {
         r#"network: (latency: LogNormal(mean: "300us", sd: "100us")),"#
     } else {
@@ -202,7 +198,11 @@ fn three_tier_at(seconds: u64, rate: u64, network: bool, series: bool) -> u64 {
             }},
         )"#
     );
-    run_healthy(&text, series)
+    if lean {
+        run_healthy_lean(&text)
+    } else {
+        run_healthy(&text, series)
+    }
 }
 
 /// Which caller-side policies the policy benchmark puts on both edges.
@@ -279,6 +279,25 @@ fn run_healthy(text: &str, series: bool) -> u64 {
         r.report.edges
     );
     users.sent
+}
+
+/// [`run_healthy`] in lean mode (no `Statistics`, no report, no time series): the requests
+/// sent, checked against the run-wide totals the model keeps.
+fn run_healthy_lean(text: &str) -> u64 {
+    let scenario = sim_models::load_scenario_str("bench.ron", text, &[])
+        .unwrap()
+        .scenario;
+    let mut sim = sim_models::simulation_lean(&scenario, 1, ()).unwrap();
+    sim.model_mut().disable_series();
+    sim.run();
+    let totals = &sim.model().totals;
+    let answered = totals.ended(sim_models::Outcome::Completed);
+    assert!(
+        answered as f64 > 0.99 * totals.sent as f64,
+        "the benchmark must simulate a healthy system: {answered} of {} answered",
+        totals.sent
+    );
+    totals.sent
 }
 
 fn memory_per_request(n: u64) -> (f64, u64) {
@@ -457,7 +476,7 @@ fn rerun_bench() {
     let mut best = f64::INFINITY;
     let mut sent = 0;
     for _ in 0..ROUNDS {
-        let (n, s) = timed(|| three_tier_at(black_box(60), 1_000, false, true));
+        let (n, s) = timed(|| three_tier_at(black_box(60), 1_000, false, true, false));
         best = best.min(s);
         sent = n;
     }
@@ -581,6 +600,13 @@ fn engine_benches() {
             sent as f64 / s / 1e6
         );
     }
+
+    let (sent, s) = timed(|| three_tier_at(black_box(tier_seconds), 10_000, false, false, true));
+    println!(
+        "{:<34} {:>6.2} M requests/s  ({sent} requests in {s:.1} s)",
+        "ideal network, lean:",
+        sent as f64 / s / 1e6
+    );
 
     println!("\n== memory per request in flight");
     let (bytes, n) = memory_per_request(1_000_000);

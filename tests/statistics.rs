@@ -5,8 +5,8 @@
 mod common;
 
 use sim_models::{
-    load_scenario, load_scenario_str, run, run_observed, simulation, simulation_lean, Scenario,
-    Statistics,
+    load_scenario, load_scenario_str, run, run_observed, simulation, simulation_lean, Outcome,
+    Scenario,
 };
 use std::path::Path;
 
@@ -63,9 +63,7 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
     let (mut late, mut abandoned, mut lost, mut denied) = (0u64, 0u64, 0u64, 0u64);
     for (path, s) in scenarios() {
         let plain = run(&s, 1).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let w = &plain.world;
-        let policies: Vec<bool> = w.edges.iter().map(|e| e.policies).collect();
-        let copy = Statistics::new(s.time_series.bucket, w.clients.len(), &policies);
+        let copy = plain.world.empty_statistics(s.time_series.bucket);
         let watched = run_observed(&s, 1, copy).unwrap();
         assert!(
             watched.world.observer() == watched.world.statistics(),
@@ -122,4 +120,62 @@ fn a_lean_run_without_statistics_simulates_the_same_events() {
             assert_eq!(x.stats.latency, y.stats.latency, "{path}");
         }
     }
+}
+
+/// `tests/golden/series/callers.ron`: retries, a budget, a breaker, abandoned and late calls,
+/// lost publishes, a crash and a warm-up in one minute. Its time series were written by the
+/// counting that came before the statistics were an observer (`FAULTLINE_BLESS=1` rewrites
+/// them: only on purpose).
+#[test]
+fn the_callers_time_series_are_as_pinned() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/series");
+    let s = load_scenario(&dir.join("callers.ron"), &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let r = run(&s, 1).unwrap();
+    let edges = &r.world.statistics().edges;
+    let refused: u64 = edges
+        .iter()
+        .map(|e| e.local_rejections.iter().sum::<u64>())
+        .sum();
+    let denied: u64 = edges.iter().map(|e| e.budget_exhausted).sum();
+    let abandoned: u64 = edges.iter().map(|e| e.abandoned).sum();
+    let retries: u64 = edges.iter().map(|e| e.retries).sum();
+    assert!(
+        refused > 0 && denied > 0 && abandoned > 0 && retries > 0,
+        "the scenario exercises what it claims: {edges:?}"
+    );
+    for (name, csv) in [
+        ("timeseries", r.timeseries_csv()),
+        ("policies", r.policies_csv()),
+    ] {
+        let pinned = dir.join(format!("callers-seed1.{name}.csv"));
+        if std::env::var_os("FAULTLINE_BLESS").is_some() {
+            std::fs::write(&pinned, &csv).unwrap();
+        }
+        let want = std::fs::read_to_string(&pinned)
+            .unwrap_or_else(|e| panic!("{}: {e}", pinned.display()));
+        assert!(csv == want, "{name}.csv differs from {}", pinned.display());
+    }
+}
+
+/// A hedge that a retry budget denies is a retry the budget stopped: it counts in the
+/// refusal series' budget column as in the summary's `budget_exhausted`.
+#[test]
+fn a_hedge_a_budget_denies_counts_in_the_refusal_series_as_in_the_summary() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/hedging.ron");
+    let sets = [
+        "warmup=\"0s\"".to_string(),
+        "clients.users.policies=[Hedge(Finagle(max_extra_load: 0.01))]".to_string(),
+    ];
+    let s = load_scenario(&path, &sets)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let r = run(&s, 1).unwrap();
+    let stats = r.world.statistics();
+    let budget = &stats.rejection_series[0][Outcome::LOCAL_REJECTIONS.len()];
+    let series: u64 = (0..budget.len()).map(|i| budget.get(i)).sum();
+    let summary = stats.edges[0].budget_exhausted;
+    assert!(summary > 10, "{summary} hedges denied");
+    assert_eq!(series, summary);
 }

@@ -3,8 +3,10 @@
 //! change of an instance's state.
 //!
 //! `World<O>` calls its observer's hooks directly (static dispatch: `World<()>`, the default,
-//! compiles them away). Observers compose as tuples: `(Recorder, Animator)` tells both. An
-//! observer only watches: it cannot change the run, so attaching one never changes a result.
+//! compiles the observer's calls away). Observers compose as tuples: `(Recorder, Animator)`
+//! tells both. An observer only watches: it cannot change the run, so attaching one never
+//! changes a result. The world's own [`Statistics`](crate::Statistics) are fed by the same
+//! hooks, in a slot of their own.
 
 use crate::ids::{CallId, ClientId, EdgeId, ServiceId};
 use crate::outcome::Outcome;
@@ -122,7 +124,9 @@ pub struct StoreOperation {
 #[allow(unused_variables)]
 pub trait Observer {
     /// Whether it watches at all: `false` only for `()`, so that the world skips even the
-    /// look-ups that would feed its hooks.
+    /// look-ups that would feed its hooks. The statistics' slot is told its hooks whatever the
+    /// observer's `WATCHING`, with what the world has at hand: in an unwatched run
+    /// `request_ended`'s [`RequestId`] carries generation 0.
     const WATCHING: bool = true;
 
     /// Client `client` sent a request along `edge` to `service`.
@@ -183,8 +187,8 @@ pub trait Observer {
     #[inline]
     fn refused(&mut self, now: SimTime, edge: EdgeId, reason: Outcome) {}
 
-    /// A retry budget on edge `edge` denied a retry: the call ends with its last attempt's
-    /// outcome.
+    /// A retry budget on edge `edge` denied a retry (the call ends with its last attempt's
+    /// outcome) or a hedge (the attempts already out go on).
     #[inline]
     fn retry_denied(&mut self, now: SimTime, edge: EdgeId) {}
 

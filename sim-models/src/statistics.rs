@@ -39,8 +39,10 @@ pub struct Statistics {
 
 impl Statistics {
     /// Statistics for `clients` clients and for the edges whose `policies` flags are given
-    /// (one per edge), with time series in buckets of `bucket`.
-    pub fn new(bucket: SimDuration, clients: usize, policies: &[bool]) -> Statistics {
+    /// (one per edge), with time series in buckets of `bucket`. (Outside the crate:
+    /// [`World::empty_statistics`](crate::World::empty_statistics), which cannot get the
+    /// shape wrong.)
+    pub(crate) fn new(bucket: SimDuration, clients: usize, policies: &[bool]) -> Statistics {
         let client = ClientStatistics {
             stats: ClientStats::default(),
             series: ClientSeries {

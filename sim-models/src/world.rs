@@ -200,6 +200,13 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         &self.stats
     }
 
+    /// Empty [`Statistics`] shaped for this world's clients and edges: what the world starts
+    /// with, to attach as an observer to another run of the same scenario.
+    pub fn empty_statistics(&self, bucket: SimDuration) -> Statistics {
+        let policies: Vec<bool> = self.edges.iter().map(|e| e.policies).collect();
+        Statistics::new(bucket, self.clients.len(), &policies)
+    }
+
     /// The observer watching the run.
     pub fn observer(&self) -> &O {
         &self.observer
