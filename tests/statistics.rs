@@ -129,7 +129,7 @@ fn a_lean_run_without_statistics_simulates_the_same_events() {
 #[test]
 fn the_callers_time_series_are_as_pinned() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/series");
-    let s = load_scenario(&dir.join("callers.ron"), &[])
+    let s = load_scenario(dir.join("callers.ron"), &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .scenario;
     let r = run(&s, 1).unwrap();
