@@ -141,9 +141,12 @@ fn the_callers_time_series_are_as_pinned() {
     let denied: u64 = edges.iter().map(|e| e.budget_exhausted).sum();
     let abandoned: u64 = edges.iter().map(|e| e.abandoned).sum();
     let retries: u64 = edges.iter().map(|e| e.retries).sum();
+    let wasted: u64 = (r.world.statistics().services.iter())
+        .map(|s| s.wasted)
+        .sum();
     assert!(
-        refused > 0 && denied > 0 && abandoned > 0 && retries > 0,
-        "the scenario exercises what it claims: {edges:?}"
+        refused > 0 && denied > 0 && abandoned > 0 && retries > 0 && wasted > 0,
+        "the scenario exercises what it claims: {edges:?}, {wasted} wasted"
     );
     for (name, csv) in [
         ("timeseries", r.timeseries_csv()),

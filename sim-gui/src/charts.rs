@@ -29,7 +29,7 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     let mut latency = Lines::new();
     let mut queues = Lines::new();
     let mut busy = Lines::new();
-    for s in &world.services {
+    for (s, calls) in world.services.iter().zip(&world.statistics().services) {
         let n = buckets.min(s.series.completed.len());
         let per_s = |series: &sim_core::CountSeries| -> Vec<[f64; 2]> {
             (0..n)
@@ -37,7 +37,7 @@ pub fn lines(session: &Session) -> [Lines; 6] {
                 .collect()
         };
         traffic.push((format!("{} throughput", s.name), per_s(&s.series.completed)));
-        traffic.push((format!("{} goodput", s.name), per_s(&s.series.goodput)));
+        traffic.push((format!("{} goodput", s.name), per_s(&calls.series.goodput)));
         let level = |series: &sim_core::LevelSeries| -> Vec<[f64; 2]> {
             (0..buckets)
                 .map(|i| [x(i), series.mean_so_far(i, now)])

@@ -116,6 +116,8 @@ pub use scenario::{
     ServiceSpec, TimeSeriesSpec,
 };
 pub use service::{Admission, OpsLevel, Service, ServiceSeries, ServiceStats};
-pub use statistics::{ClientStatistics, Statistics, StatisticsSlot};
+pub use statistics::{
+    ClientStatistics, ServiceCallSeries, ServiceCalls, Statistics, StatisticsSlot,
+};
 pub use trace::{Span, SpanEnd, SpanKind, TraceConfig, Tracer};
 pub use world::{inject_fault, Event, PolicyLevel, Totals, World};

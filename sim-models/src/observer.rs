@@ -215,10 +215,17 @@ pub trait Observer {
     #[inline]
     fn edge_abandoned(&mut self, now: SimTime, edge: EdgeId) {}
 
-    /// An answer along `edge` arrived that no caller takes any more (the caller gave up,
-    /// timed out, crashed, or the request was duplicated): `outcome` is what it said.
+    /// An answer from `service` along `edge` arrived that no caller takes any more (the caller
+    /// gave up, timed out, crashed, or the request was duplicated): `outcome` is what it said
+    /// (`Completed`: work nobody used).
     #[inline]
-    fn answer_late(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {}
+    fn answer_late(&mut self, now: SimTime, edge: EdgeId, service: ServiceId, outcome: Outcome) {}
+
+    /// A call to `service` ended with `outcome` as its caller saw it: each attempt through
+    /// policies, the one call without; a route's forward counts as a completed call to the
+    /// service it leaves.
+    #[inline]
+    fn service_answered(&mut self, now: SimTime, service: ServiceId, outcome: Outcome) {}
 
     /// A published message along `edge` was lost or swallowed before anyone handled it.
     #[inline]
@@ -513,8 +520,12 @@ macro_rules! tuple_observer {
                 $(self.$i.edge_abandoned(now, edge);)+
             }
             #[inline]
-            fn answer_late(&mut self, now: SimTime, edge: EdgeId, outcome: Outcome) {
-                $(self.$i.answer_late(now, edge, outcome);)+
+            fn answer_late(&mut self, now: SimTime, edge: EdgeId, service: ServiceId, outcome: Outcome) {
+                $(self.$i.answer_late(now, edge, service, outcome);)+
+            }
+            #[inline]
+            fn service_answered(&mut self, now: SimTime, service: ServiceId, outcome: Outcome) {
+                $(self.$i.service_answered(now, service, outcome);)+
             }
             #[inline]
             fn publish_lost(&mut self, now: SimTime, edge: EdgeId) {

@@ -391,6 +391,7 @@ impl<O: crate::observer::Observer> World<O> {
             .enumerate()
             .map(|(index, s)| {
                 let st = &s.stats;
+                let calls = &self.statistics().services[index];
                 let busy = st.busy.mean(end);
                 let queued = st.queued.mean(end);
                 let parked = st.parked.mean(end);
@@ -398,12 +399,12 @@ impl<O: crate::observer::Observer> World<O> {
                     workers: s.workers,
                     arrivals: st.arrivals,
                     completed: st.completed,
-                    succeeded: st.outcome(Outcome::Completed),
-                    rejected: st.outcome(Outcome::Rejected),
-                    errors: by_kind(|o| st.outcome(o)),
+                    succeeded: calls.outcome(Outcome::Completed),
+                    rejected: calls.outcome(Outcome::Rejected),
+                    errors: by_kind(|o| calls.outcome(o)),
                     throughput: per_sec(st.completed),
-                    goodput: per_sec(st.outcome(Outcome::Completed)),
-                    wasted: st.wasted,
+                    goodput: per_sec(calls.outcome(Outcome::Completed)),
+                    wasted: calls.wasted,
                     black_holed: st.black_holed,
                     dropped_expired: st.dropped_expired,
                     utilization: busy / s.mean_workers(end),
@@ -651,23 +652,23 @@ impl<O: crate::observer::Observer> World<O> {
             let start = (i as u64).saturating_mul(bucket_ns);
             let span = (i as u64 + 1).saturating_mul(bucket_ns).min(end.0) - start;
             let span_s = span as f64 / NANOS_PER_SEC as f64;
-            for s in &self.services {
-                let se = &s.series;
+            for (s, calls) in self.services.iter().zip(&self.statistics().services) {
+                let (se, cs) = (&s.series, &calls.series);
                 let done = se.completed.get(i);
                 let _ = write!(
                     out,
                     "{t},{},service,{},{done},{},{},{},{},{},{},{}",
                     s.name,
                     se.arrivals.get(i),
-                    se.errors.get(i),
+                    cs.errors.get(i),
                     done as f64 / span_s,
-                    se.goodput.get(i) as f64 / span_s,
+                    cs.goodput.get(i) as f64 / span_s,
                     lat(se.latency_sum.get(i), done),
                     se.queued.mean(i, end),
                     se.busy.mean(i, end),
-                    se.wasted.get(i),
+                    cs.wasted.get(i),
                 );
-                for k in &se.errors_by_kind {
+                for k in &cs.errors_by_kind {
                     let _ = write!(out, ",{}", k.get(i));
                 }
                 out.push('\n');

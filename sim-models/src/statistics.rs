@@ -1,17 +1,19 @@
 //! What the report and the time series say about callers, recorded by an observer: each
 //! client's requests (sent, how they ended, end-to-end latency), each edge's calls and attempts
-//! as their callers saw them, and each policy edge's retries and refusals per bucket.
+//! as their callers saw them, how each service's callers saw their calls to it end (goodput,
+//! errors, wasted answers), and each policy edge's retries and refusals per bucket.
 //!
 //! [`Statistics`] is fed by the world's hooks alone, like any [`Observer`]; the world keeps it
 //! in a slot of its own (`World<O, S = Statistics>`), so every run has it beside whatever else
-//! watches, and a lean run (`S = ()`) records none of it. The services' own figures are still
-//! kept by the world itself (see ARCHITECTURE.md).
+//! watches, and a lean run (`S = ()`) records none of it. What a service measures itself —
+//! arrivals, completions, latency at the server, waits, queue and busy levels — it still keeps
+//! (see ARCHITECTURE.md).
 
 use crate::client::{ClientSeries, ClientStats};
 use crate::edge::EdgeStats;
 use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::observer::{Observer, RequestId};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::{CountSeries, QuantileSeries, SimDuration, SimTime, SumSeries};
 
 /// One client's figures: its summary since the warm-up and its series over the whole run.
@@ -23,6 +25,61 @@ pub struct ClientStatistics {
     pub series: ClientSeries,
 }
 
+/// What a service's callers saw of it: how their calls to it ended since the warm-up, the
+/// answers nobody used, and both per bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceCalls {
+    /// How calls to it ended since the warm-up, as their callers saw them (each attempt
+    /// through policies); `Completed` is goodput.
+    pub outcomes: OutcomeCounts,
+    /// Successful answers nobody used since the warm-up: the caller had given up, or the
+    /// answer was lost.
+    pub wasted: u64,
+    /// The same per bucket, over the whole run.
+    pub series: ServiceCallSeries,
+}
+
+impl ServiceCalls {
+    /// Calls to it that ended with `outcome`, as their callers saw them.
+    pub fn outcome(&self, outcome: Outcome) -> u64 {
+        self.outcomes[outcome as usize]
+    }
+}
+
+/// [`ServiceCalls`] per bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceCallSeries {
+    /// Successful answers received by callers still waiting, per bucket.
+    pub goodput: CountSeries,
+    /// Failed calls per bucket, whatever the kind.
+    pub errors: CountSeries,
+    /// Failed calls per bucket by kind, indexed like [`Outcome::ERRORS`].
+    pub errors_by_kind: Vec<CountSeries>,
+    /// Successful answers nobody used, per bucket.
+    pub wasted: CountSeries,
+}
+
+impl ServiceCallSeries {
+    fn new(bucket: SimDuration) -> Self {
+        ServiceCallSeries {
+            goodput: CountSeries::new(bucket),
+            errors: CountSeries::new(bucket),
+            errors_by_kind: vec![CountSeries::new(bucket); Outcome::ERRORS.len()],
+            wasted: CountSeries::new(bucket),
+        }
+    }
+
+    /// Series that keep nothing, every one named.
+    fn disabled() -> Self {
+        ServiceCallSeries {
+            goodput: CountSeries::disabled(),
+            errors: CountSeries::disabled(),
+            errors_by_kind: vec![CountSeries::disabled(); Outcome::ERRORS.len()],
+            wasted: CountSeries::disabled(),
+        }
+    }
+}
+
 /// The callers' statistics of a run (see the module's documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statistics {
@@ -30,6 +87,8 @@ pub struct Statistics {
     pub clients: Vec<ClientStatistics>,
     /// Per edge (as [`World::edges`](crate::World::edges)), since the warm-up.
     pub edges: Vec<EdgeStats>,
+    /// Per service, in name order.
+    pub services: Vec<ServiceCalls>,
     /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
     /// [`Outcome::LOCAL_REJECTIONS`], then retries a budget stopped); empty for other edges.
     pub rejection_series: Vec<Vec<CountSeries>>,
@@ -38,11 +97,21 @@ pub struct Statistics {
 }
 
 impl Statistics {
-    /// Statistics for `clients` clients and for the edges whose `policies` flags are given
-    /// (one per edge), with time series in buckets of `bucket`. (Outside the crate:
+    /// Statistics for `clients` clients, `services` services and the edges whose `policies`
+    /// flags are given (one per edge), with time series in buckets of `bucket`. (Outside the crate:
     /// [`World::empty_statistics`](crate::World::empty_statistics), which cannot get the
     /// shape wrong.)
-    pub(crate) fn new(bucket: SimDuration, clients: usize, policies: &[bool]) -> Statistics {
+    pub(crate) fn new(
+        bucket: SimDuration,
+        clients: usize,
+        services: usize,
+        policies: &[bool],
+    ) -> Statistics {
+        let service = ServiceCalls {
+            outcomes: OutcomeCounts::default(),
+            wasted: 0,
+            series: ServiceCallSeries::new(bucket),
+        };
         let client = ClientStatistics {
             stats: ClientStats::default(),
             series: ClientSeries {
@@ -57,6 +126,7 @@ impl Statistics {
         Statistics {
             clients: vec![client; clients],
             edges: vec![EdgeStats::default(); policies.len()],
+            services: vec![service; services],
             rejection_series: (policies.iter())
                 .map(|&p| {
                     if p {
@@ -81,6 +151,9 @@ impl Statistics {
                 latency_sum: SumSeries::disabled(),
                 latency_quantiles: QuantileSeries::disabled(),
             };
+        }
+        for s in &mut self.services {
+            s.series = ServiceCallSeries::disabled();
         }
         for s in (self.rejection_series.iter_mut().flatten()).chain(&mut self.retry_series) {
             *s = CountSeries::disabled();
@@ -167,8 +240,26 @@ impl Observer for Statistics {
     }
 
     #[inline]
-    fn answer_late(&mut self, _now: SimTime, edge: EdgeId, _outcome: Outcome) {
+    fn answer_late(&mut self, now: SimTime, edge: EdgeId, service: ServiceId, outcome: Outcome) {
         self.edges[edge.index()].late += 1;
+        if outcome == Outcome::Completed {
+            let s = &mut self.services[service.index()];
+            s.wasted += 1;
+            s.series.wasted.add(now, 1);
+        }
+    }
+
+    #[inline]
+    fn service_answered(&mut self, now: SimTime, service: ServiceId, outcome: Outcome) {
+        let s = &mut self.services[service.index()];
+        s.outcomes[outcome as usize] += 1;
+        if outcome == Outcome::Completed {
+            s.series.goodput.add(now, 1);
+        } else {
+            s.series.errors.add(now, 1);
+            // `Outcome::ERRORS` lists every outcome after `Completed`, in declaration order.
+            s.series.errors_by_kind[outcome as usize - 1].add(now, 1);
+        }
     }
 
     #[inline]
@@ -196,6 +287,9 @@ impl Observer for Statistics {
         }
         for e in &mut self.edges {
             *e = EdgeStats::default();
+        }
+        for s in &mut self.services {
+            (s.outcomes, s.wasted) = (OutcomeCounts::default(), 0);
         }
     }
 

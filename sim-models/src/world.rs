@@ -204,7 +204,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// with, to attach as an observer to another run of the same scenario.
     pub fn empty_statistics(&self, bucket: SimDuration) -> Statistics {
         let policies: Vec<bool> = self.edges.iter().map(|e| e.policies).collect();
-        Statistics::new(bucket, self.clients.len(), &policies)
+        Statistics::new(bucket, self.clients.len(), self.services.len(), &policies)
     }
 
     /// The observer watching the run.

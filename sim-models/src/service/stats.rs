@@ -2,7 +2,7 @@
 //! counts that feed them.
 
 use super::Service;
-use crate::call::{Outcome, OutcomeCounts};
+use crate::call::Outcome;
 use crate::policy::ShedReason;
 use sim_core::{CountSeries, Gauge, Histogram, LevelSeries, SimDuration, SimTime, SumSeries};
 
@@ -12,11 +12,8 @@ pub struct ServiceStats {
     /// Requests that reached an instance (refused ones included).
     pub arrivals: u64,
     /// Requests its instances finished successfully (whether or not anyone still waited).
+    /// How its callers saw their calls end is in [`Statistics`](crate::Statistics).
     pub completed: u64,
-    /// How calls to it ended, as their callers saw them; `Completed` is goodput.
-    pub outcomes: OutcomeCounts,
-    /// Successful answers nobody used: the caller had given up, or the answer was lost.
-    pub wasted: u64,
     /// Requests swallowed by a black hole.
     pub black_holed: u64,
     /// Requests dropped unserved because their deadline had passed (`drop_expired`).
@@ -35,13 +32,6 @@ pub struct ServiceStats {
     pub parked: Gauge,
 }
 
-impl ServiceStats {
-    /// Calls to it that ended with `outcome`, as their callers saw them.
-    pub fn outcome(&self, outcome: Outcome) -> u64 {
-        self.outcomes[outcome as usize]
-    }
-}
-
 /// Per-bucket time series of a service over the whole run.
 #[derive(Clone, Debug)]
 pub struct ServiceSeries {
@@ -49,14 +39,6 @@ pub struct ServiceSeries {
     pub arrivals: CountSeries,
     /// Completions at the server per bucket.
     pub completed: CountSeries,
-    /// Successful answers received by callers still waiting, per bucket.
-    pub goodput: CountSeries,
-    /// Failed calls per bucket, whatever the kind.
-    pub errors: CountSeries,
-    /// Failed calls per bucket by kind, indexed like [`Outcome::ERRORS`].
-    pub errors_by_kind: Vec<CountSeries>,
-    /// Successful answers nobody used, per bucket.
-    pub wasted: CountSeries,
     /// Sum of latencies of the requests completed in each bucket (ns).
     pub latency_sum: SumSeries,
     /// Queue length over all instances, time-averaged per bucket.
@@ -73,13 +55,6 @@ impl ServiceSeries {
         ServiceSeries {
             arrivals: CountSeries::new(bucket),
             completed: CountSeries::new(bucket),
-            goodput: CountSeries::new(bucket),
-            errors: CountSeries::new(bucket),
-            errors_by_kind: Outcome::ERRORS
-                .iter()
-                .map(|_| CountSeries::new(bucket))
-                .collect(),
-            wasted: CountSeries::new(bucket),
             latency_sum: SumSeries::new(bucket),
             queued: LevelSeries::new(bucket),
             busy: LevelSeries::new(bucket),
@@ -93,10 +68,6 @@ impl ServiceSeries {
         ServiceSeries {
             arrivals: CountSeries::disabled(),
             completed: CountSeries::disabled(),
-            goodput: CountSeries::disabled(),
-            errors: CountSeries::disabled(),
-            errors_by_kind: vec![CountSeries::disabled(); Outcome::ERRORS.len()],
-            wasted: CountSeries::disabled(),
             latency_sum: SumSeries::disabled(),
             queued: LevelSeries::disabled(),
             busy: LevelSeries::disabled(),
@@ -117,10 +88,10 @@ impl Service {
         self.instances[i].stats.completed += 1;
     }
 
-    /// A call to this service ended with `outcome`, as its caller saw it, at `now`.
+    /// A call to this service ended with `outcome`, as its caller saw it: its autoscaler
+    /// counts it if the service is short of capacity.
     #[inline]
-    pub(crate) fn count_outcome(&mut self, now: SimTime, outcome: Outcome) {
-        self.stats.outcomes[outcome as usize] += 1;
+    pub(crate) fn count_lagging(&mut self, outcome: Outcome) {
         if self.lagging {
             if let Some(a) = &mut self.autoscaler {
                 a.stats.calls_under_provisioned += 1;
@@ -129,19 +100,6 @@ impl Service {
                 }
             }
         }
-        if outcome == Outcome::Completed {
-            self.series.goodput.add(now, 1);
-        } else {
-            self.series.errors.add(now, 1);
-            // `Outcome::ERRORS` lists every outcome after `Completed`, in declaration order.
-            self.series.errors_by_kind[outcome as usize - 1].add(now, 1);
-        }
-    }
-
-    /// A successful answer of this service went unused.
-    pub(crate) fn count_wasted(&mut self, now: SimTime) {
-        self.stats.wasted += 1;
-        self.series.wasted.add(now, 1);
     }
 
     /// Starts the measurement window at `now` (end of the warm-up).
@@ -149,8 +107,6 @@ impl Service {
         let s = &mut self.stats;
         s.arrivals = 0;
         s.completed = 0;
-        s.outcomes = OutcomeCounts::default();
-        s.wasted = 0;
         s.black_holed = 0;
         s.dropped_expired = 0;
         if let Some(p) = &mut self.prober {

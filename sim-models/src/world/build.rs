@@ -43,19 +43,19 @@ impl<O: Observer> World<O, ()> {
         registry: &PolicyRegistry,
         observer: O,
     ) -> Result<World<O, ()>, Problems> {
-        World::build(scenario, seed, registry, observer, |_, _, _| ())
+        World::build(scenario, seed, registry, observer, |_, _, _, _| ())
     }
 }
 
 impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Builds the world of a checked `scenario`; `stats` makes its statistics from the time
-    /// series' bucket, the number of clients and which edges have policies.
+    /// series' bucket, the numbers of clients and services, and which edges have policies.
     fn build(
         scenario: &Scenario,
         seed: u64,
         registry: &PolicyRegistry,
         observer: O,
-        stats: impl FnOnce(SimDuration, usize, &[bool]) -> S,
+        stats: impl FnOnce(SimDuration, usize, usize, &[bool]) -> S,
     ) -> Result<World<O, S>, Problems> {
         let errors: Vec<_> = scenario
             .check()
@@ -360,7 +360,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             }
         }
         let policies: Vec<bool> = edges.iter().map(|e| e.policies).collect();
-        let stats = stats(bucket, clients.len(), &policies);
+        let stats = stats(bucket, clients.len(), services.len(), &policies);
         let mut world = World {
             timers: vec![TimerQueue::default(); queues],
             timer_base,

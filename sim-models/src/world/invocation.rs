@@ -329,7 +329,7 @@ impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
             self.tell_attempt_ended(id, gen, attempt, outcome, now);
         }
         self.edges[v.edge].attempt_resolved();
-        self.services[v.service].count_outcome(now, outcome);
+        self.service_answered(v.service, outcome, now);
         let s = v.stack as usize;
         let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
         // The original left when the call started, the newest when its attempt began.
@@ -430,7 +430,7 @@ impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
         }
         if sent {
             self.edges[v.edge].attempt_resolved();
-            self.services[v.service].count_outcome(now, outcome);
+            self.service_answered(v.service, outcome, now);
         }
         let s = v.stack as usize;
         let (retry, n) = (self.stacks[s].retry, self.stacks[s].layers.len());
@@ -683,7 +683,7 @@ impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
         let v = *v;
         match v.phase {
             Phase::InFlight if v.hedges != 0 => {
-                self.services[v.service].count_outcome(ctx.now(), Outcome::Timeout);
+                self.service_answered(v.service, Outcome::Timeout, ctx.now());
                 self.abandon_hedges(id, ctx.now());
                 self.end_invocation(id, Outcome::Timeout, ctx);
             }

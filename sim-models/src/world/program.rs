@@ -332,7 +332,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             self.watch_end(&c, Outcome::Completed, now);
         }
         self.edge_resolved(c.edge, Outcome::Completed, now);
-        self.services[c.service].count_outcome(now, Outcome::Completed);
+        self.service_answered(c.service, Outcome::Completed, now);
         if let Caller::Request { id: r, gen } = c.caller {
             if let Some(req) = self.requests.get(r, gen) {
                 req.edge = edge;

@@ -115,10 +115,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         outcome: Outcome,
         now: SimTime,
     ) {
-        tell!(self, answer_late(now, edge, outcome));
-        if outcome == Outcome::Completed {
-            self.services[service].count_wasted(now);
-        }
+        tell!(self, answer_late(now, edge, service, outcome));
     }
 
     /// The answer `outcome` of a call along `edge` to `service` reaches `caller`.
@@ -189,8 +186,16 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let e = &self.edges[edge];
         if !e.policies {
             // With policies the service counts each attempt instead (`attempt_resolved`).
-            self.services[service].count_outcome(now, outcome);
+            self.service_answered(service, outcome, now);
         }
+    }
+
+    /// A call (or an attempt) to `service` ended with `outcome` as its caller saw it: counted
+    /// for the service and its autoscaler, and told to the observer.
+    #[inline]
+    pub(super) fn service_answered(&mut self, service: ServiceId, outcome: Outcome, now: SimTime) {
+        self.services[service].count_lagging(outcome);
+        tell!(self, service_answered(now, service, outcome));
     }
 
     /// A call along `edge` ended with `outcome` as its caller saw it: counted on the edge and

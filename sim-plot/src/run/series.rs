@@ -124,19 +124,17 @@ impl RunSeries {
                 })
                 .collect()
         };
-        let services = world
-            .services
-            .iter()
-            .map(|sv| {
-                let se = &sv.series;
+        let services = (world.services.iter().zip(&world.statistics().services))
+            .map(|(sv, calls)| {
+                let (se, cs) = (&sv.series, &calls.series);
                 ServiceTrack {
                     name: sv.name.clone(),
                     workers: sv.total_workers() as f64,
                     throughput: rate(&|i| se.completed.get(i) as f64),
-                    goodput: rate(&|i| se.goodput.get(i) as f64),
+                    goodput: rate(&|i| cs.goodput.get(i) as f64),
                     errors: Outcome::ERRORS
                         .iter()
-                        .zip(&se.errors_by_kind)
+                        .zip(&cs.errors_by_kind)
                         .map(|(o, k)| (o.name().to_string(), rate(&|i| k.get(i) as f64)))
                         .collect(),
                     latency_s: mean_latency(&|i| se.latency_sum.get(i), &|i| se.completed.get(i)),
