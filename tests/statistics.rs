@@ -61,6 +61,7 @@ fn scenarios() -> Vec<(String, Scenario)> {
 fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record() {
     let (mut retries, mut refusals, mut warmed_up, mut answered) = (0u64, 0u64, 0, 0u64);
     let (mut late, mut abandoned, mut lost, mut denied) = (0u64, 0u64, 0u64, 0u64);
+    let mut with_slos = 0;
     for (path, s) in scenarios() {
         let plain = run(&s, 1).unwrap_or_else(|e| panic!("{path}: {e}"));
         let copy = plain.world.empty_statistics(s.time_series.bucket);
@@ -91,6 +92,7 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
             (lost, denied) = (lost + e.lost, denied + e.budget_exhausted);
         }
         warmed_up += usize::from(s.warmup.as_nanos() > 0);
+        with_slos += usize::from(!stats.slos.is_empty());
     }
     // What the comparison covered: retries, refusals, a warm-up's reset, answers, late
     // answers, abandoned calls, lost publishes and retries a budget denied.
@@ -101,6 +103,7 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
     assert!(retries > 1_000, "{retries} retries");
     assert!(refusals > 100, "{refusals} refusals");
     assert!(warmed_up >= 3, "{warmed_up} scenarios with a warm-up");
+    assert!(with_slos >= 1, "{with_slos} scenarios with SLOs");
     assert!(answered > 100_000, "{answered} answers");
 }
 

@@ -604,7 +604,8 @@ impl<O: crate::observer::Observer> World<O> {
                         (format!("faults.{i}{on}"), f.start)
                     })
                     .collect();
-                self.slos
+                self.statistics()
+                    .slos
                     .iter()
                     .map(|t| {
                         let r = t.report(self.measured_from, end, &faults);

@@ -114,7 +114,7 @@ pub fn check_slo(spec: &SloSpec, measured: SimDuration) -> Vec<(String, String)>
 pub type BurnSeries = (String, f64, Vec<(f64, f64)>);
 
 /// One SLO's counts during a run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SloTrack {
     /// Its spec.
     pub spec: SloSpec,
@@ -146,6 +146,14 @@ impl SloTrack {
             period,
             slice,
             counts: vec![(0, 0); slices],
+        }
+    }
+
+    /// The same track with nothing counted yet.
+    pub(crate) fn cleared(&self) -> SloTrack {
+        SloTrack {
+            counts: vec![(0, 0); self.counts.len()],
+            ..self.clone()
         }
     }
 

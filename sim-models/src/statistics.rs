@@ -1,7 +1,8 @@
 //! What the report and the time series say about callers, recorded by an observer: each
 //! client's requests (sent, how they ended, end-to-end latency), each edge's calls and attempts
 //! as their callers saw them, how each service's callers saw their calls to it end (goodput,
-//! errors, wasted answers), and each policy edge's retries and refusals per bucket.
+//! errors, wasted answers), each policy edge's retries and refusals per bucket, and the SLOs'
+//! counts of their clients' requests.
 //!
 //! [`Statistics`] is fed by the world's hooks alone, like any [`Observer`]; the world keeps it
 //! in a slot of its own (`World<O, S = Statistics>`), so every run has it beside whatever else
@@ -14,6 +15,7 @@ use crate::edge::EdgeStats;
 use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::observer::{Observer, RequestId};
 use crate::outcome::{Outcome, OutcomeCounts};
+use crate::slo::SloTrack;
 use sim_core::{CountSeries, QuantileSeries, SimDuration, SimTime, SumSeries};
 
 /// One client's figures: its summary since the warm-up and its series over the whole run.
@@ -80,6 +82,16 @@ impl ServiceCallSeries {
     }
 }
 
+/// What [`Statistics`] are made for: the time series' bucket, how many clients and services,
+/// which edges (all of them, in order) have policies, and the SLOs' empty tracks.
+pub(crate) struct StatisticsShape<'a> {
+    pub(crate) bucket: SimDuration,
+    pub(crate) clients: usize,
+    pub(crate) services: usize,
+    pub(crate) policies: &'a [bool],
+    pub(crate) slos: Vec<SloTrack>,
+}
+
 /// The callers' statistics of a run (see the module's documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statistics {
@@ -89,6 +101,8 @@ pub struct Statistics {
     pub edges: Vec<EdgeStats>,
     /// Per service, in name order.
     pub services: Vec<ServiceCalls>,
+    /// The scenario's SLOs, counting their clients' requests from the start of the run.
+    pub slos: Vec<SloTrack>,
     /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
     /// [`Outcome::LOCAL_REJECTIONS`], then retries a budget stopped); empty for other edges.
     pub rejection_series: Vec<Vec<CountSeries>>,
@@ -97,16 +111,17 @@ pub struct Statistics {
 }
 
 impl Statistics {
-    /// Statistics for `clients` clients, `services` services and the edges whose `policies`
-    /// flags are given (one per edge), with time series in buckets of `bucket`. (Outside the crate:
+    /// Empty statistics of `shape`. (Outside the crate:
     /// [`World::empty_statistics`](crate::World::empty_statistics), which cannot get the
     /// shape wrong.)
-    pub(crate) fn new(
-        bucket: SimDuration,
-        clients: usize,
-        services: usize,
-        policies: &[bool],
-    ) -> Statistics {
+    pub(crate) fn new(shape: StatisticsShape) -> Statistics {
+        let StatisticsShape {
+            bucket,
+            clients,
+            services,
+            policies,
+            slos,
+        } = shape;
         let service = ServiceCalls {
             outcomes: OutcomeCounts::default(),
             wasted: 0,
@@ -127,6 +142,7 @@ impl Statistics {
             clients: vec![client; clients],
             edges: vec![EdgeStats::default(); policies.len()],
             services: vec![service; services],
+            slos,
             rejection_series: (policies.iter())
                 .map(|&p| {
                     if p {
@@ -211,6 +227,11 @@ impl Observer for Statistics {
             c.series.errors.add(now, 1);
         }
         c.stats.outcomes[outcome as usize] += 1;
+        if !self.slos.is_empty() {
+            for t in self.slos.iter_mut().filter(|t| t.client == client) {
+                t.record(now, outcome, latency);
+            }
+        }
     }
 
     #[inline]

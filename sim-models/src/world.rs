@@ -54,7 +54,8 @@ use crate::policy::{PolicyRegistry, Stack};
 use crate::program::Op;
 use crate::scenario::Scenario;
 use crate::service::Service;
-use crate::statistics::{Statistics, StatisticsSlot};
+use crate::slo::SloTrack;
+use crate::statistics::{Statistics, StatisticsShape, StatisticsSlot};
 use sim_core::{Context, Model, SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -145,8 +146,6 @@ pub struct World<O = (), S = Statistics> {
     cache_links: Vec<cache::CacheLink>,
     /// Every saga of the run, with what participants did for each step.
     pub sagas: crate::saga::Sagas,
-    /// The scenario's SLOs, counting their clients' requests.
-    pub slos: Vec<crate::slo::SloTrack>,
     /// Each client's zone.
     client_zones: Vec<u16>,
     /// Each client's tenant and priority class.
@@ -198,13 +197,6 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// The callers' statistics (see [`Statistics`]).
     pub fn statistics(&self) -> &S {
         &self.stats
-    }
-
-    /// Empty [`Statistics`] shaped for this world's clients and edges: what the world starts
-    /// with, to attach as an observer to another run of the same scenario.
-    pub fn empty_statistics(&self, bucket: SimDuration) -> Statistics {
-        let policies: Vec<bool> = self.edges.iter().map(|e| e.policies).collect();
-        Statistics::new(bucket, self.clients.len(), self.services.len(), &policies)
     }
 
     /// The observer watching the run.
@@ -347,6 +339,21 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             self.services[service].program.sagas[saga as usize]
                 .steps
                 .len()
+        })
+    }
+}
+
+impl<O: Observer> World<O> {
+    /// Empty [`Statistics`] shaped for this world's clients, services, edges and SLOs: what
+    /// the world starts with, to attach as an observer to another run of the same scenario.
+    pub fn empty_statistics(&self, bucket: SimDuration) -> Statistics {
+        let policies: Vec<bool> = self.edges.iter().map(|e| e.policies).collect();
+        Statistics::new(StatisticsShape {
+            bucket,
+            clients: self.clients.len(),
+            services: self.services.len(),
+            policies: &policies,
+            slos: self.stats.slos.iter().map(SloTrack::cleared).collect(),
         })
     }
 }

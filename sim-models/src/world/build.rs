@@ -17,7 +17,7 @@ use crate::program::Program;
 use crate::rate_schedule::ArrivalSchedule;
 use crate::scenario::{ClientSpec, Scenario};
 use crate::service::{Service, ServiceParts};
-use crate::statistics::{Statistics, StatisticsSlot};
+use crate::statistics::{Statistics, StatisticsShape, StatisticsSlot};
 use sim_core::{RngFactory, SimDuration, SimTime};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -43,19 +43,19 @@ impl<O: Observer> World<O, ()> {
         registry: &PolicyRegistry,
         observer: O,
     ) -> Result<World<O, ()>, Problems> {
-        World::build(scenario, seed, registry, observer, |_, _, _, _| ())
+        World::build(scenario, seed, registry, observer, |_| ())
     }
 }
 
 impl<O: Observer, S: StatisticsSlot> World<O, S> {
-    /// Builds the world of a checked `scenario`; `stats` makes its statistics from the time
-    /// series' bucket, the numbers of clients and services, and which edges have policies.
+    /// Builds the world of a checked `scenario`; `stats` makes its statistics from their
+    /// shape.
     fn build(
         scenario: &Scenario,
         seed: u64,
         registry: &PolicyRegistry,
         observer: O,
-        stats: impl FnOnce(SimDuration, usize, usize, &[bool]) -> S,
+        stats: impl FnOnce(StatisticsShape) -> S,
     ) -> Result<World<O, S>, Problems> {
         let errors: Vec<_> = scenario
             .check()
@@ -360,7 +360,32 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             }
         }
         let policies: Vec<bool> = edges.iter().map(|e| e.policies).collect();
-        let stats = stats(bucket, clients.len(), services.len(), &policies);
+        let slos: Vec<crate::slo::SloTrack> = scenario
+            .slos
+            .iter()
+            .map(|spec| {
+                let client = scenario
+                    .clients
+                    .keys()
+                    .position(|c| *c == spec.client)
+                    .map(ClientId::new)
+                    .expect("checked");
+                let measured = SimDuration(
+                    scenario
+                        .duration
+                        .as_nanos()
+                        .saturating_sub(scenario.warmup.as_nanos()),
+                );
+                crate::slo::SloTrack::new(spec.clone(), client, scenario.duration, measured)
+            })
+            .collect();
+        let stats = stats(StatisticsShape {
+            bucket,
+            clients: clients.len(),
+            services: services.len(),
+            policies: &policies,
+            slos,
+        });
         let mut world = World {
             timers: vec![TimerQueue::default(); queues],
             timer_base,
@@ -383,25 +408,6 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             ready: VecDeque::new(),
             cache_links: Vec::new(),
             sagas: Default::default(),
-            slos: scenario
-                .slos
-                .iter()
-                .map(|spec| {
-                    let client = scenario
-                        .clients
-                        .keys()
-                        .position(|c| *c == spec.client)
-                        .map(ClientId::new)
-                        .expect("checked");
-                    let measured = SimDuration(
-                        scenario
-                            .duration
-                            .as_nanos()
-                            .saturating_sub(scenario.warmup.as_nanos()),
-                    );
-                    crate::slo::SloTrack::new(spec.clone(), client, scenario.duration, measured)
-                })
-                .collect(),
             client_zones,
             client_origins,
             client_timeouts,

@@ -90,11 +90,6 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             request_ended(now, request, r.client, outcome, latency)
         );
         self.totals.ended[outcome as usize] += 1;
-        if !self.slos.is_empty() {
-            for t in self.slos.iter_mut().filter(|t| t.client == r.client) {
-                t.record(now, outcome, latency);
-            }
-        }
         if let ClientKind::Closed {
             think_time, rng, ..
         } = &mut self.clients[r.client].kind

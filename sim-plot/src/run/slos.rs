@@ -8,7 +8,8 @@ use sim_models::{Observer, RunResult};
 /// Adds one chart per SLO.
 pub(super) fn charts<O: Observer>(panels: &Panels<'_>, result: &RunResult<O>, out: &mut RunCharts) {
     let bucket = sim_core::SimDuration(result.bucket_ns.max(1));
-    for (k, t) in result.world.slos.iter().enumerate() {
+    let slos = &result.world.statistics().slos;
+    for (k, t) in slos.iter().enumerate() {
         let mut c = panels.chart(
             &format!("SLO {}: burn rate", t.spec.name),
             "error-budget burn rate (1 = on budget)",
@@ -30,7 +31,7 @@ pub(super) fn charts<O: Observer>(panels: &Panels<'_>, result: &RunResult<O>, ou
             );
         }
         let mut stem = format!("slo-{}", stem_of(&t.spec.name));
-        if result.world.slos[..k]
+        if slos[..k]
             .iter()
             .any(|o| stem_of(&o.spec.name) == stem_of(&t.spec.name))
         {
