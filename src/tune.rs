@@ -3,7 +3,7 @@
 //!
 //! The search itself is [`sim_sweep::tune`]; this module turns the command line into its space
 //! and its evaluation (load the scenario with the point's values spliced in, run replication
-//! `i` with seed `scenario seed + i`, measure with [`sim_sweep::metrics`]), and writes what it
+//! `i` with seed `scenario seed + i`, measure with [`sim_sweep::metrics()`]), and writes what it
 //! found.
 
 use crate::Failure;

@@ -25,7 +25,7 @@ pub struct RequestId {
 }
 
 /// One call (a service's handling of one message), unique over a run like [`RequestId`]; its
-/// slot is the index of a [`CallId`](crate::CallId), as a bare `u32` for the same reason.
+/// slot is the index of a [`CallId`], as a bare `u32` for the same reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallRef {
     /// Its slot among the calls in flight.

@@ -5,7 +5,7 @@
 //! and XFetch's probabilistic early recomputation.
 //!
 //! A request at a `Cache` step draws a key by its popularity and looks it up in its instance's
-//! cache ([`Cache::lookup`]):
+//! cache (`Cache::lookup`):
 //! - **fresh**: a hit; the request goes on at once. With `early_recompute` it may instead
 //!   fetch the key now, XFetch's way, while the entry still serves others;
 //! - **stale** (within `stale_while_revalidate` of expiry): served as a hit, and the first
