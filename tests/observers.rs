@@ -3,8 +3,8 @@
 
 use sim_core::{SimDuration, SimTime};
 use sim_models::{
-    load_scenario_str, run, run_observed, CallRef, ClientId, EdgeId, HistoryRecorder, InstanceRef,
-    Message, Observer, Outcome, RequestId, Scenario, ServiceId,
+    load_scenario_str, run, run_observed, CallRef, ClientId, EdgeId, FaultId, HistoryRecorder,
+    InstanceRef, Message, Observer, Outcome, RequestId, Scenario, ServiceId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +26,7 @@ struct Recorder {
     retried: u64,
     refused: BTreeMap<&'static str, u64>,
     retries_denied: u64,
-    faults: Vec<(SimTime, u32, bool)>,
+    faults: Vec<(SimTime, FaultId, bool)>,
     /// Per edge, how its calls ended as their callers saw them.
     resolved: BTreeMap<EdgeId, BTreeMap<&'static str, u64>>,
     /// Messages whose edge does not lead to the instance they go to or come from.
@@ -106,7 +106,7 @@ impl Observer for Recorder {
             .entry(outcome.name())
             .or_default() += 1;
     }
-    fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
+    fn fault_changed(&mut self, now: SimTime, fault: FaultId, started: bool) {
         self.faults.push((now, fault, started));
     }
     fn instance_changed(&mut self, now: SimTime, at: InstanceRef, up: bool) {

@@ -5,7 +5,7 @@
 //! request path; it only watches, so it changes no result.
 
 use sim_core::{SimDuration, SimTime};
-use sim_models::{ClientId, EdgeId, InstanceRef, Message, Observer, Outcome, RequestId};
+use sim_models::{ClientId, EdgeId, FaultId, InstanceRef, Message, Observer, Outcome, RequestId};
 use std::collections::VecDeque;
 
 /// The most entries the event log keeps.
@@ -82,8 +82,8 @@ pub struct Flight {
 pub enum Happening {
     /// Fault `fault` (index into the scenario's faults) started or ended.
     Fault {
-        /// Its index.
-        fault: u32,
+        /// Which fault.
+        fault: FaultId,
         /// Started (`true`) or ended.
         started: bool,
     },
@@ -173,7 +173,7 @@ impl Observer for Animator {
         self.fly(now, edge, SimDuration::ZERO, Tint::of(outcome));
     }
 
-    fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
+    fn fault_changed(&mut self, now: SimTime, fault: FaultId, started: bool) {
         self.note(now, Happening::Fault { fault, started });
     }
 

@@ -23,7 +23,7 @@
 //! `"service#2"`; an empty side means everywhere. Client load changes (steps, ramps, spikes) are
 //! part of each client's `schedule`.
 
-use crate::ids::ServiceId;
+use crate::ids::{indexed_by, FaultId, ServiceId};
 use crate::network::{NetEffect, Place};
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
@@ -338,6 +338,8 @@ pub struct Fault {
     /// When it ends, if it does.
     pub end: Option<SimTime>,
 }
+
+indexed_by!(FaultId, Fault);
 
 impl Fault {
     /// Compiles a checked spec; `service` is the service it names, `place`

@@ -3,9 +3,9 @@
 //! apart from the others, so a request's index cannot be passed where an invocation's is
 //! expected; `#[repr(transparent)]` keeps it a `u32` in memory, in events and in hashes.
 //!
-//! The world's tables — services, clients, call edges — are addressed the same way: a
-//! [`ServiceId`], [`ClientId`] or [`EdgeId`] is a position in its table (name order for
-//! services and clients), and only indexes the table it names (`indexed_by!`):
+//! The world's tables — services, clients, call edges, faults — are addressed the same way: a
+//! [`ServiceId`], [`ClientId`], [`EdgeId`] or [`FaultId`] is a position in its table (name
+//! order for services and clients), and only indexes the table it names (`indexed_by!`):
 //!
 //! ```
 //! use sim_models::{Edge, EdgeId, ServiceId};
@@ -139,6 +139,12 @@ table_id! {
     /// A call edge: its position in [`World::edges`](crate::World::edges) (clients' edges
     /// first, then each service's calls, publishes and routes).
     EdgeId
+}
+
+table_id! {
+    /// A fault: its position in [`World::faults`](crate::World::faults) (the scenario's, in
+    /// order, then injected ones).
+    FaultId
 }
 
 /// Lets a table of `$item`s (a `Vec` or a slice) be indexed by `$id` and by nothing else

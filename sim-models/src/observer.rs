@@ -8,7 +8,7 @@
 //! changes a result. The world's own [`Statistics`](crate::Statistics) are fed by the same
 //! hooks, in a slot of their own.
 
-use crate::ids::{CallId, ClientId, EdgeId, ServiceId};
+use crate::ids::{CallId, ClientId, EdgeId, FaultId, ServiceId};
 use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
@@ -361,7 +361,7 @@ pub trait Observer {
 
     /// Fault `fault` (index into the scenario's faults, then injected ones) started or ended.
     #[inline]
-    fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {}
+    fn fault_changed(&mut self, now: SimTime, fault: FaultId, started: bool) {}
 
     /// An instance went down (crash) or came back up (restart).
     #[inline]
@@ -500,7 +500,7 @@ macro_rules! tuple_observer {
                 $(self.$i.store_completed(now, call, op, result);)+
             }
             #[inline]
-            fn fault_changed(&mut self, now: SimTime, fault: u32, started: bool) {
+            fn fault_changed(&mut self, now: SimTime, fault: FaultId, started: bool) {
                 $(self.$i.fault_changed(now, fault, started);)+
             }
             #[inline]

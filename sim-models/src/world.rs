@@ -45,7 +45,7 @@ use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
 use crate::ids::CallId;
-use crate::ids::{ClientId, EdgeId, ServiceId};
+use crate::ids::{ClientId, EdgeId, FaultId, ServiceId};
 use crate::ids::{InvocationId, RequestIndex};
 use crate::network::{Endpoint, Network};
 use crate::observer::{CallRef, InstanceRef, Observer};
@@ -391,7 +391,7 @@ impl<O: Observer, S: StatisticsSlot> Model for World<O, S> {
             }
         }
         for (i, f) in self.faults.iter().enumerate() {
-            let fault = i as u32;
+            let fault = FaultId::new(i);
             ctx.schedule_at(f.start, Event::FaultStart { fault });
             if let Some(end) = f.end {
                 ctx.schedule_at(end, Event::FaultEnd { fault });
@@ -494,8 +494,8 @@ impl<O: Observer, S: StatisticsSlot> Model for World<O, S> {
             Event::FaultStart { fault } => self.fault(fault, true, ctx),
             Event::FaultEnd { fault } => self.fault(fault, false, ctx),
             Event::Flap { fault } => {
-                if let FaultKind::Flapping(fail, repair) = self.faults[fault as usize].kind {
-                    if let Some(next) = self.network.flap(fault, fail, repair) {
+                if let FaultKind::Flapping(fail, repair) = self.faults[fault].kind {
+                    if let Some(next) = self.network.flap(fault.index() as u32, fail, repair) {
                         ctx.schedule_in(SimDuration::from_secs_f64(next), Event::Flap { fault });
                     }
                 }

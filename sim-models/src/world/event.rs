@@ -3,7 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::health::ProbeKind;
-use crate::ids::{CallId, ClientId, SagaId, ServiceId};
+use crate::ids::{CallId, ClientId, FaultId, SagaId, ServiceId};
 use crate::ids::{InvocationId, RequestIndex};
 
 /// Everything that happens in the system.
@@ -126,12 +126,12 @@ pub enum Event {
     /// Fault number `fault` (in the scenario's order) starts.
     FaultStart {
         /// Fault index.
-        fault: u32,
+        fault: FaultId,
     },
     /// Fault number `fault` ends (for a crash: the instance restarts).
     FaultEnd {
         /// Fault index.
-        fault: u32,
+        fault: FaultId,
     },
     /// The earliest timer of timer queue `queue` is due.
     Timers {
@@ -141,7 +141,7 @@ pub enum Event {
     /// A flapping link of fault `fault` fails or is repaired.
     Flap {
         /// Fault index.
-        fault: u32,
+        fault: FaultId,
     },
     /// A call through a policy stack makes its next attempt after a backoff.
     Retry {

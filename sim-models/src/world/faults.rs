@@ -6,7 +6,7 @@ use super::{Event, World};
 use crate::call::CallState;
 use crate::fault::{Fault, FaultKind};
 use crate::ids::CallId;
-use crate::ids::ServiceId;
+use crate::ids::{FaultId, ServiceId};
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;
@@ -15,10 +15,10 @@ use sim_core::{Context, SimDuration, SimTime};
 
 impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Applies fault number `index` starting (`on`) or ending.
-    pub(super) fn fault(&mut self, index: u32, on: bool, ctx: &mut Context<Event>) {
+    pub(super) fn fault(&mut self, index: FaultId, on: bool, ctx: &mut Context<Event>) {
         let now = ctx.now();
         self.observer.fault_changed(now, index, on);
-        let f = self.faults[index as usize].clone();
+        let f = self.faults[index].clone();
         let Some(service) = f.service else {
             return self.network_fault(index, &f, on, ctx);
         };
@@ -116,22 +116,24 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// A network fault starts or ends.
     pub(super) fn network_fault(
         &mut self,
-        index: u32,
+        index: FaultId,
         f: &Fault,
         on: bool,
         ctx: &mut Context<Event>,
     ) {
         let (a, b) = (&f.sides.0[..], &f.sides.1[..]);
+        // The network numbers faults as the world does.
+        let net = index.index() as u32;
         match (f.kind, on) {
             (FaultKind::Elsewhere, _) => {} // a store's fault: its own model applies it
-            (_, false) => self.network.set_fault(index, None),
+            (_, false) => self.network.set_fault(net, None),
             (FaultKind::Network(effect, one_way), true) => {
-                self.network.set_fault(index, Some((effect, a, b, one_way)))
+                self.network.set_fault(net, Some((effect, a, b, one_way)))
             }
             (FaultKind::Flapping(fail, _), true) => {
                 use crate::network::NetEffect;
                 self.network
-                    .set_fault(index, Some((NetEffect::Flap, a, b, false)));
+                    .set_fault(net, Some((NetEffect::Flap, a, b, false)));
                 let next = self.network.first_flap(fail);
                 ctx.schedule_in(
                     SimDuration::from_secs_f64(next),

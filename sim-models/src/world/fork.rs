@@ -5,7 +5,7 @@
 use super::{Event, World};
 use crate::check::{Problem, Problems, Severity};
 use crate::fault::{Fault, FaultKind, FaultSpec};
-use crate::ids::ServiceId;
+use crate::ids::{FaultId, ServiceId};
 use crate::scenario::Scenario;
 use crate::statistics::StatisticsSlot;
 use sim_core::{SimTime, Simulation};
@@ -13,7 +13,7 @@ use sim_core::{SimTime, Simulation};
 impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
     /// Adds a compiled fault; returns the events that start and end it.
     fn add_fault(&mut self, fault: Fault) -> Vec<(SimTime, Event)> {
-        let index = self.faults.len() as u32;
+        let index = FaultId::new(self.faults.len());
         if let (FaultKind::Pause, Some(s)) = (fault.kind, fault.service) {
             let end = fault.end.expect("a pause has a duration");
             for (i, inst) in self.services[s].instances.iter_mut().enumerate() {
