@@ -127,7 +127,8 @@ enum Command {
         /// Worker threads (default: one per core). Results do not depend on it.
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
-        /// The sweep directory (default: results/sweep-<scenario file stem>).
+        /// The sweep directory (default: results/sweep-STEM, STEM being the scenario file's
+        /// name without its extension).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// No progress bar or summary lines.

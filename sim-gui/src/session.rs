@@ -2,7 +2,7 @@
 //! added. Plain state with no drawing, so that it is tested without a window.
 //!
 //! The GUI is a client of the library: it builds the same `Simulation<World>` that
-//! `faultline run` builds, with an [`Animator`](crate::animator::Animator) watching, and drives
+//! `faultline run` builds, with an [`Animator`] watching, and drives
 //! it with `run_until`. A fault button is `inject_fault` at the current clock, and the fault
 //! is appended to the session's scenario too, so that the scenario replays what was seen.
 

@@ -145,7 +145,7 @@ pub struct ExternalAnswer {
 pub struct ExternalOp {
     /// The submitter's own reference, handed back with the answer.
     pub tag: u64,
-    /// The caller, from [`StoreModel::add_caller`].
+    /// The caller, from [`StoreModel::add_caller`](crate::StoreModel::add_caller).
     pub caller: u32,
     /// The zone the operation comes from (the calling instance's).
     pub zone: u16,
