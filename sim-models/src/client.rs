@@ -7,7 +7,7 @@
 use crate::ids::{indexed_by, ClientId, ServiceId};
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::rate_schedule::ArrivalSchedule;
-use sim_core::{CountSeries, Histogram, Sampler, SimRng, SumSeries};
+use sim_core::{CountSeries, Histogram, QuantileSeries, Sampler, SimDuration, SimRng, SumSeries};
 
 /// How a client generates requests.
 #[derive(Clone, Debug)]
@@ -53,7 +53,7 @@ pub struct ClientSeries {
     /// Sum of end-to-end latencies of the answers in each bucket (ns).
     pub latency_sum: SumSeries,
     /// p50, p90 and p99 of the end-to-end latencies of the answers in each bucket.
-    pub latency_quantiles: sim_core::QuantileSeries,
+    pub latency_quantiles: QuantileSeries,
 }
 
 /// One client during a run.
@@ -76,6 +76,30 @@ impl ClientStats {
     /// Requests that ended with `outcome`.
     pub fn count(&self, outcome: Outcome) -> u64 {
         self.outcomes[outcome as usize]
+    }
+}
+
+impl ClientSeries {
+    /// Empty series in buckets of `bucket`.
+    pub(crate) fn new(bucket: SimDuration) -> Self {
+        ClientSeries {
+            sent: CountSeries::new(bucket),
+            completed: CountSeries::new(bucket),
+            errors: CountSeries::new(bucket),
+            latency_sum: SumSeries::new(bucket),
+            latency_quantiles: QuantileSeries::new(bucket),
+        }
+    }
+
+    /// Series that keep nothing (see [`crate::World::disable_series`]), every one named.
+    pub(crate) fn disabled() -> Self {
+        ClientSeries {
+            sent: CountSeries::disabled(),
+            completed: CountSeries::disabled(),
+            errors: CountSeries::disabled(),
+            latency_sum: SumSeries::disabled(),
+            latency_quantiles: QuantileSeries::disabled(),
+        }
     }
 }
 

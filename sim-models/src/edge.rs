@@ -67,40 +67,25 @@ impl Edge {
         self.sent_total - self.resolved_total
     }
 
-    /// A new request is sent along the edge.
+    /// An attempt leaves along the edge (a call without policies is its one attempt).
     #[inline]
-    pub(crate) fn sent(&mut self) {
+    pub(crate) fn attempt_sent(&mut self) {
         self.sent_total += 1;
     }
 
-    /// A call ended as its caller saw it. Without policies a call is one attempt, which this
-    /// resolves too; with them, attempts resolve on their own.
+    /// An attempt is answered, times out or is given up (through policies), or a published
+    /// message is lost.
     #[inline]
-    pub(crate) fn resolved(&mut self) {
-        if !self.policies {
-            self.resolved_total += 1;
-        }
-    }
-
-    /// A call abandoned by its caller.
-    pub(crate) fn abandoned(&mut self) {
-        if !self.policies {
-            self.resolved_total += 1;
-        }
-    }
-
-    /// An attempt of a call through a policy stack leaves.
-    pub(crate) fn attempted(&mut self) {
-        self.sent_total += 1;
-    }
-
-    /// An attempt of a call through a policy stack is answered, times out or is given up.
     pub(crate) fn attempt_resolved(&mut self) {
         self.resolved_total += 1;
     }
 
-    /// A published message was lost.
-    pub(crate) fn lost(&mut self) {
-        self.resolved_total += 1;
+    /// A call ended as its caller saw it, or its caller abandoned it. Without policies a call
+    /// is one attempt, which this resolves too; with them, attempts resolve on their own.
+    #[inline]
+    pub(crate) fn call_ended(&mut self) {
+        if !self.policies {
+            self.resolved_total += 1;
+        }
     }
 }

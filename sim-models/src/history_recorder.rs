@@ -3,8 +3,9 @@
 //! as the services saw it, ready for `sim_history`'s checkers — and which call ran each one.
 //!
 //! It records only what its hooks say: attach it with [`crate::run_observed`] and read it
-//! from the result's `world.observer()`, each history closed at the run's end. A store whose only clients are services gets from it the
-//! same history the store keeps itself (`tests/observers.rs` proves it).
+//! from the result's `world.observer()`, each history closed at the run's end. A store whose
+//! only clients are services gets from it the same history the store keeps itself
+//! (`tests/observers.rs` proves it).
 
 use crate::observer::{CallRef, Observer, StoreOperation};
 use crate::scenario::Scenario;

@@ -8,7 +8,7 @@
 //! changes a result. The world's own [`Statistics`](crate::Statistics) are fed by the same
 //! hooks, in a slot of their own.
 
-use crate::ids::{CallId, ClientId, EdgeId, FaultId, ServiceId};
+use crate::ids::{CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId};
 use crate::outcome::Outcome;
 use sim_core::{SimDuration, SimTime};
 
@@ -70,11 +70,33 @@ pub enum CallerRef {
     Background,
 }
 
+impl RequestId {
+    /// Request `id` of generation `gen`, as observers name it.
+    #[inline]
+    pub(crate) fn of(id: RequestIndex, gen: u32) -> RequestId {
+        RequestId {
+            index: id.index(),
+            gen,
+        }
+    }
+}
+
 impl CallRef {
     /// Call `id` of generation `gen`, as observers name it.
     #[inline]
     pub(crate) fn of(id: CallId, gen: u32) -> CallRef {
         CallRef {
+            index: id.index(),
+            gen,
+        }
+    }
+}
+
+impl InvocationRef {
+    /// Invocation `id` of generation `gen`, as observers name it.
+    #[inline]
+    pub(crate) fn of(id: InvocationId, gen: u32) -> InvocationRef {
+        InvocationRef {
             index: id.index(),
             gen,
         }

@@ -16,7 +16,7 @@ use crate::ids::{ClientId, EdgeId, ServiceId};
 use crate::observer::{Observer, RequestId};
 use crate::outcome::{Outcome, OutcomeCounts};
 use crate::slo::SloTrack;
-use sim_core::{CountSeries, QuantileSeries, SimDuration, SimTime, SumSeries};
+use sim_core::{CountSeries, SimDuration, SimTime};
 
 /// One client's figures: its summary since the warm-up and its series over the whole run.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,13 +129,7 @@ impl Statistics {
         };
         let client = ClientStatistics {
             stats: ClientStats::default(),
-            series: ClientSeries {
-                sent: CountSeries::new(bucket),
-                completed: CountSeries::new(bucket),
-                errors: CountSeries::new(bucket),
-                latency_sum: SumSeries::new(bucket),
-                latency_quantiles: QuantileSeries::new(bucket),
-            },
+            series: ClientSeries::new(bucket),
         };
         let reasons = Outcome::LOCAL_REJECTIONS.len() + 1;
         Statistics {
@@ -156,17 +150,10 @@ impl Statistics {
         }
     }
 
-    /// Keeps no time series from now on (see [`crate::World::disable_series`]); every series is
-    /// named, so that one added to a struct cannot be forgotten here.
+    /// Keeps no time series from now on (see [`crate::World::disable_series`]).
     pub fn disable_series(&mut self) {
         for c in &mut self.clients {
-            c.series = ClientSeries {
-                sent: CountSeries::disabled(),
-                completed: CountSeries::disabled(),
-                errors: CountSeries::disabled(),
-                latency_sum: SumSeries::disabled(),
-                latency_quantiles: QuantileSeries::disabled(),
-            };
+            c.series = ClientSeries::disabled();
         }
         for s in &mut self.services {
             s.series = ServiceCallSeries::disabled();

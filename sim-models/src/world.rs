@@ -11,16 +11,15 @@
 //! | the instance admits it (worker or queue) or refuses it | `world/admission.rs` | |
 //! | it runs the program: work, calls and fan-outs, publishes, branches, routes | `world/program.rs` | `WorkDone`, `CallTimeout` |
 //! | it ends: frees what it held, the answer travels back and is taken | `world/respond.rs` | `Reply` |
-//! | the client records the outcome | `world/client.rs` `end_request` | `RequestTimeout` |
+//! | it ends for the client; the statistics and the observer are told | `world/client.rs` `end_request`, `statistics.rs` | `RequestTimeout` |
 //!
 //! Timeouts wait in per-kind queues (`world/timers.rs`, event `Timers`); faults start and end
 //! in `world/faults.rs` (`FaultStart`, `FaultEnd`, `Flap`); health checks probe instances and
 //! liveness restarts them in `world/health.rs` (`Probe`, `ProbeJudged`, `Restarted`); the
 //! autoscaler adds and removes instances in `world/autoscale.rs` (`AutoscaleSync`,
-//! `Provisioned`, `Terminated`); the
-//! world is built in
-//! `world/build.rs`, forked in `world/fork.rs`, and observed through `world/observing.rs`. The events
-//! themselves are in `world/event.rs`; this file holds the state and dispatches events.
+//! `Provisioned`, `Terminated`); the world is built in `world/build.rs`, forked in
+//! `world/fork.rs`, and observed through `world/observing.rs`. The events themselves are in
+//! `world/event.rs`; this file holds the state and dispatches events.
 //!
 //! The instance runs the service's program step by step: local work holds a worker for a
 //! drawn time; a call or fan-out sends child calls the same way and waits, keeping its worker
@@ -44,9 +43,7 @@ use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
-use crate::ids::CallId;
-use crate::ids::{ClientId, EdgeId, FaultId, ServiceId};
-use crate::ids::{InvocationId, RequestIndex};
+use crate::ids::{CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId};
 use crate::network::{Endpoint, Network};
 use crate::observer::{CallRef, InstanceRef, Observer};
 pub use crate::policy::PolicyLevel;

@@ -3,8 +3,7 @@
 
 use super::{Event, World};
 use crate::call::CallState;
-use crate::ids::CallId;
-use crate::ids::ServiceId;
+use crate::ids::{CallId, ServiceId};
 use crate::observer::Observer;
 use crate::outcome::Outcome;
 use crate::service::Admission;

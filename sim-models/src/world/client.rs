@@ -4,8 +4,7 @@
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Outcome, Outgoing, Request};
 use crate::client::ClientKind;
-use crate::ids::ClientId;
-use crate::ids::RequestIndex;
+use crate::ids::{ClientId, RequestIndex};
 use crate::network::Endpoint;
 use crate::observer::{Observer, RequestId};
 use crate::statistics::StatisticsSlot;
@@ -34,10 +33,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             created: now,
             edge,
         });
-        let request = RequestId {
-            index: id.index(),
-            gen,
-        };
+        let request = RequestId::of(id, gen);
         tell!(self, request_sent(now, request, client, edge, target));
         // Through policies, the invocation owns the deadline and answers by it (with the
         // stack's fallback, if any); a second timer at the same instant would race it.
@@ -80,10 +76,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             0
         };
         let r = *self.requests.remove(id);
-        let request = RequestId {
-            index: id.index(),
-            gen,
-        };
+        let request = RequestId::of(id, gen);
         let latency = now - r.created;
         tell!(
             self,

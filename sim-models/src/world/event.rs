@@ -3,8 +3,7 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::health::ProbeKind;
-use crate::ids::{CallId, ClientId, FaultId, SagaId, ServiceId};
-use crate::ids::{InvocationId, RequestIndex};
+use crate::ids::{CallId, ClientId, FaultId, InvocationId, RequestIndex, SagaId, ServiceId};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -5,8 +5,7 @@
 use super::{Event, World};
 use crate::call::CallState;
 use crate::fault::{Fault, FaultKind};
-use crate::ids::CallId;
-use crate::ids::{FaultId, ServiceId};
+use crate::ids::{CallId, FaultId, ServiceId};
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;

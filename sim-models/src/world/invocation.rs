@@ -17,8 +17,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Invocation, Outcome, Outgoing, Phase};
-use crate::ids::EdgeId;
-use crate::ids::InvocationId;
+use crate::ids::{EdgeId, InvocationId};
 use crate::policy::{Arrival, Ended, Hooks, Verdict};
 use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimDuration, SimTime};
@@ -178,7 +177,7 @@ impl<O: crate::observer::Observer, S: StatisticsSlot> World<O, S> {
     fn send_attempt(&mut self, id: InvocationId, gen: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let v = *self.invocations.at(id);
-        self.edges[v.edge].attempted();
+        self.edges[v.edge].attempt_sent();
         tell!(self, edge_attempted(now, v.edge));
         if v.attempts > 1 {
             tell!(self, retried(now, v.edge, v.attempts));

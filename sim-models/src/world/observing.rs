@@ -10,8 +10,7 @@
 
 use super::World;
 use crate::call::{Caller, Outcome, Outgoing};
-use crate::ids::{CallId, InvocationId};
-use crate::ids::{EdgeId, ServiceId};
+use crate::ids::{CallId, EdgeId, InvocationId, ServiceId};
 use crate::observer::{CallRef, CallerRef, InstanceRef, InvocationRef, Observer, RequestId};
 use crate::statistics::StatisticsSlot;
 use sim_core::SimTime;
@@ -19,30 +18,17 @@ use sim_core::SimTime;
 /// `caller` as observers name it.
 fn caller_ref(caller: Caller) -> CallerRef {
     match caller {
-        Caller::Request { id, gen } => CallerRef::Request(RequestId {
-            index: id.index(),
-            gen,
-        }),
+        Caller::Request { id, gen } => CallerRef::Request(RequestId::of(id, gen)),
         Caller::Call { id, gen, slot, .. } => CallerRef::Call {
             call: CallRef::of(id, gen),
             slot,
         },
         Caller::Attempt { id, gen, attempt } => CallerRef::Attempt {
-            invocation: InvocationRef {
-                index: id.index(),
-                gen,
-            },
+            invocation: InvocationRef::of(id, gen),
             attempt,
         },
         Caller::Nobody => CallerRef::Published,
         Caller::Refresh { .. } | Caller::Saga { .. } => CallerRef::Background,
-    }
-}
-
-fn invocation_ref(id: InvocationId, gen: u32) -> InvocationRef {
-    InvocationRef {
-        index: id.index(),
-        gen,
     }
 }
 
@@ -150,7 +136,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn tell_invocation_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
         let caller = caller_ref(self.invocations.at(id).caller);
         self.observer
-            .invocation_started(now, invocation_ref(id, gen), caller);
+            .invocation_started(now, InvocationRef::of(id, gen), caller);
     }
 
     /// Invocation `id` has just begun its next attempt.
@@ -160,7 +146,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let v = *self.invocations.at(id);
         let hedging = self.stacks[v.stack as usize].hedging;
         self.observer
-            .attempt_started(now, invocation_ref(id, gen), v.attempts, hedging);
+            .attempt_started(now, InvocationRef::of(id, gen), v.attempts, hedging);
     }
 
     #[cold]
@@ -174,7 +160,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         now: SimTime,
     ) {
         self.observer
-            .attempt_ended(now, invocation_ref(id, gen), attempt, outcome);
+            .attempt_ended(now, InvocationRef::of(id, gen), attempt, outcome);
     }
 
     /// Invocation `id` is about to abandon its hedged attempts still out.
@@ -184,13 +170,14 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let out = self.invocations.at(id).hedges;
         let gen = self.invocations.gen(id);
         self.observer
-            .attempts_abandoned(now, invocation_ref(id, gen), out);
+            .attempts_abandoned(now, InvocationRef::of(id, gen), out);
     }
 
     #[cold]
     #[inline(never)]
     pub(super) fn tell_backoff_started(&mut self, id: InvocationId, gen: u32, now: SimTime) {
-        self.observer.backoff_started(now, invocation_ref(id, gen));
+        self.observer
+            .backoff_started(now, InvocationRef::of(id, gen));
     }
 
     /// Invocation `id` ends: `outcome`, answered as `answer` (a fallback's).
@@ -205,6 +192,6 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     ) {
         let gen = self.invocations.gen(id);
         self.observer
-            .invocation_ended(now, invocation_ref(id, gen), outcome, answer);
+            .invocation_ended(now, InvocationRef::of(id, gen), outcome, answer);
     }
 }

@@ -4,8 +4,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{CallState, Caller, Outcome, Outgoing, Wait};
-use crate::ids::CallId;
-use crate::ids::{EdgeId, ServiceId};
+use crate::ids::{CallId, EdgeId, ServiceId};
 use crate::observer::Observer;
 use crate::program::Op;
 use crate::statistics::StatisticsSlot;
@@ -283,7 +282,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             let slot = left.trailing_zeros();
             left &= left - 1;
             let edge = self.services[s].program.calls[(first + slot) as usize].edge;
-            self.edges[edge].abandoned();
+            self.edges[edge].call_ended();
             tell!(self, edge_abandoned(now, edge));
         }
     }

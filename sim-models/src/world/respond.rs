@@ -4,8 +4,7 @@
 
 use super::{Event, World};
 use crate::call::{Call, CallState, Caller, Outcome};
-use crate::ids::CallId;
-use crate::ids::{EdgeId, ServiceId};
+use crate::ids::{CallId, EdgeId, ServiceId};
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{Message, Observer};
 use crate::program::Op;
@@ -203,7 +202,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     #[inline]
     pub(super) fn edge_resolved(&mut self, edge: EdgeId, outcome: Outcome, now: SimTime) {
         tell!(self, edge_resolved(now, edge, outcome));
-        self.edges[edge].resolved();
+        self.edges[edge].call_ended();
     }
 
     /// Child `slot` of wait `token` of call `id` ended with `outcome`; returns whether the

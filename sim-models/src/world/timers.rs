@@ -3,8 +3,7 @@
 //! in the order they were set and most never fire.
 
 use super::{Event, World};
-use crate::ids::{CallId, SagaId};
-use crate::ids::{InvocationId, RequestIndex};
+use crate::ids::{CallId, InvocationId, RequestIndex, SagaId};
 use crate::observer::Observer;
 use crate::statistics::StatisticsSlot;
 use sim_core::{Context, Model, SimTime};

@@ -4,9 +4,7 @@
 
 use super::{Event, World};
 use crate::call::{Call, CallState, Outcome, Outgoing, Wait};
-use crate::ids::CallId;
-use crate::ids::EdgeId;
-use crate::ids::ServiceId;
+use crate::ids::{CallId, EdgeId, ServiceId};
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
 use crate::statistics::StatisticsSlot;
@@ -158,7 +156,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// A call's one attempt leaves along `edge` (no policies: the call is its attempt).
     #[inline]
     pub(super) fn sent_along(&mut self, edge: EdgeId, now: SimTime) {
-        self.edges[edge].sent();
+        self.edges[edge].attempt_sent();
         tell!(self, edge_requested(now, edge));
         tell!(self, edge_attempted(now, edge));
     }
@@ -171,7 +169,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         }
         let c = *self.calls.remove(id);
         if c.caller.detached() {
-            self.edges[c.edge].lost();
+            self.edges[c.edge].attempt_resolved();
             tell!(self, publish_lost(now, c.edge));
         }
     }
