@@ -14,7 +14,7 @@ use sim_core::{SimDuration, SimTime};
 
 /// A client's request, unique over a run: its slot and that slot's generation.
 ///
-/// The slot is the index of the world's own key, [`RequestIndex`](crate::RequestIndex), as a
+/// The slot is the index of the world's own key, [`RequestIndex`], as a
 /// bare `u32`: observers outside the crate read and store it as a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RequestId {
