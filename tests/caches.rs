@@ -168,7 +168,7 @@ fn a_revalidation_that_never_answers_is_given_up_at_its_timeout_and_strands_nobo
     let c = &result.report.services["api"].caches["db"].counts;
     assert!(c.refreshes > 100 && c.stale_hits > 0, "{c:?}");
     // The cache kept revalidating after the black hole: fetches reached the db then.
-    let db = &result.world.services[1];
+    let db = &result.world.statistics().servers[1];
     assert!((25..40).all(|i| db.series.arrivals.get(i) > 0));
 }
 

@@ -23,7 +23,7 @@ fn seen(result: &RunResult) -> Seen {
     common::assert_conserved(result);
     let w = &result.world;
     let end = result.end;
-    let api = w.services.iter().find(|s| s.name == "api").unwrap();
+    let api = &w.statistics().servers[w.services.iter().position(|s| s.name == "api").unwrap()];
     let users = &w.statistics().clients[0];
     let window = |from: usize, to: usize| {
         let sent: u64 = (from..to).map(|i| users.series.sent.get(i)).sum();

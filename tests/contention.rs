@@ -145,7 +145,7 @@ fn a_crash_ends_what_a_shared_processor_holds_and_it_serves_again_after_the_rest
     common::assert_conserved(&r);
     assert!(r.report.services["cpu"].errors["crashed"] > 0);
     let served: u64 = (30..60)
-        .map(|i| r.world.services[0].series.completed.get(i))
+        .map(|i| r.world.statistics().servers[0].series.completed.get(i))
         .sum();
     let sent: u64 = (30..60)
         .map(|i| r.world.statistics().clients[0].series.sent.get(i))

@@ -100,7 +100,7 @@ fn the_health_check_takes_a_silent_instance_out_of_rotation_and_brings_it_back()
     );
     let (sent, failed) = common::sent_and_failed(&with, 100, 150);
     assert_eq!(failed, 0, "{failed} of {sent}");
-    let share = with.world.services[0].instances[0].stats.arrivals;
+    let share = with.world.statistics().servers[0].instances[0].arrivals;
     assert!(share > 0);
 }
 

@@ -62,6 +62,9 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
     let (mut retries, mut refusals, mut warmed_up, mut answered) = (0u64, 0u64, 0, 0u64);
     let (mut late, mut abandoned, mut lost, mut denied) = (0u64, 0u64, 0u64, 0u64);
     let mut with_slos = 0;
+    // What the servers saw: sheds, black holes, expired requests, waits, parked requests.
+    let (mut shed, mut black_holed, mut expired) = (0u64, 0u64, 0u64);
+    let (mut waits, mut parked, mut several) = (0u64, 0, 0);
     for (path, s) in scenarios() {
         let plain = run(&s, 1).unwrap_or_else(|e| panic!("{path}: {e}"));
         let copy = plain.world.empty_statistics(s.time_series.bucket);
@@ -91,6 +94,14 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
             (late, abandoned) = (late + e.late, abandoned + e.abandoned);
             (lost, denied) = (lost + e.lost, denied + e.budget_exhausted);
         }
+        for server in &stats.servers {
+            shed += server.stats.shed.iter().sum::<u64>();
+            black_holed += server.stats.black_holed;
+            expired += server.stats.dropped_expired;
+            waits += server.stats.wait.count();
+            parked += usize::from(server.stats.parked.peak() > 0);
+            several += usize::from(server.instances.iter().any(|i| i.busy.peak() > 0));
+        }
         warmed_up += usize::from(s.warmup.as_nanos() > 0);
         with_slos += usize::from(!stats.slos.is_empty());
     }
@@ -105,6 +116,15 @@ fn statistics_attached_as_an_observer_record_exactly_what_the_worlds_own_record(
     assert!(warmed_up >= 3, "{warmed_up} scenarios with a warm-up");
     assert!(with_slos >= 1, "{with_slos} scenarios with SLOs");
     assert!(answered > 100_000, "{answered} answers");
+    assert!(shed > 100, "{shed} requests shed");
+    assert!(black_holed > 100, "{black_holed} requests black-holed");
+    assert!(expired > 100, "{expired} expired requests dropped");
+    assert!(waits > 100_000, "{waits} waits");
+    assert!(parked >= 1, "{parked} services parked requests");
+    assert!(
+        several >= 3,
+        "{several} services measured instance by instance"
+    );
 }
 
 #[test]
@@ -119,9 +139,23 @@ fn a_lean_run_without_statistics_simulates_the_same_events() {
         let (a, b) = (lean.model(), standard.model());
         assert_eq!(a.totals, b.totals, "{path}");
         for (x, y) in a.services.iter().zip(&b.services) {
-            assert_eq!(x.stats.completed, y.stats.completed, "{path}");
-            assert_eq!(x.stats.latency, y.stats.latency, "{path}");
+            assert_eq!(x.in_system(), y.in_system(), "{path}");
+            assert_eq!(x.busy_workers(), y.busy_workers(), "{path}");
         }
+    }
+}
+
+#[test]
+fn statistics_watching_a_lean_run_record_exactly_what_a_standard_run_keeps() {
+    for (path, s) in scenarios() {
+        let mut standard = simulation(&s, 1).unwrap();
+        let copy = standard.model().empty_statistics(s.time_series.bucket);
+        let mut lean = simulation_lean(&s, 1, copy).unwrap();
+        assert_eq!(lean.run(), standard.run(), "{path}");
+        assert!(
+            lean.model().observer() == standard.model().statistics(),
+            "{path}: the hooks a lean world tells differ from what its statistics slot hears"
+        );
     }
 }
 

@@ -29,22 +29,29 @@ pub fn lines(session: &Session) -> [Lines; 6] {
     let mut latency = Lines::new();
     let mut queues = Lines::new();
     let mut busy = Lines::new();
-    for (s, calls) in world.services.iter().zip(&world.statistics().services) {
-        let n = buckets.min(s.series.completed.len());
+    let statistics = world.statistics();
+    for ((s, calls), server) in (world.services.iter())
+        .zip(&statistics.services)
+        .zip(&statistics.servers)
+    {
+        let n = buckets.min(server.series.completed.len());
         let per_s = |series: &sim_core::CountSeries| -> Vec<[f64; 2]> {
             (0..n)
                 .map(|i| [x(i), series.get(i) as f64 / elapsed(i)])
                 .collect()
         };
-        traffic.push((format!("{} throughput", s.name), per_s(&s.series.completed)));
+        traffic.push((
+            format!("{} throughput", s.name),
+            per_s(&server.series.completed),
+        ));
         traffic.push((format!("{} goodput", s.name), per_s(&calls.series.goodput)));
         let level = |series: &sim_core::LevelSeries| -> Vec<[f64; 2]> {
             (0..buckets)
                 .map(|i| [x(i), series.mean_so_far(i, now)])
                 .collect()
         };
-        queues.push((s.name.clone(), level(&s.series.queued)));
-        busy.push((s.name.clone(), level(&s.series.busy)));
+        queues.push((s.name.clone(), level(&server.series.queued)));
+        busy.push((s.name.clone(), level(&server.series.busy)));
     }
     for (c, figures) in world.clients.iter().zip(&world.statistics().clients) {
         let q = &figures.series.latency_quantiles;
@@ -75,9 +82,7 @@ pub fn lines(session: &Session) -> [Lines; 6] {
             let sent: u64 = (world.statistics().clients.iter())
                 .map(|c| c.series.sent.get(i))
                 .sum();
-            let arrived: u64 = world
-                .services
-                .iter()
+            let arrived: u64 = (statistics.servers.iter())
                 .map(|s| s.series.arrivals.get(i))
                 .sum();
             (sent > 0).then(|| [x(i), arrived as f64 / sent as f64])

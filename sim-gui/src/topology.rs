@@ -399,13 +399,14 @@ fn instance_box(
 ) {
     let (service, zones) = (world.services[s].name.as_str(), &world.zones);
     let inst = &world.services[s].instances[i];
+    let figures = &world.statistics().servers[s].instances[i];
     let words = describe(service, i, inst, state);
     let response = ui.interact(r, ui.scope_id().with((service, i)), Sense::hover());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Group, true, &words));
     let zone = zones.get(inst.zone as usize).map_or("", String::as_str);
     response.on_hover_text(format!(
         "{words}\nzone {zone}\narrivals {} · completed {}",
-        inst.stats.arrivals, inst.stats.completed
+        figures.arrivals, figures.completed
     ));
     let (fill, frame) = match state {
         State::Down => (Color32::from_rgb(90, 20, 20), (2.0, Color32::RED)),

@@ -3,18 +3,7 @@
 
 use crate::policy::ServerLayer;
 use crate::wait_queue::WaitQueue;
-use sim_core::{Gauge, SimDuration, SimTime};
-
-/// Figures of one instance since the warm-up, so that load balancing can be seen.
-#[derive(Clone, Debug, Default)]
-pub struct InstanceStats {
-    /// Requests sent to this instance (rejected ones included).
-    pub arrivals: u64,
-    /// Requests it served to completion.
-    pub completed: u64,
-    /// Its busy workers.
-    pub busy: Gauge,
-}
+use sim_core::{SimDuration, SimTime};
 
 /// The state of one instance during a run.
 #[derive(Clone, Debug)]
@@ -67,8 +56,6 @@ pub struct Instance {
     pub(crate) black_holes: u32,
     /// Its zone (index), or [`crate::network::NO_ZONE`].
     pub zone: u16,
-    /// Figures since the warm-up.
-    pub stats: InstanceStats,
 }
 
 impl Instance {
@@ -102,7 +89,6 @@ impl Instance {
             inbound: 0,
             black_holes: 0,
             zone: crate::network::NO_ZONE,
-            stats: InstanceStats::default(),
         }
     }
 

@@ -58,6 +58,7 @@ mod ron_paths;
 mod run;
 pub mod saga;
 mod scenario;
+mod server_statistics;
 mod service;
 mod sharing;
 pub mod slo;
@@ -82,7 +83,7 @@ pub use history_recorder::HistoryRecorder;
 pub use ids::{
     CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId, SlabKey, StoreWaitId,
 };
-pub use instance::{Instance, InstanceStats};
+pub use instance::Instance;
 pub use load::{
     append_set, closest_field_paths, field_paths, load_scenario, load_scenario_str,
     load_scenario_str_with, load_scenario_with, read_scenario_file, InputSize, LoadError,
@@ -115,7 +116,8 @@ pub use scenario::{
     ArrivalProcess, ClientSpec, Concurrency, DeadlineSpec, LimitsSpec, RateChange, Route, Scenario,
     ServiceSpec, TimeSeriesSpec,
 };
-pub use service::{Admission, OpsLevel, Service, ServiceSeries, ServiceStats};
+pub use server_statistics::{InstanceStats, ServerStatistics, ServiceSeries, ServiceStats};
+pub use service::{Admission, OpsLevel, Service};
 pub use statistics::{
     ClientStatistics, ServiceCallSeries, ServiceCalls, Statistics, StatisticsSlot,
 };

@@ -9,7 +9,7 @@
 //! hooks, in a slot of their own.
 
 use crate::ids::{CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, ShedReason};
 use sim_core::{SimDuration, SimTime};
 
 /// A client's request, unique over a run: its slot and that slot's generation.
@@ -253,6 +253,50 @@ pub trait Observer {
     #[inline]
     fn publish_lost(&mut self, now: SimTime, edge: EdgeId) {}
 
+    // What an instance's server sees, with no call attached: the figures a service reports
+    // (arrivals, completions, latency and wait at the server, sheds, and its levels).
+
+    /// A request reached instance `at`, which was `up` (a down instance refuses it at once).
+    #[inline]
+    fn server_arrival(&mut self, now: SimTime, at: InstanceRef, up: bool) {}
+
+    /// Instance `at` swallowed a request: a black hole.
+    #[inline]
+    fn server_black_holed(&mut self, now: SimTime, at: InstanceRef) {}
+
+    /// Instance `at` dropped a request unserved because its deadline had passed
+    /// (`drop_expired`), on arrival or when a worker took it.
+    #[inline]
+    fn server_expired(&mut self, now: SimTime, at: InstanceRef) {}
+
+    /// A server policy of instance `at` shed a request for `reason` (on arrival, in the queue,
+    /// or evicted by a higher class).
+    #[inline]
+    fn server_shed(&mut self, now: SimTime, at: InstanceRef, reason: ShedReason) {}
+
+    /// A request at instance `at` got a worker after waiting `waited` for one (zero when one
+    /// was free).
+    #[inline]
+    fn server_waited(&mut self, now: SimTime, at: InstanceRef, waited: SimDuration) {}
+
+    /// Instance `at` finished a request successfully, `latency` after it arrived (whether or
+    /// not anyone still waits for the answer).
+    #[inline]
+    fn server_completed(&mut self, now: SimTime, at: InstanceRef, latency: SimDuration) {}
+
+    /// Instance `at` now has `busy` workers busy, and its service `total` over all instances.
+    #[inline]
+    fn server_busy(&mut self, now: SimTime, at: InstanceRef, busy: u32, total: u64) {}
+
+    /// `service` now has `queued` requests waiting for a worker, over all instances.
+    #[inline]
+    fn server_queued(&mut self, now: SimTime, service: ServiceId, queued: u64) {}
+
+    /// `service` (an `Async` one) now has `parked` requests waiting on calls without a
+    /// worker, over all instances.
+    #[inline]
+    fn server_parked(&mut self, now: SimTime, service: ServiceId, parked: u64) {}
+
     /// A worker of a call's instance takes it, after it waited in the queue (a
     /// thread-per-request service's admission, or a step of local work): the end of its wait.
     #[inline]
@@ -406,8 +450,11 @@ impl Observer for () {
 
 macro_rules! tuple_observer {
     ($($name:ident . $i:tt),+) => {
+        tuple_observer!(@impl [$($name: Observer),+] ($($name,)+), $($name . $i),+);
+    };
+    (@impl [$($generics:tt)*] $tuple:ty, $($name:ident . $i:tt),+) => {
         /// Tells each observer of the tuple, in order.
-        impl<$($name: Observer),+> Observer for ($($name,)+) {
+        impl<$($generics)*> Observer for $tuple {
             const WATCHING: bool = $($name::WATCHING)||+;
             #[inline]
             fn request_sent(&mut self, now: SimTime, request: RequestId, client: ClientId, edge: EdgeId, service: ServiceId) {
@@ -554,6 +601,42 @@ macro_rules! tuple_observer {
                 $(self.$i.publish_lost(now, edge);)+
             }
             #[inline]
+            fn server_arrival(&mut self, now: SimTime, at: InstanceRef, up: bool) {
+                $(self.$i.server_arrival(now, at, up);)+
+            }
+            #[inline]
+            fn server_black_holed(&mut self, now: SimTime, at: InstanceRef) {
+                $(self.$i.server_black_holed(now, at);)+
+            }
+            #[inline]
+            fn server_expired(&mut self, now: SimTime, at: InstanceRef) {
+                $(self.$i.server_expired(now, at);)+
+            }
+            #[inline]
+            fn server_shed(&mut self, now: SimTime, at: InstanceRef, reason: ShedReason) {
+                $(self.$i.server_shed(now, at, reason);)+
+            }
+            #[inline]
+            fn server_waited(&mut self, now: SimTime, at: InstanceRef, waited: SimDuration) {
+                $(self.$i.server_waited(now, at, waited);)+
+            }
+            #[inline]
+            fn server_completed(&mut self, now: SimTime, at: InstanceRef, latency: SimDuration) {
+                $(self.$i.server_completed(now, at, latency);)+
+            }
+            #[inline]
+            fn server_busy(&mut self, now: SimTime, at: InstanceRef, busy: u32, total: u64) {
+                $(self.$i.server_busy(now, at, busy, total);)+
+            }
+            #[inline]
+            fn server_queued(&mut self, now: SimTime, service: ServiceId, queued: u64) {
+                $(self.$i.server_queued(now, service, queued);)+
+            }
+            #[inline]
+            fn server_parked(&mut self, now: SimTime, service: ServiceId, parked: u64) {
+                $(self.$i.server_parked(now, service, parked);)+
+            }
+            #[inline]
             fn warmup_ended(&mut self, now: SimTime) {
                 $(self.$i.warmup_ended(now);)+
             }
@@ -565,6 +648,11 @@ macro_rules! tuple_observer {
     };
 }
 
+/// Two observers lent together: the world lends its statistics and its observer to a
+/// service, which tells them what its servers see.
+pub(crate) struct Both<'w, A, B>(pub(crate) &'w mut A, pub(crate) &'w mut B);
+
+tuple_observer!(@impl ['w, A: Observer, B: Observer] Both<'w, A, B>, A.0, B.1);
 tuple_observer!(A.0);
 tuple_observer!(A.0, B.1);
 tuple_observer!(A.0, B.1, C.2);

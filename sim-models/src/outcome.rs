@@ -116,3 +116,55 @@ impl Outcome {
 
 /// Counts indexed by [`Outcome`].
 pub type OutcomeCounts = [u64; Outcome::COUNT];
+
+/// Why a server shed a request; indexes [`ServiceStats::shed`](crate::ServiceStats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[repr(u8)]
+pub enum ShedReason {
+    /// Too many requests queued on arrival.
+    QueueLength,
+    /// Waited longer than the bound on queue wait.
+    QueueWait,
+    /// CoDel dropped it at dequeue.
+    CoDel,
+    /// Its controlled-delay timeout (adaptive LIFO) ran out in the queue.
+    ControlledDelay,
+    /// Its priority class was shed (on arrival, or evicted by a higher class).
+    Criticality,
+    /// The instance was at its concurrency limit.
+    ConcurrencyLimit,
+    /// Its tenant was over its rate.
+    TenantRate,
+    /// A user's server policy shed it.
+    Custom,
+}
+
+impl ShedReason {
+    /// How many reasons there are.
+    pub const COUNT: usize = 8;
+    /// Every reason, in index order.
+    pub const ALL: [ShedReason; 8] = [
+        ShedReason::QueueLength,
+        ShedReason::QueueWait,
+        ShedReason::CoDel,
+        ShedReason::ControlledDelay,
+        ShedReason::Criticality,
+        ShedReason::ConcurrencyLimit,
+        ShedReason::TenantRate,
+        ShedReason::Custom,
+    ];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShedReason::QueueLength => "queue_length",
+            ShedReason::QueueWait => "queue_wait",
+            ShedReason::CoDel => "codel",
+            ShedReason::ControlledDelay => "controlled_delay",
+            ShedReason::Criticality => "criticality",
+            ShedReason::ConcurrencyLimit => "concurrency_limit",
+            ShedReason::TenantRate => "tenant_rate",
+            ShedReason::Custom => "custom",
+        }
+    }
+}

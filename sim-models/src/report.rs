@@ -390,7 +390,8 @@ impl<O: crate::observer::Observer> World<O> {
             .iter()
             .enumerate()
             .map(|(index, s)| {
-                let st = &s.stats;
+                let server = &self.statistics().servers[index];
+                let st = &server.stats;
                 let calls = &self.statistics().services[index];
                 let busy = st.busy.mean(end);
                 let queued = st.queued.mean(end);
@@ -416,16 +417,14 @@ impl<O: crate::observer::Observer> World<O> {
                         mean: st.wait.mean() / NANOS_PER_SEC as f64,
                         p99: secs(st.wait.quantile(0.99)),
                     },
-                    instances: s
-                        .instances
-                        .iter()
-                        .map(|i| InstanceReport {
-                            arrivals: i.stats.arrivals,
-                            completed: i.stats.completed,
+                    instances: (s.instances.iter().zip(&server.instances))
+                        .map(|(i, figures)| InstanceReport {
+                            arrivals: figures.arrivals,
+                            completed: figures.completed,
                             utilization: if s.instances.len() == 1 {
                                 busy
                             } else {
-                                i.stats.busy.mean(end)
+                                figures.busy.mean(end)
                             } / i.base_workers as f64,
                         })
                         .collect(),
@@ -653,8 +652,12 @@ impl<O: crate::observer::Observer> World<O> {
             let start = (i as u64).saturating_mul(bucket_ns);
             let span = (i as u64 + 1).saturating_mul(bucket_ns).min(end.0) - start;
             let span_s = span as f64 / NANOS_PER_SEC as f64;
-            for (s, calls) in self.services.iter().zip(&self.statistics().services) {
-                let (se, cs) = (&s.series, &calls.series);
+            let statistics = self.statistics();
+            for ((s, calls), server) in (self.services.iter())
+                .zip(&statistics.services)
+                .zip(&statistics.servers)
+            {
+                let (se, cs) = (&server.series, &calls.series);
                 let done = se.completed.get(i);
                 let _ = write!(
                     out,
@@ -755,11 +758,14 @@ impl<O: crate::observer::Observer> World<O> {
                     self.statistics().retry_series[e].get(i)
                 );
             }
-            for s in self.services.iter().filter(|s| {
-                !s.server_levels.is_empty()
-                    || s.ejected_level().is_some()
-                    || !s.ops_levels().is_empty()
-            }) {
+            for (s, server) in (self.services.iter())
+                .zip(&self.statistics().servers)
+                .filter(|(s, _)| {
+                    !s.server_levels.is_empty()
+                        || s.ejected_level().is_some()
+                        || !s.ops_levels().is_empty()
+                })
+            {
                 for p in s
                     .server_levels
                     .iter()
@@ -776,7 +782,7 @@ impl<O: crate::observer::Observer> World<O> {
                         "{t},{},shed_{},{}",
                         s.name,
                         r.name(),
-                        s.series.shed[r as usize].get(i)
+                        server.series.shed[r as usize].get(i)
                     );
                 }
             }

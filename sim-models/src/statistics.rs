@@ -1,20 +1,22 @@
-//! What the report and the time series say about callers, recorded by an observer: each
-//! client's requests (sent, how they ended, end-to-end latency), each edge's calls and attempts
-//! as their callers saw them, how each service's callers saw their calls to it end (goodput,
-//! errors, wasted answers), each policy edge's retries and refusals per bucket, and the SLOs'
-//! counts of their clients' requests.
+//! What the report and the time series say, recorded by an observer: each client's requests
+//! (sent, how they ended, end-to-end latency), each edge's calls and attempts as their callers
+//! saw them, how each service's callers saw their calls to it end (goodput, errors, wasted
+//! answers), what each service's servers measured (arrivals, completions, latency and wait at
+//! the server, sheds, queue and busy levels: [`ServerStatistics`]), each policy edge's retries
+//! and refusals per bucket, and the SLOs' counts of their clients' requests.
 //!
 //! [`Statistics`] is fed by the world's hooks alone, like any [`Observer`]; the world keeps it
 //! in a slot of its own (`World<O, S = Statistics>`), so every run has it beside whatever else
-//! watches, and a lean run (`S = ()`) records none of it. What a service measures itself —
-//! arrivals, completions, latency at the server, waits, queue and busy levels — it still keeps
-//! (see ARCHITECTURE.md).
+//! watches, and a lean run (`S = ()`) records none of it. What the operations machinery counts
+//! (autoscaler, health checks, caches, server policies' levels) the services still keep (see
+//! ARCHITECTURE.md).
 
 use crate::client::{ClientSeries, ClientStats};
 use crate::edge::EdgeStats;
 use crate::ids::{ClientId, EdgeId, ServiceId};
-use crate::observer::{Observer, RequestId};
-use crate::outcome::{Outcome, OutcomeCounts};
+use crate::observer::{InstanceRef, Observer, RequestId};
+use crate::outcome::{Outcome, OutcomeCounts, ShedReason};
+use crate::server_statistics::ServerStatistics;
 use crate::slo::SloTrack;
 use sim_core::{CountSeries, SimDuration, SimTime};
 
@@ -82,12 +84,13 @@ impl ServiceCallSeries {
     }
 }
 
-/// What [`Statistics`] are made for: the time series' bucket, how many clients and services,
-/// which edges (all of them, in order) have policies, and the SLOs' empty tracks.
+/// What [`Statistics`] are made for: the time series' bucket, how many clients, how many
+/// instances each service has, which edges (all of them, in order) have policies, and the SLOs'
+/// empty tracks.
 pub(crate) struct StatisticsShape<'a> {
     pub(crate) bucket: SimDuration,
     pub(crate) clients: usize,
-    pub(crate) services: usize,
+    pub(crate) instances: Vec<usize>,
     pub(crate) policies: &'a [bool],
     pub(crate) slos: Vec<SloTrack>,
 }
@@ -99,8 +102,10 @@ pub struct Statistics {
     pub clients: Vec<ClientStatistics>,
     /// Per edge (as [`World::edges`](crate::World::edges)), since the warm-up.
     pub edges: Vec<EdgeStats>,
-    /// Per service, in name order.
+    /// Per service, in name order: how its callers saw their calls to it end.
     pub services: Vec<ServiceCalls>,
+    /// Per service, in name order: what its servers measured.
+    pub servers: Vec<ServerStatistics>,
     /// The scenario's SLOs, counting their clients' requests from the start of the run.
     pub slos: Vec<SloTrack>,
     /// Per edge with policies: calls its layers refused per bucket, by reason (indexed like
@@ -118,7 +123,7 @@ impl Statistics {
         let StatisticsShape {
             bucket,
             clients,
-            services,
+            instances,
             policies,
             slos,
         } = shape;
@@ -135,7 +140,10 @@ impl Statistics {
         Statistics {
             clients: vec![client; clients],
             edges: vec![EdgeStats::default(); policies.len()],
-            services: vec![service; services],
+            services: vec![service; instances.len()],
+            servers: (instances.iter())
+                .map(|&n| ServerStatistics::new(bucket, n))
+                .collect(),
             slos,
             rejection_series: (policies.iter())
                 .map(|&p| {
@@ -157,6 +165,9 @@ impl Statistics {
         }
         for s in &mut self.services {
             s.series = ServiceCallSeries::disabled();
+        }
+        for s in &mut self.servers {
+            s.disable_series();
         }
         for s in (self.rejection_series.iter_mut().flatten()).chain(&mut self.retry_series) {
             *s = CountSeries::disabled();
@@ -289,7 +300,55 @@ impl Observer for Statistics {
         self.rejection_series[edge.index()][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
     }
 
-    fn warmup_ended(&mut self, _now: SimTime) {
+    #[inline]
+    fn server_arrival(&mut self, now: SimTime, at: InstanceRef, up: bool) {
+        self.servers[at.service.index()].arrival(now, at.instance as usize, up);
+    }
+
+    #[inline]
+    fn server_black_holed(&mut self, _now: SimTime, at: InstanceRef) {
+        self.servers[at.service.index()].stats.black_holed += 1;
+    }
+
+    #[inline]
+    fn server_expired(&mut self, _now: SimTime, at: InstanceRef) {
+        self.servers[at.service.index()].stats.dropped_expired += 1;
+    }
+
+    #[inline]
+    fn server_shed(&mut self, now: SimTime, at: InstanceRef, reason: ShedReason) {
+        self.servers[at.service.index()].shed(now, reason);
+    }
+
+    #[inline]
+    fn server_waited(&mut self, _now: SimTime, at: InstanceRef, waited: SimDuration) {
+        self.servers[at.service.index()]
+            .stats
+            .wait
+            .record(waited.as_nanos());
+    }
+
+    #[inline]
+    fn server_completed(&mut self, now: SimTime, at: InstanceRef, latency: SimDuration) {
+        self.servers[at.service.index()].completed(now, at.instance as usize, latency);
+    }
+
+    #[inline]
+    fn server_busy(&mut self, now: SimTime, at: InstanceRef, busy: u32, total: u64) {
+        self.servers[at.service.index()].busy(now, at.instance as usize, busy, total);
+    }
+
+    #[inline]
+    fn server_queued(&mut self, now: SimTime, service: ServiceId, queued: u64) {
+        self.servers[service.index()].queued(now, queued);
+    }
+
+    #[inline]
+    fn server_parked(&mut self, now: SimTime, service: ServiceId, parked: u64) {
+        self.servers[service.index()].stats.parked.set(now, parked);
+    }
+
+    fn warmup_ended(&mut self, now: SimTime) {
         for c in &mut self.clients {
             c.stats = ClientStats::default();
         }
@@ -299,11 +358,17 @@ impl Observer for Statistics {
         for s in &mut self.services {
             (s.outcomes, s.wasted) = (OutcomeCounts::default(), 0);
         }
+        for s in &mut self.servers {
+            s.reset(now);
+        }
     }
 
     fn run_ended(&mut self, end: SimTime) {
         for c in &mut self.clients {
             c.series.latency_quantiles.finish(end);
+        }
+        for s in &mut self.servers {
+            s.finish(end);
         }
     }
 }

@@ -8,7 +8,7 @@
 //! | a client sends it (within `max_in_flight`, its timeout armed) | `world/client.rs` `send` | `OpenArrival`, `UserReady` |
 //! | through the edge's policy stack, if any: admission, attempts, retries, hedges | `world/invocation.rs` | `Retry`, `Resume`, `Hedge`, `AttemptTimeout`, `QueueTimeout`, `CallDeadline` |
 //! | the balancer picks an instance and the network carries the message | `world/transmit.rs` | `Deliver` |
-//! | the instance admits it (worker or queue) or refuses it | `world/admission.rs` | |
+//! | the instance admits it (worker or queue) or refuses it, and tells what its server saw | `world/admission.rs`, `service/admission.rs`, `server_statistics.rs` | |
 //! | it runs the program: work, calls and fan-outs, publishes, branches, routes | `world/program.rs` | `WorkDone`, `CallTimeout` |
 //! | it ends: frees what it held, the answer travels back and is taken | `world/respond.rs` | `Reply` |
 //! | it ends for the client; the statistics and the observer are told | `world/client.rs` `end_request`, `statistics.rs` | `RequestTimeout` |
@@ -63,6 +63,14 @@ macro_rules! tell {
         $world.stats.$hook($($arg),*);
         $world.observer.$hook($($arg),*);
     }};
+}
+
+/// Lends the world's statistics and its observer together, as one observer, to a service that
+/// tells them what its servers see.
+macro_rules! lend {
+    ($world:expr) => {
+        &mut crate::observer::Both(&mut $world.stats, &mut $world.observer)
+    };
 }
 
 mod admission;
@@ -348,7 +356,7 @@ impl<O: Observer> World<O> {
         Statistics::new(StatisticsShape {
             bucket,
             clients: self.clients.len(),
-            services: self.services.len(),
+            instances: self.services.iter().map(|s| s.instances.len()).collect(),
             policies: &policies,
             slos: self.stats.slos.iter().map(SloTrack::cleared).collect(),
         })

@@ -25,7 +25,7 @@ mod spec;
 pub use hpa::{recommend, Hpa, Observation};
 pub use spec::{check, AutoscalingSpec, ReplicaFloor, ScaleMetric, ScalingRules, MAX_REPLICAS};
 
-use sim_core::SimTime;
+use sim_core::{Gauge, SimTime};
 
 /// Where one allocated instance is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,9 @@ pub struct Autoscaler {
     pub hpa: Hpa,
     /// Each allocated instance's state.
     pub replicas: Vec<Replica>,
+    /// Each instance's busy workers over time, which the utilization metric averages; reset at
+    /// the warm-up, as the report's are, so that a sync across it measures from there.
+    pub busy: Vec<Gauge>,
     /// Each instance's busy-worker area at the last sync, and that sync's time.
     pub busy_at_sync: Vec<(SimTime, u128, SimTime)>,
     /// Provisionings started so far (the next epoch).
@@ -98,6 +101,7 @@ impl Autoscaler {
                     }
                 })
                 .collect(),
+            busy: vec![Gauge::new(); allocated],
             busy_at_sync: vec![(SimTime::ZERO, 0, SimTime::ZERO); allocated],
             epochs: 0,
             lag_since: None,

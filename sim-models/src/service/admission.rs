@@ -7,9 +7,10 @@ use super::Service;
 use crate::call::Origin;
 use crate::fault::FailureMode;
 use crate::ids::CallId;
+use crate::observer::Observer;
 use crate::policy::{ServerArrival, ShedReason};
 use crate::wait_queue::Waiting;
-use sim_core::SimTime;
+use sim_core::{SimDuration, SimTime};
 
 /// What happens to a request that reaches an instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +56,7 @@ impl Service {
         Some(i as u32)
     }
 
-    /// A request with `deadline`, from `origin`, reaches instance `i` at `now`.
+    /// A request with `deadline`, from `origin`, reaches instance `i` at `now`; `w` is told.
     #[inline]
     pub(crate) fn admit(
         &mut self,
@@ -63,14 +64,13 @@ impl Service {
         i: usize,
         deadline: SimTime,
         origin: Origin,
+        w: &mut impl Observer,
     ) -> Admission {
-        self.stats.arrivals += 1;
-        self.series.arrivals.add(now, 1);
-        let inst = &mut self.instances[i];
-        if !inst.up {
+        let up = self.instances[i].up;
+        w.server_arrival(now, self.at(i), up);
+        if !up {
             return Admission::Down;
         }
-        inst.stats.arrivals += 1;
         let doomed = match self.injected_failure() {
             Some(FailureMode::Fast) => return Admission::Injected,
             Some(FailureMode::Slow) => true,
@@ -78,14 +78,14 @@ impl Service {
         };
         let inst = &self.instances[i];
         if inst.black_holes > 0 {
-            self.stats.black_holed += 1;
+            w.server_black_holed(now, self.at(i));
             return Admission::BlackHoled;
         }
-        if inst.in_system() >= inst.capacity && !self.make_room(now, i, origin) {
+        if inst.in_system() >= inst.capacity && !self.make_room(now, i, origin, w) {
             return Admission::Rejected;
         }
         if self.deadlines.drop_expired && deadline <= now {
-            self.stats.dropped_expired += 1;
+            w.server_expired(now, self.at(i));
             return Admission::Expired;
         }
         if self.has_policies {
@@ -103,7 +103,7 @@ impl Service {
                 .iter_mut()
                 .find_map(|l| (!l.arrive(now, &arrival, &mut self.server_rng)).then(|| l.reason()));
             if let Some(reason) = refused {
-                self.count_shed(now, reason);
+                w.server_shed(now, self.at(i), reason);
                 return Admission::Shed;
             }
         }
@@ -112,38 +112,46 @@ impl Service {
 
     /// A full instance `i` makes room for an arrival of a higher class than some queued
     /// request, which it sheds; returns whether it did.
-    fn make_room(&mut self, now: SimTime, i: usize, origin: Origin) -> bool {
-        let Some(w) = self.instances[i]
+    fn make_room(&mut self, now: SimTime, i: usize, origin: Origin, w: &mut impl Observer) -> bool {
+        let Some(evicted) = self.instances[i]
             .queue
             .evict_below(origin.criticality as u8)
         else {
             return false;
         };
-        self.set_queued(now, -1);
-        self.shed_call(now, w.call, ShedReason::Criticality);
+        self.set_queued(now, -1, w);
+        self.shed_call(now, i, evicted.call, ShedReason::Criticality, w);
         true
     }
 
-    /// Counts a request shed for `reason`.
-    fn count_shed(&mut self, now: SimTime, reason: ShedReason) {
-        self.stats.shed[reason as usize] += 1;
-        self.series.shed[reason as usize].add(now, 1);
-    }
-
-    /// Queued call `call` is shed for `reason`: the world answers it.
-    fn shed_call(&mut self, now: SimTime, call: CallId, reason: ShedReason) {
-        self.count_shed(now, reason);
+    /// Call `call` queued at instance `i` is shed for `reason`: the world answers it.
+    fn shed_call(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        call: CallId,
+        reason: ShedReason,
+        w: &mut impl Observer,
+    ) {
+        w.server_shed(now, self.at(i), reason);
         self.shed.push(call);
     }
 
     /// `call` of priority `class` at instance `i` wants a worker at `now`: takes a free one
     /// (true) or joins the queue (false).
     #[inline]
-    pub(crate) fn acquire(&mut self, now: SimTime, i: usize, call: CallId, class: u8) -> bool {
+    pub(crate) fn acquire(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        call: CallId,
+        class: u8,
+        w: &mut impl Observer,
+    ) -> bool {
         let inst = &mut self.instances[i];
         if inst.busy < inst.workers {
-            self.set_busy(now, i, 1);
-            self.stats.wait.record(0);
+            self.set_busy(now, i, 1, w);
+            w.server_waited(now, self.at(i), SimDuration::ZERO);
             return true;
         }
         let queued = inst.queue.len();
@@ -159,28 +167,33 @@ impl Service {
             expires,
             class,
         });
-        self.set_queued(now, 1);
+        self.set_queued(now, 1, w);
         false
     }
 
     /// The next queued call a worker of instance `i` takes at `now`, after the server
     /// policies have dropped those not worth serving; `None` if none is left.
     #[inline]
-    pub(super) fn take_next(&mut self, now: SimTime, i: usize) -> Option<CallId> {
+    pub(super) fn take_next(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        w: &mut impl Observer,
+    ) -> Option<CallId> {
         if !self.has_policies {
-            let w = self.instances[i].queue.pop(false)?;
-            self.set_queued(now, -1);
-            self.stats.wait.record((now - w.since).as_nanos());
-            return Some(w.call);
+            let next = self.instances[i].queue.pop(false)?;
+            self.set_queued(now, -1, w);
+            w.server_waited(now, self.at(i), now - next.since);
+            return Some(next.call);
         }
-        while let Some(w) = self.instances[i].queue.pop_expired(now) {
-            self.set_queued(now, -1);
-            self.shed_call(now, w.call, ShedReason::ControlledDelay);
+        while let Some(expired) = self.instances[i].queue.pop_expired(now) {
+            self.set_queued(now, -1, w);
+            self.shed_call(now, i, expired.call, ShedReason::ControlledDelay, w);
         }
         loop {
             let inst = &mut self.instances[i];
             let newest = inst.policies.iter_mut().any(|l| l.newest_first(now));
-            let Some(w) = inst.queue.pop(newest) else {
+            let Some(next) = inst.queue.pop(newest) else {
                 for l in &mut inst.policies {
                     l.dequeue(now, None, 0);
                 }
@@ -188,20 +201,20 @@ impl Service {
                 return None;
             };
             let left = inst.queue.len();
-            let waited = now - w.since;
-            let mut dropped = (w.expires <= now).then_some(ShedReason::ControlledDelay);
+            let waited = now - next.since;
+            let mut dropped = (next.expires <= now).then_some(ShedReason::ControlledDelay);
             for l in &mut inst.policies {
                 if l.dequeue(now, Some(waited), left) && dropped.is_none() {
                     dropped = Some(l.reason());
                 }
             }
-            self.set_queued(now, -1);
+            self.set_queued(now, -1, w);
             self.update_levels(now, i);
             match dropped {
-                Some(reason) => self.shed_call(now, w.call, reason),
+                Some(reason) => self.shed_call(now, i, next.call, reason, w),
                 None => {
-                    self.stats.wait.record(waited.as_nanos());
-                    return Some(w.call);
+                    w.server_waited(now, self.at(i), waited);
+                    return Some(next.call);
                 }
             }
         }

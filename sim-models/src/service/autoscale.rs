@@ -31,7 +31,6 @@ impl Service {
     /// The autoscaler's sync at `now`: measures, decides, and says which instances to start
     /// and drain.
     pub(crate) fn autoscale(&mut self, now: SimTime) -> Scaling {
-        let single = self.instances.len() == 1;
         let Some(a) = self.autoscaler.as_mut() else {
             return Scaling::default();
         };
@@ -41,12 +40,7 @@ impl Service {
             metric_sum: 0.0,
         };
         for (i, inst) in self.instances.iter().enumerate() {
-            let gauge = if single {
-                &self.stats.busy
-            } else {
-                &inst.stats.busy
-            };
-            let (area, window) = gauge.area(now);
+            let (area, window) = a.busy[i].area(now);
             let (then, before, then_window) = a.busy_at_sync[i];
             a.busy_at_sync[i] = (now, area, window);
             match a.replicas[i] {

@@ -4,6 +4,7 @@
 use super::Service;
 use crate::fault::FailureMode;
 use crate::ids::CallId;
+use crate::observer::Observer;
 use sim_core::SimTime;
 
 impl Service {
@@ -41,7 +42,7 @@ impl Service {
     /// queue and freeing its workers (the caller ends the calls it held). Several crashes may
     /// overlap; the instance stays down until the last one restarts it. Returns whether it
     /// went down now.
-    pub(crate) fn crash(&mut self, now: SimTime, i: usize) -> bool {
+    pub(crate) fn crash(&mut self, now: SimTime, i: usize, w: &mut impl Observer) -> bool {
         let inst = &mut self.instances[i];
         inst.crashes_in_force += 1;
         if inst.crashes_in_force > 1 {
@@ -60,9 +61,9 @@ impl Service {
         let parked = inst.parked as i64;
         self.count_eligible();
         self.probes_reset(now, i);
-        self.set_queued(now, -queued);
-        self.set_busy(now, i, -busy);
-        self.park(now, i, -parked);
+        self.set_queued(now, -queued, w);
+        self.set_busy(now, i, -busy, w);
+        self.park(now, i, -parked, w);
         true
     }
 
@@ -86,6 +87,7 @@ impl Service {
         i: usize,
         workers: u32,
         on: bool,
+        w: &mut impl Observer,
     ) -> Vec<CallId> {
         let inst = &mut self.instances[i];
         if on {
@@ -101,10 +103,10 @@ impl Service {
         }
         let mut started = Vec::new();
         while self.instances[i].busy < self.instances[i].workers {
-            let Some(next) = self.take_next(now, i) else {
+            let Some(next) = self.take_next(now, i, w) else {
                 break;
             };
-            self.set_busy(now, i, 1);
+            self.set_busy(now, i, 1, w);
             started.push(next);
         }
         started

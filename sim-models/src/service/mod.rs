@@ -12,8 +12,9 @@
 //! levels), `faults.rs` (the faults in force: crashes, capacity losses, slowdowns, error
 //! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer),
 //! `health.rs` (health checks and liveness restarts), `autoscale.rs` (the autoscaler) and
-//! `stats.rs` (its statistics and time
-//! series).
+//! `stats.rs` (completions, and the operations' figures at the warm-up and the run's end).
+//! What its servers measure it tells its observers (the `server_*` hooks); the world's
+//! [`Statistics`](crate::Statistics) record it.
 
 mod admission;
 mod autoscale;
@@ -26,7 +27,6 @@ mod workers;
 
 pub use admission::Admission;
 pub use ops_level::OpsLevel;
-pub use stats::{ServiceSeries, ServiceStats};
 
 use crate::fault::FailureMode;
 use crate::ids::{indexed_by, CallId, EdgeId, ServiceId};
@@ -114,15 +114,14 @@ pub struct Service {
     pub(crate) shed: Vec<CallId>,
     /// Each server policy's level over time, summed over the instances.
     pub server_levels: Vec<PolicyLevel>,
-    /// Summary statistics since the warm-up.
-    pub stats: ServiceStats,
-    /// Time series over the whole run.
-    pub series: ServiceSeries,
+    /// Its id: what it tells its observers.
+    pub(crate) id: ServiceId,
 }
 
 /// Everything needed to build a [`Service`]; the identities of its random streams derive from
 /// `name`.
 pub(crate) struct ServiceParts {
+    pub(crate) id: ServiceId,
     pub(crate) name: String,
     pub(crate) instances: u32,
     pub(crate) zones: Vec<u16>,
@@ -242,8 +241,7 @@ impl Service {
                 .iter()
                 .map(|l| PolicyLevel::new(l.name(), p.bucket))
                 .collect(),
-            stats: ServiceStats::default(),
-            series: ServiceSeries::new(p.bucket),
+            id: p.id,
         })
     }
 

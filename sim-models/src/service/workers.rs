@@ -4,53 +4,56 @@
 
 use super::Service;
 use crate::ids::CallId;
+use crate::observer::Observer;
 use sim_core::{SimDuration, SimTime};
 
 impl Service {
     #[inline]
-    pub(super) fn set_busy(&mut self, now: SimTime, instance: usize, delta: i64) {
-        let single = self.instances.len() == 1;
-        let inst = &mut self.instances[instance];
+    pub(super) fn set_busy(&mut self, now: SimTime, i: usize, delta: i64, w: &mut impl Observer) {
+        let inst = &mut self.instances[i];
         inst.busy = (inst.busy as i64 + delta) as u32;
-        if !single {
-            // With one instance its gauge would repeat the service's; the report uses that one.
-            inst.stats.busy.set(now, inst.busy as u64);
-        }
+        let busy = inst.busy;
         self.busy_total = (self.busy_total as i64 + delta) as u64;
-        self.stats.busy.set(now, self.busy_total);
-        self.series.busy.set(now, self.busy_total);
+        if let Some(a) = &mut self.autoscaler {
+            a.busy[i].set(now, busy as u64);
+        }
+        w.server_busy(now, self.at(i), busy, self.busy_total);
     }
 
     #[inline]
-    pub(super) fn set_queued(&mut self, now: SimTime, delta: i64) {
+    pub(super) fn set_queued(&mut self, now: SimTime, delta: i64, w: &mut impl Observer) {
         self.queued_total = (self.queued_total as i64 + delta) as u64;
-        self.stats.queued.set(now, self.queued_total);
-        self.series.queued.set(now, self.queued_total);
+        w.server_queued(now, self.id, self.queued_total);
     }
 
     /// An `Async` request at instance `i` starts (`+1`) or stops (`-1`) waiting on calls
     /// without a worker.
-    pub(crate) fn park(&mut self, now: SimTime, i: usize, delta: i64) {
+    pub(crate) fn park(&mut self, now: SimTime, i: usize, delta: i64, w: &mut impl Observer) {
         let inst = &mut self.instances[i];
         inst.parked = (inst.parked as i64 + delta) as u32;
         self.parked_total = (self.parked_total as i64 + delta) as u64;
-        self.stats.parked.set(now, self.parked_total);
+        w.server_parked(now, self.id, self.parked_total);
     }
 
     /// A worker of instance `i` is freed at `now`: it takes the next queued call, returned, or
     /// goes idle (or retires, after a capacity loss).
     #[inline]
-    pub(crate) fn release(&mut self, now: SimTime, i: usize) -> Option<CallId> {
+    pub(crate) fn release(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        w: &mut impl Observer,
+    ) -> Option<CallId> {
         let inst = &self.instances[i];
         if inst.busy <= inst.workers {
             if self.prober.is_some() {
                 self.handed_on(now, i, 1);
             }
-            if let Some(next) = self.take_next(now, i) {
+            if let Some(next) = self.take_next(now, i, w) {
                 return Some(next);
             }
         }
-        self.set_busy(now, i, -1);
+        self.set_busy(now, i, -1, w);
         None
     }
 

@@ -20,7 +20,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let (call, at) = self.observed(id, s, i as u32);
         self.observer.message_delivered(now, call, at);
         let svc = &mut self.services[s];
-        let admission = svc.admit(now, i, deadline, origin);
+        let admission = svc.admit(now, i, deadline, origin, lend!(self));
         if !svc.shed.is_empty() {
             self.answer_shed(s);
         }
@@ -34,7 +34,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
                 c.inflight = inflight;
                 if svc.holds_worker_while_waiting() {
                     // Thread per request: a worker from admission to answer.
-                    if !svc.acquire(now, i, id, origin.criticality as u8) {
+                    if !svc.acquire(now, i, id, origin.criticality as u8, lend!(self)) {
                         c.state = CallState::Queued;
                         self.observer.call_queued(now, call, at);
                         return;
@@ -77,7 +77,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         self.observer.call_started(ctx.now(), call, at);
         let svc = &self.services[c.service];
         if svc.deadlines.drop_expired && c.deadline <= ctx.now() {
-            self.services[c.service].stats.dropped_expired += 1;
+            tell!(self, server_expired(ctx.now(), at));
             return self.respond(id, Outcome::Expired, ctx);
         }
         self.run(id, ctx);
@@ -86,7 +86,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// A worker of instance `i` of `service` is freed: it takes the next queued call, if any.
     #[inline]
     pub(super) fn release_worker(&mut self, service: ServiceId, i: u32, now: SimTime) {
-        if let Some(next) = self.services[service].release(now, i as usize) {
+        if let Some(next) = self.services[service].release(now, i as usize, lend!(self)) {
             self.calls.at(next).holds_worker = true;
             self.ready.push_back((next, self.calls.gen(next)));
         }

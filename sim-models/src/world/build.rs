@@ -161,6 +161,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
                 })
                 .collect();
             let service = Service::new(ServiceParts {
+                id: ServiceId::new(services.len()),
                 name: name.clone(),
                 instances,
                 initial: s.instances,
@@ -382,7 +383,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let stats = stats(StatisticsShape {
             bucket,
             clients: clients.len(),
-            services: services.len(),
+            instances: services.iter().map(|s| s.instances.len()).collect(),
             policies: &policies,
             slos,
         });

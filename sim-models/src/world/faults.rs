@@ -35,7 +35,9 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             }
             FaultKind::CapacityLoss(workers) => {
                 for i in (0..n).filter(|&i| f.hits(i)) {
-                    for next in self.services[service].capacity_loss(now, i, workers, on) {
+                    for next in
+                        self.services[service].capacity_loss(now, i, workers, on, lend!(self))
+                    {
                         self.calls.at(next).holds_worker = true;
                         self.ready.push_back((next, self.calls.gen(next)));
                     }
@@ -73,7 +75,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn crash(&mut self, service: ServiceId, i: u32, ctx: &mut Context<Event>) {
         let now = ctx.now();
         if !self.services[service].instances[i as usize].up {
-            self.services[service].crash(now, i as usize);
+            self.services[service].crash(now, i as usize, lend!(self));
             return;
         }
         // A crash is rare: a scan of the calls in flight costs nothing on the common path.
@@ -93,7 +95,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             })
             .map(|(id, _)| id)
             .collect();
-        self.services[service].crash(now, i as usize);
+        self.services[service].crash(now, i as usize, lend!(self));
         let at = InstanceRef {
             service,
             instance: i,

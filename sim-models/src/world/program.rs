@@ -25,7 +25,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             match op {
                 Op::Work(k) => {
                     if !c.holds_worker {
-                        if !svc.acquire(now, i, id, c.origin.criticality as u8) {
+                        if !svc.acquire(now, i, id, c.origin.criticality as u8, lend!(self)) {
                             self.calls.at(id).state = CallState::Queued;
                             return;
                         }
@@ -217,7 +217,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
                 self.calls.at(id).holds_worker = false;
                 self.release_worker(c.service, c.instance, now);
             }
-            self.services[s].park(now, i, 1);
+            self.services[s].park(now, i, 1, lend!(self));
         }
         token
     }
@@ -227,7 +227,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let c = *self.calls.at(id);
         let (s, i) = (c.service.index(), c.instance as usize);
         if !self.services[s].holds_worker_while_waiting() {
-            self.services[s].park(now, i, -1);
+            self.services[s].park(now, i, -1, lend!(self));
         }
         c
     }
@@ -259,7 +259,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             self.cache_fetched(id, cache, c.wait.ok >= need, now);
         }
         if !self.services[s].holds_worker_while_waiting() {
-            self.services[s].park(now, i, -1);
+            self.services[s].park(now, i, -1, lend!(self));
         }
         if c.wait.ok >= need || optional {
             self.calls.at(id).pc += 1;
@@ -296,8 +296,9 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         if c.doomed {
             return self.respond(id, Outcome::Injected, ctx);
         }
+        let at = self.services[s].at(i);
+        tell!(self, server_completed(now, at, now - c.arrived));
         let svc = &mut self.services[s];
-        svc.complete(now, i, c.arrived);
         let corrupted = svc.corrupted();
         let next = if corrupted { None } else { svc.route() };
         if next.is_none() {

@@ -124,9 +124,12 @@ impl RunSeries {
                 })
                 .collect()
         };
-        let services = (world.services.iter().zip(&world.statistics().services))
-            .map(|(sv, calls)| {
-                let (se, cs) = (&sv.series, &calls.series);
+        let statistics = world.statistics();
+        let services = (world.services.iter())
+            .zip(&statistics.services)
+            .zip(&statistics.servers)
+            .map(|((sv, calls), server)| {
+                let (se, cs) = (&server.series, &calls.series);
                 ServiceTrack {
                     name: sv.name.clone(),
                     workers: sv.total_workers() as f64,
@@ -198,9 +201,16 @@ impl RunSeries {
                 retries: rate(&|i| world.statistics().retry_series[e].get(i) as f64),
             });
         }
-        for sv in world.services.iter().filter(|s| {
-            !s.server_levels.is_empty() || s.ejected_level().is_some() || !s.ops_levels().is_empty()
-        }) {
+        for (sv, server) in world
+            .services
+            .iter()
+            .zip(&statistics.servers)
+            .filter(|(s, _)| {
+                !s.server_levels.is_empty()
+                    || s.ejected_level().is_some()
+                    || !s.ops_levels().is_empty()
+            })
+        {
             policies.push(PolicyTrack {
                 component: sv.name.clone(),
                 instances: sv.instances.len(),
@@ -220,7 +230,7 @@ impl RunSeries {
                 refused: ShedReason::ALL
                     .iter()
                     .map(|&r| {
-                        let series = &sv.series.shed[r as usize];
+                        let series = &server.series.shed[r as usize];
                         (
                             format!("shed_{}", r.name()),
                             rate(&|i| series.get(i) as f64),
