@@ -579,7 +579,7 @@ fn engine_benches() {
         100.0 * series_rate / ln_rate.max(zig_rate)
     );
     println!(
-        "lean engine / fastest floor = {:.0}%   (target ≥ 70%; the services' figures are still kept)",
+        "lean engine / fastest floor = {:.0}%   (target ≥ 70%)",
         100.0 * lean_rate / ln_rate.max(zig_rate)
     );
 
