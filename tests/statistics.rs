@@ -1,6 +1,7 @@
-//! The callers' statistics are an observer: fed by the world's hooks alone, so a copy attached
-//! as an ordinary observer records exactly what the world's own records, and a lean run that
-//! keeps none of them simulates exactly the same events.
+//! The statistics — the callers' and what the servers measured — are an observer: fed by the
+//! world's hooks alone, so a copy attached as an ordinary observer records exactly what the
+//! world's own records, and a lean run that keeps none of them simulates exactly the same
+//! events and tells an observer the same hooks.
 
 mod common;
 
@@ -152,6 +153,9 @@ fn statistics_watching_a_lean_run_record_exactly_what_a_standard_run_keeps() {
         let copy = standard.model().empty_statistics(s.time_series.bucket);
         let mut lean = simulation_lean(&s, 1, copy).unwrap();
         assert_eq!(lean.run(), standard.run(), "{path}");
+        let end = standard.now();
+        lean.model_mut().finish(end);
+        standard.model_mut().finish(end);
         assert!(
             lean.model().observer() == standard.model().statistics(),
             "{path}: the hooks a lean world tells differ from what its statistics slot hears"

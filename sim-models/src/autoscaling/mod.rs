@@ -4,7 +4,8 @@
 //! An autoscaled service has `max_replicas` instances allocated from the start; those beyond
 //! its `instances` are `Off` (down, as if crashed, and out of rotation). Every `sync_period`
 //! the service measures each serving instance (percent of its workers busy over the period,
-//! from the same gauge the report uses, or requests in it now), `hpa::recommend` turns that
+//! from busy gauges of its own, `Autoscaler::busy`, which the service keeps as the report's
+//! statistics keep theirs; or requests in it now), `hpa::recommend` turns that
 //! into a recommendation (⌈ready × metric / target⌉, the tolerance, instances not yet ready
 //! counted idle when scaling up), and `Hpa::decide` stabilises it (a scale-down takes the
 //! highest recommendation of its 300 s window), rate-limits it (by default up to 4 instances or
