@@ -105,7 +105,7 @@ pub fn state(world: &World<impl sim_models::Observer>, now: SimTime, s: usize, i
             State::Off
         };
     }
-    let here = world.endpoint(ServiceId::new(s), i as u32);
+    let here = world.endpoint(ServiceId::new(s), sim_models::InstanceId::new(i));
     let mut state = State::Up;
     for f in world.faults.iter().filter(|f| f.in_force(now)) {
         match f.kind {

@@ -7,7 +7,9 @@
 //! Each call knows its *caller* — a request, another call, or nobody (a published message) — and
 //! answers it with an [`Outcome`].
 
-use crate::ids::{CallId, ClientId, EdgeId, InvocationId, RequestIndex, ServiceId, SlabKey};
+use crate::ids::{
+    CallId, ClientId, EdgeId, InstanceId, InvocationId, RequestIndex, ServiceId, SlabKey,
+};
 pub use crate::outcome::{Outcome, OutcomeCounts};
 use sim_core::SimTime;
 
@@ -88,7 +90,7 @@ pub enum Caller {
         /// The caching service.
         service: ServiceId,
         /// Its instance.
-        instance: u32,
+        instance: InstanceId,
         /// The key fetched.
         key: u32,
         /// Which of the service's caches.
@@ -216,7 +218,7 @@ pub struct Call {
     /// The service handling it.
     pub service: ServiceId,
     /// The instance of that service.
-    pub instance: u32,
+    pub instance: InstanceId,
     /// When it arrived at the instance.
     pub arrived: SimTime,
     /// When its caller stops waiting ([`SimTime::MAX`]: never).

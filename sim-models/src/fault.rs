@@ -23,7 +23,7 @@
 //! `"service#2"`; an empty side means everywhere. Client load changes (steps, ramps, spikes) are
 //! part of each client's `schedule`.
 
-use crate::ids::{indexed_by, FaultId, ServiceId};
+use crate::ids::{indexed_by, FaultId, InstanceId, ServiceId};
 use crate::network::{NetEffect, Place};
 use crate::rate::Rate;
 use serde::{Deserialize, Serialize};
@@ -332,7 +332,7 @@ pub struct Fault {
     /// The two sides of a network fault.
     pub sides: (Vec<Place>, Vec<Place>),
     /// The instances it hits (`None`: all).
-    pub instance: Option<u32>,
+    pub instance: Option<InstanceId>,
     /// When it starts.
     pub start: SimTime,
     /// When it ends, if it does.
@@ -394,7 +394,7 @@ impl Fault {
             kind,
             service,
             sides,
-            instance: spec.instance(),
+            instance: spec.instance().map(|i| InstanceId::new(i as usize)),
             start: SimTime(start.as_nanos()),
             end: end.map(|e| SimTime(e.as_nanos())),
         }
@@ -408,7 +408,7 @@ impl Fault {
             kind: FaultKind::Elsewhere,
             service: None,
             sides: (Vec::new(), Vec::new()),
-            instance: spec.instance(),
+            instance: spec.instance().map(|i| InstanceId::new(i as usize)),
             start: SimTime(start.as_nanos()),
             end: end.map(|e| SimTime(e.as_nanos())),
         }
@@ -416,7 +416,7 @@ impl Fault {
 
     /// Whether it hits instance `i`.
     pub fn hits(&self, i: usize) -> bool {
-        self.instance.is_none_or(|j| j as usize == i)
+        self.instance.is_none_or(|j| j.index() == i)
     }
 
     /// Whether it is in force at `now`: started, and not yet over.

@@ -3,9 +3,10 @@
 //! apart from the others, so a request's index cannot be passed where an invocation's is
 //! expected; `#[repr(transparent)]` keeps it a `u32` in memory, in events and in hashes.
 //!
-//! The world's tables — services, clients, call edges, faults — are addressed the same way: a
-//! [`ServiceId`], [`ClientId`], [`EdgeId`] or [`FaultId`] is a position in its table (name
-//! order for services and clients), and only indexes the table it names (`indexed_by!`):
+//! The world's tables — services, clients, call edges, faults, a service's instances — are
+//! addressed the same way: a [`ServiceId`], [`ClientId`], [`EdgeId`], [`FaultId`] or
+//! [`InstanceId`] is a position in its table (name order for services and clients), and only
+//! indexes the table it names (`indexed_by!`):
 //!
 //! ```
 //! use sim_models::{Edge, EdgeId, ServiceId};
@@ -142,6 +143,13 @@ table_id! {
 }
 
 table_id! {
+    /// An instance of a service: its position among that service's instances (as
+    /// [`Service::instances`](crate::Service::instances)); with its [`ServiceId`] it names one
+    /// instance of the run ([`InstanceRef`](crate::InstanceRef)).
+    InstanceId
+}
+
+table_id! {
     /// A fault: its position in [`World::faults`](crate::World::faults) (the scenario's, in
     /// order, then injected ones).
     FaultId
@@ -207,5 +215,9 @@ mod tests {
             u32_layout
         );
         assert_eq!((size_of::<EdgeId>(), align_of::<EdgeId>()), u32_layout);
+        assert_eq!(
+            (size_of::<InstanceId>(), align_of::<InstanceId>()),
+            u32_layout
+        );
     }
 }

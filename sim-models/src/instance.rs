@@ -1,6 +1,7 @@
 //! One instance of a service: its own workers, its own queue and its own copy of the
 //! service's server policies.
 
+use crate::ids::{indexed_by, InstanceId};
 use crate::policy::ServerLayer;
 use crate::wait_queue::WaitQueue;
 use sim_core::{SimDuration, SimTime};
@@ -57,6 +58,8 @@ pub struct Instance {
     /// Its zone (index), or [`crate::network::NO_ZONE`].
     pub zone: u16,
 }
+
+indexed_by!(InstanceId, Instance);
 
 impl Instance {
     pub(crate) fn new(

@@ -81,7 +81,8 @@ pub use edge::{Edge, EdgeStats};
 pub use fault::{FailureMode, Fault, FaultKind, FaultSpec};
 pub use history_recorder::HistoryRecorder;
 pub use ids::{
-    CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId, SlabKey, StoreWaitId,
+    CallId, ClientId, EdgeId, FaultId, InstanceId, InvocationId, RequestIndex, ServiceId, SlabKey,
+    StoreWaitId,
 };
 pub use instance::Instance;
 pub use load::{

@@ -8,7 +8,9 @@
 //! changes a result. The world's own [`Statistics`](crate::Statistics) are fed by the same
 //! hooks, in a slot of their own.
 
-use crate::ids::{CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId};
+use crate::ids::{
+    CallId, ClientId, EdgeId, FaultId, InstanceId, InvocationId, RequestIndex, ServiceId,
+};
 use crate::outcome::{Outcome, ShedReason};
 use sim_core::{SimDuration, SimTime};
 
@@ -108,8 +110,8 @@ impl InvocationRef {
 pub struct InstanceRef {
     /// The service.
     pub service: ServiceId,
-    /// The instance, from 0.
-    pub instance: u32,
+    /// The instance, among the service's.
+    pub instance: InstanceId,
 }
 
 /// A message between a caller and an instance.
@@ -275,7 +277,8 @@ pub trait Observer {
     fn server_shed(&mut self, now: SimTime, at: InstanceRef, reason: ShedReason) {}
 
     /// A request at instance `at` got a worker after waiting `waited` for one (zero when one
-    /// was free).
+    /// was free): once per request for a thread-per-request service, once per step of local
+    /// work for an `Async` one.
     #[inline]
     fn server_waited(&mut self, now: SimTime, at: InstanceRef, waited: SimDuration) {}
 

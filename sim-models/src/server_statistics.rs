@@ -3,6 +3,7 @@
 //! parked levels, for the service and each instance. [`Statistics`](crate::Statistics) keeps
 //! one [`ServerStatistics`] per service, fed by the `server_*` hooks the services tell.
 
+use crate::ids::{indexed_by, InstanceId};
 use crate::outcome::ShedReason;
 use sim_core::{CountSeries, Gauge, Histogram, LevelSeries, SimDuration, SimTime, SumSeries};
 
@@ -88,6 +89,8 @@ pub struct InstanceStats {
     pub busy: Gauge,
 }
 
+indexed_by!(InstanceId, InstanceStats);
+
 /// What one service's servers measured: the service's summary since the warm-up, its series
 /// over the whole run, and each instance's figures.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,7 +119,7 @@ impl ServerStatistics {
     }
 
     #[inline]
-    pub(crate) fn arrival(&mut self, now: SimTime, instance: usize, up: bool) {
+    pub(crate) fn arrival(&mut self, now: SimTime, instance: InstanceId, up: bool) {
         self.stats.arrivals += 1;
         self.series.arrivals.add(now, 1);
         if up {
@@ -131,7 +134,7 @@ impl ServerStatistics {
     }
 
     #[inline]
-    pub(crate) fn completed(&mut self, now: SimTime, instance: usize, latency: SimDuration) {
+    pub(crate) fn completed(&mut self, now: SimTime, instance: InstanceId, latency: SimDuration) {
         let latency = latency.as_nanos();
         self.stats.completed += 1;
         self.stats.latency.record(latency);
@@ -141,7 +144,7 @@ impl ServerStatistics {
     }
 
     #[inline]
-    pub(crate) fn busy(&mut self, now: SimTime, instance: usize, busy: u32, total: u64) {
+    pub(crate) fn busy(&mut self, now: SimTime, instance: InstanceId, busy: u32, total: u64) {
         if self.instances.len() != 1 {
             self.instances[instance].busy.set(now, busy as u64);
         }

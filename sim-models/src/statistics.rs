@@ -302,7 +302,7 @@ impl Observer for Statistics {
 
     #[inline]
     fn server_arrival(&mut self, now: SimTime, at: InstanceRef, up: bool) {
-        self.servers[at.service.index()].arrival(now, at.instance as usize, up);
+        self.servers[at.service.index()].arrival(now, at.instance, up);
     }
 
     #[inline]
@@ -330,12 +330,12 @@ impl Observer for Statistics {
 
     #[inline]
     fn server_completed(&mut self, now: SimTime, at: InstanceRef, latency: SimDuration) {
-        self.servers[at.service.index()].completed(now, at.instance as usize, latency);
+        self.servers[at.service.index()].completed(now, at.instance, latency);
     }
 
     #[inline]
     fn server_busy(&mut self, now: SimTime, at: InstanceRef, busy: u32, total: u64) {
-        self.servers[at.service.index()].busy(now, at.instance as usize, busy, total);
+        self.servers[at.service.index()].busy(now, at.instance, busy, total);
     }
 
     #[inline]

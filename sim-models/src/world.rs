@@ -43,7 +43,9 @@ use crate::check::Problems;
 use crate::client::{Client, ClientKind};
 use crate::edge::Edge;
 use crate::fault::{Fault, FaultKind};
-use crate::ids::{CallId, ClientId, EdgeId, FaultId, InvocationId, RequestIndex, ServiceId};
+use crate::ids::{
+    CallId, ClientId, EdgeId, FaultId, InstanceId, InvocationId, RequestIndex, ServiceId,
+};
 use crate::network::{Endpoint, Network};
 use crate::observer::{CallRef, InstanceRef, Observer};
 pub use crate::policy::PolicyLevel;
@@ -241,18 +243,23 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Call `id` at instance `instance` of `service`, as observers are told of it (its
     /// generation is looked up only if someone watches).
     #[inline]
-    fn observed(&self, id: CallId, service: ServiceId, instance: u32) -> (CallRef, InstanceRef) {
+    fn observed(
+        &self,
+        id: CallId,
+        service: ServiceId,
+        instance: InstanceId,
+    ) -> (CallRef, InstanceRef) {
         let call = CallRef::of(id, if O::WATCHING { self.calls.gen(id) } else { 0 });
         (call, InstanceRef { service, instance })
     }
 
     /// The endpoint of instance `instance` of service `service`: where the network places it.
     #[inline]
-    pub fn endpoint(&self, service: ServiceId, instance: u32) -> Endpoint {
+    pub fn endpoint(&self, service: ServiceId, instance: InstanceId) -> Endpoint {
         Endpoint {
             node: (self.clients.len() + service.index()) as u32,
-            instance,
-            zone: self.services[service].instances[instance as usize].zone,
+            instance: instance.index() as u32,
+            zone: self.services[service].instances[instance].zone,
         }
     }
 

@@ -3,7 +3,7 @@
 //! step ([`StepEffects`]), with and without idempotency keys.
 
 use crate::call::Origin;
-use crate::ids::ServiceId;
+use crate::ids::{InstanceId, ServiceId};
 use sim_core::{SimDuration, SimTime};
 
 /// A compiled saga step: where its action and compensation go, by index into the program's
@@ -68,7 +68,7 @@ pub struct SagaRun {
     pub(crate) service: ServiceId,
     pub(crate) saga: u8,
     /// The orchestrator's instance (answers go there) and the request it runs for.
-    pub(crate) instance: u32,
+    pub(crate) instance: InstanceId,
     pub(crate) call: (u32, u32),
     pub(crate) origin: Origin,
     /// When it started and ended.
@@ -95,7 +95,7 @@ impl SagaRun {
     pub(crate) fn new(
         service: ServiceId,
         saga: u8,
-        instance: u32,
+        instance: InstanceId,
         call: (u32, u32),
         origin: Origin,
         now: SimTime,
@@ -287,7 +287,7 @@ mod tests {
         SagaRun::new(
             ServiceId::new(0),
             0,
-            0,
+            InstanceId::new(0),
             (0, 0),
             Origin::default(),
             SimTime::ZERO,

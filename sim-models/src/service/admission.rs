@@ -6,7 +6,7 @@
 use super::Service;
 use crate::call::Origin;
 use crate::fault::FailureMode;
-use crate::ids::CallId;
+use crate::ids::{CallId, InstanceId};
 use crate::observer::Observer;
 use crate::policy::{ServerArrival, ShedReason};
 use crate::wait_queue::Waiting;
@@ -37,7 +37,7 @@ pub enum Admission {
 impl Service {
     /// The load balancer's choice of instance for a new request, or `None` when none is up.
     #[inline]
-    pub(crate) fn pick(&mut self) -> Option<u32> {
+    pub(crate) fn pick(&mut self) -> Option<InstanceId> {
         // Envoy's panic mode balances over every instance up: with a health check, when fewer
         // than its threshold are healthy; otherwise when outlier detection has ejected them all.
         let panic = match self.panic_threshold {
@@ -53,7 +53,7 @@ impl Service {
         if panic {
             self.sent_to(i);
         }
-        Some(i as u32)
+        Some(InstanceId::new(i))
     }
 
     /// A request with `deadline`, from `origin`, reaches instance `i` at `now`; `w` is told.

@@ -4,15 +4,16 @@
 
 use super::{OpsLevel, Service};
 use crate::autoscaling::{recommend, Observation, Replica, ScaleMetric};
+use crate::ids::InstanceId;
 use sim_core::{SimDuration, SimTime};
 
 /// What a sync decided.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scaling {
     /// Instances that start provisioning: (instance, epoch, when they serve).
-    pub(crate) start: Vec<(u32, u32, SimTime)>,
+    pub(crate) start: Vec<(InstanceId, u32, SimTime)>,
     /// Instances that leave the balancer now: (instance, when they stop).
-    pub(crate) drain: Vec<(u32, SimTime)>,
+    pub(crate) drain: Vec<(InstanceId, SimTime)>,
 }
 
 impl Service {
@@ -85,7 +86,7 @@ impl Service {
                     a.epochs += 1;
                     *r = Replica::Provisioning { epoch: a.epochs };
                     out.start
-                        .push((i as u32, a.epochs, now + a.spec.provisioning));
+                        .push((InstanceId::new(i), a.epochs, now + a.spec.provisioning));
                     a.stats.provisioned += 1;
                     wanted -= 1;
                 }
@@ -106,14 +107,15 @@ impl Service {
                     let inst = &self.instances[i];
                     if surplus > 0 && *r == Replica::Serving && (inst.up && inst.healthy) == ready {
                         *r = Replica::Draining;
-                        out.drain.push((i as u32, now + a.spec.termination_grace));
+                        out.drain
+                            .push((InstanceId::new(i), now + a.spec.termination_grace));
                         surplus -= 1;
                     }
                 }
             }
         }
         for &(i, _) in &out.drain {
-            self.instances[i as usize].in_rotation = false;
+            self.instances[i].in_rotation = false;
         }
         if !out.drain.is_empty() {
             self.count_eligible();

@@ -4,6 +4,7 @@
 
 use super::{OpsLevel, Service};
 use crate::health::{InstanceNow, ProbeKind, Sent, Verdict};
+use crate::ids::InstanceId;
 use sim_core::{SimDuration, SimTime};
 
 /// What sending a probe leads to.
@@ -20,7 +21,7 @@ pub(crate) struct ProbeSent {
 
 impl Service {
     /// Each prober's first probe of each instance, at a random point of its first interval.
-    pub(crate) fn first_probes(&mut self) -> Vec<(SimTime, u32, ProbeKind)> {
+    pub(crate) fn first_probes(&mut self) -> Vec<(SimTime, InstanceId, ProbeKind)> {
         let Some(p) = &self.prober else {
             return Vec::new();
         };
@@ -32,7 +33,7 @@ impl Service {
             for i in 0..self.instances.len() {
                 let u = sim_core::open01(&mut self.health_rng);
                 let offset = SimDuration::from_nanos((interval.as_nanos() as f64 * u) as u64);
-                out.push((SimTime::ZERO + offset, i as u32, kind));
+                out.push((SimTime::ZERO + offset, InstanceId::new(i), kind));
             }
         }
         out

@@ -4,6 +4,7 @@
 
 use super::Service;
 use crate::call::Outcome;
+use crate::ids::InstanceId;
 use crate::observer::InstanceRef;
 use sim_core::SimTime;
 
@@ -13,7 +14,7 @@ impl Service {
     pub(crate) fn at(&self, i: usize) -> InstanceRef {
         InstanceRef {
             service: self.id,
-            instance: i as u32,
+            instance: InstanceId::new(i),
         }
     }
 

@@ -153,7 +153,7 @@ impl Observer for Tracer {
         };
         let (up, edge) = (c.up, c.edge);
         let span = self.open(up, SpanKind::Serve, edge, at.service, now);
-        self.spans[span as usize].instance = at.instance;
+        self.spans[span as usize].instance = at.instance.index() as u32;
         let c = &mut self.calls[call.index as usize];
         c.serve = span;
         c.children.clear();
@@ -433,7 +433,7 @@ mod tests {
         let req = CallerRef::Request(request(0));
         let at = |s| InstanceRef {
             service: service(s),
-            instance: 0,
+            instance: crate::InstanceId::new(0),
         };
         t.request_sent(SimTime(0), request(0), client(0), edge(0), service(0));
         t.call_made(SimTime(0), req, edge(0), service(0));

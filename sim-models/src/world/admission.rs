@@ -3,7 +3,7 @@
 
 use super::{Event, World};
 use crate::call::CallState;
-use crate::ids::{CallId, ServiceId};
+use crate::ids::{CallId, InstanceId, ServiceId};
 use crate::observer::Observer;
 use crate::outcome::Outcome;
 use crate::service::Admission;
@@ -16,8 +16,9 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn deliver(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = self.calls.at(id);
-        let (s, i, deadline, origin) = (c.service, c.instance as usize, c.deadline, c.origin);
-        let (call, at) = self.observed(id, s, i as u32);
+        let (s, instance, deadline, origin) = (c.service, c.instance, c.deadline, c.origin);
+        let i = instance.index();
+        let (call, at) = self.observed(id, s, instance);
         self.observer.message_delivered(now, call, at);
         let svc = &mut self.services[s];
         let admission = svc.admit(now, i, deadline, origin, lend!(self));
@@ -85,8 +86,8 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
 
     /// A worker of instance `i` of `service` is freed: it takes the next queued call, if any.
     #[inline]
-    pub(super) fn release_worker(&mut self, service: ServiceId, i: u32, now: SimTime) {
-        if let Some(next) = self.services[service].release(now, i as usize, lend!(self)) {
+    pub(super) fn release_worker(&mut self, service: ServiceId, i: InstanceId, now: SimTime) {
+        if let Some(next) = self.services[service].release(now, i.index(), lend!(self)) {
             self.calls.at(next).holds_worker = true;
             self.ready.push_back((next, self.calls.gen(next)));
         }

@@ -2,7 +2,7 @@
 //! drained instances stopped when their grace is over (what they still hold ends `crashed`).
 
 use super::{Event, World};
-use crate::ids::ServiceId;
+use crate::ids::{InstanceId, ServiceId};
 use crate::observer::Observer;
 use crate::statistics::StatisticsSlot;
 use sim_core::Context;
@@ -33,12 +33,12 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn provisioned(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         epoch: u32,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.services[service].provisioned(now, instance as usize, epoch) {
+        if self.services[service].provisioned(now, instance.index(), epoch) {
             self.came_up(service, instance, now);
         }
     }
@@ -47,11 +47,11 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn terminated(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.services[service].terminated(now, instance as usize) {
+        if self.services[service].terminated(now, instance.index()) {
             self.crash(service, instance, ctx);
         }
     }

@@ -33,7 +33,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn cache_lookup(&mut self, id: CallId, cache: u8, ctx: &mut Context<Event>) -> bool {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         let timeout = self.fetch_timeout(s, i, c.pc + 1);
         let k = &mut self.services[s].caches[cache as usize];
         let key = k.draw_key();
@@ -81,7 +81,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let c = *self.calls.at(id);
         let link = self.cache_links[id.index() as usize];
         let k = &mut self.services[c.service].caches[cache as usize];
-        let first = k.fetched(now, c.instance as usize, link.key, link.started, ok);
+        let first = k.fetched(now, c.instance.index(), link.key, link.started, ok);
         self.wake_waiters(first, ok);
     }
 
@@ -161,7 +161,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             unreachable!("only a background fetch is refreshed")
         };
         let k = &mut self.services[service].caches[cache as usize];
-        k.refreshed(now, instance as usize, key, token, ok)
+        k.refreshed(now, instance.index(), key, token, ok)
     }
 
     /// The requests on the waiting list from `first` share a fetch's answer (`ok` or not):

@@ -3,7 +3,9 @@
 //! that has ended meanwhile is recognised and ignored.
 
 use crate::health::ProbeKind;
-use crate::ids::{CallId, ClientId, FaultId, InvocationId, RequestIndex, SagaId, ServiceId};
+use crate::ids::{
+    CallId, ClientId, FaultId, InstanceId, InvocationId, RequestIndex, SagaId, ServiceId,
+};
 
 /// Everything that happens in the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +34,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
         /// Which prober.
         kind: ProbeKind,
     },
@@ -41,7 +43,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
         /// Which prober.
         kind: ProbeKind,
     },
@@ -50,7 +52,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
     },
     /// A service's autoscaler syncs: measures and scales.
     AutoscaleSync {
@@ -62,7 +64,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
         /// Which provisioning (a cancelled one's event is ignored).
         epoch: u32,
     },
@@ -71,7 +73,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
     },
     /// An open-loop client sends its next request.
     OpenArrival {
@@ -187,7 +189,7 @@ pub enum Event {
         /// The service.
         service: ServiceId,
         /// Instance index.
-        instance: u32,
+        instance: InstanceId,
         /// Which schedule of it.
         epoch: u32,
     },

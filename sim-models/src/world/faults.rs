@@ -5,7 +5,7 @@
 use super::{Event, World};
 use crate::call::CallState;
 use crate::fault::{Fault, FaultKind};
-use crate::ids::{CallId, FaultId, ServiceId};
+use crate::ids::{CallId, FaultId, InstanceId, ServiceId};
 use crate::observer::{InstanceRef, Observer};
 use crate::outcome::Outcome;
 use crate::program::Op;
@@ -27,9 +27,9 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
                 for i in (0..n).filter(|&i| f.hits(i)) {
                     if !on {
                         self.services[service].restart(now, i);
-                        self.came_up(service, i as u32, now);
+                        self.came_up(service, InstanceId::new(i), now);
                     } else {
-                        self.crash(service, i as u32, ctx);
+                        self.crash(service, InstanceId::new(i), ctx);
                     }
                 }
             }
@@ -63,8 +63,8 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
 
     /// A hold on `instance` ended (a crash fault, a restart, a provisioning): if that brought it
     /// up, the observer hears of it.
-    pub(super) fn came_up(&mut self, service: ServiceId, instance: u32, now: SimTime) {
-        if self.services[service].instances[instance as usize].up {
+    pub(super) fn came_up(&mut self, service: ServiceId, instance: InstanceId, now: SimTime) {
+        if self.services[service].instances[instance].up {
             let at = InstanceRef { service, instance };
             self.observer.instance_changed(now, at, true);
         }
@@ -72,10 +72,10 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
 
     /// Instance `i` of `service` crashes: every call it holds ends as `crashed` (the
     /// connection resets), and the calls those were waiting on are abandoned.
-    pub(super) fn crash(&mut self, service: ServiceId, i: u32, ctx: &mut Context<Event>) {
+    pub(super) fn crash(&mut self, service: ServiceId, i: InstanceId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        if !self.services[service].instances[i as usize].up {
-            self.services[service].crash(now, i as usize, lend!(self));
+        if !self.services[service].instances[i].up {
+            self.services[service].crash(now, i.index(), lend!(self));
             return;
         }
         // A crash is rare: a scan of the calls in flight costs nothing on the common path.
@@ -95,7 +95,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             })
             .map(|(id, _)| id)
             .collect();
-        self.services[service].crash(now, i as usize, lend!(self));
+        self.services[service].crash(now, i.index(), lend!(self));
         let at = InstanceRef {
             service,
             instance: i,

@@ -4,7 +4,7 @@
 
 use super::{Event, World};
 use crate::health::ProbeKind;
-use crate::ids::ServiceId;
+use crate::ids::{InstanceId, ServiceId};
 use crate::observer::Observer;
 use crate::statistics::StatisticsSlot;
 use sim_core::Context;
@@ -31,11 +31,11 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn probe_due(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         kind: ProbeKind,
         ctx: &mut Context<Event>,
     ) {
-        let sent = self.services[service].probe(ctx.now(), instance as usize, kind);
+        let sent = self.services[service].probe(ctx.now(), instance.index(), kind);
         // Judged before the next probe when they fall together (a timeout equal to the
         // interval): events at one time run in the order they were scheduled.
         if let Some(t) = sent.judge_at {
@@ -61,21 +61,21 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn probe_judged(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         kind: ProbeKind,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        if self.services[service].judge_probe(now, instance as usize, kind) {
+        if self.services[service].judge_probe(now, instance.index(), kind) {
             self.kill(service, instance, ctx);
         }
     }
 
     /// The liveness probe kills `instance`: it crashes (its calls end `crashed`) and restarts
     /// after its wait and start-up.
-    fn kill(&mut self, service: ServiceId, instance: u32, ctx: &mut Context<Event>) {
+    fn kill(&mut self, service: ServiceId, instance: InstanceId, ctx: &mut Context<Event>) {
         let now = ctx.now();
-        let back_in = self.services[service].killed(now, instance as usize);
+        let back_in = self.services[service].killed(now, instance.index());
         self.crash(service, instance, ctx);
         ctx.schedule_at(now + back_in, Event::Restarted { service, instance });
     }
@@ -85,11 +85,11 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn restarted(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        self.services[service].restart(now, instance as usize);
+        self.services[service].restart(now, instance.index());
         self.came_up(service, instance, now);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{Event, Timer, TimerFor, World};
 use crate::call::{CallState, Caller, Outcome, Outgoing, Wait};
-use crate::ids::{CallId, EdgeId, ServiceId};
+use crate::ids::{CallId, EdgeId, InstanceId, ServiceId};
 use crate::observer::Observer;
 use crate::program::Op;
 use crate::statistics::StatisticsSlot;
@@ -17,7 +17,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         let now = ctx.now();
         loop {
             let c = *self.calls.at(id);
-            let (s, i) = (c.service.index(), c.instance as usize);
+            let (s, i) = (c.service.index(), c.instance.index());
             let svc = &mut self.services[s];
             let Some(&op) = svc.program.ops.get(c.pc as usize) else {
                 return self.end_program(id, ctx);
@@ -95,7 +95,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         };
         let token = self.begin_wait(id, outstanding, now);
         let c = *self.calls.at(id);
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         let from = self.endpoint(c.service, c.instance);
         let deadlines = &self.services[s].deadlines;
         // The deadline forwarded to every call of the step, if any.
@@ -148,10 +148,10 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn schedule_shared(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         ctx: &mut Context<Event>,
     ) {
-        let s = &mut self.services[service].sharing[instance as usize];
+        let s = &mut self.services[service].sharing[instance.index()];
         if let Some((at, epoch)) = s.next(ctx.now()) {
             let event = Event::Shared {
                 service,
@@ -167,18 +167,17 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn shared_due(
         &mut self,
         service: ServiceId,
-        instance: u32,
+        instance: InstanceId,
         epoch: u32,
         ctx: &mut Context<Event>,
     ) {
         let now = ctx.now();
-        let s = &mut self.services[service].sharing[instance as usize];
+        let s = &mut self.services[service].sharing[instance.index()];
         if s.epoch != epoch {
             return;
         }
         s.advance(now);
-        while let Some((index, gen)) = self.services[service].sharing[instance as usize].pop_done()
-        {
+        while let Some((index, gen)) = self.services[service].sharing[instance.index()].pop_done() {
             let id = CallId::new(index);
             if let Some(c) = self.calls.get(id, gen) {
                 if c.state == CallState::Working {
@@ -211,7 +210,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         };
         c.state = CallState::Waiting;
         let c = *c;
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         if !self.services[s].holds_worker_while_waiting() {
             if c.holds_worker {
                 self.calls.at(id).holds_worker = false;
@@ -225,7 +224,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// Call `id`'s wait from [`World::wait_for_other`] is over: it is unparked; returns it.
     pub(super) fn waited_for_other(&mut self, id: CallId, now: SimTime) -> crate::call::Call {
         let c = *self.calls.at(id);
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         if !self.services[s].holds_worker_while_waiting() {
             self.services[s].park(now, i, -1, lend!(self));
         }
@@ -236,7 +235,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn end_wait(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         let op = self.services[s].program.ops[c.pc as usize];
         let Op::Calls {
             first,
@@ -292,7 +291,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     pub(super) fn end_program(&mut self, id: CallId, ctx: &mut Context<Event>) {
         let now = ctx.now();
         let c = *self.calls.at(id);
-        let (s, i) = (c.service.index(), c.instance as usize);
+        let (s, i) = (c.service.index(), c.instance.index());
         if c.doomed {
             return self.respond(id, Outcome::Injected, ctx);
         }

@@ -91,13 +91,13 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
     /// shed or expired request a drop, anything else is ignored).
     pub(super) fn watch_end(&mut self, c: &Call, outcome: Outcome, now: SimTime) {
         let svc = &mut self.services[c.service];
-        svc.observe(now, c.instance as usize, outcome);
+        svc.observe(now, c.instance.index(), outcome);
         if c.state != CallState::Travelling {
             let dropped = matches!(outcome, Outcome::Shed | Outcome::Expired);
             if dropped || outcome == Outcome::Completed {
                 svc.finished(
                     now,
-                    c.instance as usize,
+                    c.instance.index(),
                     now - c.arrived,
                     c.inflight as u32,
                     dropped,

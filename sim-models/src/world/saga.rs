@@ -58,7 +58,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         };
         let target = self.services[s].program.calls[k as usize];
         let deadline = self.services[s]
-            .call_timeout(r.instance as usize, k as usize)
+            .call_timeout(r.instance.index(), k as usize)
             .map_or(SimTime::MAX, |t| now + t);
         if deadline != SimTime::MAX {
             let timer = Timer {

@@ -207,7 +207,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             _ => (None, None),
         };
         let call = op.external(seen);
-        let zone = self.services[c.service].instances[c.instance as usize].zone;
+        let zone = self.services[c.service].instances[c.instance].zone;
         let (tag, _) = self.links.waits.insert((id, gen, c.wait.token));
         let st = &mut self.links.stores[store];
         let event = st.sim.model_mut().submit(ExternalOp {
@@ -215,7 +215,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             caller,
             zone,
             node: sim_store::FIRST_CALLER_NODE + c.service.index() as u32,
-            instance: c.instance,
+            instance: c.instance.index() as u32,
             key,
             call,
         });

@@ -4,7 +4,7 @@
 
 use super::{Event, World};
 use crate::call::{Call, CallState, Outcome, Outgoing, Wait};
-use crate::ids::{CallId, EdgeId, ServiceId};
+use crate::ids::{CallId, EdgeId, InstanceId, ServiceId};
 use crate::network::{Delivery, Endpoint};
 use crate::observer::{CallRef, InstanceRef, Message, Observer};
 use crate::statistics::StatisticsSlot;
@@ -148,8 +148,8 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         }
     }
 
-    pub(super) fn inbound(&mut self, service: ServiceId, instance: u32, delta: i32) {
-        let inst = &mut self.services[service].instances[instance as usize];
+    pub(super) fn inbound(&mut self, service: ServiceId, instance: InstanceId, delta: i32) {
+        let inst = &mut self.services[service].instances[instance];
         inst.inbound = (inst.inbound as i32 + delta) as u32;
     }
 
