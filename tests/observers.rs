@@ -1,10 +1,11 @@
 //! An observer written outside the crate sees every request exactly once from send to answer,
-//! every message, retry, refusal, fault and crash the report counts — and changes no result.
+//! every message, retry, refusal, fault and crash the report counts, and every arrival,
+//! completion, shed and drop the servers count — and changes no result.
 
 use sim_core::{SimDuration, SimTime};
 use sim_models::{
     load_scenario_str, run, run_observed, CallRef, ClientId, EdgeId, FaultId, HistoryRecorder,
-    InstanceRef, Message, Observer, Outcome, RequestId, Scenario, ServiceId,
+    InstanceRef, Message, Observer, Outcome, RequestId, Scenario, ServiceId, ShedReason,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -364,4 +365,137 @@ fn a_run_stopped_mid_instant_still_records_every_store_operation_the_store_kept(
         compared += recorded.len();
     }
     assert!(compared > 10_000, "{compared} operations compared");
+}
+
+/// What the servers told, per service: the `server_*` hooks counted from outside the crate.
+#[derive(Clone, Debug, Default)]
+struct ServerCounts {
+    arrivals: u64,
+    completed: u64,
+    black_holed: u64,
+    expired: u64,
+    shed: BTreeMap<&'static str, u64>,
+    waits: u64,
+    /// Per instance: arrivals while up, completions.
+    instances: BTreeMap<u32, (u64, u64)>,
+    most_busy: u64,
+    most_parked: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ServerWatcher(BTreeMap<ServiceId, ServerCounts>);
+
+impl Observer for ServerWatcher {
+    fn server_arrival(&mut self, _: SimTime, at: InstanceRef, up: bool) {
+        let s = self.0.entry(at.service).or_default();
+        s.arrivals += 1;
+        if up {
+            s.instances.entry(at.instance.index() as u32).or_default().0 += 1;
+        }
+    }
+    fn server_black_holed(&mut self, _: SimTime, at: InstanceRef) {
+        self.0.entry(at.service).or_default().black_holed += 1;
+    }
+    fn server_expired(&mut self, _: SimTime, at: InstanceRef) {
+        self.0.entry(at.service).or_default().expired += 1;
+    }
+    fn server_shed(&mut self, _: SimTime, at: InstanceRef, reason: ShedReason) {
+        *self
+            .0
+            .entry(at.service)
+            .or_default()
+            .shed
+            .entry(reason.name())
+            .or_default() += 1;
+    }
+    fn server_waited(&mut self, _: SimTime, at: InstanceRef, _: SimDuration) {
+        self.0.entry(at.service).or_default().waits += 1;
+    }
+    fn server_completed(&mut self, _: SimTime, at: InstanceRef, _: SimDuration) {
+        let s = self.0.entry(at.service).or_default();
+        s.completed += 1;
+        s.instances.entry(at.instance.index() as u32).or_default().1 += 1;
+    }
+    fn server_busy(&mut self, _: SimTime, at: InstanceRef, _: u32, total: u64) {
+        let s = self.0.entry(at.service).or_default();
+        s.most_busy = s.most_busy.max(total);
+    }
+    fn server_parked(&mut self, _: SimTime, service: ServiceId, parked: u64) {
+        let s = self.0.entry(service).or_default();
+        s.most_parked = s.most_parked.max(parked);
+    }
+}
+
+/// An `Async` tier over a thread-per-request one that shed for many reasons, drop expired
+/// work (a slowdown makes the db's queue outlast its callers' timeout), swallow requests in a
+/// black hole, crash and lose capacity, with no warm-up.
+const SERVERS_UNDER_STRESS: &str = r#"(
+  duration: "40s",
+  clients: {
+    "batch": Open(rate: 1500, target: "api", timeout: "1s", criticality: Sheddable),
+    "checkout": Open(rate: 900, target: "api", timeout: "1s", criticality: CriticalPlus),
+  },
+  services: {
+    "api": (instances: 3, workers: 4, capacity: 40, concurrency: Async,
+            deadlines: (drop_expired: true),
+            steps: [Work(Exponential(mean: "2ms")), Call(to: "db", timeout: "300ms"),
+                    Work(Exponential(mean: "2ms"))],
+            server_policies: [Criticality(sheddable: 10), AdaptiveLifo(),
+                              ShedQueueWait(max_wait: "50ms")]),
+    "db": (instances: 2, workers: 6, capacity: 30, service_time: Exponential(mean: "8ms"),
+           deadlines: (drop_expired: true),
+           server_policies: [ConcurrencyLimit(Fixed(limit: 20)), CoDel(), ShedQueueLength(max: 12)]),
+  },
+  faults: [
+    Crash(service: "api", instance: 1, at: "20s", restart_after: "5s"),
+    CapacityLoss(service: "db", instance: 0, start: "28s", duration: "10s", workers: 1),
+    CapacityLoss(service: "api", start: "10s", duration: "5s", workers: 0),
+    BlackHole(service: "db", instance: 1, start: "15s", duration: "3s"),
+    Slowdown(service: "db", start: "32s", duration: "6s", factor: 20.0),
+  ],
+)"#;
+
+#[test]
+fn what_the_servers_tell_an_outside_observer_adds_up_to_the_reports_services() {
+    let s = load_scenario_str("servers.ron", SERVERS_UNDER_STRESS, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario;
+    let plain = run(&s, 3).expect("runs");
+    let watched = run_observed(&s, 3, ServerWatcher::default()).expect("runs");
+    assert_eq!(watched.report, plain.report, "watching changed the report");
+    let seen = &watched.world.observer().0;
+    let (mut shed, mut expired, mut black_holed) = (0, 0, 0);
+    for (index, service) in watched.world.services.iter().enumerate() {
+        let reported = &watched.report.services[&service.name];
+        let counted = &seen[&ServiceId::new(index)];
+        let name = &service.name;
+        assert_eq!(counted.arrivals, reported.arrivals, "{name}");
+        assert_eq!(counted.completed, reported.completed, "{name}");
+        assert_eq!(counted.black_holed, reported.black_holed, "{name}");
+        assert_eq!(counted.expired, reported.dropped_expired, "{name}");
+        for (reason, n) in &reported.shed {
+            let told = counted.shed.get(reason.as_str()).copied().unwrap_or(0);
+            assert_eq!(told, *n, "{name}: shed for {reason}");
+        }
+        for (i, r) in reported.instances.iter().enumerate() {
+            let told = counted
+                .instances
+                .get(&(i as u32))
+                .copied()
+                .unwrap_or_default();
+            assert_eq!(told, (r.arrivals, r.completed), "{name} instance {i}");
+        }
+        assert!(counted.waits > 0, "{name}");
+        assert!(counted.most_busy <= service.total_workers(), "{name}");
+        shed += counted.shed.values().sum::<u64>();
+        (expired, black_holed) = (expired + counted.expired, black_holed + counted.black_holed);
+    }
+    // What the comparison covered.
+    assert!(shed > 100, "{shed} shed");
+    assert!(expired > 0, "{expired} expired");
+    assert!(black_holed > 0, "{black_holed} black-holed");
+    assert!(
+        seen[&ServiceId::new(0)].most_parked > 0,
+        "api parks while it waits on db"
+    );
 }

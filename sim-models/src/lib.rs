@@ -99,6 +99,7 @@ pub use numeric_fields::{numeric_fields, NumberKind, NumericField};
 pub use observer::{
     CallRef, CallerRef, InstanceRef, InvocationRef, Message, Observer, RequestId, StoreOperation,
 };
+pub use outcome::ShedReason;
 pub use program::{BranchSpec, CallSpec, Step, Wait as FanOutWait};
 pub use rate::Rate;
 pub use rate_schedule::ArrivalSchedule;
