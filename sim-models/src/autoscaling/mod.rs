@@ -74,11 +74,10 @@ pub struct Autoscaler {
     pub hpa: Hpa,
     /// Each allocated instance's state.
     pub replicas: Vec<Replica>,
-    /// Each instance's busy workers over time, which the utilization metric averages; reset at
-    /// the warm-up, as the report's are, so that a sync across it measures from there.
+    /// Each instance's busy workers since the last sync, which the utilization metric
+    /// averages; reset at every sync and at the warm-up (as the report's are), so that a sync
+    /// after the warm-up measures from there.
     pub busy: Vec<Gauge>,
-    /// Each instance's busy-worker area at the last sync, and that sync's time.
-    pub busy_at_sync: Vec<(SimTime, u128, SimTime)>,
     /// Provisionings started so far (the next epoch).
     pub epochs: u32,
     /// Since when instances have been provisioning, if some are.
@@ -103,7 +102,6 @@ impl Autoscaler {
                 })
                 .collect(),
             busy: vec![Gauge::new(); allocated],
-            busy_at_sync: vec![(SimTime::ZERO, 0, SimTime::ZERO); allocated],
             epochs: 0,
             lag_since: None,
             stats: ScaleStats::default(),

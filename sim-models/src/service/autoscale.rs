@@ -41,9 +41,9 @@ impl Service {
             metric_sum: 0.0,
         };
         for (i, inst) in self.instances.iter().enumerate() {
-            let (area, window) = a.busy[i].area(now);
-            let (then, before, then_window) = a.busy_at_sync[i];
-            a.busy_at_sync[i] = (now, area, window);
+            // Busy since the last sync, or since the warm-up if that came later.
+            let (used, from) = a.busy[i].area(now);
+            a.busy[i].reset(now);
             match a.replicas[i] {
                 // Not ready: provisioning, or down (a crash, a liveness restart).
                 Replica::Provisioning { .. } => o.provisioning += 1,
@@ -52,12 +52,6 @@ impl Service {
                     o.serving += 1;
                     o.metric_sum += match a.spec.metric {
                         ScaleMetric::Utilization(_) => {
-                            // Busy over the period; a reset at the warm-up starts a new window.
-                            let (from, used) = if then_window == window {
-                                (then, area - before)
-                            } else {
-                                (window, area)
-                            };
                             let span = now.0.saturating_sub(from.0).max(1) as f64;
                             100.0 * used as f64 / span / inst.base_workers as f64
                         }
