@@ -154,11 +154,7 @@ fn engine_mm1(customers: u64, series: bool) -> u64 {
 /// to its end without a report. With nothing measured, the check is that it served what it
 /// was sent.
 fn engine_mm1_lean(customers: u64) -> u64 {
-    let scenario = mm1(customers);
-    let mut sim = sim_models::simulation_lean(&scenario, 1, ()).unwrap();
-    sim.model_mut().disable_series();
-    sim.run();
-    let totals = &sim.model().totals;
+    let totals = run_lean(&mm1(customers));
     let served = totals.ended(sim_models::Outcome::Completed);
     assert!(
         served + 1_000 >= totals.sent && totals.sent as f64 > 0.99 * customers as f64,
@@ -289,10 +285,7 @@ fn run_healthy_lean(text: &str) -> u64 {
     let scenario = sim_models::load_scenario_str("bench.ron", text, &[])
         .unwrap()
         .scenario;
-    let mut sim = sim_models::simulation_lean(&scenario, 1, ()).unwrap();
-    sim.model_mut().disable_series();
-    sim.run();
-    let totals = &sim.model().totals;
+    let totals = run_lean(&scenario);
     let answered = totals.ended(sim_models::Outcome::Completed);
     assert!(
         answered as f64 > 0.99 * totals.sent as f64,
@@ -300,6 +293,15 @@ fn run_healthy_lean(text: &str) -> u64 {
         totals.sent
     );
     totals.sent
+}
+
+/// Runs `scenario` (seed 1) to its end in lean mode — no `Statistics`, no observer, no time
+/// series, no report — and returns the run-wide totals the model keeps.
+fn run_lean(scenario: &sim_models::Scenario) -> sim_models::Totals {
+    let mut sim = sim_models::simulation_lean(scenario, 1, ()).unwrap();
+    sim.model_mut().disable_series();
+    sim.run();
+    sim.model().totals.clone()
 }
 
 fn memory_per_request(n: u64) -> (f64, u64) {
