@@ -178,7 +178,7 @@ pub struct World<O = (), S = Statistics> {
     links: store_call::StoreLinks,
     /// What watches the run.
     observer: O,
-    /// The callers' statistics, fed by the same hooks as the observer (`()`: a lean run).
+    /// The run's statistics, fed by the same hooks as the observer (`()`: a lean run).
     stats: S,
 }
 
@@ -201,7 +201,7 @@ impl World {
 }
 
 impl<O: Observer, S: StatisticsSlot> World<O, S> {
-    /// The callers' statistics (see [`Statistics`]).
+    /// The run's statistics: the callers' and what the servers measured (see [`Statistics`]).
     pub fn statistics(&self) -> &S {
         &self.stats
     }

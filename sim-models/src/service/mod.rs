@@ -5,15 +5,15 @@
 //! what happens to an arriving request (which instance; start, queue or reject there) and which
 //! queued request a freed worker takes next; the [`World`](crate::World) schedules the events.
 //!
-//! A service's state is [`Service`], here, built from [`ServiceParts`]; what it does is in one file per concept: `admission.rs` (an arrival: which
-//! instance, refused, shed, or admitted to a worker or the queue), `workers.rs` (busy
-//! workers, freed workers taking the next queued call, local work, the server policies'
-//! levels), `faults.rs` (the faults in force: crashes, capacity losses, slowdowns, error
-//! injections, corruption, black holes), `outlier.rs` (outlier detection at its balancer),
-//! `health.rs` (health checks and liveness restarts), `autoscale.rs` (the autoscaler) and
-//! `stats.rs` (how it names its instances to observers, the autoscaler's lagging counts, and
-//! the operations' figures at the warm-up and the run's end).
-//! What its servers measure it tells its observers (the `server_*` hooks); the world's
+//! A service's state is [`Service`], here, built from [`ServiceParts`]; what it does is in one
+//! file per concept: `admission.rs` (an arrival: which instance, refused, shed, or admitted to
+//! a worker or the queue), `workers.rs` (busy workers, freed workers taking the next queued
+//! call, local work, the server policies' levels), `faults.rs` (the faults in force: crashes,
+//! capacity losses, slowdowns, error injections, corruption, black holes), `outlier.rs`
+//! (outlier detection at its balancer), `health.rs` (health checks and liveness restarts),
+//! `autoscale.rs` (the autoscaler) and `stats.rs` (how it names its instances to observers,
+//! the autoscaler's lagging counts, and the operations' figures at the warm-up and the run's
+//! end). What its servers measure it tells its observers (the `server_*` hooks); the world's
 //! [`Statistics`](crate::Statistics) record it.
 
 mod admission;
