@@ -13,7 +13,7 @@
 
 use crate::client::{ClientSeries, ClientStats};
 use crate::edge::EdgeStats;
-use crate::ids::{ClientId, EdgeId, ServiceId};
+use crate::ids::{indexed_by, ClientId, EdgeId, ServiceId};
 use crate::observer::{InstanceRef, Observer, RequestId};
 use crate::outcome::{Outcome, OutcomeCounts, ShedReason};
 use crate::server_statistics::ServerStatistics;
@@ -84,6 +84,12 @@ impl ServiceCallSeries {
     }
 }
 
+// Each table of the statistics is addressed by the id of what it describes, like the world's.
+indexed_by!(ClientId, ClientStatistics);
+indexed_by!(EdgeId, EdgeStats);
+indexed_by!(ServiceId, ServiceCalls);
+indexed_by!(ServiceId, ServerStatistics);
+
 /// What [`Statistics`] are made for: the time series' bucket, how many clients, how many
 /// instances each service has, which edges (all of them, in order) have policies, and the SLOs'
 /// empty tracks.
@@ -95,7 +101,8 @@ pub(crate) struct StatisticsShape<'a> {
     pub(crate) slos: Vec<SloTrack>,
 }
 
-/// The callers' statistics of a run (see the module's documentation).
+/// The statistics of a run: the callers' and what the servers measured (see the module's
+/// documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statistics {
     /// Per client, in name order.
@@ -200,7 +207,7 @@ impl Observer for Statistics {
         _edge: EdgeId,
         _service: ServiceId,
     ) {
-        let c = &mut self.clients[client.index()];
+        let c = &mut self.clients[client];
         c.stats.sent += 1;
         c.series.sent.add(now, 1);
     }
@@ -214,7 +221,7 @@ impl Observer for Statistics {
         outcome: Outcome,
         latency: SimDuration,
     ) {
-        let c = &mut self.clients[client.index()];
+        let c = &mut self.clients[client];
         if outcome == Outcome::Completed {
             let latency = latency.as_nanos();
             c.stats.latency.record(latency);
@@ -234,35 +241,35 @@ impl Observer for Statistics {
 
     #[inline]
     fn edge_requested(&mut self, _now: SimTime, edge: EdgeId) {
-        self.edges[edge.index()].requests += 1;
+        self.edges[edge].requests += 1;
     }
 
     #[inline]
     fn edge_attempted(&mut self, _now: SimTime, edge: EdgeId) {
-        self.edges[edge.index()].attempts += 1;
+        self.edges[edge].attempts += 1;
     }
 
     #[inline]
     fn retried(&mut self, now: SimTime, edge: EdgeId, _attempt: u32) {
-        self.edges[edge.index()].retries += 1;
+        self.edges[edge].retries += 1;
         self.retry_series[edge.index()].add(now, 1);
     }
 
     #[inline]
     fn edge_resolved(&mut self, _now: SimTime, edge: EdgeId, outcome: Outcome) {
-        self.edges[edge.index()].outcomes[outcome as usize] += 1;
+        self.edges[edge].outcomes[outcome as usize] += 1;
     }
 
     #[inline]
     fn edge_abandoned(&mut self, _now: SimTime, edge: EdgeId) {
-        self.edges[edge.index()].abandoned += 1;
+        self.edges[edge].abandoned += 1;
     }
 
     #[inline]
     fn answer_late(&mut self, now: SimTime, edge: EdgeId, service: ServiceId, outcome: Outcome) {
-        self.edges[edge.index()].late += 1;
+        self.edges[edge].late += 1;
         if outcome == Outcome::Completed {
-            let s = &mut self.services[service.index()];
+            let s = &mut self.services[service];
             s.wasted += 1;
             s.series.wasted.add(now, 1);
         }
@@ -270,7 +277,7 @@ impl Observer for Statistics {
 
     #[inline]
     fn service_answered(&mut self, now: SimTime, service: ServiceId, outcome: Outcome) {
-        let s = &mut self.services[service.index()];
+        let s = &mut self.services[service];
         s.outcomes[outcome as usize] += 1;
         if outcome == Outcome::Completed {
             s.series.goodput.add(now, 1);
@@ -283,46 +290,46 @@ impl Observer for Statistics {
 
     #[inline]
     fn publish_lost(&mut self, _now: SimTime, edge: EdgeId) {
-        self.edges[edge.index()].lost += 1;
+        self.edges[edge].lost += 1;
     }
 
     #[inline]
     fn refused(&mut self, now: SimTime, edge: EdgeId, reason: Outcome) {
         if let Some(k) = Outcome::LOCAL_REJECTIONS.iter().position(|&o| o == reason) {
-            self.edges[edge.index()].local_rejections[k] += 1;
+            self.edges[edge].local_rejections[k] += 1;
             self.rejection_series[edge.index()][k].add(now, 1);
         }
     }
 
     #[inline]
     fn retry_denied(&mut self, now: SimTime, edge: EdgeId) {
-        self.edges[edge.index()].budget_exhausted += 1;
+        self.edges[edge].budget_exhausted += 1;
         self.rejection_series[edge.index()][Outcome::LOCAL_REJECTIONS.len()].add(now, 1);
     }
 
     #[inline]
     fn server_arrival(&mut self, now: SimTime, at: InstanceRef, up: bool) {
-        self.servers[at.service.index()].arrival(now, at.instance, up);
+        self.servers[at.service].arrival(now, at.instance, up);
     }
 
     #[inline]
     fn server_black_holed(&mut self, _now: SimTime, at: InstanceRef) {
-        self.servers[at.service.index()].stats.black_holed += 1;
+        self.servers[at.service].stats.black_holed += 1;
     }
 
     #[inline]
     fn server_expired(&mut self, _now: SimTime, at: InstanceRef) {
-        self.servers[at.service.index()].stats.dropped_expired += 1;
+        self.servers[at.service].stats.dropped_expired += 1;
     }
 
     #[inline]
     fn server_shed(&mut self, now: SimTime, at: InstanceRef, reason: ShedReason) {
-        self.servers[at.service.index()].shed(now, reason);
+        self.servers[at.service].shed(now, reason);
     }
 
     #[inline]
     fn server_waited(&mut self, _now: SimTime, at: InstanceRef, waited: SimDuration) {
-        self.servers[at.service.index()]
+        self.servers[at.service]
             .stats
             .wait
             .record(waited.as_nanos());
@@ -330,22 +337,22 @@ impl Observer for Statistics {
 
     #[inline]
     fn server_completed(&mut self, now: SimTime, at: InstanceRef, latency: SimDuration) {
-        self.servers[at.service.index()].completed(now, at.instance, latency);
+        self.servers[at.service].completed(now, at.instance, latency);
     }
 
     #[inline]
     fn server_busy(&mut self, now: SimTime, at: InstanceRef, busy: u32, total: u64) {
-        self.servers[at.service.index()].busy(now, at.instance, busy, total);
+        self.servers[at.service].busy(now, at.instance, busy, total);
     }
 
     #[inline]
     fn server_queued(&mut self, now: SimTime, service: ServiceId, queued: u64) {
-        self.servers[service.index()].queued(now, queued);
+        self.servers[service].queued(now, queued);
     }
 
     #[inline]
     fn server_parked(&mut self, now: SimTime, service: ServiceId, parked: u64) {
-        self.servers[service.index()].stats.parked.set(now, parked);
+        self.servers[service].stats.parked.set(now, parked);
     }
 
     fn warmup_ended(&mut self, now: SimTime) {
