@@ -5,7 +5,8 @@
 use sim_core::{SimDuration, SimTime};
 use sim_models::{
     load_scenario_str, run, run_observed, CallRef, ClientId, EdgeId, FaultId, HistoryRecorder,
-    InstanceRef, Message, Observer, Outcome, RequestId, Scenario, ServiceId, ShedReason,
+    InstanceId, InstanceRef, Message, Observer, Outcome, RequestId, Scenario, ServiceId,
+    ShedReason,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -377,7 +378,7 @@ struct ServerCounts {
     shed: BTreeMap<&'static str, u64>,
     waits: u64,
     /// Per instance: arrivals while up, completions.
-    instances: BTreeMap<u32, (u64, u64)>,
+    instances: BTreeMap<InstanceId, (u64, u64)>,
     most_busy: u64,
     most_parked: u64,
 }
@@ -390,7 +391,7 @@ impl Observer for ServerWatcher {
         let s = self.0.entry(at.service).or_default();
         s.arrivals += 1;
         if up {
-            s.instances.entry(at.instance.index() as u32).or_default().0 += 1;
+            s.instances.entry(at.instance).or_default().0 += 1;
         }
     }
     fn server_black_holed(&mut self, _: SimTime, at: InstanceRef) {
@@ -414,7 +415,7 @@ impl Observer for ServerWatcher {
     fn server_completed(&mut self, _: SimTime, at: InstanceRef, _: SimDuration) {
         let s = self.0.entry(at.service).or_default();
         s.completed += 1;
-        s.instances.entry(at.instance.index() as u32).or_default().1 += 1;
+        s.instances.entry(at.instance).or_default().1 += 1;
     }
     fn server_busy(&mut self, _: SimTime, at: InstanceRef, _: u32, total: u64) {
         let s = self.0.entry(at.service).or_default();
@@ -480,7 +481,7 @@ fn what_the_servers_tell_an_outside_observer_adds_up_to_the_reports_services() {
         for (i, r) in reported.instances.iter().enumerate() {
             let told = counted
                 .instances
-                .get(&(i as u32))
+                .get(&InstanceId::new(i))
                 .copied()
                 .unwrap_or_default();
             assert_eq!(told, (r.arrivals, r.completed), "{name} instance {i}");

@@ -253,6 +253,17 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         (call, InstanceRef { service, instance })
     }
 
+    /// The endpoint of client `client`: where the network places it (nodes number the
+    /// clients first, then the services).
+    #[inline]
+    fn client_endpoint(&self, client: ClientId) -> Endpoint {
+        Endpoint {
+            node: client.index() as u32,
+            instance: 0,
+            zone: self.client_zones[client.index()],
+        }
+    }
+
     /// The endpoint of instance `instance` of service `service`: where the network places it.
     #[inline]
     pub fn endpoint(&self, service: ServiceId, instance: InstanceId) -> Endpoint {

@@ -5,7 +5,6 @@ use super::{Event, Timer, TimerFor, World};
 use crate::call::{Caller, Outcome, Outgoing, Request};
 use crate::client::ClientKind;
 use crate::ids::{ClientId, RequestIndex};
-use crate::network::Endpoint;
 use crate::observer::{Observer, RequestId};
 use crate::statistics::StatisticsSlot;
 use sim_core::{Context, SimTime, StopReason};
@@ -45,11 +44,7 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
             };
             self.set_timer(client.index() as u32, timer, ctx);
         }
-        let from = Endpoint {
-            node: client.index() as u32,
-            instance: 0,
-            zone: self.client_zones[client.index()],
-        };
+        let from = self.client_endpoint(client);
         let origin = self.client_origins[client.index()];
         let out = Outgoing {
             caller: Caller::Request { id, gen },

@@ -5,7 +5,7 @@
 use super::{Event, World};
 use crate::call::{Call, CallState, Caller, Outcome};
 use crate::ids::{CallId, EdgeId, ServiceId};
-use crate::network::{Delivery, Endpoint};
+use crate::network::Delivery;
 use crate::observer::{Message, Observer};
 use crate::program::Op;
 use crate::statistics::StatisticsSlot;
@@ -31,11 +31,11 @@ impl<O: Observer, S: StatisticsSlot> World<O, S> {
         }
         let from = self.endpoint(c.service, c.instance);
         let to = match c.caller {
-            Caller::Request { id: r, gen } => self.requests.get(r, gen).map(|r| Endpoint {
-                node: r.client.index() as u32,
-                instance: 0,
-                zone: self.client_zones[r.client.index()],
-            }),
+            Caller::Request { id: r, gen } => self
+                .requests
+                .get(r, gen)
+                .map(|r| r.client)
+                .map(|client| self.client_endpoint(client)),
             Caller::Call { id: p, gen, .. } => self
                 .calls
                 .get(p, gen)
